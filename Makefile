@@ -1,0 +1,36 @@
+# Two entry points for a fresh machine (see README): `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/pip install -c constraints.txt
+
+.PHONY: demo test install install-dev lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# Library + CLI with the local embedding model, plots and the BFCL environments.
+install: $(BIN)/python
+	$(PIP) -q -e ".[embed,report]"
+	# bfcl-eval hard-pins old numpy and ~90 vendor SDKs: only its environment classes are used.
+	$(BIN)/pip install -q --no-deps bfcl-eval==2026.3.23 mpmath==1.3.0
+
+# Everything the tests need, including the headless Chromium the report tests drive.
+install-dev: install
+	$(PIP) -q -e ".[embed,report,faiss,dev]"
+	./scripts/install-chromium.sh
+
+# The main job on built-in defaults: evaluate a synthetic set against real data and write a report.
+demo: install
+	$(BIN)/synae inspect --example t1
+
+test: install-dev
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/python -m pytest -q
+
+lint:
+	$(BIN)/ruff check src tests benchmarks
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .ruff_cache

@@ -1,0 +1,3 @@
+from synae.cli.app import main
+
+main()

@@ -1,0 +1,296 @@
+"""The canonical trajectory schema and its JSON Lines reader/writer (spec: ``data.md`` §1).
+
+One trajectory per line; messages are OpenAI-chat compatible (``system``/``user``/``assistant``/
+``tool``; assistant ``tool_calls`` carry JSON-string ``arguments``; ``tool`` results carry
+``tool_call_id``), plus ``id``, ``output``, ``attributes``, ``tools``, ``environment`` and
+``metadata``. Unknown fields are kept and written back, so reading and writing round-trips
+losslessly. Fields that were absent in the input stay absent in the output.
+
+Files stream: :func:`iter_jsonl` yields one trajectory at a time and :func:`write_jsonl` writes one
+line at a time, so a large file is never held twice in memory.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from synae.errors import DataError
+
+Role = Literal["system", "user", "assistant", "tool"]
+ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
+
+
+class FunctionCall(BaseModel):
+    """``function`` part of a tool call: the callee name and a JSON object string of arguments."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str
+    arguments: str = "{}"
+
+    def parsed_arguments(self) -> dict[str, Any]:
+        """Arguments as a dict (``{}`` when the string is not a JSON object)."""
+        try:
+            value = json.loads(self.arguments)
+        except json.JSONDecodeError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+
+class ToolCall(BaseModel):
+    """One OpenAI ``tool_calls`` entry."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    type: Literal["function"] = "function"
+    function: FunctionCall
+
+    @property
+    def name(self) -> str:
+        return self.function.name
+
+
+class Message(BaseModel):
+    """One chat message. ``code`` (assistant) keeps the verbatim Python the calls were parsed from."""
+
+    model_config = ConfigDict(extra="allow")
+    role: Role
+    content: str | None = None
+    tool_calls: list[ToolCall] | None = None
+    tool_call_id: str | None = None
+    name: str | None = None
+    code: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class Trajectory(BaseModel):
+    """One record of a dataset: a multi-turn conversation with tool calls and a final output."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    messages: list[Message]
+    output: str | None = None
+    attributes: dict[str, Any] = {}
+    tools: list[dict[str, Any]] | None = None
+    environment: dict[str, Any] | None = None
+    metadata: dict[str, Any] = {}
+
+    def to_json(self) -> str:
+        """One canonical JSONL line (without the newline); fields absent on input stay absent."""
+        return self.model_dump_json(exclude_unset=True)
+
+
+CHAT_MESSAGE_KEYS = frozenset({"role", "content", "tool_calls", "tool_call_id", "name"})
+
+
+def to_chat_messages(messages: Iterable[Message]) -> list[dict[str, Any]]:
+    """Messages as plain OpenAI chat dicts: synae extensions (``code``, ``metadata``) stripped."""
+    out = []
+    for m in messages:
+        d = {k: v for k, v in m.model_dump(exclude_none=True).items() if k in CHAT_MESSAGE_KEYS}
+        d.setdefault("content", None)
+        out.append(d)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Schema validation (data.md §1.5): structural problems of a single trajectory.
+
+
+@dataclass
+class SchemaIssues:
+    """Errors make a trajectory unusable; warnings are kept for the user to see."""
+
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (field, message)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+
+
+def check_trajectory(traj: Trajectory) -> SchemaIssues:
+    """Structural checks of ``data.md`` §1.5 (not the validity pillar).
+
+    Errors: empty ``id``; ``tool_calls`` on a non-assistant message; ``arguments`` not a JSON
+    object string; a ``tool`` message whose ``tool_call_id`` matches no earlier call. Warnings: no
+    user message; assistant calls without results (unless ``metadata.tool_results == "absent"``);
+    an empty ``output``. (Duplicate ids are checked by the reader, across trajectories.)
+    """
+    issues = SchemaIssues()
+    if not traj.id:
+        issues.errors.append(("id", "empty id"))
+    seen_calls: set[str] = set()
+    answered: set[str] = set()
+    has_user = False
+    for i, msg in enumerate(traj.messages):
+        where = f"messages[{i}]"
+        if msg.role == "user":
+            has_user = True
+        if msg.tool_calls is not None:
+            if msg.role != "assistant":
+                issues.errors.append((f"{where}.tool_calls", f"tool_calls on a '{msg.role}' message"))
+                continue
+            for j, call in enumerate(msg.tool_calls):
+                try:
+                    args = json.loads(call.function.arguments)
+                except json.JSONDecodeError as exc:
+                    issues.errors.append((f"{where}.tool_calls[{j}].function.arguments",
+                                          f"not valid JSON ({exc.msg})"))
+                    continue
+                if not isinstance(args, dict):
+                    issues.errors.append((f"{where}.tool_calls[{j}].function.arguments",
+                                          "must encode a JSON object"))
+                seen_calls.add(call.id)
+        if msg.role == "tool":
+            if msg.tool_call_id is None or msg.tool_call_id not in seen_calls:
+                issues.errors.append((f"{where}.tool_call_id",
+                                      f"{msg.tool_call_id!r} matches no earlier tool call"))
+            else:
+                answered.add(msg.tool_call_id)
+    if not has_user:
+        issues.warnings.append(("messages", "no user message"))
+    if traj.metadata.get("tool_results") != "absent" and seen_calls - answered:
+        issues.warnings.append(("messages", f"{len(seen_calls - answered)} tool call(s) without results"))
+    if traj.output is not None and not traj.output.strip():
+        issues.warnings.append(("output", "output is present but empty"))
+    return issues
+
+
+# --------------------------------------------------------------------------------------------
+# Datasets
+
+
+@dataclass
+class Dataset:
+    """An ordered collection of trajectories plus where they came from.
+
+    ``warnings`` collects per-record schema warnings (``"<location>: <field>: <message>"``);
+    ``n_skipped`` counts records dropped by ``skip_invalid``.
+    """
+
+    trajectories: list[Trajectory]
+    name: str = "dataset"
+    source: str | None = None
+    format: str = "canonical"
+    warnings: list[str] = field(default_factory=list)
+    n_skipped: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.trajectories)
+
+    def __iter__(self) -> Iterator[Trajectory]:
+        return iter(self.trajectories)
+
+    def __getitem__(self, index: int) -> Trajectory:
+        return self.trajectories[index]
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the canonical JSONL serialisation (order-sensitive), as hex."""
+        digest = hashlib.sha256()
+        for traj in self.trajectories:
+            digest.update(traj.to_json().encode("utf-8"))
+            digest.update(b"\n")
+        return digest.hexdigest()
+
+    def summary(self) -> dict[str, Any]:
+        return {"name": self.name, "source": self.source, "format": self.format,
+                "n": len(self.trajectories), "fingerprint": self.fingerprint(),
+                "n_skipped": self.n_skipped}
+
+
+def open_text(path: Path, mode: str = "r") -> io.TextIOBase:
+    """Open a text file, transparently (de)compressing ``.gz``."""
+    if path.suffix == ".gz":
+        return gzip.open(path, mode + "t", encoding="utf-8", newline="\n")  # type: ignore[return-value]
+    return open(path, mode, encoding="utf-8", newline="\n")  # noqa: SIM115
+
+
+def _describe_validation_error(exc: ValidationError) -> tuple[str, str]:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err.get("loc", ()))
+    return loc or "record", err.get("msg", "invalid value")
+
+
+def parse_trajectory(line: str, *, source: str, location: str) -> Trajectory:
+    """Parse and schema-check one canonical JSON line; raises :class:`DataError` on any error."""
+    try:
+        traj = Trajectory.model_validate_json(line)
+    except ValidationError as exc:
+        fld, msg = _describe_validation_error(exc)
+        if exc.errors()[0].get("type") == "json_invalid":
+            raise DataError(f"malformed JSON ({msg})", source=source, location=location) from None
+        raise DataError(msg, source=source, location=location, field=fld) from None
+    issues = check_trajectory(traj)
+    if issues.errors:
+        fld, msg = issues.errors[0]
+        raise DataError(msg, source=source, location=f"{location} (id {traj.id!r})", field=fld)
+    return traj
+
+
+def iter_jsonl(path: str | Path, *, skip_invalid: bool = False,
+               dataset: Dataset | None = None) -> Iterator[Trajectory]:
+    """Stream trajectories from a canonical JSONL(.gz) file.
+
+    Blank lines are ignored. Duplicate ids are errors. With ``skip_invalid`` a bad record is
+    skipped and counted on ``dataset`` (when given) instead of raising.
+    """
+    path = Path(path)
+    src = str(path)
+    seen: set[str] = set()
+    any_record = False
+    with open_text(path) as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            any_record = True
+            location = f"line {lineno}"
+            try:
+                traj = parse_trajectory(line, source=src, location=location)
+                if traj.id in seen:
+                    raise DataError(f"duplicate id {traj.id!r}", source=src, location=location, field="id")
+            except DataError as exc:
+                if not skip_invalid:
+                    raise
+                if dataset is not None:
+                    dataset.n_skipped += 1
+                    dataset.skipped.append(str(exc))
+                continue
+            seen.add(traj.id)
+            if dataset is not None:
+                for fld, msg in check_trajectory(traj).warnings:
+                    dataset.warnings.append(f"{location} (id {traj.id!r}): {fld}: {msg}")
+            yield traj
+    if not any_record:
+        raise DataError("file is empty (no JSON records)", source=src)
+
+
+def read_jsonl(path: str | Path, *, skip_invalid: bool = False, name: str | None = None) -> Dataset:
+    """Read a whole canonical JSONL file into a :class:`Dataset` (streaming, one copy in memory)."""
+    path = Path(path)
+    dataset = Dataset(trajectories=[], name=name or path.name.split(".")[0], source=str(path))
+    dataset.trajectories = list(iter_jsonl(path, skip_invalid=skip_invalid, dataset=dataset))
+    return dataset
+
+
+def write_jsonl(trajectories: Iterable[Trajectory], path: str | Path) -> int:
+    """Write trajectories as canonical JSONL(.gz), one line each; returns the number written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    n = 0
+    with open_text(path, "w") as fh:
+        for traj in trajectories:
+            fh.write(traj.to_json())
+            fh.write("\n")
+            n += 1
+    return n
+
+
+def dumps_strict(value: Any, **kwargs: Any) -> str:
+    """``json.dumps`` that refuses NaN/Infinity (standard JSON only)."""
+    return json.dumps(value, allow_nan=False, ensure_ascii=False, **kwargs)
