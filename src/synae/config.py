@@ -99,6 +99,7 @@ class LLMSettings(_Section):
     max_retries: int = Field(3, ge=0)
     backoff_base: float = Field(1.0, ge=0)
     backoff_max: float = Field(30.0, ge=0)
+    retry_after_max: float = Field(120.0, ge=0)  # cap on a server's Retry-After wait (seconds)
     cache: bool = True
     cache_dir: Path | None = None
     dry_run: bool = False
@@ -112,6 +113,8 @@ class JudgeSettings(_Section):
     max_tokens: int = 16
     parse: Literal["robust", "reference"] | None = None
     max_field_chars: int = 8000
+    structured_output: bool = True  # ask for {"answer": "yes"|"no"} via response_format when supported
+    tool_schemas: bool = False  # show full parameter schemas of the tools (default: one-line descriptions)
 
 
 class Config(_Section):

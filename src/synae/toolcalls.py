@@ -89,6 +89,7 @@ def callee_name(call: ast.Call) -> tuple[str | None, bool]:
 
 
 _NOT_LITERAL = object()
+NOT_LITERAL = _NOT_LITERAL  # public name of the marker :func:`literal_value` returns for non-literals
 
 
 def literal_value(node: ast.AST) -> Any:

@@ -1,7 +1,141 @@
-"""`synae inspect` — placeholder until its issue lands (replace this module)."""
+"""`synae inspect` — counts and distributions of a dataset (a rich table, or one JSON object)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from synae.adapters import load_dataset
+from synae.cli.options import FormatOpt, JsonOpt, ModeOpt, PresetOpt, SkipInvalidOpt
+from synae.config import MetricOptions, load_config
+from synae.errors import ConfigError
+from synae.examples import EXAMPLES, example_path
+from synae.presets import detect_preset, get_preset
+from synae.presets.base import Preset, stored_attribute_values
+from synae.schema import ROLES, Dataset, dumps_strict
+
+TOP_VALUES = 15
+
+
+def _counts(labels: list[list[str]]) -> dict[str, int]:
+    """Label counts (every label of a multi-label item counts), most frequent first."""
+    counter = Counter(label for item in labels for label in item)
+    return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def dataset_stats(dataset: Dataset, preset: Preset, options: MetricOptions) -> dict[str, Any]:
+    """Counts of messages, tool calls and tool names; attribute distributions; numeric summaries.
+
+    Categorical attributes: the preset's AM attributes (keyword labels follow ``options``), then every
+    other stored attribute. Numeric attributes (the preset's, plus output length): n, mean, min, max.
+    """
+    trajs = dataset.trajectories
+    roles = Counter(m.role for t in trajs for m in t.messages)
+    names = Counter(c.function.name for t in trajs for m in t.messages for c in m.tool_calls or ())
+    unparsed = sum(1 for t in trajs for m in t.messages if m.metadata and "parse_error" in m.metadata)
+    attributes: dict[str, dict[str, int]] = {}
+    numeric: dict[str, dict[str, float]] = {}
+    for name in (*preset.am_attributes, *preset.output_am_attributes):
+        values = preset.attribute_values(trajs, name, options)
+        if values.kind == "categorical":
+            attributes[name] = _counts(values.values)
+        elif values.values:
+            v = values.values
+            numeric[name] = {"n": len(v), "mean": sum(v) / len(v), "min": min(v), "max": max(v)}
+    stored = dict.fromkeys(k for t in trajs for k in t.attributes)
+    for name in stored:
+        if name in attributes or name in numeric:
+            continue
+        values = stored_attribute_values(trajs, name)
+        if values.kind == "categorical":
+            attributes[name] = _counts(values.values)
+        elif values.values:
+            v = values.values
+            numeric[name] = {"n": len(v), "mean": sum(v) / len(v), "min": min(v), "max": max(v)}
+    return {
+        "name": dataset.name, "source": dataset.source, "format": dataset.format, "preset": preset.name,
+        "n": len(trajs),
+        "messages": {role: roles.get(role, 0) for role in ROLES},
+        "tool_calls": sum(names.values()),
+        "unparsed_tool_calls": unparsed,
+        "tool_names": dict(sorted(names.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "with_output": sum(1 for t in trajs if t.output is not None),
+        "attributes": attributes,
+        "numeric": numeric,
+        "n_skipped": dataset.n_skipped,
+        "warnings": len(dataset.warnings),
+    }
+
+
+def _print_tables(stats: dict[str, Any], console: Console) -> None:
+    summary = Table(title=f"{stats['name']} ({stats['format']}, preset {stats['preset']})")
+    summary.add_column("count")
+    summary.add_column("value", justify="right")
+    rows = [("trajectories", stats["n"]), *((f"{r} messages", n) for r, n in stats["messages"].items()),
+            ("tool calls", stats["tool_calls"]), ("unparsed tool-call code", stats["unparsed_tool_calls"]),
+            ("distinct tools", len(stats["tool_names"])), ("with output", stats["with_output"]),
+            ("skipped records", stats["n_skipped"]), ("warnings", stats["warnings"])]
+    for label, value in rows:
+        summary.add_row(label, str(value))
+    console.print(summary)
+    if stats["tool_names"]:
+        tools = Table(title="tool calls by name")
+        tools.add_column("tool")
+        tools.add_column("calls", justify="right")
+        for name, count in list(stats["tool_names"].items())[:TOP_VALUES]:
+            tools.add_row(name, str(count))
+        console.print(tools)
+    if stats["numeric"]:
+        num = Table(title="numeric attributes")
+        for col in ("attribute", "n", "mean", "min", "max"):
+            num.add_column(col, justify="left" if col == "attribute" else "right")
+        for name, s in stats["numeric"].items():
+            num.add_row(name, str(s["n"]), f"{s['mean']:.2f}", f"{s['min']:g}", f"{s['max']:g}")
+        console.print(num)
+    for name, counts in stats["attributes"].items():
+        table = Table(title=f"attribute {name}")
+        table.add_column("value")
+        table.add_column("count", justify="right")
+        for value, count in list(counts.items())[:TOP_VALUES]:
+            table.add_row(value, str(count))
+        if len(counts) > TOP_VALUES:
+            table.add_row(f"… {len(counts) - TOP_VALUES} more", "")
+        console.print(table)
+
+
+def inspect(
+    data: Annotated[Path | None, typer.Argument(help="Dataset file (any format `synae convert` accepts).")]
+    = None,
+    example: Annotated[str | None, typer.Option("--example", help=f"A bundled example: {', '.join(EXAMPLES)}.")]
+    = None,
+    fmt: FormatOpt = None,
+    answers: Annotated[Path | None, typer.Option("--answers", help="BFCL ground-truth file.")] = None,
+    preset: PresetOpt = None,
+    mode: ModeOpt = "default",
+    json_output: JsonOpt = False,
+    skip_invalid: SkipInvalidOpt = False,
+) -> None:
+    """Show counts (messages, tool calls, tools) and attribute distributions of DATA."""
+    if (data is None) == (example is None):
+        raise ConfigError("give either a DATA file or --example NAME")
+    path = example_path(example) if example else data
+    dataset = load_dataset(path, fmt, answers=answers, preset=preset, skip_invalid=skip_invalid,
+                           name=example or None)
+    options = load_config(mode=mode).metrics
+    chosen = get_preset(preset or detect_preset(dataset))
+    stats = dataset_stats(dataset, chosen, options)
+    stats["mode"] = mode
+    if json_output:
+        typer.echo(dumps_strict(stats))
+    else:
+        _print_tables(stats, Console())
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's command(s) to the app."""
+    """Add ``inspect`` to the app."""
+    app.command("inspect")(inspect)

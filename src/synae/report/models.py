@@ -96,6 +96,10 @@ class EvaluationReport(BaseModel):
     metrics: dict[str, MetricResult] = Field(default_factory=dict)
     aggregates: dict[str, Any] | None = None
     timings: dict[str, float] = Field(default_factory=dict)
+    # Plot and drill-down data of the HTML report (synae.report.data.build_report_data).
+    report_data: dict[str, Any] | None = None
+    # Bootstrap / noise-floor settings when computed (synae.report.uncertainty); values are per metric.
+    uncertainty: dict[str, Any] | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         data = clean_json(self.model_dump(mode="python", exclude={"metrics"}))

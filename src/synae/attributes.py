@@ -1,0 +1,143 @@
+"""Attribute extractors: stored fields, keyword vocabularies, regular expressions and numeric
+attributes (turn counts, whitespace-token lengths, tool-call counts).
+
+Keyword matching (``metrics.md`` §1.11) for a term t and a text s:
+
+- ``substring`` (reference profile): ``t.lower() in s.lower()``;
+- ``word`` (default profile): a case-insensitive occurrence of t whose preceding and following
+  characters are not word characters (letter, digit, underscore) or are the string boundary —
+  works for multi-word terms and terms with punctuation ("St. Louis");
+- ``regex_word`` (stored T1 labels, ``data.md`` §2.3): the regular expression ``\\b<t>\\b``,
+  case-sensitive.
+
+Multi-label results list every matching term in vocabulary order; first-match returns the first
+matching term in vocabulary order. Both are deterministic. ``fallback`` (``"Other"``) is used when
+nothing matches.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal
+
+from synae.schema import Trajectory
+from synae.views import InstructionRoles, text_sequence, turns
+
+MatchMode = Literal["word", "substring", "regex_word"]
+OTHER = "Other"
+NONE = "None"
+
+
+@dataclass(frozen=True)
+class KeywordVocabulary:
+    """An ordered list of terms and how a term matches a text."""
+
+    terms: tuple[str, ...]
+    mode: MatchMode = "word"
+    case_sensitive: bool = False
+
+    @cached_property
+    def _patterns(self) -> list[re.Pattern[str]]:
+        flags = 0 if self.case_sensitive else re.IGNORECASE
+        if self.mode == "regex_word":
+            return [re.compile(rf"\b{re.escape(t)}\b", flags) for t in self.terms]
+        return [re.compile(rf"(?<!\w){re.escape(t)}(?!\w)", flags) for t in self.terms]
+
+    @cached_property
+    def _folded(self) -> list[str]:
+        return [t if self.case_sensitive else t.lower() for t in self.terms]
+
+    def matches(self, text: str) -> list[str]:
+        """Every matching term, in vocabulary order."""
+        if self.mode == "substring":
+            folded = text if self.case_sensitive else text.lower()
+            return [t for t, f in zip(self.terms, self._folded, strict=True) if f in folded]
+        return [t for t, p in zip(self.terms, self._patterns, strict=True) if p.search(text)]
+
+    def first(self, text: str) -> str | None:
+        """The first matching term in vocabulary order, or ``None``."""
+        if self.mode == "substring":
+            folded = text if self.case_sensitive else text.lower()
+            return next((t for t, f in zip(self.terms, self._folded, strict=True) if f in folded), None)
+        return next((t for t, p in zip(self.terms, self._patterns, strict=True) if p.search(text)), None)
+
+    def labels(self, text: str, *, multi: bool = True, fallback: str = OTHER) -> list[str]:
+        """Multi-label (all matches) or first-match labels; ``[fallback]`` when nothing matches."""
+        if multi:
+            return self.matches(text) or [fallback]
+        first = self.first(text)
+        return [first if first is not None else fallback]
+
+
+@dataclass(frozen=True)
+class RegexAttribute:
+    """The first match of ``pattern`` (group ``group``) in a text, else ``None``."""
+
+    pattern: str
+    group: int | str = 0
+    flags: int = 0
+    _compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_compiled", re.compile(self.pattern, self.flags))
+
+    def extract(self, text: str) -> str | None:
+        match = self._compiled.search(text)
+        return match.group(self.group) if match else None
+
+
+@dataclass(frozen=True)
+class RuleAttribute:
+    """The label of the first (needle, label) rule whose needle is a case-sensitive substring."""
+
+    rules: tuple[tuple[str, str], ...]
+
+    def extract(self, text: str) -> str | None:
+        return next((label for needle, label in self.rules if needle in text), None)
+
+
+def field_value(traj: Trajectory, path: str) -> Any:
+    """A stored value by dotted path (``attributes.group``, ``environment.kind``); ``None`` if absent."""
+    first, *rest = path.split(".")
+    value: Any = getattr(traj, first, None)
+    for part in rest:
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# Numeric attributes (metrics.md §2.2.2)
+
+
+def token_count(text: str | None) -> int:
+    """Whitespace tokens (``str.split()``); ``None``/empty → 0."""
+    return len(text.split()) if text else 0
+
+
+def n_turns(traj: Trajectory, roles: InstructionRoles = "user+responses") -> int:
+    """Messages of the text sequence restricted to ``roles``."""
+    return len(text_sequence(traj, roles))
+
+
+def n_user_turns(traj: Trajectory) -> int:
+    return sum(1 for m in traj.messages if m.role == "user")
+
+
+def tool_calls_per_turn(traj: Trajectory) -> list[int]:
+    """Structured tool calls per user turn (a leading span before the first user counts as a turn)."""
+    return [sum(len(m.tool_calls or ()) for m in t.messages if m.role == "assistant") for t in turns(traj)]
+
+
+def n_tool_calls(traj: Trajectory) -> int:
+    """Structured tool calls of the whole trajectory."""
+    return sum(len(m.tool_calls or ()) for m in traj.messages if m.role == "assistant")
+
+
+def bucket(value: float, bounds: Sequence[tuple[float, str]], last: str) -> str:
+    """The label of the first ``(upper_bound, label)`` with ``value <= upper_bound``, else ``last``."""
+    return next((label for upper, label in bounds if value <= upper), last)

@@ -1,0 +1,276 @@
+"""Success rates, TDD/RD records and the LLM-call budget (``validity_downstream.md`` §5.5–5.7).
+
+:func:`evaluate_dataset` runs every agent ``runs`` times on one dataset and scores every run;
+:func:`metrics_from_runs` turns the real and synthetic results into
+``fidelity.downstream.tdd.<target>`` and ``fidelity.downstream.rd.<target>`` records;
+:func:`downstream_metrics` does both. The real side can be computed once and passed to
+:func:`downstream_metrics` (``real_run=``) for every synthetic set of a comparison group.
+
+Per agent and target: ``s`` = mean over runs of the per-run success rate (successes / scored
+trajectories; unscored ones are excluded and counted), with the per-run values and the sample
+standard deviation (``None`` when R = 1). A run whose trajectories are all unscored has rate ``None``;
+an agent with no rate on a side makes TDD/RD ``null`` (``missing_rate``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from synae.config import Config
+from synae.downstream.agents import Agent, make_agent
+from synae.downstream.loop import LoopSettings, arun_dataset, preset_name
+from synae.downstream.scoring import (
+    EquivalenceJudge,
+    Score,
+    ScorerChoice,
+    score_run,
+    scorer_for,
+    targets_for,
+)
+from synae.metrics.downstream import rd, tdd
+from synae.metrics.registry import make_result
+from synae.report.models import MetricResult
+from synae.schema import Dataset, Trajectory, write_jsonl
+from synae.views import user_messages
+
+
+def _mean_std(values: Sequence[float | None]) -> tuple[float | None, float | None]:
+    present = [v for v in values if v is not None]
+    if not present:
+        return None, None
+    mean = float(statistics.fmean(present))
+    std = float(statistics.stdev(present)) if len(present) > 1 else None
+    return mean, std
+
+
+@dataclass
+class RunOutcome:
+    """One agent, one dataset, one run: the scores per target (aligned with the references)."""
+
+    run: int
+    scores: dict[str, list[Score]]
+    llm_calls: int = 0
+
+    def rate(self, target: str) -> float | None:
+        scored = [s.success for s in self.scores.get(target, []) if s.success is not None]
+        return sum(scored) / len(scored) if scored else None
+
+    def counts(self, target: str) -> dict[str, int]:
+        scores = self.scores.get(target, [])
+        return {"success": sum(s.success is True for s in scores),
+                "failure": sum(s.success is False for s in scores),
+                "unscored": sum(s.success is None for s in scores)}
+
+
+@dataclass
+class AgentResult:
+    """One agent on one dataset over all runs."""
+
+    name: str
+    model: str | None
+    runs: list[RunOutcome] = field(default_factory=list)
+
+    def rates(self, target: str) -> list[float | None]:
+        return [r.rate(target) for r in self.runs]
+
+    def mean(self, target: str) -> float | None:
+        return _mean_std(self.rates(target))[0]
+
+    def summary(self, target: str) -> dict[str, Any]:
+        mean, std = _mean_std(self.rates(target))
+        return {"runs": self.rates(target), "mean": mean, "std": std,
+                "counts": [r.counts(target) for r in self.runs]}
+
+
+@dataclass
+class DownstreamRun:
+    """All agents on one dataset: per-agent results, the scorer per target, LLM usage."""
+
+    dataset: str
+    n: int
+    preset: str
+    targets: tuple[str, ...]
+    scorers: dict[str, str]
+    agents: dict[str, AgentResult] = field(default_factory=dict)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "agent"
+
+
+async def aevaluate_dataset(dataset: Dataset | Sequence[Trajectory], agents: Sequence[Agent], preset: Any,
+                            *, runs: int = 3, scorer: ScorerChoice = "default",
+                            judge: EquivalenceJudge | None = None, settings: LoopSettings | None = None,
+                            save_dir: str | Path | None = None,
+                            progress: Callable[[str], None] | None = None) -> DownstreamRun:
+    """Run and score every agent ``runs`` times on one dataset (see :func:`evaluate_dataset`)."""
+    references = list(dataset)
+    name = getattr(dataset, "name", "dataset")
+    targets = targets_for(preset, references)
+    scorers = {t: scorer_for(preset, t, scorer) for t in targets}
+    result = DownstreamRun(dataset=name, n=len(references), preset=preset_name(preset), targets=targets,
+                           scorers=scorers)
+    for agent in agents:
+        agent_result = AgentResult(name=agent.name, model=agent.model)
+        for run in range(runs):
+            if progress is not None:
+                progress(f"{name}: agent {agent.name}, run {run + 1}/{runs}")
+            trajectories = await arun_dataset(references, agent, preset, run, settings)
+            scores = await score_run(references, trajectories, scorers, judge)
+            if save_dir is not None:
+                _save(Path(save_dir), name, agent.name, run, trajectories, scores)
+            llm_calls = sum(t.metadata.get("downstream", {}).get("llm_calls", 0) for t in trajectories)
+            agent_result.runs.append(RunOutcome(run=run, scores=scores, llm_calls=llm_calls))
+        result.agents[agent.name] = agent_result
+    return result
+
+
+def _save(folder: Path, dataset: str, agent: str, run: int, trajectories: list[Trajectory],
+          scores: dict[str, list[Score]]) -> None:
+    """Agent trajectories of one run, with their scores in ``metadata.downstream.scores``."""
+    for i, trajectory in enumerate(trajectories):
+        trajectory.metadata["downstream"]["scores"] = {
+            t: {"success": s[i].success, "scorer": s[i].scorer, "reason": s[i].reason}
+            for t, s in scores.items()}
+    write_jsonl(trajectories, folder / _slug(dataset) / _slug(agent) / f"run{run}.jsonl")
+
+
+def evaluate_dataset(dataset: Dataset | Sequence[Trajectory], agents: Sequence[Agent], preset: Any,
+                     **kwargs: Any) -> DownstreamRun:
+    """Run every agent ``runs`` times on ``dataset`` and score each run (synchronous).
+
+    Keyword arguments: ``runs`` (default 3), ``scorer`` (``default``/``rules``/``llm``), ``judge``
+    (an :class:`~synae.downstream.scoring.EquivalenceJudge`), ``settings`` (loop limits),
+    ``save_dir`` (agent trajectories written as ``<dataset>/<agent>/run<r>.jsonl``), ``progress``.
+    """
+    return asyncio.run(aevaluate_dataset(dataset, agents, preset, **kwargs))
+
+
+# --------------------------------------------------------------------------------------------
+# Metrics
+
+
+def metrics_from_runs(real: DownstreamRun, synthetic: DownstreamRun) -> list[MetricResult]:
+    """``fidelity.downstream.tdd.<t>`` and ``rd.<t>`` for every target of the preset.
+
+    ``details``: per agent its name, model, and on each side the per-run rates, mean and sample
+    standard deviation (and per-run success/failure/unscored counts); the scorer; the number of
+    runs; and TDD/RD computed per run index with their mean ± std.
+    """
+    names = [n for n in real.agents if n in synthetic.agents]
+    out = []
+    for target in real.targets:
+        agents = [{"name": n, "model": real.agents[n].model, "real": real.agents[n].summary(target),
+                   "synthetic": synthetic.agents[n].summary(target)} for n in names]
+        s_real = [a["real"]["mean"] for a in agents]
+        s_synth = [a["synthetic"]["mean"] for a in agents]
+        n_runs = min((len(real.agents[n].runs) for n in names), default=0)
+        for metric, fn in (("tdd", tdd), ("rd", rd)):
+            per_run = [fn([real.agents[n].runs[r].rate(target) for n in names],
+                          [synthetic.agents[n].runs[r].rate(target) for n in names]).value
+                       for r in range(n_runs)]
+            mean, std = _mean_std(per_run)
+            value = fn(s_real, s_synth)
+            details = {"unit": "agents", "h": len(names), "scorer": real.scorers.get(target),
+                       "runs": n_runs, "agents": agents,
+                       "per_run": {"values": per_run, "mean": mean, "std": std}}
+            reason = value.reason
+            out.append(make_result(f"fidelity.downstream.{metric}.{target}", value.value, reason=reason,
+                                   n_real=real.n, n_synthetic=synthetic.n, details=details))
+    return out
+
+
+def completion_models(trajectories: Sequence[Trajectory]) -> set[str]:
+    """Models named as completion/generator agents in ``metadata.generation`` (``model`` at its top
+    level, in ``params`` or in ``completion``)."""
+    models = set()
+    for traj in trajectories:
+        generation = traj.metadata.get("generation") if isinstance(traj.metadata, dict) else None
+        if not isinstance(generation, dict):
+            continue
+        for part in (generation, generation.get("params"), generation.get("completion")):
+            if isinstance(part, dict) and isinstance(part.get("model"), str):
+                models.add(part["model"])
+    return models
+
+
+def completion_bias_warnings(synthetic: Sequence[Trajectory], agents: Sequence[Agent]) -> list[str]:
+    """A warning per agent whose model also completed the synthetic set (§5.1, ``generation.md`` §7)."""
+    used = completion_models(synthetic)
+    return [f"agent {a.name!r} uses the model that completed the synthetic set ({a.model}); downstream "
+            "comparisons are biased toward it" for a in agents if a.model is not None and a.model in used]
+
+
+def _resolve_agents(agents: Sequence[Agent | str], config: Config, client: Any = None) -> list[Agent]:
+    return [make_agent(a, config, client=client) if isinstance(a, str) else a for a in agents]
+
+
+def downstream_metrics(real: Dataset, synthetic: Dataset, preset: Any, config: Config,
+                       agents: Sequence[Agent | str], scorer: ScorerChoice = "default", runs: int = 3,
+                       *, judge: EquivalenceJudge | None = None, real_run: DownstreamRun | None = None,
+                       settings: LoopSettings | None = None, save_dir: str | Path | None = None,
+                       client: Any = None) -> list[MetricResult]:
+    """Run the agents on D and D′ and return the TDD and RD records (``metrics.md`` §2.5).
+
+    ``agents``: :class:`Agent` objects or command-line names (``oracle``, ``noisy-oracle:0.3``, a
+    model name — served by ``client`` or an :class:`~synae.llm.client.LLMClient` built from
+    ``config.llm``). Pass ``real_run`` to reuse the real side across synthetic sets.
+    """
+    resolved = _resolve_agents(agents, config, client)
+    kwargs: dict[str, Any] = {"runs": runs, "scorer": scorer, "judge": judge, "settings": settings,
+                              "save_dir": save_dir}
+
+    async def both() -> tuple[DownstreamRun, DownstreamRun]:
+        real_side = real_run or await aevaluate_dataset(real, resolved, preset, **kwargs)
+        synthetic_side = await aevaluate_dataset(synthetic, resolved, preset, **kwargs)
+        return real_side, synthetic_side
+
+    real_side, synthetic_side = asyncio.run(both())
+    results = metrics_from_runs(real_side, synthetic_side)
+    for result in results:
+        result.warnings.extend(completion_bias_warnings(list(synthetic), resolved))
+    return results
+
+
+# --------------------------------------------------------------------------------------------
+# Budget (§5.7)
+
+
+@dataclass
+class Budget:
+    """LLM calls one downstream evaluation makes on one dataset, per model agent and run."""
+
+    dataset: str
+    n: int
+    agent_calls_per_run: int  # lower bound for BFCL/generic (one step per user turn)
+    judge_calls_per_run: int
+    exact: bool  # False when agent_calls_per_run is a lower bound
+
+    def total(self, model_agents: int, agents: int, runs: int) -> int:
+        """Agent calls for the model agents plus judge calls for every agent (scripted ones too)."""
+        return runs * (model_agents * self.agent_calls_per_run + agents * self.judge_calls_per_run)
+
+
+def call_budget(dataset: Dataset | Sequence[Trajectory], preset: Any, scorer: ScorerChoice = "default",
+                judge: bool = False) -> Budget:
+    """Calls per model agent and run: T1 Σ(L + 1) + one judge call per judged target and trajectory;
+    BFCL/generic ≥ Σ user turns (+ n per judged target); ACP n."""
+    references = list(dataset)
+    name = preset_name(preset)
+    turns = [len(user_messages(r)) for r in references]
+    if name == "t1":
+        agent_calls, exact = sum(t + 1 for t in turns), True
+    elif name == "acp":
+        agent_calls, exact = len(references), True
+    else:
+        agent_calls, exact = sum(max(t, 1) for t in turns), False
+    judged = [t for t in targets_for(preset, references) if scorer_for(preset, t, scorer) == "judge"]
+    judge_calls = len(references) * len(judged) if judge else 0
+    return Budget(dataset=getattr(dataset, "name", "dataset"), n=len(references),
+                  agent_calls_per_run=agent_calls, judge_calls_per_run=judge_calls, exact=exact)

@@ -1,0 +1,56 @@
+"""Text embeddings: one :class:`Embedder` protocol, three backends, one pipeline.
+
+- ``minilm`` (default): all-MiniLM-L6-v2 via sentence-transformers, local and offline;
+- ``lexical``: hashed word n-grams, no model (tests, quick looks);
+- ``openai:<model>``: any OpenAI-compatible ``/v1/embeddings`` endpoint.
+
+:func:`make_pipeline` builds the :class:`EmbeddingPipeline` (chunk + pool, de-duplicate, cache) from
+:class:`synae.config.EmbeddingSettings`.
+"""
+
+from __future__ import annotations
+
+from synae.config import EmbeddingSettings, cache_root
+from synae.embed.base import Embedder, EmbeddingStats
+from synae.embed.cache import EmbeddingCache
+from synae.embed.pipeline import EmbeddingOutput, EmbeddingPipeline
+from synae.errors import ConfigError
+
+
+def get_embedder(name: str, settings: EmbeddingSettings | None = None) -> Embedder:
+    """The embedder called ``name``: ``minilm``, ``lexical`` or ``openai:<model>``."""
+    settings = settings or EmbeddingSettings()
+    if name == "minilm":
+        from synae.embed.local import SentenceTransformerEmbedder
+
+        return SentenceTransformerEmbedder()
+    if name == "lexical":
+        from synae.embed.lexical import LexicalEmbedder
+
+        return LexicalEmbedder()
+    if name.startswith("openai:"):
+        from synae.embed.openai import OpenAIEmbedder
+
+        return OpenAIEmbedder(name.split(":", 1)[1], base_url=settings.base_url, api_key=settings.api_key)
+    raise ConfigError(f"unknown embedder {name!r} (expected minilm, lexical or openai:<model>)")
+
+
+def make_pipeline(settings: EmbeddingSettings | None = None, embedder: Embedder | None = None, *,
+                  progress: bool = True) -> EmbeddingPipeline:
+    """An :class:`EmbeddingPipeline` for ``settings`` (cache under ``cache_root()/embeddings`` unless
+    ``settings.cache_dir`` is set; no cache when ``settings.cache`` is false)."""
+    settings = settings or EmbeddingSettings()
+    embedder = embedder or get_embedder(settings.model, settings)
+    cache = None
+    if settings.cache and embedder.cacheable:
+        root = settings.cache_dir or (cache_root() / "embeddings")
+        identity = {"model": embedder.model_id, "window": embedder.window, "chunking": settings.chunking,
+                    "normalise": "l2", "pooling": "token_weighted_mean", "dtype": "float32",
+                    "batch_size": settings.batch_size}
+        cache = EmbeddingCache(root, identity)
+    return EmbeddingPipeline(embedder, cache=cache, chunking=settings.chunking,
+                             batch_size=settings.batch_size, progress=progress)
+
+
+__all__ = ["Embedder", "EmbeddingCache", "EmbeddingOutput", "EmbeddingPipeline", "EmbeddingStats",
+           "get_embedder", "make_pipeline"]

@@ -1,0 +1,162 @@
+"""Embed texts exactly as ``metrics.md`` §1.4 says: each distinct text once, long texts chunked
+into windows and mean-pooled (never silently truncated), L2-normalised, cached on disk.
+
+For a text with more than W − 2 model tokens (W = window incl. 2 special tokens) the token ids are
+split into consecutive windows of S = W − 10 tokens, each window is decoded back to text and
+embedded, the window vectors (each L2-normalised) are averaged with weights = their token counts,
+and the mean is L2-normalised. A decoded window that still exceeds W − 2 tokens is counted in
+``n_truncated`` (expected 0). With chunking off, texts over W − 2 tokens are truncated by the model
+and counted in ``n_truncated``. Vectors are returned as float32 (the cached precision), so a cold
+and a warm run give bitwise identical results.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from synae.embed.base import Embedder, EmbeddingStats
+from synae.embed.cache import EmbeddingCache, TextInfo, text_key
+
+SPECIAL_TOKENS = 2
+RETOKENISE_SLACK = 8  # S = W − 2 − 8 = W − 10; an embedder may set ``chunk_slack`` (0 for words)
+ENCODE_CHUNK = 512  # texts per encode call (progress granularity)
+PROGRESS_MIN_TEXTS = 256
+
+
+@dataclass
+class EmbeddingOutput:
+    """Vectors of the input texts (row i ↔ text i; equal texts share a bitwise equal row)."""
+
+    vectors: np.ndarray  # n × d float32
+    stats: EmbeddingStats
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
+
+
+@contextlib.contextmanager
+def _progress(total: int, label: str, enabled: bool) -> Iterator:
+    """A rich progress bar (a no-op callback when disabled or the job is small)."""
+    if not enabled or total < PROGRESS_MIN_TEXTS:
+        yield lambda n: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+class EmbeddingPipeline:
+    """Chunk, pool, de-duplicate and cache around one :class:`Embedder`."""
+
+    def __init__(self, embedder: Embedder, *, cache: EmbeddingCache | None = None, chunking: bool = True,
+                 batch_size: int = 16, progress: bool = True) -> None:
+        self.embedder = embedder
+        self.cache = cache if embedder.cacheable else None
+        self.chunking = chunking
+        self.batch_size = batch_size
+        self.progress = progress
+
+    def embed(self, texts: Sequence[str]) -> EmbeddingOutput:
+        """Embed ``texts`` (duplicates embedded once; cached vectors reused)."""
+        positions: dict[str, int] = {}
+        inverse = np.fromiter((positions.setdefault(t, len(positions)) for t in texts), dtype=np.int64,
+                              count=len(texts))
+        unique = list(positions)
+        keys = [text_key(t) for t in unique] if self.cache is not None else []
+        found, cached, infos = (self.cache.lookup(keys) if self.cache is not None else ({}, None, {}))
+        missing = [i for i in range(len(unique)) if not keys or keys[i] not in found]
+        new_vectors, new_infos = self._embed_unique([unique[i] for i in missing])
+        dim = (new_vectors.shape[1] if new_vectors is not None and new_vectors.size
+               else cached.shape[1] if cached is not None else (self.embedder.dimension or 0))
+        out = np.zeros((len(unique), dim), dtype=np.float32)
+        info_list: list[TextInfo | None] = [None] * len(unique)
+        if cached is not None:
+            hit_rows = np.array([i for i in range(len(unique)) if keys[i] in found], dtype=np.int64)
+            out[hit_rows] = cached[[found[keys[i]] for i in hit_rows]]
+            for i in hit_rows:
+                info_list[i] = infos[keys[i]]
+        if missing:
+            out[missing] = new_vectors
+            for i, info in zip(missing, new_infos, strict=False):
+                info_list[i] = info
+            if self.cache is not None:
+                self.cache.add([keys[i] for i in missing], new_vectors, new_infos)
+        stats = self._stats(len(texts), info_list, n_cached=len(unique) - len(missing), dim=dim)
+        return EmbeddingOutput(vectors=out[inverse], stats=stats)
+
+    def _stats(self, n_texts: int, infos: list[TextInfo | None], *, n_cached: int,
+               dim: int) -> EmbeddingStats:
+        tokens = [i.tokens for i in infos if i is not None]
+        return EmbeddingStats(
+            model=self.embedder.model_id, dimension=dim or self.embedder.dimension,
+            window=self.embedder.window,
+            chunking=self.chunking, n_texts=n_texts, n_unique=len(infos),
+            n_multi_window=sum(1 for i in infos if i is not None and i.windows > 1),
+            n_windows=sum(i.windows for i in infos if i is not None), max_tokens=max(tokens, default=0),
+            mean_tokens=float(np.mean(tokens)) if tokens else 0.0,
+            n_truncated=sum(1 for i in infos if i is not None and i.truncated),
+            n_cached=n_cached, n_embedded=len(infos) - n_cached)
+
+    def _plan(self, texts: list[str]) -> tuple[list[str], list[int], list[float], list[TextInfo]]:
+        """Pieces to encode, the text each belongs to, its pooling weight, and per-text info."""
+        window = self.embedder.window
+        if window is None:
+            return (list(texts), list(range(len(texts))), [1.0] * len(texts),
+                    [TextInfo(len(t.split()), 1, False) for t in texts])
+        limit = window - SPECIAL_TOKENS
+        step = max(1, limit - getattr(self.embedder, "chunk_slack", RETOKENISE_SLACK))
+        pieces: list[str] = []
+        owner: list[int] = []
+        weight: list[float] = []
+        infos: list[TextInfo] = []
+        token_lists = self.embedder.tokenize(texts)
+        windows_to_check: list[int] = []
+        for i, (text, tokens) in enumerate(zip(texts, token_lists, strict=False)):
+            if len(tokens) <= limit or not self.chunking:
+                pieces.append(text)
+                owner.append(i)
+                weight.append(1.0)
+                infos.append(TextInfo(len(tokens), 1, len(tokens) > limit))
+                continue
+            n_win = 0
+            for s in range(0, len(tokens), step):
+                chunk = tokens[s:s + step]
+                windows_to_check.append(len(pieces))
+                pieces.append(self.embedder.detokenize(chunk))
+                owner.append(i)
+                weight.append(float(len(chunk)))
+                n_win += 1
+            infos.append(TextInfo(len(tokens), n_win, False))
+        if windows_to_check:  # re-tokenised windows must fit; count any that do not
+            lengths = self.embedder.tokenize([pieces[p] for p in windows_to_check])
+            for p, toks in zip(windows_to_check, lengths, strict=False):
+                if len(toks) > limit:
+                    o = owner[p]
+                    infos[o] = TextInfo(infos[o].tokens, infos[o].windows, True)
+        return pieces, owner, weight, infos
+
+    def _embed_unique(self, texts: list[str]) -> tuple[np.ndarray | None, list[TextInfo]]:
+        if not texts:
+            return None, []
+        pieces, owner, weight, infos = self._plan(texts)
+        parts = []
+        with _progress(len(pieces), f"embedding ({self.embedder.name})", self.progress) as advance:
+            for s in range(0, len(pieces), ENCODE_CHUNK):
+                batch = pieces[s:s + ENCODE_CHUNK]
+                parts.append(np.asarray(self.embedder.encode(batch, self.batch_size), dtype=np.float64))
+                advance(len(batch))
+        vectors = _normalise(np.concatenate(parts))
+        if len(pieces) == len(texts):
+            return vectors.astype(np.float32), infos
+        pooled = np.zeros((len(texts), vectors.shape[1]))
+        np.add.at(pooled, np.asarray(owner), vectors * np.asarray(weight)[:, None])
+        return _normalise(pooled).astype(np.float32), infos

@@ -1,0 +1,206 @@
+"""BFCL multi-turn environments with safe dispatch (``validity_downstream.md`` §4).
+
+Public API:
+
+- ``BFCLEnvironment(involved_classes, initial_config)`` — one instance per involved class, each
+  scenario loaded from a deep copy of ``initial_config[class]`` (MathAPI has no state). Instances
+  persist across the turns of one trajectory; build a new environment per trajectory *and per side*.
+
+  - ``call(name, arguments) -> ToolResult``: ``arguments`` are the encoded dicts of
+    :mod:`synae.toolcalls` (positional values under ``"__args__"``); ``$var``/``$expr`` values are
+    errors. ``content`` is the BFCL result string; ``error`` is set when :func:`is_error_result`.
+  - ``snapshot() -> {class: {attribute: value}}``: deep copies of the public instance attributes.
+  - ``tool_definitions()``: the OpenAI definitions of the involved classes' function docs.
+
+- :func:`is_error_result` — the §2.5 error rule on a result string.
+- :func:`method_parameters` — Python parameter names per public method (positional mapping, §2.2).
+
+The classes come from ``bfcl-eval==2026.3.23`` (imported lazily). Calls are dispatched by name to
+public bound methods with literal arguments (integers beyond ±10^18 and arguments over 100 000
+characters are refused); bfcl-eval's own multi-turn executor (which runs call
+strings through Python evaluation and keeps instances in module globals) is never used.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import inspect
+import json
+from collections.abc import Mapping, Sequence
+from functools import cache
+from types import ModuleType
+from typing import Any
+
+from synae.envs.base import ERROR_PREFIX, ToolResult
+from synae.errors import DataError, MissingDependencyError
+from synae.toolcalls import POSITIONAL_KEY
+
+INSTALL_HINT = "pip install --no-deps bfcl-eval==2026.3.23 mpmath==1.3.0"
+_PACKAGE = "bfcl_eval.eval_checker.multi_turn_eval.func_source_code"
+CLASS_MODULES: dict[str, str] = {
+    "GorillaFileSystem": "gorilla_file_system",
+    "MathAPI": "math_api",
+    "MessageAPI": "message_api",
+    "TwitterAPI": "posting_api",
+    "TicketAPI": "ticket_api",
+    "TradingBot": "trading_bot",
+    "TravelAPI": "travel_booking",
+    "VehicleControlAPI": "vehicle_control",
+}
+STATELESS_CLASSES = frozenset({"MathAPI"})
+REFUSED_NAMES = frozenset({"kill", "exit", "quit", "remove", "unlink", "popen", "Popen", "run"})
+MAX_INT = 10**18  # larger integer arguments are refused (no BFCL function needs them)
+MAX_ARGUMENT_SIZE = 100_000  # characters of strings plus number of other values, per call
+
+
+def _module(class_name: str) -> ModuleType:
+    if class_name not in CLASS_MODULES:
+        raise DataError(f"unknown BFCL class {class_name!r} (known: {', '.join(CLASS_MODULES)})",
+                        field="involved_classes")
+    try:
+        return importlib.import_module(f"{_PACKAGE}.{CLASS_MODULES[class_name]}")
+    except ImportError as exc:
+        raise MissingDependencyError(f"bfcl-eval ({exc.name or exc})", INSTALL_HINT) from None
+
+
+def environment_class(class_name: str) -> type:
+    """The bfcl-eval class named ``class_name`` (lazy import with an install hint)."""
+    return getattr(_module(class_name), class_name)
+
+
+@cache
+def method_parameters(class_name: str) -> dict[str, list[str]]:
+    """Public method name → its Python parameter names in signature order (without ``self``)."""
+    cls = environment_class(class_name)
+    out: dict[str, list[str]] = {}
+    for name, function in inspect.getmembers(cls, predicate=inspect.isfunction):
+        if name.startswith("_"):
+            continue
+        params = list(inspect.signature(function).parameters.values())[1:]
+        out[name] = [p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    return out
+
+
+def result_string(result: Any) -> str:
+    """BFCL's result string: str as is, dict via ``json.dumps`` (else ``str``), anything else ``str``.
+
+    A value that cannot be rendered at all (e.g. an integer beyond Python's digit limit) yields an
+    ``Error during execution:`` string instead of raising.
+    """
+    try:
+        if type(result) is str:
+            return result
+        if type(result) is dict:
+            try:
+                return json.dumps(result)
+            except (TypeError, ValueError):
+                return str(result)
+        return str(result)
+    except (ValueError, RecursionError) as exc:
+        return f"{ERROR_PREFIX}result cannot be rendered ({exc})"
+
+
+def _oversized(value: Any, budget: list[int]) -> bool:
+    """True when a literal argument exceeds the size limits (checked iteratively, ``budget`` =
+    remaining characters/elements)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, bool) or item is None or isinstance(item, float):
+            budget[0] -= 1
+        elif isinstance(item, int):
+            if abs(item) > MAX_INT:
+                return True
+            budget[0] -= 1
+        elif isinstance(item, str):
+            budget[0] -= len(item)
+        elif isinstance(item, list):
+            budget[0] -= 1
+            stack.extend(item)
+        elif isinstance(item, dict):
+            budget[0] -= 1
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        if budget[0] < 0:
+            return True
+    return False
+
+
+def _error_of(content: str) -> str | None:
+    if content.startswith(ERROR_PREFIX):
+        return content[len(ERROR_PREFIX):]
+    if content.startswith("{"):
+        try:
+            value = json.loads(content)
+        except ValueError:
+            return None
+        if isinstance(value, dict) and "error" in value:
+            return str(value["error"])
+    return None
+
+
+def is_error_result(content: str) -> bool:
+    """True when a result string reports a failure: the call raised (``Error during execution: …``)
+    or returned a dict with an ``error`` key (§2.5)."""
+    return _error_of(content) is not None
+
+
+def _is_reference(value: Any) -> bool:
+    return isinstance(value, dict) and len(value) == 1 and ("$var" in value or "$expr" in value)
+
+
+class BFCLEnvironment:
+    """The involved BFCL class instances of one trajectory (one side of a comparison)."""
+
+    def __init__(self, involved_classes: Sequence[str], initial_config: Mapping[str, Any] | None = None,
+                 *, long_context: bool = False) -> None:
+        self.involved_classes = list(involved_classes)
+        config = initial_config or {}
+        self.instances: dict[str, Any] = {}
+        self._methods: dict[str, Any] = {}
+        for class_name in self.involved_classes:
+            instance = environment_class(class_name)()
+            if class_name not in STATELESS_CLASSES:
+                instance._load_scenario(copy.deepcopy(config.get(class_name, {})), long_context=long_context)
+            self.instances[class_name] = instance
+            for name, method in inspect.getmembers(instance, predicate=inspect.ismethod):
+                if not name.startswith("_"):
+                    self._methods.setdefault(name, method)
+
+    @property
+    def function_names(self) -> list[str]:
+        return list(self._methods)
+
+    def call(self, name: str, arguments: dict[str, Any]) -> ToolResult:
+        """Dispatch one call to a public method; failures become ``Error during execution: …``."""
+        if name in REFUSED_NAMES:
+            return ToolResult.failure(f"Function call {name} is not allowed.")
+        method = self._methods.get(name)
+        if method is None:
+            return ToolResult.failure(f"name '{name}' is not defined")
+        positional = arguments.get(POSITIONAL_KEY, [])
+        if not isinstance(positional, list):
+            return ToolResult.failure("malformed positional arguments")
+        keywords = {k: v for k, v in arguments.items() if k != POSITIONAL_KEY}
+        if any(_is_reference(v) for v in (*positional, *keywords.values())):
+            return ToolResult.failure(f"{name}() arguments must be literal values")
+        if _oversized([positional, keywords], [MAX_ARGUMENT_SIZE]):
+            return ToolResult.failure(f"{name}() arguments are too large")
+        try:
+            value = method(*copy.deepcopy(positional), **copy.deepcopy(keywords))
+        except Exception as exc:  # a raising method is an error result, as in BFCL
+            return ToolResult.failure(str(exc))
+        content = result_string(value)
+        return ToolResult(content=content, error=_error_of(content), value=value)
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        """Per class, deep copies of the public instance attributes (compared with ``==``)."""
+        return {class_name: {k: copy.deepcopy(v) for k, v in vars(instance).items() if not k.startswith("_")}
+                for class_name, instance in self.instances.items()}
+
+    def tool_definitions(self) -> list[dict[str, Any]]:
+        """OpenAI tool definitions converted from the function docs (``data.md`` §3.5)."""
+        from synae.adapters.bfcl import tool_definitions
+
+        return tool_definitions(self.involved_classes)

@@ -1,0 +1,295 @@
+"""``blankfill`` — mask pieces of each real trajectory's text and let an LLM fill them in
+(``generation.md`` §4).
+
+**Masking** (deterministic, one ``default_rng(seed)`` for the whole dataset): runs of word
+characters are cut into pieces of at most 4 characters, every other non-whitespace character is its
+own piece, whitespace is kept; one ``rng.random()`` per piece in document order; a piece whose draw
+is < p becomes ``_``. Role prefixes and newlines are never masked.
+
+**Per benchmark** (one request per source trajectory, ``n_out = n``, ids ``blankfill_prob{p}_{i}``):
+
+- T1: every line's content (after ``role: ``) is masked; the reply is read as ``role: content``
+  lines (``assistant: `` prepended when missing).
+- BFCL: the user turns (one per line) are masked; reply lines with ≥ 8 words are the new turns,
+  truncated to the source's turn count; ``initial_config`` is kept; ``involved_classes`` are the
+  source's (default) or the config's keys (reference).
+- ACP: only the question is masked; the first reply line with ≥ 8 words (after a leading
+  ``Completed question:``) is the new question; context, group and answer are copied (the answer
+  may no longer be right: ``modified`` is true when the question changed).
+
+Tool calls and outputs of T1/BFCL are *not* produced here: the results hold instructions only
+(``metadata.generation.needs_completion``); run the completion agent on them.
+p = 0 copies the source without any LLM call unless ``llm_at_p0``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from synae.errors import SynaeError
+from synae.generate.common import (
+    GenMode,
+    check_fraction,
+    check_mode,
+    derive,
+    detect_benchmark,
+    frac_tag,
+    make_dataset,
+    new_rng,
+    provenance,
+)
+from synae.generate.llm_support import (
+    LLMOptions,
+    Prompt,
+    conversation_lines,
+    derived_attributes,
+    empty_trajectory,
+    finish,
+    llm_record,
+    request_seed,
+    require_llm,
+    send,
+    word_count,
+)
+from synae.generate.prompts import (
+    ACP_EXAMPLES,
+    BFCL_EXAMPLE,
+    T1_EXAMPLE,
+    T1_RULES,
+    acp_parts,
+    acp_trajectory,
+    bfcl_situation,
+    t1_lines,
+    t1_turns,
+)
+from synae.generate.registry import Method, register
+from synae.schema import Dataset, Message, Trajectory
+from synae.views import user_messages
+
+METHOD = "blankfill"
+DEFAULT_TEMPERATURE = 0.2
+MIN_WORDS = 8
+EXAMPLE_SEED = 0  # masks the worked examples (fixed, independent of the dataset's rng)
+
+_PIECES = re.compile(r"\w+|\s+|[^\w\s]")
+_COMPLETED = re.compile(r"^\s*completed question\s*:\s*", re.IGNORECASE)
+
+
+# --------------------------------------------------------------------------------------------
+# Masking
+
+
+def split_pieces(text: str) -> list[tuple[str, bool]]:
+    """(piece, maskable) in document order: word runs cut into ≤ 4 characters, other
+    non-whitespace characters alone (maskable), whitespace runs (never masked)."""
+    pieces = []
+    for match in _PIECES.finditer(text):
+        token = match.group()
+        if token.isspace():
+            pieces.append((token, False))
+        elif re.fullmatch(r"\w+", token):
+            pieces.extend((token[i:i + 4], True) for i in range(0, len(token), 4))
+        else:
+            pieces.append((token, True))
+    return pieces
+
+
+def mask_text(text: str, p: float, rng: np.random.Generator) -> str:
+    """Mask ``text``: one ``rng.random()`` per maskable piece, in order; draw < p → ``_``."""
+    pieces = split_pieces(text)
+    n = sum(1 for _, maskable in pieces if maskable)
+    draws = iter(rng.random(n).tolist())  # identical to n successive rng.random() calls
+    return "".join("_" if maskable and next(draws) < p else piece for piece, maskable in pieces)
+
+
+def mask_lines(turns: list[tuple[str, str]], p: float, rng: np.random.Generator) -> str:
+    """``role: content`` lines with only the contents masked (prefixes and newlines kept)."""
+    return "\n".join(f"{role}: {mask_text(content, p, rng)}" for role, content in turns)
+
+
+# --------------------------------------------------------------------------------------------
+# Prompts
+
+
+def t1_prompt(masked: str, p: float) -> list[dict[str, str]]:
+    example = mask_lines(T1_EXAMPLE, p, new_rng(EXAMPLE_SEED))
+    system = ("You fill in the blanks of a conversation between a travel attraction recommendation "
+              "assistant and a user. Every \"_\" stands for a missing piece of text: a few characters, "
+              "part of a word, or a punctuation mark. Rules:\n" + T1_RULES
+              + "- Keep the same number of turns as the masked conversation.\n"
+              "- Output only the completed conversation, nothing else.")
+    user = (f"Example masked conversation:\n{example}\n\nCompleted conversation:\n{t1_lines(T1_EXAMPLE)}\n\n"
+            f"Masked conversation:\n{masked}\n\nCompleted conversation:")
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def bfcl_prompt(masked: str, config: dict[str, Any], p: float) -> list[dict[str, str]]:
+    example_masked = "\n".join(mask_text(r, p, new_rng(EXAMPLE_SEED)) for r in BFCL_EXAMPLE["requests"])
+    system = ("You complete the requests a user makes to an assistant that controls the APIs listed. "
+              "Every \"_\" stands for a missing piece of text. Use only the given APIs and resources. "
+              "Write one request per line and nothing else: no numbering, no explanations.")
+    user = (f"Example\n{bfcl_situation(BFCL_EXAMPLE['config'])}\nMasked requests:\n{example_masked}\n"
+            f"Completed requests:\n" + "\n".join(BFCL_EXAMPLE["requests"]) + "\n\n"
+            f"Now this one\n{bfcl_situation(config)}\nMasked requests:\n{masked}\nCompleted requests:")
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def acp_prompt(context: str, group: str, answer: str, masked: str, p: float) -> list[dict[str, str]]:
+    blocks = []
+    for ex in ACP_EXAMPLES:
+        ex_masked = mask_text(ex["question"], p, new_rng(EXAMPLE_SEED))
+        blocks.append(f"Context: {ex['context']}\nQuestion type: {ex['group']}\nAnswer: {ex['answer']}\n"
+                      f"Masked question: {ex_masked}\nCompleted question: {ex['question']}")
+    system = ("You complete a masked yes/no question about a planning problem. Every \"_\" stands for a "
+              "missing piece of text. Use only entities and terms that appear in the context. Output "
+              "only the completed question.")
+    user = ("\n\n".join(blocks) + f"\n\nContext: {context}\nQuestion type: {group}\nAnswer: {answer}\n"
+            f"Masked question: {masked}\nCompleted question:")
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+# --------------------------------------------------------------------------------------------
+# Reply parsing
+
+
+def parse_bfcl_reply(reply: str, n_turns: int) -> list[str]:
+    """Non-empty lines with ≥ 8 whitespace tokens, at most ``n_turns`` of them."""
+    lines = [line.strip() for line in reply.split("\n")]
+    return [line for line in lines if word_count(line) >= MIN_WORDS][:n_turns]
+
+
+def parse_acp_reply(reply: str) -> str:
+    """The first non-empty line (minus a leading "Completed question:") with ≥ 8 tokens, else ``""``."""
+    for line in reply.split("\n"):
+        line = _COMPLETED.sub("", line).strip()
+        if line:
+            return line if word_count(line) >= MIN_WORDS else ""
+    return ""
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _bfcl_environment(source: Trajectory, mode: GenMode) -> dict[str, Any]:
+    env = source.environment or {}
+    config = env.get("initial_config") or {}
+    classes = list(config) if mode == "reference" else list(env.get("involved_classes") or config)
+    return {"kind": "bfcl", "initial_config": config, "involved_classes": classes, "path": [],
+            "excluded_function": []}
+
+
+def bfcl_tools(classes: list[str], fallback: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """Tool definitions of ``classes`` from the BFCL function docs (``fallback`` when unavailable)."""
+    try:
+        from synae.adapters.bfcl import func_doc_dir, tool_definitions
+
+        doc_dir = func_doc_dir()
+        return tool_definitions(classes, doc_dir) if doc_dir is not None and classes else fallback
+    except (SynaeError, OSError, ValueError):  # docs missing or unreadable: keep the source's tools
+        return fallback
+
+
+def blankfill(dataset: Dataset, p: float = 0.5, *, llm: LLMOptions | None = None, seed: int | None = 123,
+              mode: GenMode = "default", preset: str | None = None, llm_at_p0: bool = False,
+              drop_empty: bool = False) -> Dataset:
+    """Blank-filled version of ``dataset`` (see the module docstring); one LLM request per row."""
+    check_mode(mode)
+    prob = check_fraction("p", p)
+    bench = detect_benchmark(dataset, preset)
+    tag = f"{METHOD}_prob{frac_tag(p)}"
+    use_llm = prob > 0 or llm_at_p0
+    options = require_llm(llm, METHOD) if use_llm else llm
+    temperature = DEFAULT_TEMPERATURE
+    if options is not None and options.temperature is not None:
+        temperature = options.temperature
+    params: dict[str, Any] = {"p": p, "benchmark": bench, "llm_at_p0": llm_at_p0}
+    if not use_llm:
+        out = [derive(t, new_id=f"{tag}_{i}", generation=provenance(
+            METHOD, params, seed, source=t, position=i, modified=False, modification=None))
+            for i, t in enumerate(dataset)]
+        return make_dataset(out, name=tag, source=dataset)
+
+    rng = new_rng(seed)
+    prompts: list[Prompt] = []
+    for traj in dataset:
+        if bench == "t1":
+            masked = mask_lines(t1_turns(traj), prob, rng)
+            prompts.append(Prompt(t1_prompt(masked, prob), {"masked": masked}))
+        elif bench == "bfcl":
+            requests = "\n".join(user_messages(traj)).split("\n")
+            masked = "\n".join(mask_text(line, prob, rng) for line in requests)
+            config = (traj.environment or {}).get("initial_config") or {}
+            prompts.append(Prompt(bfcl_prompt(masked, config, prob), {"masked": masked}))
+        else:
+            context, question = acp_parts(traj)
+            masked = mask_text(question, prob, rng)
+            group = str(traj.attributes.get("group") or "")
+            messages = acp_prompt(context, group, traj.output or "", masked, prob)
+            prompts.append(Prompt(messages, {"masked": masked}))
+    assert options is not None
+    replies = send(prompts, options, temperature=temperature, description=f"{METHOD} p={p}", seed=seed)
+    attributes = derived_attributes(bench)
+    out: list[Trajectory] = []
+    for i, (traj, prompt, reply) in enumerate(zip(dataset, prompts, replies, strict=True)):
+        tid = f"{tag}_{i}"
+        record = llm_record(prompt, reply, options, temperature, request_seed(seed, i))
+        record["masked"] = prompt.context["masked"]
+        out.append(_build(bench, traj, i, tid, reply.text, record, params, seed, mode, attributes))
+    kept, n_dropped = finish(out, drop_empty=drop_empty)
+    result = make_dataset(kept, name=tag, source=dataset)
+    result.n_skipped = n_dropped
+    return result
+
+
+def _build(bench: str, source: Trajectory, pos: int, tid: str, reply: str | None, record: dict[str, Any],
+           params: dict[str, Any], seed: int | None, mode: GenMode, attributes: Any) -> Trajectory:
+    """One output trajectory from one reply (an empty placeholder when nothing usable came back)."""
+    if bench == "acp":
+        context, question = acp_parts(source)
+        new_question = parse_acp_reply(reply) if reply is not None else ""
+        if not new_question:
+            gen = provenance(METHOD, params, seed, source=source, position=pos, modified=True, **record)
+            return empty_trajectory(tid, gen, environment={"kind": "acp"}, benchmark=bench,
+                                    error="no question of at least 8 words in the reply")
+        changed = new_question != question
+        gen = provenance(METHOD, params, seed, source=source, position=pos, modified=changed,
+                         modification="question rewritten" if changed else None, **record)
+        group = source.attributes.get("group")
+        traj = acp_trajectory(tid, context, new_question, source.output or "", group, generation=gen,
+                              base=source)
+        traj.attributes = {**traj.attributes, **attributes(traj)}
+        return traj
+    if bench == "t1":
+        messages = conversation_lines(reply) if reply is not None else []
+        environment: dict[str, Any] = {"kind": "t1_attractions"}
+        old = t1_turns(source)
+        changed = [(m.role, m.content) for m in messages] != old
+    else:
+        source_turns = user_messages(source)
+        turns = parse_bfcl_reply(reply, len(source_turns)) if reply is not None else []
+        messages = [Message(role="user", content=t) for t in turns]
+        environment = _bfcl_environment(source, mode)
+        changed = turns != source_turns
+    gen = provenance(METHOD, params, seed, source=source, position=pos, modified=changed,
+                     modification="instructions rewritten" if changed else None, needs_completion=True,
+                     **record)
+    if not messages:
+        return empty_trajectory(tid, gen, environment=environment, benchmark=bench,
+                                error="no usable conversation line in the reply")
+    metadata = {"benchmark": bench, "turn_alignment": "known", "tool_results": "absent", "generation": gen}
+    tools = source.tools
+    if bench == "bfcl":
+        tools = bfcl_tools(environment["involved_classes"], source.tools)
+    traj = Trajectory(id=tid, messages=messages, output=None, tools=tools, environment=environment,
+                      metadata=metadata)
+    traj.attributes = attributes(traj)
+    return traj
+
+
+register(Method(METHOD, blankfill, "p", grids={"*": (0.1, 0.3, 0.5, 0.7, 0.9)}, llm=True,
+                summary="mask a fraction p of each text and let an LLM fill the blanks"))
+
+__all__ = ["blankfill", "mask_lines", "mask_text", "parse_acp_reply", "parse_bfcl_reply", "split_pieces"]

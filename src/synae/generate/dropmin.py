@@ -1,0 +1,102 @@
+"""``dropmin`` — drop part of the rarest attribute values (``generation.md`` §2).
+
+Values of the attribute (T1 ``type``, BFCL ``secondary_api``, ACP ``domain``; null labels are never
+dropped) are ordered rarest first, ties by label string. With one ``default_rng(seed)``, for each of
+the first ``n_min`` values in that order: ``rng.choice(candidates, size=int(count · frac),
+replace=replace)`` over that value's positions (ascending). Output: the rows not drawn, in order.
+
+Reference (research sweep): ``frac = 0.3`` and ``replace = True`` (duplicate draws collapse, so
+fewer rows are dropped); default ``replace = False``. ``n_min = "half"`` thins floor(#values / 2).
+T1 keeps its ids; BFCL/ACP rows become ``dropmin_{n_min}{attribute}_frac{frac}_{i}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from synae.errors import ConfigError
+from synae.generate.common import (
+    GenMode,
+    check_fraction,
+    check_mode,
+    derive,
+    detect_benchmark,
+    frac_tag,
+    make_dataset,
+    new_rng,
+    provenance,
+)
+from synae.generate.labels import DEFAULT_ATTRIBUTE, labels_of, rarest_first
+from synae.schema import Dataset
+
+METHOD = "dropmin"
+
+
+@dataclass(frozen=True)
+class DropStep:
+    """One thinned value: how many rows carried it, how many were drawn, which were dropped."""
+
+    value: str
+    count: int
+    n_drop: int
+    dropped: list[int]  # distinct positions, in drawn order
+
+
+def resolve_n_min(n_min: int | str, n_values: int) -> int:
+    """``half`` → floor(n_values / 2); an integer is capped at the number of values."""
+    if n_min == "half":
+        return n_values // 2
+    try:
+        count = int(n_min)
+    except (TypeError, ValueError):
+        raise ConfigError(f"n_min must be an integer or 'half', got {n_min!r}") from None
+    if count < 0:
+        raise ConfigError(f"n_min must be >= 0, got {count}")
+    return min(count, n_values)
+
+
+def drop_plan(labels: Sequence[str | None], n_min: int | str, frac: float, *, replace: bool,
+              rng: np.random.Generator) -> list[DropStep]:
+    """Steps 2–3 of §2 on a label list; consumes ``rng`` exactly as the reference does."""
+    frac = check_fraction("frac", frac)
+    ordered = rarest_first(labels)
+    steps = []
+    for value, count in ordered[:resolve_n_min(n_min, len(ordered))]:
+        candidates = np.asarray([i for i, label in enumerate(labels) if label == value], dtype=np.int64)
+        n_drop = int(count * frac)
+        drawn = rng.choice(candidates, size=n_drop, replace=replace).tolist()
+        steps.append(DropStep(value, count, n_drop, list(dict.fromkeys(int(p) for p in drawn))))
+    return steps
+
+
+def dropmin(dataset: Dataset, n_min: int | str = 1, *, attribute: str | None = None, frac: float = 0.3,
+            replace: bool | None = None, seed: int | None = 123, mode: GenMode = "default",
+            preset: str | None = None) -> Dataset:
+    """``dataset`` without part of its rarest attribute values.
+
+    ``replace`` defaults to the profile's choice (reference: with replacement, default: without).
+    Each kept row records its label in ``metadata.generation.label``; nothing is modified.
+    """
+    check_mode(mode)
+    bench = detect_benchmark(dataset, preset)
+    attribute = attribute or DEFAULT_ATTRIBUTE[bench]
+    replace = (mode == "reference") if replace is None else replace
+    labels = labels_of(dataset.trajectories, attribute, bench)
+    steps = drop_plan(labels, n_min, frac, replace=replace, rng=new_rng(seed))
+    dropped = {p for step in steps for p in step.dropped}
+    tag = f"{METHOD}_{n_min}{attribute}_frac{frac_tag(frac)}"
+    params = {"n_min": n_min, "attribute": attribute, "frac": frac, "replace": replace,
+              "dropped": {s.value: {"count": s.count, "n_drop": s.n_drop, "dropped": len(s.dropped)}
+                          for s in steps}}
+    out = []
+    for pos, traj in enumerate(dataset):
+        if pos in dropped:
+            continue
+        new_id = None if bench == "t1" else f"{tag}_{len(out)}"
+        gen = provenance(METHOD, params, seed, source=traj, position=pos, modified=False,
+                         label=labels[pos])
+        out.append(derive(traj, new_id=new_id, generation=gen))
+    return make_dataset(out, name=tag, source=dataset)

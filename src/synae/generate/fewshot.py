@@ -1,0 +1,377 @@
+"""``fewshot`` — in-context generation from k real examples (``generation.md`` §6).
+
+**Example draws** — reference (``replace=True``): ``rng.choice(ids, size=k)`` with replacement, the
+examples being the rows drawn at least once *in dataset order*; default (``replace=False``):
+``rng.choice(ids, size=k, replace=False)`` in draw order. ``examples="fixed"`` draws once and
+reuses them; ``"random"`` re-draws per output with the same rng.
+
+**RNG order per benchmark** (one ``default_rng(seed)``):
+
+- T1: fixed-mode example draw; per output, in random mode, one example draw. With ``condition_on``
+  (T1 ``type``; §6.3), the targets are drawn first, ``rng.choice(values, size=n_out)``, unless given.
+- BFCL: (1) example draw, (2) reference configs ``rng.choice(ids, size=n_out)``, (3) per output
+  [random mode: example draw], then the turn count ``rng.choice([2, 3, 4, 5])``.
+- ACP: (1) per group (first-appearance order) k // 2 examples, (2) reference (context, group)
+  ``rng.choice(ids, size=n_out)``, (3) answers ``rng.choice(["yes", "no"], size=n_out)``, (4) per
+  output [random mode: per group example draws].
+
+Ids ``fewshot_fixed_ex{k}_{i}`` / ``fewshot_rand_ex{k}_{i}`` (conditioned:
+``fewshot_<mode>_ex{k}_by<attribute>_{i}``). T1 and BFCL results hold instructions only
+(``needs_completion``); ACP outputs are the requested answers. ``metadata.generation.modified`` is
+true for every generated trajectory (it is not a copy of a real one).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+
+from synae.errors import ConfigError
+from synae.generate.blankfill import bfcl_tools
+from synae.generate.common import GenMode, check_mode, detect_benchmark, make_dataset, new_rng, provenance
+from synae.generate.labels import labels_of
+from synae.generate.llm_support import (
+    LLMOptions,
+    Prompt,
+    Reply,
+    conversation_lines,
+    derived_attributes,
+    empty_trajectory,
+    finish,
+    llm_record,
+    request_seed,
+    require_llm,
+    send,
+    word_count,
+)
+from synae.generate.prompts import (
+    T1_RULES,
+    acp_parts,
+    acp_trajectory,
+    bfcl_situation,
+    first_sentence,
+    t1_lines,
+    t1_turns,
+)
+from synae.generate.registry import Method, parse_int, register
+from synae.schema import Dataset, Message, Trajectory
+from synae.views import user_messages
+
+METHOD = "fewshot"
+DEFAULT_TEMPERATURE = 0.5
+T1_TURNS = 6
+BFCL_TURN_CHOICES = [2, 3, 4, 5]
+MIN_WORDS = 8
+ExampleMode = Literal["fixed", "random"]
+
+_REQUEST_LABEL = re.compile(r"^\s*(?:request\s*\d+\s*[:.)-]\s*)", re.IGNORECASE)
+_QUESTION_LABEL = re.compile(r"^\s*question\s*:\s*", re.IGNORECASE)
+_FENCE = re.compile(r"^```[A-Za-z]*\s*|\s*```$")
+
+
+def draw_examples(rng: np.random.Generator, candidates: Sequence[int], k: int, *, replace: bool) -> list[int]:
+    """k example positions from ``candidates`` (positions, ascending): with replacement → the
+    distinct drawn ones in dataset order (reference); without → draw order."""
+    if k == 0:
+        return []
+    pool = np.asarray(candidates, dtype=np.int64)
+    if replace:
+        drawn = set(rng.choice(pool, size=k).tolist())
+        return [c for c in candidates if c in drawn]
+    if k > len(pool):
+        raise ConfigError(f"cannot draw {k} distinct examples from {len(pool)} candidates")
+    return [int(c) for c in rng.choice(pool, size=k, replace=False).tolist()]
+
+
+# --------------------------------------------------------------------------------------------
+# T1
+
+
+def t1_prompt(examples: Sequence[Trajectory], target: str | None = None) -> list[dict[str, str]]:
+    system = ("You write conversations between a travel attraction recommendation assistant and a user "
+              "who is looking for attractions in a US city or state. Rules:\n" + T1_RULES
+              + f"- Write exactly {T1_TURNS} turns.\n- Output only the conversation, nothing else.")
+    parts = []
+    if examples:
+        parts.append("Example conversations:\n\n" + "\n\n".join(t1_lines(t1_turns(t)) for t in examples))
+    about = f" in which the user is looking for {target} attractions" if target else ""
+    parts.append(f"Write one new conversation{about}, similar to the examples in style and with the same "
+                 "structure. Output the conversation and nothing else." if examples else
+                 f"Write one new conversation{about}. Output the conversation and nothing else.")
+    return [{"role": "system", "content": system}, {"role": "user", "content": "\n\n".join(parts)}]
+
+
+def conditioned_prompt(target: str) -> list[dict[str, str]]:
+    """§6.3: attribute-conditioned zero-shot generation of one T1 conversation as JSON."""
+    system = ("You write realistic, varied conversations for testing a travel attraction recommendation "
+              "assistant. Reply with JSON only: a list of messages, each {\"role\": \"assistant\" or "
+              "\"user\", \"content\": \"...\"}.")
+    user = (
+        f"Write a multi-turn conversation between a travel attraction recommendation assistant and a user "
+        f"looking for {target} attractions in a US city or state.\n"
+        "Requirements:\n"
+        "- Exactly 6 messages; the assistant speaks first, roles alternate, the last message is from "
+        "the user.\n"
+        "- The assistant's personality varies from conversation to conversation.\n"
+        "- The assistant opens with a generic greeting and never claims to have found options.\n"
+        "- The assistant sometimes corrects the user; it mixes direct and open questions.\n"
+        "- The user's persona varies (impatient, polite, verbose, terse); some users give too little or "
+        "too much detail.\n"
+        "- The flow may be non-linear; vary the order in which the location, the attraction type and other "
+        "preferences come up.\n"
+        "Return the JSON list of messages only."
+    )
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def parse_conversation_json(reply: str) -> tuple[list[Message], str | None]:
+    """Messages of a JSON reply (a list, or ``{"messages": [...]}``); ([], error) when unusable."""
+    text = _FENCE.sub("", reply.strip()).strip()
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return [], f"reply is not JSON ({exc.msg})"
+    if isinstance(data, dict):
+        data = data.get("messages") or data.get("conversation")
+    if not isinstance(data, list) or not data:
+        return [], "reply JSON is not a non-empty list of messages"
+    messages = []
+    for i, item in enumerate(data):
+        role = item.get("role") if isinstance(item, dict) else None
+        content = item.get("content") if isinstance(item, dict) else None
+        if role not in ("user", "assistant") or not isinstance(content, str) or not content.strip():
+            return [], f"message {i} must have role user/assistant and non-empty text content"
+        messages.append(Message(role=role, content=content.strip()))
+    return messages, None
+
+
+# --------------------------------------------------------------------------------------------
+# BFCL and ACP prompts and parsing
+
+
+def bfcl_prompt(examples: Sequence[Trajectory], config: dict[str, Any], n_turns: int) -> list[dict[str, str]]:
+    system = ("You generate test cases for an assistant that controls software APIs. A test case is a "
+              "sequence of user requests. Output one line per request, \"Request i: <request>\", "
+              "and nothing else.")
+    blocks = []
+    for j, ex in enumerate(examples, start=1):
+        requests = "\n".join(f"Request {i}: {r}" for i, r in enumerate(user_messages(ex), start=1))
+        ex_config = (ex.environment or {}).get("initial_config") or {}
+        blocks.append(f"Example {j}\n{bfcl_situation(ex_config)}\n{requests}")
+    task = (f"Generate exactly {n_turns} requests for the situation below. Make them realistic; later "
+            "requests build on earlier ones; refer only to these APIs and resources.\n"
+            f"{bfcl_situation(config)}")
+    return [{"role": "system", "content": system}, {"role": "user", "content": "\n\n".join([*blocks, task])}]
+
+
+def parse_bfcl_requests(reply: str, n_turns: int) -> list[str]:
+    """Lines minus ``Request i:`` labels, kept when ≥ 8 words, at most ``n_turns``."""
+    lines = [_REQUEST_LABEL.sub("", line).strip() for line in reply.split("\n")]
+    return [line for line in lines if word_count(line) >= MIN_WORDS][:n_turns]
+
+
+def acp_prompt(examples: Sequence[tuple[str, str, str, str]], context: str, group: str,
+               answer: str) -> list[dict[str, str]]:
+    """``examples``: (context, group, question, answer)."""
+    system = ("You write yes/no questions about planning problems. Generate a single question whose "
+              "correct answer is the one specified. Output only the question.")
+    blocks = [f"Context (first sentence): {first_sentence(c)}\nQuestion type: {g}\nQuestion: {q}\nAnswer: {a}"
+              for c, g, q, a in examples]
+    task = (f"Generate a question of type {group} for the context below such that the answer is {answer}.\n"
+            f"Context: {context}")
+    return [{"role": "system", "content": system}, {"role": "user", "content": "\n\n".join([*blocks, task])}]
+
+
+def parse_acp_question(reply: str) -> str:
+    """The first non-empty line, minus a leading ``Question:``."""
+    for line in reply.split("\n"):
+        if line.strip():
+            return _QUESTION_LABEL.sub("", line).strip()
+    return ""
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def fewshot(dataset: Dataset, k: int = 3, *, examples: ExampleMode = "fixed", replace: bool | None = None,
+            n_out: int | None = None, llm: LLMOptions | None = None, seed: int | None = 123,
+            mode: GenMode = "default", preset: str | None = None, condition_on: str | None = None,
+            targets: Sequence[str] | None = None, drop_empty: bool = False) -> Dataset:
+    """``n_out`` (default n) new trajectories generated from k examples each (module docstring)."""
+    check_mode(mode)
+    if examples not in ("fixed", "random"):
+        raise ConfigError(f"examples must be 'fixed' or 'random', got {examples!r}")
+    k = int(k)
+    if k < 0:
+        raise ConfigError(f"k must be >= 0, got {k}")
+    options = require_llm(llm, METHOD)
+    bench = detect_benchmark(dataset, preset)
+    if len(dataset) == 0:
+        raise ConfigError(f"{dataset.source or dataset.name}: no trajectories to draw examples from")
+    if targets is not None:
+        n_out = len(targets)
+    n_out = len(dataset) if n_out is None else int(n_out)
+    replace = (mode == "reference") if replace is None else replace
+    temperature = DEFAULT_TEMPERATURE if options.temperature is None else options.temperature
+    tag = f"{METHOD}_{'fixed' if examples == 'fixed' else 'rand'}_ex{k}"
+    if condition_on:
+        if bench != "t1":
+            raise ConfigError("condition_on is defined for T1 (type, city or state)")
+        tag += f"_by{condition_on}"
+    params: dict[str, Any] = {"k": k, "examples": examples, "replace": replace, "n_out": n_out,
+                              "benchmark": bench, "condition_on": condition_on}
+    rng = new_rng(seed)
+    if bench == "t1":
+        plans = _plan_t1(dataset, k, examples, replace, n_out, rng, condition_on, targets)
+    elif bench == "bfcl":
+        plans = _plan_bfcl(dataset, k, examples, replace, n_out, rng)
+    else:
+        plans = _plan_acp(dataset, k, examples, replace, n_out, rng)
+    replies = send([p for p, _ in plans], options, temperature=temperature, description=f"{METHOD} k={k}",
+                   seed=seed)
+    attributes = derived_attributes(bench)
+    out = []
+    for i, ((prompt, info), reply) in enumerate(zip(plans, replies, strict=True)):
+        record = {**llm_record(prompt, reply, options, temperature, request_seed(seed, i)), **info["record"]}
+        out.append(_build(bench, dataset, f"{tag}_{i}", prompt, reply, info, record, params, seed, mode,
+                          attributes))
+    kept, n_dropped = finish(out, drop_empty=drop_empty)
+    result = make_dataset(kept, name=tag, source=dataset)
+    result.n_skipped = n_dropped
+    return result
+
+
+Plan = tuple[Prompt, dict[str, Any]]
+
+
+def _plan_t1(dataset: Dataset, k: int, examples: ExampleMode, replace: bool, n_out: int,
+             rng: np.random.Generator, condition_on: str | None, targets: Sequence[str] | None) -> list[Plan]:
+    positions = list(range(len(dataset)))
+    plans: list[Plan] = []
+    if condition_on:
+        labels = labels_of(dataset.trajectories, condition_on, "t1")
+        if targets is None:
+            values = sorted({label for label in labels if label is not None})
+            targets = [str(t) for t in rng.choice(values, size=n_out).tolist()]
+        for target in targets:
+            if k == 0:
+                plans.append((Prompt(conditioned_prompt(target)), {"json": True, "target": target,
+                                                                   "record": {"target": target}}))
+                continue
+            pool = [p for p in positions if labels[p] == target]
+            if not pool:
+                raise ConfigError(f"no real trajectory has {condition_on} = {target!r} to use as an example")
+            chosen = draw_examples(rng, pool, k, replace=replace)
+            plans.append((Prompt(t1_prompt([dataset[p] for p in chosen], target)),
+                          {"record": {"target": target, "examples": [dataset[p].id for p in chosen]}}))
+        return plans
+    fixed = draw_examples(rng, positions, k, replace=replace) if examples == "fixed" else []
+    for _ in range(n_out):
+        chosen = fixed if examples == "fixed" else draw_examples(rng, positions, k, replace=replace)
+        plans.append((Prompt(t1_prompt([dataset[p] for p in chosen])),
+                      {"record": {"examples": [dataset[p].id for p in chosen]}}))
+    return plans
+
+
+def _plan_bfcl(dataset: Dataset, k: int, examples: ExampleMode, replace: bool, n_out: int,
+               rng: np.random.Generator) -> list[Plan]:
+    positions = list(range(len(dataset)))
+    fixed = draw_examples(rng, positions, k, replace=replace)
+    references = rng.choice(len(dataset), size=n_out).tolist()
+    plans: list[Plan] = []
+    for ref in references:
+        chosen = fixed if examples == "fixed" else draw_examples(rng, positions, k, replace=replace)
+        n_turns = int(rng.choice(BFCL_TURN_CHOICES))
+        config = (dataset[ref].environment or {}).get("initial_config") or {}
+        plans.append((Prompt(bfcl_prompt([dataset[p] for p in chosen], config, n_turns)),
+                      {"reference": int(ref), "n_turns": n_turns,
+                       "record": {"examples": [dataset[p].id for p in chosen], "n_turns": n_turns}}))
+    return plans
+
+
+def _plan_acp(dataset: Dataset, k: int, examples: ExampleMode, replace: bool, n_out: int,
+              rng: np.random.Generator) -> list[Plan]:
+    groups: dict[str, list[int]] = {}
+    for pos, traj in enumerate(dataset):
+        groups.setdefault(str(traj.attributes.get("group") or ""), []).append(pos)
+
+    def draw_all() -> list[int]:
+        return [p for pool in groups.values() for p in draw_examples(rng, pool, k // 2, replace=replace)]
+
+    fixed = draw_all()
+    references = rng.choice(len(dataset), size=n_out).tolist()
+    answers = [str(a) for a in rng.choice(["yes", "no"], size=n_out).tolist()]
+    plans: list[Plan] = []
+    for ref, answer in zip(references, answers, strict=True):
+        chosen = fixed if examples == "fixed" else draw_all()
+        shown = []
+        for p in chosen:
+            context, question = acp_parts(dataset[p])
+            shown.append((context, str(dataset[p].attributes.get("group") or ""), question,
+                          dataset[p].output or ""))
+        context, _ = acp_parts(dataset[ref])
+        group = str(dataset[ref].attributes.get("group") or "")
+        plans.append((Prompt(acp_prompt(shown, context, group, answer)),
+                      {"reference": int(ref), "answer": answer,
+                       "record": {"examples": [dataset[p].id for p in chosen], "answer": answer}}))
+    return plans
+
+
+def _build(bench: str, dataset: Dataset, tid: str, prompt: Prompt, reply: Reply, info: dict[str, Any],
+           record: dict[str, Any], params: dict[str, Any], seed: int | None, mode: GenMode,
+           attributes: Any) -> Trajectory:
+    ref = info.get("reference")
+    source = dataset[ref] if ref is not None else None
+    gen = provenance(METHOD, params, seed, source=source, position=ref, modified=True,
+                     modification="generated by the LLM", **record)
+    text = reply.text
+    if bench == "acp":
+        question = parse_acp_question(text) if text is not None else ""
+        assert source is not None
+        if not question:
+            return empty_trajectory(tid, gen, environment={"kind": "acp"}, benchmark=bench,
+                                    error="no question in the reply")
+        context, _ = acp_parts(source)
+        traj = acp_trajectory(tid, context, question, info["answer"], source.attributes.get("group"),
+                              generation=gen)
+        traj.attributes = {**traj.attributes, **attributes(traj)}
+        return traj
+    gen["needs_completion"] = True
+    error = None
+    if bench == "t1":
+        environment: dict[str, Any] = {"kind": "t1_attractions"}
+        if text is None:
+            messages: list[Message] = []
+        elif info.get("json"):
+            messages, error = parse_conversation_json(text)
+        else:
+            messages = conversation_lines(text, limit=T1_TURNS)
+        tools = None
+    else:
+        assert source is not None
+        requests = parse_bfcl_requests(text, info["n_turns"]) if text is not None else []
+        messages = [Message(role="user", content=r) for r in requests]
+        env = source.environment or {}
+        config = env.get("initial_config") or {}
+        classes = list(config) if mode == "reference" else list(env.get("involved_classes") or config)
+        environment = {"kind": "bfcl", "initial_config": config, "involved_classes": classes, "path": [],
+                       "excluded_function": []}
+        tools = bfcl_tools(classes, source.tools)
+    if not messages:
+        return empty_trajectory(tid, gen, environment=environment, benchmark=bench,
+                                error=error or "no usable content in the reply")
+    traj = Trajectory(id=tid, messages=messages, output=None, tools=tools, environment=environment,
+                      metadata={"benchmark": bench, "turn_alignment": "known", "tool_results": "absent",
+                                "generation": gen})
+    traj.attributes = attributes(traj)
+    return traj
+
+
+register(Method(METHOD, fewshot, "k", parse_value=parse_int, grids={"*": (0, 1, 3, 5)}, llm=True,
+                summary="generate new trajectories from k real examples with an LLM"))
+
+__all__ = ["draw_examples", "fewshot", "parse_acp_question", "parse_bfcl_requests", "parse_conversation_json"]

@@ -1,0 +1,218 @@
+"""Fidelity metrics: D′ against D (``metrics.md`` §1.8, §2.2–2.4). Pure functions.
+
+Embedding-based ones take float arrays (one row per item); tool-call ones take name sequences
+(calls(τ) per trajectory); attribute ones take pooled values or label lists.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Collection, Sequence
+from typing import Literal
+
+import numpy as np
+
+from synae.metrics.base import MetricValue
+from synae.metrics.distances import total_variation, wasserstein
+
+PlanningWeighting = Literal["pooled", "real"]
+
+
+# ----------------------------------------------------------------------------------------------
+# Fréchet distance
+
+
+def _sqrtm_psd(c: np.ndarray) -> np.ndarray:
+    """Symmetric square root U diag(√max(s, 0)) Uᵀ of a symmetric matrix."""
+    s, u = np.linalg.eigh(c)
+    return (u * np.sqrt(np.maximum(s, 0.0))) @ u.T
+
+
+def _frechet(x: np.ndarray, y: np.ndarray, eps: float) -> float:
+    mu = x.mean(axis=0) - y.mean(axis=0)
+    d = x.shape[1]
+    cx = np.cov(x, rowvar=False).reshape(d, d) + eps * np.eye(d)
+    cy = np.cov(y, rowvar=False).reshape(d, d) + eps * np.eye(d)
+    # tr((A Σ′_Y A)^{1/2}) with A = Σ′_X^{1/2} equals the sum of the singular values of A·Σ′_Y^{1/2}
+    # (since (AB)(AB)ᵀ = A Σ′_Y A); singular values avoid squaring tiny eigenvalues, which keeps
+    # FD(X, X) at ~1e-12 even for rank-deficient covariances.
+    trace_sqrt = np.linalg.svd(_sqrtm_psd(cx) @ _sqrtm_psd(cy), compute_uv=False).sum()
+    value = float(mu @ mu + np.trace(cx) + np.trace(cy) - 2.0 * trace_sqrt)
+    return max(value, 0.0)
+
+
+def frechet_distance(real: np.ndarray, synthetic: np.ndarray, *, eps: float = 1e-6,
+                     equal_n: bool = False, seed: int = 123) -> MetricValue:
+    """FD = ‖μ_X − μ_Y‖² + tr Σ′_X + tr Σ′_Y − 2 tr((Σ′_X^{1/2} Σ′_Y Σ′_X^{1/2})^{1/2}), Σ′ = Σ + εI.
+
+    Computed without complex arithmetic: A = Σ′_X^{1/2} and B = Σ′_Y^{1/2} by symmetric
+    eigendecomposition, tr((A Σ′_Y A)^{1/2}) = Σ singular values of AB (identical to
+    Σ√max(λ(A Σ′_Y A), 0) but without squaring small eigenvalues); clipped at 0. m < 2 or m′ < 2 → ``None`` (``n_lt_2``). Warning
+    ``rank_deficient`` when min(m, m′) ≤ d. ``equal_n`` also reports the FD after subsampling the
+    larger set to the smaller size without replacement (``details.fd_equal_n``).
+    """
+    x = np.asarray(real, dtype=np.float64)
+    y = np.asarray(synthetic, dtype=np.float64)
+    m, n = x.shape[0], y.shape[0]
+    d = x.shape[1] if x.ndim == 2 else 0
+    details: dict[str, object] = {"n_real": m, "n_syn": n, "dim": d, "eps": eps}
+    if m < 2 or n < 2:
+        return MetricValue.null(f"n_lt_2: need at least 2 points per side (got {m} real, {n} synthetic)",
+                                n_real=m, n_synthetic=n, details=details)
+    warnings = []
+    if min(m, n) <= d:
+        warnings.append(f"rank_deficient: min(m, m') = {min(m, n)} <= dim {d}; FD is biased upward")
+    if equal_n and m != n:
+        rng = np.random.default_rng(seed)
+        if m > n:
+            details["fd_equal_n"] = _frechet(x[rng.choice(m, n, replace=False)], y, eps)
+        else:
+            details["fd_equal_n"] = _frechet(x, y[rng.choice(n, m, replace=False)], eps)
+    return MetricValue(_frechet(x, y, eps), n_real=m, n_synthetic=n, details=details, warnings=warnings)
+
+
+# ----------------------------------------------------------------------------------------------
+# Attribute match and KND
+
+
+def numeric_match(real: Sequence[float] | np.ndarray, synthetic: Sequence[float] | np.ndarray, *,
+                  order: int = 1, unit: str = "items") -> MetricValue:
+    """W_p between pooled numeric values (used by ``am.<numeric>``, ``output.am.token_length``, TCNM)."""
+    a = np.asarray(real, dtype=np.float64).ravel()
+    b = np.asarray(synthetic, dtype=np.float64).ravel()
+    details = {"order": order, "unit": unit}
+    kw = {"n_real": int(a.size), "n_synthetic": int(b.size), "details": details}
+    if a.size == 0:
+        return MetricValue.null("empty_real_set: no real values", **kw)
+    if b.size == 0:
+        return MetricValue.null("empty_syn_set: no synthetic values", **kw)
+    details.update(mean_real=float(a.mean()), mean_syn=float(b.mean()))
+    return MetricValue(wasserstein(a, b, order), **kw)
+
+
+def categorical_match(real: Sequence[Sequence[str]], synthetic: Sequence[Sequence[str]], *,
+                      unit: str = "labels") -> MetricValue:
+    """TV between label distributions; each item carries a list of labels (multi-label: every label
+    counts, the denominator is the total number of labels on that side)."""
+    p = Counter(label for labels in real for label in labels)
+    q = Counter(label for labels in synthetic for label in labels)
+    kw = {"n_real": sum(p.values()), "n_synthetic": sum(q.values()),
+          "details": {"unit": unit, "n_labels_real": len(p), "n_labels_syn": len(q)}}
+    if not p:
+        return MetricValue.null("empty_real_set: no real labels", **kw)
+    if not q:
+        return MetricValue.null("empty_syn_set: no synthetic labels", **kw)
+    return MetricValue(total_variation(p, q), **kw)
+
+
+def knd(real_similarities: np.ndarray, synthetic_similarities: np.ndarray, *, order: int = 1) -> MetricValue:
+    """KND = W_p between the turn-pair cosine similarity samples of D and D′ (§2.2.1)."""
+    a = np.asarray(real_similarities, dtype=np.float64)
+    b = np.asarray(synthetic_similarities, dtype=np.float64)
+    kw = {"n_real": int(a.size), "n_synthetic": int(b.size)}
+    details: dict[str, object] = {"order": order, "unit": "pairs", "pairs_real": a.size, "pairs_syn": b.size}
+    for name, s in (("real", a), ("syn", b)):
+        if s.size:
+            details[f"mean_{name}"] = float(s.mean())
+            details[f"std_{name}"] = float(s.std())
+    if a.size == 0 or b.size == 0:
+        side = "real" if a.size == 0 else "syn"
+        return MetricValue.null(f"no_pairs: no turn pairs in the {side} set", details=details, **kw)
+    return MetricValue(wasserstein(a, b, order), details=details, **kw)
+
+
+# ----------------------------------------------------------------------------------------------
+# Tool calls
+
+
+def filter_vocabulary(sequences: Sequence[Sequence[str]],
+                      vocabulary: Collection[str] | None) -> list[list[str]]:
+    """Keep only names in ``vocabulary`` (order kept); ``None`` = no filtering (union vocabulary)."""
+    if vocabulary is None:
+        return [list(s) for s in sequences]
+    vocab = set(vocabulary)
+    return [[name for name in s if name in vocab] for s in sequences]
+
+
+def _unknown_share(sequences: Sequence[Sequence[str]], vocabulary: Collection[str] | None) -> float | None:
+    if vocabulary is None:
+        return None
+    total = sum(len(s) for s in sequences)
+    vocab = set(vocabulary)
+    return sum(1 for s in sequences for name in s if name not in vocab) / total if total else 0.0
+
+
+def tool_usage_match(real: Sequence[Sequence[str]], synthetic: Sequence[Sequence[str]],
+                     vocabulary: Collection[str] | None = None) -> MetricValue:
+    """TUM = TV between the pooled tool-name frequencies of D and D′ after vocabulary filtering.
+
+    Both sides without calls → ``None``; one side without calls → 1.0 (``details.one_side_empty``).
+    """
+    p = Counter(n for s in filter_vocabulary(real, vocabulary) for n in s)
+    q = Counter(n for s in filter_vocabulary(synthetic, vocabulary) for n in s)
+    details: dict[str, object] = {"unit": "calls", "n_tools_real": len(p), "n_tools_syn": len(q),
+                                  "unknown_tool_calls_real": _unknown_share(real, vocabulary),
+                                  "unknown_tool_calls_syn": _unknown_share(synthetic, vocabulary)}
+    kw = {"n_real": sum(p.values()), "n_synthetic": sum(q.values()), "details": details}
+    if not p and not q:
+        return MetricValue.null("no_calls: neither set has tool calls", **kw)
+    if not p or not q:
+        details["one_side_empty"] = True
+        return MetricValue(1.0, **kw)
+    return MetricValue(total_variation(p, q), **kw)
+
+
+def tool_call_number_match(real: Sequence[Sequence[str]], synthetic: Sequence[Sequence[str]], *,
+                           order: int = 1) -> MetricValue:
+    """TCNM = W_p of the per-trajectory call counts |calls(τ)| (unfiltered)."""
+    return numeric_match([len(s) for s in real], [len(s) for s in synthetic], order=order,
+                         unit="trajectories")
+
+
+def _windows(sequences: Sequence[Sequence[str]], k: int) -> tuple[Counter, dict[tuple, Counter]]:
+    """History counts c(h) and next-tool counts c(h, t) over all length-k windows."""
+    hist: Counter = Counter()
+    nxt: dict[tuple, Counter] = defaultdict(Counter)
+    for seq in sequences:
+        for i in range(len(seq) - k + 1):
+            h = tuple(seq[i:i + k - 1])
+            hist[h] += 1
+            nxt[h][seq[i + k - 1]] += 1
+    return hist, nxt
+
+
+def _tv_given_history(a: Counter, ca: int, b: Counter, cb: int) -> float:
+    """½ Σ_t |P(t|h) − P′(t|h)|, a side with no windows being the zero vector."""
+    keys = set(a) | set(b)
+    return 0.5 * sum(abs((a[t] / ca if ca else 0.0) - (b[t] / cb if cb else 0.0)) for t in keys)
+
+
+def planning_distance(real: Sequence[Sequence[str]], synthetic: Sequence[Sequence[str]], k: int, *,
+                      vocabulary: Collection[str] | None = None,
+                      weighting: PlanningWeighting = "pooled") -> MetricValue:
+    """k-step tool planning distance (§2.3.3) on vocabulary-filtered sequences.
+
+    pooled: Σ_{h∈H∪H′} (c(h) + c′(h))/(N + N′) · TV_h (a one-sided history has TV ½);
+    real:   Σ_{h∈H} c(h)/N · TV_h with TV_h = 1 for histories absent from D′.
+    """
+    if k < 2:
+        raise ValueError("planning k must be >= 2")
+    hr, nr = _windows(filter_vocabulary(real, vocabulary), k)
+    hs, ns = _windows(filter_vocabulary(synthetic, vocabulary), k)
+    big_n, big_n_syn = sum(hr.values()), sum(hs.values())
+    details = {"k": k, "weighting": weighting, "unit": "windows", "N": big_n, "N_syn": big_n_syn,
+               "histories_real": len(hr), "histories_syn": len(hs),
+               "one_sided_histories": len(set(hr) ^ set(hs))}
+    kw = {"n_real": big_n, "n_synthetic": big_n_syn, "details": details}
+    if weighting == "pooled":
+        total = big_n + big_n_syn
+        if total == 0:
+            return MetricValue.null(f"no_windows: no sequence has {k} calls", **kw)
+        value = sum((hr[h] + hs[h]) / total * _tv_given_history(nr.get(h, Counter()), hr[h],
+                                                                 ns.get(h, Counter()), hs[h])
+                    for h in set(hr) | set(hs))
+        return MetricValue(float(value), **kw)
+    if big_n == 0:
+        return MetricValue.null(f"no_windows: no real sequence has {k} calls", **kw)
+    value = sum(hr[h] / big_n * (_tv_given_history(nr[h], hr[h], ns[h], hs[h]) if hs[h] else 1.0) for h in hr)
+    return MetricValue(float(value), **kw)

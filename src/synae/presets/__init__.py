@@ -1,0 +1,49 @@
+"""Benchmark presets: ``t1``, ``bfcl``, ``acp`` and ``generic`` (``metrics.md`` §4).
+
+``get_preset(name)`` returns the preset; ``detect_preset(dataset)`` picks one from the data
+(``environment.kind``, then ``metadata.benchmark``; ``generic`` otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from synae.errors import ConfigError
+from synae.presets.acp import ACPPreset
+from synae.presets.base import AttributeValues, Preset
+from synae.presets.bfcl import BFCLPreset
+from synae.presets.generic import GenericPreset
+from synae.presets.t1 import T1Preset
+from synae.schema import Trajectory
+
+PRESETS: dict[str, type[Preset]] = {"t1": T1Preset, "bfcl": BFCLPreset, "acp": ACPPreset,
+                                    "generic": GenericPreset}
+PRESET_NAMES: tuple[str, ...] = tuple(PRESETS)
+_KIND_TO_PRESET = {"t1_attractions": "t1", "t1": "t1", "bfcl": "bfcl", "acp": "acp"}
+_INSTANCES: dict[str, Preset] = {}
+
+
+def get_preset(name: str) -> Preset:
+    """The preset called ``name`` (one shared instance per name)."""
+    key = name.strip().lower()
+    if key not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r} (expected one of {', '.join(PRESETS)})")
+    if key not in _INSTANCES:
+        _INSTANCES[key] = PRESETS[key]()
+    return _INSTANCES[key]
+
+
+def detect_preset(dataset: Iterable[Trajectory]) -> str:
+    """The preset of the first trajectory that names its benchmark (``environment.kind`` first,
+    then ``metadata.benchmark``); ``generic`` when none does."""
+    for traj in dataset:
+        kind = (traj.environment or {}).get("kind")
+        if kind in _KIND_TO_PRESET:
+            return _KIND_TO_PRESET[kind]
+        bench = traj.metadata.get("benchmark")
+        if bench in _KIND_TO_PRESET:
+            return _KIND_TO_PRESET[bench]
+    return "generic"
+
+
+__all__ = ["PRESET_NAMES", "AttributeValues", "Preset", "detect_preset", "get_preset"]

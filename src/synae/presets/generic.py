@@ -1,0 +1,15 @@
+"""The ``generic`` preset: any tool-calling dataset without benchmark-specific rules.
+
+Instructions are user messages and responses; KND uses every pair type that has pairs; AM uses
+the numeric attributes plus whatever ``attributes`` the trajectories carry; AD uses the attributes
+listed in the config (default: every categorical attribute present in all trajectories). Validity
+and downstream targets apply when the data has tool calls / outputs.
+"""
+
+from __future__ import annotations
+
+from synae.presets.base import Preset
+
+
+class GenericPreset(Preset):
+    name = "generic"

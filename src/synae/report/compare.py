@@ -1,0 +1,104 @@
+"""``synae compare``: several synthetic sets against one real set, as one comparison group.
+
+The real side (features, embeddings, noise floor, embedding-map axes) is computed once; each
+synthetic set is evaluated with :func:`synae.report.evaluation.evaluate_for_report`. The group
+(self row + every set) is aggregated per ``metrics.md`` §5, the self row being the ideal D-vs-D
+values (:func:`synae.report.aggregate.ideal_self_row`, merged over the members so that a metric
+null for one member still has its reference value).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from synae import __version__
+from synae.config import Config
+from synae.evaluate import Evaluator
+from synae.report.aggregate import SELF_ROW, AggregateOptions, aggregate, ideal_self_row
+from synae.report.comparison import ComparisonResults
+from synae.report.data import Projection
+from synae.report.evaluation import ReportOptions, evaluate_for_report
+from synae.report.models import EvaluationReport, MetricResult
+from synae.report.uncertainty import noise_floor
+from synae.schema import Dataset
+from synae.validity.verdict import Verdict
+
+
+def group_self_row(reports: Sequence[EvaluationReport], bound: str) -> dict[str, MetricResult]:
+    """The ideal self row, taking each metric's D-side value from the first member that has it."""
+    row: dict[str, MetricResult] = {}
+    for report in reports:
+        for mid, result in ideal_self_row(report.metrics, bound).items():  # type: ignore[arg-type]
+            row.setdefault(mid, result)
+    return row
+
+
+def validity_for(evaluator: Evaluator, checker: str | None) -> tuple[
+        Callable[[Dataset, Dataset], list[MetricResult]] | None, Callable[[Dataset], list[Verdict]] | None]:
+    """``extra_metrics`` and the primary checker's verdicts for the validity pillar and its drill-down
+    (``checker="none"`` → no validity). Checkers run on a set twice (metrics, verdicts); LLM judge
+    replies come from the on-disk reply cache the second time."""
+    if checker == "none":
+        return None, None
+    from synae.validity.run import run_validity, validity_metrics
+
+    def extra(real: Dataset, synthetic: Dataset) -> list[MetricResult]:
+        return validity_metrics(real, synthetic, evaluator.preset, evaluator.config, checker, progress=False)
+
+    def verdicts(synthetic: Dataset) -> list[Verdict]:
+        run = run_validity(synthetic, evaluator.preset, evaluator.config, checker, progress=False)
+        return [v for by_kind in run.verdicts.values() for v in by_kind.get(run.primary, [])]
+
+    return extra, verdicts
+
+
+def run_comparison(real: Dataset, synthetic: Mapping[str, Dataset], config: Config | None = None, *,
+                   param_name: str | None = None, param_values: Sequence[float] | None = None,
+                   reference: str | None = None, bootstrap: int = 0, noise_repeats: int = 0,
+                   checker: str | None = None, embedder: Any = None, report_data: bool = True,
+                   progress: bool = False) -> ComparisonResults:
+    """Evaluate every synthetic set against ``real`` and aggregate the group.
+
+    ``reference``: the label of the member used as the labels' reference (default: the self row);
+    ``checker``: validity checker (``None`` = preset default, ``"none"`` = no validity).
+    """
+    config = config or Config()
+    if reference is not None and reference not in synthetic:
+        raise ValueError(f"reference {reference!r} is not one of the labels {list(synthetic)}")
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    evaluator = Evaluator(real, config, embedder=embedder, progress=progress)
+    real_f = evaluator.real_features
+    timings["features_real"] = time.perf_counter() - t0
+    floor = None
+    if noise_repeats:
+        t1 = time.perf_counter()
+        floor = noise_floor(evaluator.compute_metrics, real_f, noise_repeats, seed=config.seed)
+        timings["noise_floor"] = time.perf_counter() - t1
+    projection = Projection.fit(real_f.transcripts) if real_f.transcripts is not None and real_f.n else None
+    extra, verdicts_of = validity_for(evaluator, checker)
+    agg_options = AggregateOptions(diversity_bound=config.metrics.diversity_bound, reference=reference)
+    options = ReportOptions(bootstrap=bootstrap, noise_repeats=noise_repeats, report_data=report_data,
+                            aggregates=False, aggregate=agg_options)
+    members: dict[str, EvaluationReport] = {}
+    for label, dataset in synthetic.items():
+        t2 = time.perf_counter()
+        verdicts = verdicts_of(dataset) if verdicts_of is not None and report_data else ()
+        members[label] = evaluate_for_report(evaluator, dataset, extra_metrics=extra, verdicts=verdicts,
+                                             options=options, floor=floor, projection=projection, name=label)
+        timings[f"member:{label}"] = time.perf_counter() - t2
+    group = {SELF_ROW: group_self_row(list(members.values()), agg_options.diversity_bound),
+             **{label: r.metrics for label, r in members.items()}}
+    aggregates = aggregate(group, agg_options)
+    aggregates["self_row"] = "ideal"
+    timings["total"] = time.perf_counter() - t0
+    first = next(iter(members.values()), None)
+    return ComparisonResults(
+        synae_version=__version__,
+        created_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        config=first.config if first is not None else config.resolved(), members=members,
+        param_name=param_name, param_values=list(param_values) if param_values is not None else None,
+        aggregates=aggregates, timings=timings)

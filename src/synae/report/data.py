@@ -1,0 +1,306 @@
+"""``report_data``: everything the HTML report draws, computed once and stored in the results JSON.
+
+The HTML report renders from the results JSON alone, so plots and drill-down tables need their data
+in it. :func:`build_report_data` produces a JSON-ready dict::
+
+    {
+      "attributes":  {name: histogram},            # real vs synthetic (numeric or categorical)
+      "tool_usage":  histogram of tool names,       # calls(τ), metrics.md §1.5
+      "tool_counts": histogram of |calls(τ)|,
+      "embedding_map": {"explained": [..], "real": {"ids", "xy"}, "synthetic": {"ids", "xy"}},
+      "drilldown": {"invalid": [...], "outside_manifold": [...], "uncovered": [...],
+                    "duplicates": [...], "totals": {...}},
+    }
+
+Histograms: ``{"kind": "numeric", "edges": [...], "real": counts, "synthetic": counts, "n_real",
+"n_synthetic"}`` with shared bins (integer-aligned for integer data), or ``{"kind": "categorical",
+"labels": [...], "real": counts, "synthetic": counts, ...}`` keeping the most frequent labels and
+pooling the rest under ``"(other)"``.
+
+The 2-D map is a PCA of the instruction-transcript embeddings, fitted on the real set (so every
+synthetic set of a comparison shares the real set's axes), at most ``max_points`` points per side
+(seeded subsample). Drill-down lists are capped at ``max_rows`` rows each; ``totals`` has the full
+counts. k-NN misses follow ``metrics.md`` §1.7 (radius = the reference point's own k-NN radius,
+test "≤").
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from synae.config import DEFAULT_SEED
+from synae.schema import Dataset, Trajectory
+from synae.validity.verdict import Verdict
+from synae.views import (
+    InstructionRoles,
+    instruction_transcript,
+    output_text,
+    text_sequence,
+    tool_call_sequence,
+    user_messages,
+)
+
+MAX_BINS = 20
+MAX_LABELS = 15
+SNIPPET = 240
+BLOCK = 1024
+
+
+# --------------------------------------------------------------------------------------------
+# Histograms
+
+
+def numeric_histogram(real: Sequence[float], synthetic: Sequence[float]) -> dict[str, Any]:
+    """Counts of both samples over shared bins (unit-width bins for small integer ranges)."""
+    a = np.asarray(real, dtype=float)
+    b = np.asarray(synthetic, dtype=float)
+    both = np.concatenate([a, b])
+    if both.size == 0:
+        edges = np.array([0.0, 1.0])
+    else:
+        lo, hi = float(both.min()), float(both.max())
+        integer = bool(np.all(both == np.round(both)))
+        if integer and hi - lo + 1 <= MAX_BINS:
+            edges = np.arange(lo - 0.5, hi + 1.5)
+        else:
+            edges = np.linspace(lo, hi if hi > lo else lo + 1.0, MAX_BINS + 1)
+    return {"kind": "numeric", "edges": edges.tolist(),
+            "real": np.histogram(a, edges)[0].tolist(), "synthetic": np.histogram(b, edges)[0].tolist(),
+            "n_real": int(a.size), "n_synthetic": int(b.size)}
+
+
+def categorical_histogram(real: Iterable[str], synthetic: Iterable[str],
+                          max_labels: int = MAX_LABELS) -> dict[str, Any]:
+    """Label counts of both sides; the ``max_labels`` most frequent overall, the rest ``(other)``."""
+    ca, cb = Counter(real), Counter(synthetic)
+    top = [label for label, _ in (ca + cb).most_common()]
+    labels, rest = top[:max_labels], top[max_labels:]
+    real_counts = [ca[label] for label in labels]
+    syn_counts = [cb[label] for label in labels]
+    if rest:
+        labels.append("(other)")
+        real_counts.append(sum(ca[label] for label in rest))
+        syn_counts.append(sum(cb[label] for label in rest))
+    return {"kind": "categorical", "labels": labels, "real": real_counts, "synthetic": syn_counts,
+            "n_real": sum(ca.values()), "n_synthetic": sum(cb.values())}
+
+
+def _labels(value: Any) -> list[str]:
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return ["None" if value is None else str(value)]
+
+
+def default_attributes(real: Sequence[Trajectory], synthetic: Sequence[Trajectory],
+                       roles: InstructionRoles) -> dict[str, tuple[list[Any], list[Any]]]:
+    """Attributes drawn when the metric engine supplies none: turns, token lengths, stored labels."""
+
+    def turns_(ts: Sequence[Trajectory]) -> list[int]:
+        return [len(text_sequence(t, roles)) for t in ts]
+
+    def user_tokens(ts: Sequence[Trajectory]) -> list[int]:
+        return [len(m.split()) for t in ts for m in user_messages(t)]
+
+    def output_tokens(ts: Sequence[Trajectory]) -> list[int]:
+        return [len(o.split()) for t in ts if (o := output_text(t)) is not None]
+
+    out: dict[str, tuple[list[Any], list[Any]]] = {
+        "n_turns": (turns_(real), turns_(synthetic)),
+        "user_token_length": (user_tokens(real), user_tokens(synthetic)),
+    }
+    outputs = (output_tokens(real), output_tokens(synthetic))
+    if outputs[0] or outputs[1]:
+        out["output_token_length"] = outputs
+    stored = sorted({k for t in real for k, v in t.attributes.items()
+                     if isinstance(v, (str, bool, list)) or v is None})
+    for key in stored[:8]:
+        out[key] = ([lab for t in real for lab in _labels(t.attributes.get(key))],
+                    [lab for t in synthetic for lab in _labels(t.attributes.get(key))])
+    return out
+
+
+def attribute_histogram(real: Sequence[Any], synthetic: Sequence[Any]) -> dict[str, Any]:
+    """Numeric histogram when every value is a number (not bool), else categorical."""
+    values = [*real, *synthetic]
+    if values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return numeric_histogram(real, synthetic)
+    return categorical_histogram([str(v) for v in real], [str(v) for v in synthetic])
+
+
+# --------------------------------------------------------------------------------------------
+# Embedding map and k-NN misses
+
+
+@dataclass
+class Projection:
+    """A PCA basis (2 components) fitted on one matrix; ``project`` maps any rows onto it."""
+
+    mean: np.ndarray
+    components: np.ndarray  # (2, d)
+    explained: list[float]
+
+    @classmethod
+    def fit(cls, x: np.ndarray) -> Projection:
+        x = np.asarray(x, dtype=np.float64)
+        mean = x.mean(axis=0)
+        centred = x - mean
+        _, s, vt = np.linalg.svd(centred, full_matrices=False)
+        comps = np.zeros((2, x.shape[1]))
+        comps[: min(2, vt.shape[0])] = vt[:2]
+        var = s**2
+        total = float(var.sum())
+        explained = [float(v / total) if total > 0 else 0.0 for v in var[:2]]
+        return cls(mean=mean, components=comps, explained=explained + [0.0] * (2 - len(explained)))
+
+    def project(self, x: np.ndarray) -> np.ndarray:
+        return (np.asarray(x, dtype=np.float64) - self.mean) @ self.components.T
+
+
+def _subsample(n: int, max_points: int, seed: int) -> np.ndarray:
+    if n <= max_points:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=max_points, replace=False))
+
+
+def embedding_map(real_ids: Sequence[str], real_emb: np.ndarray, syn_ids: Sequence[str],
+                  syn_emb: np.ndarray, *, projection: Projection | None = None,
+                  max_points: int = 2000, seed: int = DEFAULT_SEED) -> dict[str, Any]:
+    """2-D PCA coordinates (rounded to 4 decimals) of both sides, fitted on the real side."""
+    projection = projection or Projection.fit(real_emb)
+    out: dict[str, Any] = {"method": "pca_fit_on_real", "explained": projection.explained}
+    for side, ids, emb in (("real", real_ids, real_emb), ("synthetic", syn_ids, syn_emb)):
+        keep = _subsample(len(ids), max_points, seed)
+        xy = np.round(projection.project(emb[keep]), 4) if len(keep) else np.zeros((0, 2))
+        out[side] = {"ids": [ids[i] for i in keep], "xy": xy.tolist(), "n": len(ids)}
+    return out
+
+
+def _sq_dists(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    d = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
+    return np.maximum(d, 0.0)
+
+
+def knn_radii(x: np.ndarray, k: int) -> np.ndarray:
+    """r_k(x; X): the (k+1)-th smallest distance from each row to all rows (itself included)."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.empty(len(x))
+    for start in range(0, len(x), BLOCK):
+        d = _sq_dists(x[start:start + BLOCK], x)
+        out[start:start + BLOCK] = np.sqrt(np.partition(d, k, axis=1)[:, k])
+    return out
+
+
+def in_manifold(queries: np.ndarray, reference: np.ndarray, radii: np.ndarray) -> np.ndarray:
+    """Boolean per query: inside at least one reference ball (‖q − x‖ ≤ r(x))."""
+    queries = np.asarray(queries, dtype=np.float64)
+    reference = np.asarray(reference, dtype=np.float64)
+    r2 = radii**2
+    out = np.zeros(len(queries), dtype=bool)
+    for start in range(0, len(queries), BLOCK):
+        d = _sq_dists(queries[start:start + BLOCK], reference)
+        out[start:start + BLOCK] = (d <= r2[None, :] + 1e-12).any(axis=1)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Drill-down tables
+
+
+def _snippet(text: str | None) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= SNIPPET else text[: SNIPPET - 1] + "…"
+
+
+def invalid_rows(verdicts: Iterable[Verdict], texts: Mapping[str, str]) -> list[dict[str, Any]]:
+    """One row per verdict with ``valid is False``: id, target, checker, reasons, explanation."""
+    return [{"id": v.trajectory_id, "target": v.target, "checker": v.checker, "reasons": list(v.reasons),
+             "explanation": _snippet(v.explanation), "text": _snippet(texts.get(v.trajectory_id))}
+            for v in verdicts if v.valid is False]
+
+
+def duplicate_rows(real_ids: Sequence[str], real_texts: Sequence[str], syn_ids: Sequence[str],
+                   syn_texts: Sequence[str]) -> list[dict[str, Any]]:
+    """Synthetic instruction transcripts that occur more than once in the synthetic set or copy a
+    real one verbatim: one row per distinct duplicated text, with its ids on both sides."""
+    real_by_text: dict[str, list[str]] = {}
+    for i, t in zip(real_ids, real_texts, strict=False):
+        real_by_text.setdefault(t, []).append(i)
+    syn_by_text: dict[str, list[str]] = {}
+    for i, t in zip(syn_ids, syn_texts, strict=False):
+        syn_by_text.setdefault(t, []).append(i)
+    rows = []
+    for text, ids in syn_by_text.items():
+        copies = real_by_text.get(text, [])
+        if len(ids) > 1 or copies:
+            rows.append({"synthetic_ids": ids, "real_ids": copies, "count": len(ids), "text": _snippet(text)})
+    rows.sort(key=lambda r: (-r["count"] - len(r["real_ids"]), r["synthetic_ids"][0]))
+    return rows
+
+
+def build_report_data(real: Dataset | Sequence[Trajectory], synthetic: Dataset | Sequence[Trajectory], *,
+                      real_embeddings: np.ndarray | None = None,
+                      synthetic_embeddings: np.ndarray | None = None,
+                      verdicts: Iterable[Verdict] = (),
+                      attributes: Mapping[str, tuple[Sequence[Any], Sequence[Any]]] | None = None,
+                      instruction_roles: InstructionRoles = "user+responses",
+                      calls: tuple[Sequence[Sequence[str]], Sequence[Sequence[str]]] | None = None,
+                      knn_k: int = 3, projection: Projection | None = None,
+                      max_points: int = 2000, max_rows: int = 200,
+                      seed: int = DEFAULT_SEED) -> dict[str, Any]:
+    """The ``report_data`` section for one synthetic set against the real set (see module doc).
+
+    ``real_embeddings``/``synthetic_embeddings`` are the instruction-transcript embeddings the
+    metrics used (one row per trajectory, same order); without them the map and k-NN drill-downs
+    are omitted. ``attributes`` (name -> (real values, synthetic values)) replaces the default
+    attributes of :func:`default_attributes`. ``calls`` (real, synthetic) are calls(τ) per trajectory
+    as the metrics extracted them (default: :func:`synae.views.tool_call_sequence` with default options).
+    """
+    real_t, syn_t = list(real), list(synthetic)
+    real_ids = [t.id for t in real_t]
+    syn_ids = [t.id for t in syn_t]
+    real_texts = [instruction_transcript(t, instruction_roles) for t in real_t]
+    syn_texts = [instruction_transcript(t, instruction_roles) for t in syn_t]
+    attrs = attributes if attributes is not None else default_attributes(real_t, syn_t, instruction_roles)
+
+    if calls is None:
+        calls = ([tool_call_sequence(t).names for t in real_t], [tool_call_sequence(t).names for t in syn_t])
+    real_calls, syn_calls = calls
+    data: dict[str, Any] = {
+        "n_real": len(real_t), "n_synthetic": len(syn_t), "seed": seed,
+        "attributes": {name: attribute_histogram(list(a), list(b)) for name, (a, b) in attrs.items()},
+        "tool_usage": categorical_histogram([n for s in real_calls for n in s],
+                                            [n for s in syn_calls for n in s], max_labels=20),
+        "tool_counts": numeric_histogram([len(s) for s in real_calls], [len(s) for s in syn_calls]),
+    }
+    texts = dict(zip(syn_ids, syn_texts, strict=False))
+    invalid = invalid_rows(verdicts, texts)
+    duplicates = duplicate_rows(real_ids, real_texts, syn_ids, syn_texts)
+    drill: dict[str, Any] = {"invalid": invalid[:max_rows], "duplicates": duplicates[:max_rows]}
+    totals = {"invalid": len(invalid), "duplicates": len(duplicates),
+              "duplicate_trajectories": sum(r["count"] for r in duplicates)}
+    if real_embeddings is not None and synthetic_embeddings is not None and len(real_t) and len(syn_t):
+        data["embedding_map"] = embedding_map(real_ids, real_embeddings, syn_ids, synthetic_embeddings,
+                                              projection=projection, max_points=max_points, seed=seed)
+        if len(real_t) > knn_k:
+            inside = in_manifold(synthetic_embeddings, real_embeddings, knn_radii(real_embeddings, knn_k))
+            outside = [i for i in range(len(syn_t)) if not inside[i]]
+            drill["outside_manifold"] = [{"id": syn_ids[i], "text": _snippet(syn_texts[i])}
+                                         for i in outside[:max_rows]]
+            totals["outside_manifold"] = len(outside)
+        if len(syn_t) > knn_k:
+            radii = knn_radii(synthetic_embeddings, knn_k)
+            covered = in_manifold(real_embeddings, synthetic_embeddings, radii)
+            uncovered = [i for i in range(len(real_t)) if not covered[i]]
+            drill["uncovered"] = [{"id": real_ids[i], "text": _snippet(real_texts[i])}
+                                  for i in uncovered[:max_rows]]
+            totals["uncovered"] = len(uncovered)
+        drill["knn_k"] = knn_k
+    drill["totals"] = totals
+    drill["max_rows"] = max_rows
+    data["drilldown"] = drill
+    return data

@@ -1,0 +1,104 @@
+"""One evaluation with everything a report needs: metrics, validity drill-down, uncertainty,
+aggregates and ``report_data`` — built on the metric engine's feature API, so every text is embedded
+once (the synthetic features feed the metrics, the bootstrap, and the plots).
+
+:func:`evaluate_for_report` is what ``synae evaluate --report`` and ``synae compare`` call.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from synae.evaluate import DatasetFeatures, Evaluator
+from synae.report.aggregate import AggregateOptions, aggregate_single
+from synae.report.data import Projection, build_report_data
+from synae.report.models import EvaluationReport, MetricResult
+from synae.report.uncertainty import add_uncertainty, noise_floor
+from synae.schema import Dataset
+from synae.validity.verdict import Verdict
+
+ExtraMetrics = Callable[[Dataset, Dataset], list[MetricResult]]
+
+
+@dataclass
+class ReportOptions:
+    """What to add on top of the metrics (all off except aggregates and report data)."""
+
+    bootstrap: int = 0
+    noise_repeats: int = 0
+    confidence: float = 0.95
+    report_data: bool = True
+    aggregates: bool = True
+    aggregate: AggregateOptions = field(default_factory=AggregateOptions)
+    max_points: int = 2000
+    max_rows: int = 200
+
+
+def attribute_values(features: DatasetFeatures) -> dict[str, list[Any]]:
+    """Per-attribute pooled values the metrics used (numeric ragged values, categorical labels)."""
+    out: dict[str, list[Any]] = {name: r.values.tolist() for name, r in features.numeric.items()}
+    out.update({name: [label for labels in lists for label in labels]
+                for name, lists in features.categorical.items()})
+    if features.n_outputs and "output_token_length" not in out:
+        out["output_token_length"] = features.output_tokens.tolist()
+    return out
+
+
+def report_data_for(evaluator: Evaluator, real_f: DatasetFeatures, syn_f: DatasetFeatures, real: Dataset,
+                    synthetic: Dataset, *, verdicts: Iterable[Verdict] = (),
+                    projection: Projection | None = None,
+                    options: ReportOptions | None = None) -> dict[str, Any]:
+    """``report_data`` from the evaluator's features (no re-embedding, no re-parsing of calls)."""
+    options = options or ReportOptions()
+    ra, sa = attribute_values(real_f), attribute_values(syn_f)
+    names = [*ra, *(n for n in sa if n not in ra)]
+    attributes = {name: (ra.get(name, []), sa.get(name, [])) for name in names}
+    return build_report_data(
+        real, synthetic, real_embeddings=real_f.transcripts, synthetic_embeddings=syn_f.transcripts,
+        verdicts=verdicts, attributes=attributes or None,
+        instruction_roles=evaluator.preset.instruction_roles,
+        calls=([list(c) for c in real_f.calls], [list(c) for c in syn_f.calls]),
+        knn_k=evaluator.options.knn_k, projection=projection, max_points=options.max_points,
+        max_rows=options.max_rows, seed=evaluator.config.seed)
+
+
+def evaluate_for_report(evaluator: Evaluator, synthetic: Dataset, *,
+                        extra_metrics: ExtraMetrics | None = None, verdicts: Iterable[Verdict] = (),
+                        options: ReportOptions | None = None,
+                        floor: Mapping[str, dict[str, Any]] | None = None,
+                        projection: Projection | None = None, name: str | None = None) -> EvaluationReport:
+    """Evaluate ``synthetic`` like :meth:`Evaluator.evaluate`, then add uncertainty, aggregates and
+    report data. ``floor`` reuses a noise floor computed once for several sets (see
+    :func:`synae.report.uncertainty.noise_floor`); ``projection`` shares the embedding map's axes."""
+    options = options or ReportOptions()
+    t0 = time.perf_counter()
+    real_f = evaluator.real_features
+    syn_f = evaluator.features(synthetic)
+    metrics = evaluator.compute_metrics(real_f, syn_f)
+    warnings: list[str] = []
+    if extra_metrics is not None:
+        try:
+            metrics.update({r.id: r for r in extra_metrics(evaluator.real, synthetic)})
+        except Exception as exc:  # the other metrics are kept
+            warnings.append(f"extra metrics failed: {type(exc).__name__}: {exc}")
+    timings = {"evaluate": time.perf_counter() - t0}
+    report = evaluator.report(synthetic, metrics, real_f, syn_f, timings=timings, warnings=warnings)
+    if options.bootstrap or options.noise_repeats or floor:
+        t1 = time.perf_counter()
+        if floor is None and options.noise_repeats:
+            floor = noise_floor(evaluator.compute_metrics, real_f, options.noise_repeats,
+                                seed=evaluator.config.seed)
+        add_uncertainty(report, evaluator.compute_metrics, real_f, syn_f, bootstrap=options.bootstrap,
+                        seed=evaluator.config.seed, confidence=options.confidence, floor=floor)
+        report.timings["uncertainty"] = time.perf_counter() - t1
+    if options.aggregates:
+        report.aggregates = aggregate_single(report.metrics, name or synthetic.name, options.aggregate)
+    if options.report_data:
+        t2 = time.perf_counter()
+        report.report_data = report_data_for(evaluator, real_f, syn_f, evaluator.real, synthetic,
+                                             verdicts=verdicts, projection=projection, options=options)
+        report.timings["report_data"] = time.perf_counter() - t2
+    return report

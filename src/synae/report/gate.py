@@ -1,0 +1,163 @@
+"""CI gates: check a results JSON against thresholds (``synae gate``).
+
+Thresholds file (YAML or TOML): a mapping from a *key* to bounds, optionally nested under a
+top-level ``thresholds`` key. A key is
+
+- a metric ID (``fidelity.tool_calls.tum``) — its ``value`` is checked;
+- a pillar name (``validity``, ``fidelity``, ``diversity``) — the pillar score from ``aggregates``.
+
+Bounds: ``min`` (value ≥ min) and/or ``max`` (value ≤ max); for a pillar also ``min_label``
+(``Moderate`` accepts Moderate and Strong, ``Strong`` only Strong). Example (YAML)::
+
+    fidelity.tool_calls.tum: {max: 0.1}
+    fidelity.instructions.knn_precision: {min: 0.5}
+    validity: {min: 0.9}
+    fidelity: {min_label: Moderate}
+
+Outcome per check: ``pass``, ``fail`` or ``missing`` (metric absent, null, or aggregates not
+computed). Exit codes: 0 all pass; 1 at least one failure; 3 no failure but at least one missing key;
+2 bad input (unreadable results or thresholds, unknown bound name).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from synae.errors import ConfigError, DataError
+from synae.report.aggregate import PILLARS, SELF_ROW
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+EXIT_PASS, EXIT_FAIL, EXIT_MISSING = 0, 1, 3
+LABEL_RANK = {"Poor": 0, "Moderate": 1, "Strong": 2}
+BOUND_KEYS = frozenset({"min", "max", "min_label"})
+
+
+@dataclass
+class Check:
+    """The outcome of one threshold for one member."""
+
+    member: str
+    key: str
+    bound: str  # e.g. "≤ 0.1"
+    value: float | str | None
+    outcome: str  # pass | fail | missing
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"member": self.member, "key": self.key, "bound": self.bound, "value": self.value,
+                "outcome": self.outcome}
+
+
+def load_thresholds(path: str | Path) -> dict[str, dict[str, Any]]:
+    """Read and validate a thresholds file (``.toml`` is TOML, anything else YAML)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+    except (OSError, yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read thresholds: {exc}") from exc
+    if isinstance(data, dict) and isinstance(data.get("thresholds"), dict):
+        data = data["thresholds"]
+    if not isinstance(data, dict) or not data:
+        raise ConfigError(f"{path}: expected a mapping of metric ID or pillar -> {{min/max}}")
+    out: dict[str, dict[str, Any]] = {}
+    for key, bounds in data.items():
+        if not isinstance(bounds, dict) or not bounds or set(bounds) - BOUND_KEYS:
+            raise ConfigError(f"{path}: {key}: bounds must be a mapping with keys among min, max, min_label")
+        if "min_label" in bounds and (key not in PILLARS or bounds["min_label"] not in LABEL_RANK):
+            raise ConfigError(f"{path}: {key}: min_label applies to pillars and is Poor, Moderate or Strong")
+        for name in ("min", "max"):
+            if name in bounds and not isinstance(bounds[name], (int, float)):
+                raise ConfigError(f"{path}: {key}: {name} must be a number")
+        out[str(key)] = bounds
+    return out
+
+
+def load_results(path: str | Path) -> dict[str, Any]:
+    """Read a results JSON (one evaluation or a comparison)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DataError(f"cannot read results: {exc}", source=str(path)) from exc
+    if not isinstance(data, dict) or ("metrics" not in data and "members" not in data):
+        raise DataError("not a synae results file (no 'metrics' or 'members')", source=str(path))
+    return data
+
+
+def evaluations(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """member name -> one evaluation dict (a comparison's members, or the single evaluation)."""
+    if results.get("kind") == "comparison":
+        return dict(results["members"])
+    return {member_name(results): results}
+
+
+def member_name(report: dict[str, Any]) -> str:
+    """The synthetic member's name in a single evaluation's aggregates."""
+    aggregates = report.get("aggregates") or {}
+    others = [m for m in aggregates.get("members", []) if m != SELF_ROW]
+    return others[0] if others else "synthetic"
+
+
+def _pillar_info(aggregates: dict[str, Any] | None, member: str, pillar: str) -> tuple[Any, Any]:
+    if not aggregates:
+        return None, None
+    score = (aggregates.get("scores") or {}).get(member, {}).get(pillar)
+    label = (aggregates.get("labels") or {}).get(member, {}).get(pillar, {}).get("label")
+    return score, label
+
+
+def check(results: dict[str, Any], thresholds: dict[str, dict[str, Any]],
+          members: list[str] | None = None) -> list[Check]:
+    """Evaluate every threshold for every selected member."""
+    reports = evaluations(results)
+    names = members or list(reports)
+    unknown = [n for n in names if n not in reports]
+    if unknown:
+        raise ConfigError(f"unknown member(s) {unknown}; results contain {list(reports)}")
+    checks: list[Check] = []
+    for name in names:
+        report = reports[name]
+        for key, bounds in thresholds.items():
+            if key in PILLARS:
+                source = results if results.get("kind") == "comparison" else report
+                value, label = _pillar_info(source.get("aggregates"), name, key)
+            else:
+                value = (report.get("metrics") or {}).get(key, {}).get("value")
+                label = None
+            for bound, limit in bounds.items():
+                checks.append(_one(name, key, bound, limit, value, label))
+    return checks
+
+
+def _one(member: str, key: str, bound: str, limit: Any, value: Any, label: Any) -> Check:
+    if bound == "min_label":
+        text = f"label ≥ {limit}"
+        if label is None:
+            return Check(member, key, text, None, "missing")
+        ok = LABEL_RANK[label] >= LABEL_RANK[limit]
+        return Check(member, key, text, label, "pass" if ok else "fail")
+    text = f"≥ {limit}" if bound == "min" else f"≤ {limit}"
+    if not isinstance(value, (int, float)):
+        return Check(member, key, text, None, "missing")
+    ok = value >= limit if bound == "min" else value <= limit
+    return Check(member, key, text, float(value), "pass" if ok else "fail")
+
+
+def exit_code(checks: list[Check]) -> int:
+    """0 all pass; 1 any failure; 3 no failure but a missing/null key."""
+    outcomes = {c.outcome for c in checks}
+    if "fail" in outcomes:
+        return EXIT_FAIL
+    if "missing" in outcomes:
+        return EXIT_MISSING
+    return EXIT_PASS

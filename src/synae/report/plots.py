@@ -1,0 +1,144 @@
+"""Plots of the HTML report as inline SVG strings (matplotlib, no pyplot global state).
+
+Every function takes plain data (from the results JSON) and returns an ``<svg>`` element; text stays
+text (``svg.fonttype = none``) so files are small and readable offline. Colours: real data grey,
+synthetic sets from a fixed qualitative palette (same member → same colour across plots).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from synae.errors import MissingDependencyError
+
+REAL_COLOUR = "#7f7f7f"
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
+           "#bcbd22", "#393b79")
+_XML_HEADER = re.compile(r"^.*?(?=<svg)", re.S)
+
+
+def colour(index: int) -> str:
+    return PALETTE[index % len(PALETTE)]
+
+
+def _figure(width: float, height: float) -> Any:
+    try:
+        import matplotlib
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise MissingDependencyError("matplotlib", "pip install 'synae[report]'") from exc
+    matplotlib.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "synae", "font.size": 9,
+                                "axes.spines.top": False, "axes.spines.right": False})
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def to_svg(fig: Any, css_class: str = "plot") -> str:
+    """Serialise a figure to an inline ``<svg>`` element (XML header and fixed size removed)."""
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    svg = _XML_HEADER.sub("", buf.getvalue(), count=1)
+    svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1', svg, count=1)
+    return svg.replace("<svg", f'<svg class="{css_class}" role="img"', 1)
+
+
+def radar(series: Mapping[str, Mapping[str, float | None]], axes: Sequence[str], title: str,
+          colours: Mapping[str, str]) -> str:
+    """Radar chart: one closed polygon per series over ``axes`` (values in [0, 1], None → 0)."""
+    fig = _figure(4.2, 3.8)
+    ax = fig.add_subplot(projection="polar")
+    angles = [2 * math.pi * i / len(axes) for i in range(len(axes))]
+    for name, values in series.items():
+        ys = [values.get(a) or 0.0 for a in axes]
+        col = colours.get(name, REAL_COLOUR)
+        ax.plot([*angles, angles[0]], [*ys, ys[0]], color=col, linewidth=1.6, label=name)
+        ax.fill([*angles, angles[0]], [*ys, ys[0]], color=col, alpha=0.12)
+    ax.set_xticks(angles)
+    ax.set_xticklabels([a.replace("fidelity.", "").replace("diversity.", "") for a in axes], fontsize=7)
+    ax.set_ylim(0, 1)
+    ax.set_yticks([0.25, 0.5, 0.75, 1.0])
+    ax.set_yticklabels(["", "0.5", "", "1"], fontsize=7)
+    ax.set_title(title, fontsize=10)
+    ax.legend(loc="upper right", bbox_to_anchor=(1.35, 1.12), fontsize=7, frameon=False)
+    return to_svg(fig, "plot radar")
+
+
+def histogram(hist: Mapping[str, Any], title: str, synthetic: Mapping[str, Mapping[str, Any]],
+              colours: Mapping[str, str]) -> str:
+    """Real side (grey, from ``hist``) against each synthetic set (``synthetic``: name → histogram).
+
+    Numeric histograms are drawn as densities (share ÷ bin width) so that sets binned differently
+    (each set's bins are shared with the real side only) are comparable; categorical ones as shares
+    per label over the union of labels.
+    """
+    fig = _figure(4.4, 2.7)
+    ax = fig.add_subplot()
+    series = [("real", hist["real"], hist, REAL_COLOUR)] + [
+        (name, h["synthetic"], h, colours[name]) for name, h in synthetic.items()]
+    if hist["kind"] == "categorical":
+        labels = list(hist["labels"])
+        labels += [lab for _, _, h, _ in series for lab in h["labels"] if lab not in labels]
+        width = 0.8 / len(series)
+        for g, (name, counts, h, col) in enumerate(series):
+            total = sum(counts) or 1
+            share = dict(zip(h["labels"], (c / total for c in counts), strict=True))
+            xs = [i + (g - (len(series) - 1) / 2) * width for i in range(len(labels))]
+            ax.bar(xs, [share.get(lab, 0.0) for lab in labels], width=width, color=col, label=name)
+        ax.set_xticks(range(len(labels)))
+        ax.set_xticklabels([str(lab)[:18] for lab in labels], rotation=45, ha="right", fontsize=7)
+        ax.set_ylabel("share")
+    else:
+        for name, counts, h, col in series:
+            edges = h["edges"]
+            total = sum(counts) or 1
+            dens = [c / total / ((b - a) or 1.0) for c, a, b in zip(counts, edges[:-1], edges[1:], strict=True)]
+            if name == "real":
+                ax.stairs(dens, edges, fill=True, color=col, alpha=0.35, label=name)
+            else:
+                ax.stairs(dens, edges, color=col, linewidth=1.6, label=name)
+        ax.set_ylabel("density")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, frameon=False)
+    return to_svg(fig, "plot hist")
+
+
+def scatter(real_xy: Sequence[Sequence[float]], synthetic: Mapping[str, Sequence[Sequence[float]]],
+            colours: Mapping[str, str], title: str, explained: Sequence[float]) -> str:
+    """2-D embedding map: real points grey, each synthetic set in its colour."""
+    fig = _figure(4.6, 4.0)
+    ax = fig.add_subplot()
+    if real_xy:
+        ax.scatter([p[0] for p in real_xy], [p[1] for p in real_xy], s=12, c=REAL_COLOUR, alpha=0.5,
+                   label="real", linewidths=0)
+    for name, xy in synthetic.items():
+        if xy:
+            ax.scatter([p[0] for p in xy], [p[1] for p in xy], s=16, c=colours[name], alpha=0.7,
+                       label=name, linewidths=0, marker="^")
+    ax.set_xlabel(f"PC1 ({explained[0]:.0%} of real variance)")
+    ax.set_ylabel(f"PC2 ({explained[1]:.0%})")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, frameon=False, markerscale=2)
+    return to_svg(fig, "plot scatter")
+
+
+def sweep(param_name: str, param_values: Sequence[float], series: Mapping[str, Sequence[float | None]],
+          noise: Mapping[str, float | None] | None = None) -> str:
+    """Small multiples: each metric against the swept parameter (dashed line: real-vs-real mean)."""
+    ids = list(series)
+    ncols = min(4, len(ids))
+    nrows = math.ceil(len(ids) / ncols)
+    fig = _figure(2.6 * ncols, 2.0 * nrows)
+    for i, mid in enumerate(ids):
+        ax = fig.add_subplot(nrows, ncols, i + 1)
+        pts = [(x, y) for x, y in zip(param_values, series[mid], strict=False) if y is not None]
+        if pts:
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", markersize=3, color=colour(0))
+        if noise and noise.get(mid) is not None:
+            ax.axhline(noise[mid], color=REAL_COLOUR, linestyle="--", linewidth=1)
+        ax.set_title(mid.split(".", 1)[-1], fontsize=7)
+        ax.tick_params(labelsize=6)
+        ax.set_xlabel(param_name, fontsize=6)
+    return to_svg(fig, "plot sweep")

@@ -1,0 +1,64 @@
+"""Shared pieces of the rule-based checkers: verdict construction, options and call extraction.
+
+Every rule checker reports, per trajectory, ``valid`` (``True``/``False``, or ``None`` when no rule
+can decide), ``reasons`` = the short codes of the rules that failed (plus informational codes such
+as ``unknown_entity``), ``explanation`` = the first failure in words, and ``details`` = per-rule
+messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from synae.schema import Trajectory
+from synae.validity.verdict import CheckTarget, Verdict
+
+RULES_VERSION = "1"
+
+
+def option(config: Any, name: str, default: Any) -> Any:
+    """A validity option from ``config.validity`` (attribute or mapping), else ``default``."""
+    section = getattr(config, "validity", None)
+    if isinstance(section, Mapping):
+        return section.get(name, default)
+    value = getattr(section, name, None) if section is not None else None
+    return default if value is None else value
+
+
+@dataclass
+class RuleOutcome:
+    """Failed rule codes with their messages, informational codes, and extra details."""
+
+    failures: dict[str, list[str]] = field(default_factory=dict)
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def fail(self, code: str, message: str) -> None:
+        self.failures.setdefault(code, []).append(message)
+
+    def note(self, code: str, message: str) -> None:
+        self.notes.setdefault(code, []).append(message)
+
+    def verdict(self, traj: Trajectory, target: CheckTarget, checker: str,
+                unscored: str | None = None) -> Verdict:
+        """``valid`` is False when any rule failed, None when ``unscored`` names why no rule can
+        decide, else True."""
+        reasons = list(self.failures)
+        if not reasons and unscored:
+            reasons.append(unscored)
+        reasons += [code for code in self.notes if code not in reasons]
+        first = next(iter(self.failures.values()), [None])[0]
+        valid = False if self.failures else (None if unscored else True)
+        details = {**self.details, **self.notes, **self.failures}
+        return Verdict(trajectory_id=traj.id, target=target, valid=valid, reasons=reasons,
+                       checker=f"{checker}@{RULES_VERSION}", explanation=first, details=details)
+
+
+def source_of(traj: Trajectory, sources: Mapping[str, Trajectory] | None) -> Trajectory | None:
+    """The generation source (``metadata.generation.source_id``) when known, else ``None``."""
+    generation = traj.metadata.get("generation")
+    if not sources or not isinstance(generation, Mapping) or generation.get("source_id") is None:
+        return None
+    return sources.get(str(generation["source_id"]))

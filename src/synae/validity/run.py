@@ -1,0 +1,259 @@
+"""Validity orchestration: which checkers run, and the ``validity.*.rate`` metrics they give.
+
+Checker choice (``validity_downstream.md`` §2.1), ``checker`` = ``rules``, ``llm`` (alias
+``judge``), ``both`` or ``None`` for the preset default:
+
+| preset | default | primary with ``both`` |
+|---|---|---|
+| ``t1``, ``bfcl`` | rules | rules |
+| ``acp`` | judge if a judge model is configured, else rules | the same |
+| ``generic`` | judge (unscored ``no_judge`` when none is configured) | judge |
+
+Targets: the preset's ``validity_targets``; for ``generic`` only those the data has (tool calls
+somewhere / an output somewhere). A target with no checker of the chosen kind (e.g. generic outputs
+under ``rules``) is reported as skipped.
+
+Metric (``metrics.md`` §2.1): VR = #valid / #scored; details ``checker``, ``n_valid``,
+``n_invalid``, ``n_unscored``, ``coverage`` = #scored / m′, ``reasons`` (counts over invalid
+verdicts), ``unscored_reasons``, ``rate_all`` = #valid / m′, ``real_value`` (the same rate on D);
+a warning when coverage < 0.95; #scored = 0 → value ``null`` (status ``skipped``, reason
+``no_scored_verdicts``). With several checkers the primary one is reported under the plain ID and
+each one under ``.rules`` / ``.judge``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from synae.config import Config
+from synae.errors import ConfigError
+from synae.llm.client import LLMClient
+from synae.presets import Preset, get_preset
+from synae.report.models import MetricResult
+from synae.schema import Dataset, Trajectory
+from synae.validity.judge import LLMJudge, judge_client, judge_info
+from synae.validity.verdict import Checker, CheckTarget, Verdict
+
+CheckerKind = Literal["rules", "judge"]
+CHECKER_CHOICES = ("rules", "llm", "judge", "both")
+MIN_COVERAGE = 0.95
+QUALIFIER = {"rules": "rules", "judge": "judge"}
+
+
+def default_kind(preset: str, config: Config) -> CheckerKind:
+    """The preset's default checker kind (§2.1)."""
+    if preset in ("t1", "bfcl"):
+        return "rules"
+    if preset == "acp":
+        return "judge" if config.judge.model else "rules"
+    return "judge"
+
+
+def checker_kinds(preset: str, config: Config, checker: str | None) -> tuple[list[CheckerKind], CheckerKind]:
+    """(kinds to run, primary kind) for a ``--checker`` value; ``llm`` and ``both`` need a judge model."""
+    if checker is None:
+        kind = default_kind(preset, config)
+        return [kind], kind
+    if checker not in CHECKER_CHOICES:
+        raise ConfigError(f"unknown checker {checker!r} (expected rules, llm or both)")
+    if checker != "rules" and not config.judge.model:
+        raise ConfigError(f"--checker {checker} needs a judge model (--judge-model, or judge.model in a "
+                          "config file)")
+    if checker == "both":
+        return ["rules", "judge"], default_kind(preset, config)
+    kind: CheckerKind = "rules" if checker == "rules" else "judge"
+    return [kind], kind
+
+
+def validity_targets(preset: Preset, trajectories: Sequence[Trajectory]) -> list[CheckTarget]:
+    """Targets validity applies to: the preset's; for ``generic`` those present in the data."""
+    targets: list[CheckTarget] = list(preset.validity_targets)  # type: ignore[arg-type]
+    if preset.name == "generic":
+        has_calls = any(m.tool_calls or m.code for t in trajectories for m in t.messages)
+        has_output = any(t.output is not None for t in trajectories)
+        targets = [t for t in targets if (t == "tool_calls" and has_calls) or (t == "output" and has_output)]
+    return targets
+
+
+@dataclass
+class VerdictCounts:
+    """Counts of one checker's verdicts on one target."""
+
+    n: int
+    valid: int
+    invalid: int
+    unscored: int
+    reasons: dict[str, int]
+    unscored_reasons: dict[str, int]
+
+    @classmethod
+    def of(cls, verdicts: Sequence[Verdict]) -> VerdictCounts:
+        invalid = [v for v in verdicts if v.valid is False]
+        unscored = [v for v in verdicts if v.valid is None]
+        return cls(n=len(verdicts), valid=sum(v.valid is True for v in verdicts), invalid=len(invalid),
+                   unscored=len(unscored), reasons=dict(Counter(r for v in invalid for r in v.reasons)),
+                   unscored_reasons=dict(Counter(r for v in unscored for r in v.reasons[:1])))
+
+    @property
+    def scored(self) -> int:
+        return self.valid + self.invalid
+
+    @property
+    def rate(self) -> float | None:
+        """VR = valid / scored (``None`` when nothing is scored)."""
+        return self.valid / self.scored if self.scored else None
+
+    @property
+    def coverage(self) -> float | None:
+        return self.scored / self.n if self.n else None
+
+    @property
+    def rate_all(self) -> float | None:
+        return self.valid / self.n if self.n else None
+
+    def summary(self) -> dict[str, Any]:
+        """The ``--json`` shape: valid, invalid, unscored, rate."""
+        return {"valid": self.valid, "invalid": self.invalid, "unscored": self.unscored, "rate": self.rate}
+
+
+@dataclass
+class ValidityRun:
+    """Verdicts of every checker that ran, per target and checker kind, plus LLM usage."""
+
+    preset: str
+    kinds: list[CheckerKind]
+    primary: CheckerKind
+    targets: list[CheckTarget]
+    verdicts: dict[CheckTarget, dict[CheckerKind, list[Verdict]]] = field(default_factory=dict)
+    checker_names: dict[CheckTarget, dict[CheckerKind, str]] = field(default_factory=dict)
+    skipped: dict[CheckTarget, dict[CheckerKind, str]] = field(default_factory=dict)
+    judge: dict[str, Any] | None = None
+    usage: dict[str, int] | None = None
+
+    def counts(self, target: CheckTarget, kind: CheckerKind | None = None) -> VerdictCounts | None:
+        """Counts for one target (the primary checker by default); ``None`` when it did not run."""
+        found = self.verdicts.get(target, {}).get(kind or self.primary)
+        return None if found is None else VerdictCounts.of(found)
+
+    def iter_verdicts(self) -> Iterator[Verdict]:
+        for by_kind in self.verdicts.values():
+            for verdicts in by_kind.values():
+                yield from verdicts
+
+
+def _rule_checkers(preset: str, config: Config) -> dict[CheckTarget, Checker]:
+    from synae.validity.rules import rule_checkers  # written separately; imported only when needed
+
+    return {c.target: c for c in rule_checkers(preset, config)}
+
+
+def run_validity(dataset: Dataset | Sequence[Trajectory], preset: str | Preset | None = None,
+                 config: Config | None = None, checker: str | None = None, *,
+                 client: LLMClient | None = None, progress: bool = True) -> ValidityRun:
+    """Run the chosen checkers on every trajectory of ``dataset`` (see the module docstring).
+
+    ``client`` (optional) is the LLM client for the judge; by default one is built from
+    ``config.llm`` when a judge model is configured. Its usage counters end up in ``.usage``.
+    """
+    from synae.presets import detect_preset
+
+    config = config or Config()
+    trajectories = list(dataset)
+    preset_obj = preset if isinstance(preset, Preset) else get_preset(preset or detect_preset(trajectories))
+    kinds, primary = checker_kinds(preset_obj.name, config, checker)
+    run = ValidityRun(preset=preset_obj.name, kinds=kinds, primary=primary,
+                      targets=validity_targets(preset_obj, trajectories))
+    if "judge" in kinds and client is None:
+        client = judge_client(config, progress=progress)
+    rules = _rule_checkers(preset_obj.name, config) if "rules" in kinds else {}
+    for target in run.targets:
+        for kind in kinds:
+            chosen: Checker | None = (rules.get(target) if kind == "rules" else
+                                      LLMJudge(target, settings=config.judge, client=client,
+                                               preset=preset_obj.name))
+            if chosen is None:
+                run.skipped.setdefault(target, {})[kind] = f"no_checker: no {kind} checker for {target}"
+                continue
+            run.verdicts.setdefault(target, {})[kind] = chosen.check_all(trajectories)
+            run.checker_names.setdefault(target, {})[kind] = chosen.name
+    if "judge" in kinds:
+        run.judge = judge_info(config.judge)
+        run.usage = client.usage.as_dict() if client is not None else None
+    return run
+
+
+def _metric(metric_id: str, target: CheckTarget, counts: VerdictCounts | None, real: VerdictCounts | None,
+            checker_name: str, run: ValidityRun, n_real: int | None, skip_reason: str | None) -> MetricResult:
+    base: dict[str, Any] = {"id": metric_id, "pillar": "validity", "target": target,
+                            "direction": "higher_is_better", "bounds": (0.0, 1.0), "n_real": n_real,
+                            "n_synthetic": counts.n if counts else None}
+    if counts is None:
+        return MetricResult(**base, value=None, status="skipped", reason=skip_reason or "no_checker")
+    details: dict[str, Any] = {
+        "unit": "trajectories", "checker": checker_name, "n_valid": counts.valid, "n_invalid": counts.invalid,
+        "n_unscored": counts.unscored, "coverage": counts.coverage, "reasons": counts.reasons,
+        "unscored_reasons": counts.unscored_reasons, "rate_all": counts.rate_all,
+        "real_value": real.rate if real else None,
+    }
+    if real is not None:
+        details["real"] = {"n_valid": real.valid, "n_invalid": real.invalid, "n_unscored": real.unscored,
+                          "coverage": real.coverage, "rate_all": real.rate_all}
+    if checker_name == "judge" and run.judge:
+        details["judge"] = run.judge
+        verdicts = run.verdicts[target]["judge"]
+        details["truncated_fields"] = sum(int(v.details.get("truncated_fields", 0)) for v in verdicts)
+    warnings = []
+    if counts.coverage is not None and counts.coverage < MIN_COVERAGE:
+        why = ", ".join(f"{k}: {v}" for k, v in sorted(counts.unscored_reasons.items()))
+        warnings.append(f"coverage {counts.coverage:.2f} < {MIN_COVERAGE}: {counts.unscored} of {counts.n} "
+                        f"verdicts unscored ({why})")
+    if counts.rate is None:
+        return MetricResult(**base, value=None, status="skipped", details=details, warnings=warnings,
+                            reason=f"no_scored_verdicts: all {counts.n} verdicts are unscored")
+    return MetricResult(**base, value=counts.rate, details=details, warnings=warnings)
+
+
+def validity_metrics(real: Dataset | Sequence[Trajectory] | None, synthetic: Dataset | Sequence[Trajectory],
+                     preset: str | Preset | None = None, config: Config | None = None,
+                     checker: str | None = None, *, client: LLMClient | None = None,
+                     progress: bool = True) -> list[MetricResult]:
+    """``validity.tool_calls.rate`` / ``validity.output.rate`` (and ``.rules``/``.judge`` with several
+    checkers) on ``synthetic``; the same rates on ``real`` go to ``details.real_value``.
+
+    ``checker="none"`` returns ``[]``. One LLM client is shared by both datasets.
+    """
+    if checker == "none":
+        return []
+    config = config or Config()
+    synthetic = list(synthetic)
+    if preset is None:
+        from synae.presets import detect_preset
+
+        preset = detect_preset(synthetic)
+    kinds, _ = checker_kinds(preset.name if isinstance(preset, Preset) else preset, config, checker)
+    if "judge" in kinds and client is None:
+        client = judge_client(config, progress=progress)
+    syn_run = run_validity(synthetic, preset, config, checker, client=client, progress=progress)
+    real_run = (run_validity(list(real), preset, config, checker, client=client, progress=progress)
+                if real is not None else None)
+    n_real = len(real) if real is not None else None
+    results = []
+    for target in syn_run.targets:
+        for kind in syn_run.kinds:
+            qualified = len(syn_run.kinds) > 1
+            ids = [f"validity.{target}.rate"] if kind == syn_run.primary else []
+            if qualified:
+                ids.append(f"validity.{target}.rate.{QUALIFIER[kind]}")
+            counts = syn_run.counts(target, kind)
+            real_counts = real_run.counts(target, kind) if real_run is not None else None
+            name = "judge" if kind == "judge" else syn_run.checker_names.get(target, {}).get(kind, "rules")
+            skip = syn_run.skipped.get(target, {}).get(kind)
+            results += [_metric(i, target, counts, real_counts, name, syn_run, n_real, skip) for i in ids]
+    if client is not None:
+        for result in results:
+            if result.details.get("checker") == "judge":
+                result.details["llm_usage"] = client.usage.as_dict()
+    return results

@@ -1,0 +1,159 @@
+"""Hand-made malformed inputs give a DataError naming the file, the record and the field;
+``skip_invalid`` skips such records and counts them."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from synae.adapters import load_dataset
+from synae.errors import DataError
+
+GOOD = {"id": "a", "messages": [{"role": "user", "content": "hi"}]}
+
+
+def write_lines(path, *lines):
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def error_of(path, **kwargs) -> DataError:
+    with pytest.raises(DataError) as info:
+        load_dataset(path, **kwargs)
+    return info.value
+
+
+def test_canonical_malformed_line(tmp_path):
+    path = write_lines(tmp_path / "d.jsonl", json.dumps(GOOD), '{"id": "b", "messages": [')
+    err = error_of(path)
+    assert err.source == str(path) and err.location == "line 2" and "malformed JSON" in str(err)
+
+
+def test_canonical_unknown_role(tmp_path):
+    bad = {"id": "b", "messages": [{"role": "robot", "content": "x"}]}
+    err = error_of(write_lines(tmp_path / "d.jsonl", json.dumps(GOOD), json.dumps(bad)))
+    assert err.location == "line 2" and err.field == "messages.0.role"
+
+
+def test_canonical_wrong_type(tmp_path):
+    bad = {"id": 7, "messages": []}
+    err = error_of(write_lines(tmp_path / "d.jsonl", json.dumps(bad)))
+    assert err.location == "line 1" and err.field == "id"
+
+
+def test_canonical_duplicate_id_and_skip_invalid(tmp_path):
+    bad_role = {"id": "c", "messages": [{"role": "robot", "content": "x"}]}
+    path = write_lines(tmp_path / "d.jsonl", json.dumps(GOOD), json.dumps(GOOD), "not json", json.dumps(bad_role),
+                       json.dumps({**GOOD, "id": "d"}))
+    assert "duplicate id" in str(error_of(path))
+    ds = load_dataset(path, skip_invalid=True)
+    assert [t.id for t in ds] == ["a", "d"] and ds.n_skipped == 3
+    assert any("line 3" in s for s in ds.skipped)
+
+
+def test_empty_files(tmp_path):
+    for name in ("e.jsonl", "e.csv"):
+        (tmp_path / name).write_text("", encoding="utf-8")
+        err = error_of(tmp_path / name)
+        assert "empty" in str(err) and err.source == str(tmp_path / name)
+    (tmp_path / "h.csv").write_text("ID,Data,Tool Call,Output\n", encoding="utf-8")
+    assert "no records" in str(error_of(tmp_path / "h.csv"))
+
+
+def test_openai_missing_messages_and_bad_role(tmp_path):
+    path = write_lines(tmp_path / "chat.jsonl", json.dumps({"messages": [{"role": "user", "content": "x"}]}),
+                       json.dumps({"messages": [{"role": "narrator", "content": "x"}]}))
+    err = error_of(path)
+    assert err.location == "line 2" and err.field == "messages.0.role"
+    path2 = write_lines(tmp_path / "chat2.jsonl", json.dumps({"messages": []}), json.dumps({"tools": []}))
+    err = error_of(path2, fmt="openai")
+    assert err.location == "line 2" and err.field == "messages"
+
+
+def test_transcript_missing_column(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("ID,Conversation\n1,user: hi\n", encoding="utf-8")
+    err = error_of(path)
+    assert err.field == "Data" and "missing column" in str(err)
+    ok = load_dataset(path, columns={"transcript": "Conversation"})
+    assert ok[0].messages[0].content == "hi"
+
+
+def test_transcript_line_without_role(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text('ID,Data\n1,"user: hi"\n2,"hello there\nuser: x"\n', encoding="utf-8")
+    err = error_of(path)
+    assert err.location == "row 2" and err.field == "Data"
+    ds = load_dataset(path, skip_invalid=True)
+    assert len(ds) == 1 and ds.n_skipped == 1
+
+
+def test_t1_unknown_role_names_row_and_field(tmp_path):
+    path = tmp_path / "turns.csv"
+    path.write_text("ID,Filled_Template,Filled_Plan\n0,assistant: hi,\n0,bot: hello,\n1,user: x,\n",
+                    encoding="utf-8")
+    err = error_of(path)
+    assert err.location == "row 2" and err.field == "Filled_Template" and "'bot'" in str(err)
+    ds = load_dataset(path, skip_invalid=True)
+    assert [t.id for t in ds] == ["1"] and ds.n_skipped == 1
+
+
+def test_t1_missing_id_column(tmp_path):
+    path = tmp_path / "turns.csv"
+    path.write_text("Filled_Template,Filled_Plan\nuser: x,\n", encoding="utf-8")
+    err = error_of(path, fmt="t1")
+    assert err.field == "ID"
+
+
+def test_csv_ragged_row(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("ID,Data\n1,user: a,extra\n", encoding="utf-8")
+    err = error_of(path)
+    assert err.location == "row 1" and "fields" in str(err)
+
+
+def test_bfcl_errors(tmp_path):
+    q = write_lines(tmp_path / "q.json",
+                    json.dumps({"id": "x0", "question": [[{"role": "user", "content": "a"}]],
+                                "involved_classes": ["MathAPI"]}),
+                    json.dumps({"id": "x1", "question": [[{"role": "wizard", "content": "a"}]],
+                                "involved_classes": ["MathAPI"]}))
+    a = write_lines(tmp_path / "a.json", json.dumps({"id": "x0", "ground_truth": [["add(a=1, b=2)"]]}),
+                    json.dumps({"id": "x1", "ground_truth": [[]]}))
+    err = error_of(q, answers=a)
+    assert err.location == "line 2" and err.field == "question[0][0].role"
+    a2 = write_lines(tmp_path / "a2.json", json.dumps({"id": "x1", "ground_truth": [[]]}))
+    err = error_of(q, answers=a2)
+    assert err.location == "line 1" and "no ground truth" in str(err)
+    a3 = write_lines(tmp_path / "a3.json", json.dumps({"id": "x0"}))
+    err = error_of(q, answers=a3)
+    assert err.source == str(a3) and err.field == "ground_truth"
+    ds = load_dataset(q, answers=a, skip_invalid=True)
+    assert [t.id for t in ds] == ["x0"] and ds.n_skipped == 1
+
+
+def test_acp_missing_column_and_float_id(tmp_path):
+    path = tmp_path / "acp.csv"
+    path.write_text("id,context,question\n1,c,q\n", encoding="utf-8")
+    err = error_of(path, fmt="acp")
+    assert err.field == "answer"
+    table = pa.table({"id": [1.5], "context": ["c"], "question": ["q"], "answer": ["yes"]})
+    pq.write_table(table, tmp_path / "acp.parquet")
+    err = error_of(tmp_path / "acp.parquet")
+    assert err.field == "id" and err.location == "row 1"
+
+
+def test_unknown_format_and_missing_file(tmp_path):
+    path = write_lines(tmp_path / "d.jsonl", json.dumps(GOOD))
+    assert "unknown format" in str(error_of(path, fmt="yaml"))
+    assert "not found" in str(error_of(tmp_path / "missing.jsonl"))
+    assert "unknown sort" in str(error_of(path, sort="random"))
+
+
+def test_sort_int_id_needs_integers(tmp_path):
+    path = write_lines(tmp_path / "d.jsonl", json.dumps(GOOD))
+    err = error_of(path, sort="int_id")
+    assert err.field == "id" and "'a'" in str(err)

@@ -1,0 +1,58 @@
+"""`synae convert`: every benchmark to canonical JSONL and to the research formats; errors."""
+
+from __future__ import annotations
+
+import json
+
+from helpers.synae_cli import run_synae
+from synae.adapters import load_dataset
+from synae.schema import read_jsonl
+
+
+def test_convert_t1_to_canonical_and_back_to_csv(shared_data, tmp_path, capsys, monkeypatch):
+    src = shared_data / "t1" / "t1_attraction_augmented_valid.csv"
+    out = tmp_path / "valid.jsonl"
+    code, _, err = run_synae(["convert", src, "--out", out], capsys, monkeypatch)
+    assert code == 0 and "wrote 100 trajectories (t1 → canonical)" in err
+    assert len(read_jsonl(out)) == 100
+    csv_out = tmp_path / "valid.csv"
+    code, _, _ = run_synae(["convert", out, "--to", "t1-csv", "--out", csv_out], capsys, monkeypatch)
+    assert code == 0 and csv_out.read_bytes() == src.read_bytes()
+
+
+def test_convert_bfcl_with_answers_sort_and_preset(shared_data, tmp_path, capsys, monkeypatch):
+    q = shared_data / "bfcl" / "BFCL_v4_multi_turn_base.json"
+    out = tmp_path / "b.jsonl"
+    code, _, _ = run_synae(["convert", q, "--from", "bfcl", "--answers",
+                            shared_data / "bfcl" / "possible_answer" / q.name, "--sort", "str_id", "--out", out],
+                           capsys, monkeypatch)
+    assert code == 0
+    ds = read_jsonl(out)
+    assert [t.id for t in ds] == sorted(t.id for t in ds)
+    assert ds[0].attributes["conv_len"] in {"short", "medium", "long"}
+    code, _, err = run_synae(["convert", out, "--to", "bfcl", "--out", tmp_path / "q.json"], capsys, monkeypatch)
+    assert code == 0 and (tmp_path / "possible_answer" / "q.json").is_file()
+
+
+def test_convert_transcript_columns_and_preset(tmp_path, capsys, monkeypatch):
+    src = tmp_path / "t.csv"
+    src.write_text('conv,persona\n"assistant: hi\nuser: Art in Boston",student\n', encoding="utf-8")
+    out = tmp_path / "t.jsonl"
+    code, _, _ = run_synae(["convert", src, "--column", "transcript=conv", "--preset", "t1", "--out", out],
+                           capsys, monkeypatch)
+    assert code == 0
+    traj = read_jsonl(out)[0]
+    assert traj.attributes == {"persona": "student", "type": "Art", "city": "Boston", "state": None}
+
+
+def test_convert_bad_input_and_skip_invalid(tmp_path, capsys, monkeypatch):
+    src = tmp_path / "d.jsonl"
+    good = {"id": "a", "messages": [{"role": "user", "content": "x"}]}
+    src.write_text(json.dumps(good) + "\n{broken\n", encoding="utf-8")
+    code, _, err = run_synae(["convert", src, "--out", tmp_path / "o.jsonl"], capsys, monkeypatch)
+    assert code == 2 and f"{src}: line 2: malformed JSON" in err
+    code, _, err = run_synae(["convert", src, "--skip-invalid", "--out", tmp_path / "o.jsonl"], capsys, monkeypatch)
+    assert code == 0 and "skipped 1 invalid record" in err
+    assert len(load_dataset(tmp_path / "o.jsonl")) == 1
+    code, _, err = run_synae(["convert", src, "--to", "xml", "--out", tmp_path / "o"], capsys, monkeypatch)
+    assert code == 2 and "--to must be one of" in err

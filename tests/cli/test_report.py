@@ -1,0 +1,96 @@
+"""``synae report``, ``synae gate`` and ``synae compare`` end to end (lexical embedder)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers.report_fixtures import metric, perturbed_copy, report
+from helpers.synae_cli import run_synae
+
+from synae.adapters import load_dataset
+from synae.cli.report import _greedy_lists
+from synae.errors import ConfigError
+from synae.report.aggregate import aggregate_single
+from synae.schema import write_jsonl
+
+
+@pytest.fixture
+def results_file(tmp_path):
+    ms = {m.id: m for m in [metric("validity.tool_calls.rate", 0.92), metric("fidelity.tool_calls.tum", 0.08),
+                            metric("fidelity.instructions.fid", None)]}
+    rep = report(ms)
+    rep.aggregates = aggregate_single(rep.metrics, "syn")
+    path = tmp_path / "results.json"
+    rep.write(path)
+    return path
+
+
+def test_gate_exit_codes(tmp_path, results_file, capsys, monkeypatch) -> None:
+    passing = tmp_path / "pass.yaml"
+    passing.write_text("fidelity.tool_calls.tum: {max: 0.1}\nvalidity: {min: 0.9}\n")
+    code, out, _ = run_synae(["gate", results_file, "--thresholds", passing], capsys, monkeypatch)
+    assert code == 0 and "PASS" in out and "FAIL" not in out
+    failing = tmp_path / "fail.toml"
+    failing.write_text('["fidelity.tool_calls.tum"]\nmax = 0.05\n')
+    code, out, _ = run_synae(["gate", results_file, "--thresholds", failing], capsys, monkeypatch)
+    assert code == 1 and "FAIL" in out
+    missing = tmp_path / "missing.yaml"
+    missing.write_text("fidelity.instructions.fid: {max: 1.0}\n")
+    code, out, _ = run_synae(["gate", results_file, "--thresholds", missing, "--json"], capsys, monkeypatch)
+    assert code == 3 and json.loads(out)["checks"][0]["outcome"] == "missing"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("validity: 0.9\n")
+    code, _, err = run_synae(["gate", results_file, "--thresholds", bad], capsys, monkeypatch)
+    assert code == 2 and "bounds must be a mapping" in err
+
+
+def test_report_rerenders_from_json_alone(tmp_path, results_file, capsys, monkeypatch) -> None:
+    out = tmp_path / "out" / "r.html"
+    code, stdout, _ = run_synae(["report", results_file, "--html", out], capsys, monkeypatch)
+    assert code == 0 and "Pillar scores" in stdout
+    html = out.read_text()
+    assert "fidelity.tool_calls.tum" in html and "<svg" in html and "Poor" in html
+    not_results = tmp_path / "x.json"
+    not_results.write_text("[1, 2]")
+    code, _, err = run_synae(["report", not_results, "--html", out], capsys, monkeypatch)
+    assert code == 2 and "x.json" in err
+
+
+def test_greedy_lists() -> None:
+    got = _greedy_lists(["--synthetic", "a", "b", "--labels", "x,y", "--synthetic", "c", "--param-values=1,2"])
+    assert got == {"--synthetic": ["a", "b", "c"], "--labels": ["x", "y"], "--param-values": ["1", "2"]}
+    with pytest.raises(ConfigError, match="unexpected argument"):
+        _greedy_lists(["stray"])
+    with pytest.raises(ConfigError, match="unexpected argument"):
+        _greedy_lists(["--synthetic", "a", "--unknown"])
+
+
+def test_compare_writes_results_and_report(tmp_path, shared_data, capsys, monkeypatch) -> None:
+    real = load_dataset(shared_data / "t1" / "t1_attraction_turns_with_output.csv")
+    subset = real.trajectories[:60]
+    write_jsonl(subset, tmp_path / "real.jsonl")
+    write_jsonl(perturbed_copy(subset, seed=1), tmp_path / "a.jsonl")
+    write_jsonl(perturbed_copy(subset, seed=2)[:30], tmp_path / "b.jsonl")
+    out = tmp_path / "cmp"
+    code, stdout, err = run_synae(
+        ["compare", "--real", tmp_path / "real.jsonl", "--synthetic", tmp_path / "a.jsonl", tmp_path / "b.jsonl",
+         "--labels", "A", "B", "--param-values", "0.1", "0.2", "--param-name", "noise", "--preset", "t1",
+         "--embedder", "lexical", "--noise-floor", "2", "--out", out], capsys, monkeypatch)
+    assert code == 0, err
+    data = json.loads((out / "results.json").read_text())
+    assert data["kind"] == "comparison" and list(data["members"]) == ["A", "B"]
+    assert data["param_values"] == [0.1, 0.2] and data["aggregates"]["reference"] == "real (self)"
+    tum = data["members"]["A"]["metrics"]["fidelity.tool_calls.tum"]
+    assert tum["details"]["noise_floor"]["n"] == 2 and tum["details"]["noise_floor"]["half_size"] == 30
+    assert data["members"]["A"]["report_data"]["embedding_map"]["real"]["n"] == 60
+    html = (out / "report.html").read_text()
+    for section in ("summary", "ranking", "radar", "metrics", "attributes", "tools", "embedding", "drilldown",
+                    "sweep"):
+        assert f'id="{section}"' in html
+    assert "A" in stdout and "B" in stdout
+    code, _, err = run_synae(["compare", "--real", tmp_path / "real.jsonl", "--out", out], capsys, monkeypatch)
+    assert code == 2 and "at least one --synthetic" in err
+    code, _, err = run_synae(["compare", "--real", tmp_path / "real.jsonl", "--synthetic", tmp_path / "a.jsonl",
+                              "--labels", "A", "B", "--out", out], capsys, monkeypatch)
+    assert code == 2 and "--labels must give 1" in err

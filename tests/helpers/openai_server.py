@@ -1,0 +1,322 @@
+"""A real OpenAI-compatible HTTP server on loopback, with scripted replies, for testing LLM code.
+
+Tests must exercise the real HTTP path of synae's LLM client (connections, timeouts, status codes,
+malformed bodies), so instead of stubbing the client they talk to this server. It listens on
+``127.0.0.1`` on an ephemeral port, in a background thread, and answers:
+
+- ``POST /v1/chat/completions`` — with the next scripted :class:`Reply` (see below);
+- ``POST /v1/embeddings`` — with deterministic unit vectors: the vector of a text is drawn from a
+  normal distribution seeded by the SHA-256 of the text and L2-normalised, so equal texts get equal
+  vectors and different texts (almost surely) different ones, across runs and processes
+  (see :func:`embedding_for`);
+- anything else — 404.
+
+Usage::
+
+    from helpers.openai_server import Reply, ScriptedOpenAIServer
+
+    with ScriptedOpenAIServer(replies=[Reply.error(429, retry_after=0.2), Reply.text("yes")]) as server:
+        client = LLMClient(base_url=server.base_url, api_key="test")
+        ...
+        assert len(server.requests) == 2                 # JSON bodies received, in arrival order
+        assert server.requests[0]["model"] == "judge"
+
+How a chat reply is chosen, for each request in arrival order:
+
+1. if the ``replies`` queue is not empty, its first element is popped (append more with
+   :meth:`ScriptedOpenAIServer.push`);
+2. otherwise, if a ``responder`` was given, ``responder(request_json)`` is called (it may run in
+   several threads at once) and returns a :class:`Reply` or a plain ``str`` (shorthand for
+   ``Reply.text(...)``);
+3. otherwise the server answers ``Reply.text(default_text)`` (``"ok"``).
+
+A :class:`Reply` can be a text (``Reply.text``), tool calls in OpenAI format (``Reply.tools``), an
+error status with headers (``Reply.error(429, retry_after=1)``), a slow reply (``delay=`` seconds,
+any kind), a raw body that is not valid JSON (``Reply.raw("{not json")``), or a reply with an empty
+``choices`` list (``Reply.empty_choices()``). ``reasoning_content`` adds a reasoning field as vLLM
+and DeepSeek send it. Usage counts default to ``prompt_tokens`` = characters of the messages / 4
+and ``completion_tokens`` = characters of the content / 4.
+
+Embedding failures can be scripted too: ``embedding_replies`` is a separate queue; a popped reply
+with a non-200 status, a raw body or a delay is applied to that embeddings request (a delay-only
+reply still answers with vectors).
+
+Every received request is recorded (thread-safe): :attr:`requests` gives the JSON bodies,
+:attr:`calls` gives :class:`ReceivedCall` records with path, headers, body and arrival time
+(``time.monotonic()``), e.g. to assert that a client waited for ``Retry-After``. Slow replies are
+interrupted when the server stops, so ``__exit__`` never hangs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import numpy as np
+
+DEFAULT_EMBEDDING_DIM = 16
+
+
+@dataclass
+class Reply:
+    """One scripted reply; build it with the class methods below or directly."""
+
+    content: str | None = "ok"
+    tool_calls: list[dict[str, Any]] | None = None
+    finish_reason: str | None = None  # default: "tool_calls" with tool calls, else "stop"
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds to wait before answering
+    raw_body: str | None = None  # sent verbatim (e.g. malformed JSON) instead of a generated body
+    no_choices: bool = False  # a well-formed body whose "choices" list is empty
+    reasoning_content: str | None = None
+    usage: dict[str, int] | None = None
+    model: str | None = None  # default: the request's model
+
+    @classmethod
+    def text(cls, content: str | None, **kwargs: Any) -> Reply:
+        return cls(content=content, **kwargs)
+
+    @classmethod
+    def tools(cls, *calls: dict[str, Any] | tuple[str, dict[str, Any]], content: str | None = None,
+              **kwargs: Any) -> Reply:
+        """Tool calls: full OpenAI dicts, or ``(name, arguments_dict)`` pairs (ids are generated)."""
+        out = []
+        for i, call in enumerate(calls):
+            if isinstance(call, tuple):
+                name, args = call
+                call = {"id": f"call_{i}", "type": "function",
+                        "function": {"name": name, "arguments": json.dumps(args)}}
+            out.append(call)
+        return cls(content=content, tool_calls=out, **kwargs)
+
+    @classmethod
+    def error(cls, status: int, *, retry_after: float | str | None = None, message: str = "scripted error",
+              **kwargs: Any) -> Reply:
+        headers = dict(kwargs.pop("headers", {}))
+        if retry_after is not None:
+            headers["Retry-After"] = str(retry_after)
+        body = json.dumps({"error": {"message": message, "type": "scripted", "code": status}})
+        return cls(content=None, status=status, headers=headers, raw_body=body, **kwargs)
+
+    @classmethod
+    def raw(cls, body: str, status: int = 200, **kwargs: Any) -> Reply:
+        return cls(content=None, raw_body=body, status=status, **kwargs)
+
+    @classmethod
+    def empty_choices(cls, **kwargs: Any) -> Reply:
+        return cls(content=None, no_choices=True, **kwargs)
+
+    @classmethod
+    def slow(cls, delay: float, content: str | None = "ok", **kwargs: Any) -> Reply:
+        return cls(content=content, delay=delay, **kwargs)
+
+
+@dataclass
+class ReceivedCall:
+    path: str
+    headers: dict[str, str]  # names lower-cased
+    body: Any
+    time: float  # time.monotonic() at arrival
+
+
+Responder = Callable[[dict[str, Any]], "Reply | str"]
+
+
+def embedding_for(text: str, dim: int = DEFAULT_EMBEDDING_DIM) -> list[float]:
+    """The server's deterministic unit vector for ``text`` (seeded by SHA-256 of the UTF-8 text)."""
+    seed = int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
+    vec = np.random.default_rng(seed).standard_normal(dim)
+    return (vec / np.linalg.norm(vec)).tolist()
+
+
+def _chat_body(reply: Reply, request: dict[str, Any]) -> dict[str, Any]:
+    if reply.no_choices:
+        choices: list[dict[str, Any]] = []
+    else:
+        message: dict[str, Any] = {"role": "assistant", "content": reply.content}
+        if reply.tool_calls:
+            message["tool_calls"] = reply.tool_calls
+        if reply.reasoning_content is not None:
+            message["reasoning_content"] = reply.reasoning_content
+        finish = reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop")
+        choices = [{"index": 0, "message": message, "finish_reason": finish}]
+    prompt_chars = len(json.dumps(request.get("messages", [])))
+    completion_chars = len(reply.content or "") + len(json.dumps(reply.tool_calls or []))
+    usage = reply.usage or {"prompt_tokens": prompt_chars // 4, "completion_tokens": completion_chars // 4}
+    usage.setdefault("total_tokens", usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0))
+    return {"id": "chatcmpl-scripted", "object": "chat.completion", "created": int(time.time()),
+            "model": reply.model or request.get("model", "scripted"), "choices": choices, "usage": usage}
+
+
+class ScriptedOpenAIServer:
+    """Threaded loopback HTTP server speaking the OpenAI chat-completions and embeddings API.
+
+    Parameters: ``replies`` — initial queue of chat replies; ``responder`` — called when the queue is
+    empty; ``default_text`` — reply text when neither applies; ``embedding_dim`` — size of the
+    embedding vectors; ``embedding_replies`` — queue of scripted embeddings replies.
+    """
+
+    def __init__(self, replies: Iterable[Reply | str] = (), *, responder: Responder | None = None,
+                 default_text: str = "ok", embedding_dim: int = DEFAULT_EMBEDDING_DIM,
+                 embedding_replies: Iterable[Reply] = ()) -> None:
+        self._replies: deque[Reply | str] = deque(replies)
+        self._embedding_replies: deque[Reply] = deque(embedding_replies)
+        self.responder = responder
+        self.default_text = default_text
+        self.embedding_dim = embedding_dim
+        self._lock = threading.Lock()
+        self._calls: list[ReceivedCall] = []
+        self._stopping = threading.Event()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> ScriptedOpenAIServer:
+        handler = type("_Handler", (_Handler,), {"owner": self})
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd.daemon_threads = True
+        self._httpd.block_on_close = False
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> ScriptedOpenAIServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        assert self._httpd is not None, "server not started"
+        return self._httpd.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    # -- scripting and inspection ------------------------------------------------------------
+    def push(self, *replies: Reply | str) -> None:
+        """Append chat replies to the queue."""
+        with self._lock:
+            self._replies.extend(replies)
+
+    @property
+    def requests(self) -> list[Any]:
+        """JSON bodies of every received POST (chat and embeddings), in arrival order (a copy)."""
+        with self._lock:
+            return [c.body for c in self._calls]
+
+    @property
+    def calls(self) -> list[ReceivedCall]:
+        with self._lock:
+            return list(self._calls)
+
+    def clear(self) -> None:
+        """Forget the recorded requests (the reply queue is kept)."""
+        with self._lock:
+            self._calls.clear()
+
+    # -- internals used by the handler -------------------------------------------------------
+    def _record(self, call: ReceivedCall) -> None:
+        with self._lock:
+            self._calls.append(call)
+
+    def _next_chat_reply(self, body: dict[str, Any]) -> Reply:
+        with self._lock:
+            reply = self._replies.popleft() if self._replies else None
+        if reply is None:
+            reply = self.responder(body) if self.responder is not None else self.default_text
+        return Reply.text(reply) if isinstance(reply, str) else reply
+
+    def _next_embedding_reply(self) -> Reply | None:
+        with self._lock:
+            return self._embedding_replies.popleft() if self._embedding_replies else None
+
+    def _sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self._stopping.wait(seconds)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    owner: ScriptedOpenAIServer
+    protocol_version = "HTTP/1.1"  # keep-alive, like real endpoints
+    # Headers and body leave in one write (buffered, flushed after each request) with Nagle off:
+    # separate small writes would stall every reply ~40 ms on delayed ACKs.
+    wbufsize = 1 << 16
+    disable_nagle_algorithm = True
+
+    def log_message(self, format: str, *args: Any) -> None:  # silence per-request logging
+        pass
+
+    def _send(self, status: int, body: str | bytes, headers: dict[str, str] | None = None) -> None:
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
+            self.close_connection = True
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw or b"null")
+        except json.JSONDecodeError:
+            body = raw.decode("utf-8", "replace")
+        owner = self.owner
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        owner._record(ReceivedCall(self.path, headers, body, time.monotonic()))
+        if self.path.rstrip("/").endswith("/chat/completions") and isinstance(body, dict):
+            self._answer(owner._next_chat_reply(body), lambda r: _chat_body(r, body))
+        elif self.path.rstrip("/").endswith("/embeddings") and isinstance(body, dict):
+            self._answer(owner._next_embedding_reply(), lambda _r: self._embeddings(body))
+        else:
+            self._send(404, json.dumps({"error": {"message": f"no route {self.path}"}}))
+
+    def _answer(self, reply: Reply | None, build: Callable[[Reply], dict[str, Any]]) -> None:
+        if reply is None:
+            self._send(200, json.dumps(build(Reply())))
+            return
+        self.owner._sleep(reply.delay)
+        if self.owner._stopping.is_set():
+            self.close_connection = True
+            return
+        if reply.raw_body is not None:
+            self._send(reply.status, reply.raw_body, reply.headers)
+        else:
+            self._send(reply.status, json.dumps(build(reply)), reply.headers)
+
+    def _embeddings(self, body: dict[str, Any]) -> dict[str, Any]:
+        inputs = body.get("input", [])
+        texts = [inputs] if isinstance(inputs, str) else [str(t) for t in inputs]
+        dim = int(body.get("dimensions") or self.owner.embedding_dim)
+        data = [{"object": "embedding", "index": i, "embedding": embedding_for(t, dim)}
+                for i, t in enumerate(texts)]
+        tokens = sum(len(t) for t in texts) // 4
+        return {"object": "list", "data": data, "model": body.get("model", "scripted"),
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}

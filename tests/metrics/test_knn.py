@@ -1,0 +1,86 @@
+"""k-NN precision/recall: blockwise numpy and faiss paths against brute force."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from synae.metrics import knn
+from synae.metrics.knn import knn_precision_recall, knn_radii_sq
+
+
+def sq_dists(a, b):
+    """Exact squared distances, same summation as the implementation's exact recheck."""
+    diff = a[:, None, :] - b[None, :, :]
+    return np.einsum("ijk,ijk->ij", diff, diff)
+
+
+def brute_force(x, y, k):
+    rx = np.sort(sq_dists(x, x), axis=1)[:, k]
+    ry = np.sort(sq_dists(y, y), axis=1)[:, k]
+    dyx = sq_dists(y, x)
+    return (dyx <= rx[None, :]).any(axis=1).mean(), (dyx <= ry[:, None]).any(axis=0).mean(), rx
+
+
+def dataset(seed, m=150, n=120, d=6, dup=True):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(m, d))
+    y = np.vstack([rng.normal(size=(n, d)) * 1.2 + 0.3, x[:15]])  # some synthetic copies of real points
+    if dup:
+        x = np.vstack([x, x[:5], x[:5], x[7:9]])  # exact duplicates in the real set
+    return x, y
+
+
+@pytest.mark.parametrize("backend", ["numpy", "faiss"])
+@pytest.mark.parametrize("k", [1, 3, 5])
+def test_knn_equals_brute_force(backend, k):
+    x, y = dataset(k)
+    p, r, rx = brute_force(x, y, k)
+    prec, rec = knn_precision_recall(x, y, k=k, backend=backend)
+    assert prec.value == p and rec.value == r
+    assert np.array_equal(knn_radii_sq(x, k, backend=backend), rx)
+    assert prec.details["backend"] == backend
+
+
+def test_knn_small_blocks_equal_brute_force(monkeypatch):
+    monkeypatch.setattr(knn, "_BLOCK_ENTRIES", 64)  # many blocks of a few rows each
+    x, y = dataset(9, m=80, n=70)
+    p, r, _ = brute_force(x, y, 3)
+    prec, rec = knn_precision_recall(x, y, k=3, backend="numpy")
+    assert (prec.value, rec.value) == (p, r)
+
+
+def test_knn_faiss_fallback_with_many_ties(monkeypatch):
+    # 40 copies of few points: every faiss neighbour list is inside the tolerance band
+    monkeypatch.setattr(knn, "_EXTRA_NEIGHBOURS", 2)
+    rng = np.random.default_rng(2)
+    base = rng.normal(size=(4, 5))
+    x = np.repeat(base, 10, axis=0)
+    y = np.vstack([base[:2], rng.normal(size=(6, 5))])
+    p, r, rx = brute_force(x, y, 3)
+    prec, rec = knn_precision_recall(x, y, k=3, backend="faiss")
+    assert (prec.value, rec.value) == (p, r)
+    assert np.array_equal(knn_radii_sq(x, 3, backend="faiss"), rx)
+
+
+def test_identical_sets_and_edge_cases():
+    x, _ = dataset(4)
+    prec, rec = knn_precision_recall(x, x.copy(), k=3)
+    assert prec.value == 1.0 and rec.value == 1.0
+    prec, rec = knn_precision_recall(x[:3], x, k=3)
+    assert prec.value is None and prec.reason.startswith("n_le_k")
+    assert rec.value is not None
+    prec, rec = knn_precision_recall(x, x[:2], k=3)
+    assert rec.reason.startswith("n_le_k") and prec.value is not None
+    prec, rec = knn_precision_recall(x, x[:0], k=3)
+    assert prec.reason.startswith("empty_syn_set")
+
+
+def test_oversampled_copy_recall_counts_equal_transcripts():
+    # every synthetic point is a copy of real point 0; real point 0 has 2 copies in D
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(30, 4))
+    x[1] = x[0]
+    y = np.repeat(x[:1], 20, axis=0)
+    _, rec = knn_precision_recall(x, y, k=3)
+    assert rec.value == pytest.approx(2 / 30)

@@ -1,0 +1,70 @@
+"""Thresholds file parsing and gate outcomes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from helpers.report_fixtures import metric, report
+from synae.errors import ConfigError
+from synae.report.aggregate import aggregate_single
+from synae.report.gate import EXIT_FAIL, EXIT_MISSING, EXIT_PASS, check, exit_code, load_thresholds
+
+
+@pytest.fixture
+def results() -> dict:
+    ms = {m.id: m for m in [metric("validity.tool_calls.rate", 0.92), metric("fidelity.tool_calls.tum", 0.08),
+                            metric("fidelity.instructions.fid", None)]}
+    rep = report(ms)
+    rep.aggregates = aggregate_single(rep.metrics, "syn")
+    return rep.to_json_dict()
+
+
+def test_yaml_and_toml_formats(tmp_path) -> None:
+    y = tmp_path / "t.yaml"
+    y.write_text("thresholds:\n  fidelity.tool_calls.tum: {max: 0.1}\n  validity: {min: 0.9}\n")
+    t = tmp_path / "t.toml"
+    t.write_text('["fidelity.tool_calls.tum"]\nmax = 0.1\n[validity]\nmin = 0.9\n')
+    assert load_thresholds(y) == load_thresholds(t) == {"fidelity.tool_calls.tum": {"max": 0.1},
+                                                        "validity": {"min": 0.9}}
+
+
+@pytest.mark.parametrize("text, match", [
+    ("fidelity.tool_calls.tum: 0.1\n", "bounds must be a mapping"),
+    ("fidelity.tool_calls.tum: {maximum: 0.1}\n", "bounds must be a mapping"),
+    ("fidelity.tool_calls.tum: {max: high}\n", "must be a number"),
+    ("fidelity.tool_calls.tum: {min_label: Strong}\n", "min_label applies to pillars"),
+    ("[1, 2]\n", "expected a mapping"),
+])
+def test_bad_thresholds_are_clear_errors(tmp_path, text, match) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=match):
+        load_thresholds(path)
+
+
+def test_pass_fail_missing(results) -> None:
+    ok = check(results, {"fidelity.tool_calls.tum": {"max": 0.1}, "validity": {"min": 0.9}})
+    assert [c.outcome for c in ok] == ["pass", "pass"] and exit_code(ok) == EXIT_PASS
+    assert ok[1].value == pytest.approx(0.92)  # the pillar score (mean of validity rates)
+    failed = check(results, {"fidelity.tool_calls.tum": {"max": 0.05}, "validity": {"min": 0.9}})
+    assert [c.outcome for c in failed] == ["fail", "pass"] and exit_code(failed) == EXIT_FAIL
+    missing = check(results, {"fidelity.instructions.fid": {"max": 1.0}, "fidelity.output.fid": {"max": 1}})
+    assert [c.outcome for c in missing] == ["missing", "missing"] and exit_code(missing) == EXIT_MISSING
+    both = check(results, {"fidelity.output.fid": {"max": 1}, "fidelity.tool_calls.tum": {"min": 0.5}})
+    assert exit_code(both) == EXIT_FAIL  # a failure outranks a missing value
+
+
+def test_labels_and_comparisons(results) -> None:
+    # Single set: fidelity label is Poor (only member vs ideal self row), validity δ = 0.08 → Moderate.
+    checks = check(results, {"validity": {"min_label": "Moderate"}, "fidelity": {"min_label": "Moderate"}})
+    assert [(c.value, c.outcome) for c in checks] == [("Moderate", "pass"), ("Poor", "fail")]
+    comparison = {"kind": "comparison", "members": {"a": results, "b": results},
+                  "aggregates": {"scores": {"a": {"validity": 0.95}, "b": {"validity": 0.5}},
+                                 "labels": {}}}
+    checks = check(json.loads(json.dumps(comparison)), {"validity": {"min": 0.9}})
+    assert [(c.member, c.outcome) for c in checks] == [("a", "pass"), ("b", "fail")]
+    assert [c.member for c in check(comparison, {"validity": {"min": 0.9}}, ["b"])] == ["b"]
+    with pytest.raises(ConfigError, match="unknown member"):
+        check(comparison, {"validity": {"min": 0.9}}, ["zzz"])

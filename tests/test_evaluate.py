@@ -1,0 +1,190 @@
+"""The evaluator on the shipped benchmarks: identical-set sanity, perturbed copies, feature subsets,
+metric selection without embedding, failure isolation, and the results JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from synae.adapters import load_dataset
+from synae.config import load_config
+from synae.evaluate import DatasetFeatures, Evaluator, evaluate
+from synae.metrics import fidelity
+from synae.metrics.registry import make_result
+from synae.schema import Dataset
+
+FILES = {
+    "t1": ("t1", "t1_attraction_turns_with_output.csv"),
+    "bfcl": ("bfcl", "BFCL_v4_multi_turn_base.json"),
+    "acp": ("acp", "acp_app_bool.parquet"),
+}
+LEXICAL = load_config(embedding={"model": "lexical"})
+
+
+@pytest.fixture(scope="module")
+def datasets(shared_data):
+    return {name: load_dataset(shared_data.joinpath(*parts)) for name, parts in FILES.items()}
+
+
+def assert_identical_set_sanity(report):
+    for metric_id, m in report.metrics.items():
+        assert m.status == "ok", (metric_id, m.reason)
+        if metric_id.endswith(("knn_precision", "knn_recall")):
+            assert m.value == 1.0, metric_id
+        elif metric_id.endswith(".fid"):
+            assert m.value <= 1e-9, metric_id
+        elif m.pillar == "fidelity":
+            assert m.value == 0.0, metric_id
+        else:
+            assert m.value == pytest.approx(m.details["real_value"], rel=1e-12), metric_id
+
+
+@pytest.mark.parametrize("bench", list(FILES))
+def test_real_vs_itself_gives_identity_values(datasets, bench):
+    report = evaluate(datasets[bench], datasets[bench], LEXICAL)
+    assert_identical_set_sanity(report)
+    assert report.config["preset"] == bench
+    assert report.datasets["real"].fingerprint == report.datasets["synthetic"].fingerprint
+    assert report.embedder.model.startswith("synae-lexical")
+
+
+def test_metric_sets_follow_the_presets(datasets):
+    ids = {b: set(Evaluator(d, LEXICAL).metric_ids) for b, d in datasets.items()}
+    assert "fidelity.instructions.knd.user_assistant" in ids["t1"]
+    assert "fidelity.instructions.knd.user_user" in ids["bfcl"]
+    assert not any(i.startswith("fidelity.output") for i in ids["bfcl"])
+    assert not any(".tool_calls." in i for i in ids["acp"])
+    assert {"fidelity.tool_calls.planning.k2", "fidelity.tool_calls.planning.k3"} <= ids["t1"]
+
+
+def test_perturbed_copies_differ(datasets, shared_data):
+    t1 = datasets["t1"]
+    subset = Dataset(t1.trajectories[:80], name="t1_first80")
+    report = evaluate(t1, subset, LEXICAL)
+    assert all(m.status == "ok" for m in report.metrics.values())
+    assert report.metrics["fidelity.instructions.knn_precision"].value == 1.0  # a subset lies on D
+    assert report.metrics["fidelity.instructions.knn_recall"].value < 1.0
+    assert report.metrics["fidelity.instructions.am.total_token_length"].value > 0
+    older = load_dataset(shared_data / "bfcl" / "v_older" / "BFCL_v4_multi_turn_base_instr.json")
+    report = evaluate(datasets["bfcl"], older, LEXICAL)
+    assert all(m.status == "ok" for m in report.metrics.values())
+    for metric_id in ("fidelity.tool_calls.tum", "fidelity.tool_calls.planning.k2", "fidelity.instructions.fid",
+                      "fidelity.instructions.am.n_turns", "fidelity.instructions.knd.user_user"):
+        assert report.metrics[metric_id].value > 0, metric_id
+    assert report.metrics["diversity.tool_calls.vendi"].details["neg_eig_mass"] >= 0
+
+
+def test_subset_equals_recomputing_on_the_resampled_dataset(datasets):
+    real = datasets["t1"]
+    ev = Evaluator(real, LEXICAL)
+    idx = np.random.default_rng(0).integers(0, len(real), 120)  # with repeats, as a bootstrap draws
+    sub = ev.real_features.subset(idx)
+    direct = ev.features(Dataset([real.trajectories[i] for i in idx]))
+    syn = ev.features(Dataset(real.trajectories[50:150]))
+    a = ev.compute_metrics(sub, syn)
+    b = ev.compute_metrics(direct, syn)
+    for metric_id in a:
+        assert a[metric_id].value == pytest.approx(b[metric_id].value, rel=1e-12, abs=1e-12), metric_id
+    assert isinstance(sub, DatasetFeatures) and sub.n == 120
+
+
+class ExplodingEmbedder:
+    name = "boom"
+    model_id = "boom"
+    window = None
+    cacheable = False
+    dimension = 3
+
+    def tokenize(self, texts):
+        raise AssertionError("must not embed")
+
+    def detokenize(self, tokens):
+        raise AssertionError("must not embed")
+
+    def encode(self, texts, batch_size=16):
+        raise AssertionError("must not embed")
+
+
+def test_no_embedding_when_no_selected_metric_needs_it(datasets):
+    ev = Evaluator(datasets["t1"], LEXICAL, metric_patterns="fidelity.tool_calls.*, diversity.tool_calls.*",
+                   embedder=ExplodingEmbedder())
+    report = ev.evaluate(datasets["t1"])
+    assert set(report.metrics) == {"fidelity.tool_calls.tum", "fidelity.tool_calls.tcnm",
+                                   "fidelity.tool_calls.planning.k2", "fidelity.tool_calls.planning.k3",
+                                   "diversity.tool_calls.vendi"}
+    assert report.embedder is None
+    from synae.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="selects no metric"):
+        Evaluator(datasets["t1"], LEXICAL, metric_patterns="nothing.*")
+
+
+def test_one_failing_metric_does_not_stop_the_others(datasets, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("singular")
+
+    monkeypatch.setattr(fidelity, "frechet_distance", boom)
+    report = evaluate(datasets["acp"], datasets["acp"], LEXICAL)
+    fid = report.metrics["fidelity.instructions.fid"]
+    assert fid.status == "failed" and "singular" in fid.reason and fid.value is None
+    assert report.metrics["fidelity.instructions.knn_recall"].status == "ok"
+
+
+def test_outputs_missing_are_skipped_with_reason(datasets):
+    t1 = datasets["t1"]
+    stripped = Dataset([t.model_copy(update={"output": None}) for t in t1.trajectories[:30]], name="no_out")
+    report = evaluate(t1, stripped, LEXICAL, metric_patterns="*output*")
+    for m in report.metrics.values():
+        assert m.status == "skipped" and m.reason.startswith("no_outputs"), m.id
+
+
+def test_extra_metrics_hook_and_json(datasets):
+    def extra(real, synthetic):
+        return [make_result("validity.output.rate", 0.75, n_synthetic=len(synthetic))]
+
+    report = evaluate(datasets["acp"], datasets["acp"], LEXICAL, extra_metrics=extra)
+    assert report.metrics["validity.output.rate"].value == 0.75
+    text = report.to_json()
+    assert "NaN" not in text and "Infinity" not in text
+    data = json.loads(text)
+    assert {"synae_version", "config", "datasets", "embedder", "metrics"} <= set(data)
+    record = data["metrics"]["fidelity.instructions.knn_precision"]
+    assert {"value", "status", "reason", "pillar", "target", "direction", "bounds", "n_real", "n_synthetic",
+            "details"} <= set(record)
+    assert record["details"]["embedding"]["n_truncated"] == 0
+    for m in data["metrics"].values():
+        assert m["value"] is None or math.isfinite(m["value"])
+
+    def broken(real, synthetic):
+        raise RuntimeError("checker crashed")
+
+    report = evaluate(datasets["acp"], datasets["acp"], LEXICAL, extra_metrics=broken,
+                      metric_patterns="fidelity.instructions.am.*")
+    assert any("checker crashed" in w for w in report.warnings)
+
+
+def test_reference_mode_is_recorded(datasets):
+    report = evaluate(datasets["bfcl"], datasets["bfcl"], load_config(mode="reference",
+                                                                      embedding={"model": "lexical"}),
+                      metric_patterns="diversity.instructions.ad")
+    assert report.config["metrics"]["bfcl_ad_attributes"] == ["primary_api", "secondary_api", "conv_len"]
+    assert report.metrics["diversity.instructions.ad"].details["attributes"] == [
+        "primary_api", "secondary_api", "conv_len"]
+
+
+@pytest.mark.slow
+def test_minilm_integration_on_a_small_subset(datasets):
+    t1 = datasets["t1"]
+    real = Dataset(t1.trajectories[:24], name="t1_24")
+    config = load_config()
+    ev = Evaluator(real, config)
+    assert_identical_set_sanity(ev.evaluate(real))
+    other = ev.evaluate(Dataset(t1.trajectories[24:48], name="t1_next24"))
+    assert other.embedder.model.startswith("sentence-transformers/all-MiniLM-L6-v2")
+    assert other.embedder.dimension == 384
+    assert 0 < other.metrics["fidelity.instructions.knd.user_assistant"].value < 2
+    assert other.metrics["fidelity.instructions.fid"].value > 0
+    assert other.metrics["fidelity.instructions.knn_precision"].details["embedding"]["n_truncated"] == 0

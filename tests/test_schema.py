@@ -1,0 +1,66 @@
+"""The canonical schema: round-trip of unknown fields, validation errors and warnings, gzip."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from synae.errors import DataError
+from synae.schema import Trajectory, check_trajectory, read_jsonl, to_chat_messages, write_jsonl
+
+RECORD = {"id": "-9007199254740993", "messages": [
+    {"role": "user", "content": "hi", "x_extra": 1},
+    {"role": "assistant", "content": None, "code": "f(a=1)", "metadata": {"k": "v"},
+     "tool_calls": [{"id": "call_1_0", "type": "function", "function": {"name": "f", "arguments": "{\"a\": 1}"}}]},
+    {"role": "tool", "tool_call_id": "call_1_0", "content": "ok"}],
+    "custom": {"nested": [1, 2]}, "attributes": {"n": 9007199254740993}}
+
+
+def test_round_trip_keeps_unknown_fields_and_big_ints(tmp_path):
+    path = tmp_path / "d.jsonl.gz"
+    write_jsonl([Trajectory.model_validate(RECORD)], path)
+    back = read_jsonl(path)
+    assert json.loads(back[0].to_json()) == RECORD
+    assert back.name == "d"
+
+
+def test_absent_fields_stay_absent():
+    line = Trajectory.model_validate({"id": "a", "messages": []}).to_json()
+    assert json.loads(line) == {"id": "a", "messages": []}
+
+
+def test_to_chat_messages_strips_extensions():
+    chat = to_chat_messages(Trajectory.model_validate(RECORD).messages)
+    assert "code" not in chat[1] and "metadata" not in chat[1] and chat[1]["content"] is None
+    assert chat[2] == {"role": "tool", "content": "ok", "tool_call_id": "call_1_0"}
+
+
+@pytest.mark.parametrize("mutate, field", [
+    (lambda r: r["messages"][0].update(tool_calls=[]), "messages[0].tool_calls"),
+    (lambda r: r["messages"][1]["tool_calls"][0]["function"].update(arguments="[1]"),
+     "messages[1].tool_calls[0].function.arguments"),
+    (lambda r: r["messages"][1]["tool_calls"][0]["function"].update(arguments="{bad"),
+     "messages[1].tool_calls[0].function.arguments"),
+    (lambda r: r["messages"][2].update(tool_call_id="nope"), "messages[2].tool_call_id"),
+])
+def test_schema_errors(mutate, field):
+    record = json.loads(json.dumps(RECORD))
+    mutate(record)
+    issues = check_trajectory(Trajectory.model_validate(record))
+    assert issues.errors and issues.errors[0][0] == field
+
+
+def test_schema_warnings_and_reader_errors(tmp_path):
+    traj = Trajectory.model_validate({"id": "w", "messages": [
+        {"role": "assistant", "content": None,
+         "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}],
+        "output": " "})
+    fields = [f for f, _ in check_trajectory(traj).warnings]
+    assert fields == ["messages", "messages", "output"]
+    path = tmp_path / "d.jsonl"
+    path.write_text(traj.to_json() + "\n" + json.dumps({"id": "x", "messages": [{"role": "bot"}]}) + "\n")
+    with pytest.raises(DataError, match="line 2"):
+        read_jsonl(path)
+    ds = read_jsonl(path, skip_invalid=True)
+    assert len(ds) == 1 and ds.n_skipped == 1 and len(ds.warnings) == 3
