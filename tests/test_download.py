@@ -58,7 +58,8 @@ def test_t1_download_lists_through_the_hub_api(tmp_path):
         result = download("t1", tmp_path / "data", base_url=url)
     assert [p.name for p in result.files] == ["attraction_train.csv", "attraction_validation.csv",
                                               "attraction_test.csv"]
-    assert (tmp_path / "data" / "t1" / "raw" / "test" / "attraction_test.csv").read_text().endswith("user: test\n")
+    written = tmp_path / "data" / "t1" / "raw" / "test" / "attraction_test.csv"
+    assert written.read_text().endswith("user: test\n")
 
 
 def test_http_errors_are_clear_and_leave_no_partial_files(tmp_path):

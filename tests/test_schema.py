@@ -12,7 +12,8 @@ from synae.schema import Trajectory, check_trajectory, read_jsonl, to_chat_messa
 RECORD = {"id": "-9007199254740993", "messages": [
     {"role": "user", "content": "hi", "x_extra": 1},
     {"role": "assistant", "content": None, "code": "f(a=1)", "metadata": {"k": "v"},
-     "tool_calls": [{"id": "call_1_0", "type": "function", "function": {"name": "f", "arguments": "{\"a\": 1}"}}]},
+     "tool_calls": [{"id": "call_1_0", "type": "function",
+                     "function": {"name": "f", "arguments": "{\"a\": 1}"}}]},
     {"role": "tool", "tool_call_id": "call_1_0", "content": "ok"}],
     "custom": {"nested": [1, 2]}, "attributes": {"n": 9007199254740993}}
 

@@ -14,7 +14,8 @@ def test_post_order_and_encoding():
     args = result.calls[1].arguments
     assert args["prior_results"] == {"$expr": 'get_results_from_cache(key="a")'}
     assert args["n"] == -2 and args["xs"] == [1, 2.5] and args["flag"] is True and args["none"] is None
-    assert args["d"] == {"k": [1]} and args["v"] == {"$var": "attractions"} and args["e"] == {"$expr": "x + 1"}
+    assert args["d"] == {"k": [1]} and args["v"] == {"$var": "attractions"}
+    assert args["e"] == {"$expr": "x + 1"}
     assert result.calls[2].arguments == {"__args__": ["f.txt", 3]}
 
 

@@ -24,7 +24,8 @@ def make() -> Trajectory:
         Message(role="assistant", content=" "),
         Message(role="user", content="thanks"),
         code_message("broken(", turn=2),
-        Message(role="assistant", content=None, tool_calls=[ToolCall(id="x", function=FunctionCall(name="done"))]),
+        Message(role="assistant", content=None,
+                tool_calls=[ToolCall(id="x", function=FunctionCall(name="done"))]),
     ])
 
 

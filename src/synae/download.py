@@ -1,10 +1,13 @@
 """Fetch the benchmark files from their public sources (``synae download``).
 
-| benchmark | source | files written under ``dest`` |
-|---|---|---|
-| ``bfcl`` | the gorilla GitHub repository (raw files of ``bfcl_eval/data``) | ``bfcl/BFCL_v4_multi_turn_base.json``, ``bfcl/possible_answer/…``, ``bfcl/func_doc/*.json`` |
-| ``acp`` | the Hugging Face dataset ``ibm-research/acp_bench`` (test splits, Parquet) | ``acp/acp_app_bool.parquet``, ``acp/acp_prog_bool.parquet`` and ``acp/acp_app_prog.csv`` (the two concatenated, applicability first) |
-| ``t1`` | the Hugging Face dataset ``capitalone/T1`` (``ToolDrivenDataset/attraction``; file list from the Hub API) | ``t1/raw/<split>/<file>`` (the original splits; the research's derived files are not published) |
+- ``bfcl`` — raw files of ``bfcl_eval/data`` in the gorilla GitHub repository →
+  ``bfcl/BFCL_v4_multi_turn_base.json``, ``bfcl/possible_answer/…``, ``bfcl/func_doc/*.json``;
+- ``acp`` — the test splits of the Hugging Face dataset ``ibm-research/acp_bench`` →
+  ``acp/acp_app_bool.parquet``, ``acp/acp_prog_bool.parquet`` and ``acp/acp_app_prog.csv`` (the two
+  concatenated, applicability first);
+- ``t1`` — ``ToolDrivenDataset/attraction`` of the Hugging Face dataset ``capitalone/T1`` (file list
+  from the Hub API) → ``t1/raw/<split>/<file>``: the original splits only; the research's derived
+  files (turn-level, augmented, classification) are not published.
 
 ``base_url`` replaces the source's base address (a mirror, or a loopback server in tests). Files are
 streamed to a temporary name and renamed when complete, so an interrupted download leaves no

@@ -43,6 +43,7 @@ from synae.views import instruction_transcript, tool_call_sequence
 
 ExtraMetrics = Callable[[Dataset, Dataset], list[MetricResult]]
 OUTPUT_ATTRIBUTE_IDS = {"output_token_length": "fidelity.output.am.token_length"}
+PAIR_CHUNK = 65_536
 
 
 # ------------------------------------------------------------------------------------------------
@@ -198,6 +199,7 @@ class Evaluator:
         self._real_features: DatasetFeatures | None = None
         self._declared = self.preset.declared_tools if self.preset.has_tool_calls else frozenset()
         self._ad_attributes = self.preset.ad_attributes(self.options, real.trajectories)
+        self.metric_seconds: dict[str, float] = {}  # wall time per metric of the last compute_metrics
 
     # -- embeddings --------------------------------------------------------------------------
 
@@ -292,19 +294,23 @@ class Evaluator:
         texts = [s for lists in per_type.values() for pairs in lists for pair in pairs for s in pair]
         if not texts:
             return {p: Ragged.from_lists([[] for _ in trajs]) for p in pair_types}, None
-        vectors, stats = self._embed(texts)
-        vectors = vectors.astype(np.float64)
+        out = self.pipeline.embed(texts)
+        unique = out.unique.astype(np.float64)
         sims: dict[str, Ragged] = {}
         pos = 0
         for p, lists in per_type.items():
             counts = [len(pairs) for pairs in lists]
             total = sum(counts)
-            block = vectors[pos:pos + 2 * total]
+            first = out.inverse[pos:pos + 2 * total:2]
+            second = out.inverse[pos + 1:pos + 2 * total:2]
             pos += 2 * total
-            values = np.einsum("ij,ij->i", block[0::2], block[1::2])
+            values = np.empty(total)
+            for s in range(0, total, PAIR_CHUNK):  # O(chunk · d) memory, never all pair vectors at once
+                a, b = unique[first[s:s + PAIR_CHUNK]], unique[second[s:s + PAIR_CHUNK]]
+                values[s:s + PAIR_CHUNK] = np.einsum("ij,ij->i", a, b)
             offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
             sims[p] = Ragged(values, offsets)
-        return sims, stats
+        return sims, out.stats
 
     # -- metrics -----------------------------------------------------------------------------
 
@@ -312,11 +318,14 @@ class Evaluator:
         """Every selected metric of ``synthetic`` against ``real`` (diversity also on ``real``)."""
         results: dict[str, MetricResult] = {}
         shared: dict[str, Any] = {}
+        self.metric_seconds = {}
         for metric_id in self.metric_ids:
+            start = time.perf_counter()
             try:
                 results[metric_id] = self._compute(metric_id, real, synthetic, shared)
             except Exception as exc:  # one metric's error never stops the others
                 results[metric_id] = failed(metric_id, f"error: {type(exc).__name__}: {exc}")
+            self.metric_seconds[metric_id] = time.perf_counter() - start
         return results
 
     def _compute(self, metric_id: str, real: DatasetFeatures, syn: DatasetFeatures,
@@ -453,6 +462,7 @@ class Evaluator:
         t2 = time.perf_counter()
         metrics = self.compute_metrics(real_f, syn_f)
         timings["metrics"] = time.perf_counter() - t2
+        timings.update({f"metric:{k}": v for k, v in self.metric_seconds.items()})
         warnings: list[str] = []
         if extra_metrics is not None:
             t3 = time.perf_counter()

@@ -88,12 +88,11 @@ def callee_name(call: ast.Call) -> tuple[str | None, bool]:
     return None, False
 
 
-_NOT_LITERAL = object()
-NOT_LITERAL = _NOT_LITERAL  # public name of the marker :func:`literal_value` returns for non-literals
+NOT_LITERAL = object()  # the marker :func:`literal_value` returns for non-literals
 
 
 def literal_value(node: ast.AST) -> Any:
-    """JSON value of a literal node, or ``_NOT_LITERAL``.
+    """JSON value of a literal node, or ``NOT_LITERAL``.
 
     Accepts what :func:`ast.literal_eval` accepts for JSON-representable values: str, int, float
     (finite), bool, None, signed numbers, lists/tuples of literals, dicts with string keys.
@@ -104,47 +103,70 @@ def literal_value(node: ast.AST) -> Any:
             return v
         if isinstance(v, float) and math.isfinite(v):
             return v
-        return _NOT_LITERAL
+        return NOT_LITERAL
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         inner = literal_value(node.operand)
         if isinstance(inner, (int, float)) and not isinstance(inner, bool):
             return -inner if isinstance(node.op, ast.USub) else inner
-        return _NOT_LITERAL
+        return NOT_LITERAL
     if isinstance(node, (ast.List, ast.Tuple)):
         items = [literal_value(e) for e in node.elts]
-        return _NOT_LITERAL if any(i is _NOT_LITERAL for i in items) else items
+        return NOT_LITERAL if any(i is NOT_LITERAL for i in items) else items
     if isinstance(node, ast.Dict):
         out: dict[str, Any] = {}
-        for k, v in zip(node.keys, node.values):
+        for k, v in zip(node.keys, node.values, strict=True):
             if k is None:  # ``**splat``
-                return _NOT_LITERAL
+                return NOT_LITERAL
             key = literal_value(k)
             val = literal_value(v)
-            if not isinstance(key, str) or val is _NOT_LITERAL:
-                return _NOT_LITERAL
+            if not isinstance(key, str) or val is NOT_LITERAL:
+                return NOT_LITERAL
             out[key] = val
         return out
-    return _NOT_LITERAL
+    return NOT_LITERAL
 
 
-def encode_argument(node: ast.AST, source: str) -> Any:
+class SourceText:
+    """Source text with its lines split once, so that many nodes' source segments are cheap
+    (:func:`ast.get_source_segment` re-splits the whole source on every call)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._lines: list[bytes] | None = None
+
+    def segment(self, node: ast.AST) -> str:
+        """The exact source text of ``node`` (``ast.unparse`` when positions are missing)."""
+        end_lineno = getattr(node, "end_lineno", None)
+        end_col = getattr(node, "end_col_offset", None)
+        if end_lineno is None or end_col is None:
+            return ast.unparse(node)
+        if self._lines is None:
+            self._lines = [line.encode("utf-8") for line in self.source.splitlines(keepends=True)]
+        first, last = node.lineno - 1, end_lineno - 1  # type: ignore[attr-defined]
+        start_col = node.col_offset  # type: ignore[attr-defined]
+        if first == last:
+            return self._lines[first][start_col:end_col].decode("utf-8")
+        parts = [self._lines[first][start_col:], *self._lines[first + 1:last], self._lines[last][:end_col]]
+        return b"".join(parts).decode("utf-8")
+
+
+def encode_argument(node: ast.AST, source: SourceText) -> Any:
     """Encode one argument expression per ``data.md`` §1.4."""
     value = literal_value(node)
-    if value is not _NOT_LITERAL:
+    if value is not NOT_LITERAL:
         return value
     if isinstance(node, ast.Name):
         return {"$var": node.id}
-    segment = ast.get_source_segment(source, node)
-    return {"$expr": segment if segment is not None else ast.unparse(node)}
+    return {"$expr": source.segment(node)}
 
 
-def encode_arguments(call: ast.Call, source: str) -> dict[str, Any]:
+def encode_arguments(call: ast.Call, source: SourceText) -> dict[str, Any]:
     """Keyword arguments by name; positional ones (and ``*``/``**`` splats) as described above."""
     args: dict[str, Any] = {}
     positional = [encode_argument(a, source) for a in call.args]
     for kw in call.keywords:
         if kw.arg is None:  # ``**kwargs``
-            positional.append({"$expr": ast.get_source_segment(source, kw) or ast.unparse(kw)})
+            positional.append({"$expr": source.segment(kw)})
         else:
             args[kw.arg] = encode_argument(kw.value, source)
     if positional:
@@ -164,6 +186,7 @@ def parse_calls(source: str, *, extraction: Extraction = "non_builtin",
     tree = parse_module(source)
     if isinstance(tree, str):
         return ParseResult(error=tree)
+    text = SourceText(source)
     calls: list[ParsedCall] = []
     for stmt in tree.body:
         for node in iter_calls_postorder(stmt):
@@ -173,9 +196,8 @@ def parse_calls(source: str, *, extraction: Extraction = "non_builtin",
             if (extraction == "non_builtin" and bare and name in BUILTIN_NAMES
                     and name not in declared_tools):
                 continue
-            text = ast.get_source_segment(source, node) or ast.unparse(node)
-            calls.append(ParsedCall(name=name, arguments=encode_arguments(node, source),
-                                    source=text, bare_name=bare))
+            calls.append(ParsedCall(name=name, arguments=encode_arguments(node, text),
+                                    source=text.segment(node), bare_name=bare))
     return ParseResult(calls=calls)
 
 
@@ -249,5 +271,6 @@ def parse_call_list(text: str, *, declared_tools: Collection[str] = ()) -> Parse
         elements = tree.body[0].value.elts
         if not all(isinstance(e, ast.Call) for e in elements):
             return ParseResult(error="list elements must be function calls")
-        code = "\n".join(ast.get_source_segment(code, e) or ast.unparse(e) for e in elements)
+        text = SourceText(code)
+        code = "\n".join(text.segment(e) for e in elements)
     return parse_calls(code, declared_tools=declared_tools)

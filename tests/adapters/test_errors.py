@@ -46,7 +46,8 @@ def test_canonical_wrong_type(tmp_path):
 
 def test_canonical_duplicate_id_and_skip_invalid(tmp_path):
     bad_role = {"id": "c", "messages": [{"role": "robot", "content": "x"}]}
-    path = write_lines(tmp_path / "d.jsonl", json.dumps(GOOD), json.dumps(GOOD), "not json", json.dumps(bad_role),
+    path = write_lines(tmp_path / "d.jsonl", json.dumps(GOOD), json.dumps(GOOD), "not json",
+                       json.dumps(bad_role),
                        json.dumps({**GOOD, "id": "d"}))
     assert "duplicate id" in str(error_of(path))
     ds = load_dataset(path, skip_invalid=True)

@@ -71,7 +71,10 @@ def test_bfcl_write_then_load_round_trip(shared_data, tmp_path):
     write_dataset(ds, out, "bfcl")
     assert bfcl_answers_path(out).is_file()
     back = load_dataset(out)
-    assert [[m.model_dump() for m in t.messages] for t in back] == [[m.model_dump() for m in t.messages] for t in ds]
+    def dump(d):
+        return [[m.model_dump() for m in t.messages] for t in d]
+
+    assert dump(back) == dump(ds)
     assert [t.environment for t in back] == [t.environment for t in ds]
 
 

@@ -25,13 +25,15 @@ def test_detect_format_real_files(shared_data):
 
 def test_openai_chat_jsonl(tmp_path):
     lines = [
-        {"messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "weather in Oslo?"},
+        {"messages": [{"role": "system", "content": "be brief"},
+                      {"role": "user", "content": "weather in Oslo?"},
                       {"role": "assistant", "content": None, "tool_calls": [
                           {"id": "c1", "type": "function",
                            "function": {"name": "get_weather", "arguments": "{\"city\": \"Oslo\"}"}}]},
                       {"role": "tool", "tool_call_id": "c1", "content": "rain"},
                       {"role": "assistant", "content": "It rains."}],
-         "tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]},
+         "tools": [{"type": "function",
+                    "function": {"name": "get_weather", "parameters": {"type": "object"}}}]},
         {"messages": [{"role": "user", "content": "hi"}], "id": 99},
     ]
     path = tmp_path / "chat.jsonl"
@@ -48,7 +50,8 @@ def test_openai_chat_jsonl(tmp_path):
 def test_transcript_tables(tmp_path, kind):
     rows = {"ID": ["r1", "r2"],
             "Data": ["assistant: Hello!\nuser: Find Art in Boston\nplease\nassistant: Sure.", "user: hi"],
-            "Tool Calls": ['a = search_attractions(city="Boston", type=["Art"])\nsave_to_cache(key="a", value=a)',
+            "Tool Calls": ['a = search_attractions(city="Boston", type=["Art"])\n'
+                           'save_to_cache(key="a", value=a)',
                            "broken(("],
             "Output": ["Visit the MFA.", ""],
             "persona": ["student", "retiree"]}
@@ -59,11 +62,12 @@ def test_transcript_tables(tmp_path, kind):
         with path.open("w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh)
             w.writerow(rows)
-            w.writerows(zip(*rows.values()))
+            w.writerows(zip(*rows.values(), strict=True))
     elif kind == "parquet":
         pq.write_table(pa.table(rows), path)
     else:
-        path.write_text("\n".join(json.dumps(dict(zip(rows, vals))) for vals in zip(*rows.values())) + "\n")
+        records = [dict(zip(rows, vals, strict=True)) for vals in zip(*rows.values(), strict=True)]
+        path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
     assert detect_format(path) == "transcript"
     ds = load_dataset(path)
     first, second = ds
@@ -112,3 +116,12 @@ def test_tool_definitions_and_schema_conversion(shared_data):
     assert convert_schema(schema) == {"type": "object", "properties": {
         "x": {"type": "number", "description": "d"}, "t": {"type": "array", "items": {}},
         "a": {"default": None}}, "required": ["x"]}
+
+
+def test_gzipped_csv_table(shared_data, tmp_path):
+    import gzip
+
+    path = tmp_path / "valid.csv.gz"
+    path.write_bytes(gzip.compress((shared_data / "t1" / "t1_attraction_augmented_valid.csv").read_bytes()))
+    ds = load_dataset(path)
+    assert ds.format == "t1" and ds.name == "valid" and len(ds) == 100

@@ -44,18 +44,21 @@ def test_t1_turn_level(shared_data):
     assert len(code_messages(ds)) == 555
     assert all(t.output for t in ds)
     first = ds[0]
-    assert first.messages[0].role == "assistant" and first.messages[1].content.startswith("I'm planning a trip to CO")
+    assert first.messages[0].role == "assistant"
+    assert first.messages[1].content.startswith("I'm planning a trip to CO")
     plan = first.messages[2]
     assert plan.content is None and plan.code.startswith('attractions = search_attractions(state="CO"')
     assert [c.id for c in plan.tool_calls] == ["call_1_0", "call_1_1"]
-    assert plan.tool_calls[1].function.parsed_arguments() == {"key": "attractions", "value": {"$var": "attractions"}}
+    assert plan.tool_calls[1].function.parsed_arguments() == {"key": "attractions",
+                                                              "value": {"$var": "attractions"}}
     assert first.attributes == {"type": "Guided", "city": None, "state": "CO"}
     assert first.environment == {"kind": "t1_attractions"}
     assert first.metadata["turn_alignment"] == "known" and first.metadata["tool_results"] == "absent"
     assert first.metadata["source_file"] == "t1/t1_attraction_turns_with_output.csv"
     assert len(first.metadata["source"]["Template"]) == 6
     names = Counter(c.function.name for c in calls(ds))
-    assert set(names) == {"search_attractions", "filter_attractions", "get_results_from_cache", "save_to_cache"}
+    assert set(names) == {"search_attractions", "filter_attractions", "get_results_from_cache",
+                          "save_to_cache"}
 
 
 def test_t1_without_output_has_null_output(shared_data):
@@ -89,7 +92,7 @@ def test_t1_calls_identical_between_turn_and_eval_level(shared_data):
     turn = load_dataset(shared_data / "t1" / "t1_attraction_turns.csv", sort="str_id")
     flat = load_dataset(shared_data / "t1" / "t1_attraction_augmented.csv")
     assert len(calls(turn)) == len(calls(flat)) == 1155
-    for a, b in zip(turn, flat):
+    for a, b in zip(turn, flat, strict=True):
         assert [c.function.name for c in calls([a])] == [c.function.name for c in calls([b])]
 
 
@@ -98,8 +101,9 @@ def test_t1_raw_split(shared_data):
     turns = load_dataset(shared_data / "t1" / "t1_attraction_turns.csv")
     assert len(raw) == 15 and [t.id for t in raw][:3] == ["2", "8", "10"] and raw[-1].id == "59"
     assert all(t.metadata["split"] == 1 for t in raw)
-    for a, b in zip(raw, turns):
-        assert [(m.role, m.content, m.code) for m in a.messages] == [(m.role, m.content, m.code) for m in b.messages]
+    for a, b in zip(raw, turns[:15], strict=True):
+        assert [(m.role, m.content, m.code) for m in a.messages] == \
+               [(m.role, m.content, m.code) for m in b.messages]
 
 
 def test_t1_prototype(shared_data):
@@ -170,7 +174,8 @@ def test_acp(shared_data):
     assert ds[0].id == "-110568902122935062"
     content = ds[0].messages[0].content.split("\n")
     assert len(content) == 3 and content[2] == "Only answer yes or no."
-    assert Counter(t.attributes["domain"] for t in ds) == {d: 20 for d in {t.attributes["domain"] for t in ds}}
+    domains = Counter(t.attributes["domain"] for t in ds)
+    assert len(domains) == 13 and set(domains.values()) == {20}
     parquet = [t.id for name in ("acp_app_bool", "acp_prog_bool")
                for t in load_dataset(shared_data / "acp" / f"{name}.parquet")]
     assert parquet == [t.id for t in ds]  # int64 ids read exactly, same as the CSV text

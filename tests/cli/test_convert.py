@@ -23,14 +23,15 @@ def test_convert_t1_to_canonical_and_back_to_csv(shared_data, tmp_path, capsys, 
 def test_convert_bfcl_with_answers_sort_and_preset(shared_data, tmp_path, capsys, monkeypatch):
     q = shared_data / "bfcl" / "BFCL_v4_multi_turn_base.json"
     out = tmp_path / "b.jsonl"
-    code, _, _ = run_synae(["convert", q, "--from", "bfcl", "--answers",
-                            shared_data / "bfcl" / "possible_answer" / q.name, "--sort", "str_id", "--out", out],
-                           capsys, monkeypatch)
+    answers = shared_data / "bfcl" / "possible_answer" / q.name
+    code, _, _ = run_synae(["convert", q, "--from", "bfcl", "--answers", answers, "--sort", "str_id",
+                            "--out", out], capsys, monkeypatch)
     assert code == 0
     ds = read_jsonl(out)
     assert [t.id for t in ds] == sorted(t.id for t in ds)
     assert ds[0].attributes["conv_len"] in {"short", "medium", "long"}
-    code, _, err = run_synae(["convert", out, "--to", "bfcl", "--out", tmp_path / "q.json"], capsys, monkeypatch)
+    code, _, _ = run_synae(["convert", out, "--to", "bfcl", "--out", tmp_path / "q.json"], capsys,
+                           monkeypatch)
     assert code == 0 and (tmp_path / "possible_answer" / "q.json").is_file()
 
 
@@ -51,7 +52,8 @@ def test_convert_bad_input_and_skip_invalid(tmp_path, capsys, monkeypatch):
     src.write_text(json.dumps(good) + "\n{broken\n", encoding="utf-8")
     code, _, err = run_synae(["convert", src, "--out", tmp_path / "o.jsonl"], capsys, monkeypatch)
     assert code == 2 and f"{src}: line 2: malformed JSON" in err
-    code, _, err = run_synae(["convert", src, "--skip-invalid", "--out", tmp_path / "o.jsonl"], capsys, monkeypatch)
+    code, _, err = run_synae(["convert", src, "--skip-invalid", "--out", tmp_path / "o.jsonl"], capsys,
+                             monkeypatch)
     assert code == 0 and "skipped 1 invalid record" in err
     assert len(load_dataset(tmp_path / "o.jsonl")) == 1
     code, _, err = run_synae(["convert", src, "--to", "xml", "--out", tmp_path / "o"], capsys, monkeypatch)

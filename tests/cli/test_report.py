@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from helpers.report_fixtures import metric, perturbed_copy, report
 from helpers.synae_cli import run_synae
-
 from synae.adapters import load_dataset
 from synae.cli.report import _greedy_lists
 from synae.errors import ConfigError
@@ -58,7 +58,8 @@ def test_report_rerenders_from_json_alone(tmp_path, results_file, capsys, monkey
 
 
 def test_greedy_lists() -> None:
-    got = _greedy_lists(["--synthetic", "a", "b", "--labels", "x,y", "--synthetic", "c", "--param-values=1,2"])
+    args = ["--synthetic", "a", "b", "--labels", "x,y", "--synthetic", "c", "--param-values=1,2"]
+    got = _greedy_lists(args)
     assert got == {"--synthetic": ["a", "b", "c"], "--labels": ["x", "y"], "--param-values": ["1", "2"]}
     with pytest.raises(ConfigError, match="unexpected argument"):
         _greedy_lists(["stray"])
@@ -74,7 +75,8 @@ def test_compare_writes_results_and_report(tmp_path, shared_data, capsys, monkey
     write_jsonl(perturbed_copy(subset, seed=2)[:30], tmp_path / "b.jsonl")
     out = tmp_path / "cmp"
     code, stdout, err = run_synae(
-        ["compare", "--real", tmp_path / "real.jsonl", "--synthetic", tmp_path / "a.jsonl", tmp_path / "b.jsonl",
+        ["compare", "--real", tmp_path / "real.jsonl",
+         "--synthetic", tmp_path / "a.jsonl", tmp_path / "b.jsonl",
          "--labels", "A", "B", "--param-values", "0.1", "0.2", "--param-name", "noise", "--preset", "t1",
          "--embedder", "lexical", "--noise-floor", "2", "--out", out], capsys, monkeypatch)
     assert code == 0, err
@@ -89,8 +91,9 @@ def test_compare_writes_results_and_report(tmp_path, shared_data, capsys, monkey
                     "sweep"):
         assert f'id="{section}"' in html
     assert "A" in stdout and "B" in stdout
-    code, _, err = run_synae(["compare", "--real", tmp_path / "real.jsonl", "--out", out], capsys, monkeypatch)
+    real_opt = ["--real", tmp_path / "real.jsonl"]
+    code, _, err = run_synae(["compare", *real_opt, "--out", out], capsys, monkeypatch)
     assert code == 2 and "at least one --synthetic" in err
-    code, _, err = run_synae(["compare", "--real", tmp_path / "real.jsonl", "--synthetic", tmp_path / "a.jsonl",
+    code, _, err = run_synae(["compare", *real_opt, "--synthetic", tmp_path / "a.jsonl",
                               "--labels", "A", "B", "--out", out], capsys, monkeypatch)
     assert code == 2 and "--labels must give 1" in err

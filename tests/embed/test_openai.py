@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers.openai_server import Reply, ScriptedOpenAIServer, embedding_for
 
+from helpers.openai_server import Reply, ScriptedOpenAIServer, embedding_for
 from synae.config import EmbeddingSettings
 from synae.embed import get_embedder, make_pipeline
 from synae.embed.openai import OpenAIEmbedder

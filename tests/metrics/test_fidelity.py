@@ -78,7 +78,8 @@ def test_tum_and_tcnm():
     syn = [["a"], ["b", "x"]]
     # vocabulary {a, b, c}: P = (2/4, 1/4, 1/4), Q = (1/2, 1/2, 0)
     assert tool_usage_match(real, syn, {"a", "b", "c"}).value == pytest.approx(0.25)
-    assert tool_usage_match(real, syn, {"a", "b", "c"}).details["unknown_tool_calls_syn"] == pytest.approx(1 / 3)
+    details = tool_usage_match(real, syn, {"a", "b", "c"}).details
+    assert details["unknown_tool_calls_syn"] == pytest.approx(1 / 3)
     one_side = tool_usage_match(real, [[], []])
     assert one_side.value == 1.0 and one_side.details["one_side_empty"]
     assert tool_usage_match([[]], [[]]).value is None

@@ -41,10 +41,11 @@ def test_ontology(shared_data):
     onto = load_ontology()
     assert len(onto.records) == 728 and len(onto.cities) == 85 and len(onto.states) == 33
     assert len(onto.neighborhoods) == 259
-    assert onto.types == ["Art", "Social", "Historical", "Touristy", "Cultural", "Sporting", "Culinary", "Scenic",
-                          "Guided"]
-    assert onto.records[0] == {"city": "New York", "state": "NY", "attraction_name": "Metropolitan Museum of Art",
-                               "type": "Art", "latitude": 40.7794, "longitude": -73.9631, "neighborhood": "Manhattan"}
+    assert onto.types == ["Art", "Social", "Historical", "Touristy", "Cultural", "Sporting", "Culinary",
+                          "Scenic", "Guided"]
+    assert onto.records[0] == {"city": "New York", "state": "NY",
+                               "attraction_name": "Metropolitan Museum of Art", "type": "Art",
+                               "latitude": 40.7794, "longitude": -73.9631, "neighborhood": "Manhattan"}
     assert load_ontology() is onto
 
 
@@ -58,13 +59,15 @@ def test_t1_classification_reproduced(shared_data, t1):
 
 def test_bfcl_classification_reproduced(shared_data, bfcl_older):
     expected = rows(shared_data / "bfcl" / "classification.csv")
-    got = [{"id": t.id, **{k: "" if v is None else str(v) for k, v in t.attributes.items()}} for t in bfcl_older]
+    got = [{"id": t.id, **{k: "" if v is None else str(v) for k, v in t.attributes.items()}}
+           for t in bfcl_older]
     assert got == expected
 
 
 def test_bfcl_newer_conv_len_differs_on_four(shared_data, bfcl_older):
     newer = load_dataset(shared_data / "bfcl" / "BFCL_v4_multi_turn_base.json")
-    diff = sum(a.attributes["conv_len"] != b.attributes["conv_len"] for a, b in zip(newer, bfcl_older))
+    pairs = zip(newer, bfcl_older, strict=True)
+    diff = sum(a.attributes["conv_len"] != b.attributes["conv_len"] for a, b in pairs)
     assert diff == 4
 
 
@@ -86,7 +89,8 @@ def test_get_and_detect(t1, bfcl_older, acp):
 
 def test_preset_declarations():
     t1p, bp, ap, gp = (get_preset(n) for n in ("t1", "bfcl", "acp", "generic"))
-    assert t1p.instruction_roles == "user+responses" and bp.instruction_roles == "user" == ap.instruction_roles
+    assert t1p.instruction_roles == "user+responses"
+    assert bp.instruction_roles == "user" == ap.instruction_roles
     assert t1p.knd_pairs == ("user_assistant", "assistant_user") and bp.knd_pairs == ("user_user",)
     assert ap.knd_pairs == ("context_question",)
     assert len(t1p.tool_vocabulary) == 6 and bp.tool_vocabulary is None
@@ -117,7 +121,8 @@ def test_t1_attribute_values(t1):
 
 def test_keyword_modes_differ_on_substrings():
     p = get_preset("t1")
-    traj = Trajectory(id="x", messages=[Message(role="user", content="Let's start in the apartment, then st. louis")])
+    text = "Let's start in the apartment, then st. louis"
+    traj = Trajectory(id="x", messages=[Message(role="user", content=text)])
     assert p.attribute_values([traj], "type", REFERENCE).values == [["Art"]]
     assert p.attribute_values([traj], "type", DEFAULT).values == [["Other"]]
     assert p.attribute_values([traj], "city", DEFAULT).values == [["St. Louis"]]
@@ -172,4 +177,6 @@ def test_generic_stored_attributes():
     assert p.attribute_values(trajs, "tag", DEFAULT).values == [["a"], ["True"], ["None"]]
     assert p.attribute_values(trajs, "labels", DEFAULT).values == [["p", "q"], ["None"], ["None"]]
     assert p.ad_attributes(DEFAULT, trajs) == ["tag"]
+    assert p.am_attribute_names(trajs)[-3:] == ["n", "tag", "labels"]
+    assert get_preset("t1").am_attribute_names(trajs) == list(get_preset("t1").am_attributes)
     assert p.ad_labels(trajs[0], DEFAULT, ["tag", "labels"]) == ("a", "p|q")

@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers.report_fixtures import perturbed_copy
 
+from helpers.report_fixtures import perturbed_copy
 from synae.adapters import load_dataset
 from synae.config import load_config
 from synae.report.compare import run_comparison
@@ -24,7 +24,8 @@ BENCHMARKS = {  # preset -> (file under shared/data, trajectories used)
     "bfcl": ("bfcl/BFCL_v4_multi_turn_base.json", 50),
     "acp": ("acp/acp_app_bool.parquet", 60),
 }
-SECTIONS = ("summary", "ranking", "radar", "metrics", "attributes", "tools", "embedding", "drilldown", "config")
+SECTIONS = ("summary", "ranking", "radar", "metrics", "attributes", "tools", "embedding", "drilldown",
+            "config")
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() or shutil.which("chromium") is None,
                                 reason="system Chromium not installed (scripts/install-chromium.sh)")

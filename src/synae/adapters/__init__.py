@@ -106,8 +106,6 @@ def load_dataset(path: str | Path, fmt: str | None = None, *, answers: str | Pat
         dataset = load_acp(path, skip_invalid=skip_invalid, name=name)
     else:
         raise DataError(f"unknown format {fmt!r} (expected one of {', '.join(FORMATS)})", source=str(path))
-    if name is None:
-        dataset.name = path.name.split(".")[0]
     sort_dataset(dataset, sort)
     derive_with = preset or _BENCHMARK_PRESET.get(fmt)
     if derive_with:

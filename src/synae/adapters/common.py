@@ -10,13 +10,14 @@ raises a :class:`~synae.errors.DataError` naming the file, the record and the fi
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import re
 import sys
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 from synae.datapaths import data_dir
 from synae.errors import DataError
@@ -70,11 +71,18 @@ def table_kind(path: Path) -> str | None:
             ".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl"}.get(last)
 
 
+def _open_csv(path: Path) -> IO[str]:
+    """A CSV file (optionally ``.gz``) opened for the :mod:`csv` module (``newline=""``)."""
+    if path.suffix.lower() == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8", newline="")
+    return open(path, encoding="utf-8", newline="")
+
+
 def read_header(path: Path) -> list[str]:
     """Column names of a CSV/Parquet file without reading the rows ([] when not a table)."""
     kind = table_kind(path)
     if kind == "csv":
-        with open_text(path) as fh:
+        with _open_csv(path) as fh:
             return next(csv.reader(fh), [])
     if kind == "parquet":
         import pyarrow.parquet as pq
@@ -88,7 +96,7 @@ def read_table(path: Path) -> Table:
     kind = table_kind(path)
     src = str(path)
     if kind == "csv":
-        with open(path, encoding="utf-8", newline="") as fh:
+        with _open_csv(path) as fh:
             reader = csv.reader(fh)
             header = next(reader, None)
             if header is None:
@@ -134,7 +142,8 @@ def iter_json_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             try:
                 value = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise DataError(f"malformed JSON ({exc.msg})", source=src, location=f"line {lineno}") from None
+                raise DataError(f"malformed JSON ({exc.msg})", source=src,
+                                location=f"line {lineno}") from None
             if not isinstance(value, dict):
                 raise DataError("expected a JSON object", source=src, location=f"line {lineno}")
             yield lineno, value

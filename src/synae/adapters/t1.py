@@ -6,7 +6,7 @@ unnamed index column). Example rows::
 
     ID,Template,Plan,Filled_Template,Filled_Plan
     0,assistant: Hi! What kind of <ATTRACTION_TYPE_1>?,,assistant: Hi! What kind of Art?,
-    0,user: Art in <CITY_1>.,"a = search_attractions(city=""<CITY_1>"")",user: Art in Boston.,"a = search_attractions(city=""Boston"")"
+    0,user: Art in <CITY_1>.,"a = f(city=""<CITY_1>"")",user: Art in Boston.,"a = f(city=""Boston"")"
 
 Rows are grouped by ``ID`` (groups in first-appearance order, rows in file order). Each row is one
 message (role = text before the first ``:`` of ``Filled_Template``); a non-empty ``Filled_Plan``
@@ -115,8 +115,8 @@ def load_t1_turns(path: Path, *, skip_invalid: bool = False, name: str | None = 
     return build_dataset(records(), path=path, fmt="t1", name=name, skip_invalid=skip_invalid)
 
 
-def load_t1_eval(path: Path, *, columns: dict[str, Any] | None = None, skip_invalid: bool = False,
-                 name: str | None = None) -> Dataset:
+def load_t1_conversation_level(path: Path, *, columns: dict[str, Any] | None = None,
+                               skip_invalid: bool = False, name: str | None = None) -> Dataset:
     """Load an eval-level T1 file (``ID, Data, Tool Call, Output``)."""
     meta = _t1_metadata(path)
 
@@ -134,4 +134,4 @@ def load_t1(path: Path, *, columns: dict[str, Any] | None = None, skip_invalid: 
     """Turn-level or eval-level T1 file, told apart by the ``Filled_Template`` column."""
     if is_turn_level(read_header(path)):
         return load_t1_turns(path, skip_invalid=skip_invalid, name=name)
-    return load_t1_eval(path, columns=columns, skip_invalid=skip_invalid, name=name)
+    return load_t1_conversation_level(path, columns=columns, skip_invalid=skip_invalid, name=name)

@@ -17,6 +17,7 @@ from synae.errors import SynaeError
 
 COMMAND_MODULES = (
     "inspect", "convert", "download", "evaluate", "validate", "downstream", "generate", "report",
+    "quickstart",
 )
 
 app = typer.Typer(

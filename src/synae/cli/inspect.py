@@ -111,8 +111,8 @@ def _print_tables(stats: dict[str, Any], console: Console) -> None:
 def inspect(
     data: Annotated[Path | None, typer.Argument(help="Dataset file (any format `synae convert` accepts).")]
     = None,
-    example: Annotated[str | None, typer.Option("--example", help=f"A bundled example: {', '.join(EXAMPLES)}.")]
-    = None,
+    example: Annotated[str | None, typer.Option(
+        "--example", help=f"A bundled example: {', '.join(EXAMPLES)}.")] = None,
     fmt: FormatOpt = None,
     answers: Annotated[Path | None, typer.Option("--answers", help="BFCL ground-truth file.")] = None,
     preset: PresetOpt = None,

@@ -96,6 +96,8 @@ def _compare(
     bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap resamples for CIs (0 = off).")] = 0,
     noise_floor: Annotated[int, typer.Option(
         "--noise-floor", help="Real-vs-real half splits for the noise floor (0 = off).")] = 0,
+    validity: Annotated[str, typer.Option(
+        "--validity", help="Validity checkers: rules (default), llm, both or none.")] = "rules",
     html: Annotated[bool, typer.Option("--html/--no-html", help="Write DIR/report.html.")] = True,
     skip_invalid: SkipInvalidOpt = False,
 ) -> None:
@@ -111,6 +113,8 @@ def _compare(
     from synae.report.console import print_aggregates
     from synae.report.html import write_html
 
+    if validity not in ("rules", "llm", "both", "none"):
+        raise ConfigError(f"--validity {validity!r}: expected one of rules, llm, both, none")
     lists = _greedy_lists(ctx.args)
     paths = [Path(p) for p in lists["--synthetic"]]
     if not paths:
@@ -136,7 +140,8 @@ def _compare(
     synthetic = {label: load_dataset(p, preset=preset, skip_invalid=skip_invalid, name=label)
                  for label, p in zip(labels, paths, strict=False)}
     results = run_comparison(real_ds, synthetic, cfg, param_name=param_name, param_values=values,
-                             reference=reference, bootstrap=bootstrap, noise_repeats=noise_floor)
+                             reference=reference, bootstrap=bootstrap, noise_repeats=noise_floor,
+                             checker=validity)
     out.mkdir(parents=True, exist_ok=True)
     results.write(out / "results.json")
     print_aggregates(results.aggregates)

@@ -29,10 +29,16 @@ PROGRESS_MIN_TEXTS = 256
 
 @dataclass
 class EmbeddingOutput:
-    """Vectors of the input texts (row i ↔ text i; equal texts share a bitwise equal row)."""
+    """Vectors of the input texts: text i has vector ``unique[inverse[i]]`` (equal texts share one
+    bitwise-equal row). ``vectors`` expands them (n × d float32)."""
 
-    vectors: np.ndarray  # n × d float32
+    unique: np.ndarray  # u × d float32, one row per distinct text
+    inverse: np.ndarray  # n int64
     stats: EmbeddingStats
+
+    @property
+    def vectors(self) -> np.ndarray:
+        return self.unique[self.inverse]
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
@@ -42,14 +48,17 @@ def _normalise(x: np.ndarray) -> np.ndarray:
 
 @contextlib.contextmanager
 def _progress(total: int, label: str, enabled: bool) -> Iterator:
-    """A rich progress bar (a no-op callback when disabled or the job is small)."""
-    if not enabled or total < PROGRESS_MIN_TEXTS:
+    """A rich progress bar on stderr (a no-op when disabled, small, or not a terminal)."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if not enabled or total < PROGRESS_MIN_TEXTS or not console.is_terminal:
         yield lambda n: None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), transient=True) as bar:
+                  TimeRemainingColumn(), transient=True, console=console) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
 
@@ -91,7 +100,7 @@ class EmbeddingPipeline:
             if self.cache is not None:
                 self.cache.add([keys[i] for i in missing], new_vectors, new_infos)
         stats = self._stats(len(texts), info_list, n_cached=len(unique) - len(missing), dim=dim)
-        return EmbeddingOutput(vectors=out[inverse], stats=stats)
+        return EmbeddingOutput(unique=out, inverse=inverse, stats=stats)
 
     def _stats(self, n_texts: int, infos: list[TextInfo | None], *, n_cached: int,
                dim: int) -> EmbeddingStats:

@@ -35,7 +35,14 @@ from typing import Any, Literal
 
 from synae.envs.base import ToolResult
 from synae.presets.t1 import T1_TOOLS, load_ontology
-from synae.toolcalls import NOT_LITERAL, POSITIONAL_KEY, encode_arguments, literal_value, parse_module
+from synae.toolcalls import (
+    NOT_LITERAL,
+    POSITIONAL_KEY,
+    SourceText,
+    encode_arguments,
+    literal_value,
+    parse_module,
+)
 
 MAX_CALLS_PER_TURN = 200
 MAX_STRING_CHARS = 10_000  # longest string literal the interpreter accepts
@@ -559,6 +566,7 @@ class _Interpreter:
     def __init__(self, env: T1Environment, code: str) -> None:
         self.env = env
         self.code = code
+        self.source = SourceText(code)
         self.variables: dict[str, Any] = {}
         self.execution = TurnExecution(code=code)
 
@@ -596,7 +604,8 @@ class _Interpreter:
         if len(self.execution.calls) >= MAX_CALLS_PER_TURN:
             raise _TurnError("too_many_calls", f"more than {MAX_CALLS_PER_TURN} calls in one turn")
         result = ToolResult(content="") if name == "print" else self.env.invoke(name, positional, keywords)
-        self.execution.calls.append(CallRecord(name, encode_arguments(node, self.code), result, node.lineno))
+        arguments = encode_arguments(node, self.source)
+        self.execution.calls.append(CallRecord(name, arguments, result, node.lineno))
         if result.error is not None:
             raise _TurnError("tool_error", result.error)
         if name in RESULT_TOOLS:

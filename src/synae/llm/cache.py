@@ -32,6 +32,7 @@ class ReplyCache:
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
+        self._made: set[Path] = set()  # shard folders known to exist
 
     def path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
@@ -48,7 +49,9 @@ class ReplyCache:
     def put(self, key: str, payload: dict[str, Any], body: dict[str, Any]) -> None:
         """Store one reply atomically (temporary file + rename)."""
         target = self.path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in self._made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(target.parent)
         tmp = target.with_name(f".{key}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
         record = {"format": CACHE_FORMAT, "key": key, "request": payload, "response": body}
         try:

@@ -344,9 +344,9 @@ class LLMClient:
             raise
         finally:
             state.in_flight.pop(key, None)
+        if self.cache is not None:  # on disk before anyone sees the reply; in a thread, so that
+            await asyncio.to_thread(self.cache.put, key, request.payload(), body)  # the loop runs on
         future.set_result(body)
-        if self.cache is not None:
-            self.cache.put(key, request.payload(), body)
         usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
         self.usage.add(calls=1, prompt_tokens=int(usage.get("prompt_tokens") or 0),
                        completion_tokens=int(usage.get("completion_tokens") or 0))

@@ -47,8 +47,9 @@ def frechet_distance(real: np.ndarray, synthetic: np.ndarray, *, eps: float = 1e
 
     Computed without complex arithmetic: A = Σ′_X^{1/2} and B = Σ′_Y^{1/2} by symmetric
     eigendecomposition, tr((A Σ′_Y A)^{1/2}) = Σ singular values of AB (identical to
-    Σ√max(λ(A Σ′_Y A), 0) but without squaring small eigenvalues); clipped at 0. m < 2 or m′ < 2 → ``None`` (``n_lt_2``). Warning
-    ``rank_deficient`` when min(m, m′) ≤ d. ``equal_n`` also reports the FD after subsampling the
+    Σ√max(λ(A Σ′_Y A), 0) but without squaring small eigenvalues); clipped at 0.
+    m < 2 or m′ < 2 → ``None`` (``n_lt_2``). Warning ``rank_deficient`` when min(m, m′) ≤ d.
+    ``equal_n`` also reports the FD after subsampling the
     larger set to the smaller size without replacement (``details.fd_equal_n``).
     """
     x = np.asarray(real, dtype=np.float64)

@@ -7,16 +7,17 @@ and downstream evaluate (``metrics.md`` §4.1). Attribute *semantics* live here;
 
 Attributes every preset understands (``metrics.md`` §2.2.2, §2.4):
 
-| attribute | kind | per-item value (unit) |
-|---|---|---|
-| ``n_turns`` | numeric | messages of the text sequence restricted to ``instruction_roles`` (trajectories) |
-| ``user_token_length`` | numeric | whitespace tokens of each user message (messages) |
-| ``assistant_token_length`` | numeric | whitespace tokens of each response (messages) |
-| ``total_token_length`` | numeric | whitespace tokens of the instruction transcript (trajectories) |
-| ``output_token_length`` | numeric | whitespace tokens of each present output (outputs) |
-| keyword attributes | categorical, multi-label | vocabulary terms in the instruction transcript, ``"Other"`` if none |
-| derived attributes | categorical | the preset's rule (``categorical_label``), ``"None"`` when the rule gives null |
-| anything else | from ``attributes`` | numbers → numeric; strings/booleans → one label; lists → multi-label; missing → ``"None"`` |
+- ``n_turns`` (numeric, per trajectory): messages of the text sequence restricted to
+  ``instruction_roles``;
+- ``user_token_length`` / ``assistant_token_length`` (numeric, per message): whitespace tokens of each
+  user message / response;
+- ``total_token_length`` (numeric, per trajectory): whitespace tokens of the instruction transcript;
+- ``output_token_length`` (numeric, per present output);
+- keyword attributes (categorical, multi-label): vocabulary terms found in the instruction
+  transcript, ``"Other"`` if none;
+- derived attributes (categorical): the preset's rule (``categorical_label``), ``"None"`` for null;
+- anything else, from ``attributes``: numbers → numeric; strings/booleans → one label; lists →
+  multi-label; missing → ``"None"``.
 """
 
 from __future__ import annotations
@@ -138,6 +139,11 @@ class Preset:
             return AttributeValues("categorical", [[label_text(self.categorical_label(t, attribute))]
                                                    for t in trajectories])
         return stored_attribute_values(trajectories, attribute)
+
+    def am_attribute_names(self, trajectories: Sequence[Trajectory] = ()) -> list[str]:
+        """The AM attributes to compute for these trajectories (the declared ``am_attributes``;
+        the generic preset adds every stored attribute that occurs)."""
+        return list(self.am_attributes)
 
     def extra_numeric_attributes(self) -> tuple[str, ...]:
         """Preset-specific numeric attributes handled by :meth:`numeric_values`."""

@@ -48,12 +48,10 @@ def read_ontology(path: str | Path) -> Ontology:
     """Read ``ontology_attractions.csv`` (leading unnamed index column dropped)."""
     path = Path(path)
     src = str(path)
-    try:
-        fh = open(path, encoding="utf-8", newline="")
-    except OSError as exc:
-        raise DataError(f"cannot read ontology ({exc.strerror})", source=src) from None
+    if not path.is_file():
+        raise DataError("ontology file not found", source=src)
     records = []
-    with fh:
+    with open(path, encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
         missing = [c for c in ONTOLOGY_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:

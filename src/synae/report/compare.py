@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from synae import __version__
@@ -24,7 +24,6 @@ from synae.report.evaluation import ReportOptions, evaluate_for_report
 from synae.report.models import EvaluationReport, MetricResult
 from synae.report.uncertainty import noise_floor
 from synae.schema import Dataset
-from synae.validity.verdict import Verdict
 
 
 def group_self_row(reports: Sequence[EvaluationReport], bound: str) -> dict[str, MetricResult]:
@@ -36,34 +35,16 @@ def group_self_row(reports: Sequence[EvaluationReport], bound: str) -> dict[str,
     return row
 
 
-def validity_for(evaluator: Evaluator, checker: str | None) -> tuple[
-        Callable[[Dataset, Dataset], list[MetricResult]] | None, Callable[[Dataset], list[Verdict]] | None]:
-    """``extra_metrics`` and the primary checker's verdicts for the validity pillar and its drill-down
-    (``checker="none"`` → no validity). Checkers run on a set twice (metrics, verdicts); LLM judge
-    replies come from the on-disk reply cache the second time."""
-    if checker == "none":
-        return None, None
-    from synae.validity.run import run_validity, validity_metrics
-
-    def extra(real: Dataset, synthetic: Dataset) -> list[MetricResult]:
-        return validity_metrics(real, synthetic, evaluator.preset, evaluator.config, checker, progress=False)
-
-    def verdicts(synthetic: Dataset) -> list[Verdict]:
-        run = run_validity(synthetic, evaluator.preset, evaluator.config, checker, progress=False)
-        return [v for by_kind in run.verdicts.values() for v in by_kind.get(run.primary, [])]
-
-    return extra, verdicts
-
-
 def run_comparison(real: Dataset, synthetic: Mapping[str, Dataset], config: Config | None = None, *,
                    param_name: str | None = None, param_values: Sequence[float] | None = None,
                    reference: str | None = None, bootstrap: int = 0, noise_repeats: int = 0,
-                   checker: str | None = None, embedder: Any = None, report_data: bool = True,
+                   checker: str | None = "rules", embedder: Any = None, report_data: bool = True,
                    progress: bool = False) -> ComparisonResults:
     """Evaluate every synthetic set against ``real`` and aggregate the group.
 
     ``reference``: the label of the member used as the labels' reference (default: the self row);
-    ``checker``: validity checker (``None`` = preset default, ``"none"`` = no validity).
+    ``checker``: validity checkers (``rules``, ``llm``, ``both``, ``None`` = preset default, ``"none"`` =
+    no validity).
     """
     config = config or Config()
     if reference is not None and reference not in synthetic:
@@ -79,16 +60,14 @@ def run_comparison(real: Dataset, synthetic: Mapping[str, Dataset], config: Conf
         floor = noise_floor(evaluator.compute_metrics, real_f, noise_repeats, seed=config.seed)
         timings["noise_floor"] = time.perf_counter() - t1
     projection = Projection.fit(real_f.transcripts) if real_f.transcripts is not None and real_f.n else None
-    extra, verdicts_of = validity_for(evaluator, checker)
     agg_options = AggregateOptions(diversity_bound=config.metrics.diversity_bound, reference=reference)
     options = ReportOptions(bootstrap=bootstrap, noise_repeats=noise_repeats, report_data=report_data,
                             aggregates=False, aggregate=agg_options)
     members: dict[str, EvaluationReport] = {}
     for label, dataset in synthetic.items():
         t2 = time.perf_counter()
-        verdicts = verdicts_of(dataset) if verdicts_of is not None and report_data else ()
-        members[label] = evaluate_for_report(evaluator, dataset, extra_metrics=extra, verdicts=verdicts,
-                                             options=options, floor=floor, projection=projection, name=label)
+        members[label] = evaluate_for_report(evaluator, dataset, checker=checker, options=options,
+                                             floor=floor, projection=projection, name=label)
         timings[f"member:{label}"] = time.perf_counter() - t2
     group = {SELF_ROW: group_self_row(list(members.values()), agg_options.diversity_bound),
              **{label: r.metrics for label, r in members.items()}}

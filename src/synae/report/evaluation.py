@@ -65,15 +65,45 @@ def report_data_for(evaluator: Evaluator, real_f: DatasetFeatures, syn_f: Datase
         max_rows=options.max_rows, seed=evaluator.config.seed)
 
 
+def validity_for(evaluator: Evaluator, checker: str | None, *, progress: bool = False) -> tuple[
+        ExtraMetrics | None, Callable[[Dataset], list[Verdict]] | None]:
+    """``extra_metrics`` giving the validity rates, and the primary checker's verdicts for the
+    drill-down (``checker``: ``rules``, ``llm``, ``both``, ``None`` = preset default; ``"none"`` → no
+    validity). Checkers run twice on the synthetic set (rates, verdicts); LLM judge replies come from
+    the on-disk reply cache the second time."""
+    if checker == "none":
+        return None, None
+    from synae.validity.run import run_validity, validity_metrics
+
+    def extra(real: Dataset, synthetic: Dataset) -> list[MetricResult]:
+        return validity_metrics(real, synthetic, evaluator.preset, evaluator.config, checker,
+                                progress=progress)
+
+    def verdicts(synthetic: Dataset) -> list[Verdict]:
+        run = run_validity(synthetic, evaluator.preset, evaluator.config, checker, progress=progress)
+        return [v for by_kind in run.verdicts.values() for v in by_kind.get(run.primary, [])]
+
+    return extra, verdicts
+
+
 def evaluate_for_report(evaluator: Evaluator, synthetic: Dataset, *,
-                        extra_metrics: ExtraMetrics | None = None, verdicts: Iterable[Verdict] = (),
-                        options: ReportOptions | None = None,
+                        checker: str | None = "none", extra_metrics: ExtraMetrics | None = None,
+                        verdicts: Iterable[Verdict] = (), options: ReportOptions | None = None,
                         floor: Mapping[str, dict[str, Any]] | None = None,
                         projection: Projection | None = None, name: str | None = None) -> EvaluationReport:
     """Evaluate ``synthetic`` like :meth:`Evaluator.evaluate`, then add uncertainty, aggregates and
-    report data. ``floor`` reuses a noise floor computed once for several sets (see
-    :func:`synae.report.uncertainty.noise_floor`); ``projection`` shares the embedding map's axes."""
+    report data.
+
+    ``checker`` runs validity checkers (see :func:`validity_for`; their rates join ``extra_metrics``,
+    their invalid verdicts the drill-down). ``floor`` reuses a noise floor computed once for several
+    sets (:func:`synae.report.uncertainty.noise_floor`); ``projection`` shares the map's axes.
+    """
     options = options or ReportOptions()
+    validity_extra, verdicts_of = validity_for(evaluator, checker)
+    if validity_extra is not None:
+        extra_metrics = _chain(extra_metrics, validity_extra)
+        if options.report_data and verdicts_of is not None:
+            verdicts = [*verdicts, *verdicts_of(synthetic)]
     t0 = time.perf_counter()
     real_f = evaluator.real_features
     syn_f = evaluator.features(synthetic)
@@ -102,3 +132,9 @@ def evaluate_for_report(evaluator: Evaluator, synthetic: Dataset, *,
                                              verdicts=verdicts, projection=projection, options=options)
         report.timings["report_data"] = time.perf_counter() - t2
     return report
+
+
+def _chain(first: ExtraMetrics | None, second: ExtraMetrics) -> ExtraMetrics:
+    if first is None:
+        return second
+    return lambda real, synthetic: [*first(real, synthetic), *second(real, synthetic)]

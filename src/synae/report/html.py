@@ -121,9 +121,10 @@ def _plots(members: dict[str, EvaluationReport], aggregates: dict[str, Any] | No
         per_set = {n: d["attributes"][attr] for n, d in data.items() if attr in d.get("attributes", {})
                    and d["attributes"][attr]["kind"] == hist["kind"]}
         out["attributes"].append(plots.histogram(hist, attr, per_set, colours))
+    has_calls = first["tool_usage"]["n_real"] or any(d["tool_usage"]["n_synthetic"] for d in data.values())
     for key, title in (("tool_usage", "Tool usage (share of calls)"),
                        ("tool_counts", "Tool calls per trajectory")):
-        if first.get(key) and (first[key]["n_real"] or any(d[key]["n_synthetic"] for d in data.values())):
+        if has_calls:
             out["tools"].append(plots.histogram(first[key], title, {n: d[key] for n, d in data.items()},
                                                 colours))
     maps = {n: d["embedding_map"] for n, d in data.items() if d.get("embedding_map")}

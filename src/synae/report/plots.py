@@ -8,6 +8,7 @@ synthetic sets from a fixed qualitative palette (same member → same colour acr
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -94,7 +95,8 @@ def histogram(hist: Mapping[str, Any], title: str, synthetic: Mapping[str, Mappi
         for name, counts, h, col in series:
             edges = h["edges"]
             total = sum(counts) or 1
-            dens = [c / total / ((b - a) or 1.0) for c, a, b in zip(counts, edges[:-1], edges[1:], strict=True)]
+            widths = [(b - a) or 1.0 for a, b in itertools.pairwise(edges)]
+            dens = [c / total / w for c, w in zip(counts, widths, strict=True)]
             if name == "real":
                 ax.stairs(dens, edges, fill=True, color=col, alpha=0.35, label=name)
             else:

@@ -7,7 +7,8 @@ check against the function docs — the trajectory's ``tools``, else the convert
 involved classes — with positional arguments mapped by the method's Python signature
 (``schema``); and executing all calls in order in fresh environments (§4) yields no error result
 (``executes``). Optional ``grounding``: every single-quoted literal in a call string occurs in the
-conversation or in the initial state (``grounded``).
+conversation or in the initial state (``grounded``). A trajectory without ``involved_classes``,
+or naming a class that is not one of the eight BFCL classes, fails with ``environment``.
 """
 
 from __future__ import annotations

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
-from synae.envs.equivalence import t1_exec_equivalent
+from synae.envs.equivalence import t1_signatures
 from synae.envs.t1 import (
     ENTITY_PARAMETERS,
     TOOL_PARAMS,
@@ -65,7 +66,8 @@ class T1Plans:
 
 def t1_plans(traj: Trajectory) -> T1Plans:
     """Per assistant tool-call message in order: its ``code`` (parsed with every call kept), or —
-    without code — its structured ``tool_calls`` rendered back to Python source."""
+    without code — its structured ``tool_calls`` rendered back to Python source. (Rendered calls
+    have no assignments, so ``$var`` references in them cannot be resolved when executed.)"""
     out = T1Plans()
     for message in traj.messages:
         if message.role != "assistant":
@@ -110,6 +112,7 @@ def _entity_values(call: T1Call) -> list[tuple[str, str]]:
     return pairs
 
 
+@cache
 def _vocabularies() -> dict[str, frozenset[str]]:
     onto = load_ontology()
     return {"city": frozenset(onto.cities), "state": frozenset(onto.states),
@@ -156,9 +159,8 @@ class T1ToolCallChecker:
                 outcome.fail("executes", error)
         source = source_of(traj, self.sources)
         if source is not None and instruction_transcript(source) == transcript:
-            source_plans = t1_plans(source).plans
-            if not (t1_exec_equivalent(source_plans, found.plans)
-                    and t1_exec_equivalent(found.plans, source_plans)):
+            # t1_exec in both directions ⟺ equal signature sets
+            if t1_signatures(t1_plans(source).plans) != t1_signatures(found.plans):
                 outcome.fail("equivalent", f"results differ from those of source {source.id!r}")
             outcome.details["equivalent"] = "checked"
         else:

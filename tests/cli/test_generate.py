@@ -1,0 +1,105 @@
+"""`synae generate`: sweeps to folders with a manifest, single files in research layouts, LLM methods
+through a loopback server, and clear errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+from typer.testing import CliRunner
+
+from helpers.openai_server import ScriptedOpenAIServer
+from synae.adapters import load_dataset
+from synae.cli.app import app
+from synae.errors import ConfigError
+
+runner = CliRunner()
+
+
+def _cli(*args: str):
+    return runner.invoke(app, ["generate", *[str(a) for a in args]])
+
+
+def test_oversample_sweep_folder(shared_data, tmp_path):
+    out = tmp_path / "ov"
+    result = _cli("oversample", "--input", shared_data / "acp" / "acp_app_prog.csv", "--param", "0.1,0.5",
+                  "--out", out, "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert [d["name"] for d in report["datasets"]] == ["oversample_frac0_1", "oversample_frac0_5"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [d["counts"]["max_copies"] for d in manifest["datasets"]] == [26, 130]
+    data = load_dataset(out / "oversample_frac0_5.jsonl")
+    positions = [t.metadata["generation"]["source_position"] for t in data]
+    drawn = np.random.default_rng(123).choice(list(range(1, 260)), size=130, replace=False).tolist()
+    assert positions == [0] * 130 + drawn
+
+
+def test_invalidate_t1_csv_v0_is_byte_identical(shared_data, tmp_path):
+    source = shared_data / "t1" / "t1_attraction_augmented_valid.csv"
+    out = tmp_path / "invalidate_frac0.csv"
+    result = _cli("invalidate", "-i", source, "--param", "0", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == source.read_bytes()
+    meta = json.loads((tmp_path / "invalidate_frac0.meta.json").read_text())
+    assert meta["counts"]["n_modified"] == 0 and meta["format"] == "t1-csv"
+
+
+def test_invalidate_output_target_and_reference_mode(shared_data, tmp_path):
+    source = shared_data / "t1" / "t1_attraction_augmented_valid.csv"
+    result = _cli("invalidate", "-i", source, "--param", "1", "--target", "output", "-o", tmp_path / "i",
+                  "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["datasets"][0]["counts"]["n_modified"] == 88
+    acp = shared_data / "acp" / "acp_app_prog.csv"
+    result = _cli("invalidate", "-i", acp, "--mode", "reference", "-o", tmp_path / "acp",
+                  "--format", "acp-csv", "--json")
+    assert [d["counts"]["n_modified"] for d in json.loads(result.stdout)["datasets"]] == \
+        [0, 26, 62, 98, 124, 150, 157]
+    header = (tmp_path / "acp" / "invalidate_frac0_9.csv").read_text().split("\n", 1)[0]
+    assert header == "id,group,context,question,answer"
+
+
+def test_relabel_and_dropmin(shared_data, tmp_path):
+    source = shared_data / "t1" / "t1_attraction_augmented_valid.csv"
+    result = _cli("relabel", "-i", source, "-o", tmp_path / "case", "--format", "t1-csv")
+    assert result.exit_code == 0, result.output
+    assert "skewed.csv" in result.stdout
+    assert len(load_dataset(tmp_path / "case" / "skewed.csv")) == 71
+    assert len(load_dataset(tmp_path / "case" / "relabeled.csv")) == 100
+    bfcl = shared_data / "bfcl" / "BFCL_v4_multi_turn_base.json"
+    result = _cli("dropmin", "-i", bfcl, "--param", "2", "--mode", "reference", "-o", tmp_path / "dm.json",
+                  "--json")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "possible_answer" / "dm.json").is_file()
+    n_out = json.loads(result.stdout)["datasets"][0]["counts"]["n_out"]
+    assert n_out == len(load_dataset(tmp_path / "dm.json")) == 187
+
+
+def test_fewshot_through_loopback_server(shared_data, tmp_path):
+    reply = "Question: Is the following action applicable in this state: move the robot to room two?"
+    with ScriptedOpenAIServer(default_text=reply) as server:
+        result = _cli("fewshot", "-i", shared_data / "acp" / "acp_app_prog.csv", "--param", "3",
+                      "--n-out", "4", "--examples", "random", "--model", "gen",
+                      "--llm-base-url", server.base_url,
+                      "-o", tmp_path / "fs.jsonl")
+        assert len(server.requests) == 4
+        assert {b["model"] for b in server.requests} == {"gen"}
+    assert result.exit_code == 0, result.output
+    data = load_dataset(tmp_path / "fs.jsonl")
+    assert [t.id for t in data] == [f"fewshot_rand_ex3_{i}" for i in range(4)]
+    assert all(t.output in ("yes", "no") for t in data)
+
+
+def test_errors_are_clear(shared_data, tmp_path):
+    acp = shared_data / "acp" / "acp_app_prog.csv"
+    result = _cli("oversample", "-i", acp, "--target", "answer", "-o", tmp_path)
+    assert isinstance(result.exception, ConfigError) and "does not take" in str(result.exception)
+    result = _cli("oversample", "-i", acp, "--param", "0.1,0.2", "-o", tmp_path / "x.jsonl")
+    assert isinstance(result.exception, ConfigError) and "give a folder" in str(result.exception)
+    command = [sys.executable, "-m", "synae", "generate", "blankfill", "-i", str(acp), "--param", "0.5",
+               "-o", str(tmp_path / "b")]
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "needs a generator model" in proc.stderr

@@ -1,0 +1,183 @@
+"""fewshot (generation.md §6): example draws, RNG order, prompts and reply parsing against a loopback
+OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from helpers.openai_server import Reply, ScriptedOpenAIServer
+from synae.config import LLMSettings
+from synae.errors import ConfigError
+from synae.generate import LLMOptions, fewshot
+from synae.generate.fewshot import (
+    draw_examples,
+    parse_acp_question,
+    parse_bfcl_requests,
+    parse_conversation_json,
+)
+from synae.generate.prompts import acp_parts
+from synae.schema import Dataset
+from synae.views import user_messages
+
+T1_REPLY = "\n".join(["assistant: Hi! How can I help you plan your day?",
+                      "user: I'm visiting Denver and I like Scenic places.",
+                      "assistant: Denver has great Scenic spots. Any neighborhood in mind?",
+                      "user: Somewhere near downtown.",
+                      "assistant: Do you prefer morning or evening visits?",
+                      "user: Evening, please.",
+                      "assistant: Extra line that must be cut."])
+
+
+def _llm(server: ScriptedOpenAIServer, **kwargs) -> LLMOptions:
+    return LLMOptions(model="gen", settings=LLMSettings(base_url=server.base_url, max_retries=0), **kwargs)
+
+
+def _subset(dataset: Dataset, n: int) -> Dataset:
+    return Dataset(trajectories=dataset.trajectories[:n], name=dataset.name, source=dataset.source)
+
+
+@pytest.mark.parametrize(("k", "drawn"), [(1, [3]), (3, [3, 153, 133]), (5, [3, 153, 133, 12, 204])])
+def test_t1_reference_draws(k, drawn):
+    ids = list(range(225))
+    assert np.random.default_rng(123).choice(ids, size=k).tolist() == drawn
+    # reference: the drawn rows in dataset order
+    assert draw_examples(np.random.default_rng(123), ids, k, replace=True) == sorted(drawn)
+    # default: without replacement, in draw order
+    expected = np.random.default_rng(123).choice(ids, size=k, replace=False).tolist()
+    assert draw_examples(np.random.default_rng(123), ids, k, replace=False) == expected
+
+
+def test_parsers():
+    reply = "Request 1: " + "a " * 8 + "\nRequest 2: short\nRequest 3: " + "b " * 9
+    assert parse_bfcl_requests(reply, 5) == [("a " * 8).strip(), ("b " * 9).strip()]
+    assert parse_bfcl_requests("\n".join(["c " * 8] * 6), 2) == [("c " * 8).strip()] * 2
+    assert parse_acp_question("\n\nQuestion: Is it applicable?\nmore") == "Is it applicable?"
+    msgs, err = parse_conversation_json('```json\n[{"role": "assistant", "content": "Hi"}, '
+                                        '{"role": "user", "content": "Art in Boston"}]\n```')
+    assert err is None and [m.role for m in msgs] == ["assistant", "user"]
+    bad_role = parse_conversation_json('{"messages": [{"role": "robot", "content": "x"}]}')
+    assert bad_role[0] == [] and bad_role[1].startswith("message 0")
+    assert parse_conversation_json("not json")[1].startswith("reply is not JSON")
+
+
+def test_t1_fixed_reference(t1_turns):
+    with ScriptedOpenAIServer(default_text=T1_REPLY) as server:
+        result = fewshot(t1_turns, 3, n_out=4, mode="reference", llm=_llm(server))
+        bodies = server.requests
+    assert len(bodies) == 4  # identical prompts are still distinct requests (per-output seed)
+    assert sorted(b["seed"] for b in bodies) == [123, 124, 125, 126]
+    assert result.name == "fewshot_fixed_ex3"
+    assert [t.id for t in result] == [f"fewshot_fixed_ex3_{i}" for i in range(4)]
+    for traj in result:
+        gen = traj.metadata["generation"]
+        assert gen["examples"] == ["3", "133", "153"]  # drawn 3, 153, 133 → dataset order
+        assert len(traj.messages) == 6 and traj.messages[0].role == "assistant"
+        assert traj.messages[-1].content == "Evening, please."
+        assert gen["temperature"] == 0.5 and gen["needs_completion"] is True and gen["modified"] is True
+        assert traj.attributes["type"] == "Scenic"
+    user = bodies[0]["messages"][1]["content"]
+    system = bodies[0]["messages"][0]["content"]
+    assert "exactly 6 turns" in system
+    first_example = "\n".join(f"{m.role}: {m.content}" for m in t1_turns[3].messages if m.content)
+    assert first_example in user
+    assert user.index(t1_turns[133].messages[0].content) < user.index(t1_turns[153].messages[1].content)
+
+
+def test_t1_random_redraws_and_zero_shot(t1_turns):
+    with ScriptedOpenAIServer(default_text=T1_REPLY) as server:
+        result = fewshot(t1_turns, 1, n_out=3, examples="random", llm=_llm(server))
+        zero = fewshot(t1_turns, 0, n_out=2, llm=_llm(server))
+        bodies = server.requests
+    rng = np.random.default_rng(123)
+    expected = [[str(rng.choice(225, size=1, replace=False)[0])] for _ in range(3)]
+    assert [t.metadata["generation"]["examples"] for t in result] == expected
+    assert result.name == "fewshot_rand_ex1"
+    zero_prompts = [b for b in bodies if "Example conversations" not in b["messages"][1]["content"]]
+    assert len(zero_prompts) == 2 and zero.name == "fewshot_fixed_ex0"
+
+
+def test_t1_conditioned_zero_shot(t1_turns):
+    conv = [{"role": "assistant", "content": "Hello! Planning a trip?"},
+            {"role": "user", "content": "Yes, I want Culinary spots in Austin."}]
+
+    def responder(body):
+        return json.dumps(conv) if "Culinary" in body["messages"][1]["content"] else "sorry, no JSON"
+
+    with ScriptedOpenAIServer(responder=responder) as server:
+        result = fewshot(t1_turns, 0, condition_on="type", targets=["Culinary", "Guided"], llm=_llm(server))
+    assert result.name == "fewshot_fixed_ex0_bytype" and len(result) == 2
+    good, bad = result
+    assert [m.content for m in good.messages] == [c["content"] for c in conv]
+    assert good.metadata["generation"]["target"] == "Culinary"
+    assert bad.messages == [] and bad.metadata["generation"]["parse_error"].startswith("reply is not JSON")
+    prompt = result[0].metadata["generation"]["prompt"][1]["content"]
+    assert "looking for Culinary attractions" in prompt and "never claims to have found" in prompt
+
+
+def test_bfcl_rng_order_and_parsing(bfcl_newer):
+    lines = "\n".join(f"Request {i}: please list every file in the current folder number {i} now"
+                      for i in range(1, 7))
+    with ScriptedOpenAIServer(default_text="Here are the requests:\n" + lines) as server:
+        result = fewshot(bfcl_newer, 1, n_out=5, llm=_llm(server))
+        bodies = server.requests
+    rng = np.random.default_rng(123)
+    examples = rng.choice(200, size=1, replace=False).tolist()
+    refs = rng.choice(200, size=5).tolist()
+    n_turns = [int(rng.choice([2, 3, 4, 5])) for _ in range(5)]
+    for traj, ref, n in zip(result, refs, n_turns, strict=True):
+        gen = traj.metadata["generation"]
+        assert gen["source_position"] == ref and gen["n_turns"] == n
+        assert gen["examples"] == [bfcl_newer[examples[0]].id]
+        turns = user_messages(traj)
+        assert len(turns) == n and turns[0].startswith("please list every file")
+        source_env = bfcl_newer[ref].environment
+        assert traj.environment["initial_config"] == source_env["initial_config"]
+        assert traj.environment["involved_classes"] == source_env["involved_classes"]
+        body = next(b for b in bodies if b["seed"] == gen["request_seed"])
+        assert f"Generate exactly {n} requests" in body["messages"][1]["content"]
+        assert "Request i:" in body["messages"][0]["content"]
+
+
+def test_acp_examples_answers_and_parse(acp):
+    def responder(body):
+        answer = "yes" if "the answer is yes" in body["messages"][1]["content"] else "no"
+        return f"Question: Is the action legal in this state? ({answer})"
+
+    with ScriptedOpenAIServer(responder=responder) as server:
+        one = fewshot(acp, 1, n_out=3, llm=_llm(server))
+        three = fewshot(acp, 3, n_out=4, mode="reference", llm=_llm(server))
+        bodies = server.requests
+    assert all(t.metadata["generation"]["examples"] == [] for t in one)  # k = 1 → no examples
+    rng = np.random.default_rng(123)
+    groups = [list(range(130)), list(range(130, 260))]
+    ex = [p for g in groups for p in draw_examples(rng, g, 1, replace=True)]
+    refs = rng.choice(260, size=4).tolist()
+    answers = rng.choice(["yes", "no"], size=4).tolist()
+    for traj, ref, answer in zip(three, refs, answers, strict=True):
+        gen = traj.metadata["generation"]
+        assert gen["examples"] == [acp[p].id for p in ex] and gen["answer"] == answer
+        assert traj.output == answer and gen["source_position"] == ref
+        context, question = acp_parts(traj)
+        assert context == acp_parts(acp[ref])[0]
+        assert question == f"Is the action legal in this state? ({answer})"
+        assert traj.attributes == {k: acp[ref].attributes[k] for k in ("group", "domain")}
+        body = next(b for b in bodies if b["seed"] == gen["request_seed"] and
+                    f"Context: {context}" in b["messages"][1]["content"])
+        user = body["messages"][1]["content"]
+        assert user.count("Context (first sentence): ") == 2
+        assert f"such that the answer is {answer}" in user
+
+
+def test_failures_are_kept_and_errors(acp):
+    data = _subset(acp, 10)
+    with ScriptedOpenAIServer(responder=lambda body: Reply.error(500)) as server:
+        result = fewshot(data, 0, n_out=2, llm=_llm(server))
+    assert [t.messages for t in result] == [[], []]
+    assert all("llm error (http_500)" in t.metadata["generation"]["parse_error"] for t in result)
+    with pytest.raises(ConfigError, match="distinct examples"), ScriptedOpenAIServer() as server:
+        fewshot(data, 24, llm=_llm(server))
+    with pytest.raises(ConfigError, match="examples must be"):
+        fewshot(data, 1, examples="sometimes", llm=LLMOptions(model="x"))

@@ -1,0 +1,65 @@
+"""HTML rendering from results JSON alone (hand-made reports, no metric engine)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from helpers.report_fixtures import metric, report, trajectory
+from synae.report.aggregate import SELF_ROW, aggregate, aggregate_single, ideal_self_row
+from synae.report.comparison import ComparisonResults, load_any
+from synae.report.data import build_report_data
+from synae.report.html import render_html
+from synae.validity.verdict import Verdict
+
+
+def _member(name: str, tum: float, seed: int):
+    ms = {m.id: m for m in [
+        metric("validity.tool_calls.rate", 0.9),
+        metric("fidelity.tool_calls.tum", tum, details={"ci": [tum - 0.01, tum + 0.02],
+                                                         "noise_floor": {"mean": 0.05, "std": 0.01}}),
+        metric("fidelity.instructions.knn_precision", 0.7),
+        metric("diversity.instructions.vendi", 5.0, details={"real_value": 6.0})]}
+    rep = report(ms, name=name)
+    real = [trajectory(f"r{i}", f"tour {i % 4} <b>bold</b>", ["search"] * (i % 3)) for i in range(20)]
+    syn = [trajectory(f"{name}{i}", f"park {i % 2}", ["search", "book"]) for i in range(15)]
+    rng = np.random.default_rng(seed)
+    verdicts = [Verdict(trajectory_id=f"{name}0", target="tool_calls", valid=False, reasons=["unknown_tool"],
+                        checker="rules", explanation="<script>alert(1)</script>")]
+    rep.report_data = build_report_data(real, syn, real_embeddings=rng.normal(size=(20, 6)),
+                                        synthetic_embeddings=rng.normal(size=(15, 6)), verdicts=verdicts)
+    return rep
+
+
+def test_single_report_sections_and_escaping(tmp_path) -> None:
+    rep = _member("syn", 0.2, 0)
+    rep.aggregates = aggregate_single(rep.metrics, "syn")
+    rep.write(tmp_path / "results.json")
+    html = render_html(load_any(tmp_path / "results.json"))  # from the JSON alone
+    for section in ("summary", "radar", "metrics", "attributes", "tools", "embedding", "drilldown", "config"):
+        assert f'<section id="{section}">' in html
+    assert 'id="ranking"' not in html and 'id="sweep"' not in html
+    assert "[0.19, 0.22]" in html and "0.05 ± 0.01" in html  # CI and noise floor columns
+    assert "Share of synthetic trajectories whose tool calls" in html  # registry meaning
+    assert "<script>" not in html and "&lt;script&gt;" in html  # user text is escaped
+    assert html.count("<svg") >= 5
+    assert not re.search(r'(src|href)="(https?:)?//', html)  # no external resources
+    assert "unknown_tool" in html
+
+
+def test_comparison_report_with_sweep(tmp_path) -> None:
+    members = {"a": _member("a", 0.1, 1), "b": _member("b", 0.3, 2)}
+    group = {SELF_ROW: ideal_self_row(members["a"].metrics), **{k: v.metrics for k, v in members.items()}}
+    results = ComparisonResults(synae_version="0.1.0", config={"seed": 123}, members=members,
+                                param_name="temperature", param_values=[0.5, 1.0],
+                                aggregates=aggregate(group))
+    results.write(tmp_path / "results.json")
+    loaded = load_any(tmp_path / "results.json")
+    assert isinstance(loaded, ComparisonResults) and list(loaded.members) == ["a", "b"]
+    html = render_html(loaded)
+    assert 'id="ranking"' in html and 'id="sweep"' in html
+    ranking = html[html.index('id="ranking"'):html.index('id="radar"')]
+    assert ranking.index("<td>a</td>") < ranking.index("<td>b</td>")  # a has the better TUM
+    assert html.count('class="plot radar"') == 2  # pillar radar + normalised-metric radar overlay
+    assert 'class="plot sweep"' in html
