@@ -76,12 +76,14 @@ def sentence(rng: np.random.Generator, words: np.ndarray, lo: int = 5, hi: int =
 
 
 def make_dataset(n: int, seed: int, name: str):
-    """Synthetic T1-like trajectories: 1–4 user turns with responses, 0–6 tool calls, an output."""
+    """Synthetic T1-like trajectories: 1–4 user turns with responses, 0–6 tool calls (one of 3 000
+    plans), an output, and stored categorical attributes ``city`` (85 values) and ``type`` (9)."""
     from synae.schema import Dataset, FunctionCall, Message, ToolCall, Trajectory
 
     rng = np.random.default_rng(seed)
     words = np.array([f"w{i}" for i in range(5000)])
     plans = [tuple(rng.choice(TOOLS, size=rng.integers(0, 7))) for _ in range(3000)]  # 3 000 tool plans
+    cities, types = [f"city{i}" for i in range(85)], [f"type{i}" for i in range(9)]
     trajs = []
     for i in range(n):
         messages = []
@@ -95,7 +97,9 @@ def make_dataset(n: int, seed: int, name: str):
                     messages.append(Message(role="assistant", tool_calls=calls))
             messages.append(Message(role="assistant", content=sentence(rng, words)))
         output = " ".join(rng.choice(words, size=rng.integers(3, 20)))
-        trajs.append(Trajectory(id=f"{name}-{i}", messages=messages, output=output,
+        attributes = {"city": cities[int(rng.integers(0, len(cities)))],
+                      "type": types[int(rng.integers(0, len(types)))]}
+        trajs.append(Trajectory(id=f"{name}-{i}", messages=messages, output=output, attributes=attributes,
                                 metadata={"tool_results": "absent"}))
     return Dataset(trajs, name=name)
 
@@ -108,13 +112,14 @@ def bench_scale(args: argparse.Namespace) -> None:
     real, syn = make_dataset(args.n, 1, "real"), make_dataset(args.n, 2, "syn")
     t1 = time.perf_counter()
     config = load_config(embedding={"model": "lexical"})
-    ev = Evaluator(real, config, preset="t1", metric_patterns=args.metrics, progress=False)
+    ev = Evaluator(real, config, preset=args.preset, metric_patterns=args.metrics, progress=False)
     real_f = ev.features(real)
     syn_f = ev.features(syn)
     t2 = time.perf_counter()
     results = ev.compute_metrics(real_f, syn_f)
     t3 = time.perf_counter()
-    emit(bench="scale", n=args.n, generate_s=round(t1 - t0, 1), features_s=round(t2 - t1, 1),
+    emit(bench="scale", n=args.n, preset=args.preset, n_metrics=len(results), generate_s=round(t1 - t0, 1),
+         features_s=round(t2 - t1, 1),
          metrics_s=round(t3 - t2, 1), peak_rss_gb=round(peak_rss_gb(), 2),
          per_metric_s={k: round(v, 2) for k, v in ev.metric_seconds.items()},
          statuses={k: m.status for k, m in results.items() if m.status != "ok"})
@@ -211,6 +216,8 @@ def main() -> None:
     p = sub.add_parser("scale")
     p.add_argument("--n", type=int, default=100_000)
     p.add_argument("--metrics", default=None, help="glob patterns over metric IDs (default: all)")
+    p.add_argument("--preset", default="generic",
+                   help="generic (default): stored city/type labels; t1: keyword labelling of transcripts")
     p = sub.add_parser("fastforms")
     p.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000])
     args = parser.parse_args()

@@ -189,3 +189,44 @@ def test_minilm_integration_on_a_small_subset(datasets):
     assert 0 < other.metrics["fidelity.instructions.knd.user_assistant"].value < 2
     assert other.metrics["fidelity.instructions.fid"].value > 0
     assert other.metrics["fidelity.instructions.knn_precision"].details["embedding"]["n_truncated"] == 0
+
+
+def generic_trajectory(i, *, difficulty, topic, tags, calls, output, second_user=False):
+    from synae.schema import FunctionCall, Message, ToolCall, Trajectory
+
+    messages = [Message(role="user", content=f"please help with task {i} about {topic}")]
+    if calls:
+        messages.append(Message(role="assistant", tool_calls=[
+            ToolCall(id=f"c{j}", function=FunctionCall(name=name)) for j, name in enumerate(calls)]))
+    messages.append(Message(role="assistant", content=f"done with {topic} number {i}"))
+    if second_user:
+        messages.append(Message(role="user", content=f"thanks, and one more thing {i}"))
+    return Trajectory(id=str(i), messages=messages, output=output, metadata={"tool_results": "absent"},
+                      attributes={"difficulty": difficulty, "topic": topic, "tags": tags})
+
+
+def test_generic_preset_with_stored_attributes():
+    real = Dataset([generic_trajectory(i, difficulty=i % 3, topic="ab"[i % 2], tags=["x", "y"][: 1 + i % 2],
+                                       calls=["f", "g"][: i % 3], output=f"answer {i}", second_user=i < 3)
+                    for i in range(12)], name="generic_real")
+    syn = Dataset([generic_trajectory(i, difficulty=2, topic="a", tags=["x"], calls=["f"], output=None)
+                   for i in range(8)], name="generic_syn")
+    report = evaluate(real, syn, LEXICAL, preset="generic")
+    m = report.metrics
+    assert m["fidelity.instructions.am.difficulty"].value == pytest.approx(1.0)  # W1((0,1,2)×4, 2×8)
+    assert m["fidelity.instructions.am.topic"].value == pytest.approx(0.5)
+    assert m["fidelity.instructions.am.topic"].bounds == (0.0, 1.0)
+    assert m["fidelity.instructions.am.tags"].value == pytest.approx(1 - 12 / 18)  # x: 12/18 vs 1
+    assert m["fidelity.instructions.knd.user_user"].status == "skipped"  # no consecutive users in D′
+    assert m["fidelity.output.fid"].reason.startswith("no_outputs")
+    assert m["diversity.instructions.ad"].value == 0.0
+    assert m["diversity.instructions.ad"].details["attributes"] == ["topic", "tags"]
+    assert m["diversity.instructions.ad"].details["real_value"] > 0
+    assert m["fidelity.tool_calls.tum"].value == pytest.approx(0.5 * (abs(8 / 12 - 1) + 4 / 12))
+
+
+def test_legacy_flattened_knd_is_reported_not_silently_replaced(datasets):
+    config = load_config(metrics={"knd_pairing": "flattened"}, embedding={"model": "lexical"})
+    report = evaluate(datasets["acp"], datasets["acp"], config, metric_patterns="*.knd.*")
+    result = report.metrics["fidelity.instructions.knd.context_question"]
+    assert result.status == "skipped" and result.reason.startswith("not_implemented")

@@ -336,6 +336,9 @@ class Evaluator:
         if pillar == "diversity":
             return self._diversity(metric_id, target, real, syn)
         if target == "instructions" and name.startswith("knd."):
+            if opts.knd_pairing != "within":
+                return skipped(metric_id, "not_implemented: knd_pairing='flattened' (a legacy diagnostic of "
+                                          "the research code) is not available; use 'within'")
             pair = name[4:]
             value = fidelity.knd(real.pair_sims[pair].values, syn.pair_sims[pair].values,
                                  order=opts.wasserstein_order)
@@ -396,6 +399,8 @@ class Evaluator:
             return skipped(metric_id, "no_outputs: the synthetic set has no outputs", n_synthetic=0)
         if target == "tool_calls" and not any(syn.calls) and not any(real.calls):
             return skipped(metric_id, "no_tool_calls: neither set has tool calls")
+        if metric_id.endswith(".ad") and not self._ad_attributes:
+            return skipped(metric_id, "no_ad_attributes: the preset/config names no AD attribute")
         k_possible = self._ad_possible(real, syn) if metric_id.endswith(".ad") else None
         value = self._diversity_value(metric_id, syn, k_possible)
         if metric_id not in real.memo:

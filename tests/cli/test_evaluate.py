@@ -44,3 +44,28 @@ def test_evaluate_bad_options_are_config_errors(shared_data):
     assert isinstance(result.exception, ConfigError)
     result = runner.invoke(app, ["evaluate", "--real", data, "--synthetic", data, "--validity", "maybe"])
     assert isinstance(result.exception, ConfigError)
+
+
+def test_config_file_values_apply_unless_a_flag_overrides(shared_data, tmp_path):
+    data = str(shared_data / "acp" / "acp_app_bool.parquet")
+    config = tmp_path / "synae.yaml"
+    config.write_text("mode: reference\nmetrics:\n  knn_k: 5\nembedding:\n  model: lexical\n")
+    result = runner.invoke(app, ["evaluate", "--real", data, "--synthetic", data, "--config", str(config),
+                                 "--metrics", "fidelity.instructions.knn_*", "--json"])
+    assert result.exit_code == 0, result.output
+    data_json = json.loads(result.output)
+    assert data_json["config"]["mode"] == "reference"
+    assert data_json["metrics"]["fidelity.instructions.knn_recall"]["details"]["k"] == 5
+    assert data_json["embedder"]["model"].startswith("synae-lexical")
+
+
+def test_validity_rules_are_added_to_the_results(shared_data):
+    real = str(shared_data / "t1" / "t1_attraction_turns_with_output.csv")
+    syn = str(shared_data / "t1" / "t1_attraction_augmented_valid.csv")
+    result = runner.invoke(app, ["evaluate", "--real", real, "--synthetic", syn, "--validity", "rules",
+                                 "--metrics", "fidelity.tool_calls.tum", "--json"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.output)["metrics"]
+    assert metrics["validity.tool_calls.rate"]["status"] == "ok"
+    assert 0 <= metrics["validity.output.rate"]["value"] <= 1
+    assert "fidelity.tool_calls.tum" in metrics

@@ -14,6 +14,7 @@ from helpers.openai_server import ScriptedOpenAIServer
 from synae.adapters import load_dataset
 from synae.cli.app import app
 from synae.errors import ConfigError
+from synae.schema import Message, Trajectory, write_jsonl
 
 runner = CliRunner()
 
@@ -103,3 +104,15 @@ def test_errors_are_clear(shared_data, tmp_path):
                "-o", str(tmp_path / "b")]
     proc = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "needs a generator model" in proc.stderr
+
+
+def test_generic_data_oversamples_but_cannot_be_invalidated(tmp_path):
+    rows = [Trajectory(id=f"r{i}", messages=[Message(role="user", content=f"question {i}")], output=str(i))
+            for i in range(4)]
+    write_jsonl(rows, tmp_path / "mine.jsonl")
+    result = _cli("oversample", "-i", tmp_path / "mine.jsonl", "--param", "0.5", "-o", tmp_path / "ov.jsonl")
+    assert result.exit_code == 0, result.output
+    out = load_dataset(tmp_path / "ov.jsonl")
+    assert [t.metadata["generation"]["source_id"] for t in out[:2]] == ["r0", "r0"]
+    result = _cli("invalidate", "-i", tmp_path / "mine.jsonl", "--param", "0.5", "-o", tmp_path / "inv.jsonl")
+    assert isinstance(result.exception, ConfigError) and "--preset" in str(result.exception)

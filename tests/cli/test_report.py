@@ -78,7 +78,9 @@ def test_compare_writes_results_and_report(tmp_path, shared_data, capsys, monkey
         ["compare", "--real", tmp_path / "real.jsonl",
          "--synthetic", tmp_path / "a.jsonl", tmp_path / "b.jsonl",
          "--labels", "A", "B", "--param-values", "0.1", "0.2", "--param-name", "noise", "--preset", "t1",
-         "--embedder", "lexical", "--noise-floor", "2", "--out", out], capsys, monkeypatch)
+         "--embedder", "lexical", "--noise-floor", "2", "--out", out,
+         "--metrics", "fidelity.tool_calls.*,fidelity.instructions.am.*,fidelity.instructions.knn_*"],
+        capsys, monkeypatch)
     assert code == 0, err
     data = json.loads((out / "results.json").read_text())
     assert data["kind"] == "comparison" and list(data["members"]) == ["A", "B"]

@@ -79,3 +79,21 @@ def test_llm_checker_needs_a_model(t1_small: Path) -> None:
     result = runner.invoke(app, ["validate", str(t1_small), "--checker", "llm"])
     assert result.exit_code != 0
     assert isinstance(result.exception, ConfigError) and "judge model" in str(result.exception)
+
+
+def test_agreement_with_construction_labels(shared_data: Path, tmp_path: Path) -> None:
+    from synae.adapters import load_dataset
+    from synae.generate.invalidate import invalidate
+
+    real = load_dataset(shared_data / "t1" / "t1_attraction_augmented_valid.csv")
+    broken = invalidate(real, 0.5, target="tool_calls", seed=123)
+    path = tmp_path / "invalidated.jsonl"
+    write_jsonl(broken.trajectories, path)
+    result = runner.invoke(app, ["validate", str(path), "--preset", "t1", "--labels", "construction",
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)["agreement"]["tool_calls"]["rules"]
+    assert found["n_labelled"] == 100 and found["coverage"] == 1.0
+    assert found["kappa"] > 0.8 and found["f1_valid"] > 0.9  # rules track validity by construction
+    table = runner.invoke(app, ["validate", str(path), "--preset", "t1", "--labels", "construction"])
+    assert "agreement with labels" in table.stdout

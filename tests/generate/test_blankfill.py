@@ -60,6 +60,8 @@ def test_parsers():
     assert parse_acp_reply("\nCompleted question: Is the action applicable in this state right now?") == \
         "Is the action applicable in this state right now?"
     assert parse_acp_reply("yes") == ""
+    assert parse_acp_reply("Sure!\nIs the following action applicable in this state: go?") == \
+        "Is the following action applicable in this state: go?"
 
 
 def _subset(dataset: Dataset, n: int) -> Dataset:

@@ -19,6 +19,7 @@ from synae.generate.fewshot import (
     parse_conversation_json,
 )
 from synae.generate.prompts import acp_parts
+from synae.presets.t1 import load_ontology
 from synae.schema import Dataset
 from synae.views import user_messages
 
@@ -181,3 +182,23 @@ def test_failures_are_kept_and_errors(acp):
         fewshot(data, 24, llm=_llm(server))
     with pytest.raises(ConfigError, match="examples must be"):
         fewshot(data, 1, examples="sometimes", llm=LLMOptions(model="x"))
+
+
+def test_t1_conditioned_targets_drawn_over_ontology_types(t1_turns):
+    with ScriptedOpenAIServer(default_text="[]") as server:
+        result = fewshot(t1_turns, 0, n_out=5, condition_on="type", llm=_llm(server))
+    types = load_ontology().types
+    expected = np.random.default_rng(123).choice(types, size=5).tolist()
+    assert [t.metadata["generation"]["target"] for t in result] == expected
+    assert all(t.messages == [] for t in result)  # "[]" is not a usable conversation
+
+
+def test_t1_conditioned_few_shot_uses_examples_of_the_target(t1_turns):
+    with ScriptedOpenAIServer(default_text=T1_REPLY) as server:
+        result = fewshot(t1_turns, 1, condition_on="type", targets=["Guided", "Art"], llm=_llm(server))
+    for traj, target in zip(result, ["Guided", "Art"], strict=True):
+        example = next(t for t in t1_turns if t.id == traj.metadata["generation"]["examples"][0])
+        assert example.attributes["type"] == target
+        assert f"looking for {target} attractions" in traj.metadata["generation"]["prompt"][1]["content"]
+    with pytest.raises(ConfigError, match="type, city or state"):
+        fewshot(t1_turns, 0, condition_on="domain", llm=LLMOptions(model="x"))

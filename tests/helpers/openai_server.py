@@ -181,9 +181,7 @@ class ScriptedOpenAIServer:
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> ScriptedOpenAIServer:
         handler = type("_Handler", (_Handler,), {"owner": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
-        self._httpd.block_on_close = False
+        self._httpd = _Server(("127.0.0.1", 0), handler)
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         daemon=True)
         self._thread.start()
@@ -255,6 +253,12 @@ class ScriptedOpenAIServer:
     def _sleep(self, seconds: float) -> None:
         if seconds > 0:
             self._stopping.wait(seconds)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # slow handlers never keep the process alive
+    block_on_close = False
+    request_queue_size = 256  # the default backlog (5) resets connections under concurrent load
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -139,3 +139,11 @@ def test_planning_hand_example_and_edge_cases():
     assert planning_distance([["a", "print", "b"]], [["a", "b"]], 2, vocabulary={"a", "b"}).value == 0.0
     with pytest.raises(ValueError):
         planning_distance(real, syn, 1)
+
+
+def test_frechet_without_regularisation_uses_the_eigen_fallback():
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(size=(80, 6)), rng.normal(size=(90, 6)) + 0.5
+    assert frechet_distance(x, y, eps=0).value == pytest.approx(naive_fd(x, y, eps=0), rel=1e-9)
+    low_rank = rng.normal(size=(10, 20))  # singular covariance: Cholesky fails, eigen square root used
+    assert frechet_distance(low_rank, low_rank, eps=0).value <= 1e-9

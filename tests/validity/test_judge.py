@@ -32,8 +32,8 @@ def client_for(server: ScriptedOpenAIServer, **overrides) -> LLMClient:
 
 def trajectory(i: int, *, output: str | None = "Here are guided tours in Denver.", user: str | None = None,
                tool_results: bool = False) -> Trajectory:
-    call = ToolCall(id=f"call_{i}", function=FunctionCall(
-        name="search_attractions", arguments=json.dumps({"city": "Denver", "state": "CO", "type": ["Guided"]})))
+    arguments = json.dumps({"city": "Denver", "state": "CO", "type": ["Guided"]})
+    call = ToolCall(id=f"call_{i}", function=FunctionCall(name="search_attractions", arguments=arguments))
     messages = [Message(role="user", content=user or f"Find guided tours in Denver, CO (request {i})."),
                 Message(role="assistant", content=None, tool_calls=[call])]
     if tool_results:

@@ -46,7 +46,8 @@ def test_verdict_counts() -> None:
     def v(valid: bool | None, *reasons: str) -> Verdict:
         return Verdict(trajectory_id="x", target="output", valid=valid, reasons=list(reasons), checker="c")
 
-    counts = VerdictCounts.of([v(True, "note"), v(True), v(False, "a", "b"), v(False, "a"), v(None, "judge_failed")])
+    counts = VerdictCounts.of([v(True, "note"), v(True), v(False, "a", "b"), v(False, "a"),
+                               v(None, "judge_failed")])
     assert (counts.valid, counts.invalid, counts.unscored) == (2, 2, 1)
     assert counts.rate == 0.5 and counts.coverage == 0.8 and counts.rate_all == 0.4
     assert counts.reasons == {"a": 2, "b": 1} and counts.unscored_reasons == {"judge_failed": 1}
@@ -82,7 +83,8 @@ def test_metrics_with_both_checkers(t1_valid: list[Trajectory]) -> None:
     judge_output = results["validity.output.rate.judge"]
     assert judge_output.value == 0.0 and judge_output.details["n_invalid"] == 10
     assert judge_output.details["reasons"] == {"judge_no": 10}
-    assert judge_output.details["real_value"] == 0.0 and judge_output.details["judge"]["model"] == "judge-model"
+    assert judge_output.details["real_value"] == 0.0
+    assert judge_output.details["judge"]["model"] == "judge-model"
     usage = judge_output.details["llm_usage"]
     assert usage["calls"] + usage["cached"] == 40  # 2 targets x 20 trajectories (identical prompts sent once)
     assert usage["calls"] == n_requests
@@ -98,7 +100,8 @@ def test_low_coverage_warns_and_all_unscored_is_null(t1_valid: list[Trajectory])
         [result] = [m for m in validity_metrics(None, t1_valid[:5], "t1", config, "llm")
                     if m.id == "validity.tool_calls.rate"]
     assert result.value == 1.0 and result.details["coverage"] == 0.6
-    assert result.details["rate_all"] == 0.6 and result.details["unscored_reasons"] == {"unparseable_reply": 2}
+    assert result.details["rate_all"] == 0.6
+    assert result.details["unscored_reasons"] == {"unparseable_reply": 2}
     assert result.warnings and "coverage 0.60 < 0.95" in result.warnings[0]
     assert result.details["real_value"] is None
 

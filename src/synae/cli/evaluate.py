@@ -34,7 +34,9 @@ def build_config(config_file: Path | None, *, mode: str | None, preset: str | No
         embedding["cache"] = False
     if cache_dir:
         embedding["cache_dir"] = cache_dir
-    return load_config(config_file, mode=mode, preset=preset, embedding=embedding or None)
+    # "default" is the flag's own default: let a config file's mode win unless --mode says otherwise
+    return load_config(config_file, mode=None if mode == "default" else mode, preset=preset,
+                       embedding=embedding or None)
 
 
 def _format_value(m: MetricResult) -> str:

@@ -103,7 +103,7 @@ def generate(
 ) -> None:
     """Generate synthetic datasets (see `synae generate --help`)."""
     from synae.adapters import load_dataset
-    from synae.generate.common import detect_benchmark
+    from synae.generate.common import dataset_kind
     from synae.generate.llm_support import LLMOptions
     from synae.generate.output import resolve_format, write_generated
     from synae.generate.registry import get_method, parse_values, run_sweep
@@ -111,7 +111,7 @@ def generate(
     chosen = get_method(method)
     dataset = load_dataset(input_path, from_format, answers=answers, preset=preset, sort=sort,
                            skip_invalid=skip_invalid)
-    benchmark = detect_benchmark(dataset, preset)
+    benchmark = dataset_kind(dataset, preset)
     fmt = resolve_format(benchmark, out, out_format)
     values = parse_values(chosen, param, benchmark)
     options: dict[str, Any] = {

@@ -27,6 +27,10 @@ from rich.console import Console
 
 from synae.errors import ConfigError
 
+# One parameter value per method when none is given.
+DEFAULT_PARAMS = {"oversample": "0.3", "invalidate": "0.5", "dropmin": "2", "blankfill": "0.5",
+                  "fewshot": "3"}
+
 SOURCES: dict[str, dict[str, tuple[tuple[str, ...], str]]] = {
     "t1": {"default": (("t1", "t1_attraction_turns_with_output.csv"), "int_id"),
            "invalidate": (("t1", "t1_attraction_augmented_valid.csv"), "none"),
@@ -58,7 +62,9 @@ def write_report_html(report, path: Path) -> Path | None:
 def quickstart(
     benchmark: Annotated[str, typer.Argument(help="t1, bfcl or acp.")] = "t1",
     method: Annotated[str, typer.Argument(help="Generation method (see synae generate).")] = "oversample",
-    param: Annotated[str | None, typer.Argument(help="One value of the method's parameter.")] = "0.3",
+    param: Annotated[str | None, typer.Argument(
+        help="One value of the method's parameter (default: oversample 0.3, invalidate 0.5, dropmin 2, "
+             "blankfill 0.5, fewshot 3).")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("synae-quickstart"),
     embedder: Annotated[str, typer.Option("--embedder", help="minilm, lexical, openai:<model>.")] = "minilm",
     mode: Annotated[str, typer.Option("--mode", help="'default' or 'reference' profile.")] = "default",
@@ -82,8 +88,7 @@ def quickstart(
     chosen = get_method(method)
     path, sort = source_file(benchmark, method)
     real = load_dataset(path, sort=sort)
-    if chosen.param is None:
-        param = None
+    param = None if chosen.param is None else (param or DEFAULT_PARAMS.get(chosen.name))
     values = parse_values(chosen, param, benchmark)
     if len(values) != 1:
         raise ConfigError("quickstart takes one parameter value; use `synae generate` for sweeps")

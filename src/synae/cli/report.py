@@ -88,6 +88,9 @@ def _compare(
     embedder: Annotated[str | None, typer.Option(
         "--embedder", help="minilm (default), lexical, or openai:<model>.")] = None,
     config: ConfigOpt = None,
+    metrics: Annotated[str | None, typer.Option(
+        "--metrics", help="Comma-separated glob patterns over metric IDs, e.g. 'fidelity.tool_calls.*'.",
+    )] = None,
     param_name: Annotated[str | None, typer.Option(
         "--param-name", help="Name of the swept parameter (axis label).")] = None,
     reference: Annotated[str | None, typer.Option(
@@ -141,7 +144,7 @@ def _compare(
                  for label, p in zip(labels, paths, strict=False)}
     results = run_comparison(real_ds, synthetic, cfg, param_name=param_name, param_values=values,
                              reference=reference, bootstrap=bootstrap, noise_repeats=noise_floor,
-                             checker=validity)
+                             checker=validity, metric_patterns=metrics)
     out.mkdir(parents=True, exist_ok=True)
     results.write(out / "results.json")
     print_aggregates(results.aggregates)

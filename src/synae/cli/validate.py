@@ -2,8 +2,9 @@
 
 Prints a table of valid / invalid / unscored counts and VR per target (or, with ``--json``, exactly
 one object ``{"tool_calls": {"valid", "invalid", "unscored", "rate"}, "output": {...}}`` — ``null``
-for a target the preset does not check), and writes every verdict with its reasons to ``--out``
-(JSONL). ``--dry-run`` sends nothing and prints how many judge calls (and roughly how many tokens)
+for a target the preset does not check — plus ``"agreement"`` with ``--labels``), and writes every
+verdict with its reasons to ``--out`` (JSONL). ``--labels`` compares the verdicts with known labels
+(§1.6). ``--dry-run`` sends nothing and prints how many judge calls (and roughly how many tokens)
 the run would make.
 """
 
@@ -23,6 +24,7 @@ from synae.config import Config, load_config
 from synae.llm.client import LLMClient
 from synae.presets import detect_preset
 from synae.schema import dumps_strict
+from synae.validity.agreement import agreement, construction_labels, read_labels
 from synae.validity.run import ValidityRun, checker_kinds, run_validity
 
 TARGETS = ("tool_calls", "output")
@@ -34,6 +36,9 @@ BaseUrlOpt = Annotated[str | None, typer.Option(
     "--llm-base-url", help="OpenAI-compatible endpoint of the judge (default: $OPENAI_BASE_URL).")]
 JudgeModelOpt = Annotated[str | None, typer.Option("--judge-model", help="Judge model name.")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Count the judge calls and tokens; send nothing.")]
+LabelsOpt = Annotated[str | None, typer.Option(
+    "--labels", help="Known validity labels: a JSON file {id: true|false}, or 'construction' "
+                     "(not metadata.generation.modified); reports agreement (F1, Cohen's kappa).")]
 ConcurrencyOpt = Annotated[int | None, typer.Option("--concurrency", min=1,
                                                     help="Judge requests in flight.")]
 
@@ -60,6 +65,27 @@ def summary(run: ValidityRun) -> dict[str, Any]:
         counts = run.counts(target)  # type: ignore[arg-type]
         out[target] = counts.summary() if counts else None
     return out
+
+
+def agreement_summary(run: ValidityRun, labels: dict[str, bool]) -> dict[str, dict[str, Any]]:
+    """Agreement with ``labels`` per target and checker kind (§1.6)."""
+    return {target: {kind: agreement(verdicts, labels) for kind, verdicts in by_kind.items()}
+            for target, by_kind in run.verdicts.items()}
+
+
+def _print_agreement(found: dict[str, dict[str, Any]], console: Console) -> None:
+    table = Table(title="agreement with labels")
+    for col in ("target", "checker", "labelled", "coverage", "accuracy", "F1 (valid)", "kappa"):
+        table.add_column(col, justify="left" if col in ("target", "checker") else "right", no_wrap=True)
+
+    def fmt(value: float | None) -> str:
+        return "—" if value is None else f"{value:.3f}"
+
+    for target, by_kind in found.items():
+        for kind, a in by_kind.items():
+            table.add_row(target, kind, str(a["n_labelled"]), fmt(a["coverage"]), fmt(a["accuracy"]),
+                          fmt(a["f1_valid"]), fmt(a["kappa"]))
+    console.print(table)
 
 
 def _print_table(run: ValidityRun, console: Console) -> None:
@@ -124,6 +150,7 @@ def validate(
     judge_model: JudgeModelOpt = None,
     dry_run: DryRunOpt = False,
     concurrency: ConcurrencyOpt = None,
+    labels: LabelsOpt = None,
     config_file: ConfigOpt = None,
     skip_invalid: SkipInvalidOpt = False,
 ) -> None:
@@ -137,15 +164,22 @@ def validate(
     if dry_run:
         _dry_run(dataset, chosen, config, checker, json_output)
         return
+    known = None
+    if labels is not None:
+        known = construction_labels(dataset.trajectories) if labels == "construction" else read_labels(labels)
     run = run_validity(dataset, chosen, config, checker, progress=True)
     if out is not None:
         write_verdicts(run, out)
+    found = agreement_summary(run, known) if known is not None else None
     if json_output:
-        typer.echo(dumps_strict(summary(run)))
-    else:
-        _print_table(run, Console())
-        if out is not None:
-            Console().print(f"verdicts written to {out}", highlight=False)
+        typer.echo(dumps_strict({**summary(run), **({"agreement": found} if found is not None else {})}))
+        return
+    console = Console()
+    _print_table(run, console)
+    if found is not None:
+        _print_agreement(found, console)
+    if out is not None:
+        console.print(f"verdicts written to {out}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -20,6 +20,8 @@ class Embedder(Protocol):
     ``window`` is the model's input window in its own tokens *including* 2 special tokens
     (``None``: no window, texts are never chunked). ``model_id`` identifies the weights (it is part
     of the cache key). ``cacheable`` is ``False`` for embedders cheaper to run than to cache.
+    An embedder may also set ``chunk_slack`` (default 8): tokens kept free in each window for
+    re-tokenisation growth of decoded windows (0 when detokenising is exact, e.g. whitespace words).
     """
 
     name: str

@@ -162,11 +162,11 @@ def parse_bfcl_reply(reply: str, n_turns: int) -> list[str]:
 
 
 def parse_acp_reply(reply: str) -> str:
-    """The first non-empty line (minus a leading "Completed question:") with ≥ 8 tokens, else ``""``."""
+    """The first line (minus a leading "Completed question:") with ≥ 8 tokens, else ``""``."""
     for line in reply.split("\n"):
         line = _COMPLETED.sub("", line).strip()
-        if line:
-            return line if word_count(line) >= MIN_WORDS else ""
+        if word_count(line) >= MIN_WORDS:
+            return line
     return ""
 
 

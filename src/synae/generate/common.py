@@ -25,7 +25,8 @@ BENCHMARKS: tuple[str, ...] = ("t1", "bfcl", "acp")
 
 __all__ = [
     "BENCHMARKS", "DEFAULT_SEED", "MODES", "GenMode", "check_fraction", "check_mode", "dataset_counts",
-    "derive", "detect_benchmark", "frac_tag", "make_dataset", "new_rng", "provenance", "sidecar",
+    "dataset_kind", "derive", "detect_benchmark", "frac_tag", "make_dataset", "new_rng", "provenance",
+    "sidecar",
 ]
 
 
@@ -78,6 +79,19 @@ def detect_benchmark(dataset: Dataset, preset: str | None = None) -> str:
             return kinds[kind]
     raise ConfigError(f"{dataset.source or dataset.name}: cannot tell which benchmark this dataset "
                       "belongs to (no metadata.benchmark or environment.kind); pass --preset")
+
+
+def dataset_kind(dataset: Dataset, preset: str | None = None) -> str:
+    """Like :func:`detect_benchmark`, but ``"generic"`` instead of an error (for methods such as
+    ``oversample`` that work on any dataset)."""
+    if preset == "generic":
+        return "generic"
+    try:
+        return detect_benchmark(dataset, preset)
+    except ConfigError:
+        if preset:
+            raise
+        return "generic"
 
 
 def provenance(method: str, params: dict[str, Any], seed: int | None, *, source: Trajectory | None,

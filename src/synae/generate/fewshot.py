@@ -219,8 +219,8 @@ def fewshot(dataset: Dataset, k: int = 3, *, examples: ExampleMode = "fixed", re
     temperature = DEFAULT_TEMPERATURE if options.temperature is None else options.temperature
     tag = f"{METHOD}_{'fixed' if examples == 'fixed' else 'rand'}_ex{k}"
     if condition_on:
-        if bench != "t1":
-            raise ConfigError("condition_on is defined for T1 (type, city or state)")
+        if bench != "t1" or condition_on not in ("type", "city", "state"):
+            raise ConfigError("condition_on is defined for T1: type, city or state")
         tag += f"_by{condition_on}"
     params: dict[str, Any] = {"k": k, "examples": examples, "replace": replace, "n_out": n_out,
                               "benchmark": bench, "condition_on": condition_on}
@@ -237,8 +237,7 @@ def fewshot(dataset: Dataset, k: int = 3, *, examples: ExampleMode = "fixed", re
     out = []
     for i, ((prompt, info), reply) in enumerate(zip(plans, replies, strict=True)):
         record = {**llm_record(prompt, reply, options, temperature, request_seed(seed, i)), **info["record"]}
-        out.append(_build(bench, dataset, f"{tag}_{i}", prompt, reply, info, record, params, seed, mode,
-                          attributes))
+        out.append(_build(bench, dataset, f"{tag}_{i}", reply, info, record, params, seed, mode, attributes))
     kept, n_dropped = finish(out, drop_empty=drop_empty)
     result = make_dataset(kept, name=tag, source=dataset)
     result.n_skipped = n_dropped
@@ -254,8 +253,11 @@ def _plan_t1(dataset: Dataset, k: int, examples: ExampleMode, replace: bool, n_o
     plans: list[Plan] = []
     if condition_on:
         labels = labels_of(dataset.trajectories, condition_on, "t1")
-        if targets is None:
-            values = sorted({label for label in labels if label is not None})
+        if targets is None:  # uniform over the ontology's values (e.g. the 9 attraction types)
+            from synae.presets.t1 import load_ontology
+
+            onto = load_ontology()
+            values = {"type": onto.types, "city": onto.cities, "state": onto.states}[condition_on]
             targets = [str(t) for t in rng.choice(values, size=n_out).tolist()]
         for target in targets:
             if k == 0:
@@ -321,7 +323,7 @@ def _plan_acp(dataset: Dataset, k: int, examples: ExampleMode, replace: bool, n_
     return plans
 
 
-def _build(bench: str, dataset: Dataset, tid: str, prompt: Prompt, reply: Reply, info: dict[str, Any],
+def _build(bench: str, dataset: Dataset, tid: str, reply: Reply, info: dict[str, Any],
            record: dict[str, Any], params: dict[str, Any], seed: int | None, mode: GenMode,
            attributes: Any) -> Trajectory:
     ref = info.get("reference")

@@ -53,7 +53,7 @@ def resolve_format(benchmark: str, out: Path, fmt: str | None) -> str:
         suffix = data_suffix(out)
         if suffix == ".csv":
             if benchmark not in _TABLE_FORMAT:
-                raise ConfigError(f"{benchmark} has no CSV layout; write .jsonl, or .json for BFCL files")
+                raise ConfigError(f"{benchmark} data has no CSV layout; write .jsonl (or .json for BFCL)")
             chosen = _TABLE_FORMAT[benchmark]
         elif suffix == ".json" and benchmark == "bfcl":
             chosen = "bfcl"

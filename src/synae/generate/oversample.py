@@ -73,13 +73,14 @@ def oversample(dataset: Dataset, dup_frac: float = 0.3, *, dup_indices: Sequence
     """Oversampled copy of ``dataset`` (same size); both profiles sample without replacement.
 
     Every trajectory is copied as it is (``modified`` false). ``regenerate`` (re-plan every copy with
-    the completion agent, as the research did for T1) is not available in this module: complete the
-    result with ``synae.downstream.complete`` instead.
+    an agent, as the research did for T1) needs a model: pass the result to
+    :func:`synae.generate.completion.complete` (CLI: ``--complete-with MODEL``).
     """
     check_mode(mode)
     if regenerate:
-        raise ConfigError("oversample(regenerate=True) needs the completion agent; generate the copies, "
-                          "then run the completion step on them")
+        raise ConfigError("oversample(regenerate=True) needs an agent model: oversample, then call "
+                          "synae.generate.completion.complete(result, MODEL, ...) "
+                          "(CLI: --complete-with MODEL)")
     if len(dataset) == 0:
         raise ConfigError(f"{dataset.source or dataset.name}: cannot oversample an empty dataset")
     plan = oversample_plan(len(dataset), dup_frac, dup_indices=dup_indices, replace=replace, seed=seed)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synae.errors import ConfigError
-from synae.generate.common import detect_benchmark, sidecar
+from synae.generate.common import DEFAULT_SEED, dataset_kind, sidecar
 from synae.generate.dropmin import dropmin
 from synae.generate.invalidate import invalidate
 from synae.generate.oversample import oversample
@@ -138,15 +138,17 @@ def run_sweep(method: Method | str, dataset: Dataset, values: Sequence[Any] | No
         raise ConfigError(f"{method.name} does not take the option(s) {', '.join(unknown)}")
     if "preset" in method.options() and preset is not None:
         options["preset"] = preset
-    benchmark = detect_benchmark(dataset, preset)
     if values is None:
-        values = parse_values(method, None, benchmark)
+        values = parse_values(method, None, dataset_kind(dataset, preset))
     out = []
     for value in values:
         for result in method.outputs(dataset, value, options):
             params = {method.param: value} if method.param else {}
             params.update({k: v for k, v in options.items() if k not in ("seed", "mode", "llm", "preset")})
-            meta = sidecar(result, method=method.name, params=params, seed=options.get("seed", 123),
+            llm = options.get("llm")
+            if llm is not None:
+                params.update(model=llm.model, temperature=llm.temperature, max_tokens=llm.max_tokens)
+            meta = sidecar(result, method=method.name, params=params, seed=options.get("seed", DEFAULT_SEED),
                            mode=options.get("mode", "default"), source=dataset)
             out.append(Generated(dataset=result, value=value, meta=meta))
     return out

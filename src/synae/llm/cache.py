@@ -1,10 +1,15 @@
 """On-disk cache of LLM replies, keyed by a hash of the full request.
 
-One JSON file per reply, ``<root>/<key[:2]>/<key>.json``, holding the request payload (for
-inspection) and the endpoint's reply body. Each file is written to a temporary name in the same
-folder and moved into place with :func:`os.replace`, which is atomic: a run killed at any moment
-leaves either the complete reply or nothing, never a truncated file. A file that cannot be read
-back (e.g. edited by hand) is treated as a miss and overwritten on the next reply.
+Layout: append-only *segment* files ``<root>/replies-<time>-<pid>-<random>.jsonl``; each client
+that writes opens its own segment, so concurrent runs never write to the same file. Every reply is
+one line ``{"key": <sha256>, "request": <payload>, "response": <reply body>}`` written with a single
+``os.write`` on a file opened with ``O_APPEND`` as soon as the reply arrives: a run that is killed
+loses no finished reply, and appending a line costs far less than creating a file per reply.
+
+Reading: the first lookup indexes every segment (key → file, offset, length; only the fixed-width
+key prefix of each line is read, not the JSON). A line that is incomplete (a crash in the middle
+of a write) or not valid JSON is ignored — it counts as a miss, and the request is simply sent
+again. When a key occurs twice (two runs answered the same request), the first line wins.
 """
 
 from __future__ import annotations
@@ -12,11 +17,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 CACHE_FORMAT = "synae-llm-v1"
+_PREFIX = b'{"key": "'
+_KEY_END = len(_PREFIX) + 64
 
 
 def request_key(payload: dict[str, Any]) -> str:
@@ -28,37 +37,74 @@ def request_key(payload: dict[str, Any]) -> str:
 
 
 class ReplyCache:
-    """Reply bodies stored by request key under ``root``."""
+    """Reply bodies stored by request key in append-only segment files under ``root``."""
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
-        self._made: set[Path] = set()  # shard folders known to exist
+        self._index: dict[str, tuple[Path, int, int]] | None = None
+        self._segment: Path | None = None
+        self._fd: int | None = None
+        self._lock = threading.Lock()
 
-    def path(self, key: str) -> Path:
-        return self.root / key[:2] / f"{key}.json"
+    def _load_index(self) -> dict[str, tuple[Path, int, int]]:
+        if self._index is None:
+            index: dict[str, tuple[Path, int, int]] = {}
+            for segment in sorted(self.root.glob("replies-*.jsonl")):
+                offset = 0
+                with segment.open("rb") as fh:
+                    for line in fh:
+                        key = line[len(_PREFIX):_KEY_END].decode("ascii", "replace")
+                        if line.startswith(_PREFIX) and line.endswith(b"\n") and key not in index:
+                            index[key] = (segment, offset, len(line))
+                        offset += len(line)
+            self._index = index
+        return self._index
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The stored reply body, or ``None`` when absent or unreadable."""
+        with self._lock:
+            where = self._load_index().get(key)
+        if where is None:
+            return None
+        path, offset, length = where
         try:
-            record = json.loads(self.path(key).read_text(encoding="utf-8"))
+            with path.open("rb") as fh:
+                fh.seek(offset)
+                record = json.loads(fh.read(length))
         except (OSError, ValueError):
             return None
-        body = record.get("response") if isinstance(record, dict) else None
+        body = record.get("response") if isinstance(record, dict) and record.get("key") == key else None
         return body if isinstance(body, dict) else None
 
     def put(self, key: str, payload: dict[str, Any], body: dict[str, Any]) -> None:
-        """Store one reply atomically (temporary file + rename)."""
-        target = self.path(key)
-        if target.parent not in self._made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._made.add(target.parent)
-        tmp = target.with_name(f".{key}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-        record = {"format": CACHE_FORMAT, "key": key, "request": payload, "response": body}
-        try:
-            tmp.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
+        """Append one reply (one ``os.write`` of one complete line)."""
+        line = json.dumps({"key": key, "format": CACHE_FORMAT, "request": payload, "response": body},
+                          ensure_ascii=False).encode("utf-8") + b"\n"
+        with self._lock:
+            index = self._load_index()
+            if self._fd is None:
+                self.root.mkdir(parents=True, exist_ok=True)
+                name = f"replies-{time.time_ns()}-{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl"
+                self._segment = self.root / name
+                self._fd = os.open(self._segment, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            offset = os.lseek(self._fd, 0, os.SEEK_END)
+            done = 0
+            while done < len(line):  # a regular file takes it all at once, short of a full disk
+                done += os.write(self._fd, line[done:])
+            assert self._segment is not None
+            index.setdefault(key, (self._segment, offset, len(line)))
+
+    def close(self) -> None:
+        """Close the segment file this cache writes to (a later put opens a new one)."""
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
 
     def __len__(self) -> int:
-        return sum(1 for _ in self.root.glob("*/*.json")) if self.root.exists() else 0
+        with self._lock:
+            return len(self._load_index())
+
+    def __del__(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)

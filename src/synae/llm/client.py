@@ -5,8 +5,10 @@ Built on httpx. What it guarantees (``validity_downstream.md`` §1.1):
 - **Endpoint and key**: explicit arguments, else :class:`synae.config.LLMSettings`, else the standard
   ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY`` environment variables (base URL default
   ``https://api.openai.com/v1``; no key → no ``Authorization`` header, fine for local servers).
-- **Concurrency**: at most ``settings.concurrency`` requests in flight (per event loop); identical
-  requests in flight at the same time are sent once.
+- **Concurrency**: at most ``settings.concurrency`` requests in flight (per event loop), spread
+  over keep-alive connection pools of at most :data:`POOL_SIZE` connections; identical requests in
+  flight at the same time are sent once.
+- **Timeout**: each attempt (connect, send, wait, read) must finish within ``settings.timeout``.
 - **Retries**: up to ``max_retries`` more attempts on timeouts and transport errors, HTTP 429, HTTP
   5xx and malformed replies (body not JSON, ``choices`` missing or empty). The wait before retry
   ``a`` (0-based) is ``d = min(backoff_max, backoff_base · 2**a)`` with equal jitter
@@ -14,10 +16,11 @@ Built on httpx. What it guarantees (``validity_downstream.md`` §1.1):
   waits exactly that long instead (capped at ``retry_after_max``). Other 4xx replies (bad request,
   auth) fail at once. After the last attempt :class:`LLMError` is raised, with ``.kind``
   (``timeout``, ``transport``, ``http_429``, ``http_500``, ``malformed``, ``http_400``, …).
-- **Cache**: every successful reply is written to disk as soon as it arrives, atomically, keyed by
-  the SHA-256 of the full request payload (model, messages, tools, every parameter;
-  :func:`synae.llm.cache.request_key`). A re-run, or a run resumed after a crash, sends no request
-  that already has a reply.
+- **Cache**: every successful reply is appended to disk as soon as it arrives (one complete line,
+  one write; :class:`synae.llm.cache.ReplyCache`), keyed by the SHA-256 of the full request
+  payload (model, messages, tools, every parameter; :func:`synae.llm.cache.request_key`; the
+  endpoint URL is not part of the key). A re-run, or a run resumed after a crash, sends no request
+  that already has a reply. A cache that cannot be written is disabled with a warning.
 - **Accounting**: :class:`UsageStats` counts HTTP calls made, cache hits, failures, retries and the
   prompt/completion tokens the endpoint reported.
 - **Dry run**: requests without a cached reply are not sent; they are counted
@@ -38,6 +41,7 @@ import os
 import random
 import threading
 import time
+import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -53,6 +57,7 @@ from synae.llm.progress import CallProgress
 from synae.llm.reasoning import strip_reasoning
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+POOL_SIZE = 8  # connections per httpx pool (see _LoopState)
 T = TypeVar("T")
 
 
@@ -210,8 +215,16 @@ def parse_retry_after(value: str | None) -> float | None:
 
 @dataclass
 class _LoopState:
-    http: httpx.AsyncClient
-    semaphore: asyncio.Semaphore
+    """Per-event-loop resources: connection pools, free request slots, requests in flight.
+
+    httpcore's pool does work proportional to its number of connections for every request, so a
+    high concurrency is split over several pools of at most :data:`POOL_SIZE` connections; each of
+    the ``concurrency`` slots in ``slots`` belongs to one pool, which thus never has more requests
+    than connections.
+    """
+
+    pools: list[httpx.AsyncClient]
+    slots: asyncio.Queue[int]
     in_flight: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
 
 
@@ -255,10 +268,16 @@ class LLMClient:
             headers = {"User-Agent": f"synae/{__version__}"}
             if self._api_key:
                 headers["Authorization"] = f"Bearer {self._api_key}"
-            limits = httpx.Limits(max_connections=self.settings.concurrency,
-                                  max_keepalive_connections=self.settings.concurrency)
-            http = httpx.AsyncClient(headers=headers, timeout=self.settings.timeout, limits=limits)
-            state = _LoopState(http=http, semaphore=asyncio.Semaphore(self.settings.concurrency))
+            concurrency = self.settings.concurrency
+            n_pools = math.ceil(concurrency / POOL_SIZE)
+            slots: asyncio.Queue[int] = asyncio.Queue()
+            for slot in range(concurrency):
+                slots.put_nowait(slot % n_pools)
+            sizes = [len(range(p, concurrency, n_pools)) for p in range(n_pools)]  # slots per pool
+            pools = [httpx.AsyncClient(headers=headers, timeout=self.settings.timeout,
+                                       limits=httpx.Limits(max_connections=n, max_keepalive_connections=n))
+                     for n in sizes]
+            state = _LoopState(pools=pools, slots=slots)
             self._states[loop] = state
         return state
 
@@ -266,11 +285,15 @@ class LLMClient:
         """Close the HTTP connections opened in the running event loop."""
         state = self._states.pop(asyncio.get_running_loop(), None)
         if state is not None:
-            await state.http.aclose()
+            for pool in state.pools:
+                await pool.aclose()
 
     def close(self) -> None:
-        """Forget connections of finished event loops (sync counterpart of :meth:`aclose`)."""
+        """Close the cache file and forget connections of finished event loops (the sync methods
+        close their connections themselves)."""
         self._states = {loop: s for loop, s in self._states.items() if not loop.is_closed()}
+        if self.cache is not None:
+            self.cache.close()
 
     async def __aenter__(self) -> LLMClient:
         return self
@@ -302,19 +325,21 @@ class LLMClient:
     # -- public API --------------------------------------------------------------------------
     def cached_response(self, request: ChatRequest) -> ChatResponse | None:
         """The cached reply to ``request``, if any (no HTTP call)."""
-        if self.cache is None:
-            return None
-        body = self.cache.get(request.cache_key())
+        return self._from_cache(request.cache_key(), request.model)
+
+    def _from_cache(self, key: str, model: str) -> ChatResponse | None:
+        body = self.cache.get(key) if self.cache is not None else None
         if body is None:
             return None
         try:
-            return ChatResponse.from_body(body, cached=True, model=request.model)
+            return ChatResponse.from_body(body, cached=True, model=model)
         except ValueError:
             return None
 
     async def achat(self, request: ChatRequest) -> ChatResponse:
         """Send one request (or answer it from the cache); raises :class:`LLMError`."""
-        cached = self.cached_response(request)
+        key = request.cache_key()
+        cached = self._from_cache(key, request.model)
         if cached is not None:
             self.usage.add(cached=1)
             return cached
@@ -323,7 +348,6 @@ class LLMClient:
                            estimated_completion_tokens=request.max_tokens or 0)
             raise LLMError("dry_run", "dry run: request not sent")
         state = self._state()
-        key = request.cache_key()
         shared = state.in_flight.get(key)
         if shared is not None:  # an identical request is being sent right now
             try:
@@ -342,10 +366,13 @@ class LLMClient:
             future.set_exception(exc)
             future.exception()  # mark retrieved: waiters, if any, re-raise it themselves
             raise
+        except BaseException:  # cancelled: identical requests waiting on this one are cancelled too
+            future.cancel()
+            raise
         finally:
             state.in_flight.pop(key, None)
-        if self.cache is not None:  # on disk before anyone sees the reply; in a thread, so that
-            await asyncio.to_thread(self.cache.put, key, request.payload(), body)  # the loop runs on
+        if self.cache is not None:  # on disk before anyone sees the reply
+            self._store(key, request.payload(), body)
         future.set_result(body)
         usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
         self.usage.add(calls=1, prompt_tokens=int(usage.get("prompt_tokens") or 0),
@@ -378,6 +405,17 @@ class LLMClient:
         return self._run_sync(lambda: self.achat_many(requests, description=description, progress=progress))
 
     # -- internals ---------------------------------------------------------------------------
+    def _store(self, key: str, payload: dict[str, Any], body: dict[str, Any]) -> None:
+        """Cache one reply; a failing disk (full, read-only) disables the cache with one warning
+        instead of losing the reply that was just paid for."""
+        assert self.cache is not None
+        try:
+            self.cache.put(key, payload, body)
+        except OSError as exc:
+            warnings.warn(f"LLM reply cache disabled: cannot write to {self.cache.root} ({exc})",
+                          RuntimeWarning, stacklevel=2)
+            self.cache = None
+
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return min(retry_after, self.settings.retry_after_max)
@@ -388,8 +426,11 @@ class LLMClient:
         attempts = self.settings.max_retries + 1
         payload = request.payload()
         for attempt in range(attempts):
-            async with state.semaphore:
-                error, body = await self._send_once(state.http, payload)
+            slot = await state.slots.get()
+            try:
+                error, body = await self._send_once(state.pools[slot], payload)
+            finally:
+                state.slots.put_nowait(slot)
             if error is None:
                 assert body is not None
                 return body
@@ -402,10 +443,12 @@ class LLMClient:
 
     async def _send_once(self, http: httpx.AsyncClient,
                          payload: dict[str, Any]) -> tuple[LLMError | None, dict[str, Any] | None]:
-        """One HTTP attempt: (None, body) on success, else (error, None)."""
+        """One HTTP attempt: (None, body) on success, else (error, None). The whole attempt
+        (connect, send, wait, read) must finish within ``settings.timeout`` seconds."""
         try:
-            response = await http.post(f"{self.base_url}/chat/completions", json=payload)
-        except httpx.TimeoutException as exc:
+            response = await asyncio.wait_for(http.post(f"{self.base_url}/chat/completions", json=payload),
+                                              self.settings.timeout)
+        except (httpx.TimeoutException, asyncio.TimeoutError) as exc:
             message = f"no reply within {self.settings.timeout:g} s ({type(exc).__name__})"
             return LLMError("timeout", message), None
         except httpx.TransportError as exc:

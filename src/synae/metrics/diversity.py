@@ -22,12 +22,13 @@ from typing import Literal
 
 import numpy as np
 
-from synae.metrics.base import MetricValue
+from synae.metrics.base import MetricValue, small_blas
 from synae.metrics.distances import entropy
 
 NegativeEigenvalues = Literal["drop", "clip_renormalize"]
 NEG_MASS_WARNING = 0.01
 MAX_DISTINCT_WARNING = 5000
+SMALL_EIGEN = 1000  # eigenproblems up to this size run single-threaded (see metrics.base.small_blas)
 
 
 def vendi_from_eigenvalues(eigenvalues: np.ndarray, *, q: float = 1.0,
@@ -64,8 +65,9 @@ def vendi_cosine(embeddings: np.ndarray, weights: np.ndarray | None = None, *, q
     norms = np.linalg.norm(e, axis=1, keepdims=True)
     e = np.divide(e, norms, out=np.zeros_like(e), where=norms > 0)
     w = np.full(n, 1.0 / n) if weights is None else np.asarray(weights, dtype=np.float64)
-    cov = (e * w[:, None]).T @ e
-    lam = np.linalg.eigvalsh(cov)
+    with small_blas():
+        cov = (e * w[:, None]).T @ e
+        lam = np.linalg.eigvalsh(cov)
     score, info = vendi_from_eigenvalues(lam, q=q)
     return MetricValue(value=score if n > 1 else 1.0, n_synthetic=n,
                        details={"kernel": "cosine", "q": q, "dim": int(e.shape[1]), **info})
@@ -81,7 +83,12 @@ def vendi_kernel(kernel: np.ndarray, counts: np.ndarray | None = None, *, q: flo
     k = np.asarray(kernel, dtype=np.float64)
     c = np.ones(k.shape[0]) if counts is None else np.asarray(counts, dtype=np.float64)
     s = np.sqrt(c / c.sum())
-    lam = np.linalg.eigvalsh(s[:, None] * k * s[None, :])
+    weighted = s[:, None] * k * s[None, :]
+    if weighted.shape[0] <= SMALL_EIGEN:
+        with small_blas():
+            lam = np.linalg.eigvalsh(weighted)
+    else:
+        lam = np.linalg.eigvalsh(weighted)
     return vendi_from_eigenvalues(lam, q=q, negative=negative)
 
 

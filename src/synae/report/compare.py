@@ -38,11 +38,13 @@ def group_self_row(reports: Sequence[EvaluationReport], bound: str) -> dict[str,
 def run_comparison(real: Dataset, synthetic: Mapping[str, Dataset], config: Config | None = None, *,
                    param_name: str | None = None, param_values: Sequence[float] | None = None,
                    reference: str | None = None, bootstrap: int = 0, noise_repeats: int = 0,
-                   checker: str | None = "rules", embedder: Any = None, report_data: bool = True,
+                   checker: str | None = "rules", metric_patterns: str | Sequence[str] | None = None,
+                   embedder: Any = None, report_data: bool = True,
                    progress: bool = False) -> ComparisonResults:
     """Evaluate every synthetic set against ``real`` and aggregate the group.
 
     ``reference``: the label of the member used as the labels' reference (default: the self row);
+    ``metric_patterns``: glob patterns over metric IDs (default: every metric of the preset);
     ``checker``: validity checkers (``rules``, ``llm``, ``both``, ``None`` = preset default, ``"none"`` =
     no validity).
     """
@@ -51,7 +53,7 @@ def run_comparison(real: Dataset, synthetic: Mapping[str, Dataset], config: Conf
         raise ValueError(f"reference {reference!r} is not one of the labels {list(synthetic)}")
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    evaluator = Evaluator(real, config, embedder=embedder, progress=progress)
+    evaluator = Evaluator(real, config, metric_patterns=metric_patterns, embedder=embedder, progress=progress)
     real_f = evaluator.real_features
     timings["features_real"] = time.perf_counter() - t0
     floor = None

@@ -26,7 +26,7 @@ def colour(index: int) -> str:
     return PALETTE[index % len(PALETTE)]
 
 
-def _figure(width: float, height: float) -> Any:
+def _figure(width: float, height: float, constrained: bool = True) -> Any:
     try:
         import matplotlib
         from matplotlib.figure import Figure
@@ -34,7 +34,7 @@ def _figure(width: float, height: float) -> Any:
         raise MissingDependencyError("matplotlib", "pip install 'synae[report]'") from exc
     matplotlib.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "synae", "font.size": 9,
                                 "axes.spines.top": False, "axes.spines.right": False})
-    return Figure(figsize=(width, height), layout="constrained")
+    return Figure(figsize=(width, height), layout="constrained" if constrained else None)
 
 
 def to_svg(fig: Any, css_class: str = "plot") -> str:
@@ -49,7 +49,7 @@ def to_svg(fig: Any, css_class: str = "plot") -> str:
 def radar(series: Mapping[str, Mapping[str, float | None]], axes: Sequence[str], title: str,
           colours: Mapping[str, str]) -> str:
     """Radar chart: one closed polygon per series over ``axes`` (values in [0, 1], None → 0)."""
-    fig = _figure(4.2, 3.8)
+    fig = _figure(4.4, 4.4)
     ax = fig.add_subplot(projection="polar")
     angles = [2 * math.pi * i / len(axes) for i in range(len(axes))]
     for name, values in series.items():
@@ -58,12 +58,13 @@ def radar(series: Mapping[str, Mapping[str, float | None]], axes: Sequence[str],
         ax.plot([*angles, angles[0]], [*ys, ys[0]], color=col, linewidth=1.6, label=name)
         ax.fill([*angles, angles[0]], [*ys, ys[0]], color=col, alpha=0.12)
     ax.set_xticks(angles)
-    ax.set_xticklabels([a.replace("fidelity.", "").replace("diversity.", "") for a in axes], fontsize=7)
+    ax.set_xticklabels([a.replace("fidelity.", "").replace("diversity.", "") for a in axes],
+                       fontsize=7 if len(axes) <= 8 else 5.5)
     ax.set_ylim(0, 1)
     ax.set_yticks([0.25, 0.5, 0.75, 1.0])
     ax.set_yticklabels(["", "0.5", "", "1"], fontsize=7)
     ax.set_title(title, fontsize=10)
-    ax.legend(loc="upper right", bbox_to_anchor=(1.35, 1.12), fontsize=7, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2, fontsize=7, frameon=False)
     return to_svg(fig, "plot radar")
 
 
@@ -132,7 +133,9 @@ def sweep(param_name: str, param_values: Sequence[float], series: Mapping[str, S
     ids = list(series)
     ncols = min(4, len(ids))
     nrows = math.ceil(len(ids) / ncols)
-    fig = _figure(2.6 * ncols, 2.0 * nrows)
+    fig = _figure(2.6 * ncols, 2.1 * nrows, constrained=False)  # constrained layout is slow on grids
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.3 / nrows, top=1 - 0.2 / nrows, wspace=0.35,
+                        hspace=0.75)
     for i, mid in enumerate(ids):
         ax = fig.add_subplot(nrows, ncols, i + 1)
         pts = [(x, y) for x, y in zip(param_values, series[mid], strict=False) if y is not None]

@@ -1,0 +1,65 @@
+"""`synae quickstart`: generate from the shipped data and evaluate in one command (lexical embedder,
+so no model is loaded in these tests)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from synae.adapters import load_dataset
+from synae.cli.app import app
+from synae.cli.quickstart import source_file
+from synae.errors import ConfigError
+
+runner = CliRunner()
+
+
+def test_default_run_writes_data_and_results(tmp_path):
+    result = runner.invoke(app, ["quickstart", "--embedder", "lexical", "--metrics",
+                                 "diversity.instructions.*,fidelity.tool_calls.*", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    synthetic = load_dataset(tmp_path / "oversample_frac0_3.jsonl")
+    assert len(synthetic) == 225
+    assert sum(t.metadata["generation"]["source_id"] == "0" for t in synthetic) == 68  # ceil(0.3 · 225)
+    report = json.loads((tmp_path / "results.json").read_text())
+    assert report["datasets"]["synthetic"]["name"] == "oversample_frac0_3"
+    assert report["datasets"]["real"]["n"] == 225
+    assert report["config"]["preset"] == "t1"
+    vendi = report["metrics"]["diversity.instructions.vendi"]
+    assert vendi["status"] == "ok"
+    assert vendi["value"] < vendi["details"]["real_value"]  # copies of one conversation → less diverse
+    assert report["metrics"]["fidelity.tool_calls.tcnm"]["status"] == "ok"
+    assert (tmp_path / "manifest.json").is_file()
+    assert (tmp_path / "report.html").is_file()
+
+
+def test_relabel_evaluates_both_sets(tmp_path):
+    result = runner.invoke(app, ["quickstart", "t1", "relabel", "--embedder", "lexical", "--metrics",
+                                 "diversity.*", "--no-report", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    skewed = json.loads((tmp_path / "results_skewed.json").read_text())
+    relabeled = json.loads((tmp_path / "results_relabeled.json").read_text())
+    assert skewed["datasets"]["synthetic"]["n"] == 71 and relabeled["datasets"]["synthetic"]["n"] == 100
+    assert set(skewed["metrics"]) == {m for m in skewed["metrics"] if m.startswith("diversity.")}
+    assert not (tmp_path / "report_skewed.html").exists()
+
+
+def test_sources_and_errors(shared_data):
+    valid = shared_data / "t1" / "t1_attraction_augmented_valid.csv"
+    assert source_file("t1", "invalidate") == (valid, "none")
+    assert source_file("t1", "fewshot")[1] == "int_id"
+    assert source_file("acp", "relabel")[0].name == "acp_app_prog.csv"
+    with pytest.raises(ConfigError, match="quickstart benchmark"):
+        source_file("gsm8k", "oversample")
+    result = runner.invoke(app, ["quickstart", "acp", "oversample", "0.1,0.2"])
+    assert isinstance(result.exception, ConfigError) and "one parameter value" in str(result.exception)
+
+
+def test_method_default_parameter(tmp_path):
+    result = runner.invoke(app, ["quickstart", "acp", "dropmin", "--embedder", "lexical", "--metrics",
+                                 "diversity.instructions.ad", "--no-report", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "dropmin_2domain_frac0_3.jsonl").is_file()  # n_min = 2 by default
+    assert json.loads((tmp_path / "results.json").read_text())["datasets"]["synthetic"]["n"] == 248
