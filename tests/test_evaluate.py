@@ -230,3 +230,15 @@ def test_legacy_flattened_knd_is_reported_not_silently_replaced(datasets):
     report = evaluate(datasets["acp"], datasets["acp"], config, metric_patterns="*.knd.*")
     result = report.metrics["fidelity.instructions.knd.context_question"]
     assert result.status == "skipped" and result.reason.startswith("not_implemented")
+
+
+@pytest.mark.parametrize("mode", ["default", "reference"])
+def test_ad_labels_reused_from_am_equal_the_presets_first_match(datasets, mode):
+    from synae.presets import get_preset
+
+    config = load_config(mode=mode, embedding={"model": "lexical"})
+    t1 = datasets["t1"]
+    features = Evaluator(t1, config, metric_patterns="*am.city,*am.type,*.ad").features(t1)
+    preset = get_preset("t1")
+    expected = [preset.ad_labels(t, config.metrics, attributes=["city", "type"]) for t in t1]
+    assert features.ad_labels == expected

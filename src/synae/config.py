@@ -117,6 +117,15 @@ class JudgeSettings(_Section):
     tool_schemas: bool = False  # show full parameter schemas of the tools (default: one-line descriptions)
 
 
+class ValiditySettings(_Section):
+    """Validity checkers (``validity_downstream.md`` §2)."""
+
+    checker: Literal["rules", "llm", "both"] | None = None  # None: the preset's default (§2.1)
+    t1_output_strict: bool = False  # §2.4: cities, states and attraction names must be grounded too
+    t1_positional: Literal["error", "map"] = "error"  # §3.1: positional arguments to T1 tools
+    bfcl_grounding: bool = False  # §2.5: single-quoted literals must occur in the conversation/state
+
+
 class Config(_Section):
     """Everything one synae run needs; recorded verbatim (resolved) in its report."""
 
@@ -127,6 +136,7 @@ class Config(_Section):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     judge: JudgeSettings = Field(default_factory=JudgeSettings)
+    validity: ValiditySettings = Field(default_factory=ValiditySettings)
 
     @model_validator(mode="after")
     def _apply_profile(self) -> Config:
@@ -166,7 +176,8 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     try:
         data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: not valid {'TOML' if path.suffix == '.toml' else 'YAML'}: {exc}") from None
+        kind = "TOML" if path.suffix == ".toml" else "YAML"
+        raise ConfigError(f"{path}: not valid {kind}: {exc}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -241,6 +241,7 @@ class Evaluator:
         else:
             calls = [()] * len(trajs)
         numeric, categorical = self._attributes(trajs)
+        wants_ad = "diversity.instructions.ad" in self.metric_ids
         out_tokens = [preset.numeric_values(t, "output_token_length") for t in trajs]
         output_row = np.full(len(trajs), -1, dtype=np.int64)
         has_out = np.array([t.output is not None for t in trajs], dtype=bool)
@@ -248,7 +249,7 @@ class Evaluator:
         feats = DatasetFeatures(
             name=dataset.name, n=len(trajs), calls=calls, unparsable_code=unparsable, numeric=numeric,
             categorical=categorical,
-            ad_labels=self._ad(trajs) if "diversity.instructions.ad" in self.metric_ids else None,
+            ad_labels=self._ad(trajs, categorical) if wants_ad else None,
             output_row=output_row,
             output_tokens=np.array([v[0] for v in out_tokens if v], dtype=np.float64))
         if "transcripts" in self._needs:
@@ -283,8 +284,21 @@ class Evaluator:
                 numeric[attr] = Ragged.from_lists([_stored_number(t.attributes.get(attr)) for t in trajs])
         return numeric, categorical
 
-    def _ad(self, trajs: list[Trajectory]) -> list[tuple[str, ...]]:
-        return [self.preset.ad_labels(t, self.options, attributes=self._ad_attributes) for t in trajs]
+    def _ad(self, trajs: list[Trajectory], am_labels: dict[str, list[list[str]]]) -> list[tuple[str, ...]]:
+        """AD combinations. For keyword attributes whose multi-labels AM already computed, the
+        first-match label is the first multi-label (both follow vocabulary order, ``"Other"`` when
+        nothing matches), so the transcript is not matched twice; other attributes ask the preset."""
+        preset = self.preset
+        reusable = {a for a in self._ad_attributes if a in am_labels and a in preset.keyword_vocabularies()}
+        if type(preset).ad_label is not Preset.ad_label:  # a preset with its own first-match rule
+            reusable = set()
+        columns = []
+        for attr in self._ad_attributes:
+            if attr in reusable:
+                columns.append([labels[0] for labels in am_labels[attr]])
+            else:
+                columns.append([preset.ad_label(t, attr, self.options) for t in trajs])
+        return list(zip(*columns, strict=True)) if columns else [() for _ in trajs]
 
     def _pair_similarities(self, trajs: list[Trajectory]) -> tuple[dict[str, Ragged], EmbeddingStats | None]:
         prefix = "fidelity.instructions.knd."

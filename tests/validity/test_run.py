@@ -118,3 +118,16 @@ def test_generic_targets_follow_the_data_and_none_checker() -> None:
     assert validity_metrics(None, no_output, "t1", Config(), "none") == []
     run = run_validity(no_output, "generic", Config(), "rules")
     assert run.targets == [] and run.verdicts == {}
+
+
+def test_real_set_serves_as_provenance_source(shared_data: Path) -> None:
+    """ACP answers flipped by the generator are invalid by provenance: the rate is exactly 1 - v."""
+    from synae.generate.invalidate import invalidate
+
+    real = load_dataset(shared_data / "acp" / "acp_app_prog.csv")
+    flipped = invalidate(real, 0.3, seed=123)
+    [rate] = validity_metrics(real, flipped, "acp", Config(), "rules", progress=False)
+    assert rate.id == "validity.output.rate"
+    assert rate.details["n_invalid"] == int(0.3 * len(real))
+    assert rate.value == pytest.approx(1 - int(0.3 * len(real)) / len(real))
+    assert rate.details["real_value"] == 1.0

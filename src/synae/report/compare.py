@@ -24,6 +24,7 @@ from synae.report.evaluation import ReportOptions, evaluate_for_report
 from synae.report.models import EvaluationReport, MetricResult
 from synae.report.uncertainty import noise_floor
 from synae.schema import Dataset
+from synae.validity.run import ValiditySession
 
 
 def group_self_row(reports: Sequence[EvaluationReport], bound: str) -> dict[str, MetricResult]:
@@ -65,11 +66,14 @@ def run_comparison(real: Dataset, synthetic: Mapping[str, Dataset], config: Conf
     agg_options = AggregateOptions(diversity_bound=config.metrics.diversity_bound, reference=reference)
     options = ReportOptions(bootstrap=bootstrap, noise_repeats=noise_repeats, report_data=report_data,
                             aggregates=False, aggregate=agg_options)
+    validity = (ValiditySession(real, evaluator.preset, config, checker, progress=progress)
+                if checker != "none" else None)
     members: dict[str, EvaluationReport] = {}
     for label, dataset in synthetic.items():
         t2 = time.perf_counter()
         members[label] = evaluate_for_report(evaluator, dataset, checker=checker, options=options,
-                                             floor=floor, projection=projection, name=label)
+                                             floor=floor, projection=projection, name=label,
+                                             validity=validity)
         timings[f"member:{label}"] = time.perf_counter() - t2
     group = {SELF_ROW: group_self_row(list(members.values()), agg_options.diversity_bound),
              **{label: r.metrics for label, r in members.items()}}

@@ -18,6 +18,7 @@ from synae.report.data import Projection, build_report_data
 from synae.report.models import EvaluationReport, MetricResult
 from synae.report.uncertainty import add_uncertainty, noise_floor
 from synae.schema import Dataset
+from synae.validity.run import ValidityRun, ValiditySession
 from synae.validity.verdict import Verdict
 
 ExtraMetrics = Callable[[Dataset, Dataset], list[MetricResult]]
@@ -65,22 +66,30 @@ def report_data_for(evaluator: Evaluator, real_f: DatasetFeatures, syn_f: Datase
         max_rows=options.max_rows, seed=evaluator.config.seed)
 
 
-def validity_for(evaluator: Evaluator, checker: str | None, *, progress: bool = False) -> tuple[
+def validity_for(evaluator: Evaluator, checker: str | None, *,
+                 session: ValiditySession | None = None, progress: bool = False) -> tuple[
         ExtraMetrics | None, Callable[[Dataset], list[Verdict]] | None]:
     """``extra_metrics`` giving the validity rates, and the primary checker's verdicts for the
     drill-down (``checker``: ``rules``, ``llm``, ``both``, ``None`` = preset default; ``"none"`` → no
-    validity). Checkers run twice on the synthetic set (rates, verdicts); LLM judge replies come from
-    the on-disk reply cache the second time."""
+    validity). One checker run per synthetic set feeds both; pass the same ``session`` for several
+    sets so that the real set is checked once."""
     if checker == "none":
         return None, None
-    from synae.validity.run import run_validity, validity_metrics
+    if session is None:
+        session = ValiditySession(evaluator.real, evaluator.preset, evaluator.config, checker,
+                                  progress=progress)
+    runs: dict[int, ValidityRun] = {}
+
+    def run_of(synthetic: Dataset) -> ValidityRun:
+        if id(synthetic) not in runs:
+            runs[id(synthetic)] = session.run(synthetic)
+        return runs[id(synthetic)]
 
     def extra(real: Dataset, synthetic: Dataset) -> list[MetricResult]:
-        return validity_metrics(real, synthetic, evaluator.preset, evaluator.config, checker,
-                                progress=progress)
+        return session.metrics(run_of(synthetic))
 
     def verdicts(synthetic: Dataset) -> list[Verdict]:
-        run = run_validity(synthetic, evaluator.preset, evaluator.config, checker, progress=progress)
+        run = run_of(synthetic)
         return [v for by_kind in run.verdicts.values() for v in by_kind.get(run.primary, [])]
 
     return extra, verdicts
@@ -90,16 +99,18 @@ def evaluate_for_report(evaluator: Evaluator, synthetic: Dataset, *,
                         checker: str | None = "none", extra_metrics: ExtraMetrics | None = None,
                         verdicts: Iterable[Verdict] = (), options: ReportOptions | None = None,
                         floor: Mapping[str, dict[str, Any]] | None = None,
-                        projection: Projection | None = None, name: str | None = None) -> EvaluationReport:
+                        projection: Projection | None = None, name: str | None = None,
+                        validity: ValiditySession | None = None) -> EvaluationReport:
     """Evaluate ``synthetic`` like :meth:`Evaluator.evaluate`, then add uncertainty, aggregates and
     report data.
 
     ``checker`` runs validity checkers (see :func:`validity_for`; their rates join ``extra_metrics``,
-    their invalid verdicts the drill-down). ``floor`` reuses a noise floor computed once for several
+    their invalid verdicts the drill-down; ``validity`` shares one session — and so one check of the
+    real set — across several calls). ``floor`` reuses a noise floor computed once for several
     sets (:func:`synae.report.uncertainty.noise_floor`); ``projection`` shares the map's axes.
     """
     options = options or ReportOptions()
-    validity_extra, verdicts_of = validity_for(evaluator, checker)
+    validity_extra, verdicts_of = validity_for(evaluator, checker, session=validity)
     if validity_extra is not None:
         extra_metrics = _chain(extra_metrics, validity_extra)
         if options.report_data and verdicts_of is not None:

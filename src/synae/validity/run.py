@@ -24,7 +24,7 @@ each one under ``.rules`` / ``.judge``.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -144,19 +144,24 @@ class ValidityRun:
                 yield from verdicts
 
 
-def _rule_checkers(preset: str, config: Config) -> dict[CheckTarget, Checker]:
-    from synae.validity.rules import rule_checkers  # written separately; imported only when needed
+def _rule_checkers(preset: str, config: Config,
+                   sources: Mapping[str, Trajectory] | None) -> dict[CheckTarget, Checker]:
+    from synae.validity.rules import rule_checkers
 
-    return {c.target: c for c in rule_checkers(preset, config)}
+    return {c.target: c for c in rule_checkers(preset, config, sources=sources)}
 
 
 def run_validity(dataset: Dataset | Sequence[Trajectory], preset: str | Preset | None = None,
                  config: Config | None = None, checker: str | None = None, *,
+                 sources: Mapping[str, Trajectory] | None = None,
                  client: LLMClient | None = None, progress: bool = True) -> ValidityRun:
     """Run the chosen checkers on every trajectory of ``dataset`` (see the module docstring).
 
-    ``client`` (optional) is the LLM client for the judge; by default one is built from
-    ``config.llm`` when a judge model is configured. Its usage counters end up in ``.usage``.
+    ``sources`` maps ids to the trajectories that generated ones name as their source
+    (``metadata.generation.source_id``); the provenance rules (T1 ``equivalent``, ACP
+    ``provenance``) use them. ``client`` (optional) is the LLM client for the judge; by default one
+    is built from ``config.llm`` when a judge model is configured. Its usage counters end up in
+    ``.usage``.
     """
     from synae.presets import detect_preset
 
@@ -168,7 +173,7 @@ def run_validity(dataset: Dataset | Sequence[Trajectory], preset: str | Preset |
                       targets=validity_targets(preset_obj, trajectories))
     if "judge" in kinds and client is None:
         client = judge_client(config, progress=progress)
-    rules = _rule_checkers(preset_obj.name, config) if "rules" in kinds else {}
+    rules = _rule_checkers(preset_obj.name, config, sources) if "rules" in kinds else {}
     for target in run.targets:
         for kind in kinds:
             chosen: Checker | None = (rules.get(target) if kind == "rules" else
@@ -216,6 +221,52 @@ def _metric(metric_id: str, target: CheckTarget, counts: VerdictCounts | None, r
     return MetricResult(**base, value=counts.rate, details=details, warnings=warnings)
 
 
+class ValiditySession:
+    """Validity of one or more synthetic sets against one real set.
+
+    The real set's checkers run once (on first use); each synthetic set is checked with the real
+    trajectories as provenance sources, and one LLM client is shared by every run.
+    """
+
+    def __init__(self, real: Dataset | Sequence[Trajectory] | None, preset: str | Preset | None,
+                 config: Config | None = None, checker: str | None = None, *,
+                 client: LLMClient | None = None, progress: bool = True) -> None:
+        self.config = config or Config()
+        self.real = list(real) if real is not None else None
+        if preset is None:
+            from synae.presets import detect_preset
+
+            preset = detect_preset(self.real or [])
+        self.preset = preset if isinstance(preset, Preset) else get_preset(preset)
+        self.checker = checker
+        kinds, _ = checker_kinds(self.preset.name, self.config, checker)
+        self.client = client if client is not None or "judge" not in kinds else judge_client(
+            self.config, progress=progress)
+        self.progress = progress
+        self._real_run: ValidityRun | None = None
+
+    def _run(self, trajectories: Sequence[Trajectory],
+             sources: Mapping[str, Trajectory] | None = None) -> ValidityRun:
+        return run_validity(trajectories, self.preset, self.config, self.checker, sources=sources,
+                            client=self.client, progress=self.progress)
+
+    @property
+    def real_run(self) -> ValidityRun | None:
+        if self._real_run is None and self.real is not None:
+            self._real_run = self._run(self.real)
+        return self._real_run
+
+    def run(self, synthetic: Dataset | Sequence[Trajectory]) -> ValidityRun:
+        """Check a synthetic set (real trajectories serve as provenance sources)."""
+        sources = {t.id: t for t in self.real} if self.real is not None else None
+        return self._run(list(synthetic), sources)
+
+    def metrics(self, synthetic_run: ValidityRun) -> list[MetricResult]:
+        """The validity metrics of a synthetic run, with the real rates as ``details.real_value``."""
+        n_real = len(self.real) if self.real is not None else None
+        return metrics_from_runs(synthetic_run, self.real_run, n_real, client=self.client)
+
+
 def validity_metrics(real: Dataset | Sequence[Trajectory] | None, synthetic: Dataset | Sequence[Trajectory],
                      preset: str | Preset | None = None, config: Config | None = None,
                      checker: str | None = None, *, client: LLMClient | None = None,
@@ -223,23 +274,22 @@ def validity_metrics(real: Dataset | Sequence[Trajectory] | None, synthetic: Dat
     """``validity.tool_calls.rate`` / ``validity.output.rate`` (and ``.rules``/``.judge`` with several
     checkers) on ``synthetic``; the same rates on ``real`` go to ``details.real_value``.
 
-    ``checker="none"`` returns ``[]``. One LLM client is shared by both datasets.
+    ``checker="none"`` returns ``[]``. See :class:`ValiditySession` to check several sets.
     """
     if checker == "none":
         return []
-    config = config or Config()
     synthetic = list(synthetic)
     if preset is None:
         from synae.presets import detect_preset
 
         preset = detect_preset(synthetic)
-    kinds, _ = checker_kinds(preset.name if isinstance(preset, Preset) else preset, config, checker)
-    if "judge" in kinds and client is None:
-        client = judge_client(config, progress=progress)
-    syn_run = run_validity(synthetic, preset, config, checker, client=client, progress=progress)
-    real_run = (run_validity(list(real), preset, config, checker, client=client, progress=progress)
-                if real is not None else None)
-    n_real = len(real) if real is not None else None
+    session = ValiditySession(real, preset, config, checker, client=client, progress=progress)
+    return session.metrics(session.run(synthetic))
+
+
+def metrics_from_runs(syn_run: ValidityRun, real_run: ValidityRun | None, n_real: int | None, *,
+                      client: LLMClient | None = None) -> list[MetricResult]:
+    """The validity metrics of a synthetic run, with the real run's rates as ``details.real_value``."""
     results = []
     for target in syn_run.targets:
         for kind in syn_run.kinds:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 
 from synae.config import load_config
@@ -28,8 +26,8 @@ def test_one_checker_per_target():
 
 
 def test_options_are_read_from_a_validity_section():
-    options = SimpleNamespace(validity={"t1_output_strict": True, "t1_positional": "map",
-                                        "bfcl_grounding": True})
+    options = load_config(validity={"t1_output_strict": True, "t1_positional": "map",
+                                    "bfcl_grounding": True})
     tool_calls, output = rule_checkers("t1", options)
     assert output.strict is True and tool_calls.positional == "map"
     [bfcl] = rule_checkers("bfcl", options)

@@ -9,8 +9,8 @@
 | ``acp`` | :class:`ACPOutputChecker` (§2.6) |
 | ``generic`` | :class:`SchemaChecker` (§2.2) |
 
-Options are read from ``config.validity`` when present: ``t1_output_strict`` (bool),
-``t1_positional`` (``error``/``map``), ``bfcl_grounding`` (bool). ``sources`` (id → trajectory)
+Options come from ``config.validity`` (:class:`synae.config.ValiditySettings`): ``t1_output_strict``,
+``t1_positional`` (``error``/``map``), ``bfcl_grounding``. ``sources`` (id → trajectory)
 lets the T1 ``equivalent`` and ACP ``provenance`` rules compare generated trajectories with their
 source items.
 
@@ -28,12 +28,11 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
+from synae.config import Config
 from synae.errors import ConfigError
 from synae.schema import Trajectory
 from synae.validity.rules.acp import ACPOutputChecker
-from synae.validity.rules.base import option
 from synae.validity.rules.bfcl import BFCLToolCallChecker
 from synae.validity.rules.schema import SchemaChecker
 from synae.validity.rules.t1 import T1OutputChecker, T1ToolCallChecker
@@ -42,16 +41,17 @@ from synae.validity.verdict import Checker
 PRESETS = ("t1", "bfcl", "acp", "generic")
 
 
-def rule_checkers(preset_name: str, config: Any = None, *,
+def rule_checkers(preset_name: str, config: Config | None = None, *,
                   sources: Mapping[str, Trajectory] | None = None) -> list[Checker]:
     """The rule-based checkers of a preset, one per validity target."""
+    settings = (config or Config()).validity
     if preset_name == "t1":
-        positional = option(config, "t1_positional", "error")
-        strict = bool(option(config, "t1_output_strict", False))
+        positional = settings.t1_positional
+        strict = settings.t1_output_strict
         return [T1ToolCallChecker(sources, positional=positional),
                 T1OutputChecker(strict=strict, positional=positional)]
     if preset_name == "bfcl":
-        return [BFCLToolCallChecker(grounding=bool(option(config, "bfcl_grounding", False)))]
+        return [BFCLToolCallChecker(grounding=settings.bfcl_grounding)]
     if preset_name == "acp":
         return [ACPOutputChecker(sources)]
     if preset_name == "generic":

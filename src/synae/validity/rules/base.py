@@ -18,15 +18,6 @@ from synae.validity.verdict import CheckTarget, Verdict
 RULES_VERSION = "1"
 
 
-def option(config: Any, name: str, default: Any) -> Any:
-    """A validity option from ``config.validity`` (attribute or mapping), else ``default``."""
-    section = getattr(config, "validity", None)
-    if isinstance(section, Mapping):
-        return section.get(name, default)
-    value = getattr(section, name, None) if section is not None else None
-    return default if value is None else value
-
-
 @dataclass
 class RuleOutcome:
     """Failed rule codes with their messages, informational codes, and extra details."""
