@@ -15,6 +15,7 @@ from synae.evaluate import DatasetFeatures, Evaluator, evaluate
 from synae.metrics import fidelity
 from synae.metrics.registry import make_result
 from synae.schema import Dataset
+from synae.views import instruction_transcript
 
 FILES = {
     "t1": ("t1", "t1_attraction_turns_with_output.csv"),
@@ -242,3 +243,17 @@ def test_ad_labels_reused_from_am_equal_the_presets_first_match(datasets, mode):
     preset = get_preset("t1")
     expected = [preset.ad_labels(t, config.metrics, attributes=["city", "type"]) for t in t1]
     assert features.ad_labels == expected
+
+
+def test_oversampling_one_trajectory_gives_minimal_diversity(datasets):
+    t1 = datasets["t1"]
+    copies = Dataset([t1.trajectories[0]] * 20, name="copies")
+    report = evaluate(t1, copies, LEXICAL, metric_patterns="diversity.*,fidelity.instructions.knn_*")
+    m = report.metrics
+    for metric_id in ("diversity.instructions.vendi", "diversity.tool_calls.vendi", "diversity.output.vendi"):
+        assert m[metric_id].value == pytest.approx(1.0, abs=1e-9), metric_id
+    assert m["diversity.instructions.ad"].value == 0.0
+    transcripts = [instruction_transcript(t) for t in t1]
+    assert m["fidelity.instructions.knn_recall"].value == pytest.approx(
+        transcripts.count(transcripts[0]) / len(t1))
+    assert m["fidelity.instructions.knn_precision"].value == 1.0

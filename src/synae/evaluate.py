@@ -30,9 +30,8 @@ from synae import __version__
 from synae.config import Config
 from synae.embed import Embedder, EmbeddingPipeline, EmbeddingStats, get_embedder, make_pipeline
 from synae.errors import ConfigError
-from synae.metrics import diversity, fidelity
+from synae.metrics import diversity, fidelity, knn
 from synae.metrics.base import MetricValue
-from synae.metrics.knn import knn_precision_recall
 from synae.metrics.pairs import turn_pairs
 from synae.metrics.registry import failed, make_result, skipped, spec
 from synae.presets import Preset, detect_preset, get_preset
@@ -309,7 +308,7 @@ class Evaluator:
         if not texts:
             return {p: Ragged.from_lists([[] for _ in trajs]) for p in pair_types}, None
         out = self.pipeline.embed(texts)
-        unique = out.unique.astype(np.float64)
+        unique = out.unique
         sims: dict[str, Ragged] = {}
         pos = 0
         for p, lists in per_type.items():
@@ -320,7 +319,8 @@ class Evaluator:
             pos += 2 * total
             values = np.empty(total)
             for s in range(0, total, PAIR_CHUNK):  # O(chunk · d) memory, never all pair vectors at once
-                a, b = unique[first[s:s + PAIR_CHUNK]], unique[second[s:s + PAIR_CHUNK]]
+                a = unique[first[s:s + PAIR_CHUNK]].astype(np.float64)
+                b = unique[second[s:s + PAIR_CHUNK]].astype(np.float64)
                 values[s:s + PAIR_CHUNK] = np.einsum("ij,ij->i", a, b)
             offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
             sims[p] = Ragged(values, offsets)
@@ -382,7 +382,11 @@ class Evaluator:
             else:
                 key = f"knn.{target}"
                 if key not in shared:
-                    shared[key] = knn_precision_recall(x, y, k=opts.knn_k)
+                    # the real side's radii are computed once per real feature set (memo)
+                    ref_key = f"knn_reference.{target}.k{opts.knn_k}"
+                    if ref_key not in real.memo:
+                        real.memo[ref_key] = knn.prepare(x, opts.knn_k)
+                    shared[key] = knn.knn_precision_recall(real.memo[ref_key], y, k=opts.knn_k)
                 value = shared[key][0 if name == "knn_precision" else 1]
             if target == "output":
                 value.details.update(_output_counts(real, syn)["details"])

@@ -84,3 +84,16 @@ def test_oversampled_copy_recall_counts_equal_transcripts():
     y = np.repeat(x[:1], 20, axis=0)
     _, rec = knn_precision_recall(x, y, k=3)
     assert rec.value == pytest.approx(2 / 30)
+
+
+def test_prepared_real_side_is_reused_and_equal():
+    x, y = dataset(12)
+    ref = knn.prepare(x, 3)
+    for syn in (y, y[:40], x[:50]):
+        direct = knn_precision_recall(x, syn, k=3)
+        reused = knn_precision_recall(ref, syn, k=3)
+        assert (direct[0].value, direct[1].value) == (reused[0].value, reused[1].value)
+    with pytest.raises(ValueError):
+        knn_precision_recall(ref, y, k=5)
+    empty = knn.prepare(x[:0], 3)
+    assert knn_precision_recall(empty, y, k=3)[1].reason.startswith("empty_real_set")

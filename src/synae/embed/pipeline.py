@@ -154,18 +154,33 @@ class EmbeddingPipeline:
         return pieces, owner, weight, infos
 
     def _embed_unique(self, texts: list[str]) -> tuple[np.ndarray | None, list[TextInfo]]:
+        """Vectors (float32, L2-normalised) of distinct texts. Each encoded chunk is normalised in
+        float64 and stored as float32 at once; only multi-window texts get a float64 pooling row."""
         if not texts:
             return None, []
         pieces, owner, weight, infos = self._plan(texts)
-        parts = []
+        owners, weights = np.asarray(owner), np.asarray(weight)
+        multi = np.array([i.windows > 1 for i in infos], dtype=bool)
+        pool_row = np.full(len(texts), -1, dtype=np.int64)
+        pool_row[multi] = np.arange(int(multi.sum()))
+        out: np.ndarray | None = None
+        pooled: np.ndarray | None = None
         with _progress(len(pieces), f"embedding ({self.embedder.name})", self.progress) as advance:
             for s in range(0, len(pieces), ENCODE_CHUNK):
                 batch = pieces[s:s + ENCODE_CHUNK]
-                parts.append(np.asarray(self.embedder.encode(batch, self.batch_size), dtype=np.float64))
+                raw = np.asarray(self.embedder.encode(batch, self.batch_size), dtype=np.float64)
+                vectors = _normalise(raw)
+                if out is None:
+                    out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+                    pooled = np.zeros((int(multi.sum()), vectors.shape[1]))
+                who = owners[s:s + len(batch)]
+                single = ~multi[who]
+                out[who[single]] = vectors[single]
+                if not single.all():  # token-weighted sum of the windows of multi-window texts
+                    w = weights[s:s + len(batch)][~single, None]
+                    np.add.at(pooled, pool_row[who[~single]], vectors[~single] * w)
                 advance(len(batch))
-        vectors = _normalise(np.concatenate(parts))
-        if len(pieces) == len(texts):
-            return vectors.astype(np.float32), infos
-        pooled = np.zeros((len(texts), vectors.shape[1]))
-        np.add.at(pooled, np.asarray(owner), vectors * np.asarray(weight)[:, None])
-        return _normalise(pooled).astype(np.float32), infos
+        assert out is not None and pooled is not None
+        if multi.any():
+            out[multi] = _normalise(pooled)
+        return out, infos

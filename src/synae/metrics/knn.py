@@ -213,35 +213,59 @@ def _coverage(query: _Points, ref: _Points, ref_r2: np.ndarray, backend: Backend
     return int(query.counts[hit].sum())
 
 
-def knn_precision_recall(real: np.ndarray, synthetic: np.ndarray, k: int = 3,
+@dataclass
+class KnnReference:
+    """A point set prepared for k-NN membership tests: distinct rows and their exact squared radii.
+
+    Build it once with :func:`prepare` to reuse the real side's radii across many synthetic sets.
+    """
+
+    points: _Points
+    radii_sq: np.ndarray | None  # per distinct row; None when n ≤ k
+    n: int
+    k: int
+
+
+def prepare(x: np.ndarray, k: int = 3, backend: Backend = "auto") -> KnnReference:
+    """Distinct rows of ``x`` and their exact squared k-NN radii (``None`` when n ≤ k)."""
+    n = int(x.shape[0])
+    if n == 0:
+        return KnnReference(_Points(np.zeros((0, x.shape[1] if x.ndim == 2 else 0)), np.zeros(0, np.int64),
+                                    np.zeros(0, np.int64)), None, 0, k)
+    pts = _Points.of(x)
+    return KnnReference(pts, _radii_of(pts, k, backend) if n > k else None, n, k)
+
+
+def knn_precision_recall(real: np.ndarray | KnnReference, synthetic: np.ndarray | KnnReference, k: int = 3,
                          backend: Backend = "auto") -> tuple[MetricValue, MetricValue]:
-    """Improved k-NN precision and recall of ``synthetic`` against ``real`` (both n × d).
+    """Improved k-NN precision and recall of ``synthetic`` against ``real`` (arrays n × d, or
+    :class:`KnnReference` objects from :func:`prepare` with the same k).
 
     Returns ``(precision, recall)``. m ≤ k → precision ``None`` (``n_le_k``); m′ ≤ k → recall
     ``None``. ``details``: k, m, m′, members, backend.
     """
-    m, n = int(real.shape[0]), int(synthetic.shape[0])
+    xr = real if isinstance(real, KnnReference) else prepare(real, k, backend)
+    xs = synthetic if isinstance(synthetic, KnnReference) else prepare(synthetic, k, backend)
+    if xr.k != k or xs.k != k:
+        raise ValueError(f"prepared k-NN references use k={xr.k}/{xs.k}, not k={k}")
+    m, n = xr.n, xs.n
     base = {"k": k, "m": m, "m_syn": n, "unit": "trajectories"}
-    empty = (m == 0 or n == 0)
-    xr, xs = (None, None) if empty else (_Points.of(real), _Points.of(synthetic))
-    largest = 0 if empty else max(xr.rows.shape[0], xs.rows.shape[0])
-    base["backend"] = "faiss" if not empty and _use_faiss(backend, largest) else "numpy"
+    largest = max(xr.points.rows.shape[0], xs.points.rows.shape[0])
+    base["backend"] = "faiss" if m and n and _use_faiss(backend, largest) else "numpy"
     kw = {"n_real": m, "n_synthetic": n}
     if n == 0:
         prec = MetricValue.null("empty_syn_set: no synthetic points", details=dict(base), **kw)
     elif m <= k:
         prec = MetricValue.null(f"n_le_k: {m} real points <= k={k}", details=dict(base), **kw)
     else:
-        r2 = _radii_of(xr, k, backend)
-        members = _coverage(xs, xr, r2, backend)
+        members = _coverage(xs.points, xr.points, xr.radii_sq, backend)
         prec = MetricValue(members / n, details={**base, "members": members}, **kw)
     if m == 0:
         rec = MetricValue.null("empty_real_set: no real points", details=dict(base), **kw)
     elif n <= k:
         rec = MetricValue.null(f"n_le_k: {n} synthetic points <= k={k}", details=dict(base), **kw)
     else:
-        r2 = _radii_of(xs, k, backend)
-        members = _coverage(xr, xs, r2, backend)
+        members = _coverage(xr.points, xs.points, xs.radii_sq, backend)
         rec = MetricValue(members / m, details={**base, "members": members}, **kw)
     return prec, rec
 

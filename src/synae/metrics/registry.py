@@ -39,7 +39,7 @@ class MetricSpec:
 
 def _template_regex(template: str) -> re.Pattern[str]:
     parts = re.split(r"<[^>]+>", template)
-    return re.compile(r"[A-Za-z0-9_]+".join(re.escape(p) for p in parts))
+    return re.compile(r"\S+".join(re.escape(p) for p in parts))
 
 
 _SPECS: tuple[MetricSpec, ...] = (
