@@ -23,7 +23,7 @@ install-dev: install
 
 # The main job on built-in defaults: evaluate a synthetic set against real data and write a report.
 demo: install
-	$(BIN)/synae inspect --example t1-tiny
+	$(BIN)/synae quickstart --out out/quickstart
 
 test: install-dev
 	$(BIN)/ruff check src tests benchmarks

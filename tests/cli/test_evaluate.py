@@ -69,3 +69,35 @@ def test_validity_rules_are_added_to_the_results(shared_data):
     assert metrics["validity.tool_calls.rate"]["status"] == "ok"
     assert 0 <= metrics["validity.output.rate"]["value"] <= 1
     assert "fidelity.tool_calls.tum" in metrics
+
+
+def test_full_path_validity_downstream_uncertainty_and_report(shared_data, tmp_path):
+    """One command: rule validity, two scripted downstream agents, bootstrap CIs, aggregates, HTML."""
+    from synae.adapters import load_dataset
+    from synae.adapters.export import write_dataset
+    from synae.generate.invalidate import invalidate
+
+    real = load_dataset(shared_data / "acp" / "acp_app_prog.csv")
+    real_path = tmp_path / "real.jsonl"
+    write_dataset(real, real_path, "canonical")
+    flipped_path = tmp_path / "flipped.jsonl"
+    write_dataset(invalidate(real, 0.5, seed=123), flipped_path, "canonical")
+    out, html = tmp_path / "results.json", tmp_path / "report.html"
+    result = runner.invoke(app, [
+        "evaluate", "--real", str(real_path), "--synthetic", str(flipped_path), "--embedder", "lexical",
+        "--validity", "rules", "--downstream", "oracle", "--downstream", "noisy-oracle:0.5", "--runs", "1",
+        "--bootstrap", "5", "--out", str(out), "--report", str(html)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    metrics = data["metrics"]
+    assert metrics["validity.output.rate"]["value"] == 0.5  # half the answers flipped: invalid by provenance
+    assert metrics["validity.output.rate"]["details"]["real_value"] == 1.0
+    # the oracle replays each set's own answers: both sets are solved alike, so no task difficulty gap
+    assert metrics["fidelity.downstream.tdd.output"]["status"] == "ok"
+    assert metrics["fidelity.downstream.rd.output"]["value"] == 1.0
+    assert len(metrics["fidelity.instructions.knd.context_question"]["details"]["ci"]) == 2
+    assert set(data["aggregates"]["scores"][data["aggregates"]["members"][-1]]) >= {"validity", "fidelity"}
+    assert data["report_data"]
+    page = html.read_text()
+    assert "<svg" in page and "validity.output.rate" in page
+    assert "Pillar scores" in result.output

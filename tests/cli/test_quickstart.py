@@ -32,12 +32,16 @@ def test_default_run_writes_data_and_results(tmp_path):
     assert vendi["value"] < vendi["details"]["real_value"]  # copies of one conversation → less diverse
     assert report["metrics"]["fidelity.tool_calls.tcnm"]["status"] == "ok"
     assert (tmp_path / "manifest.json").is_file()
-    assert (tmp_path / "report.html").is_file()
+    # copies of real conversations keep the real plans: rule validity stays at the real rate
+    tool_validity = report["metrics"]["validity.tool_calls.rate"]
+    assert tool_validity["value"] == tool_validity["details"]["real_value"] == 1.0
+    assert set(report["aggregates"]["scores"]["oversample_frac0_3"]) == {"validity", "fidelity", "diversity"}
+    assert "<svg" in (tmp_path / "report.html").read_text()
 
 
 def test_relabel_evaluates_both_sets(tmp_path):
     result = runner.invoke(app, ["quickstart", "t1", "relabel", "--embedder", "lexical", "--metrics",
-                                 "diversity.*", "--no-report", "--out", str(tmp_path)])
+                                 "diversity.*", "--validity", "none", "--no-report", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     skewed = json.loads((tmp_path / "results_skewed.json").read_text())
     relabeled = json.loads((tmp_path / "results_relabeled.json").read_text())

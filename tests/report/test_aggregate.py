@@ -131,5 +131,9 @@ def test_single_evaluation_uses_ideal_self_row() -> None:
     assert "validity.tool_calls.rate" not in row  # D was not scored
     agg = aggregate_single(metrics, "A")
     assert agg["members"] == [SELF_ROW, "A"] and agg["self_row"] == "ideal"
-    assert agg["scores"]["A"]["fidelity"] == 0.0  # the only non-ideal member is the worst
-    assert agg["scores"]["A"]["diversity"] == pytest.approx(0.5)  # vendi 0 (worst), AD 1 (above D)
+    # the only non-ideal member is the group's worst: u = 0 per metric, so no pillar score is given
+    assert agg["normalised"]["A"]["fidelity.tool_calls.tum"] == 0.0
+    assert agg["normalised"]["A"]["diversity.instructions.ad"] == 1.0  # AD above D's value
+    for pillar in ("fidelity", "diversity"):
+        assert agg["scores"]["A"][pillar] is None
+        assert agg["labels"]["A"][pillar] == {"label": None, "delta": None, "reason": "single_set_group"}

@@ -57,9 +57,10 @@ def test_pass_fail_missing(results) -> None:
 
 
 def test_labels_and_comparisons(results) -> None:
-    # Single set: fidelity label is Poor (only member vs ideal self row), validity δ = 0.08 → Moderate.
+    # Single set: validity δ = 0.08 → Moderate; fidelity has no score without a comparison group.
     checks = check(results, {"validity": {"min_label": "Moderate"}, "fidelity": {"min_label": "Moderate"}})
-    assert [(c.value, c.outcome) for c in checks] == [("Moderate", "pass"), ("Poor", "fail")]
+    assert [(c.value, c.outcome) for c in checks] == [("Moderate", "pass"), (None, "missing")]
+    assert exit_code(checks) == EXIT_MISSING
     comparison = {"kind": "comparison", "members": {"a": results, "b": results},
                   "aggregates": {"scores": {"a": {"validity": 0.95}, "b": {"validity": 0.5}},
                                  "labels": {}}}

@@ -1,6 +1,9 @@
-"""`synae evaluate` — fidelity and diversity (and optionally validity) of a synthetic set against a real one.
+"""`synae evaluate` — fidelity and diversity (validity and downstream on request) of a synthetic set
+against a real one.
 
-Writes the results JSON (``--out``) and prints a table grouped by pillar and target. ``--metrics``
+Writes the results JSON (``--out``: metrics, pillar aggregates with labels, and the data the HTML
+report is drawn from, so ``synae report`` can re-render it) and prints a table grouped by pillar and
+target; ``--report`` also writes the HTML report. ``--metrics``
 takes comma-separated glob patterns over metric IDs (``'fidelity.tool_calls.*,diversity.*'``); when
 no selected metric needs embeddings, no text is embedded and no model is loaded.
 """
@@ -8,7 +11,7 @@ no selected metric needs embeddings, no text is embedded and no model is loaded.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -20,12 +23,16 @@ from synae.errors import ConfigError
 from synae.report.models import EvaluationReport, MetricResult
 from synae.schema import Dataset
 
+if TYPE_CHECKING:
+    from synae.report.evaluation import ExtraMetrics
+
 VALIDITY_CHOICES = ("none", "rules", "llm", "both")
 ARROW = {"lower_is_better": "↓", "higher_is_better": "↑"}
 
 
 def build_config(config_file: Path | None, *, mode: str | None, preset: str | None, embedder: str | None,
-                 no_cache: bool, cache_dir: Path | None) -> Config:
+                 no_cache: bool = False, cache_dir: Path | None = None, judge_model: str | None = None,
+                 llm_base_url: str | None = None) -> Config:
     """The run's :class:`Config`: file values, then flags (flags win)."""
     embedding: dict[str, object] = {}
     if embedder:
@@ -36,7 +43,8 @@ def build_config(config_file: Path | None, *, mode: str | None, preset: str | No
         embedding["cache_dir"] = cache_dir
     # "default" is the flag's own default: let a config file's mode win unless --mode says otherwise
     return load_config(config_file, mode=None if mode == "default" else mode, preset=preset,
-                       embedding=embedding or None)
+                       embedding=embedding or None, judge={"model": judge_model},
+                       llm={"base_url": llm_base_url})
 
 
 def _format_value(m: MetricResult) -> str:
@@ -75,6 +83,25 @@ def metrics_table(report: EvaluationReport) -> Table:
     return table
 
 
+def downstream_extra(agents: list[str], config: Config, preset: str, *, scorer: str, runs: int,
+                     save_dir: Path | None) -> ExtraMetrics:
+    """``extra_metrics`` running the downstream agents on D and D′ (TDD and RD)."""
+    from synae.downstream.run import downstream_metrics
+
+    judge = None
+    if config.judge.model:
+        from synae.downstream.scoring import LLMEquivalenceJudge
+        from synae.llm.client import LLMClient
+
+        judge = LLMEquivalenceJudge(LLMClient(config.llm), config.judge)
+
+    def extra(real: Dataset, synthetic: Dataset) -> list[MetricResult]:
+        return downstream_metrics(real, synthetic, preset, config, agents, scorer, runs,  # type: ignore[arg-type]
+                                  judge=judge, save_dir=save_dir)
+
+    return extra
+
+
 def register(app: typer.Typer) -> None:
     """Add ``synae evaluate``."""
 
@@ -97,41 +124,68 @@ def register(app: typer.Typer) -> None:
         skip_invalid: SkipInvalidOpt = False,
         validity: Annotated[str, typer.Option(
             "--validity", help="Validity checkers to run as well: none, rules, llm or both.")] = "none",
+        downstream: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045 (typer needs Optional)
+            "--downstream", help="Also run this downstream agent on D and D′ (a model name, 'oracle' or "
+            "'noisy-oracle:<rate>'); repeat for several agents (TDD/RD need two).")] = None,
+        scorer: Annotated[str, typer.Option(
+            "--scorer", help="Downstream scorer: default (spec table), rules or llm.")] = "default",
+        runs: Annotated[int, typer.Option("--runs", min=1, help="Downstream runs per agent.")] = 3,
+        judge_model: Annotated[str | None, typer.Option(
+            "--judge-model", help="LLM judge model (validity llm/both, downstream equivalence).")] = None,
+        llm_base_url: Annotated[str | None, typer.Option(
+            "--llm-base-url", help="OpenAI-compatible endpoint of the judge and agents.")] = None,
+        report_html: Annotated[Path | None, typer.Option(
+            "--report", help="Also write the HTML report here.")] = None,
+        bootstrap: Annotated[int, typer.Option(
+            "--bootstrap", min=0, help="Bootstrap resamples for per-metric confidence intervals (0 = off).",
+        )] = 0,
+        noise_floor: Annotated[int, typer.Option(
+            "--noise-floor", min=0, help="Real-vs-real half splits for the noise floor (0 = off).")] = 0,
         no_cache: Annotated[bool, typer.Option(
             "--no-cache", help="Do not read or write the embedding cache.")] = False,
         cache_dir: Annotated[Path | None, typer.Option(
             "--cache-dir", help="Embedding cache folder.")] = None,
         as_json: JsonOpt = False,
     ) -> None:
-        """Evaluate a synthetic dataset against a real one (fidelity, diversity; validity on request)."""
+        """Evaluate a synthetic dataset against a real one: fidelity, diversity and pillar scores;
+        validity, downstream agents and the HTML report on request."""
         from synae.adapters import load_dataset
         from synae.evaluate import Evaluator
         from synae.presets import detect_preset
+        from synae.report.aggregate import AggregateOptions
+        from synae.report.console import print_aggregates
+        from synae.report.evaluation import ReportOptions, evaluate_for_report
 
         if validity not in VALIDITY_CHOICES:
             raise ConfigError(f"--validity {validity!r}: expected one of {', '.join(VALIDITY_CHOICES)}")
         config = build_config(config_file, mode=mode, preset=preset, embedder=embedder, no_cache=no_cache,
-                              cache_dir=cache_dir)
+                              cache_dir=cache_dir, judge_model=judge_model, llm_base_url=llm_base_url)
         real_ds = load_dataset(real, fmt, skip_invalid=skip_invalid)
         syn_ds = load_dataset(synthetic, synthetic_fmt or fmt, skip_invalid=skip_invalid)
         preset_name = config.preset or detect_preset(real_ds)
         evaluator = Evaluator(real_ds, config, preset=preset_name, metric_patterns=metrics,
                               progress=not as_json)
         extra = None
-        if validity != "none":
-            from synae.validity.run import validity_metrics
-
-            def extra(r: Dataset, s: Dataset) -> list[MetricResult]:
-                return validity_metrics(r, s, evaluator.preset, config, validity, progress=not as_json)
-
-        report = evaluator.evaluate(syn_ds, extra_metrics=extra)
+        if downstream:
+            save_dir = out.with_name(out.stem + ".agents") if out is not None else None
+            extra = downstream_extra(downstream, config, preset_name, scorer=scorer, runs=runs,
+                                     save_dir=save_dir)
+        options = ReportOptions(bootstrap=bootstrap, noise_repeats=noise_floor,
+                                aggregate=AggregateOptions(diversity_bound=config.metrics.diversity_bound))
+        report = evaluate_for_report(evaluator, syn_ds, checker=validity, extra_metrics=extra,
+                                     options=options)
         if out is not None:
             report.write(out)
+        if report_html is not None:
+            from synae.report.html import write_html
+
+            write_html(report, report_html)
         if as_json:
             typer.echo(report.to_json())
             return
         console = Console()
         console.print(metrics_table(report))
+        print_aggregates(report.aggregates, console)
         if report.embedder is not None:
             s = report.embedder.stats
             console.print(f"embedder {report.embedder.model} (d={report.embedder.dimension}): "
@@ -140,5 +194,6 @@ def register(app: typer.Typer) -> None:
                           highlight=False)
         for warning in getattr(report, "warnings", []) or []:
             console.print(f"[yellow]warning:[/] {warning}", highlight=False)
-        if out is not None:
-            console.print(f"results written to {out}", highlight=False)
+        written = [str(p) for p in (out, report_html) if p is not None]
+        if written:
+            console.print(f"written: {', '.join(written)}", highlight=False)

@@ -12,9 +12,9 @@ generator reads, so D′ differs from D only by the generator's controlled chang
 | acp | ``acp/acp_app_prog.csv`` | same |
 
 Writes to ``--out`` (default ``synae-quickstart/``): the generated data (canonical JSONL, sidecar,
-manifest), ``results.json`` (the :class:`~synae.report.models.EvaluationReport`; one
-``results_<name>.json`` per set when a method makes several, e.g. relabel) and, with ``--report``,
-``report.html``.
+manifest), ``results.json`` (the :class:`~synae.report.models.EvaluationReport` with validity from
+the preset's checkers, fidelity, diversity, pillar scores and labels; one ``results_<name>.json`` per
+set when a method makes several, e.g. relabel) and, unless ``--no-report``, ``report.html``.
 """
 
 from __future__ import annotations
@@ -50,15 +50,6 @@ def source_file(benchmark: str, method: str) -> tuple[Path, str]:
     return data_path(*parts), sort
 
 
-def write_report_html(report, path: Path) -> Path | None:
-    """The HTML report of ``report`` when the report module is available (else ``None``)."""
-    try:
-        from synae.report.html import write_html
-    except ImportError:
-        return None
-    return write_html(report, path)
-
-
 def quickstart(
     benchmark: Annotated[str, typer.Argument(help="t1, bfcl or acp.")] = "t1",
     method: Annotated[str, typer.Argument(help="Generation method (see synae generate).")] = "oversample",
@@ -73,6 +64,9 @@ def quickstart(
         "--metrics", help="Comma-separated glob patterns over metric IDs (default: all that apply).")] = None,
     model: Annotated[str | None, typer.Option("--model", help="LLM generator model.")] = None,
     llm_base_url: Annotated[str | None, typer.Option("--llm-base-url", help="OpenAI-compatible URL.")] = None,
+    validity: Annotated[str | None, typer.Option(
+        "--validity", help="rules, llm, both or none (default: the preset's checker, rule-based for "
+                           "t1/bfcl/acp).")] = None,
     report: Annotated[bool, typer.Option("--report/--no-report", help="Also write report.html.")] = True,
 ) -> None:
     """Generate a synthetic set from the shipped real data and evaluate it (one command)."""
@@ -83,6 +77,11 @@ def quickstart(
     from synae.generate.llm_support import LLMOptions
     from synae.generate.output import write_generated
     from synae.generate.registry import get_method, parse_values, run_sweep
+    from synae.report.aggregate import AggregateOptions
+    from synae.report.console import print_aggregates
+    from synae.report.evaluation import ReportOptions, evaluate_for_report
+    from synae.report.html import write_html
+    from synae.validity.run import ValiditySession
 
     console = Console()
     chosen = get_method(method)
@@ -102,15 +101,21 @@ def quickstart(
 
     config = load_config(None, mode=mode, preset=benchmark, seed=seed, embedding={"model": embedder})
     evaluator = Evaluator(real, config, preset=benchmark, metric_patterns=metrics)
+    validity_session = (ValiditySession(real, evaluator.preset, config, validity, progress=False)
+                        if validity != "none" else None)
+    options = ReportOptions(aggregate=AggregateOptions(diversity_bound=config.metrics.diversity_bound))
     for item in items:
-        result = evaluator.evaluate(item.dataset)
-        name = "results" if len(items) == 1 else f"results_{item.dataset.name}"
-        result.write(out / f"{name}.json")
+        result = evaluate_for_report(evaluator, item.dataset, checker=validity, options=options,
+                                     validity=validity_session)
+        suffix = "" if len(items) == 1 else f"_{item.dataset.name}"
+        results_path = out / f"results{suffix}.json"
+        result.write(results_path)
+        written = [results_path]
+        if report:
+            written.append(write_html(result, out / f"report{suffix}.html"))
         console.print(metrics_table(result))
-        html = write_report_html(result, out / f"{name.replace('results', 'report')}.html") if report \
-            else None
-        console.print(f"results: {out / f'{name}.json'}" + (f"; report: {html}" if html else ""),
-                      highlight=False)
+        print_aggregates(result.aggregates, console)
+        console.print(f"written: {', '.join(map(str, written))}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -220,13 +220,20 @@ def aggregate_single(metrics: Mapping[str, MetricResult], name: str = "synthetic
                      self_row: Mapping[str, MetricResult] | None = None) -> dict[str, Any]:
     """Aggregates of one evaluation: the group {self row, the synthetic set}.
 
-    With only one synthetic member every fidelity metric that is not ideal is also the group's
-    worst, so its u is 0 by construction; the result says so in ``notes``.
+    With only one synthetic member, every fidelity or diversity metric that is not ideal is also the
+    group's worst, so its u is 0 by construction and the pillar score would only count the metrics
+    that happen to be ideal. Those two scores (and labels) are therefore ``null`` with reason
+    ``single_set_group``; the per-metric ``normalised`` values stay, and validity — a plain mean of
+    rates — is scored and labelled as usual. ``synae compare`` gives graded scores.
     """
     options = options or AggregateOptions()
     row = dict(self_row) if self_row is not None else ideal_self_row(metrics, options.diversity_bound)
     result = aggregate({SELF_ROW: row, name: metrics}, options)
     result["self_row"] = "computed" if self_row is not None else "ideal"
-    result["notes"] = ["single synthetic set: normalised scores compare it with the ideal self row only; "
-                       "compare several sets (synae compare) for a graded fidelity/diversity score"]
+    for pillar in ("fidelity", "diversity"):
+        result["scores"][name][pillar] = None
+        result["labels"][name][pillar] = {"label": None, "delta": None, "reason": "single_set_group"}
+    result["notes"] = ["single synthetic set: fidelity and diversity scores are normalised within a "
+                       "comparison group, which needs at least two synthetic sets (synae compare); "
+                       "the per-metric values and the validity score stand on their own"]
     return result
