@@ -33,10 +33,18 @@ EXPORT_FORMATS = ("canonical", "t1-csv", "bfcl", "acp-csv")
 _EDGE_CHARS = '[]"\n'
 
 
-def _writer(path: Path):
+def _write_csv(path: str | Path, columns: Iterable[str], rows: Iterable[list[str]]) -> int:
+    """Write a CSV like pandas ``to_csv(index=False)`` (minimal quoting, ``\n``); returns the row count."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fh = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
-    return fh, csv.writer(fh, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    n = 0
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(row)
+            n += 1
+    return n
 
 
 def _source(traj: Trajectory) -> dict[str, Any]:
@@ -90,14 +98,7 @@ def t1_eval_row(traj: Trajectory) -> list[str]:
 
 def write_t1_eval_csv(dataset: Iterable[Trajectory], path: str | Path) -> int:
     """Write the T1 eval CSV (``ID,Data,Tool Call,Output``); returns the number of rows."""
-    fh, writer = _writer(Path(path))
-    n = 0
-    with fh:
-        writer.writerow(T1_COLUMNS)
-        for traj in dataset:
-            writer.writerow(t1_eval_row(traj))
-            n += 1
-    return n
+    return _write_csv(path, T1_COLUMNS, map(t1_eval_row, dataset))
 
 
 # --------------------------------------------------------------------------------------------
@@ -174,14 +175,7 @@ def acp_row(traj: Trajectory) -> list[str]:
 
 def write_acp_csv(dataset: Iterable[Trajectory], path: str | Path) -> int:
     """Write the ACP CSV (``id,group,context,question,answer``); returns the number of rows."""
-    fh, writer = _writer(Path(path))
-    n = 0
-    with fh:
-        writer.writerow(ACP_COLUMNS)
-        for traj in dataset:
-            writer.writerow(acp_row(traj))
-            n += 1
-    return n
+    return _write_csv(path, ACP_COLUMNS, map(acp_row, dataset))
 
 
 # --------------------------------------------------------------------------------------------
