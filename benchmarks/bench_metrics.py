@@ -3,6 +3,7 @@
     python benchmarks/bench_metrics.py t1                # (a) full grid on T1, MiniLM, cold then warm cache
     python benchmarks/bench_metrics.py scale --n 100000  # (b) every non-LLM metric at n real × n synthetic
     python benchmarks/bench_metrics.py fastforms         # (d) fast forms against naive forms
+    python benchmarks/bench_metrics.py knn --n 20000     # (e) k-NN engines and the GEMM lower bound
 
 Each run prints one JSON object per measurement. Peak memory is the process's maximum resident set
 size (``ru_maxrss``), so run one measurement per process when memory matters.
@@ -206,6 +207,46 @@ def bench_fastforms(args: argparse.Namespace) -> None:
         emit(**row)
 
 
+# ------------------------------------------------------------------------------------------------
+# (e) k-NN: numpy engine (2 shared passes) vs faiss (4 searches), and the machine's GEMM ceiling
+
+
+def gemm_gflops(dim: int = 386, side: int = 2896, repeats: int = 5) -> float:
+    """Sustained float32 GEMM throughput at the k-NN engine's block shape (side × side × dim)."""
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(side, dim)).astype(np.float32)
+    b = rng.normal(size=(side, dim)).astype(np.float32)
+    a @ b.T  # warm-up
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b.T
+    return repeats * 2 * side * side * dim / (time.perf_counter() - start) / 1e9
+
+
+def bench_knn(args: argparse.Namespace) -> None:
+    from synae.metrics.knn import knn_precision_recall
+
+    gflops = gemm_gflops()
+    # exact k-NN needs ≥ 2 products of n × n × (d + 2): half a pass per set for the radii (symmetric),
+    # one pass real × synthetic shared by precision and recall
+    bound_100k = 2 * 2 * 100_000**2 * 386 / (gflops * 1e9)
+    emit(bench="gemm", gflops=round(gflops, 1), knn_lower_bound_s_per_target_at_100k=round(bound_100k, 1))
+    d = 384
+    for n in args.sizes:
+        rng = np.random.default_rng(n)
+        x = rng.normal(size=(n, d))
+        y = rng.normal(size=(n, d)) + 0.02
+        x /= np.linalg.norm(x, axis=1, keepdims=True)
+        y /= np.linalg.norm(y, axis=1, keepdims=True)
+        (p_np, r_np), t_np = timed(knn_precision_recall, x, y, 3, "numpy")
+        row = {"bench": "knn_engines", "n": n, "numpy_s": round(t_np, 2),
+               "numpy_gemm_bound_s": round(2 * 2 * n * n * 386 / (gflops * 1e9), 2)}
+        if not args.no_faiss:
+            (p_fa, r_fa), t_fa = timed(knn_precision_recall, x, y, 3, "faiss")
+            row.update(faiss_s=round(t_fa, 2), equal=(p_np.value, r_np.value) == (p_fa.value, r_fa.value))
+        emit(**row, precision=p_np.value, recall=r_np.value)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -220,8 +261,11 @@ def main() -> None:
                    help="generic (default): stored city/type labels; t1: keyword labelling of transcripts")
     p = sub.add_parser("fastforms")
     p.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000])
+    p = sub.add_parser("knn")
+    p.add_argument("--sizes", type=int, nargs="+", default=[5_000, 20_000])
+    p.add_argument("--no-faiss", action="store_true")
     args = parser.parse_args()
-    {"t1": bench_t1, "scale": bench_scale, "fastforms": bench_fastforms}[args.cmd](args)
+    {"t1": bench_t1, "scale": bench_scale, "fastforms": bench_fastforms, "knn": bench_knn}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -66,3 +66,20 @@ def test_numeric_attributes():
     assert field_value(traj, "attributes.missing") is None
     assert [bucket(v, ((2, "short"), (5, "medium")), "long") for v in (0, 2, 3, 5, 6)] == \
            ["short", "short", "medium", "medium", "long"]
+
+
+def test_substring_prefilter_keeps_exact_regex_semantics():
+    # the pre-check must never hide a regex match: compare with the plain per-term regex search,
+    # including Unicode case folding (long s, Kelvin sign, dotted I) and non-ASCII terms
+    terms = ("Art", "Las Vegas", "St. Louis", "Straße", "Istanbul", "Ks", "İzmir", "sun")
+    texts = ["ART and las VEGAS", "ſun", "\u212as here", "İstanbul trip", "STRASSE", "Straße!", "izmir",
+             "İZMIR", "st. louis.", "artsy", "", "ſt. louis", "x ks y"]
+    for mode in ("word", "regex_word"):
+        for case_sensitive in (False, True):
+            v = KeywordVocabulary(terms, mode=mode, case_sensitive=case_sensitive)
+            for text in texts:
+                expected = [t for t, p in zip(terms, v._patterns, strict=True) if p.search(text)]
+                assert v.matches(text) == expected, (mode, case_sensitive, text)
+                assert v.first(text) == (expected[0] if expected else None)
+    v = KeywordVocabulary(terms)
+    assert v.matches("ſun") == ["sun"] and v.matches("\u212as here") == ["Ks"]  # non-ASCII text: regex decides

@@ -18,7 +18,7 @@ nothing matches.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
@@ -50,19 +50,38 @@ class KeywordVocabulary:
     def _folded(self) -> list[str]:
         return [t if self.case_sensitive else t.lower() for t in self.terms]
 
-    def matches(self, text: str) -> list[str]:
-        """Every matching term, in vocabulary order."""
+    @cached_property
+    def _ascii_folded(self) -> list[str | None]:
+        return [f if t.isascii() else None for t, f in zip(self.terms, self._folded, strict=True)]
+
+    def _hits(self, text: str) -> Iterator[str]:
+        """Matching terms in vocabulary order. In the regex modes a cheap substring test skips terms
+        that provably cannot match: the term itself must occur when case-sensitive; when
+        case-insensitive, an ASCII term's lower case must occur in an ASCII text's lower case (for
+        non-ASCII text, Unicode case folding can match differently spelt characters, so the regex
+        alone decides)."""
         if self.mode == "substring":
             folded = text if self.case_sensitive else text.lower()
-            return [t for t, f in zip(self.terms, self._folded, strict=True) if f in folded]
-        return [t for t, p in zip(self.terms, self._patterns, strict=True) if p.search(text)]
+            yield from (t for t, f in zip(self.terms, self._folded, strict=True) if f in folded)
+            return
+        if self.case_sensitive:
+            needles: Sequence[str | None] = self.terms
+            hay = text
+        elif text.isascii():
+            needles, hay = self._ascii_folded, text.lower()
+        else:
+            needles, hay = [None] * len(self.terms), ""
+        for t, p, needle in zip(self.terms, self._patterns, needles, strict=True):
+            if (needle is None or needle in hay) and p.search(text):
+                yield t
+
+    def matches(self, text: str) -> list[str]:
+        """Every matching term, in vocabulary order."""
+        return list(self._hits(text))
 
     def first(self, text: str) -> str | None:
         """The first matching term in vocabulary order, or ``None``."""
-        if self.mode == "substring":
-            folded = text if self.case_sensitive else text.lower()
-            return next((t for t, f in zip(self.terms, self._folded, strict=True) if f in folded), None)
-        return next((t for t, p in zip(self.terms, self._patterns, strict=True) if p.search(text)), None)
+        return next(self._hits(text), None)
 
     def labels(self, text: str, *, multi: bool = True, fallback: str = OTHER) -> list[str]:
         """Multi-label (all matches) or first-match labels; ``[fallback]`` when nothing matches."""

@@ -9,7 +9,7 @@ from synae.schema import FunctionCall, Message, ToolCall, Trajectory
 
 
 def metric(mid: str, value: float | None, **kw: Any) -> MetricResult:
-    """A record with the direction/bounds of metrics.md §3 inferred from the ID."""
+    """A record with the direction/bounds of metrics.md §3 inferred from the ID (or given)."""
     pillar = mid.split(".")[0]
     target = mid.split(".")[1]
     if pillar == "validity" or mid.endswith((".knn_precision", ".knn_recall")):
@@ -20,6 +20,7 @@ def metric(mid: str, value: float | None, **kw: Any) -> MetricResult:
         direction, bounds = "higher_is_better", (0.0, None)
     else:
         direction, bounds = "lower_is_better", (0.0, None)
+    direction, bounds = kw.pop("direction", direction), kw.pop("bounds", bounds)
     status = "ok" if value is not None else "skipped"
     return MetricResult(id=mid, value=value, status=status, reason=None if value is not None else "test_null",
                         pillar=pillar, target=target, direction=direction, bounds=bounds,

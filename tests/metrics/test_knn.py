@@ -97,3 +97,45 @@ def test_prepared_real_side_is_reused_and_equal():
         knn_precision_recall(ref, y, k=5)
     empty = knn.prepare(x[:0], 3)
     assert knn_precision_recall(empty, y, k=3)[1].reason.startswith("empty_real_set")
+
+
+def brute_membership(x, y, k):
+    rx = np.sort(sq_dists(x, x), axis=1)[:, k]
+    ry = np.sort(sq_dists(y, y), axis=1)[:, k]
+    dyx = sq_dists(y, x)
+    return (dyx <= rx[None, :]).any(axis=1), (dyx <= ry[:, None]).any(axis=0)
+
+
+@pytest.mark.parametrize("block_entries", [64, 1 << 23])
+def test_membership_per_point_equals_brute_force(monkeypatch, block_entries):
+    monkeypatch.setattr(knn, "_BLOCK_ENTRIES", block_entries)
+    x, y = dataset(21, m=90, n=75)
+    syn_in, real_in = knn.knn_membership(x, y, k=3)
+    b_syn, b_real = brute_membership(x, y, 3)
+    assert syn_in.dtype == bool and np.array_equal(syn_in, b_syn) and np.array_equal(real_in, b_real)
+    assert syn_in.any() and not syn_in.all()  # the test data decides both ways
+    prec, rec = knn_precision_recall(x, y, k=3)
+    assert (prec.value, rec.value) == (syn_in.mean(), real_in.mean())
+    assert knn.knn_membership(x[:3], y, k=3)[0] is None
+
+
+def test_numpy_radii_fallback_with_many_near_ties(monkeypatch):
+    # a lattice: many points at exactly equal distances, so the kept lists end inside the tolerance band
+    monkeypatch.setattr(knn, "_EXTRA_NEIGHBOURS", 1)
+    monkeypatch.setattr(knn, "_BLOCK_ENTRIES", 100)
+    grid = np.array([[i, j, 0.0] for i in range(6) for j in range(6)]) * 0.1
+    y = grid[::3] + 0.05
+    p, r, rx = brute_force(grid, y, 3)
+    assert np.array_equal(knn_radii_sq(grid, 3), rx)
+    prec, rec = knn_precision_recall(grid, y, k=3)
+    assert (prec.value, rec.value) == (p, r)
+
+
+def test_membership_decided_at_the_radius_boundary():
+    # synthetic points exactly on a real radius (distance == radius) count as inside ("≤")
+    x = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [3.0, 0.0], [10.0, 0.0]])
+    y = np.array([[0.0, 1.0], [0.0, 1.0 + 1e-9], [10.0, 7.0], [10.0, 7.0 + 1e-9], [5.0, 5.0]])
+    b_syn, b_real = brute_membership(x, y, 1)
+    syn_in, real_in = knn.knn_membership(x, y, k=1)
+    assert np.array_equal(syn_in, b_syn) and np.array_equal(real_in, b_real)
+    assert syn_in[0] and not syn_in[1] and syn_in[2] and not syn_in[3]

@@ -12,6 +12,7 @@ from synae.report.aggregate import (
     AggregateOptions,
     aggregate,
     aggregate_single,
+    bounded_closeness,
     ideal_self_row,
     ideal_value,
     normalise,
@@ -137,3 +138,16 @@ def test_single_evaluation_uses_ideal_self_row() -> None:
     for pillar in ("fidelity", "diversity"):
         assert agg["scores"]["A"][pillar] is None
         assert agg["labels"]["A"][pillar] == {"label": None, "delta": None, "reason": "single_set_group"}
+
+
+def test_bounded_closeness_maps_bounded_metrics_to_distance_from_ideal() -> None:
+    metrics = {m.id: m for m in [
+        metric("fidelity.tool_calls.planning.k2", 0.25, bounds=(0.0, 1.0)),  # lower is better
+        metric("fidelity.instructions.knn_recall", 0.8),
+        metric("fidelity.downstream.rd.output", 0.5, direction="higher_is_better", bounds=(-1.0, 1.0)),
+        metric("fidelity.tool_calls.tcnm", 3.0),  # unbounded: left out
+        metric("fidelity.tool_calls.tum", None, bounds=(0.0, 1.0)),  # not computed: left out
+    ]}
+    assert bounded_closeness(metrics) == {"fidelity.tool_calls.planning.k2": 0.75,
+                                          "fidelity.instructions.knn_recall": 0.8,
+                                          "fidelity.downstream.rd.output": 0.75}

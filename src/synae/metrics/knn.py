@@ -6,14 +6,27 @@ recall = share of real points within some synthetic point's radius; the test is 
 
 Exactness: every decision is taken on squared distances computed directly as Σ(a − b)² in float64
 (so bitwise-identical vectors are at distance exactly 0). Distances are first *screened* with a fast
-float32 matrix product (numpy or faiss); only pairs whose screened value lies within a rigorous
-error bound of the decisive radius are recomputed exactly. The result therefore equals the brute-force
-float64 computation. Identical rows are collapsed first (with multiplicities), which makes oversampled
-sets cheap.
+float32 matrix product; only pairs whose screened value lies within a rigorous error bound of the
+decisive radius are recomputed exactly. The result therefore equals the brute-force float64
+computation. Identical rows are collapsed first (with multiplicities), which makes oversampled sets
+cheap.
+
+Cost (numpy engine, the default): the radii of a set take one *symmetric* pass over its pairs (block
+(I, J), I ≤ J, serves rows I and rows J), and precision and recall share ONE pass over the real ×
+synthetic blocks — about 2 full n × m × d products instead of 4. Screening works on
+s(a, b) = a·b − ½‖a‖² − ½‖b‖² = −½‖a − b‖², obtained directly from one float32 GEMM of rows
+augmented with two columns ([a, 1, −½‖a‖²] · [b, −½‖b‖², 1]).
+
+Error bound: a float32 dot product of n terms has |error| ≤ γ_n Σ|terms| with γ_n ≈ n·ε32 (any
+summation order, FMA included), and rounding the inputs to float32 adds 2·ε32 per term. With
+n = d + 2 terms bounded by ‖a‖‖b‖ + |c_a| + |c_b| (c the two augmented constants), we use
+e = 4·(3(d + 2) + 16)·ε32·(max‖a‖·max‖b‖ + max|c_a| + max|c_b|), several times the worst case; the
+float64 recheck's own error (≈ d·ε64·‖a − b‖²) is far below it.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -24,7 +37,6 @@ from synae.metrics.base import MetricValue
 Backend = Literal["auto", "numpy", "faiss"]
 _EPS32 = float(np.finfo(np.float32).eps)
 _BLOCK_ENTRIES = 1 << 23  # float32 entries per screening block (32 MB)
-_FAISS_MIN_N = 20_000  # "auto" uses faiss (when installed) from this many distinct points on
 _EXTRA_NEIGHBOURS = 16
 
 
@@ -181,38 +193,6 @@ def _covered_faiss(q: np.ndarray, ref: np.ndarray, r2: np.ndarray, tol: float) -
     return hit
 
 
-def _use_faiss(backend: Backend, n_points: int) -> bool:
-    if backend == "numpy":
-        return False
-    try:
-        import faiss  # noqa: F401
-    except ImportError:
-        if backend == "faiss":
-            from synae.errors import MissingDependencyError
-
-            raise MissingDependencyError("faiss-cpu", 'pip install "synae[faiss]"') from None
-        return False
-    return backend == "faiss" or n_points >= _FAISS_MIN_N
-
-
-def knn_radii_sq(x: np.ndarray, k: int, backend: Backend = "numpy") -> np.ndarray:
-    """Exact squared k-NN radius of every row of ``x`` (the (k+1)-th smallest squared distance to all
-    rows, itself included). Requires n > k."""
-    pts = _Points.of(x)
-    return _radii_of(pts, k, backend)[pts.inverse]
-
-
-def _coverage(query: _Points, ref: _Points, ref_r2: np.ndarray, backend: Backend) -> int:
-    """Number of query points (with multiplicity) inside some reference point's radius."""
-    max_sq = max(float(np.einsum("ij,ij->i", p.rows, p.rows).max()) for p in (query, ref))
-    if _use_faiss(backend, max(query.rows.shape[0], ref.rows.shape[0])):
-        tol = _tolerance(ref.rows.shape[1] + 1, max_sq + float(ref_r2.max()))
-        hit = _covered_faiss(query.rows, ref.rows, ref_r2, tol)
-    else:
-        hit = _covered_numpy(query.rows, ref.rows, ref_r2, _tolerance(ref.rows.shape[1], max_sq))
-    return int(query.counts[hit].sum())
-
-
 @dataclass
 class KnnReference:
     """A point set prepared for k-NN membership tests: distinct rows and their exact squared radii.
@@ -226,6 +206,177 @@ class KnnReference:
     k: int
 
 
+# ------------------------------------------------------------------------------------------------
+# numpy engine: symmetric radii pass + one shared membership pass
+
+
+def _augment(x: np.ndarray, left: float | np.ndarray, right: float | np.ndarray) -> np.ndarray:
+    """float32 rows [x, left, right] (scalars broadcast)."""
+    out = np.empty((x.shape[0], x.shape[1] + 2), dtype=np.float32)
+    out[:, :-2] = x
+    out[:, -2] = left
+    out[:, -1] = right
+    return out
+
+
+def _block_size() -> int:
+    return max(1, math.isqrt(_BLOCK_ENTRIES))
+
+
+def _merge_top(best_v: np.ndarray, best_i: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+               vals: np.ndarray) -> None:
+    """Merge candidates (rows, cols, vals) into the per-row lists of the L largest values (in place)."""
+    if rows.size == 0:
+        return
+    width = best_v.shape[1]
+    touched = np.unique(rows)
+    rr = np.concatenate([np.repeat(touched, width), rows])
+    vv = np.concatenate([best_v[touched].ravel(), vals])
+    ii = np.concatenate([best_i[touched].ravel(), cols])
+    order = np.lexsort((-vv, rr))
+    rr, vv, ii = rr[order], vv[order], ii[order]
+    start = np.searchsorted(rr, touched)
+    rank = np.arange(rr.size) - np.repeat(start, np.diff(np.append(start, rr.size)))
+    keep = rank < width
+    best_v[touched] = vv[keep].reshape(-1, width)
+    best_i[touched] = ii[keep].reshape(-1, width)
+
+
+def _offer(best_v: np.ndarray, best_i: np.ndarray, s: np.ndarray, row_ids: np.ndarray,
+           col_ids: np.ndarray) -> None:
+    """Offer block ``s`` (rows ``row_ids`` × columns ``col_ids``) to the top lists of its rows AND of
+    its columns (the block is symmetric in meaning): only entries above a list's current L-th best
+    can enter."""
+    r, c = np.nonzero(s > best_v[row_ids, -1][:, None])
+    _merge_top(best_v, best_i, row_ids[r], col_ids[c], s[r, c])
+    r, c = np.nonzero(s > best_v[col_ids, -1][None, :])
+    _merge_top(best_v, best_i, col_ids[c], row_ids[r], s[r, c])
+
+
+def _radii_symmetric(pts: _Points, k: int) -> np.ndarray:
+    """Exact squared radii of the distinct points (weighted by multiplicity), in one symmetric pass.
+
+    Keeps, per point, the L = k + 1 + extra largest screened s (= smallest distances, self included);
+    the exact radius lies among the candidates with s ≥ s_(k+1) − 2e, which are rechecked in float64.
+    Points whose whole list lies in that band (many near-ties) are recomputed by a full row scan.
+    """
+    x = pts.rows
+    u, dim = x.shape
+    norms = np.einsum("ij,ij->i", x, x)
+    left, right = _augment(x, 1.0, -0.5 * norms), _augment(x, -0.5 * norms, 1.0)
+    err = _tolerance(dim + 2, 2.0 * float(norms.max()))
+    width = min(u, k + 1 + _EXTRA_NEIGHBOURS)
+    best_v = np.full((u, width), -np.inf, dtype=np.float32)
+    best_i = np.full((u, width), -1, dtype=np.int64)
+    b = _block_size()
+    starts = range(0, u, b)
+    for s0 in starts:  # diagonal blocks first: every row gets a good floor before the rest
+        ids = np.arange(s0, min(s0 + b, u))
+        blk = left[ids] @ right[ids].T
+        take = min(width, ids.size)
+        top = np.argpartition(-blk, take - 1, axis=1)[:, :take]
+        rows = np.repeat(ids, take)
+        _merge_top(best_v, best_i, rows, ids[top.ravel()], np.take_along_axis(blk, top, 1).ravel())
+    for i0 in starts:
+        rid = np.arange(i0, min(i0 + b, u))
+        for j0 in range(i0 + b, u, b):
+            cid = np.arange(j0, min(j0 + b, u))
+            blk = left[rid] @ right[cid].T
+            _offer(best_v, best_i, blk, rid, cid)
+    kth = best_v[:, min(k, u - 1)].astype(np.float64)
+    floor = kth - 2 * err
+    incomplete = (best_v[:, -1] >= floor) & (width < u)
+    r, col = np.nonzero((best_v >= floor[:, None]) & ~incomplete[:, None])
+    c = best_i[r, col]
+    ok_rows = np.nonzero(~incomplete)[0]
+    out = np.empty(u)
+    if ok_rows.size:
+        exact = _exact_sq(x, x, r, c)
+        out[ok_rows] = _weighted_kth(np.searchsorted(ok_rows, r), exact, pts.counts[c], k + 1, ok_rows.size)
+    bad = np.nonzero(incomplete)[0]
+    if bad.size:
+        out[bad] = _radii_numpy(pts, k, _tolerance(dim, float(norms.max())), query_idx=bad)
+    return out
+
+
+def _hits_of(q: np.ndarray, lo: np.ndarray, hi: np.ndarray, hit: np.ndarray, row_ids: np.ndarray,
+             col_ids: np.ndarray, a: np.ndarray, b: np.ndarray, b_r2: np.ndarray) -> None:
+    """Update ``hit`` of the block's rows: sure when the row's best screened value is ≥ thr + e (lo/hi
+    are thr ∓ e), rechecked exactly (‖a_i − b_j‖² ≤ b_r2_j) for entries in the band."""
+    best = q.max(axis=1)
+    hit[row_ids[best >= hi[row_ids]]] = True
+    band = np.nonzero((best >= lo[row_ids]) & ~hit[row_ids])[0]
+    if band.size:
+        r, c = np.nonzero(q[band] >= lo[row_ids[band], None])
+        gi, gj = row_ids[band[r]], col_ids[c]
+        ok = _exact_sq(a, b, gi, gj) <= b_r2[gj]
+        hit[np.unique(gi[ok])] = True
+
+
+def _membership_numpy(real: KnnReference, syn: KnnReference) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Per distinct row: synthetic point inside some real radius, real point inside some synthetic
+    radius — both from ONE pass over q(y, x) = y·x − ½(‖x‖² − r_x) − ½(‖y‖² − r_y), since
+    ‖y − x‖² ≤ r_x ⟺ q ≥ ½r_y and ‖y − x‖² ≤ r_y ⟺ q ≥ ½r_x. A side without radii (n ≤ k) is
+    skipped (``None``)."""
+    x, y = real.points.rows, syn.points.rows
+    nx, ny = np.einsum("ij,ij->i", x, x), np.einsum("ij,ij->i", y, y)
+    rx = real.radii_sq if real.radii_sq is not None else np.zeros(x.shape[0])
+    ry = syn.radii_sq if syn.radii_sq is not None else np.zeros(y.shape[0])
+    ax, by = 0.5 * (nx - rx), 0.5 * (ny - ry)
+    yl, xl = _augment(y, 1.0, by), _augment(x, -ax, -1.0)
+    scale = math.sqrt(float(nx.max()) * float(ny.max())) + float(np.abs(ax).max()) + float(np.abs(by).max())
+    err = _tolerance(x.shape[1] + 2, scale)
+    ty, tx = 0.5 * ry, 0.5 * rx  # row (synthetic) and column (real) thresholds
+    band_y, band_x = (ty - err, ty + err), (tx - err, tx + err)
+    hit_y = np.zeros(y.shape[0], dtype=bool)
+    hit_x = np.zeros(x.shape[0], dtype=bool)
+    do_y, do_x = real.radii_sq is not None, syn.radii_sq is not None
+    b = _block_size()
+    for i0 in range(0, y.shape[0], b):
+        yid = np.arange(i0, min(i0 + b, y.shape[0]))
+        for j0 in range(0, x.shape[0], b):
+            xid = np.arange(j0, min(j0 + b, x.shape[0]))
+            q = yl[yid] @ xl[xid].T
+            if do_y:
+                _hits_of(q, *band_y, hit_y, yid, xid, y, x, rx)
+            if do_x:
+                _hits_of(q.T, *band_x, hit_x, xid, yid, x, y, ry)
+    return (hit_y if do_y else None), (hit_x if do_x else None)
+
+
+def _use_faiss(backend: Backend) -> bool:
+    """faiss only on request: the numpy engine's 2 shared passes beat faiss's 4 separate searches."""
+    if backend != "faiss":
+        return False
+    try:
+        import faiss  # noqa: F401
+    except ImportError:
+        from synae.errors import MissingDependencyError
+
+        raise MissingDependencyError("faiss-cpu", 'pip install "synae[faiss]"') from None
+    return True
+
+
+def _radii_of(pts: _Points, k: int, backend: Backend) -> np.ndarray:
+    if _use_faiss(backend):
+        tol = _tolerance(pts.rows.shape[1], float(np.einsum("ij,ij->i", pts.rows, pts.rows).max()))
+        return _radii_faiss(pts, k, tol)
+    return _radii_symmetric(pts, k)
+
+
+def _covered_faiss_of(query: _Points, ref: _Points, ref_r2: np.ndarray) -> np.ndarray:
+    max_sq = max(float(np.einsum("ij,ij->i", p.rows, p.rows).max()) for p in (query, ref))
+    tol = _tolerance(ref.rows.shape[1] + 1, max_sq + float(ref_r2.max()))
+    return _covered_faiss(query.rows, ref.rows, ref_r2, tol)
+
+
+def knn_radii_sq(x: np.ndarray, k: int, backend: Backend = "numpy") -> np.ndarray:
+    """Exact squared k-NN radius of every row of ``x`` (the (k+1)-th smallest squared distance to all
+    rows, itself included). Requires n > k."""
+    pts = _Points.of(x)
+    return _radii_of(pts, k, backend)[pts.inverse]
+
+
 def prepare(x: np.ndarray, k: int = 3, backend: Backend = "auto") -> KnnReference:
     """Distinct rows of ``x`` and their exact squared k-NN radii (``None`` when n ≤ k)."""
     n = int(x.shape[0])
@@ -236,6 +387,42 @@ def prepare(x: np.ndarray, k: int = 3, backend: Backend = "auto") -> KnnReferenc
     return KnnReference(pts, _radii_of(pts, k, backend) if n > k else None, n, k)
 
 
+def _prepared(real: np.ndarray | KnnReference, synthetic: np.ndarray | KnnReference, k: int,
+              backend: Backend) -> tuple[KnnReference, KnnReference]:
+    xr = real if isinstance(real, KnnReference) else prepare(real, k, backend)
+    xs = synthetic if isinstance(synthetic, KnnReference) else prepare(synthetic, k, backend)
+    if xr.k != k or xs.k != k:
+        raise ValueError(f"prepared k-NN references use k={xr.k}/{xs.k}, not k={k}")
+    return xr, xs
+
+
+def _membership(xr: KnnReference, xs: KnnReference, backend: Backend
+                ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Per *distinct* row: (synthetic inside the real manifold, real inside the synthetic manifold)."""
+    if xr.n == 0 or xs.n == 0 or (xr.radii_sq is None and xs.radii_sq is None):
+        return None, None
+    if not _use_faiss(backend):
+        return _membership_numpy(xr, xs)
+    syn_in = _covered_faiss_of(xs.points, xr.points, xr.radii_sq) if xr.radii_sq is not None else None
+    real_in = _covered_faiss_of(xr.points, xs.points, xs.radii_sq) if xs.radii_sq is not None else None
+    return syn_in, real_in
+
+
+def knn_membership(real: np.ndarray | KnnReference, synthetic: np.ndarray | KnnReference, k: int = 3,
+                   backend: Backend = "auto") -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Per-point k-NN manifold membership, the booleans that precision and recall average.
+
+    Returns ``(synthetic_in_real, real_in_synthetic)``: for every synthetic row, whether it lies within
+    some real point's k-NN radius (``None`` when m ≤ k or either set is empty), and for every real row,
+    whether it lies within some synthetic point's radius (``None`` when m′ ≤ k or either set is
+    empty). Exact, in input row order (duplicates get their row's value).
+    """
+    xr, xs = _prepared(real, synthetic, k, backend)
+    syn_in, real_in = _membership(xr, xs, backend)
+    return (None if syn_in is None else syn_in[xs.points.inverse],
+            None if real_in is None else real_in[xr.points.inverse])
+
+
 def knn_precision_recall(real: np.ndarray | KnnReference, synthetic: np.ndarray | KnnReference, k: int = 3,
                          backend: Backend = "auto") -> tuple[MetricValue, MetricValue]:
     """Improved k-NN precision and recall of ``synthetic`` against ``real`` (arrays n × d, or
@@ -244,34 +431,24 @@ def knn_precision_recall(real: np.ndarray | KnnReference, synthetic: np.ndarray 
     Returns ``(precision, recall)``. m ≤ k → precision ``None`` (``n_le_k``); m′ ≤ k → recall
     ``None``. ``details``: k, m, m′, members, backend.
     """
-    xr = real if isinstance(real, KnnReference) else prepare(real, k, backend)
-    xs = synthetic if isinstance(synthetic, KnnReference) else prepare(synthetic, k, backend)
-    if xr.k != k or xs.k != k:
-        raise ValueError(f"prepared k-NN references use k={xr.k}/{xs.k}, not k={k}")
+    xr, xs = _prepared(real, synthetic, k, backend)
     m, n = xr.n, xs.n
-    base = {"k": k, "m": m, "m_syn": n, "unit": "trajectories"}
-    largest = max(xr.points.rows.shape[0], xs.points.rows.shape[0])
-    base["backend"] = "faiss" if m and n and _use_faiss(backend, largest) else "numpy"
+    base = {"k": k, "m": m, "m_syn": n, "unit": "trajectories",
+            "backend": "faiss" if m and n and _use_faiss(backend) else "numpy"}
     kw = {"n_real": m, "n_synthetic": n}
+    syn_in, real_in = _membership(xr, xs, backend)
     if n == 0:
         prec = MetricValue.null("empty_syn_set: no synthetic points", details=dict(base), **kw)
     elif m <= k:
         prec = MetricValue.null(f"n_le_k: {m} real points <= k={k}", details=dict(base), **kw)
     else:
-        members = _coverage(xs.points, xr.points, xr.radii_sq, backend)
+        members = int(xs.points.counts[syn_in].sum())
         prec = MetricValue(members / n, details={**base, "members": members}, **kw)
     if m == 0:
         rec = MetricValue.null("empty_real_set: no real points", details=dict(base), **kw)
     elif n <= k:
         rec = MetricValue.null(f"n_le_k: {n} synthetic points <= k={k}", details=dict(base), **kw)
     else:
-        members = _coverage(xr.points, xs.points, xs.radii_sq, backend)
+        members = int(xr.points.counts[real_in].sum())
         rec = MetricValue(members / m, details={**base, "members": members}, **kw)
     return prec, rec
-
-
-def _radii_of(pts: _Points, k: int, backend: Backend) -> np.ndarray:
-    tol = _tolerance(pts.rows.shape[1], float(np.einsum("ij,ij->i", pts.rows, pts.rows).max()))
-    if _use_faiss(backend, pts.rows.shape[0]):
-        return _radii_faiss(pts, k, tol)
-    return _radii_numpy(pts, k, tol)

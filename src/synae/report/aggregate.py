@@ -215,6 +215,23 @@ def aggregate(members: Members, options: AggregateOptions | None = None) -> dict
     }
 
 
+def bounded_closeness(metrics: Mapping[str, MetricResult]) -> dict[str, float]:
+    """Closeness to the ideal value, in [0, 1], of every computed metric with finite bounds.
+
+    For bounds [lo, hi]: (hi − x) / (hi − lo) when lower is better, (x − lo) / (hi − lo) when higher
+    is better (1 = ideal). Unbounded metrics (Wasserstein, FID, Vendi, AD) are left out: they have no
+    scale-free ideal without a comparison group.
+    """
+    out: dict[str, float] = {}
+    for mid, m in metrics.items():
+        lo, hi = m.bounds
+        if m.value is None or hi is None or hi <= lo:
+            continue
+        share = (m.value - lo) / (hi - lo)
+        out[mid] = min(1.0, max(0.0, 1.0 - share if m.direction == "lower_is_better" else share))
+    return out
+
+
 def aggregate_single(metrics: Mapping[str, MetricResult], name: str = "synthetic",
                      options: AggregateOptions | None = None,
                      self_row: Mapping[str, MetricResult] | None = None) -> dict[str, Any]:

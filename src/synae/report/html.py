@@ -18,7 +18,7 @@ import jinja2
 
 from synae import __version__
 from synae.report import plots
-from synae.report.aggregate import PILLARS, SELF_ROW
+from synae.report.aggregate import PILLARS, SELF_ROW, bounded_closeness
 from synae.report.comparison import ComparisonResults
 from synae.report.meanings import meaning
 from synae.report.models import EvaluationReport, MetricResult
@@ -105,7 +105,14 @@ def _summary(aggregates: dict[str, Any] | None, names: list[str]) -> list[dict[s
 def _plots(members: dict[str, EvaluationReport], aggregates: dict[str, Any] | None,
            colours: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {"radar": [], "attributes": [], "tools": [], "embedding": []}
-    if aggregates:
+    if len(members) == 1:  # no comparison group: pillar scores are not graded (aggregate_single)
+        name, report = next(iter(members.items()))
+        closeness = bounded_closeness(report.metrics)
+        if len(closeness) >= 3:
+            series = {name: closeness, SELF_ROW: dict.fromkeys(closeness, 1.0)}
+            out["radar"].append(plots.radar(series, sorted(closeness), "Bounded metrics (1 = ideal)",
+                                            colours))
+    elif aggregates:
         names = [*members, *([SELF_ROW] if SELF_ROW in aggregates["members"] else [])]
         series = {n: aggregates["scores"].get(n, {}) for n in names}
         out["radar"].append(plots.radar(series, PILLARS, "Pillar scores", colours))

@@ -58,7 +58,7 @@ def radar(series: Mapping[str, Mapping[str, float | None]], axes: Sequence[str],
         ax.plot([*angles, angles[0]], [*ys, ys[0]], color=col, linewidth=1.6, label=name)
         ax.fill([*angles, angles[0]], [*ys, ys[0]], color=col, alpha=0.12)
     ax.set_xticks(angles)
-    ax.set_xticklabels([a.replace("fidelity.", "").replace("diversity.", "") for a in axes],
+    ax.set_xticklabels([a.split(".", 1)[-1] for a in axes],
                        fontsize=7 if len(axes) <= 8 else 5.5)
     ax.set_ylim(0, 1)
     ax.set_yticks([0.25, 0.5, 0.75, 1.0])
