@@ -101,3 +101,36 @@ def test_full_path_validity_downstream_uncertainty_and_report(shared_data, tmp_p
     page = html.read_text()
     assert "<svg" in page and "validity.output.rate" in page
     assert "Pillar scores" in result.output
+
+
+def test_downstream_model_agent_through_a_loopback_endpoint(shared_data, tmp_path):
+    """`--downstream MODEL` reaches a real OpenAI-compatible server; the model always answers "yes",
+    so its success rate on each set is that set's share of "yes" answers."""
+    from helpers.openai_server import ScriptedOpenAIServer
+    from synae.adapters import load_dataset
+    from synae.adapters.export import write_dataset
+    from synae.schema import Dataset
+
+    acp = load_dataset(shared_data / "acp" / "acp_app_prog.csv")
+    real = Dataset(acp.trajectories[:12], name="real")
+    synthetic = Dataset(acp.trajectories[12:24], name="synthetic")
+    paths = {}
+    for ds in (real, synthetic):
+        paths[ds.name] = tmp_path / f"{ds.name}.jsonl"
+        write_dataset(ds, paths[ds.name], "canonical")
+    out = tmp_path / "results.json"
+    with ScriptedOpenAIServer(default_text="Yes.") as server:
+        result = runner.invoke(app, [
+            "evaluate", "--real", str(paths["real"]), "--synthetic", str(paths["synthetic"]),
+            "--embedder", "lexical", "--metrics", "diversity.*", "--downstream", "always-yes",
+            "--downstream", "noisy-oracle:0.5", "--runs", "1", "--llm-base-url", server.base_url,
+            "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        assert {r["model"] for r in server.requests} == {"always-yes"}
+        assert len(server.requests) == 24  # one call per trajectory and set (ACP)
+    tdd = json.loads(out.read_text())["metrics"]["fidelity.downstream.tdd.output"]
+    agents = {a["name"]: a for a in tdd["details"]["agents"]}
+    yes_share = {ds.name: sum(t.output == "yes" for t in ds) / len(ds) for ds in (real, synthetic)}
+    assert agents["always-yes"]["real"]["mean"] == yes_share["real"]
+    assert agents["always-yes"]["synthetic"]["mean"] == yes_share["synthetic"]
+    assert (tmp_path / "results.agents").is_dir()

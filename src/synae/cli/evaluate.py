@@ -85,19 +85,23 @@ def metrics_table(report: EvaluationReport) -> Table:
 
 def downstream_extra(agents: list[str], config: Config, preset: str, *, scorer: str, runs: int,
                      save_dir: Path | None) -> ExtraMetrics:
-    """``extra_metrics`` running the downstream agents on D and D′ (TDD and RD)."""
+    """``extra_metrics`` running the downstream agents on D and D′ (TDD and RD); model agents and the
+    equivalence judge share one LLM client (one concurrency limit, one reply cache)."""
     from synae.downstream.run import downstream_metrics
 
-    judge = None
-    if config.judge.model:
-        from synae.downstream.scoring import LLMEquivalenceJudge
+    client = judge = None
+    if config.judge.model or any(a != "oracle" and not a.startswith("noisy-oracle") for a in agents):
         from synae.llm.client import LLMClient
 
-        judge = LLMEquivalenceJudge(LLMClient(config.llm), config.judge)
+        client = LLMClient(config.llm)
+    if config.judge.model:
+        from synae.downstream.scoring import LLMEquivalenceJudge
+
+        judge = LLMEquivalenceJudge(client, config.judge)
 
     def extra(real: Dataset, synthetic: Dataset) -> list[MetricResult]:
         return downstream_metrics(real, synthetic, preset, config, agents, scorer, runs,  # type: ignore[arg-type]
-                                  judge=judge, save_dir=save_dir)
+                                  judge=judge, save_dir=save_dir, client=client)
 
     return extra
 
