@@ -17,16 +17,21 @@ synthetic blocks — about 2 full n × m × d products instead of 4. Screening w
 s(a, b) = a·b − ½‖a‖² − ½‖b‖² = −½‖a − b‖², obtained directly from one float32 GEMM of rows
 augmented with two columns ([a, 1, −½‖a‖²] · [b, −½‖b‖², 1]).
 
-Error bound: a float32 dot product of n terms has |error| ≤ γ_n Σ|terms| with γ_n ≈ n·ε32 (any
-summation order, FMA included), and rounding the inputs to float32 adds 2·ε32 per term. With
-n = d + 2 terms bounded by ‖a‖‖b‖ + |c_a| + |c_b| (c the two augmented constants), we use
-e = 4·(3(d + 2) + 16)·ε32·(max‖a‖·max‖b‖ + max|c_a| + max|c_b|), several times the worst case; the
-float64 recheck's own error (≈ d·ε64·‖a − b‖²) is far below it.
+Error bound (:func:`_gemm_error`): a float32 dot product of n terms has |error| ≤ γ_n·Σ|terms| with
+γ_n = n·u/(1 − n·u), u = 2⁻²⁴ = ε32/2, whatever the summation order (FMA included); rounding the
+inputs to float32 adds at most (2u + u²)·Σ|terms|. So |screened − exact| ≤ ≈ (n + 2)·u·Σ|terms|; we
+use e = (n + 4)·ε32·S, twice that, with n = d + 2 and S = max‖a‖·max‖b‖ + max|c_a| + max|c_b| (c the
+two augmented constants) bounding Σ|terms|. The float64 recheck's own error (≈ d·ε64·‖a − b‖²) is
+far below e.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
@@ -34,10 +39,10 @@ import numpy as np
 
 from synae.metrics.base import MetricValue
 
-Backend = Literal["auto", "numpy", "faiss"]
+Backend = Literal["auto", "numpy", "faiss"]  # "auto" = numpy; faiss only when asked for
 _EPS32 = float(np.finfo(np.float32).eps)
 _BLOCK_ENTRIES = 1 << 23  # float32 entries per screening block (32 MB)
-_EXTRA_NEIGHBOURS = 16
+_EXTRA_NEIGHBOURS = 8  # screened neighbours kept beyond the k + 1 needed
 
 
 @dataclass
@@ -219,13 +224,35 @@ def _augment(x: np.ndarray, left: float | np.ndarray, right: float | np.ndarray)
     return out
 
 
+def _gemm_error(n_terms: int, scale: float) -> float:
+    """Rigorous bound on the error of a float32 GEMM entry of ``n_terms`` products whose absolute
+    values sum to at most ``scale`` (module docstring)."""
+    return (n_terms + 4) * _EPS32 * max(scale, 1e-300)
+
+
 def _block_size() -> int:
     return max(1, math.isqrt(_BLOCK_ENTRIES))
 
 
+def _in_parallel(work: Callable[[int, int], None], blocks: list[tuple[int, int]]) -> None:
+    """Run ``work(i0, j0)`` for every block on one thread per core, each with a single-threaded BLAS:
+    numpy releases the GIL in the GEMM and in the screening, so the screening of one block overlaps
+    the GEMM of another instead of leaving a core idle."""
+    workers = min(os.cpu_count() or 1, len(blocks))
+    if workers <= 1:
+        for i0, j0 in blocks:
+            work(i0, j0)
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        list(pool.map(lambda block: work(*block), blocks))  # list(): re-raise any worker's error
+
+
 def _merge_top(best_v: np.ndarray, best_i: np.ndarray, rows: np.ndarray, cols: np.ndarray,
                vals: np.ndarray) -> None:
-    """Merge candidates (rows, cols, vals) into the per-row lists of the L largest values (in place)."""
+    """Merge candidates (rows, cols, vals) into the per-row lists of the L largest values (in place).
+    Callers hold the lists' lock; a list's L-th value only grows, so reading it unlocked is safe."""
     if rows.size == 0:
         return
     width = best_v.shape[1]
@@ -242,15 +269,16 @@ def _merge_top(best_v: np.ndarray, best_i: np.ndarray, rows: np.ndarray, cols: n
     best_i[touched] = ii[keep].reshape(-1, width)
 
 
-def _offer(best_v: np.ndarray, best_i: np.ndarray, s: np.ndarray, row_ids: np.ndarray,
-           col_ids: np.ndarray) -> None:
+def _offer(best_v: np.ndarray, best_i: np.ndarray, lock: threading.Lock, s: np.ndarray,
+           row_ids: np.ndarray, col_ids: np.ndarray) -> None:
     """Offer block ``s`` (rows ``row_ids`` × columns ``col_ids``) to the top lists of its rows AND of
     its columns (the block is symmetric in meaning): only entries above a list's current L-th best
-    can enter."""
+    can enter (a stale, lower L-th value only lets more candidates through)."""
     r, c = np.nonzero(s > best_v[row_ids, -1][:, None])
-    _merge_top(best_v, best_i, row_ids[r], col_ids[c], s[r, c])
-    r, c = np.nonzero(s > best_v[col_ids, -1][None, :])
-    _merge_top(best_v, best_i, col_ids[c], row_ids[r], s[r, c])
+    r2, c2 = np.nonzero(s > best_v[col_ids, -1][None, :])
+    with lock:
+        _merge_top(best_v, best_i, row_ids[r], col_ids[c], s[r, c])
+        _merge_top(best_v, best_i, col_ids[c2], row_ids[r2], s[r2, c2])
 
 
 def _radii_symmetric(pts: _Points, k: int) -> np.ndarray:
@@ -264,25 +292,28 @@ def _radii_symmetric(pts: _Points, k: int) -> np.ndarray:
     u, dim = x.shape
     norms = np.einsum("ij,ij->i", x, x)
     left, right = _augment(x, 1.0, -0.5 * norms), _augment(x, -0.5 * norms, 1.0)
-    err = _tolerance(dim + 2, 2.0 * float(norms.max()))
+    err = _gemm_error(dim + 2, 2.0 * float(norms.max()))
     width = min(u, k + 1 + _EXTRA_NEIGHBOURS)
     best_v = np.full((u, width), -np.inf, dtype=np.float32)
     best_i = np.full((u, width), -1, dtype=np.int64)
     b = _block_size()
-    starts = range(0, u, b)
-    for s0 in starts:  # diagonal blocks first: every row gets a good floor before the rest
-        ids = np.arange(s0, min(s0 + b, u))
-        blk = left[ids] @ right[ids].T
-        take = min(width, ids.size)
+    lock = threading.Lock()
+
+    def block(i0: int, j0: int) -> None:
+        rid, cid = np.arange(i0, min(i0 + b, u)), np.arange(j0, min(j0 + b, u))
+        blk = left[rid] @ right[cid].T
+        if i0 != j0:
+            _offer(best_v, best_i, lock, blk, rid, cid)
+            return
+        take = min(width, rid.size)
         top = np.argpartition(-blk, take - 1, axis=1)[:, :take]
-        rows = np.repeat(ids, take)
-        _merge_top(best_v, best_i, rows, ids[top.ravel()], np.take_along_axis(blk, top, 1).ravel())
-    for i0 in starts:
-        rid = np.arange(i0, min(i0 + b, u))
-        for j0 in range(i0 + b, u, b):
-            cid = np.arange(j0, min(j0 + b, u))
-            blk = left[rid] @ right[cid].T
-            _offer(best_v, best_i, blk, rid, cid)
+        with lock:
+            _merge_top(best_v, best_i, np.repeat(rid, take), rid[top.ravel()],
+                       np.take_along_axis(blk, top, 1).ravel())
+
+    starts = range(0, u, b)
+    _in_parallel(block, [(i0, i0) for i0 in starts])  # diagonal first: every list gets a good floor
+    _in_parallel(block, [(i0, j0) for i0 in starts for j0 in starts if j0 > i0])
     kth = best_v[:, min(k, u - 1)].astype(np.float64)
     floor = kth - 2 * err
     incomplete = (best_v[:, -1] >= floor) & (width < u)
@@ -325,22 +356,23 @@ def _membership_numpy(real: KnnReference, syn: KnnReference) -> tuple[np.ndarray
     ax, by = 0.5 * (nx - rx), 0.5 * (ny - ry)
     yl, xl = _augment(y, 1.0, by), _augment(x, -ax, -1.0)
     scale = math.sqrt(float(nx.max()) * float(ny.max())) + float(np.abs(ax).max()) + float(np.abs(by).max())
-    err = _tolerance(x.shape[1] + 2, scale)
+    err = _gemm_error(x.shape[1] + 2, scale)
     ty, tx = 0.5 * ry, 0.5 * rx  # row (synthetic) and column (real) thresholds
     band_y, band_x = (ty - err, ty + err), (tx - err, tx + err)
     hit_y = np.zeros(y.shape[0], dtype=bool)
     hit_x = np.zeros(x.shape[0], dtype=bool)
     do_y, do_x = real.radii_sq is not None, syn.radii_sq is not None
     b = _block_size()
-    for i0 in range(0, y.shape[0], b):
-        yid = np.arange(i0, min(i0 + b, y.shape[0]))
-        for j0 in range(0, x.shape[0], b):
-            xid = np.arange(j0, min(j0 + b, x.shape[0]))
-            q = yl[yid] @ xl[xid].T
-            if do_y:
-                _hits_of(q, *band_y, hit_y, yid, xid, y, x, rx)
-            if do_x:
-                _hits_of(q.T, *band_x, hit_x, xid, yid, x, y, ry)
+
+    def block(i0: int, j0: int) -> None:  # concurrent "hit[...] = True" writes are benign
+        yid, xid = np.arange(i0, min(i0 + b, y.shape[0])), np.arange(j0, min(j0 + b, x.shape[0]))
+        q = yl[yid] @ xl[xid].T
+        if do_y:
+            _hits_of(q, *band_y, hit_y, yid, xid, y, x, rx)
+        if do_x:
+            _hits_of(q.T, *band_x, hit_x, xid, yid, x, y, ry)
+
+    _in_parallel(block, [(i0, j0) for i0 in range(0, y.shape[0], b) for j0 in range(0, x.shape[0], b)])
     return (hit_y if do_y else None), (hit_x if do_x else None)
 
 
