@@ -50,7 +50,8 @@ def test_report_rerenders_from_json_alone(tmp_path, results_file, capsys, monkey
     code, stdout, _ = run_synae(["report", results_file, "--html", out], capsys, monkeypatch)
     assert code == 0 and "Pillar scores" in stdout
     html = out.read_text()
-    assert "fidelity.tool_calls.tum" in html and "<svg" in html and "Poor" in html
+    # two bounded metrics only and no report data: metric table and labels, no chart
+    assert "fidelity.tool_calls.tum" in html and "Moderate" in html and "<svg" not in html
     not_results = tmp_path / "x.json"
     not_results.write_text("[1, 2]")
     code, _, err = run_synae(["report", not_results, "--html", out], capsys, monkeypatch)

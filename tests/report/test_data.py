@@ -10,8 +10,6 @@ from synae.report.data import (
     Projection,
     build_report_data,
     categorical_histogram,
-    in_manifold,
-    knn_radii,
     numeric_histogram,
 )
 from synae.validity.verdict import Verdict
@@ -29,16 +27,6 @@ def test_categorical_histogram_pools_rare_labels() -> None:
     h = categorical_histogram(["a", "a", "b", "c"], ["a", "d"], max_labels=2)
     assert h["labels"] == ["a", "b", "(other)"]
     assert h["real"] == [2, 1, 1] and h["synthetic"] == [1, 0, 1]
-
-
-def test_knn_membership_matches_brute_force() -> None:
-    rng = np.random.default_rng(1)
-    x, y = rng.normal(size=(60, 5)), rng.normal(size=(40, 5))
-    d_xx = np.linalg.norm(x[:, None] - x[None], axis=2)
-    radii = np.sort(d_xx, axis=1)[:, 3]  # k = 3: 4th smallest incl. self
-    assert np.allclose(knn_radii(x, 3), radii)
-    brute = (np.linalg.norm(y[:, None] - x[None], axis=2) <= radii[None]).any(axis=1)
-    assert np.array_equal(in_manifold(y, x, radii), brute)
 
 
 def test_projection_is_fitted_on_real() -> None:

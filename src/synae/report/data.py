@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from synae.config import DEFAULT_SEED
+from synae.metrics.knn import knn_membership
 from synae.schema import Dataset, Trajectory
 from synae.validity.verdict import Verdict
 from synae.views import (
@@ -48,7 +49,6 @@ from synae.views import (
 MAX_BINS = 20
 MAX_LABELS = 15
 SNIPPET = 240
-BLOCK = 1024
 
 
 # --------------------------------------------------------------------------------------------
@@ -180,33 +180,6 @@ def embedding_map(real_ids: Sequence[str], real_emb: np.ndarray, syn_ids: Sequen
     return out
 
 
-def _sq_dists(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    d = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
-    return np.maximum(d, 0.0)
-
-
-def knn_radii(x: np.ndarray, k: int) -> np.ndarray:
-    """r_k(x; X): the (k+1)-th smallest distance from each row to all rows (itself included)."""
-    x = np.asarray(x, dtype=np.float64)
-    out = np.empty(len(x))
-    for start in range(0, len(x), BLOCK):
-        d = _sq_dists(x[start:start + BLOCK], x)
-        out[start:start + BLOCK] = np.sqrt(np.partition(d, k, axis=1)[:, k])
-    return out
-
-
-def in_manifold(queries: np.ndarray, reference: np.ndarray, radii: np.ndarray) -> np.ndarray:
-    """Boolean per query: inside at least one reference ball (‖q − x‖ ≤ r(x))."""
-    queries = np.asarray(queries, dtype=np.float64)
-    reference = np.asarray(reference, dtype=np.float64)
-    r2 = radii**2
-    out = np.zeros(len(queries), dtype=bool)
-    for start in range(0, len(queries), BLOCK):
-        d = _sq_dists(queries[start:start + BLOCK], reference)
-        out[start:start + BLOCK] = (d <= r2[None, :] + 1e-12).any(axis=1)
-    return out
-
-
 # --------------------------------------------------------------------------------------------
 # Drill-down tables
 
@@ -286,15 +259,14 @@ def build_report_data(real: Dataset | Sequence[Trajectory], synthetic: Dataset |
     if real_embeddings is not None and synthetic_embeddings is not None and len(real_t) and len(syn_t):
         data["embedding_map"] = embedding_map(real_ids, real_embeddings, syn_ids, synthetic_embeddings,
                                               projection=projection, max_points=max_points, seed=seed)
-        if len(real_t) > knn_k:
-            inside = in_manifold(synthetic_embeddings, real_embeddings, knn_radii(real_embeddings, knn_k))
+        # the exact per-point memberships that k-NN precision and recall average
+        inside, covered = knn_membership(real_embeddings, synthetic_embeddings, knn_k)
+        if inside is not None:
             outside = [i for i in range(len(syn_t)) if not inside[i]]
             drill["outside_manifold"] = [{"id": syn_ids[i], "text": _snippet(syn_texts[i])}
                                          for i in outside[:max_rows]]
             totals["outside_manifold"] = len(outside)
-        if len(syn_t) > knn_k:
-            radii = knn_radii(synthetic_embeddings, knn_k)
-            covered = in_manifold(real_embeddings, synthetic_embeddings, radii)
+        if covered is not None:
             uncovered = [i for i in range(len(real_t)) if not covered[i]]
             drill["uncovered"] = [{"id": real_ids[i], "text": _snippet(real_texts[i])}
                                   for i in uncovered[:max_rows]]
