@@ -248,34 +248,40 @@ def iter_jsonl(path: str | Path, *, skip_invalid: bool = False,
     Blank lines are ignored. Duplicate ids are errors. With ``skip_invalid`` a bad record is
     skipped and counted on ``dataset`` (when given) instead of raising.
     """
-    path = Path(path)
     src = str(path)
     seen: set[str] = set()
+    for lineno, line in iter_record_lines(path):
+        location = f"line {lineno}"
+        try:
+            traj, issues = _parse_checked(line, source=src, location=location)
+            if traj.id in seen:
+                raise DataError(f"duplicate id {traj.id!r}", source=src, location=location, field="id")
+        except DataError as exc:
+            if not skip_invalid:
+                raise
+            if dataset is not None:
+                dataset.n_skipped += 1
+                dataset.skipped.append(str(exc))
+            continue
+        seen.add(traj.id)
+        if dataset is not None:
+            for fld, msg in issues.warnings:
+                dataset.warnings.append(f"{location} (id {traj.id!r}): {fld}: {msg}")
+        yield traj
+
+
+def iter_record_lines(path: str | Path) -> Iterator[tuple[int, str]]:
+    """(1-based line number, line) of every non-blank line of a JSON Lines(.gz) file; a file
+    without any record raises :class:`DataError`."""
+    path = Path(path)
     any_record = False
     with open_text(path) as fh:
         for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            any_record = True
-            location = f"line {lineno}"
-            try:
-                traj, issues = _parse_checked(line, source=src, location=location)
-                if traj.id in seen:
-                    raise DataError(f"duplicate id {traj.id!r}", source=src, location=location, field="id")
-            except DataError as exc:
-                if not skip_invalid:
-                    raise
-                if dataset is not None:
-                    dataset.n_skipped += 1
-                    dataset.skipped.append(str(exc))
-                continue
-            seen.add(traj.id)
-            if dataset is not None:
-                for fld, msg in issues.warnings:
-                    dataset.warnings.append(f"{location} (id {traj.id!r}): {fld}: {msg}")
-            yield traj
+            if line.strip():
+                any_record = True
+                yield lineno, line
     if not any_record:
-        raise DataError("file is empty (no JSON records)", source=src)
+        raise DataError("file is empty (no JSON records)", source=str(path))
 
 
 def read_jsonl(path: str | Path, *, skip_invalid: bool = False, name: str | None = None) -> Dataset:

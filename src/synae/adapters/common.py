@@ -21,7 +21,15 @@ from typing import IO, Any, Literal
 
 from synae.datapaths import data_dir
 from synae.errors import DataError
-from synae.schema import Dataset, Message, Trajectory, check_trajectory, gc_paused, open_text
+from synae.schema import (
+    Dataset,
+    Message,
+    Trajectory,
+    check_trajectory,
+    gc_paused,
+    iter_record_lines,
+    open_text,
+)
 from synae.toolcalls import parse_calls, to_tool_calls
 
 SortOrder = Literal["none", "int_id", "str_id"]
@@ -133,22 +141,14 @@ def read_table(path: Path) -> Table:
 def iter_json_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) of each non-blank line of a JSON Lines file; empty file → error."""
     src = str(path)
-    any_line = False
-    with open_text(path) as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            any_line = True
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"malformed JSON ({exc.msg})", source=src,
-                                location=f"line {lineno}") from None
-            if not isinstance(value, dict):
-                raise DataError("expected a JSON object", source=src, location=f"line {lineno}")
-            yield lineno, value
-    if not any_line:
-        raise DataError("file is empty (no JSON records)", source=src)
+    for lineno, line in iter_record_lines(path):
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"malformed JSON ({exc.msg})", source=src, location=f"line {lineno}") from None
+        if not isinstance(value, dict):
+            raise DataError("expected a JSON object", source=src, location=f"line {lineno}")
+        yield lineno, value
 
 
 def first_json_object(path: Path) -> dict[str, Any] | None:
