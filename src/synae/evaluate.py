@@ -472,15 +472,17 @@ class Evaluator:
 
     # -- reports -----------------------------------------------------------------------------
 
-    def evaluate(self, synthetic: Dataset, extra_metrics: ExtraMetrics | None = None) -> EvaluationReport:
+    def evaluate(self, synthetic: Dataset, extra_metrics: ExtraMetrics | None = None, *,
+                 synthetic_features: DatasetFeatures | None = None) -> EvaluationReport:
         """Evaluate ``synthetic`` against the real set; ``extra_metrics(real, synthetic)`` adds
-        records computed elsewhere (validity checkers, downstream agents)."""
+        records computed elsewhere (validity checkers, downstream agents). Pass
+        ``synthetic_features`` (from :meth:`features`) when the caller needs them too."""
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         real_f = self.real_features
         timings["features_real"] = time.perf_counter() - t0
         t1 = time.perf_counter()
-        syn_f = self.features(synthetic)
+        syn_f = synthetic_features if synthetic_features is not None else self.features(synthetic)
         timings["features_synthetic"] = time.perf_counter() - t1
         t2 = time.perf_counter()
         metrics = self.compute_metrics(real_f, syn_f)

@@ -134,3 +134,10 @@ def test_downstream_model_agent_through_a_loopback_endpoint(shared_data, tmp_pat
     assert agents["always-yes"]["real"]["mean"] == yes_share["real"]
     assert agents["always-yes"]["synthetic"]["mean"] == yes_share["synthetic"]
     assert (tmp_path / "results.agents").is_dir()
+
+
+def test_bad_downstream_agent_fails_before_any_work(shared_data):
+    data = str(shared_data / "acp" / "acp_app_bool.parquet")
+    result = runner.invoke(app, ["evaluate", "--real", data, "--synthetic", data, "--embedder", "lexical",
+                                 "--downstream", "noisy-oracle:lots"])
+    assert isinstance(result.exception, ConfigError) and "noise rate" in str(result.exception)

@@ -87,6 +87,7 @@ def downstream_extra(agents: list[str], config: Config, preset: str, *, scorer: 
                      save_dir: Path | None) -> ExtraMetrics:
     """``extra_metrics`` running the downstream agents on D and D′ (TDD and RD); model agents and the
     equivalence judge share one LLM client (one concurrency limit, one reply cache)."""
+    from synae.downstream.agents import make_agent
     from synae.downstream.run import downstream_metrics
 
     client = judge = None
@@ -99,9 +100,11 @@ def downstream_extra(agents: list[str], config: Config, preset: str, *, scorer: 
 
         judge = LLMEquivalenceJudge(client, config.judge)
 
+    resolved = [make_agent(a, config, client=client) for a in agents]  # bad agent names fail here, early
+
     def extra(real: Dataset, synthetic: Dataset) -> list[MetricResult]:
-        return downstream_metrics(real, synthetic, preset, config, agents, scorer, runs,  # type: ignore[arg-type]
-                                  judge=judge, save_dir=save_dir, client=client)
+        return downstream_metrics(real, synthetic, preset, config, resolved, scorer, runs,  # type: ignore[arg-type]
+                                  judge=judge, save_dir=save_dir)
 
     return extra
 

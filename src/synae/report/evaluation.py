@@ -115,18 +115,9 @@ def evaluate_for_report(evaluator: Evaluator, synthetic: Dataset, *,
         extra_metrics = _chain(extra_metrics, validity_extra)
         if options.report_data and verdicts_of is not None:
             verdicts = [*verdicts, *verdicts_of(synthetic)]
-    t0 = time.perf_counter()
     real_f = evaluator.real_features
     syn_f = evaluator.features(synthetic)
-    metrics = evaluator.compute_metrics(real_f, syn_f)
-    warnings: list[str] = []
-    if extra_metrics is not None:
-        try:
-            metrics.update({r.id: r for r in extra_metrics(evaluator.real, synthetic)})
-        except Exception as exc:  # the other metrics are kept
-            warnings.append(f"extra metrics failed: {type(exc).__name__}: {exc}")
-    timings = {"evaluate": time.perf_counter() - t0}
-    report = evaluator.report(synthetic, metrics, real_f, syn_f, timings=timings, warnings=warnings)
+    report = evaluator.evaluate(synthetic, extra_metrics, synthetic_features=syn_f)
     if options.bootstrap or options.noise_repeats or floor:
         t1 = time.perf_counter()
         if floor is None and options.noise_repeats:
