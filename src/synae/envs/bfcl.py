@@ -168,10 +168,6 @@ class BFCLEnvironment:
                 if not name.startswith("_"):
                     self._methods.setdefault(name, method)
 
-    @property
-    def function_names(self) -> list[str]:
-        return list(self._methods)
-
     def call(self, name: str, arguments: dict[str, Any]) -> ToolResult:
         """Dispatch one call to a public method; failures become ``Error during execution: …``."""
         if name in REFUSED_NAMES:

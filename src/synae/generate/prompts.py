@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from synae.schema import Trajectory
-from synae.views import user_messages
 
 ACP_SUFFIX = "Only answer yes or no."
 
@@ -126,10 +125,6 @@ def resource_summary(config: dict[str, Any]) -> str:
 def bfcl_situation(config: dict[str, Any]) -> str:
     """``APIs: …`` and ``Resources: …`` of a BFCL configuration (classes = sorted config keys)."""
     return f"APIs: {', '.join(sorted(config)) or '(none)'}\nResources:\n{resource_summary(config)}"
-
-
-def bfcl_requests(traj: Trajectory) -> list[str]:
-    return user_messages(traj)
 
 
 # --------------------------------------------------------------------------------------------

@@ -6,8 +6,7 @@ All functions are exact and pure; ``None`` means "undefined for these inputs" (a
 from __future__ import annotations
 
 import math
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -35,11 +34,6 @@ def wasserstein(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray
     if p == 1:
         return float(np.dot(lengths, diff))
     return float(math.sqrt(max(np.dot(lengths, diff * diff), 0.0)))
-
-
-def label_distribution(labels: Iterable[str]) -> Counter[str]:
-    """Counts of each label (a missing value should already be the label ``"None"``)."""
-    return Counter(labels)
 
 
 def total_variation(p: Mapping[str, float], q: Mapping[str, float]) -> float | None:

@@ -24,7 +24,7 @@ each one under ``.rules`` / ``.judge``.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -137,11 +137,6 @@ class ValidityRun:
         """Counts for one target (the primary checker by default); ``None`` when it did not run."""
         found = self.verdicts.get(target, {}).get(kind or self.primary)
         return None if found is None else VerdictCounts.of(found)
-
-    def iter_verdicts(self) -> Iterator[Verdict]:
-        for by_kind in self.verdicts.values():
-            for verdicts in by_kind.values():
-                yield from verdicts
 
 
 def _rule_checkers(preset: str, config: Config,
