@@ -8,11 +8,10 @@ interrupted run resumes without repeating finished calls.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -72,10 +71,10 @@ def register(app: typer.Typer) -> None:
         from synae.downstream.agents import make_agent
         from synae.downstream.loop import LoopSettings
         from synae.downstream.run import (
-            aevaluate_dataset,
             call_budget,
             completion_bias_warnings,
             metrics_from_runs,
+            run_real_and_synthetic,
         )
         from synae.presets import detect_preset
 
@@ -125,18 +124,10 @@ def register(app: typer.Typer) -> None:
             console.print(f"[yellow]warning:[/] {w}", highlight=False)
         save_dir = out.with_name(out.name.removesuffix(".json") + ".agents")
         settings = LoopSettings(max_steps=max_steps, concurrency=concurrency)
-        kwargs: dict[str, Any] = dict(runs=runs, scorer=scorer, judge=equivalence_judge, settings=settings,
-                                      save_dir=save_dir, progress=lambda m: console.print(m, highlight=False))
-
-
-        async def both() -> Any:
-            real_run = await aevaluate_dataset(real_set, agents, preset_name, **kwargs)
-            synthetic_run = await aevaluate_dataset(synthetic_set, agents, preset_name, **kwargs)
-            if client is not None:
-                await client.aclose()
-            return real_run, synthetic_run
-
-        real_run, synthetic_run = asyncio.run(both())
+        real_run, synthetic_run = run_real_and_synthetic(
+            real_set, synthetic_set, agents, preset_name, client=client, runs=runs, scorer=scorer,
+            judge=equivalence_judge, settings=settings, save_dir=save_dir,
+            progress=lambda m: console.print(m, highlight=False))
         metrics = metrics_from_runs(real_run, synthetic_run)
         for m in metrics:
             m.warnings.extend(warnings)

@@ -104,7 +104,7 @@ def downstream_extra(agents: list[str], config: Config, preset: str, *, scorer: 
 
     def extra(real: Dataset, synthetic: Dataset) -> list[MetricResult]:
         return downstream_metrics(real, synthetic, preset, config, resolved, scorer, runs,  # type: ignore[arg-type]
-                                  judge=judge, save_dir=save_dir)
+                                  judge=judge, save_dir=save_dir, client=client)
 
     return extra
 

@@ -211,6 +211,23 @@ def _resolve_agents(agents: Sequence[Agent | str], config: Config, client: Any =
     return [make_agent(a, config, client=client) if isinstance(a, str) else a for a in agents]
 
 
+def run_real_and_synthetic(real: Dataset, synthetic: Dataset, agents: Sequence[Agent], preset: Any, *,
+                           real_run: DownstreamRun | None = None, client: Any = None,
+                           **kwargs: Any) -> tuple[DownstreamRun, DownstreamRun]:
+    """Run and score the agents on D (unless ``real_run`` is given) and then on D′, in one event
+    loop; ``client``'s connections of that loop are closed at the end. ``kwargs`` as for
+    :func:`aevaluate_dataset`."""
+
+    async def both() -> tuple[DownstreamRun, DownstreamRun]:
+        real_side = real_run or await aevaluate_dataset(real, agents, preset, **kwargs)
+        synthetic_side = await aevaluate_dataset(synthetic, agents, preset, **kwargs)
+        if client is not None:
+            await client.aclose()
+        return real_side, synthetic_side
+
+    return asyncio.run(both())
+
+
 def downstream_metrics(real: Dataset, synthetic: Dataset, preset: Any, config: Config,
                        agents: Sequence[Agent | str], scorer: ScorerChoice = "default", runs: int = 3,
                        *, judge: EquivalenceJudge | None = None, real_run: DownstreamRun | None = None,
@@ -223,15 +240,9 @@ def downstream_metrics(real: Dataset, synthetic: Dataset, preset: Any, config: C
     ``config.llm``). Pass ``real_run`` to reuse the real side across synthetic sets.
     """
     resolved = _resolve_agents(agents, config, client)
-    kwargs: dict[str, Any] = {"runs": runs, "scorer": scorer, "judge": judge, "settings": settings,
-                              "save_dir": save_dir}
-
-    async def both() -> tuple[DownstreamRun, DownstreamRun]:
-        real_side = real_run or await aevaluate_dataset(real, resolved, preset, **kwargs)
-        synthetic_side = await aevaluate_dataset(synthetic, resolved, preset, **kwargs)
-        return real_side, synthetic_side
-
-    real_side, synthetic_side = asyncio.run(both())
+    real_side, synthetic_side = run_real_and_synthetic(
+        real, synthetic, resolved, preset, real_run=real_run, client=client, runs=runs, scorer=scorer,
+        judge=judge, settings=settings, save_dir=save_dir)
     results = metrics_from_runs(real_side, synthetic_side)
     for result in results:
         result.warnings.extend(completion_bias_warnings(list(synthetic), resolved))
