@@ -18,7 +18,7 @@ install: $(BIN)/python
 
 # Everything the tests need, including the headless Chromium the report tests drive.
 install-dev: install
-	$(PIP) -q -e ".[embed,report,faiss,dev]"
+	$(PIP) -q -e ".[embed,report,faiss,hf,ray,dev]"
 	./scripts/install-chromium.sh
 
 # The main job on built-in defaults: evaluate a synthetic set against real data and write a report.
@@ -27,10 +27,12 @@ demo: install
 
 test: install-dev
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint:
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache

@@ -16,7 +16,7 @@ import argparse
 import asyncio
 import time
 
-from synae.adapters import load_dataset
+from synae.run.data import load_dataset
 from synae.datapaths import data_path
 from synae.downstream.agents import NoisyOracleAgent, OracleAgent
 from synae.downstream.loop import arun_dataset

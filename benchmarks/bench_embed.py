@@ -34,7 +34,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
 
-    from synae.adapters import load_dataset
+    from synae.run.data import load_dataset
     from synae.config import EmbeddingSettings
     from synae.datapaths import data_path
     from synae.embed import make_pipeline

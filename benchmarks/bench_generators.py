@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-from synae.adapters import load_dataset
+from synae.run.data import load_dataset
 from synae.datapaths import data_path
 from synae.generate import dropmin, invalidate, oversample, relabel
 from synae.generate.labels import labels_of

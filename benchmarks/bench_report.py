@@ -7,7 +7,7 @@ words of its first user message reversed and ``p/2`` has it replaced by another 
 first user message. Embedder: lexical (no model). Validity: rule-based checkers.
 
 Measured separately: the comparison (features, metrics, validity, report data) via
-:func:`synae.report.compare.run_comparison`; rendering the HTML from the results JSON alone
+:func:`synae.run.compare.run_comparison`; rendering the HTML from the results JSON alone
 (:func:`synae.report.html.render_html`, what ``synae report`` does); file sizes.
 
     python benchmarks/bench_report.py [--n 1000] [--out /tmp/bench_report]
@@ -26,12 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
-from synae.adapters import load_dataset
 from synae.config import load_config
 from synae.datapaths import data_path
-from synae.report.compare import run_comparison
-from synae.report.comparison import load_any
 from synae.report.html import render_html
+from synae.results import load_any
+from synae.run.compare import run_comparison
+from synae.run.data import load_dataset
 from synae.schema import Dataset, Trajectory
 
 RATES = (0.1, 0.3, 0.5)
@@ -70,7 +70,8 @@ def main() -> None:
     config = load_config(None, preset="t1", embedding={"model": "lexical"})
 
     t0 = time.perf_counter()
-    results = run_comparison(real, synthetic, config, param_name="perturbed share", param_values=list(RATES))
+    results = run_comparison(real, synthetic, config, param_name="perturbed share", param_values=list(RATES),
+                             report_data=True)
     t_compare = time.perf_counter() - t0
     results.write(out / "results.json")
 

@@ -19,7 +19,7 @@ import argparse
 import time
 from collections import Counter
 
-from synae.adapters import load_dataset
+from synae.run.data import load_dataset
 from synae.datapaths import data_path
 from synae.validity.rules import rule_checkers
 

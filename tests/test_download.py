@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from helpers.static_server import serve_folder
-from synae.adapters import load_dataset
+from synae.run.data import load_dataset
 from synae.download import ACP_FILES, BFCL_FILES, T1_FOLDER, T1_REPO, download
 from synae.errors import SynaeError
 

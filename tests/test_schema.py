@@ -65,3 +65,29 @@ def test_schema_warnings_and_reader_errors(tmp_path):
         read_jsonl(path)
     ds = read_jsonl(path, skip_invalid=True)
     assert len(ds) == 1 and ds.n_skipped == 1 and len(ds.warnings) == 3
+
+
+def test_arguments_object_is_stored_as_json_text():
+    call = {"id": "c", "type": "function", "function": {"name": "f", "arguments": {"city": "Köln", "n": 2}}}
+    traj = Trajectory.model_validate({"id": "a", "messages": [{"role": "assistant", "tool_calls": [call]}]})
+    stored = traj.messages[0].tool_calls[0].function
+    assert stored.arguments == '{"city": "Köln", "n": 2}'
+    assert stored.parsed_arguments() == {"city": "Köln", "n": 2}
+    again = Trajectory.model_validate_json(traj.to_json())
+    assert again.messages[0].tool_calls[0].function.arguments == stored.arguments
+
+
+@pytest.mark.parametrize("name", ["out.jsonl", "out.jsonl.gz"])
+def test_write_jsonl_is_atomic(tmp_path, name):
+    traj = Trajectory.model_validate(RECORD)
+
+    def interrupted():
+        yield traj
+        raise KeyboardInterrupt
+
+    path = tmp_path / name
+    with pytest.raises(KeyboardInterrupt):
+        write_jsonl(interrupted(), path)
+    assert list(tmp_path.iterdir()) == []
+    assert write_jsonl([traj], path) == 1
+    assert [t.to_json() for t in read_jsonl(path)] == [traj.to_json()]

@@ -49,3 +49,27 @@ def test_tool_call_sequence_profiles():
     assert tool_call_sequence(traj, extraction="all").names == ["search_attractions", "print", "done"]
     reference = tool_call_sequence(traj, scope="trajectory", extraction="all")
     assert reference.names == [] and reference.unparsable_code == 1
+
+
+def test_output_message_is_not_a_response():
+    from synae.views import is_output_message, is_response, output_message_index
+
+    traj = Trajectory(id="o", messages=[
+        Message(role="user", content="Weather?"),
+        Message(role="assistant", content="Checking.", tool_calls=[
+            ToolCall(id="c", function=FunctionCall(name="weather", arguments="{}"))]),
+        Message(role="tool", tool_call_id="c", content="rain"),
+        Message(role="assistant", content="It rains."),
+        Message(role="system", content="end")])
+    assert output_message_index(traj) == 3
+    assert responses(traj) == ["Checking.", "It rains."]  # unmarked: still a response
+    traj.messages[3].metadata = {"is_output": True}
+    assert is_output_message(traj.messages[3]) and not is_response(traj.messages[3])
+    assert responses(traj) == ["Checking."]
+    assert instruction_transcript(traj) == "user: Weather?\nassistant: Checking."
+    assert text_sequence(traj, "user") == [("user", "Weather?")]
+    traj.messages.append(Message(role="user", content="thanks"))
+    assert output_message_index(traj) is None
+    blank = Trajectory(id="b", messages=[Message(role="user", content="x"),
+                                         Message(role="assistant", content=" ")])
+    assert output_message_index(blank) is None

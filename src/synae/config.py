@@ -1,20 +1,36 @@
-"""One configuration for the CLI, the Python API and config files (YAML or TOML).
+"""One configuration for every command, the Python API and config files (YAML or TOML).
 
 ``mode`` selects a *profile* (``metrics.md`` §0.3): ``default`` (corrected behaviour) or
 ``reference`` (reproduces the research implementation's non-embedding numbers). Every option not
 set explicitly takes the profile's value; the resolved options are recorded in every report.
-CLI flags map onto these fields one to one.
+
+Every option of every command is one key of :class:`Config` (``section.key``, e.g. ``judge.model``).
+A key is set, highest precedence first, by
+
+1. the command's flag (``--judge-model``; the table is ``synae.cli.options.CONFIG_KEYS``),
+2. the environment variable ``SYNAE_<SECTION>_<KEY>`` (``SYNAE_JUDGE_MODEL``; top-level keys
+   ``SYNAE_MODE``, ``SYNAE_SEED``, ``SYNAE_PRESET``; see :func:`env_name`),
+3. the ``--config`` file (or the file ``$SYNAE_CONFIG`` names),
+4. the profile's value (``PROFILES``), else the field's default.
+
+:func:`load_config` implements this rule once for the CLI and the Python API. ``OPENAI_BASE_URL`` and
+``OPENAI_API_KEY`` stay the fall-backs of ``llm``/``embedding`` ``base_url`` and ``api_key``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import sys
+import typing
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic.fields import FieldInfo
 
 from synae.errors import ConfigError
 
@@ -100,6 +116,10 @@ class LLMSettings(_Section):
     backoff_base: float = Field(1.0, ge=0)
     backoff_max: float = Field(30.0, ge=0)
     retry_after_max: float = Field(120.0, ge=0)  # cap on a server's Retry-After wait (seconds)
+    # fail fast (synae.llm.client): consecutive attempts without any HTTP reply that stop the run
+    # (0 = never), and the total seconds a client may work from its first request (None = no limit)
+    breaker_threshold: int = Field(5, ge=0)
+    deadline: float | None = Field(None, gt=0)
     cache: bool = True
     cache_dir: Path | None = None
     dry_run: bool = False
@@ -120,10 +140,89 @@ class JudgeSettings(_Section):
 class ValiditySettings(_Section):
     """Validity checkers (``validity_downstream.md`` §2)."""
 
-    checker: Literal["rules", "llm", "both"] | None = None  # None: the preset's default (§2.1)
+    # None: the preset's default (§2.1; rules for t1/bfcl/acp, the judge for generic); "none": no
+    # validity (evaluate, compare, quickstart). One default for every command.
+    checker: Literal["rules", "llm", "both", "none"] | None = None
+    known_labels: str | None = None  # validate: known labels, a JSON file {id: bool} or "construction" (§1.6)
     t1_output_strict: bool = False  # §2.4: cities, states and attraction names must be grounded too
     t1_positional: Literal["error", "map"] = "error"  # §3.1: positional arguments to T1 tools
     bfcl_grounding: bool = False  # §2.5: single-quoted literals must occur in the conversation/state
+
+
+class InputSettings(_Section):
+    """The datasets a command reads (``format``: an adapter name, auto-detected when ``None``)."""
+
+    real: Path | None = None  # evaluate, compare, downstream: D; generate: the dataset generated from
+    synthetic: list[Path] = Field(default_factory=list)  # D′ (evaluate, downstream: exactly one)
+    data: Path | None = None  # validate, inspect: the one dataset
+    example: str | None = None  # inspect: a bundled example instead of ``data``
+    format: str | None = None
+    synthetic_format: str | None = None  # the synthetic files' format when it differs from ``format``
+    answers: Path | None = None  # BFCL ground-truth file
+    sort: Literal["none", "int_id", "str_id"] = "none"
+    skip_invalid: bool = False  # skip malformed records (counted) instead of failing
+
+
+class OutputSettings(_Section):
+    """What a command writes. ``out`` is the command's output: a results JSON (evaluate,
+    downstream), a folder (compare, quickstart), a file or folder (generate), verdicts JSONL
+    (validate), converted data (convert), the HTML file (report)."""
+
+    out: Path | None = None
+    report: Path | None = None  # evaluate: also write the HTML report to this file
+    html: bool = True  # compare, quickstart: also write ``<out>/report.html`` (``synae report``: ``out``)
+    format: str | None = None  # generate: canonical, t1-csv, acp-csv or bfcl (default: from out's suffix)
+
+
+class EvaluationSettings(_Section):
+    """Which metrics, and their uncertainty (``metrics.md`` §0.5)."""
+
+    select: str | None = None  # comma-separated glob patterns over metric IDs; None: every metric
+    bootstrap: int = Field(0, ge=0)  # bootstrap resamples for per-metric CIs (0: off)
+    noise_floor: int = Field(0, ge=0)  # real-vs-real half splits for the noise floor (0: off)
+
+
+class DownstreamSettings(_Section):
+    """Downstream agents (``validity_downstream.md`` §5); the agents' LLM calls use ``llm``."""
+
+    agents: list[str] = Field(default_factory=list)  # model names, "oracle", "noisy-oracle:<rate>"
+    scorer: Literal["default", "rules", "llm"] = "default"
+    runs: int = Field(3, ge=1)  # runs per agent and dataset
+    parallel: int = Field(16, ge=1)  # trajectories in flight (LLM requests in flight: llm.concurrency)
+    max_steps: int = Field(20, ge=1)  # steps per user turn (BFCL, generic)
+    temperature: float | None = None  # None: 0.5 for T1/ACP, 0.001 for BFCL
+    max_tokens: int = Field(512, ge=1)  # per agent reply
+    call_format: Literal["native", "python"] = "native"
+
+
+class GenerateSettings(_Section):
+    """``synae generate`` / ``quickstart`` (``generation.md``); ``None``: the method's or mode's default."""
+
+    method: str | None = None  # oversample, invalidate, dropmin, relabel, blankfill, fewshot
+    param: str | None = None  # sweep value(s), comma-separated
+    model: str | None = None  # generator model (blankfill, fewshot)
+    temperature: float | None = None
+    max_tokens: int = Field(1024, ge=1)
+    target: str | None = None
+    attribute: str | None = None
+    frac: float | None = None
+    replace: bool | None = None
+    dup_indices: list[int] | None = None
+    examples: Literal["fixed", "random"] | None = None
+    n_out: int | None = Field(None, ge=1)
+    condition_on: str | None = None
+    llm_at_p0: bool | None = None
+    drop_empty: bool | None = None
+    complete_with: str | None = None  # agent model that adds tool calls and outputs (§7)
+
+
+class CompareSettings(_Section):
+    """``synae compare``: names and parameter values of the synthetic sets (``inputs.synthetic``)."""
+
+    labels: list[str] = Field(default_factory=list)  # default: the file names
+    param_values: list[float] | None = None
+    param_name: str | None = None
+    reference: str | None = None  # the labels' reference set (default: the real data)
 
 
 class Config(_Section):
@@ -137,6 +236,12 @@ class Config(_Section):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     judge: JudgeSettings = Field(default_factory=JudgeSettings)
     validity: ValiditySettings = Field(default_factory=ValiditySettings)
+    inputs: InputSettings = Field(default_factory=InputSettings)
+    output: OutputSettings = Field(default_factory=OutputSettings)
+    evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
+    downstream: DownstreamSettings = Field(default_factory=DownstreamSettings)
+    generate: GenerateSettings = Field(default_factory=GenerateSettings)
+    compare: CompareSettings = Field(default_factory=CompareSettings)
 
     @model_validator(mode="after")
     def _apply_profile(self) -> Config:
@@ -156,11 +261,14 @@ class Config(_Section):
         return data
 
 
-def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` updated by ``override``, section by section; ``None`` in ``override`` changes nothing."""
     out = dict(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
             out[key] = _deep_merge(out[key], value)
+        elif isinstance(value, Mapping):
+            out[key] = _deep_merge({}, value)
         elif value is not None:
             out[key] = value
     return out
@@ -185,19 +293,93 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
-    """Build a :class:`Config` from an optional file plus overrides (``None`` values are ignored).
+def config_keys() -> dict[str, FieldInfo]:
+    """Every settable key of :class:`Config` (``"mode"``, ``"judge.model"``, …) and its field."""
+    keys: dict[str, FieldInfo] = {}
+    for name, field in Config.model_fields.items():
+        section = field.annotation
+        if isinstance(section, type) and issubclass(section, _Section):
+            keys.update({f"{name}.{key}": sub for key, sub in section.model_fields.items()})
+        else:
+            keys[name] = field
+    return keys
 
-    Overrides use the nested structure (``metrics={"knn_k": 5}``) or top-level keys (``mode=``).
+
+def env_name(key: str) -> str:
+    """The environment variable of a config key: ``judge.model`` → ``SYNAE_JUDGE_MODEL``."""
+    return "SYNAE_" + key.replace(".", "_").upper()
+
+
+def nested(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"judge.model": "m", "mode": "reference"}`` → ``{"judge": {"model": "m"}, "mode": "reference"}``."""
+    out: dict[str, Any] = {}
+    for key, value in flat.items():
+        section, _, sub = key.rpartition(".")
+        (out.setdefault(section, {}) if section else out)[sub] = value
+    return out
+
+
+def _is_list(annotation: Any) -> bool:
+    return typing.get_origin(annotation) is list or any(
+        typing.get_origin(a) is list for a in typing.get_args(annotation))
+
+
+def _env_value(name: str, raw: str, field: FieldInfo) -> Any:
+    """An environment string as the field's type: tried as is, as JSON (``2``, ``false``,
+    ``[2, 3]``), and for list fields as a comma-separated list; the first that validates wins."""
+    candidates: list[Any] = [raw]
+    with contextlib.suppress(ValueError):
+        candidates.append(json.loads(raw))
+    if _is_list(field.annotation):
+        candidates.append([part.strip() for part in raw.split(",") if part.strip()])
+    adapter: TypeAdapter[Any] = TypeAdapter(field.annotation)  # type: ignore[arg-type]
+    error = ""
+    for candidate in candidates:
+        try:
+            adapter.validate_python(candidate)
+        except ValidationError as exc:
+            error = error or exc.errors()[0]["msg"]
+            continue
+        return candidate
+    raise ConfigError(f"environment variable {name}={raw!r}: {error}")
+
+
+def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The config keys set by ``SYNAE_<SECTION>_<KEY>`` variables of ``environ`` (nested); empty
+    values count as unset. Other variables (``SYNAE_DATA_DIR``, ``SYNAE_CACHE_DIR``) are ignored."""
+    flat = {key: _env_value(env_name(key), environ[env_name(key)], field)
+            for key, field in config_keys().items() if environ.get(env_name(key))}
+    return nested(flat)
+
+
+def _sources(path: str | Path | None, environ: Mapping[str, str] | None) -> Iterator[str]:
+    if path:
+        yield str(path)
+    if environ:
+        yield "environment"
+
+
+def load_config(path: str | Path | None = None, *, environ: Mapping[str, str] | None = None,
+                **overrides: Any) -> Config:
+    """The :class:`Config` from, lowest precedence first: profile defaults < ``path`` (YAML/TOML) <
+    ``environ``'s ``SYNAE_*`` variables (pass ``os.environ``; ``None``: none) < ``overrides``.
+
+    Overrides use the nested structure (``metrics={"knn_k": 5}``) or top-level keys (``mode=``);
+    ``None`` values are ignored, so an unset flag never hides a file or environment value. With
+    ``environ`` and no ``path``, ``$SYNAE_CONFIG`` names the file.
     """
+    if path is None and environ is not None and environ.get("SYNAE_CONFIG"):
+        path = environ["SYNAE_CONFIG"]
     data = read_config_file(path) if path else {}
+    data = _deep_merge(data, env_overrides(environ or {}))
     data = _deep_merge(data, overrides)
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{path or 'config'}: {where}: {first['msg']}") from None
+        origin = " / ".join([*_sources(path, environ), "flags"])
+        raise ConfigError(f"{origin}: {where}: {first['msg']}") from None
 
 
 def cache_root() -> Path:

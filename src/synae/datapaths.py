@@ -1,13 +1,21 @@
-"""Where the shipped benchmark data lives.
+"""Where the benchmark data lives, and the example inputs ``synae quickstart`` generates from.
 
 ``$SYNAE_DATA_DIR`` when set; otherwise ``../shared/data`` seen from the current directory, then
 from the project checkout that holds this package. Data is never copied into the repository;
 :mod:`synae.download` fetches it from its public sources instead.
+
+One data set needs no data folder: the installed ``bfcl-eval`` package (Apache-2.0, installed by
+``make install``) ships BFCL multi-turn base in ``bfcl_eval/data/`` — the questions
+(``BFCL_v4_multi_turn_base.json``), their ground truth (``possible_answer/``) and the function docs
+(``multi_turn_func_doc/``), the same files :mod:`synae.download` fetches. :func:`bundled_bfcl_dir`
+finds that folder without importing the package.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from synae.errors import SynaeError
@@ -33,3 +41,74 @@ def data_dir(required: bool = True) -> Path:
 def data_path(*parts: str) -> Path:
     """A file under :func:`data_dir`, e.g. ``data_path("t1", "ontology_attractions.csv")``."""
     return data_dir().joinpath(*parts)
+
+
+def package_dir(name: str) -> Path | None:
+    """The folder of the installed top-level package ``name``, or ``None`` when it is not installed.
+
+    Found with :func:`importlib.util.find_spec`, which locates a top-level package without running
+    its ``__init__``."""
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    return Path(locations[0]) if locations else None
+
+
+def bundled_bfcl_dir() -> Path | None:
+    """``bfcl_eval/data`` of the installed ``bfcl-eval`` package (see the module docstring), or
+    ``None`` when the package or its data folder is missing."""
+    root = package_dir("bfcl_eval")
+    folder = root / "data" if root is not None else None
+    return folder if folder is not None and folder.is_dir() else None
+
+
+@dataclass(frozen=True)
+class ExampleInput:
+    """A real data file that ``synae quickstart`` generates from and evaluates against.
+
+    ``parts``: its path under :func:`data_dir`; ``sort``: the input order the generators expect
+    (``none``, ``int_id``); ``bundled``: its path under :func:`bundled_bfcl_dir` when the
+    ``bfcl-eval`` package ships it (read first, so that no data folder is needed);
+    ``downloadable``: whether ``synae download`` fetches it."""
+
+    parts: tuple[str, ...]
+    sort: str = "none"
+    bundled: tuple[str, ...] | None = None
+    downloadable: bool = True
+
+
+# Example inputs per preset name: ``default`` for every method, or a method's own file. The T1
+# files are the research's derived files (turn-level with outputs; augmented and valid), which the
+# T1 publishers do not ship.
+_T1_TURNS = ExampleInput(("t1", "t1_attraction_turns_with_output.csv"), "int_id", downloadable=False)
+_T1_VALID = ExampleInput(("t1", "t1_attraction_augmented_valid.csv"), downloadable=False)
+EXAMPLE_INPUTS: dict[str, dict[str, ExampleInput]] = {
+    "bfcl": {"default": ExampleInput(("bfcl", "BFCL_v4_multi_turn_base.json"),
+                                     bundled=("BFCL_v4_multi_turn_base.json",))},
+    "t1": {"default": _T1_TURNS, "invalidate": _T1_VALID, "relabel": _T1_VALID},
+    "acp": {"default": ExampleInput(("acp", "acp_app_prog.csv"))},
+}
+
+
+def example_input(benchmark: str, method: str) -> tuple[Path, str]:
+    """(path, sort order) of the example input of ``benchmark`` for ``method`` (its own file, else
+    the benchmark's ``default``): the ``bfcl-eval`` package's copy when it ships one, else the file
+    under :func:`data_dir`.
+
+    Raises :class:`SynaeError` for a benchmark without examples, and a one-line hint (set
+    ``SYNAE_DATA_DIR``; ``synae download`` where it fetches the file) when the file is missing."""
+    if benchmark not in EXAMPLE_INPUTS:
+        raise SynaeError(f"no example data for {benchmark!r}; choose one of {', '.join(EXAMPLE_INPUTS)}")
+    examples = EXAMPLE_INPUTS[benchmark]
+    example = examples.get(method, examples["default"])
+    bundled = bundled_bfcl_dir()
+    if example.bundled is not None and bundled is not None and bundled.joinpath(*example.bundled).is_file():
+        return bundled.joinpath(*example.bundled), example.sort
+    path = data_dir(required=False).joinpath(*example.parts)
+    if path.is_file():
+        return path.resolve(), example.sort
+    fetch = f" (`synae download {benchmark} --dest DIR` fetches it)" if example.downloadable else ""
+    raise SynaeError(f"{benchmark} data not found: {path}; set SYNAE_DATA_DIR to the folder that holds "
+                     f"{'/'.join(example.parts)}{fetch}")

@@ -42,7 +42,6 @@ ACP_FILES: tuple[tuple[str, str], ...] = (
     ("acp_app_bool/test.parquet", "acp/acp_app_bool.parquet"),
     ("acp_prog_bool/test.parquet", "acp/acp_prog_bool.parquet"),
 )
-BENCHMARKS = ("bfcl", "acp", "t1")
 TIMEOUT = httpx.Timeout(60.0, connect=15.0)
 
 
@@ -124,23 +123,32 @@ def download_t1(client: httpx.Client, dest: Path, base_url: str | None) -> list[
     return files
 
 
-_DOWNLOADERS: dict[str, Callable[[httpx.Client, Path, str | None], list[Path]]] = {
-    "bfcl": download_bfcl, "acp": download_acp, "t1": download_t1,
-}
+@dataclass(frozen=True)
+class Source:
+    """One downloadable data set: its name and the function that fetches it into a folder."""
+
+    name: str
+    fetch: Callable[[httpx.Client, Path, str | None], list[Path]]
+
+
+SOURCES: tuple[Source, ...] = (Source("bfcl", download_bfcl), Source("acp", download_acp),
+                               Source("t1", download_t1))
+BENCHMARKS: tuple[str, ...] = tuple(s.name for s in SOURCES)
 
 
 def download(benchmark: str, dest: str | Path, *, base_url: str | None = None,
              client: httpx.Client | None = None) -> DownloadResult:
     """Download ``benchmark`` (``bfcl``, ``acp`` or ``t1``) into ``dest`` (see the module docstring)."""
     key = benchmark.strip().lower()
-    if key not in _DOWNLOADERS:
+    source = next((s for s in SOURCES if s.name == key), None)
+    if source is None:
         raise SynaeError(f"unknown benchmark {benchmark!r} (expected one of {', '.join(BENCHMARKS)})")
     dest = Path(dest).resolve()
     own = client is None
     http = client or httpx.Client(timeout=TIMEOUT, follow_redirects=True,
                                   headers={"User-Agent": "synae-download"})
     try:
-        return DownloadResult(key, _DOWNLOADERS[key](http, dest, base_url))
+        return DownloadResult(key, source.fetch(http, dest, base_url))
     finally:
         if own:
             http.close()

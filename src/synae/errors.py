@@ -36,6 +36,18 @@ class ConfigError(SynaeError):
     """An invalid configuration value or combination of options."""
 
 
+class LLMFatalError(SynaeError):
+    """An LLM endpoint that cannot serve the run at all (bad key, unknown model, unreachable or
+    silent endpoint, deadline passed): the run stops at once instead of ending with every LLM item
+    unscored. The message says what happened and how much was done; replies already received stay
+    cached, so a re-run resumes where this one stopped. ``kind``: ``auth``, ``model_not_found``,
+    ``not_found``, ``breaker``, ``deadline`` or ``all_unscored``."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        self.kind = kind
+        super().__init__(message)
+
+
 class MissingDependencyError(SynaeError):
     """An optional dependency is not installed; the message carries the install hint."""
 

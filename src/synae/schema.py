@@ -21,12 +21,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 import pydantic_core
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from synae.errors import DataError
+from synae.files import atomic_write
 
 Role = Literal["system", "user", "assistant", "tool"]
 ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
@@ -38,6 +39,13 @@ class FunctionCall(BaseModel):
     model_config = ConfigDict(extra="allow")
     name: str
     arguments: str = "{}"
+
+    @field_validator("arguments", mode="before")
+    @classmethod
+    def _object_to_string(cls, value: Any) -> Any:
+        """Arguments given as a JSON object are stored as its JSON text (``json.dumps``, non-ASCII
+        kept); ``json.loads`` of the stored string gives the object back."""
+        return json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else value
 
     def parsed_arguments(self) -> dict[str, Any]:
         """Arguments as a dict (``{}`` when the string is not a JSON object)."""
@@ -173,7 +181,9 @@ class Dataset:
     """An ordered collection of trajectories plus where they came from.
 
     ``warnings`` collects per-record schema warnings (``"<location>: <field>: <message>"``);
-    ``n_skipped`` counts records dropped by ``skip_invalid``.
+    ``n_skipped`` counts records dropped by ``skip_invalid``; ``embeddings`` holds precomputed
+    vectors per text view read from side files (``{"transcript": rows × d array, …}``, see
+    :mod:`synae.run.precomputed`).
     """
 
     trajectories: list[Trajectory]
@@ -183,6 +193,7 @@ class Dataset:
     warnings: list[str] = field(default_factory=list)
     n_skipped: int = 0
     skipped: list[str] = field(default_factory=list)
+    embeddings: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.trajectories)
@@ -205,13 +216,6 @@ class Dataset:
         return {"name": self.name, "source": self.source, "format": self.format,
                 "n": len(self.trajectories), "fingerprint": self.fingerprint(),
                 "n_skipped": self.n_skipped}
-
-
-def open_text(path: Path, mode: str = "r") -> io.TextIOBase:
-    """Open a text file, transparently (de)compressing ``.gz``."""
-    if path.suffix == ".gz":
-        return gzip.open(path, mode + "t", encoding="utf-8", newline="\n")  # type: ignore[return-value]
-    return open(path, mode, encoding="utf-8", newline="\n")
 
 
 def _describe_validation_error(exc: ValidationError) -> tuple[str, str]:
@@ -245,14 +249,16 @@ def iter_jsonl(path: str | Path, *, skip_invalid: bool = False,
                dataset: Dataset | None = None) -> Iterator[Trajectory]:
     """Stream trajectories from a canonical JSONL(.gz) file.
 
-    Blank lines are ignored. Duplicate ids are errors. With ``skip_invalid`` a bad record is
-    skipped and counted on ``dataset`` (when given) instead of raising.
+    Blank lines are ignored; a UTF-8 byte-order mark is accepted. Bytes that are not UTF-8 and
+    duplicate ids are errors of their line. With ``skip_invalid`` a bad record is skipped and
+    counted on ``dataset`` (when given) instead of raising.
     """
     src = str(path)
     seen: set[str] = set()
-    for lineno, line in iter_record_lines(path):
+    for lineno, raw in iter_raw_lines(path):
         location = f"line {lineno}"
         try:
+            line = decode_line(raw, source=src, location=location)
             traj, issues = _parse_checked(line, source=src, location=location)
             if traj.id in seen:
                 raise DataError(f"duplicate id {traj.id!r}", source=src, location=location, field="id")
@@ -270,18 +276,40 @@ def iter_jsonl(path: str | Path, *, skip_invalid: bool = False,
         yield traj
 
 
-def iter_record_lines(path: str | Path) -> Iterator[tuple[int, str]]:
-    """(1-based line number, line) of every non-blank line of a JSON Lines(.gz) file; a file
-    without any record raises :class:`DataError`."""
+BOM = b"\xef\xbb\xbf"
+
+
+def iter_raw_lines(path: str | Path) -> Iterator[tuple[int, bytes]]:
+    """(1-based line number, bytes) of every non-blank line of a JSON Lines(.gz) file, a leading
+    UTF-8 byte-order mark removed; a file without any record raises :class:`DataError`.
+
+    Lines stay bytes so that a line that is not UTF-8 is an error of that line only
+    (:func:`decode_line`), which ``skip_invalid`` can skip.
+    """
     path = Path(path)
     any_record = False
-    with open_text(path) as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if line.strip():
-                any_record = True
-                yield lineno, line
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as fh:
+            for lineno, line in enumerate(fh, start=1):
+                if lineno == 1 and line.startswith(BOM):
+                    line = line[len(BOM):]
+                if line.strip():
+                    any_record = True
+                    yield lineno, line
+    except (gzip.BadGzipFile, EOFError) as exc:
+        raise DataError(f"cannot read gzip file ({exc})", source=str(path)) from None
     if not any_record:
         raise DataError("file is empty (no JSON records)", source=str(path))
+
+
+def decode_line(raw: bytes, *, source: str, location: str) -> str:
+    """``raw`` decoded as UTF-8; :class:`DataError` naming the first bad byte otherwise."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
+                        "re-encode the file as UTF-8", source=source, location=location) from None
 
 
 def read_jsonl(path: str | Path, *, skip_invalid: bool = False, name: str | None = None) -> Dataset:
@@ -311,15 +339,25 @@ def gc_paused() -> Iterator[None]:
 
 
 def write_jsonl(trajectories: Iterable[Trajectory], path: str | Path) -> int:
-    """Write trajectories as canonical JSONL(.gz), one line each; returns the number written."""
+    """Write trajectories as canonical JSONL(.gz), one line each; returns the number written.
+
+    The file appears only when every trajectory was written (:func:`synae.files.atomic_write`): an
+    error midway (e.g. raised by the ``trajectories`` iterator) leaves no file at ``path``.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     n = 0
-    with open_text(path, "w") as fh:
+    with atomic_write(path, "wb") as raw:
+        sink: IO[bytes] = (gzip.GzipFile(fileobj=raw, mode="wb")  # type: ignore[assignment]
+                           if path.suffix == ".gz" else raw)
+        fh = io.TextIOWrapper(sink, encoding="utf-8", newline="\n")
         for traj in trajectories:
             fh.write(traj.to_json())
             fh.write("\n")
             n += 1
+        fh.flush()
+        fh.detach()  # ``raw`` is closed by atomic_write
+        if sink is not raw:
+            sink.close()
     return n
 
 

@@ -114,14 +114,14 @@ def literal_value(node: ast.AST) -> Any:
         return NOT_LITERAL if any(i is NOT_LITERAL for i in items) else items
     if isinstance(node, ast.Dict):
         out: dict[str, Any] = {}
-        for k, v in zip(node.keys, node.values, strict=True):
-            if k is None:  # ``**splat``
+        for key_node, value_node in zip(node.keys, node.values, strict=True):
+            if key_node is None:  # ``**splat``
                 return NOT_LITERAL
-            key = literal_value(k)
-            val = literal_value(v)
-            if not isinstance(key, str) or val is NOT_LITERAL:
+            key_value = literal_value(key_node)
+            val = literal_value(value_node)
+            if not isinstance(key_value, str) or val is NOT_LITERAL:
                 return NOT_LITERAL
-            out[key] = val
+            out[key_value] = val
         return out
     return NOT_LITERAL
 
@@ -142,8 +142,9 @@ class SourceText:
             return ast.unparse(node)
         if self._lines is None:
             self._lines = [line.encode("utf-8") for line in self.source.splitlines(keepends=True)]
-        first, last = node.lineno - 1, end_lineno - 1  # type: ignore[attr-defined]
-        start_col = node.col_offset  # type: ignore[attr-defined]
+        first: int = node.lineno - 1  # type: ignore[attr-defined]
+        last: int = end_lineno - 1
+        start_col: int = node.col_offset  # type: ignore[attr-defined]
         if first == last:
             return self._lines[first][start_col:end_col].decode("utf-8")
         parts = [self._lines[first][start_col:], *self._lines[first + 1:last], self._lines[last][:end_col]]
@@ -271,6 +272,6 @@ def parse_call_list(text: str, *, declared_tools: Collection[str] = ()) -> Parse
         elements = tree.body[0].value.elts
         if not all(isinstance(e, ast.Call) for e in elements):
             return ParseResult(error="list elements must be function calls")
-        text = SourceText(code)
-        code = "\n".join(text.segment(e) for e in elements)
+        source = SourceText(code)
+        code = "\n".join(source.segment(e) for e in elements)
     return parse_calls(code, declared_tools=declared_tools)

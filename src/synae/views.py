@@ -1,6 +1,12 @@
 """Views of a trajectory that metrics, attributes and checkers read (``metrics.md`` §1.1, §1.5).
 
 Messages with role ``system`` and ``tool`` are ignored by every view except tool-call extraction.
+
+The *output message* (:data:`OUTPUT_MARK` in its ``metadata``) is the final assistant message an
+adapter took as the trajectory's ``output`` (``output_from="last-assistant"``, see
+:func:`output_message_index`). It is the output, not a response: :func:`is_response`,
+:func:`responses`, :func:`text_sequence` and :func:`instruction_transcript` leave it out, so its text
+is counted once, by the output metrics.
 """
 
 from __future__ import annotations
@@ -16,9 +22,37 @@ InstructionRoles = Literal["user", "user+responses"]
 CodeParseScope = Literal["message", "trajectory"]
 
 
+OUTPUT_MARK = "is_output"
+
+
+def is_output_message(msg: Message) -> bool:
+    """The message holds the trajectory's output (``metadata.is_output`` is ``true``)."""
+    return bool(msg.metadata) and msg.metadata.get(OUTPUT_MARK) is True  # type: ignore[union-attr]
+
+
 def is_response(msg: Message) -> bool:
-    """An assistant message with non-empty natural-language content."""
-    return msg.role == "assistant" and bool(msg.content and msg.content.strip())
+    """An assistant message with non-empty natural-language content that is not the output message."""
+    return (msg.role == "assistant" and bool(msg.content and msg.content.strip())
+            and not is_output_message(msg))
+
+
+def output_message_index(traj: Trajectory) -> int | None:
+    """Index of the message that is the final answer of a chat trajectory, else ``None``.
+
+    It is the last assistant message when (a) it has non-empty content, (b) it has no tool calls (no
+    ``tool_calls``, no ``code``) and (c) no ``user`` or ``tool`` message follows it (``system``
+    messages may). So a conversation that ends with a user message, a tool result or a tool call has
+    no final answer.
+    """
+    for i in range(len(traj.messages) - 1, -1, -1):
+        msg = traj.messages[i]
+        if msg.role in ("user", "tool"):
+            return None
+        if msg.role == "assistant":
+            if msg.tool_calls or msg.code is not None or not (msg.content and msg.content.strip()):
+                return None
+            return i
+    return None
 
 
 def user_messages(traj: Trajectory) -> list[str]:

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from synae.adapters import load_dataset
+from synae.adapters import detect_format, load_dataset
 from synae.errors import DataError
 
 GOOD = {"id": "a", "messages": [{"role": "user", "content": "hi"}]}
@@ -158,3 +158,60 @@ def test_sort_int_id_needs_integers(tmp_path):
     path = write_lines(tmp_path / "d.jsonl", json.dumps(GOOD))
     err = error_of(path, sort="int_id")
     assert err.field == "id" and "'a'" in str(err)
+
+
+def test_bytes_that_are_not_utf8_name_the_line_and_can_be_skipped(tmp_path):
+    good = json.dumps({"messages": [{"role": "user", "content": "hi"}]}).encode()
+    bad = json.dumps({"messages": [{"role": "user", "content": "caf\u00e9"}]},
+                     ensure_ascii=False).encode("latin-1")
+    path = tmp_path / "chat.jsonl"
+    path.write_bytes(good + b"\n" + bad + b"\n" + good + b"\n")
+    with pytest.raises(DataError, match=r"chat.jsonl: line 2: not valid UTF-8 \(byte 0xe9"):
+        load_dataset(path)
+    ds = load_dataset(path, skip_invalid=True)
+    assert len(ds) == 2 and ds.n_skipped == 1 and "line 2" in ds.skipped[0]
+    canonical = tmp_path / "canonical.jsonl"
+    canonical.write_bytes(b'{"id": "a", "messages": []}\n{"id": "b", "messages": [], "output": "caf\xe9"}\n')
+    with pytest.raises(DataError, match=r"canonical.jsonl: line 2: not valid UTF-8"):
+        load_dataset(canonical)
+    assert load_dataset(canonical, skip_invalid=True).n_skipped == 1
+
+
+def test_undecodable_csv_row_and_json_array_record(tmp_path):
+    path = tmp_path / "acp.csv"
+    path.write_bytes(b"id,context,question,answer\n1,ctx,q?,yes\n2,caf\xe9,q?,no\n")
+    with pytest.raises(DataError, match=r"acp.csv: row 2: not valid UTF-8"):
+        load_dataset(path)
+    assert load_dataset(path, skip_invalid=True).n_skipped == 1
+    array = tmp_path / "chat.json"
+    array.write_bytes(b'[{"messages": [{"role": "user", "content": "hi"}]},\n'
+                      b' {"messages": [{"role": "user", "content": "caf\xe9"}]}]')
+    with pytest.raises(DataError, match=r"chat.json: record 2: not valid UTF-8"):
+        load_dataset(array)
+    assert len(load_dataset(array, skip_invalid=True)) == 1
+
+
+def test_byte_order_mark_is_accepted(tmp_path):
+    bom = b"\xef\xbb\xbf"
+    jsonl = tmp_path / "chat.jsonl"
+    jsonl.write_bytes(bom + json.dumps({"messages": [{"role": "user", "content": "hi"}]}).encode() + b"\n")
+    assert load_dataset(jsonl)[0].messages[0].content == "hi"
+    table = tmp_path / "acp.csv"
+    table.write_bytes(bom + b"id,context,question,answer\n1,ctx,q?,yes\n")
+    assert detect_format(table) == "acp" and load_dataset(table)[0].id == "1"
+
+
+def test_file_that_is_not_parquet(tmp_path):
+    path = tmp_path / "chat.parquet"
+    path.write_text('{"messages": []}\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"chat.parquet: not a readable Parquet file"):
+        detect_format(path)
+    with pytest.raises(DataError, match=r"chat.parquet: not a readable Parquet file"):
+        load_dataset(path, "openai")
+
+
+def test_in_memory_sources_take_chat_records_only():
+    with pytest.raises(DataError, match="reads files only"):
+        load_dataset([{"context": "c", "question": "q", "answer": "yes"}])
+    with pytest.raises(DataError, match="cannot read a int"):
+        load_dataset(3)

@@ -15,7 +15,7 @@ from synae.adapters.export import (
     write_t1_eval_csv,
 )
 from synae.errors import DataError
-from synae.schema import Message
+from synae.schema import Message, Trajectory
 
 
 @pytest.mark.parametrize("name", ["t1_attraction_augmented_valid.csv", "t1_attraction_augmented.csv"])
@@ -102,3 +102,21 @@ def test_unknown_export_format(tmp_path, shared_data):
     ds = load_dataset(shared_data / "acp" / "acp_prog_bool.parquet")
     with pytest.raises(DataError, match="unknown export format"):
         write_dataset(ds, tmp_path / "x", "xml")
+
+
+def _interrupted(items):
+    """Yield ``items``, then fail like an interrupted conversion."""
+    yield from items
+    raise RuntimeError("interrupted")
+
+
+@pytest.mark.parametrize("fmt", ["canonical", "t1-csv", "acp-csv", "bfcl"])
+def test_interrupted_export_leaves_no_file(tmp_path, fmt):
+    traj = Trajectory(id="1", messages=[Message(role="user", content="ctx\nq?\nOnly answer yes or no.")],
+                      output="yes")
+    out = tmp_path / "out" / "data.csv"
+    with pytest.raises(RuntimeError, match="interrupted"):
+        write_dataset(_interrupted([traj, traj.model_copy(update={"id": "2"})]), out, fmt)
+    assert not out.exists() and not bfcl_answers_path(out).exists()
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]  # no temporary file left either
+    assert write_dataset([traj], out, fmt) == 1 and out.is_file()

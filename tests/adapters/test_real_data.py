@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from synae.adapters import load_dataset
+from synae.run.data import load_dataset
 from synae.schema import read_jsonl
 
 T1_FILES = ["t1_attraction_turns.csv", "t1_attraction_turns_with_output.csv", "t1_attraction_augmented.csv",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from helpers.synae_cli import run_synae
-from synae.adapters import load_dataset
+from synae.run.data import load_dataset
 from synae.schema import read_jsonl
 
 
@@ -58,3 +58,12 @@ def test_convert_bad_input_and_skip_invalid(tmp_path, capsys, monkeypatch):
     assert len(load_dataset(tmp_path / "o.jsonl")) == 1
     code, _, err = run_synae(["convert", src, "--to", "xml", "--out", tmp_path / "o"], capsys, monkeypatch)
     assert code == 2 and "--to must be one of" in err
+
+
+def test_convert_fails_when_every_record_is_skipped(tmp_path, capsys, monkeypatch):
+    src = tmp_path / "d.jsonl"
+    src.write_text('{"id": "a"}\n{"id": "b", "messages": 3}\n', encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    code, _, err = run_synae(["convert", src, "--from", "canonical", "--skip-invalid", "--out", out], capsys,
+                             monkeypatch)
+    assert code == 2 and "every record (2) was skipped as invalid" in err and not out.exists()

@@ -7,10 +7,10 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from synae.adapters import load_dataset
 from synae.cli.app import app
 from synae.datapaths import data_path
 from synae.errors import ConfigError
+from synae.run.data import load_dataset
 from synae.schema import read_jsonl, write_jsonl
 
 
@@ -86,3 +86,19 @@ def test_model_agent_run_is_cached_and_resumable(tmp_path, acp_files) -> None:
     assert a["metrics"] == b["metrics"]
     model = a["metrics"]["fidelity.downstream.tdd.output"]["details"]["agents"][0]
     assert model["name"] == "qa-model" and 0 < model["real"]["mean"] < 1  # always "yes"
+
+
+def test_an_unknown_model_stops_the_run_with_exit_4(tmp_path, acp_files, capsys, monkeypatch) -> None:
+    from helpers.openai_server import ScriptedOpenAIServer
+    from helpers.synae_cli import run_synae
+
+    real, synthetic = acp_files
+    monkeypatch.setenv("SYNAE_CACHE_DIR", str(tmp_path / "cache"))
+    with ScriptedOpenAIServer(models=["served-model"]) as server:
+        code, _, err = run_synae(["downstream", "--real", real, "--synthetic", synthetic, "--agent",
+                                  "typo-model", "--runs", "1", "--llm-base-url", server.base_url, "--out",
+                                  tmp_path / "d.json"], capsys, monkeypatch)
+        n_requests = len(server.requests)
+    assert code == 4, err
+    assert "error: LLM model not found" in err and "cached" in err
+    assert n_requests < 24  # stopped early, not once per trajectory

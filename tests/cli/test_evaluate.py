@@ -73,15 +73,16 @@ def test_validity_rules_are_added_to_the_results(shared_data):
 
 def test_full_path_validity_downstream_uncertainty_and_report(shared_data, tmp_path):
     """One command: rule validity, two scripted downstream agents, bootstrap CIs, aggregates, HTML."""
-    from synae.adapters import load_dataset
     from synae.adapters.export import write_dataset
     from synae.generate.invalidate import invalidate
+    from synae.presets import get_preset
+    from synae.run.data import load_dataset
 
     real = load_dataset(shared_data / "acp" / "acp_app_prog.csv")
     real_path = tmp_path / "real.jsonl"
     write_dataset(real, real_path, "canonical")
     flipped_path = tmp_path / "flipped.jsonl"
-    write_dataset(invalidate(real, 0.5, seed=123), flipped_path, "canonical")
+    write_dataset(invalidate(real, 0.5, preset=get_preset("acp"), seed=123), flipped_path, "canonical")
     out, html = tmp_path / "results.json", tmp_path / "report.html"
     result = runner.invoke(app, [
         "evaluate", "--real", str(real_path), "--synthetic", str(flipped_path), "--embedder", "lexical",
@@ -107,8 +108,8 @@ def test_downstream_model_agent_through_a_loopback_endpoint(shared_data, tmp_pat
     """`--downstream MODEL` reaches a real OpenAI-compatible server; the model always answers "yes",
     so its success rate on each set is that set's share of "yes" answers."""
     from helpers.openai_server import ScriptedOpenAIServer
-    from synae.adapters import load_dataset
     from synae.adapters.export import write_dataset
+    from synae.run.data import load_dataset
     from synae.schema import Dataset
 
     acp = load_dataset(shared_data / "acp" / "acp_app_prog.csv")
@@ -141,3 +142,34 @@ def test_bad_downstream_agent_fails_before_any_work(shared_data):
     result = runner.invoke(app, ["evaluate", "--real", data, "--synthetic", data, "--embedder", "lexical",
                                  "--downstream", "noisy-oracle:lots"])
     assert isinstance(result.exception, ConfigError) and "noise rate" in str(result.exception)
+
+
+def test_instruction_only_sets_warn_and_skipped_records_are_counted(shared_data, tmp_path):
+    """A synthetic set that still needs completion is flagged (console and JSON), and with
+    --skip-invalid the JSON says how many records of each set were skipped and why."""
+    from synae.run.data import load_dataset
+    from synae.schema import Message, write_jsonl
+
+    trajs = load_dataset(shared_data / "t1" / "t1_attraction_augmented_valid.csv").trajectories[:12]
+    real, synthetic = tmp_path / "real.jsonl", tmp_path / "synthetic.jsonl"
+    write_jsonl(trajs, real)
+    instructions_only = [t.model_copy(update={
+        "messages": [Message(role="user", content=m.content) for m in t.messages if m.role == "user"],
+        "output": None, "metadata": {"generation": {"method": "fewshot", "needs_completion": True}}})
+        for t in trajs[:5]]
+    write_jsonl([*trajs[5:], *instructions_only], synthetic)
+    with synthetic.open("a", encoding="utf-8") as fh:
+        fh.write("{broken\n")
+    args = ["evaluate", "--real", str(real), "--synthetic", str(synthetic), "--embedder", "lexical",
+            "--metrics", "fidelity.tool_calls.*", "--skip-invalid", "--preset", "t1"]
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["warnings"] == ["synthetic: 5 trajectories have no tool calls or output; complete them with "
+                                "--complete-with (synae generate) before scoring their validity"]
+    assert data["skipped"]["real"] == {"n_skipped": 0, "first": []}
+    skipped = data["skipped"]["synthetic"]
+    assert skipped["n_skipped"] == 1 and "line 13" in skipped["first"][0]
+    table = runner.invoke(app, args)
+    assert "5 trajectories have no tool calls or output" in table.output
+    assert "synthetic: skipped 1 invalid record(s)" in table.output

@@ -11,9 +11,9 @@ import numpy as np
 from typer.testing import CliRunner
 
 from helpers.openai_server import ScriptedOpenAIServer
-from synae.adapters import load_dataset
 from synae.cli.app import app
 from synae.errors import ConfigError
+from synae.run.data import load_dataset
 from synae.schema import Message, Trajectory, write_jsonl
 
 runner = CliRunner()
@@ -106,7 +106,7 @@ def test_errors_are_clear(shared_data, tmp_path):
     assert proc.returncode == 2 and "needs a generator model" in proc.stderr
 
 
-def test_generic_data_oversamples_but_cannot_be_invalidated(tmp_path):
+def test_generic_data_oversamples_and_invalidates_outputs(tmp_path):
     rows = [Trajectory(id=f"r{i}", messages=[Message(role="user", content=f"question {i}")], output=str(i))
             for i in range(4)]
     write_jsonl(rows, tmp_path / "mine.jsonl")
@@ -114,5 +114,14 @@ def test_generic_data_oversamples_but_cannot_be_invalidated(tmp_path):
     assert result.exit_code == 0, result.output
     out = load_dataset(tmp_path / "ov.jsonl")
     assert [t.metadata["generation"]["source_id"] for t in out[:2]] == ["r0", "r0"]
-    result = _cli("invalidate", "-i", tmp_path / "mine.jsonl", "--param", "0.5", "-o", tmp_path / "inv.jsonl")
-    assert isinstance(result.exception, ConfigError) and "--preset" in str(result.exception)
+    # the generic preset invalidates outputs (no tool calls here); nothing to corrupt is an error
+    result = _cli("invalidate", "-i", tmp_path / "mine.jsonl", "--param", "1", "-o", tmp_path / "inv.jsonl",
+                  "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["benchmark"] == "generic" and summary["datasets"][0]["counts"]["n_modified"] == 4
+    bare = [Trajectory(id=f"b{i}", messages=[Message(role="user", content=f"question {i}")])
+            for i in range(2)]
+    write_jsonl(bare, tmp_path / "bare.jsonl")
+    result = _cli("invalidate", "-i", tmp_path / "bare.jsonl", "--param", "0.5", "-o", tmp_path / "b.jsonl")
+    assert isinstance(result.exception, ConfigError) and "nothing to invalidate" in str(result.exception)

@@ -54,3 +54,25 @@ def test_inspect_errors(tmp_path, capsys, monkeypatch):
     assert code == 2 and "row 2" in err and "'Data'" in err
     code, out, _ = run_synae(["inspect", bad, "--skip-invalid", "--json"], capsys, monkeypatch)
     assert code == 0 and json.loads(out)["n_skipped"] == 1
+
+
+def test_inspect_takes_its_options_from_a_config_file(shared_data, tmp_path, capsys, monkeypatch):
+    path = shared_data / "t1" / "t1_attraction_augmented.csv"
+    config = tmp_path / "synae.yaml"
+    config.write_text(f"mode: reference\ninputs:\n  data: {path}\n")
+    stats = inspect_json(["--config", config], capsys, monkeypatch)
+    assert stats["mode"] == "reference" and stats["n"] == 225
+    stats = inspect_json(["--config", config, "--mode", "default"], capsys, monkeypatch)
+    assert stats["mode"] == "default"  # the flag wins over the file
+
+
+def test_inspect_counts_skipped_records_and_fails_when_all_are(tmp_path, capsys, monkeypatch):
+    bad = tmp_path / "t.csv"
+    bad.write_text("ID,Data\n1,user: ok\n2,no prefix here\n", encoding="utf-8")
+    code, out, _ = run_synae(["inspect", bad, "--skip-invalid"], capsys, monkeypatch)
+    assert code == 0 and "skipped 1 invalid record(s); first:" in out and "row 2" in out
+    stats = inspect_json([bad, "--skip-invalid"], capsys, monkeypatch)
+    assert stats["n_skipped"] == 1 and "row 2" in stats["skipped"][0]
+    bad.write_text("ID,Data\n1,no prefix\n2,no prefix here\n", encoding="utf-8")
+    code, _, err = run_synae(["inspect", bad, "--skip-invalid", "--from", "t1"], capsys, monkeypatch)
+    assert code == 2 and "every record (2) was skipped" in err

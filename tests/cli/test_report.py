@@ -8,10 +8,10 @@ import pytest
 
 from helpers.report_fixtures import metric, perturbed_copy, report
 from helpers.synae_cli import run_synae
-from synae.adapters import load_dataset
 from synae.cli.report import _greedy_lists
 from synae.errors import ConfigError
-from synae.report.aggregate import aggregate_single
+from synae.run.aggregate import aggregate_single
+from synae.run.data import load_dataset
 from synae.schema import write_jsonl
 
 
@@ -47,14 +47,14 @@ def test_gate_exit_codes(tmp_path, results_file, capsys, monkeypatch) -> None:
 
 def test_report_rerenders_from_json_alone(tmp_path, results_file, capsys, monkeypatch) -> None:
     out = tmp_path / "out" / "r.html"
-    code, stdout, _ = run_synae(["report", results_file, "--html", out], capsys, monkeypatch)
+    code, stdout, _ = run_synae(["report", results_file, "--out", out], capsys, monkeypatch)
     assert code == 0 and "Pillar scores" in stdout
     html = out.read_text()
     # two bounded metrics only and no report data: metric table and labels, no chart
     assert "fidelity.tool_calls.tum" in html and "Moderate" in html and "<svg" not in html
     not_results = tmp_path / "x.json"
     not_results.write_text("[1, 2]")
-    code, _, err = run_synae(["report", not_results, "--html", out], capsys, monkeypatch)
+    code, _, err = run_synae(["report", not_results, "--out", out], capsys, monkeypatch)
     assert code == 2 and "x.json" in err
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from synae.adapters import load_dataset
+from synae.run.data import load_dataset
 from synae.datapaths import data_path
 from synae.schema import Dataset
 

@@ -13,6 +13,7 @@ from synae.downstream.loop import LoopSettings, parse_yes_no, run_dataset, run_t
 from synae.downstream.prompts import T1_OUTPUT_SYSTEM, T1_PLAN_SYSTEM
 from synae.downstream.scoring import rule_score
 from synae.llm.client import LLMClient
+from synae.presets import get_preset
 from synae.schema import Dataset, FunctionCall, ToolCall, check_trajectory
 from synae.views import turns
 
@@ -23,7 +24,7 @@ def client_for(server: ScriptedOpenAIServer) -> LLMClient:
 
 
 def run(reference, agent, preset, **kwargs):
-    return asyncio.run(run_trajectory(reference, agent, preset, **kwargs))
+    return asyncio.run(run_trajectory(reference, agent, get_preset(preset), **kwargs))
 
 
 # --------------------------------------------------------------------------------------------
@@ -50,13 +51,13 @@ def test_oracle_t1_trajectory_keeps_conversation_and_adds_plans_results_output(t
 
 def test_oracle_bfcl_and_acp_succeed(bfcl_real: Dataset, acp_real: Dataset) -> None:
     refs = bfcl_real.trajectories[:5]
-    for reference, agent_traj in zip(refs, run_dataset(refs, OracleAgent(), "bfcl"), strict=True):
+    for reference, agent_traj in zip(refs, run_dataset(refs, OracleAgent(), get_preset("bfcl")), strict=True):
         assert agent_traj.id == reference.id
         assert rule_score("bfcl_state", reference, agent_traj).success is True
         tool_messages = [m for m in agent_traj.messages if m.role == "tool"]
         assert tool_messages and not any(m.metadata and m.metadata.get("error") for m in tool_messages)
     refs = acp_real.trajectories[:5]
-    for reference, agent_traj in zip(refs, run_dataset(refs, OracleAgent(), "acp"), strict=True):
+    for reference, agent_traj in zip(refs, run_dataset(refs, OracleAgent(), get_preset("acp")), strict=True):
         assert agent_traj.output == reference.output
         assert rule_score("exact", reference, agent_traj).success is True
 

@@ -17,24 +17,25 @@ from synae.downstream.scoring import (
     targets_for,
 )
 from synae.llm.client import LLMClient
+from synae.presets import get_preset
 from synae.schema import Dataset
 
 
 def test_scorer_table_and_targets() -> None:
-    assert targets_for("t1") == ("tool_calls", "output")
-    assert targets_for("bfcl") == ("tool_calls",)
-    assert targets_for("acp") == ("output",)
-    assert scorer_for("t1", "tool_calls") == "t1_exec"
-    assert scorer_for("t1", "output") == "judge"
-    assert scorer_for("t1", "output", "rules") == "mentions_match"
-    assert scorer_for("bfcl", "tool_calls", "llm") == "judge"
-    assert scorer_for("acp", "output", "llm") == "exact"
+    assert targets_for(get_preset("t1")) == ("tool_calls", "output")
+    assert targets_for(get_preset("bfcl")) == ("tool_calls",)
+    assert targets_for(get_preset("acp")) == ("output",)
+    assert scorer_for(get_preset("t1"), "tool_calls") == "t1_exec"
+    assert scorer_for(get_preset("t1"), "output") == "judge"
+    assert scorer_for(get_preset("t1"), "output", "rules") == "mentions_match"
+    assert scorer_for(get_preset("bfcl"), "tool_calls", "llm") == "judge"
+    assert scorer_for(get_preset("acp"), "output", "llm") == "exact"
 
 
 def test_rule_scorers_accept_the_oracle_and_reject_heavy_noise(t1_turns: Dataset) -> None:
     refs = t1_turns.trajectories[:30]
-    oracle = run_dataset(refs, OracleAgent(), "t1")
-    noisy = run_dataset(refs, NoisyOracleAgent(rate=1.0), "t1")
+    oracle = run_dataset(refs, OracleAgent(), get_preset("t1"))
+    noisy = run_dataset(refs, NoisyOracleAgent(rate=1.0), get_preset("t1"))
     for scorer in ("t1_exec", "call_match", "mentions_match"):
         assert all(rule_score(scorer, r, a).success for r, a in zip(refs, oracle, strict=True))
     failures = [not rule_score("t1_exec", r, a).success for r, a in zip(refs, noisy, strict=True)]
@@ -44,7 +45,7 @@ def test_rule_scorers_accept_the_oracle_and_reject_heavy_noise(t1_turns: Dataset
 
 def test_scores_join_agent_runs_by_id_not_position(t1_turns: Dataset) -> None:
     refs = t1_turns.trajectories[:6]
-    agent_trajs = run_dataset(refs, NoisyOracleAgent(rate=0.5), "t1")
+    agent_trajs = run_dataset(refs, NoisyOracleAgent(rate=0.5), get_preset("t1"))
     scores = asyncio.run(score_run(refs, list(reversed(agent_trajs)), {"tool_calls": "t1_exec"}))
     expected = [rule_score("t1_exec", r, a) for r, a in zip(refs, agent_trajs, strict=True)]
     assert scores["tool_calls"] == expected
@@ -54,15 +55,15 @@ def test_scores_join_agent_runs_by_id_not_position(t1_turns: Dataset) -> None:
 
 def test_generic_call_match_normalises_strings(bfcl_real: Dataset) -> None:
     reference = bfcl_real[0]
-    same = run_dataset([reference], OracleAgent(), "bfcl")[0]
+    same = run_dataset([reference], OracleAgent(), get_preset("bfcl"))[0]
     assert generic_call_match(reference, same)
-    changed = run_dataset([reference], NoisyOracleAgent(rate=1.0), "bfcl")[0]
+    changed = run_dataset([reference], NoisyOracleAgent(rate=1.0), get_preset("bfcl"))[0]
     assert not generic_call_match(reference, changed)
 
 
 def test_judge_scores_yes_no_and_unparseable_as_unscored(t1_turns: Dataset) -> None:
     refs = t1_turns.trajectories[:4]
-    agent_trajs = run_dataset(refs, OracleAgent(), "t1")
+    agent_trajs = run_dataset(refs, OracleAgent(), get_preset("t1"))
     agent_trajs[0] = agent_trajs[0].model_copy(update={"output": "GOOD answer"})
     agent_trajs[1] = agent_trajs[1].model_copy(update={"output": "BAD answer"})
     agent_trajs[2] = agent_trajs[2].model_copy(update={"output": "ODD answer"})
@@ -90,7 +91,7 @@ def test_judge_scores_yes_no_and_unparseable_as_unscored(t1_turns: Dataset) -> N
 
 def test_judge_transport_failure_and_missing_judge_are_unscored(t1_turns: Dataset) -> None:
     refs = t1_turns.trajectories[:2]
-    agent_trajs = run_dataset(refs, OracleAgent(), "t1")
+    agent_trajs = run_dataset(refs, OracleAgent(), get_preset("t1"))
     no_judge = asyncio.run(score_run(refs, agent_trajs, {"tool_calls": "judge"}))["tool_calls"]
     assert [s.success for s in no_judge] == [None, None] and no_judge[0].reason.startswith("no_judge")
     with ScriptedOpenAIServer(responder=lambda body: Reply.error(503)) as server:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from helpers.openai_server import Reply, ScriptedOpenAIServer
-from synae.config import LLMSettings
+from synae.config import Config, LLMSettings
 from synae.errors import ConfigError
 from synae.generate import LLMOptions, blankfill
 from synae.generate.blankfill import (
@@ -21,8 +21,12 @@ from synae.generate.blankfill import (
 )
 from synae.generate.prompts import acp_parts
 from synae.generate.prompts import t1_turns as conversation_turns
+from synae.presets import get_preset
+from synae.run.factory import llm_client
 from synae.schema import Dataset
 from synae.views import user_messages
+
+T1, BFCL, ACP = get_preset("t1"), get_preset("bfcl"), get_preset("acp")
 
 
 def test_split_pieces():
@@ -69,8 +73,8 @@ def _subset(dataset: Dataset, n: int) -> Dataset:
 
 
 def _llm(server: ScriptedOpenAIServer, **kwargs) -> LLMOptions:
-    return LLMOptions(model="gen-model", settings=LLMSettings(base_url=server.base_url, max_retries=0),
-                      **kwargs)
+    settings = LLMSettings(base_url=server.base_url, max_retries=0)
+    return LLMOptions(model="gen-model", settings=settings, client=llm_client(Config(llm=settings)), **kwargs)
 
 
 def _between(text: str, start: str, end: str) -> str:
@@ -95,7 +99,7 @@ def test_t1_round_trip(t1_turns):
         return completed.removeprefix("assistant: ").replace("\nuser:", "\n\nUSER:", 1)
 
     with ScriptedOpenAIServer(responder=responder) as server:
-        result = blankfill(data, 0.5, llm=_llm(server))
+        result = blankfill(data, 0.5, llm=_llm(server), preset=T1)
         requests = server.requests
     assert len(requests) == 4 and len(result) == 4
     rng = np.random.default_rng(123)
@@ -130,26 +134,28 @@ def test_t1_bad_replies_kept_as_empty_and_droppable(t1_turns):
         return next(r for text, r in zip(first_user, replies, strict=True) if f"user: {text}\n" in user)
 
     with ScriptedOpenAIServer(responder=responder) as server:
-        result = blankfill(data, 0.0, llm=_llm(server), llm_at_p0=True)
-    errors = [t.metadata["generation"].get("parse_error") for t in result]
-    assert [len(t.messages) for t in result] == [0, 0, 2]
-    assert errors[0] == "no usable conversation line in the reply"
-    assert errors[1].startswith("llm error (http_400)")
-    assert errors[2] is None
-    # a re-run is answered from the cache; --drop-empty removes the empty ones and counts them
-    with ScriptedOpenAIServer(replies=[Reply.text("")]) as server:
-        dropped = blankfill(data, 0.0, llm=_llm(server), llm_at_p0=True, drop_empty=True)
+        result = blankfill(data, 0.0, llm=_llm(server), llm_at_p0=True, preset=T1)
+        errors = [t.metadata["generation"].get("parse_error") for t in result]
+        assert [len(t.messages) for t in result] == [0, 0, 2]
+        assert errors[0] == "no usable conversation line in the reply"
+        assert errors[1].startswith("llm error (http_400)")
+        assert errors[2] is None
+        # a re-run on the same endpoint is answered from the cache (keyed by endpoint and request);
+        # --drop-empty removes the empty ones and counts them
+        server.clear()
+        server.push(Reply.text(""))
+        dropped = blankfill(data, 0.0, llm=_llm(server), llm_at_p0=True, drop_empty=True, preset=T1)
         assert len(server.requests) == 1  # only the failed request is sent again
     assert len(dropped) == 1 and dropped.n_skipped == 2
 
 
 def test_p0_copies_without_llm(acp):
     data = _subset(acp, 5)
-    result = blankfill(data, 0)
+    result = blankfill(data, 0, preset=ACP)
     assert [t.messages for t in result] == [t.messages for t in data]
     assert not any(t.metadata["generation"]["modified"] for t in result)
     with pytest.raises(ConfigError, match="generator model"):
-        blankfill(data, 0.5)
+        blankfill(data, 0.5, preset=ACP)
 
 
 def test_bfcl_round_trip(bfcl_newer):
@@ -162,7 +168,7 @@ def test_bfcl_round_trip(bfcl_newer):
         return "\n".join([*lines, "one more request that is long enough to be kept here", "too short"])
 
     with ScriptedOpenAIServer(responder=responder) as server:
-        result = blankfill(data, 0.1, llm=_llm(server, temperature=0.7))
+        result = blankfill(data, 0.1, llm=_llm(server, temperature=0.7), preset=BFCL)
         bodies = server.requests
     for traj, src in zip(result, data, strict=True):
         body = _body_for(bodies, traj.metadata["generation"]["masked"])
@@ -190,8 +196,8 @@ def test_bfcl_reference_mode_uses_config_keys(bfcl_newer):
     data = Dataset(trajectories=[entry], name="one")
     line = "please move every report file into the archive folder right now thanks"
     with ScriptedOpenAIServer(default_text=line) as server:
-        ref = blankfill(data, 0.5, llm=_llm(server), mode="reference")
-        default = blankfill(data, 0.5, llm=_llm(server))
+        ref = blankfill(data, 0.5, llm=_llm(server), mode="reference", preset=BFCL)
+        default = blankfill(data, 0.5, llm=_llm(server), preset=BFCL)
     assert ref[0].environment["involved_classes"] == list(entry.environment["initial_config"])
     assert default[0].environment["involved_classes"] == entry.environment["involved_classes"]
     assert user_messages(ref[0]) == [line]
@@ -210,7 +216,7 @@ def test_acp_round_trip(acp):
         return "Completed question: " + masked.replace("_", "x")
 
     with ScriptedOpenAIServer(responder=responder) as server:
-        result = blankfill(data, 0.5, llm=_llm(server))
+        result = blankfill(data, 0.5, llm=_llm(server), preset=ACP)
         bodies = [_body_for(server.requests, f"Context: {acp_parts(t)[0]}\n") for t in data]
     rng = np.random.default_rng(123)
     assert result[0].messages == [] and "8 words" in result[0].metadata["generation"]["parse_error"]
@@ -228,3 +234,28 @@ def test_acp_round_trip(acp):
     # the masks come from one rng over the dataset, in order
     masks = [mask_text(acp_parts(t)[1], 0.5, rng) for t in data]
     assert [t.metadata["generation"]["masked"] for t in result] == masks
+
+
+def test_generic_fills_user_requests_with_the_tools_in_the_prompt(chat):
+    data = _subset(chat, 4)
+
+    def responder(body):
+        masked = body["messages"][1]["content"].split("Masked requests:\n", 1)[1].split("\n\n", 1)[0]
+        assert masked.startswith("user: ") and "\n" not in masked
+        return "Sure:\nuser: What is the weather in Bergen right now?\nuser: one too many"
+
+    with ScriptedOpenAIServer(responder=responder) as server:
+        result = blankfill(data, 0.5, llm=_llm(server), preset=get_preset("generic"))
+        prompt = server.requests[0]["messages"]
+    assert "- get_weather(city: string, unit?: string): Current weather of a city." in prompt[1]["content"]
+    assert "- create_event(title: string, date: string, duration_minutes?: integer)" in prompt[1]["content"]
+    for source, traj in zip(data, result, strict=True):
+        gen = traj.metadata["generation"]
+        assert [(m.role, m.content) for m in traj.messages] == \
+            [("user", "What is the weather in Bergen right now?")]
+        assert traj.tools == source.tools and traj.output is None and traj.environment is None
+        assert gen["needs_completion"] and gen["modified"] and gen["source_id"] == source.id
+        assert gen["masked"].count("_") > 0 and gen["params"]["benchmark"] == "generic"
+    rng = np.random.default_rng(123)  # the first request's mask draws come first
+    first = "user: " + mask_text(data[0].messages[1].content, 0.5, rng)
+    assert result[0].metadata["generation"]["masked"] == first

@@ -1,4 +1,4 @@
-"""Naming, benchmark detection, provenance and sidecars shared by every generator."""
+"""Naming, provenance and sidecars shared by every generator."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from synae.errors import ConfigError
-from synae.generate.common import dataset_counts, derive, detect_benchmark, frac_tag, provenance, sidecar
+from synae.generate.common import dataset_counts, derive, frac_tag, provenance, sidecar
 from synae.generate.textedit import code_messages, replace_word, set_code
 from synae.schema import Dataset, Message, Trajectory
 
@@ -16,18 +15,6 @@ from synae.schema import Dataset, Message, Trajectory
                                             (0.25, "0_25"), (3, "3")])
 def test_frac_tag(value, tag):
     assert frac_tag(value) == tag
-
-
-def test_detect_benchmark():
-    t1 = Trajectory(id="a", messages=[], environment={"kind": "t1_attractions"})
-    acp = Trajectory(id="b", messages=[], metadata={"benchmark": "acp"})
-    assert detect_benchmark(Dataset([t1])) == "t1"
-    assert detect_benchmark(Dataset([acp])) == "acp"
-    assert detect_benchmark(Dataset([acp]), "bfcl") == "bfcl"
-    with pytest.raises(ConfigError, match="--preset"):
-        detect_benchmark(Dataset([Trajectory(id="c", messages=[])], name="mine"))
-    with pytest.raises(ConfigError, match="presets"):
-        detect_benchmark(Dataset([acp]), "generic")
 
 
 def test_derive_copies_deeply_and_records_provenance():

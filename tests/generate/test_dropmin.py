@@ -11,6 +11,10 @@ from synae.errors import ConfigError
 from synae.generate import dropmin
 from synae.generate.dropmin import drop_plan, resolve_n_min
 from synae.generate.labels import labels_of, rarest_first
+from synae.presets import get_preset
+from synae.schema import Dataset, Trajectory
+
+T1, BFCL, ACP = get_preset("t1"), get_preset("bfcl"), get_preset("acp")
 
 
 def test_rarest_first_ties_by_label_and_nulls_excluded():
@@ -37,7 +41,7 @@ def test_resolve_n_min():
 
 
 def _check(result, source, attribute, bench, n_min, frac, replace):
-    labels = labels_of(source.trajectories, attribute, bench)
+    labels = labels_of(source.trajectories, attribute, get_preset(bench))
     order = rarest_first(labels)[:n_min]
     before = Counter(labels)
     kept_positions = [t.metadata["generation"]["source_position"] for t in result]
@@ -59,7 +63,7 @@ def _check(result, source, attribute, bench, n_min, frac, replace):
 @pytest.mark.parametrize("mode", ["reference", "default"])
 @pytest.mark.parametrize("n_min", [0, 1, 2, 3])
 def test_bfcl_secondary_api(bfcl_older, mode, n_min):
-    result = dropmin(bfcl_older, n_min, mode=mode)
+    result = dropmin(bfcl_older, n_min, mode=mode, preset=BFCL)
     assert result.name == f"dropmin_{n_min}secondary_api_frac0_3"
     assert [t.id for t in result] == [f"{result.name}_{i}" for i in range(len(result))]
     _check(result, bfcl_older, "secondary_api", "bfcl", n_min, 0.3, mode == "reference")
@@ -67,33 +71,51 @@ def test_bfcl_secondary_api(bfcl_older, mode, n_min):
 
 def test_bfcl_measured_sizes(bfcl_older):
     # MathAPI 25 → 7 drawn; TicketAPI 31 → 9 drawn (6 distinct with replacement); TwitterAPI 39 → 11
-    assert [len(dropmin(bfcl_older, n, mode="reference")) for n in range(4)] == [200, 193, 187, 178]
-    assert [len(dropmin(bfcl_older, n)) for n in range(4)] == [200, 193, 184, 173]
+    assert [len(dropmin(bfcl_older, n, mode="reference", preset=BFCL)) for n in range(4)] == \
+        [200, 193, 187, 178]
+    assert [len(dropmin(bfcl_older, n, preset=BFCL)) for n in range(4)] == [200, 193, 184, 173]
 
 
 def test_acp_domain_ties(acp):
     # 13 domains × 20: ties broken by name → alfworld, blocksworld, depot
-    result = dropmin(acp, 3, mode="reference")
+    result = dropmin(acp, 3, mode="reference", preset=ACP)
     params = result[0].metadata["generation"]["params"]
     assert list(params["dropped"]) == ["alfworld", "blocksworld", "depot"]
-    assert [len(dropmin(acp, n, mode="reference")) for n in range(4)] == [260, 254, 250, 244]
-    assert [len(dropmin(acp, n)) for n in range(4)] == [260, 254, 248, 242]
+    assert [len(dropmin(acp, n, mode="reference", preset=ACP)) for n in range(4)] == [260, 254, 250, 244]
+    assert [len(dropmin(acp, n, preset=ACP)) for n in range(4)] == [260, 254, 248, 242]
 
 
 def test_t1_type_keeps_ids(t1_turns):
-    result = dropmin(t1_turns, 2, mode="reference")
+    result = dropmin(t1_turns, 2, mode="reference", preset=T1)
     _check(result, t1_turns, "type", "t1", 2, 0.3, True)
     assert all(t.id == t.metadata["generation"]["source_id"] for t in result)
-    assert [len(dropmin(t1_turns, n, mode="reference")) for n in range(4)] == [225, 220, 216, 211]
-    assert [len(dropmin(t1_turns, n)) for n in range(4)] == [225, 220, 214, 208]
+    assert [len(dropmin(t1_turns, n, mode="reference", preset=T1)) for n in range(4)] == [225, 220, 216, 211]
+    assert [len(dropmin(t1_turns, n, preset=T1)) for n in range(4)] == [225, 220, 214, 208]
 
 
 def test_deterministic_and_seed(acp):
-    a = dropmin(acp, 3, seed=5)
-    assert a.fingerprint() == dropmin(acp, 3, seed=5).fingerprint()
-    assert a.fingerprint() != dropmin(acp, 3, seed=6).fingerprint()
+    a = dropmin(acp, 3, seed=5, preset=ACP)
+    assert a.fingerprint() == dropmin(acp, 3, seed=5, preset=ACP).fingerprint()
+    assert a.fingerprint() != dropmin(acp, 3, seed=6, preset=ACP).fingerprint()
 
 
 def test_half_and_frac(acp):
-    result = dropmin(acp, "half", frac=0.9)
+    result = dropmin(acp, "half", frac=0.9, preset=ACP)
     assert len(result) == 260 - 6 * 18  # 13 domains → 6 thinned, 18 of 20 each
+
+
+GENERIC = get_preset("generic")
+
+
+def test_generic_minority_of_any_attribute(chat):
+    result = dropmin(chat, 1, preset=GENERIC)  # default: the first categorical attribute, topic
+    assert result.name == "dropmin_1topic_frac0_3" and len(result) == 27  # int(10 · 0.3) calendar rows
+    assert [t.id for t in result][:2] == ["dropmin_1topic_frac0_3_0", "dropmin_1topic_frac0_3_1"]
+    assert Counter(t.attributes["topic"] for t in result) == {"weather": 20, "calendar": 7}
+    drawn = np.random.default_rng(123).choice(np.arange(20, 30), size=3, replace=False).tolist()
+    kept = {t.metadata["generation"]["source_position"] for t in result}
+    assert sorted(set(range(30)) - kept) == sorted(drawn)
+    by_city = dropmin(chat, 2, preset=GENERIC, attribute="city", frac=0.5)
+    assert len(by_city) == 30 - 2 * 2  # two cities of 4 rows each lose 2; null cities are never dropped
+    with pytest.raises(ConfigError, match="--attribute"):
+        dropmin(Dataset([Trajectory(id="a", messages=[])]), 1, preset=GENERIC)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from helpers.openai_server import Reply, ScriptedOpenAIServer
-from synae.config import LLMSettings
+from synae.config import Config, LLMSettings
 from synae.errors import ConfigError
 from synae.generate import LLMOptions, fewshot
 from synae.generate.fewshot import (
@@ -19,9 +19,13 @@ from synae.generate.fewshot import (
     parse_conversation_json,
 )
 from synae.generate.prompts import acp_parts
+from synae.presets import get_preset
 from synae.presets.t1 import load_ontology
+from synae.run.factory import llm_client
 from synae.schema import Dataset
 from synae.views import user_messages
+
+T1, BFCL, ACP = get_preset("t1"), get_preset("bfcl"), get_preset("acp")
 
 T1_REPLY = "\n".join(["assistant: Hi! How can I help you plan your day?",
                       "user: I'm visiting Denver and I like Scenic places.",
@@ -33,7 +37,8 @@ T1_REPLY = "\n".join(["assistant: Hi! How can I help you plan your day?",
 
 
 def _llm(server: ScriptedOpenAIServer, **kwargs) -> LLMOptions:
-    return LLMOptions(model="gen", settings=LLMSettings(base_url=server.base_url, max_retries=0), **kwargs)
+    settings = LLMSettings(base_url=server.base_url, max_retries=0)
+    return LLMOptions(model="gen", settings=settings, client=llm_client(Config(llm=settings)), **kwargs)
 
 
 def _subset(dataset: Dataset, n: int) -> Dataset:
@@ -66,7 +71,7 @@ def test_parsers():
 
 def test_t1_fixed_reference(t1_turns):
     with ScriptedOpenAIServer(default_text=T1_REPLY) as server:
-        result = fewshot(t1_turns, 3, n_out=4, mode="reference", llm=_llm(server))
+        result = fewshot(t1_turns, 3, n_out=4, mode="reference", llm=_llm(server), preset=T1)
         bodies = server.requests
     assert len(bodies) == 4  # identical prompts are still distinct requests (per-output seed)
     assert sorted(b["seed"] for b in bodies) == [123, 124, 125, 126]
@@ -89,8 +94,8 @@ def test_t1_fixed_reference(t1_turns):
 
 def test_t1_random_redraws_and_zero_shot(t1_turns):
     with ScriptedOpenAIServer(default_text=T1_REPLY) as server:
-        result = fewshot(t1_turns, 1, n_out=3, examples="random", llm=_llm(server))
-        zero = fewshot(t1_turns, 0, n_out=2, llm=_llm(server))
+        result = fewshot(t1_turns, 1, n_out=3, examples="random", llm=_llm(server), preset=T1)
+        zero = fewshot(t1_turns, 0, n_out=2, llm=_llm(server), preset=T1)
         bodies = server.requests
     rng = np.random.default_rng(123)
     expected = [[str(rng.choice(225, size=1, replace=False)[0])] for _ in range(3)]
@@ -108,7 +113,8 @@ def test_t1_conditioned_zero_shot(t1_turns):
         return json.dumps(conv) if "Culinary" in body["messages"][1]["content"] else "sorry, no JSON"
 
     with ScriptedOpenAIServer(responder=responder) as server:
-        result = fewshot(t1_turns, 0, condition_on="type", targets=["Culinary", "Guided"], llm=_llm(server))
+        result = fewshot(t1_turns, 0, condition_on="type", targets=["Culinary", "Guided"], llm=_llm(server),
+                         preset=T1)
     assert result.name == "fewshot_fixed_ex0_bytype" and len(result) == 2
     good, bad = result
     assert [m.content for m in good.messages] == [c["content"] for c in conv]
@@ -122,7 +128,7 @@ def test_bfcl_rng_order_and_parsing(bfcl_newer):
     lines = "\n".join(f"Request {i}: please list every file in the current folder number {i} now"
                       for i in range(1, 7))
     with ScriptedOpenAIServer(default_text="Here are the requests:\n" + lines) as server:
-        result = fewshot(bfcl_newer, 1, n_out=5, llm=_llm(server))
+        result = fewshot(bfcl_newer, 1, n_out=5, llm=_llm(server), preset=BFCL)
         bodies = server.requests
     rng = np.random.default_rng(123)
     examples = rng.choice(200, size=1, replace=False).tolist()
@@ -148,8 +154,8 @@ def test_acp_examples_answers_and_parse(acp):
         return f"Question: Is the action legal in this state? ({answer})"
 
     with ScriptedOpenAIServer(responder=responder) as server:
-        one = fewshot(acp, 1, n_out=3, llm=_llm(server))
-        three = fewshot(acp, 3, n_out=4, mode="reference", llm=_llm(server))
+        one = fewshot(acp, 1, n_out=3, llm=_llm(server), preset=ACP)
+        three = fewshot(acp, 3, n_out=4, mode="reference", llm=_llm(server), preset=ACP)
         bodies = server.requests
     assert all(t.metadata["generation"]["examples"] == [] for t in one)  # k = 1 → no examples
     rng = np.random.default_rng(123)
@@ -175,18 +181,18 @@ def test_acp_examples_answers_and_parse(acp):
 def test_failures_are_kept_and_errors(acp):
     data = _subset(acp, 10)
     with ScriptedOpenAIServer(responder=lambda body: Reply.error(500)) as server:
-        result = fewshot(data, 0, n_out=2, llm=_llm(server))
+        result = fewshot(data, 0, n_out=2, llm=_llm(server), preset=ACP)
     assert [t.messages for t in result] == [[], []]
     assert all("llm error (http_500)" in t.metadata["generation"]["parse_error"] for t in result)
     with pytest.raises(ConfigError, match="distinct examples"), ScriptedOpenAIServer() as server:
-        fewshot(data, 24, llm=_llm(server))
+        fewshot(data, 24, llm=_llm(server), preset=ACP)
     with pytest.raises(ConfigError, match="examples must be"):
-        fewshot(data, 1, examples="sometimes", llm=LLMOptions(model="x"))
+        fewshot(data, 1, examples="sometimes", llm=LLMOptions(model="x"), preset=ACP)
 
 
 def test_t1_conditioned_targets_drawn_over_ontology_types(t1_turns):
     with ScriptedOpenAIServer(default_text="[]") as server:
-        result = fewshot(t1_turns, 0, n_out=5, condition_on="type", llm=_llm(server))
+        result = fewshot(t1_turns, 0, n_out=5, condition_on="type", llm=_llm(server), preset=T1)
     types = load_ontology().types
     expected = np.random.default_rng(123).choice(types, size=5).tolist()
     assert [t.metadata["generation"]["target"] for t in result] == expected
@@ -195,10 +201,33 @@ def test_t1_conditioned_targets_drawn_over_ontology_types(t1_turns):
 
 def test_t1_conditioned_few_shot_uses_examples_of_the_target(t1_turns):
     with ScriptedOpenAIServer(default_text=T1_REPLY) as server:
-        result = fewshot(t1_turns, 1, condition_on="type", targets=["Guided", "Art"], llm=_llm(server))
+        result = fewshot(t1_turns, 1, condition_on="type", targets=["Guided", "Art"], llm=_llm(server),
+                         preset=T1)
     for traj, target in zip(result, ["Guided", "Art"], strict=True):
         example = next(t for t in t1_turns if t.id == traj.metadata["generation"]["examples"][0])
         assert example.attributes["type"] == target
         assert f"looking for {target} attractions" in traj.metadata["generation"]["prompt"][1]["content"]
     with pytest.raises(ConfigError, match="type, city or state"):
-        fewshot(t1_turns, 0, condition_on="domain", llm=LLMOptions(model="x"))
+        fewshot(t1_turns, 0, condition_on="domain", llm=LLMOptions(model="x"), preset=T1)
+
+
+def test_generic_requests_for_a_reference_s_tools(chat):
+    def responder(body):
+        return "Request 1: Will it rain in Quito tomorrow?\nRequest 2: and this line is one too many"
+
+    with ScriptedOpenAIServer(responder=responder) as server:
+        result = fewshot(chat, 2, n_out=4, llm=_llm(server), preset=get_preset("generic"))
+        prompts = [b["messages"][1]["content"] for b in server.requests]
+    rng = np.random.default_rng(123)  # (1) examples, (2) references
+    examples = draw_examples(rng, list(range(30)), 2, replace=False)
+    references = rng.choice(30, size=4).tolist()
+    assert [t.metadata["generation"]["source_position"] for t in result] == references
+    for traj, ref in zip(result, references, strict=True):
+        gen = traj.metadata["generation"]
+        assert gen["examples"] == [chat[p].id for p in examples] and gen["n_turns"] == 1
+        assert [(m.role, m.content) for m in traj.messages] == [("user", "Will it rain in Quito tomorrow?")]
+        assert traj.tools == chat[ref].tools and gen["needs_completion"] and gen["modified"]
+    assert all(f"Request 1: {chat[examples[0]].messages[1].content}" in p for p in prompts)
+    assert all("Generate exactly 1 requests" in p and "- list_events(date: string)" in p for p in prompts)
+    with pytest.raises(ConfigError, match="not defined for generic"):
+        fewshot(chat, 0, condition_on="topic", llm=LLMOptions(model="x"), preset=get_preset("generic"))

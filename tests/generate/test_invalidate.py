@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -19,7 +20,10 @@ from synae.generate.invalidate import (
     select_positions,
     t1_vocabulary,
 )
+from synae.presets import get_preset
 from synae.presets.t1 import load_ontology
+
+T1, BFCL, ACP = get_preset("t1"), get_preset("bfcl"), get_preset("acp")
 
 TENTHS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]
 
@@ -76,7 +80,7 @@ def test_corrupt_output_sequential_whole_word_case_insensitive():
 
 @pytest.mark.parametrize("v", TENTHS)
 def test_t1_tool_calls_every_selected_row_changes(t1_valid, v):
-    result = invalidate(t1_valid, v)
+    result = invalidate(t1_valid, v, preset=T1)
     n = len(t1_valid)
     selected = select_positions(n, v, with_replacement=False, rng=np.random.default_rng(123))
     assert [t.id for t in result] == [t.id for t in t1_valid]  # T1 keeps its ids and order
@@ -107,7 +111,7 @@ def test_t1_tool_calls_every_selected_row_changes(t1_valid, v):
 
 
 def test_t1_v0_exports_byte_identical(t1_valid, shared_data, tmp_path):
-    result = invalidate(t1_valid, 0)
+    result = invalidate(t1_valid, 0, preset=T1)
     write_t1_eval_csv(result, tmp_path / "v0.csv")
     original = (shared_data / "t1" / "t1_attraction_augmented_valid.csv").read_bytes()
     assert (tmp_path / "v0.csv").read_bytes() == original
@@ -116,7 +120,7 @@ def test_t1_v0_exports_byte_identical(t1_valid, shared_data, tmp_path):
 def test_t1_export_changes_only_selected_tool_call_cells(t1_valid, tmp_path):
     import csv
 
-    result = invalidate(t1_valid, 0.3)
+    result = invalidate(t1_valid, 0.3, preset=T1)
     write_t1_eval_csv(result, tmp_path / "v.csv")
     write_t1_eval_csv(t1_valid, tmp_path / "orig.csv")
     with open(tmp_path / "v.csv", newline="") as a, open(tmp_path / "orig.csv", newline="") as b:
@@ -133,7 +137,7 @@ def test_t1_export_changes_only_selected_tool_call_cells(t1_valid, tmp_path):
 
 
 def test_t1_output_v1_changes_88_rows(t1_valid):
-    result = invalidate(t1_valid, 1, target="output")
+    result = invalidate(t1_valid, 1, target="output", preset=T1)
     modified = [t.metadata["generation"]["modified"] for t in result]
     assert sum(modified) == 88
     assert all(t.metadata["generation"]["selected"] for t in result)
@@ -144,7 +148,7 @@ def test_t1_output_v1_changes_88_rows(t1_valid):
 
 @pytest.mark.parametrize("v", [0.1, 0.5])
 def test_t1_output_partial(t1_valid, v):
-    result = invalidate(t1_valid, v, target="output")
+    result = invalidate(t1_valid, v, target="output", preset=T1)
     selected = [t.metadata["generation"]["selected"] for t in result]
     modified = [t.metadata["generation"]["modified"] for t in result]
     assert sum(selected) == int(v * len(t1_valid))
@@ -170,20 +174,20 @@ def test_bfcl_reference_distinct_counts(bfcl_older):
     assert [len(select_positions(200, v, with_replacement=True, rng=np.random.default_rng(123)))
             for v in TENTHS] == expected
     for v, count in ((0.1, 20), (0.5, 76), (1, 124)):  # every selected entry really changes
-        result = invalidate(bfcl_older, v, mode="reference")
+        result = invalidate(bfcl_older, v, mode="reference", preset=BFCL)
         assert sum(t.metadata["generation"]["modified"] for t in result) == count
         assert [t.id for t in result] == [f"{result.name}_{i}" for i in range(200)]
 
 
 def test_bfcl_default_selects_exactly_int_nv(bfcl_older):
-    result = invalidate(bfcl_older, 0.3)
+    result = invalidate(bfcl_older, 0.3, preset=BFCL)
     gens = [t.metadata["generation"] for t in result]
     assert sum(g["selected"] for g in gens) == 60
     assert sum(g["modified"] for g in gens) <= 60
 
 
 def test_bfcl_changes_only_quoted_literals(bfcl_older):
-    result = invalidate(bfcl_older, 0.5, mode="reference")
+    result = invalidate(bfcl_older, 0.5, mode="reference", preset=BFCL)
     for new, old in zip(result, bfcl_older, strict=True):
         assert new.environment == old.environment
         assert [m.content for m in new.messages if m.role == "user"] == \
@@ -205,7 +209,7 @@ def test_acp_reference_distinct_flips(acp):
     expected = [0, 26, 62, 98, 124, 150, 157]
     got = []
     for v in [0, 0.1, 0.3, 0.5, 0.7, 0.9, 1]:
-        result = invalidate(acp, v, mode="reference")
+        result = invalidate(acp, v, mode="reference", preset=ACP)
         flips = [i for i, (a, b) in enumerate(zip(result, acp, strict=True)) if a.output != b.output]
         assert flips == [i for i, t in enumerate(result) if t.metadata["generation"]["modified"]]
         got.append(len(flips))
@@ -213,7 +217,7 @@ def test_acp_reference_distinct_flips(acp):
 
 
 def test_acp_default_flips_exactly(acp):
-    result = invalidate(acp, 0.5, target="output")
+    result = invalidate(acp, 0.5, target="output", preset=ACP)
     pairs = [(a.output, b.output) for a, b in zip(result, acp, strict=True) if a.output != b.output]
     assert len(pairs) == 130
     assert all({x, y} == {"yes", "no"} for x, y in pairs)
@@ -221,13 +225,73 @@ def test_acp_default_flips_exactly(acp):
 
 
 def test_determinism_and_seed(acp):
-    a = invalidate(acp, 0.5, seed=1)
-    assert a.fingerprint() == invalidate(acp, 0.5, seed=1).fingerprint()
-    assert a.fingerprint() != invalidate(acp, 0.5, seed=2).fingerprint()
+    a = invalidate(acp, 0.5, seed=1, preset=ACP)
+    assert a.fingerprint() == invalidate(acp, 0.5, seed=1, preset=ACP).fingerprint()
+    assert a.fingerprint() != invalidate(acp, 0.5, seed=2, preset=ACP).fingerprint()
 
 
 def test_bad_target(acp, t1_valid):
     with pytest.raises(ConfigError, match="tool_calls"):
-        invalidate(acp, 0.5, target="tool_calls")
+        invalidate(acp, 0.5, target="tool_calls", preset=ACP)
     with pytest.raises(ConfigError, match="v must be"):
-        invalidate(t1_valid, 2)
+        invalidate(t1_valid, 2, preset=T1)
+
+
+GENERIC = get_preset("generic")
+
+
+def _call(traj):
+    return next((c for m in traj.messages for c in m.tool_calls or ()), None)
+
+
+def test_generic_tool_calls_every_mode_recorded(chat):
+    result = invalidate(chat, 1.0, preset=GENERIC, seed=3)
+    assert result.name == "invalidate_frac1" and result[0].id == "invalidate_frac1_0"
+    gens = [t.metadata["generation"] for t in result]
+    assert all(g["modified"] and g["params"]["target"] == "tool_calls" for g in gens)
+    modes = Counter(g["invalidation_mode"] for g in gens)
+    assert set(modes) == {"drop_call", "swap_name", "corrupt_argument"}
+    schemas = {t["function"]["name"]: t["function"]["parameters"] for t in chat[0].tools}
+    for source, traj, gen in zip(chat, result, gens, strict=True):
+        before, after = _call(source), _call(traj)
+        if gen["invalidation_mode"] == "drop_call":
+            assert after is None and [m.role for m in traj.messages] == ["system", "user", "assistant"]
+        elif gen["invalidation_mode"] == "swap_name":
+            assert after.function.name in schemas and after.function.name != before.function.name
+            assert after.function.arguments == before.function.arguments
+        else:
+            args, props = json.loads(after.function.arguments), schemas[before.function.name]["properties"]
+            wrong = [k for k, v in args.items() if v != json.loads(before.function.arguments)[k]]
+            assert len(wrong) == 1
+            spec = props[wrong[0]]
+            expected = "invalid_value" if "enum" in spec else -1 if spec["type"] == "string" else "invalid"
+            assert args[wrong[0]] == expected  # a value the JSON schema rejects
+        assert traj.messages[1] == source.messages[1] and traj.output == source.output  # instructions kept
+    again = invalidate(chat, 1.0, preset=GENERIC, seed=3)
+    assert again.fingerprint() == result.fingerprint()
+    # the first draws: the selection, then per selected row the mode and the call
+    rng = np.random.default_rng(3)
+    first = int(rng.choice(30, size=30, replace=False)[0])
+    mode = ("drop_call", "swap_name", "corrupt_argument")[int(rng.integers(3))]
+    assert gens[first]["invalidation_mode"] == mode  # every mode applies here (three tools, arguments)
+
+
+def test_generic_outputs(chat):
+    result = invalidate(chat, 0.5, preset=GENERIC, target="output")
+    selected = [t for t in result if t.metadata["generation"]["selected"]]
+    assert len(selected) == 15 and all(t.metadata["generation"]["modified"] for t in selected)
+    outputs = {t.output for t in chat}
+    for traj in selected:
+        source = chat[traj.metadata["generation"]["source_position"]]
+        mode = traj.metadata["generation"]["invalidation_mode"]
+        assert traj.output != source.output and traj.messages == source.messages
+        if mode == "swap":
+            assert traj.output in outputs
+        elif mode == "truncate":
+            assert source.output.startswith(traj.output)
+            assert len(traj.output.split()) == len(source.output.split()) // 2
+        else:
+            assert sorted(w[::-1] for w in traj.output.split()) == sorted(source.output.split())
+    assert len({t.metadata["generation"]["invalidation_mode"] for t in selected}) == 3
+    with pytest.raises(ConfigError, match="not defined for generic"):
+        invalidate(chat, 0.5, preset=GENERIC, target="answer")

@@ -6,25 +6,28 @@ import json
 
 import pytest
 
-from synae.adapters import load_dataset
 from synae.errors import ConfigError
 from synae.generate.output import read_manifest, resolve_format, sidecar_path, write_generated
 from synae.generate.registry import run_sweep
+from synae.presets import get_preset
+from synae.run.data import load_dataset
+
+T1, BFCL, ACP = get_preset("t1"), get_preset("bfcl"), get_preset("acp")
 
 
 def test_resolve_format(tmp_path):
-    assert resolve_format("t1", tmp_path / "a.jsonl", None) == "canonical"
-    assert resolve_format("t1", tmp_path / "a.csv", None) == "t1-csv"
-    assert resolve_format("acp", tmp_path / "a.csv", None) == "acp-csv"
-    assert resolve_format("bfcl", tmp_path / "a.json", None) == "bfcl"
-    assert resolve_format("bfcl", tmp_path / "folder", None) == "canonical"
-    assert resolve_format("t1", tmp_path / "folder", "t1-csv") == "t1-csv"
+    assert resolve_format(T1, tmp_path / "a.jsonl", None) == "canonical"
+    assert resolve_format(T1, tmp_path / "a.csv", None) == "t1-csv"
+    assert resolve_format(ACP, tmp_path / "a.csv", None) == "acp-csv"
+    assert resolve_format(BFCL, tmp_path / "a.json", None) == "bfcl"
+    assert resolve_format(BFCL, tmp_path / "folder", None) == "canonical"
+    assert resolve_format(T1, tmp_path / "folder", "t1-csv") == "t1-csv"
     with pytest.raises(ConfigError, match="no CSV layout"):
-        resolve_format("bfcl", tmp_path / "a.csv", None)
-    with pytest.raises(ConfigError, match="is for acp"):
-        resolve_format("t1", tmp_path / "d", "acp-csv")
+        resolve_format(BFCL, tmp_path / "a.csv", None)
+    with pytest.raises(ConfigError, match="is for another"):
+        resolve_format(T1, tmp_path / "d", "acp-csv")
     with pytest.raises(ConfigError, match="--format must be"):
-        resolve_format("t1", tmp_path / "d", "xlsx")
+        resolve_format(T1, tmp_path / "d", "xlsx")
 
 
 def test_sidecar_path(tmp_path):
@@ -33,7 +36,7 @@ def test_sidecar_path(tmp_path):
 
 
 def test_folder_with_manifest_round_trips(acp, tmp_path):
-    items = run_sweep("oversample", acp, [0.1, 0.5], options={"seed": 123})
+    items = run_sweep("oversample", acp, [0.1, 0.5], preset=ACP, options={"seed": 123})
     written, manifest = write_generated(items, tmp_path / "out", "canonical")
     assert manifest == tmp_path / "out" / "manifest.json"
     assert [w.files for w in written] == [[tmp_path / "out" / f"{n}.jsonl"] for n in
@@ -49,14 +52,14 @@ def test_folder_with_manifest_round_trips(acp, tmp_path):
 
 
 def test_single_file_needs_one_dataset(acp, tmp_path):
-    items = run_sweep("oversample", acp, [0.1, 0.5], options={})
+    items = run_sweep("oversample", acp, [0.1, 0.5], preset=ACP, options={})
     with pytest.raises(ConfigError, match="give a folder"):
         write_generated(items, tmp_path / "one.jsonl", "canonical")
 
 
 def test_t1_csv_numbers_generated_ids(t1_turns, tmp_path):
-    items = run_sweep("oversample", t1_turns, [0.1], options={})
-    write_generated(items, tmp_path / "ov.csv", "t1-csv")
+    items = run_sweep("oversample", t1_turns, [0.1], preset=T1, options={})
+    write_generated(items, tmp_path / "ov.csv", "t1-csv", T1)
     lines = (tmp_path / "ov.csv").read_text().split("\n")
     assert lines[0] == "ID,Data,Tool Call,Output"
     reread = load_dataset(tmp_path / "ov.csv")
@@ -65,8 +68,8 @@ def test_t1_csv_numbers_generated_ids(t1_turns, tmp_path):
 
 
 def test_bfcl_writes_questions_and_answers(bfcl_older, tmp_path):
-    items = run_sweep("invalidate", bfcl_older, [1], options={"mode": "reference"})
-    written, _ = write_generated(items, tmp_path / "inv", "bfcl")
+    items = run_sweep("invalidate", bfcl_older, [1], preset=BFCL, options={"mode": "reference"})
+    written, _ = write_generated(items, tmp_path / "inv", "bfcl", BFCL)
     assert [f.relative_to(tmp_path / "inv").as_posix() for f in written[0].files] == \
         ["invalidate_frac1.json", "possible_answer/invalidate_frac1.json"]
     reread = load_dataset(tmp_path / "inv" / "invalidate_frac1.json")

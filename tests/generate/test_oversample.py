@@ -112,3 +112,12 @@ def test_errors():
         oversample_plan(10, 1.5)
     with pytest.raises(ConfigError, match="out of range"):
         oversample_plan(10, 0.5, dup_indices=[10])
+
+
+def test_generic_chat_data(chat):
+    result = oversample(chat, 0.3, seed=5)
+    assert len(result) == 30
+    assert [t.id for t in result][:2] == ["oversample_frac0_3_0", "oversample_frac0_3_1"]
+    sources = [t.metadata["generation"]["source_id"] for t in result]
+    assert sources[:9] == ["chat0"] * 9 and len(set(sources[9:])) == 21  # without replacement
+    assert result[0].tools == chat[0].tools and result[0].messages == chat[0].messages

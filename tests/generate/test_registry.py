@@ -6,6 +6,9 @@ import pytest
 
 from synae.errors import ConfigError
 from synae.generate.registry import METHODS, get_method, parse_values, run_sweep
+from synae.presets import get_preset
+
+T1, ACP = get_preset("t1"), get_preset("acp")
 
 
 def test_every_method_is_registered():
@@ -16,23 +19,24 @@ def test_every_method_is_registered():
 
 
 def test_parse_values():
-    assert parse_values(get_method("oversample"), "0.1, 0.3", "t1") == [0.1, 0.3]
-    assert parse_values(get_method("oversample"), None, "t1") == [0, 0.1, 0.3, 0.5, 0.7, 0.9, 1]
-    assert parse_values(get_method("invalidate"), None, "acp") == [0, 0.1, 0.3, 0.5, 0.7, 0.9, 1]
-    assert len(parse_values(get_method("invalidate"), None, "t1")) == 11
-    assert parse_values(get_method("dropmin"), "half,2", "acp") == ["half", 2]
-    assert parse_values(get_method("fewshot"), "0,3", "acp") == [0, 3]
-    assert parse_values(get_method("relabel"), None, "t1") == [None]
+    assert parse_values(get_method("oversample"), "0.1, 0.3", T1) == [0.1, 0.3]
+    assert parse_values(get_method("oversample"), None, T1) == [0, 0.1, 0.3, 0.5, 0.7, 0.9, 1]
+    assert parse_values(get_method("invalidate"), None, ACP) == [0, 0.1, 0.3, 0.5, 0.7, 0.9, 1]
+    assert len(parse_values(get_method("invalidate"), None, T1)) == 11
+    assert parse_values(get_method("dropmin"), "half,2", ACP) == ["half", 2]
+    assert parse_values(get_method("fewshot"), "0,3", ACP) == [0, 3]
+    assert parse_values(get_method("relabel"), None, T1) == [None]
     with pytest.raises(ConfigError, match="no --param"):
-        parse_values(get_method("relabel"), "0.5", "t1")
+        parse_values(get_method("relabel"), "0.5", T1)
     with pytest.raises(ConfigError, match="not a number"):
-        parse_values(get_method("oversample"), "abc", "t1")
+        parse_values(get_method("oversample"), "abc", T1)
     with pytest.raises(ConfigError, match="not an integer"):
-        parse_values(get_method("fewshot"), "1.5", "t1")
+        parse_values(get_method("fewshot"), "1.5", T1)
 
 
 def test_run_sweep_fresh_rng_per_value(acp):
-    items = run_sweep("invalidate", acp, [0.1, 0.1, 0.3], options={"seed": 123, "mode": "reference"})
+    items = run_sweep("invalidate", acp, [0.1, 0.1, 0.3], preset=ACP,
+                      options={"seed": 123, "mode": "reference"})
     assert [i.dataset.name for i in items] == ["invalidate_frac0_1"] * 2 + ["invalidate_frac0_3"]
     assert items[0].dataset.fingerprint() == items[1].dataset.fingerprint()
     assert [i.meta["counts"]["n_modified"] for i in items] == [26, 26, 62]
@@ -41,9 +45,9 @@ def test_run_sweep_fresh_rng_per_value(acp):
 
 def test_run_sweep_rejects_foreign_options(acp):
     with pytest.raises(ConfigError, match="does not take the option"):
-        run_sweep("oversample", acp, [0.1], options={"target": "answer"})
+        run_sweep("oversample", acp, [0.1], preset=ACP, options={"target": "answer"})
 
 
 def test_relabel_sweep_gives_two_datasets(t1_valid):
-    items = run_sweep("relabel", t1_valid)
+    items = run_sweep("relabel", t1_valid, preset=T1)
     assert [(i.dataset.name, len(i.dataset)) for i in items] == [("skewed", 71), ("relabeled", 100)]

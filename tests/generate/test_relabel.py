@@ -13,18 +13,21 @@ from synae.adapters.export import write_t1_eval_csv
 from synae.errors import ConfigError
 from synae.generate import relabel
 from synae.generate.labels import labels_of
+from synae.presets import get_preset
+
+T1, BFCL, ACP = get_preset("t1"), get_preset("bfcl"), get_preset("acp")
 
 
 @pytest.fixture(scope="module")
 def case_study(t1_valid):
-    return relabel(t1_valid)
+    return relabel(t1_valid, preset=T1)
 
 
 def test_base_has_71_rows_with_stated_drops(t1_valid, case_study):
     skewed, _ = case_study
     assert len(skewed) == 71
-    before = Counter(labels_of(t1_valid.trajectories, "type", "t1"))
-    after = Counter(labels_of(skewed.trajectories, "type", "t1"))
+    before = Counter(labels_of(t1_valid.trajectories, "type", T1))
+    after = Counter(labels_of(skewed.trajectories, "type", T1))
     assert {t: before[t] - after[t] for t in before if before[t] != after[t]} == \
         {"Guided": 6, "Sporting": 6, "Culinary": 8, "Cultural": 9}
     assert (before["Guided"], before["Sporting"], before["Culinary"], before["Cultural"]) == (7, 7, 9, 10)
@@ -65,7 +68,7 @@ def test_relabeled_rows(t1_valid, case_study):
 def test_rng_order_continues_after_skew(t1_valid, case_study):
     """Relabel draws come from the same rng, right after the four skew draws."""
     _, relabeled = case_study
-    labels = labels_of(t1_valid.trajectories, "type", "t1")
+    labels = labels_of(t1_valid.trajectories, "type", T1)
     rng = np.random.default_rng(123)
     dropped = set()
     for value, n_drop in (("Guided", 6), ("Sporting", 6), ("Culinary", 8), ("Cultural", 9)):
@@ -94,12 +97,25 @@ def test_exports_are_verbatim_where_unchanged(t1_valid, case_study, shared_data,
 
 
 def test_deterministic_and_seed(t1_valid, case_study):
-    again = relabel(t1_valid)
+    again = relabel(t1_valid, preset=T1)
     assert again[1].fingerprint() == case_study[1].fingerprint()
-    other = relabel(t1_valid, seed=7)
+    other = relabel(t1_valid, seed=7, preset=T1)
     assert other[0].fingerprint() != case_study[0].fingerprint()
 
 
 def test_only_t1(acp):
     with pytest.raises(ConfigError, match="T1"):
-        relabel(acp)
+        relabel(acp, preset=ACP)
+
+
+def test_generic_relabels_a_stored_attribute(chat):
+    generic = get_preset("generic")
+    skewed, relabeled = relabel(chat, preset=generic, attribute="topic")
+    assert len(skewed) == 21 and len(relabeled) == 30  # int(0.9 · 10) calendar rows thinned, then re-added
+    appended = relabeled.trajectories[21:]
+    assert all(t.attributes["topic"] == "calendar" and t.metadata["generation"]["modified"] for t in appended)
+    assert all(t.metadata["generation"]["relabeled_from"] == "weather" for t in appended)
+    assert all(t.messages[2].tool_calls[0].function.name == "get_weather" for t in appended)  # plan kept
+    assert relabel(chat, preset=generic)[1].fingerprint() == relabeled.fingerprint()  # topic is the default
+    with pytest.raises(ConfigError, match="not bfcl"):
+        relabel(chat, preset=get_preset("bfcl"), attribute="topic")

@@ -41,6 +41,22 @@ Embedding failures can be scripted too: ``embedding_replies`` is a separate queu
 with a non-200 status, a raw body or a delay is applied to that embeddings request (a delay-only
 reply still answers with vectors).
 
+Server flavours (``flavor=``) reproduce the quirks of real servers that synae must survive:
+
+- ``"openai"`` (default): errors as ``{"error": {"message": …, "type": …, "code": …}}``;
+- ``"llama.cpp"`` (llama-cpp-python without a function-calling chat format): a request whose
+  ``response_format`` carries a JSON schema gets HTTP 500 (``{"error": {"code": 500, "message":
+  "… json_schema … grammar …"}}``); scripted tool calls are sent as JSON text in ``content``
+  (``{"name": …, "arguments": {…}}``, a list of them when several) instead of ``tool_calls``;
+- ``"vllm"``: errors as ``{"object": "error", "message": …, "type": "BadRequestError", "code": …}``;
+- ``"ollama"``: errors as ``{"error": "<text>"}``, and only ``/v1/chat/completions`` exists
+  (any other path: 404 with the plain body ``404 page not found``).
+
+Independent of the flavour: ``unsupported_params`` — a request carrying one of these parameters gets
+HTTP 400 naming it (in the flavour's error shape); ``models`` — a request for another model gets
+HTTP 404 ``model "<name>" not found``; ``api_key`` — a request without ``Authorization: Bearer
+<api_key>`` gets HTTP 401. These checks come before the scripted replies (no reply is consumed).
+
 Every received request is recorded (thread-safe): :attr:`requests` gives the JSON bodies,
 :attr:`calls` gives :class:`ReceivedCall` records with path, headers, body and arrival time
 (``time.monotonic()``), e.g. to assert that a client waited for ``Retry-After``. Slow replies are
@@ -57,11 +73,12 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 DEFAULT_EMBEDDING_DIM = 16
+Flavor = Literal["openai", "llama.cpp", "vllm", "ollama"]
 
 
 @dataclass
@@ -137,7 +154,30 @@ def embedding_for(text: str, dim: int = DEFAULT_EMBEDDING_DIM) -> list[float]:
     return (vec / np.linalg.norm(vec)).tolist()
 
 
-def _chat_body(reply: Reply, request: dict[str, Any]) -> dict[str, Any]:
+def error_body(flavor: Flavor, status: int, message: str) -> str:
+    """An error body in the shape ``flavor`` sends."""
+    if flavor == "ollama":
+        return json.dumps({"error": message})
+    if flavor == "vllm":
+        kind = {400: "BadRequestError", 404: "NotFoundError", 401: "AuthenticationError"}.get(status, "Error")
+        return json.dumps({"object": "error", "message": message, "type": kind, "param": None,
+                           "code": status})
+    if flavor == "llama.cpp":
+        return json.dumps({"error": {"code": status, "message": message, "type": "server_error"}})
+    return json.dumps({"error": {"message": message, "type": "invalid_request_error", "code": status}})
+
+
+def _tool_calls_as_text(calls: list[dict[str, Any]]) -> str:
+    """llama.cpp without a function-calling chat format: the calls as JSON text."""
+    plain = [{"name": c["function"]["name"], "arguments": json.loads(c["function"]["arguments"] or "{}")}
+             for c in calls]
+    return json.dumps(plain[0] if len(plain) == 1 else plain)
+
+
+def _chat_body(reply: Reply, request: dict[str, Any], flavor: Flavor = "openai") -> dict[str, Any]:
+    if reply.tool_calls and flavor == "llama.cpp":
+        reply = Reply(content=_tool_calls_as_text(reply.tool_calls), usage=reply.usage, model=reply.model,
+                      reasoning_content=reply.reasoning_content)
     if reply.no_choices:
         choices: list[dict[str, Any]] = []
     else:
@@ -161,12 +201,19 @@ class ScriptedOpenAIServer:
 
     Parameters: ``replies`` — initial queue of chat replies; ``responder`` — called when the queue is
     empty; ``default_text`` — reply text when neither applies; ``embedding_dim`` — size of the
-    embedding vectors; ``embedding_replies`` — queue of scripted embeddings replies.
+    embedding vectors; ``embedding_replies`` — queue of scripted embeddings replies; ``flavor``,
+    ``unsupported_params``, ``models``, ``api_key`` — server quirks (see the module docstring).
     """
 
     def __init__(self, replies: Iterable[Reply | str] = (), *, responder: Responder | None = None,
                  default_text: str = "ok", embedding_dim: int = DEFAULT_EMBEDDING_DIM,
-                 embedding_replies: Iterable[Reply] = ()) -> None:
+                 embedding_replies: Iterable[Reply] = (), flavor: Flavor = "openai",
+                 unsupported_params: Iterable[str] = (), models: Iterable[str] | None = None,
+                 api_key: str | None = None) -> None:
+        self.flavor: Flavor = flavor
+        self.unsupported_params = frozenset(unsupported_params)
+        self.models = frozenset(models) if models is not None else None
+        self.api_key = api_key
         self._replies: deque[Reply | str] = deque(replies)
         self._embedding_replies: deque[Reply] = deque(embedding_replies)
         self.responder = responder
@@ -239,6 +286,26 @@ class ScriptedOpenAIServer:
         with self._lock:
             self._calls.append(call)
 
+    def _refusal(self, path: str, headers: dict[str, str], body: dict[str, Any]) -> Reply | None:
+        """The quirk-driven error reply to a chat request, if any (no scripted reply is consumed)."""
+        def error(status: int, message: str) -> Reply:
+            return Reply.raw(error_body(self.flavor, status, message), status=status)
+
+        if self.flavor == "ollama" and path.rstrip("/") != "/v1/chat/completions":
+            return Reply.raw("404 page not found", status=404)
+        if self.api_key is not None and headers.get("authorization") != f"Bearer {self.api_key}":
+            return error(401, "Incorrect API key provided")
+        if self.models is not None and body.get("model") not in self.models:
+            return error(404, f'model "{body.get("model")}" not found, try pulling it first')
+        for name in sorted(self.unsupported_params & set(body)):
+            return error(400, f"Unsupported parameter: '{name}' is not supported with this model.")
+        response_format = body.get("response_format")
+        if self.flavor == "llama.cpp" and isinstance(response_format, dict) \
+                and response_format.get("type") == "json_schema":
+            return error(500, "Unable to generate parser for this template: response_format json_schema "
+                              "is not supported (failed to build grammar)")
+        return None
+
     def _next_chat_reply(self, body: dict[str, Any]) -> Reply:
         with self._lock:
             reply = self._replies.popleft() if self._replies else None
@@ -296,7 +363,8 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         owner._record(ReceivedCall(self.path, headers, body, time.monotonic()))
         if self.path.rstrip("/").endswith("/chat/completions") and isinstance(body, dict):
-            self._answer(owner._next_chat_reply(body), lambda r: _chat_body(r, body))
+            reply = owner._refusal(self.path, headers, body) or owner._next_chat_reply(body)
+            self._answer(reply, lambda r: _chat_body(r, body, owner.flavor))
         elif self.path.rstrip("/").endswith("/embeddings") and isinstance(body, dict):
             self._answer(owner._next_embedding_reply(), lambda _r: self._embeddings(body))
         else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from synae.report.models import DatasetSummary, EvaluationReport, MetricResult
+from synae.results import DatasetSummary, EvaluationReport, MetricResult
 from synae.schema import FunctionCall, Message, ToolCall, Trajectory
 
 

@@ -14,9 +14,11 @@ import pytest
 
 from helpers.openai_server import Reply, ScriptedOpenAIServer
 from synae.config import LLMSettings
+from synae.errors import LLMFatalError
 from synae.llm.client import ChatRequest, LLMClient, LLMError, parse_retry_after
 
 FAST = {"backoff_base": 0.01, "backoff_max": 0.05, "timeout": 2.0, "max_retries": 3}
+FAST_CONCURRENCY_BOUND = 8  # requests at most in flight when a fatal reply arrives (default concurrency)
 
 
 def make_client(server: ScriptedOpenAIServer, **overrides) -> LLMClient:
@@ -335,3 +337,93 @@ def test_progress_counts() -> None:
             bar.advance(outcome)
     assert bar.counts == {"done": 2, "cached": 1, "failed": 1, "estimated": 0}
     assert bar._counts_text() == "done 2 · cached 1 · failed 1"
+
+
+# ---------------------------------------------------------------------------------------------
+# Real-server quirks and fail-fast
+
+
+def test_cache_key_differs_by_base_url(tmp_path: Path) -> None:
+    with ScriptedOpenAIServer(["from A"]) as a, ScriptedOpenAIServer(["from B"]) as b:
+        first = make_client(a, cache_dir=tmp_path).chat(ask("q"))
+        other = make_client(b, cache_dir=tmp_path).chat(ask("q"))
+        again = make_client(a, cache_dir=tmp_path).chat(ask("q"))
+    assert (first.content, other.content, again.content) == ("from A", "from B", "from A")
+    assert not other.cached and again.cached
+    assert ask("q").cache_key("http://a:1/v1") != ask("q").cache_key("http://b:1/v1")
+    assert ask("q").cache_key("http://a:1/v1") == ask("q").cache_key("http://a:1/v1/")
+
+
+def test_vllm_unsupported_parameter_is_dropped_and_remembered() -> None:
+    with ScriptedOpenAIServer(responder=lambda body: "fine", flavor="vllm",
+                              unsupported_params=["seed"]) as server:
+        client = make_client(server)
+        replies = [client.chat(ask(f"q{i}", seed=3)) for i in range(3)]
+        bodies = server.requests
+    assert [r.content for r in replies] == ["fine"] * 3
+    assert ["seed" in b for b in bodies] == [True, False, False, False]
+    assert client.rejected_parameters == {"seed"} and client.usage.rejected == 1 and client.usage.failed == 0
+
+
+def test_llama_cpp_json_schema_500_degrades_to_text() -> None:
+    schema = {"type": "json_schema", "json_schema": {"name": "v", "schema": {"type": "object"}}}
+    with ScriptedOpenAIServer(responder=lambda body: "yes", flavor="llama.cpp") as server:
+        client = make_client(server)
+        reply = client.chat(ask("q", response_format=schema))
+        n = len(server.requests)
+    assert reply.content == "yes" and n == 2 and client.rejected_parameters == {"response_format"}
+
+
+def test_plain_500_naming_nothing_is_still_retried() -> None:
+    schema = {"type": "json_schema", "json_schema": {"name": "v", "schema": {"type": "object"}}}
+    with ScriptedOpenAIServer([Reply.error(500, message="busy"), "yes"]) as server:
+        client = make_client(server)
+        reply = client.chat(ask("q", response_format=schema))
+        body = server.requests[1]
+    assert reply.content == "yes" and "response_format" in body and not client.rejected_parameters
+
+
+@pytest.mark.parametrize(("flavor", "kind"), [("openai", "model_not_found"), ("vllm", "model_not_found"),
+                                              ("ollama", "model_not_found")])
+def test_unknown_model_is_fatal(flavor: str, kind: str) -> None:
+    with ScriptedOpenAIServer(flavor=flavor, models=["llama3"]) as server:
+        client = make_client(server)
+        with pytest.raises(LLMFatalError, match="judge-model") as info:
+            client.chat_many([ask(f"q{i}") for i in range(20)])
+        n = len(server.requests)
+        with pytest.raises(LLMFatalError):  # every later request stops too, unsent
+            client.chat(ask("later"))
+        assert len(server.requests) == n
+    assert info.value.kind == kind and n <= FAST_CONCURRENCY_BOUND
+
+
+def test_ollama_without_v1_prefix_is_fatal_and_error_shape_is_read() -> None:
+    with ScriptedOpenAIServer([Reply.raw('{"error": "bad things"}', status=400)], flavor="ollama") as server:
+        with pytest.raises(LLMFatalError, match="/v1") as info:
+            LLMClient(LLMSettings(**FAST), base_url=server.base_url.removesuffix("/v1"),
+                      progress=False).chat(ask("q"))
+        with pytest.raises(LLMError, match="bad things"):
+            make_client(server).chat(ask("q"))
+    assert info.value.kind == "not_found"
+
+
+def test_deadline_stops_the_run() -> None:
+    with ScriptedOpenAIServer(responder=lambda body: Reply.slow(0.3, "late")) as server:
+        client = LLMClient(LLMSettings(**FAST, concurrency=1), base_url=server.base_url, progress=False,
+                           deadline=1.0)
+        start = time.monotonic()
+        with pytest.raises(LLMFatalError, match="deadline") as info:
+            client.chat_many([ask(f"q{i}") for i in range(20)])
+        elapsed = time.monotonic() - start
+    assert info.value.kind == "deadline" and elapsed < 3.0  # 20 × 0.3 s without the deadline
+    assert 1 <= client.usage.calls <= 4 and "not done" in str(info.value)
+
+
+def test_rejected_replies_are_not_cached(tmp_path: Path) -> None:
+    with ScriptedOpenAIServer(["garbage", "yes"]) as server:
+        client = make_client(server, cache_dir=tmp_path)
+        first = client.chat(ask("q"), accept=lambda r: r.content == "yes")
+        second = client.chat(ask("q"), accept=lambda r: r.content == "yes")
+        third = client.chat(ask("q"), accept=lambda r: r.content == "yes")
+    assert (first.content, second.content, third.content) == ("garbage", "yes", "yes")
+    assert third.cached and len(server.requests) == 2

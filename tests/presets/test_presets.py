@@ -6,11 +6,11 @@ import csv
 
 import pytest
 
-from synae.adapters import load_dataset
 from synae.config import load_config
 from synae.errors import ConfigError
 from synae.presets import detect_preset, get_preset
 from synae.presets.t1 import load_ontology
+from synae.run.data import load_dataset
 from synae.schema import Message, Trajectory
 
 REFERENCE = load_config(mode="reference").metrics
@@ -180,3 +180,30 @@ def test_generic_stored_attributes():
     assert p.am_attribute_names(trajs)[-3:] == ["n", "tag", "labels"]
     assert get_preset("t1").am_attribute_names(trajs) == list(get_preset("t1").am_attributes)
     assert p.ad_labels(trajs[0], DEFAULT, ["tag", "labels"]) == ("a", "p|q")
+
+
+def test_generator_hooks():
+    """The generators' benchmark switches live in the presets (generate/ never names a benchmark)."""
+    t1, bfcl, acp, generic = (get_preset(n) for n in ("t1", "bfcl", "acp", "generic"))
+    assert [p.generation_label_attribute([]) for p in (t1, bfcl, acp)] == ["type", "secondary_api", "domain"]
+    assert [p.generation_keeps_ids for p in (t1, bfcl, generic)] == [True, False, False]
+    assert [p.invalidation_targets([]) for p in (t1, bfcl, acp)] == \
+        [("tool_calls", "output"), ("tool_calls",), ("answer",)]
+    assert acp.invalidation("output", []).target == "answer"
+    assert acp.invalidation("answer", []).reference_with_replacement
+    with pytest.raises(KeyError):
+        bfcl.invalidation("output", [])
+    assert acp.generation_grid("invalidate") == (0, 0.1, 0.3, 0.5, 0.7, 0.9, 1)
+    assert t1.generation_grid("invalidate") is None
+    assert [dict(p.export_formats) for p in (generic,)] == [{}]
+    assert {n: f.suffix for p in (t1, bfcl, acp) for n, f in p.export_formats.items()} == \
+        {"t1-csv": ".csv", "bfcl": ".json", "acp-csv": ".csv"}
+    assert t1.relabel_in_text("city") is True and generic.relabel_in_text("topic") is False
+    with pytest.raises(ConfigError, match="type, city or state"):
+        t1.relabel_in_text("topic")
+    data = [Trajectory(id="a", messages=[{"role": "user", "content": "hi"}], output="x",
+                       attributes={"n": 1, "topic": "a", "tags": ["u"]})]
+    assert generic.invalidation_targets(data) == ("output",)
+    assert generic.generation_label_attribute(data) == "topic"
+    assert type(generic.blankfill_style()).__name__ == "ChatBlankfill"
+    assert type(t1.fewshot_style()).__name__ == "T1Fewshot"

@@ -10,11 +10,11 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from helpers.report_fixtures import perturbed_copy
-from synae.adapters import load_dataset
 from synae.config import load_config
-from synae.report.compare import run_comparison
-from synae.report.comparison import load_any
 from synae.report.html import write_html
+from synae.results import load_any
+from synae.run.compare import run_comparison
+from synae.run.data import load_dataset
 from synae.schema import Dataset
 
 CHROMIUM = "/usr/bin/chromium"
@@ -43,7 +43,7 @@ def reports(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
         subset = Dataset(real.trajectories[:n], name=f"{preset}-real")
         synthetic = Dataset(perturbed_copy(subset.trajectories), name="perturbed")
         config = load_config(None, preset=preset, embedding={"model": "lexical"})
-        results = run_comparison(subset, {"perturbed": synthetic}, config)
+        results = run_comparison(subset, {"perturbed": synthetic}, config, report_data=True)
         folder = tmp_path_factory.mktemp(preset)
         results.write(folder / "results.json")
         out[preset] = write_html(load_any(folder / "results.json"), folder / "report.html")
@@ -88,4 +88,78 @@ def test_report_opens_in_chromium(preset: str, reports: dict[str, Path], browser
     assert dup.locator("tbody tr").count() >= 1
     # Readable at laptop width: the page does not scroll horizontally.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def evidence_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One evaluation with 230 duplicated texts (200 listed) and trajectories far from the real set."""
+    import numpy as np
+
+    from helpers.report_fixtures import metric, report, trajectory
+    from synae.report.html import write_html
+    from synae.run.aggregate import Anchor, aggregate_anchored
+    from synae.run.report_data import build_report_data
+
+    real = [trajectory(f"r{i}", f"museum tour number {i}", ["search", "filter"]) for i in range(240)]
+    syn = [trajectory(f"d{i}-{j}", f"repeated request {i}", ["search"], answer=f"answer {i}")
+           for i in range(230) for j in range(2)]
+    syn.append(trajectory("lonely", "a very unusual boat request", ["book"], answer="boat booked"))
+    rng = np.random.default_rng(0)
+    real_emb = rng.normal(size=(len(real), 8))
+    syn_emb = rng.normal(size=(len(syn), 8)) + 6.0
+    ms = {m.id: m for m in [metric("fidelity.tool_calls.tum", 0.3),
+                            metric("fidelity.instructions.knn_precision", 0.2)]}
+    rep = report(ms, name="dups")
+    anchor = Anchor(indices=[0], copies=461, seed=1,
+                    floor={"fidelity.tool_calls.tum": 0.6, "fidelity.instructions.knn_precision": 1.0})
+    rep.aggregates = aggregate_anchored(ms, anchor, "dups")
+    rep.report_data = build_report_data(real, syn, real_embeddings=real_emb, synthetic_embeddings=syn_emb)
+    folder = tmp_path_factory.mktemp("evidence")
+    rep.write(folder / "results.json")
+    return write_html(load_any(folder / "results.json"), folder / "report.html")
+
+
+def test_drilldown_shows_evidence_pages_and_searches(evidence_report: Path, browser) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(evidence_report.as_uri())
+    page.wait_for_load_state("load")
+    dup = page.locator("#drilldown details[data-kind=duplicates]")
+    dup.locator("summary").click()
+    rows = dup.locator("table.dt tbody > tr")
+    assert rows.count() == 200
+    visible = dup.locator("table.dt tbody > tr:visible")
+    assert visible.count() == 20  # paged
+    assert page.evaluate("document.documentElement.scrollHeight") < 16000
+    first_ids = visible.first.inner_text()
+    dup.locator("button.dt-next").click()
+    assert dup.locator("table.dt tbody > tr:visible").count() == 20
+    assert dup.locator("table.dt tbody > tr:visible").first.inner_text() != first_ids
+    assert "rows 21–40 of 200" in dup.locator(".dt-info").inner_text()
+    dup.locator("input.dt-search").fill("repeated request 117")
+    assert dup.locator("table.dt tbody > tr:visible").count() == 1
+    # open the row: the whole synthetic trajectory next to its nearest real neighbour
+    row = dup.locator("table.dt tbody > tr:visible").first
+    row.locator("button.show-traj").click()
+    pair = row.locator(".pair")
+    assert pair.locator(".traj.synthetic").is_visible()
+    assert "repeated request 117" in pair.locator(".traj.synthetic").inner_text()
+    assert "answer 117" in pair.locator(".traj.synthetic").inner_text()  # the output
+    neighbour = pair.locator(".traj").nth(1)
+    assert neighbour.is_visible() and "museum tour number" in neighbour.inner_text()
+    assert "distance" in neighbour.inner_text()
+    # sorting by the numeric distance column of the outside-manifold table
+    out = page.locator("#drilldown details[data-kind=outside_manifold]")
+    out.locator("summary").click()
+    out.locator("thead th").nth(1).click()
+    shown = [float(t) for t in out.locator("tbody > tr:visible td.num").all_inner_texts()]
+    assert shown == sorted(shown) and len(shown) == 20
+    assert "0 = no better than repeating one real trajectory" in page.locator("#summary").inner_text()
+    assert errors == []
+    assert requests == [evidence_report.as_uri()]
     page.close()

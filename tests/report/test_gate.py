@@ -8,8 +8,8 @@ import pytest
 
 from helpers.report_fixtures import metric, report
 from synae.errors import ConfigError
-from synae.report.aggregate import aggregate_single
 from synae.report.gate import EXIT_FAIL, EXIT_MISSING, EXIT_PASS, check, exit_code, load_thresholds
+from synae.run.aggregate import aggregate_single
 
 
 @pytest.fixture
@@ -69,3 +69,24 @@ def test_labels_and_comparisons(results) -> None:
     assert [c.member for c in check(comparison, {"validity": {"min": 0.9}}, ["b"])] == ["b"]
     with pytest.raises(ConfigError, match="unknown member"):
         check(comparison, {"validity": {"min": 0.9}}, ["zzz"])
+
+
+def test_gate_uses_anchored_scores_of_one_set_and_says_why_a_key_is_missing() -> None:
+    from synae.run.aggregate import Anchor, aggregate_anchored
+
+    ms = {m.id: m for m in [metric("fidelity.tool_calls.tum", 0.2),
+                            metric("fidelity.instructions.knn_precision", 0.8)]}
+    rep = report(ms)
+    anchor = Anchor(indices=[0], copies=10, seed=1,
+                    floor={"fidelity.tool_calls.tum": 0.4, "fidelity.instructions.knn_precision": 1.0})
+    rep.aggregates = aggregate_anchored(rep.metrics, anchor, "syn")
+    data = rep.to_json_dict()
+    # fidelity = mean(u_tum = 0.5, u_precision = 0.8) = 0.65
+    checks = check(data, {"fidelity": {"min": 0.6, "min_label": "Poor"}, "validity": {"min": 0.5}})
+    outcome = {(c.key, c.bound): c for c in checks}
+    assert outcome[("fidelity", "≥ 0.6")].outcome == "pass"
+    assert outcome[("fidelity", "≥ 0.6")].value == pytest.approx(0.65)
+    assert outcome[("fidelity", "label ≥ Poor")].outcome == "pass"
+    missing = outcome[("validity", "≥ 0.5")]
+    assert missing.outcome == "missing" and "no validity checker ran" in missing.reason
+    assert exit_code(checks) == EXIT_MISSING

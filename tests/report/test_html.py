@@ -7,10 +7,17 @@ import re
 import numpy as np
 
 from helpers.report_fixtures import metric, report, trajectory
-from synae.report.aggregate import SELF_ROW, aggregate, aggregate_single, ideal_self_row
-from synae.report.comparison import ComparisonResults, load_any
-from synae.report.data import build_report_data
 from synae.report.html import render_html
+from synae.results import ComparisonResults, load_any
+from synae.run.aggregate import (
+    SELF_ROW,
+    Anchor,
+    aggregate,
+    aggregate_anchored,
+    aggregate_single,
+    ideal_self_row,
+)
+from synae.run.report_data import build_report_data
 from synae.validity.verdict import Verdict
 
 
@@ -61,5 +68,41 @@ def test_comparison_report_with_sweep(tmp_path) -> None:
     assert 'id="ranking"' in html and 'id="sweep"' in html
     ranking = html[html.index('id="ranking"'):html.index('id="radar"')]
     assert ranking.index("<td>a</td>") < ranking.index("<td>b</td>")  # a has the better TUM
-    assert html.count('class="plot radar"') == 2  # pillar radar + normalised-metric radar overlay
+    # pillar radar + normalised metrics as bars (a radar with one axis per metric overlaps its labels)
+    assert html.count('class="plot radar"') == 1 and html.count('class="plot bars"') == 1
     assert 'class="plot sweep"' in html
+
+
+def test_anchored_headline_reference_reasons_bias_and_evidence(tmp_path) -> None:
+    rep = _member("syn", 0.2, 0)
+    rep.metrics["fidelity.tool_calls.tum"].details.update(ci=[0.25, 0.3], ci_method="BCa",
+                                                           ci_excludes_estimate=True)
+    anchor = Anchor(indices=[1, 2, 3, 4, 5], copies=15, seed=1,
+                    floor={"fidelity.tool_calls.tum": 0.6, "fidelity.instructions.knn_precision": 1.0,
+                           "diversity.instructions.vendi": 1.0})
+    rep.metrics.pop("validity.tool_calls.rate")
+    rep.aggregates = aggregate_anchored(rep.metrics, anchor, "syn")
+    rep.write(tmp_path / "results.json")
+    html = render_html(load_any(tmp_path / "results.json"))
+    assert "1 = as close to the real data as the real data itself" in html
+    assert "0 = no better than repeating one real trajectory" in html
+    assert "real (self)" not in html  # the self row is the scale, not a listed competitor
+    assert "Validity not scored: no validity checker ran" in html  # a missing score says why
+    assert 'class="bias"' in html  # the interval that excludes its estimate is flagged
+    assert "tone-good" in html or "tone-fair" in html or "tone-poor" in html
+    # the drill-down shows whole trajectories with their nearest neighbour
+    assert 'class="traj synthetic"' in html and "neighbour · distance" in html
+    assert '<table class="dt">' in html
+
+
+def test_constant_attribute_is_described_not_drawn() -> None:
+    from synae.report import plots
+
+    hist = {"kind": "numeric", "edges": [0.5, 1.5], "real": [10], "synthetic": [8], "n_real": 10,
+            "n_synthetic": 8}
+    why = plots.degenerate(hist, {"syn": hist})
+    assert why == "constant: every trajectory has the value 1.0 on every side"
+    empty = {**hist, "synthetic": [0], "n_synthetic": 0}
+    assert "no values in syn" in plots.degenerate(hist, {"syn": empty})
+    varied = {**hist, "edges": [0.5, 1.5, 2.5], "real": [5, 5], "synthetic": [8, 0]}
+    assert plots.degenerate(varied, {"syn": varied}) is None

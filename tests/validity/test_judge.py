@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import json
+import random
+import re
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from helpers.openai_server import Reply, ScriptedOpenAIServer
-from synae.adapters import load_dataset
 from synae.config import JudgeSettings, LLMSettings
+from synae.errors import LLMFatalError
 from synae.llm.client import LLMClient
+from synae.presets import get_preset
+from synae.run.data import load_dataset
 from synae.schema import FunctionCall, Message, ToolCall, Trajectory
-from synae.validity.judge import LLMJudge, judge_equivalence, judge_prompts, parse_reply
+from synae.validity.judge import REPAIR_TURN, LLMJudge, judge_equivalence, judge_prompts, parse_reply
 from synae.validity.prompts import (
     ANSWER_CUE,
     PROMPT_VERSION,
     SYSTEM_MESSAGE,
     TRUNCATION_MARKER,
+    acp_output_validity_prompt,
     output_validity_prompt,
+    t1_output_validity_prompt,
     tool_call_validity_prompt,
 )
 
@@ -79,7 +87,8 @@ def test_parser_default_mode_is_robust() -> None:
 def test_tool_call_prompt_on_real_t1_trajectory(shared_data: Path) -> None:
     data = load_dataset(shared_data / "t1" / "t1_attraction_turns_with_output.csv")
     traj = data[0]
-    judge = LLMJudge("tool_calls", settings=SETTINGS, client=None, preset="t1")
+    judge = LLMJudge("tool_calls", settings=SETTINGS, client=None,
+                     default_tools=get_preset("t1").judge_default_tools())
     prompt = judge.prompt(traj)
     system, user = prompt.messages
     assert system == {"role": "system", "content": SYSTEM_MESSAGE}
@@ -104,7 +113,7 @@ def test_unknown_alignment_and_tool_results_are_shown() -> None:
 
 def test_fields_are_truncated_and_counted() -> None:
     traj = trajectory(1, user="x" * 500, output="y" * 500)
-    prompt = output_validity_prompt(traj, preset="t1", max_field_chars=100)
+    prompt = t1_output_validity_prompt(traj, max_field_chars=100)
     text = prompt.messages[1]["content"]
     assert prompt.truncated_fields == 2  # conversation and output; the calls fit
     assert text.count(TRUNCATION_MARKER) == 2
@@ -113,7 +122,7 @@ def test_fields_are_truncated_and_counted() -> None:
 
 def test_acp_output_prompt(shared_data: Path) -> None:
     item = load_dataset(shared_data / "acp" / "acp_app_prog.csv")[0]
-    text = output_validity_prompt(item, preset="acp").messages[1]["content"]
+    text = acp_output_validity_prompt(item).messages[1]["content"]
     context, question = item.messages[0].content.split("\n")[:2]
     assert f"## Context\n{context}" in text and f"## Question\n{question}" in text
     assert f"## Proposed answer\n{item.output}" in text
@@ -147,7 +156,9 @@ def test_verdicts_reasons_and_request_parameters() -> None:
     body = bodies[0]
     assert body["temperature"] == 0.0 and body["max_tokens"] == 16 and body["model"] == "judge-model"
     assert body["response_format"]["type"] == "json_schema"
-    assert len(bodies) == 6 + 2  # t3 was retried twice (max_retries=2)
+    # t3: 3 attempts (max_retries=2), then sent again in 2 more rounds of 3 attempts;
+    # t2 and t5 (unreadable, empty) got two repair turns each
+    assert len(bodies) == 6 + 2 + 2 * 3 + 2 * 2
 
 
 def test_structured_reply_is_read() -> None:
@@ -247,3 +258,126 @@ def test_judge_prompts_without_client_is_no_judge() -> None:
     prompt = output_validity_prompt(trajectory(0))
     [outcome] = judge_prompts(None, SETTINGS, [prompt])
     assert outcome.valid is None and outcome.reason == "no_judge"
+
+
+# ---------------------------------------------------------------------------------------------
+# Surviving real servers: flaky replies, refused structured output, identical outputs
+
+
+def flaky_responder(seed: int, error_rate: float, garbage_rate: float):
+    """HTTP 500 with probability ``error_rate``, an unreadable reply with ``garbage_rate``, else the
+    true answer (``yes`` for even request numbers)."""
+    rng = random.Random(seed)
+    lock = threading.Lock()
+
+    def respond(body: dict) -> Reply | str:
+        with lock:
+            draw = rng.random()
+        if draw < error_rate:
+            return Reply.error(500, message="upstream overloaded")
+        if draw < error_rate + garbage_rate:
+            return "I am not sure, it depends."
+        number = int(re.search(r"\(request (\d+)\)", body["messages"][1]["content"]).group(1))
+        return "yes" if number % 2 == 0 else "no"
+
+    return respond
+
+
+def test_flaky_server_leaves_few_unscored_and_rerun_changes_no_verdict(tmp_path: Path) -> None:
+    trajs = [trajectory(i) for i in range(100)]
+    # the default retry budget (max_retries 3)
+    settings = LLMSettings(backoff_base=0.001, backoff_max=0.005, timeout=5.0, cache_dir=tmp_path)
+    with ScriptedOpenAIServer(responder=flaky_responder(7, 0.3, 0.1)) as server:
+        client = LLMClient(settings, base_url=server.base_url, progress=False)
+        first = LLMJudge("output", settings=SETTINGS, client=client).check_all(trajs)
+        server.responder = lambda body: "yes" if int(re.search(
+            r"\(request (\d+)\)", body["messages"][1]["content"]).group(1)) % 2 == 0 else "no"
+        server.clear()
+        again = LLMJudge("output", settings=SETTINGS, client=LLMClient(
+            settings, base_url=server.base_url, progress=False)).check_all(trajs)
+        resent = len(server.requests)
+    unscored = [i for i, v in enumerate(first) if v.valid is None]
+    assert len(unscored) <= 2
+    assert all(v.valid is (i % 2 == 0) for i, v in enumerate(first) if v.valid is not None)
+    assert all(v.valid is not None for v in again)
+    assert [a.valid for a, f in zip(again, first, strict=True) if f.valid is not None] == \
+        [f.valid for f in first if f.valid is not None]  # judged verdicts unchanged
+    assert all(again[i].details["cached"] for i, f in enumerate(first) if f.valid is not None)
+    assert resent == len(unscored)  # only the unscored items were asked again
+
+
+def test_unreadable_reply_is_repaired_and_not_cached(tmp_path: Path) -> None:
+    with ScriptedOpenAIServer(["the weather is nice", "Yes"]) as server:
+        client = client_for(server, cache_dir=tmp_path)
+        [verdict] = LLMJudge("output", settings=SETTINGS, client=client).check_all([trajectory(0)])
+        repair = server.requests[1]["messages"]
+        server.clear()
+        [cached] = LLMJudge("output", settings=SETTINGS, client=client_for(server, cache_dir=tmp_path)
+                            ).check_all([trajectory(0)])
+        n = len(server.requests)
+    assert verdict.valid is True and cached.valid is True and n == 0
+    assert repair[-2] == {"role": "assistant", "content": "the weather is nice"}
+    assert repair[-1] == {"role": "user", "content": REPAIR_TURN}
+
+
+@pytest.mark.parametrize("flavor", ["llama.cpp", "openai"])
+def test_structured_output_refused_with_500_falls_back_to_text(flavor: str) -> None:
+    def responder(body: dict) -> Reply | str:
+        if "response_format" in body:  # openai flavour: scripted like llama.cpp's 500
+            return Reply.error(500, message="failed to parse grammar from json_schema")
+        return "yes"
+
+    trajs = [trajectory(i) for i in range(20)]
+    with ScriptedOpenAIServer(responder=responder, flavor=flavor) as server:
+        client = client_for(server)
+        verdicts = LLMJudge("output", settings=SETTINGS, client=client).check_all(trajs)
+        with_format = sum("response_format" in b for b in server.requests)
+    assert all(v.valid is True for v in verdicts) and verdicts[0].details["structured"] is False
+    assert with_format == 1 and "response_format" in client.rejected_parameters
+    assert client.usage.failed == 0 and client.usage.rejected == 1
+
+
+def test_unauthorised_endpoint_stops_the_run_at_once() -> None:
+    with ScriptedOpenAIServer(api_key="right-key") as server:
+        client = LLMClient(LLMSettings(backoff_base=0.01, timeout=5.0, api_key="wrong-key"),
+                           base_url=server.base_url, progress=False)
+        start = time.monotonic()
+        with pytest.raises(LLMFatalError, match="401") as info:
+            LLMJudge("output", settings=SETTINGS, client=client).check_all([trajectory(i) for i in range(50)])
+        elapsed = time.monotonic() - start
+        n = len(server.requests)
+    assert info.value.kind == "auth" and elapsed < 3 and n <= 2
+
+
+def test_silent_server_trips_the_breaker_before_timeouts_add_up() -> None:
+    with ScriptedOpenAIServer(responder=lambda body: Reply.slow(60)) as server:
+        client = LLMClient(LLMSettings(timeout=0.5, max_retries=3, backoff_base=0.01, concurrency=2),
+                           base_url=server.base_url, progress=False, breaker_threshold=4)
+        start = time.monotonic()
+        with pytest.raises(LLMFatalError, match="consecutive") as info:
+            LLMJudge("output", settings=SETTINGS, client=client).check_all([trajectory(i) for i in range(30)])
+        elapsed = time.monotonic() - start
+    # without the breaker: 30 requests × 4 attempts × 0.5 s / 2 in parallel = 30 s
+    assert info.value.kind == "breaker" and elapsed < 3
+    assert "not done" in str(info.value)
+
+
+def test_all_unscored_is_an_error_for_commands() -> None:
+    with ScriptedOpenAIServer(responder=lambda body: "perhaps") as server:
+        client = client_for(server)
+        verdicts = LLMJudge("output", settings=SETTINGS, client=client).check_all([trajectory(0)])
+        assert verdicts[0].reasons == ["unparseable_reply"]
+        with pytest.raises(LLMFatalError, match="unscored"):
+            client.raise_if_all_unscored()
+
+
+def test_identical_outputs_are_equivalent_without_a_call() -> None:
+    ref = trajectory(0)
+    with ScriptedOpenAIServer(["no"]) as server:
+        outcomes = judge_equivalence(client_for(server), SETTINGS, "output", [ref, ref],
+                                     ["Visit  the Zoo.\n", "Visit the zoo."],
+                                     [" visit the zoo.", "See the zoo."])
+        n = len(server.requests)
+    assert [o.valid for o in outcomes] == [True, False] and outcomes[0].reason == "identical" and n == 1
+    [offline] = judge_equivalence(None, SETTINGS, "output", [ref], ["Same"], ["same "])
+    assert offline.valid is True

@@ -1,132 +1,202 @@
-"""Adapters: every supported input format → one :class:`~synae.schema.Dataset`.
+"""Adapters: every supported input → one :class:`~synae.schema.Dataset`.
 
-``load_dataset(path)`` detects the format (or takes ``fmt``), converts, optionally sorts, and
-derives the stored attributes of the benchmark (``data.md``) or of ``preset``. Formats:
+``load_dataset(data)`` reads a file path or in-memory records (a list of dicts, a pandas DataFrame, a
+Hugging Face ``datasets`` object), detects the format (or takes ``fmt``), converts and optionally
+sorts (deriving a preset's stored attributes is the application layer's job:
+:func:`synae.run.data.load_dataset`). Formats are the entries of :data:`READERS`, tried in order by
+their detector:
 
 | name | input |
 |---|---|
-| ``canonical`` | canonical JSONL(.gz) (``data.md`` §1) |
-| ``openai`` | OpenAI chat JSONL (``{"messages": [...], "tools": [...]}`` per line) |
-| ``transcript`` | CSV/Parquet/JSONL table with a ``user:``/``assistant:`` transcript column |
 | ``t1`` | T1 turn-level files and eval-level (``ID, Data, Tool Call, Output``) files |
+| ``canonical`` | canonical records (``id`` + ``messages``): JSONL(.gz), JSON array, table, in memory |
+| ``openai`` | OpenAI chat records (``messages`` [+ ``tools``]), in any container ``canonical`` takes |
+| ``sharegpt`` | ShareGPT records (``conversations`` of ``from``/``value`` turns), likewise |
 | ``bfcl`` | BFCL questions JSONL + ground truth (found automatically or ``answers=``) |
-| ``acp`` | ACPBench CSV/Parquet (``context``, ``question``, ``answer``[, ``id``, ``group``]) |
+| ``acp`` | ACPBench CSV/Parquet/JSONL (``context``, ``question``, ``answer``[, ``id``, ``group``]) |
+| ``transcript`` | CSV/Parquet/JSONL table with a ``user:``/``assistant:`` transcript column |
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from synae.adapters.acp import load_acp
 from synae.adapters.bfcl import load_bfcl
-from synae.adapters.chat import load_canonical, load_openai
-from synae.adapters.common import SORT_ORDERS, first_json_object, read_header, sort_dataset, table_kind
+from synae.adapters.chat import load_canonical, load_openai, load_sharegpt
+from synae.adapters.common import (
+    OUTPUT_FROM,
+    SORT_ORDERS,
+    OutputFrom,
+    Source,
+    check_output_from,
+    first_record,
+    sort_dataset,
+    source_of,
+    table_kind,
+)
 from synae.adapters.t1 import load_t1
 from synae.adapters.transcript import DEFAULT_COLUMNS, load_transcript
-from synae.errors import DataError, SynaeError
+from synae.errors import DataError
 from synae.schema import Dataset
 
-FORMATS: tuple[str, ...] = ("canonical", "openai", "transcript", "t1", "bfcl", "acp")
-_BENCHMARK_PRESET = {"t1": "t1", "bfcl": "bfcl", "acp": "acp"}
 _T1_EVAL_COLUMNS = ("ID", "Data", "Tool Call", "Output")
 
 
-def detect_format(path: str | Path) -> str:
-    """Guess the format of a file from its name and first record / header.
+@dataclass(frozen=True)
+class Probe:
+    """What detection sees: the keys of the first record (the header of a CSV/Parquet file)."""
 
-    JSONL: ``id`` + ``messages`` → canonical; ``messages`` only → openai; ``question`` → bfcl;
-    ``context``/``question``/``answer`` → acp; else a transcript table. CSV/Parquet:
-    ``Filled_Template`` or exactly ``ID, Data, Tool Call, Output`` → t1; ``context, question, answer``
-    → acp; otherwise transcript.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError("file not found", source=str(path))
-    kind = table_kind(path)
-    if kind in ("csv", "parquet"):
-        columns = read_header(path)
-        if not columns:
-            raise DataError("file is empty (no header row)", source=str(path))
-        if "Filled_Template" in columns or tuple(columns) == _T1_EVAL_COLUMNS:
-            return "t1"
-        if {"context", "question", "answer"} <= set(columns):
-            return "acp"
-        return "transcript"
-    record = first_json_object(path)
-    if record is None:
-        if path.stat().st_size == 0 or not path.read_bytes().strip():
-            raise DataError("file is empty (no JSON records)", source=str(path))
-        raise DataError("cannot detect the format: the first line is not a JSON object (use --from)",
-                        source=str(path), location="line 1")
-    if "messages" in record:
-        return "canonical" if "id" in record else "openai"
-    if "ground_truth" in record and "question" not in record:
+    keys: frozenset[str]
+    columns: tuple[str, ...]
+    table: bool  # a CSV/Parquet file
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """The reader options of :func:`load_dataset`."""
+
+    answers: Path | None = None
+    skip_invalid: bool = False
+    columns: dict[str, Any] | None = None
+    name: str | None = None
+    output_from: str | None = None
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One input format: ``detect`` says whether a probe is this format (it may raise a
+    :class:`DataError` that explains a near miss); ``read`` converts a source. ``preset`` names the
+    preset whose stored attributes the application layer derives for this format by default.
+    ``chat`` readers take ``output_from`` and in-memory records; the others need a file path."""
+
+    name: str
+    detect: Callable[[Probe], bool]
+    read: Callable[[Source, LoadOptions], Dataset]
+    preset: str | None = None
+    chat: bool = False
+
+
+def _path(source: Source) -> Path:
+    assert source.path is not None  # files_only readers get files (checked by load_dataset)
+    return source.path
+
+
+def _is_t1(probe: Probe) -> bool:
+    return probe.table and ("Filled_Template" in probe.keys or probe.columns == _T1_EVAL_COLUMNS)
+
+
+def _is_bfcl(probe: Probe) -> bool:
+    if "ground_truth" in probe.keys and "question" not in probe.keys:
         raise DataError("this is a BFCL ground-truth file; load the questions file instead "
-                        "(its answers are found automatically, or pass --answers)", source=str(path))
-    if "question" in record and ("involved_classes" in record or "initial_config" in record):
-        return "bfcl"
-    if {"context", "question", "answer"} <= set(record):
-        return "acp"
-    if any(c in record for c in (DEFAULT_COLUMNS["transcript"],)):
-        return "transcript"
-    raise DataError(f"cannot detect the format from keys {sorted(record)[:8]} (use --from)",
-                    source=str(path), location="line 1")
+                        "(its answers are found automatically, or pass --answers)")
+    return "question" in probe.keys and bool({"involved_classes", "initial_config"} & probe.keys)
 
 
-def load_dataset(path: str | Path, fmt: str | None = None, *, answers: str | Path | None = None,
-                 preset: str | None = None, skip_invalid: bool = False, sort: str = "none",
-                 columns: dict[str, Any] | None = None, name: str | None = None) -> Dataset:
+def _chat(load: Callable[..., Dataset]) -> Callable[[Source, LoadOptions], Dataset]:
+    def read(source: Source, o: LoadOptions) -> Dataset:
+        return load(source, skip_invalid=o.skip_invalid, name=o.name,
+                    output_from=o.output_from or "last-assistant")
+    return read
+
+
+READERS: tuple[Reader, ...] = (
+    Reader("t1", _is_t1, lambda s, o: load_t1(_path(s), columns=o.columns, skip_invalid=o.skip_invalid,
+                                               name=o.name), preset="t1"),
+    Reader("canonical", lambda p: {"id", "messages"} <= p.keys, _chat(load_canonical), chat=True),
+    Reader("openai", lambda p: "messages" in p.keys, _chat(load_openai), chat=True),
+    Reader("sharegpt", lambda p: "conversations" in p.keys, _chat(load_sharegpt), chat=True),
+    Reader("bfcl", _is_bfcl, lambda s, o: load_bfcl(_path(s), answers=o.answers, skip_invalid=o.skip_invalid,
+                                                     name=o.name), preset="bfcl"),
+    Reader("acp", lambda p: {"context", "question", "answer"} <= p.keys,
+           lambda s, o: load_acp(_path(s), skip_invalid=o.skip_invalid, name=o.name), preset="acp"),
+    Reader("transcript", lambda p: p.table or DEFAULT_COLUMNS["transcript"] in p.keys,
+           lambda s, o: load_transcript(_path(s), columns=o.columns, skip_invalid=o.skip_invalid,
+                                        name=o.name)),
+)
+READERS_BY_NAME: dict[str, Reader] = {r.name: r for r in READERS}
+FORMATS: tuple[str, ...] = tuple(READERS_BY_NAME)
+
+
+def detect_format(data: Any) -> str:
+    """The name of the first reader of :data:`READERS` whose detector accepts the first record of
+    ``data`` (a file path or in-memory records; for CSV/Parquet files, the header)."""
+    return _detect(source_of(data))
+
+
+def _detect(source: Source) -> str:
+    path = source.path
+    first = "line 1" if path is not None else "record 1"
+    record = first_record(source)
+    if path is not None and table_kind(path) in ("csv", "parquet") and not record:
+        raise DataError("file is empty (no header row)", source=source.label)
+    if record is None:
+        if path is not None and (path.stat().st_size == 0 or not path.read_bytes().strip()):
+            raise DataError("file is empty (no JSON records)", source=source.label)
+        raise DataError("cannot detect the format: the first record is not a JSON object (use --from)",
+                        source=source.label, location=first)
+    columns = tuple(record)
+    table = path is not None and table_kind(path) in ("csv", "parquet")
+    probe = Probe(frozenset(columns), columns, table=table)
+    for reader in READERS:
+        try:
+            if reader.detect(probe):
+                return reader.name
+        except DataError as exc:
+            raise DataError(exc.message, source=source.label) from None
+    raise DataError(f"cannot detect the format from keys {sorted(columns)[:8]} (use --from)",
+                    source=source.label, location=first)
+
+
+def load_dataset(data: Any, fmt: str | None = None, *, answers: str | Path | None = None,
+                 skip_invalid: bool = False, sort: str = "none",
+                 columns: dict[str, Any] | None = None, name: str | None = None,
+                 output_from: OutputFrom | None = None) -> Dataset:
     """Load any supported input as a :class:`Dataset`.
 
-    ``fmt`` — one of :data:`FORMATS` (auto-detected when ``None``); ``answers`` — BFCL ground-truth
-    file; ``preset`` — derive that preset's stored attributes (default: the benchmark's own preset
-    for t1/bfcl/acp files, none for other formats); ``skip_invalid`` — skip bad records and count
-    them; ``sort`` — ``none`` | ``int_id`` | ``str_id``; ``columns`` — transcript-table column names;
-    ``name`` — dataset name (default: the file stem).
+    ``data`` — a file path, a list of dicts, a pandas DataFrame or a Hugging Face ``datasets``
+    object (in-memory records are read directly, no temporary file); ``fmt`` — one of
+    :data:`FORMATS` (auto-detected when ``None``); ``answers`` — BFCL ground-truth file;
+    ``skip_invalid`` — skip bad records and count them; ``sort`` — ``none`` | ``int_id`` |
+    ``str_id``; ``columns`` — transcript-table column names; ``name`` — dataset name (default: the
+    file stem, ``dataset`` in memory); ``output_from`` — where a chat record's output comes from
+    (``last-assistant`` (default for chat formats) | ``field`` | ``none``, see
+    :func:`synae.adapters.common.apply_output_from`); the other formats take their output from
+    their own output column and refuse the option.
     """
-    path = Path(path)
     if sort not in SORT_ORDERS:
         raise DataError(f"unknown sort order {sort!r} (expected one of {', '.join(SORT_ORDERS)})")
-    fmt = (fmt or detect_format(path)).lower()
-    if not path.is_file():
-        raise DataError("file not found", source=str(path))
-    if fmt == "canonical":
-        dataset = load_canonical(path, skip_invalid=skip_invalid, name=name)
-    elif fmt == "openai":
-        dataset = load_openai(path, skip_invalid=skip_invalid, name=name)
-    elif fmt == "transcript":
-        dataset = load_transcript(path, columns=columns, skip_invalid=skip_invalid, name=name)
-    elif fmt == "t1":
-        dataset = load_t1(path, columns=columns, skip_invalid=skip_invalid, name=name)
-    elif fmt == "bfcl":
-        dataset = load_bfcl(path, answers=Path(answers) if answers else None, skip_invalid=skip_invalid,
-                            name=name)
-    elif fmt == "acp":
-        dataset = load_acp(path, skip_invalid=skip_invalid, name=name)
-    else:
-        raise DataError(f"unknown format {fmt!r} (expected one of {', '.join(FORMATS)})", source=str(path))
+    if output_from is not None:
+        check_output_from(output_from)
+    source = source_of(data)
+    name_ = (fmt or _detect(source)).lower()
+    reader = READERS_BY_NAME.get(name_)
+    if reader is None:
+        raise DataError(f"unknown format {name_!r} (expected one of {', '.join(FORMATS)})",
+                        source=source.label)
+    if not reader.chat and source.path is None:
+        raise DataError(f"format {name_!r} reads files only; in-memory records may be canonical, openai or "
+                        "sharegpt records", source=source.label)
+    if output_from is not None and not reader.chat:
+        raise DataError(f"output_from applies to chat formats (canonical, openai, sharegpt); {name_!r} takes "
+                        "its output from its own output column", source=source.label)
+    options = LoadOptions(answers=Path(answers) if answers else None, skip_invalid=skip_invalid,
+                          columns=columns, name=name, output_from=output_from)
+    dataset = reader.read(source, options)
     sort_dataset(dataset, sort)
-    derive_with = preset or _BENCHMARK_PRESET.get(fmt)
-    if derive_with:
-        derive_attributes(dataset, derive_with)
     return dataset
 
 
-def derive_attributes(dataset: Dataset, preset: str) -> Dataset:
-    """Merge ``preset.derive_attributes`` into every trajectory's ``attributes`` (in place).
-
-    When the preset's resources are missing (e.g. the T1 ontology), a warning is recorded instead.
-    """
-    from synae.presets import get_preset
-
-    chosen = get_preset(preset)
-    try:
-        for traj in dataset.trajectories:
-            traj.attributes = {**traj.attributes, **chosen.derive_attributes(traj)}
-    except SynaeError as exc:
-        dataset.warnings.append(f"attributes of preset {preset!r} not derived: {exc}")
-    return dataset
-
-
-__all__ = ["FORMATS", "derive_attributes", "detect_format", "load_dataset"]
+__all__ = [
+    "FORMATS",
+    "OUTPUT_FROM",
+    "READERS",
+    "READERS_BY_NAME",
+    "OutputFrom",
+    "Reader",
+    "detect_format",
+    "load_dataset",
+]

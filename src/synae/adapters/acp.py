@@ -14,9 +14,11 @@ the five fields verbatim.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
-from synae.adapters.common import Row, build_dataset, cell_text, read_table, source_file
+from synae.adapters.common import Row, Thunk, build_dataset, cell_text, read_table, source_file
 from synae.errors import DataError
 from synae.schema import Dataset, Message, Trajectory
 
@@ -37,6 +39,7 @@ def acp_id(value: object, *, src: str, location: str) -> str:
 
 def row_trajectory(row: Row, *, src: str, has_id: bool, has_group: bool, source_name: str) -> Trajectory:
     """One ACP row as a trajectory."""
+    row.check(src)
     cells = row.cells
     for key in REQUIRED:
         if not isinstance(cells[key], str):
@@ -61,9 +64,9 @@ def load_acp(path: Path, *, skip_invalid: bool = False, name: str | None = None)
     has_id, has_group = "id" in table.columns, "group" in table.columns
     source_name = source_file(path)
 
-    def records():
+    def records() -> Iterator[tuple[str, Thunk]]:
         for row in table.rows:
-            yield row.location, lambda row=row: row_trajectory(
-                row, src=src, has_id=has_id, has_group=has_group, source_name=source_name)
+            yield row.location, partial(row_trajectory, row, src=src, has_id=has_id, has_group=has_group,
+                                        source_name=source_name)
 
     return build_dataset(records(), path=path, fmt="acp", name=name, skip_invalid=skip_invalid)

@@ -22,12 +22,13 @@ function docs of the involved classes converted to OpenAI tool definitions (§3.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from synae.adapters.common import build_dataset, iter_json_objects, role_of, source_file
-from synae.datapaths import data_dir
+from synae.adapters.common import Thunk, build_dataset, iter_json_objects, role_of, source_file
+from synae.datapaths import bundled_bfcl_dir, data_dir
 from synae.errors import DataError
 from synae.schema import Dataset, Message, Trajectory
 from synae.toolcalls import ParsedCall, parse_calls, to_tool_calls
@@ -52,11 +53,17 @@ _KEEP_KEYS = ("type", "description", "properties", "items", "enum", "required", 
 
 
 def func_doc_dir(near: Path | None = None) -> Path | None:
-    """The ``func_doc`` folder: next to ``near`` or its parent, else under the data folder."""
+    """The function-docs folder: ``func_doc/`` (the data folder's layout) or ``multi_turn_func_doc/``
+    (the layout of the ``bfcl-eval`` package's data) next to ``near`` or its parent, else under the
+    data folder, else the copy the installed ``bfcl-eval`` package ships."""
     candidates = []
     if near is not None:
-        candidates += [near.parent / "func_doc", near.parent.parent / "func_doc"]
+        for folder in (near.parent, near.parent.parent):
+            candidates += [folder / "func_doc", folder / "multi_turn_func_doc"]
     candidates.append(data_dir(required=False) / "bfcl" / "func_doc")
+    bundled = bundled_bfcl_dir()
+    if bundled is not None:
+        candidates.append(bundled / "multi_turn_func_doc")
     return next((c for c in candidates if c.is_dir()), None)
 
 
@@ -221,11 +228,11 @@ def load_bfcl(path: Path, *, answers: Path | None = None, skip_invalid: bool = F
     copy = bfcl_copy(path)
     source_name = source_file(path)
 
-    def records():
+    def records() -> Iterator[tuple[str, Thunk]]:
         for lineno, entry in iter_json_objects(path):
             location = f"line {lineno}"
 
-            def make(entry=entry, location=location) -> Trajectory:
+            def make(entry: dict[str, Any] = entry, location: str = location) -> Trajectory:
                 truth = None
                 if truths is not None:
                     if str(entry.get("id")) not in truths:

@@ -16,21 +16,24 @@ import re
 import sys
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, Literal
 
 from synae.datapaths import data_dir
 from synae.errors import DataError
 from synae.schema import (
+    BOM,
     Dataset,
     Message,
     Trajectory,
     check_trajectory,
+    decode_line,
     gc_paused,
-    iter_record_lines,
-    open_text,
+    iter_raw_lines,
 )
 from synae.toolcalls import parse_calls, to_tool_calls
+from synae.views import OUTPUT_MARK, output_message_index
 
 SortOrder = Literal["none", "int_id", "str_id"]
 SORT_ORDERS: tuple[str, ...] = ("none", "int_id", "str_id")
@@ -41,16 +44,31 @@ NA_CELLS = frozenset({"", "nan", "NaN"})
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
+# Lone surrogates are what ``errors="surrogateescape"`` makes of bytes that are not UTF-8.
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+UNDECODABLE_MESSAGE = "not valid UTF-8; re-encode the file as UTF-8"
+
+
 @dataclass
 class Row:
-    """One record of a table: its 1-based position (for error messages) and its cells."""
+    """One record of a table: its 1-based position (for error messages) and its cells.
+
+    ``undecodable`` marks a CSV row with bytes that are not UTF-8: :meth:`check` raises for it, so
+    the error belongs to the row (``skip_invalid`` skips it) rather than to the whole file.
+    """
 
     number: int
     cells: dict[str, Any]
+    undecodable: bool = False
 
     @property
     def location(self) -> str:
         return f"row {self.number}"
+
+    def check(self, src: str) -> None:
+        """Raise :class:`DataError` when the row's bytes were not UTF-8."""
+        if self.undecodable:
+            raise DataError(UNDECODABLE_MESSAGE, source=src, location=self.location)
 
 
 @dataclass
@@ -80,10 +98,16 @@ def table_kind(path: Path) -> str | None:
 
 
 def _open_csv(path: Path) -> IO[str]:
-    """A CSV file (optionally ``.gz``) opened for the :mod:`csv` module (``newline=""``)."""
+    """A CSV file (optionally ``.gz``) opened for the :mod:`csv` module (``newline=""``); a UTF-8
+    byte-order mark is dropped and bytes that are not UTF-8 become lone surrogates (see :class:`Row`)."""
     if path.suffix.lower() == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
+        return gzip.open(path, "rt", encoding="utf-8-sig", errors="surrogateescape", newline="")
+    return open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
+
+
+def is_undecodable(text: str) -> bool:
+    """``text`` was decoded with ``surrogateescape`` from bytes that are not UTF-8."""
+    return _UNDECODABLE.search(text) is not None
 
 
 def read_header(path: Path) -> list[str]:
@@ -91,11 +115,17 @@ def read_header(path: Path) -> list[str]:
     kind = table_kind(path)
     if kind == "csv":
         with _open_csv(path) as fh:
-            return next(csv.reader(fh), [])
+            header = next(csv.reader(fh), [])
+        if any(is_undecodable(c) for c in header):
+            raise DataError(f"header {UNDECODABLE_MESSAGE}", source=str(path), location="row 0")
+        return header
     if kind == "parquet":
         import pyarrow.parquet as pq
 
-        return list(pq.read_schema(path).names)
+        try:
+            return list(pq.read_schema(path).names)
+        except Exception as exc:  # pyarrow raises several unrelated types for broken files
+            raise DataError(f"not a readable Parquet file ({exc})", source=str(path)) from None
     return []
 
 
@@ -109,6 +139,8 @@ def read_table(path: Path) -> Table:
             header = next(reader, None)
             if header is None:
                 raise DataError("file is empty (no header row)", source=src)
+            if any(is_undecodable(c) for c in header):
+                raise DataError(f"header {UNDECODABLE_MESSAGE}", source=src, location="row 0")
             rows = []
             for number, values in enumerate(reader, start=1):
                 if len(values) != len(header):
@@ -116,7 +148,8 @@ def read_table(path: Path) -> Table:
                         continue
                     raise DataError(f"has {len(values)} fields, the header has {len(header)}",
                                     source=src, location=f"row {number}")
-                rows.append(Row(number, dict(zip(header, values, strict=True))))
+                rows.append(Row(number, dict(zip(header, values, strict=True)),
+                                undecodable=any(is_undecodable(v) for v in values)))
         return Table(path, header, rows)
     if kind == "parquet":
         import pyarrow.parquet as pq
@@ -124,7 +157,7 @@ def read_table(path: Path) -> Table:
         try:
             arrow = pq.read_table(path)
         except Exception as exc:  # pyarrow raises several unrelated types for broken files
-            raise DataError(f"cannot read Parquet file ({exc})", source=src) from None
+            raise DataError(f"not a readable Parquet file ({exc})", source=src) from None
         records = arrow.to_pylist()
         return Table(path, list(arrow.column_names),
                      [Row(i, rec) for i, rec in enumerate(records, start=1)])
@@ -141,25 +174,67 @@ def read_table(path: Path) -> Table:
 def iter_json_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) of each non-blank line of a JSON Lines file; empty file → error."""
     src = str(path)
-    for lineno, line in iter_record_lines(path):
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"malformed JSON ({exc.msg})", source=src, location=f"line {lineno}") from None
-        if not isinstance(value, dict):
-            raise DataError("expected a JSON object", source=src, location=f"line {lineno}")
-        yield lineno, value
+    for lineno, raw in iter_raw_lines(path):
+        yield lineno, json_object(raw, source=src, location=f"line {lineno}")
+
+
+def json_object(raw: bytes, *, source: str, location: str) -> dict[str, Any]:
+    """One JSON Lines record: UTF-8 bytes → object; :class:`DataError` naming ``location`` otherwise."""
+    try:
+        value = json.loads(decode_line(raw, source=source, location=location))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"malformed JSON ({exc.msg})", source=source, location=location) from None
+    if not isinstance(value, dict):
+        raise DataError("expected a JSON object", source=source, location=location)
+    return value
+
+
+def is_json_array(path: Path) -> bool:
+    """The file's first non-blank byte (after a byte-order mark) is ``[``: one JSON array of records."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as fh:
+            head = fh.read(4096)
+    except (OSError, EOFError):
+        return False
+    return head.removeprefix(BOM).lstrip()[:1] == b"["
+
+
+def read_json_array(path: Path) -> list[Any]:
+    """The elements of a file holding one JSON array (read whole: a JSON array cannot stream).
+
+    Bytes that are not UTF-8 are kept as lone surrogates, so that only the records holding them fail
+    (:func:`is_undecodable`).
+    """
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        text = fh.read().removeprefix(BOM).decode("utf-8", errors="surrogateescape")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"malformed JSON ({exc.msg})", source=str(path),
+                        location=f"line {exc.lineno}") from None
+    if not isinstance(value, list):
+        raise DataError("expected a JSON array of records", source=str(path))
+    return value
 
 
 def first_json_object(path: Path) -> dict[str, Any] | None:
-    """The first JSON object of a JSON Lines file, or ``None`` if it does not start with one."""
+    """The first record of a JSON Lines file or JSON array, or ``None`` if it does not start with a
+    JSON object."""
+    if is_json_array(path):
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as fh:
+            text = fh.read().removeprefix(BOM).decode("utf-8", errors="surrogateescape").lstrip()[1:]
+        try:
+            value, _ = json.JSONDecoder().raw_decode(text.lstrip())
+        except json.JSONDecodeError:
+            return None
+        return value if isinstance(value, dict) else None
     try:
-        with open_text(path) as fh:
-            for line in fh:
-                if line.strip():
-                    value = json.loads(line)
-                    return value if isinstance(value, dict) else None
-    except (json.JSONDecodeError, UnicodeDecodeError, OSError):
+        for lineno, raw in iter_raw_lines(path):
+            return json_object(raw, source=str(path), location=f"line {lineno}")
+    except DataError:
         return None
     return None
 
@@ -235,13 +310,235 @@ def transcript_messages(text: str, *, source: str, location: str, fld: str) -> l
 
 
 # --------------------------------------------------------------------------------------------
+# Sources: a file or in-memory records
+
+
+@dataclass(frozen=True)
+class Source:
+    """What :func:`synae.adapters.load_dataset` reads: a file (``path``) or in-memory ``records``
+    (a list of dicts, a pandas DataFrame, a Hugging Face ``datasets`` object).
+
+    ``label`` names it in messages (the file path, or e.g. ``<DataFrame>``); ``arrow`` says the
+    records may come from Arrow (Parquet, ``datasets``, a DataFrame), whose struct columns fill a
+    key a record lacks with ``null`` (see :func:`drop_nulls`).
+    """
+
+    label: str
+    path: Path | None = None
+    records: Any = None
+    arrow: bool = False
+
+    @property
+    def tabular(self) -> bool:
+        """Records are table rows (CSV/Parquet file, DataFrame, ``datasets``): an empty or null cell
+        means the field is absent, and JSON-valued fields may be JSON text."""
+        return self.arrow or (
+            self.path is not None and table_kind(self.path) in ("csv", "parquet"))
+
+    @property
+    def default_name(self) -> str:
+        """The dataset name when none is given: the file stem, else ``dataset``."""
+        return self.path.name.split(".")[0] if self.path is not None else "dataset"
+
+
+def source_of(data: Any) -> Source:
+    """A :class:`Source` for a path (``str``/``Path``), a list/tuple of dicts, a pandas DataFrame or
+    a ``datasets`` ``Dataset``/``IterableDataset``/single-split ``DatasetDict``; a folder written by
+    ``datasets.Dataset.save_to_disk`` is opened with ``datasets.load_from_disk``."""
+    if isinstance(data, (str, Path)):
+        path = Path(data)
+        if path.is_dir() and (path / "dataset_info.json").is_file():
+            return source_of(_load_from_disk(path))
+        if not path.is_file():
+            raise DataError("file not found", source=str(path))
+        return Source(str(path), path=path, arrow=table_kind(path) == "parquet")
+    module = type(data).__module__.split(".")[0]
+    if isinstance(data, (list, tuple)):
+        return Source("<list>", records=data)
+    if module == "pandas" and hasattr(data, "itertuples"):
+        return Source("<DataFrame>", records=data, arrow=True)  # it may have been read from Parquet
+    if module == "datasets":
+        if hasattr(data, "column_names") and isinstance(data.column_names, dict):  # DatasetDict
+            splits = list(data)
+            if len(splits) != 1:
+                raise DataError(f"a DatasetDict with splits {splits}: pass one split, "
+                                f"e.g. data[{splits[0]!r}]", source="<datasets.DatasetDict>")
+            return source_of(data[splits[0]])
+        return Source(f"<datasets.{type(data).__name__}>", records=data, arrow=True)
+    raise DataError(f"cannot read a {type(data).__name__}: expected a file path, a list of dicts, a pandas "
+                    "DataFrame or a Hugging Face datasets Dataset")
+
+
+def _load_from_disk(path: Path) -> Any:
+    try:
+        import datasets
+    except ImportError:
+        from synae.errors import MissingDependencyError
+
+        raise MissingDependencyError("datasets", "pip install 'synae[hf]'") from None
+    return datasets.load_from_disk(str(path))
+
+
+def to_python(value: Any) -> Any:
+    """A pandas/numpy cell as plain Python: arrays → lists, numpy scalars → Python scalars, float
+    NaN → ``None``, recursively through lists and dicts."""
+    if isinstance(value, dict):
+        return {k: to_python(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_python(v) for v in value]
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        return to_python(value.tolist())
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def drop_nulls(value: Any) -> Any:
+    """``value`` without ``null``-valued dict keys, recursively (undoes Arrow's filling of absent
+    struct fields; an explicit ``null`` cannot be told apart and is dropped too)."""
+    if isinstance(value, dict):
+        return {k: drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [drop_nulls(v) for v in value]
+    return value
+
+
+def has_undecodable(value: Any) -> bool:
+    """Some string inside ``value`` holds bytes that were not UTF-8 (:func:`is_undecodable`)."""
+    if isinstance(value, str):
+        return is_undecodable(value)
+    if isinstance(value, dict):
+        return any(has_undecodable(k) or has_undecodable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_undecodable(v) for v in value)
+    return False
+
+
+RecordThunk = Callable[[], dict[str, Any]]
+
+
+def iter_records(source: Source) -> Iterator[tuple[str, RecordThunk]]:
+    """``(location, get_record)`` of every record of ``source``, in order, streaming JSON Lines.
+
+    ``get_record`` raises :class:`DataError` for a record that is not UTF-8, not JSON or not an
+    object, so that ``skip_invalid`` can skip it. Table cells stay as read (JSON text in CSV
+    cells is decoded by the caller, :func:`json_cell`).
+    """
+    src = source.label
+    if source.path is None:
+        yield from _memory_records(source)
+        return
+    path = source.path
+    kind = table_kind(path)
+    if kind in ("csv", "parquet"):
+        table = read_table(path)
+        for row in table.rows:
+            def from_row(row: Row = row) -> dict[str, Any]:
+                row.check(src)
+                return row.cells
+            yield row.location, from_row
+        return
+    if is_json_array(path):
+        for number, value in enumerate(read_json_array(path), start=1):
+            yield f"record {number}", partial(_checked_record, value, src, f"record {number}")
+        return
+    for lineno, raw in iter_raw_lines(path):
+        yield f"line {lineno}", partial(json_object, raw, source=src, location=f"line {lineno}")
+
+
+def _checked_record(value: Any, src: str, location: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise DataError("expected a JSON object", source=src, location=location)
+    if has_undecodable(value):
+        raise DataError(UNDECODABLE_MESSAGE, source=src, location=location)
+    return value
+
+
+def _memory_records(source: Source) -> Iterator[tuple[str, RecordThunk]]:
+    data = source.records
+    if source.label == "<DataFrame>":
+        columns = [str(c) for c in data.columns]
+        for number, values in enumerate(data.itertuples(index=False, name=None), start=1):
+            record = {c: to_python(v) for c, v in zip(columns, values, strict=True)}
+            yield f"row {number}", partial(_checked_record, record, source.label, f"row {number}")
+        return
+    unit = "row" if source.arrow else "record"
+    for number, value in enumerate(data, start=1):
+        yield f"{unit} {number}", partial(_checked_record, value, source.label, f"{unit} {number}")
+
+
+def first_record(source: Source) -> dict[str, Any] | None:
+    """The first record of ``source`` (its column names as keys, for CSV/Parquet files), or ``None``."""
+    if source.path is not None:
+        if table_kind(source.path) in ("csv", "parquet"):
+            return dict.fromkeys(read_header(source.path))
+        return first_json_object(source.path)
+    for _, get in _memory_records(source):
+        try:
+            return get()
+        except DataError:
+            return None
+    return None
+
+
+def json_cell(value: Any, *, source: str, location: str, fld: str) -> Any:
+    """A cell that holds JSON: JSON text (CSV, Parquet string columns) is decoded, anything else is
+    returned as is; empty text → ``None``."""
+    if not isinstance(value, str):
+        return value
+    if not value.strip():
+        return None
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"malformed JSON ({exc.msg})", source=source, location=location, field=fld) from None
+
+
+# --------------------------------------------------------------------------------------------
+# Output of a chat trajectory
+
+OutputFrom = Literal["last-assistant", "field", "none"]
+OUTPUT_FROM: tuple[str, ...] = ("last-assistant", "field", "none")
+
+
+def apply_output_from(traj: Trajectory, output_from: str, *, has_field: bool) -> Trajectory:
+    """Set ``traj.output`` by the ``output_from`` rule (in place; returns ``traj``).
+
+    - ``last-assistant``: a record's own ``output`` field always wins (even ``null``); without one,
+      the output is the content of the final answer (:func:`synae.views.output_message_index`),
+      and that message is marked ``metadata.is_output = true`` so that the instruction views do not
+      count it again. No final answer → no output.
+    - ``field``: only the ``output`` field (absent → no output).
+    - ``none``: no output (a stored ``output`` is dropped, output marks are removed).
+    """
+    if output_from == "none":
+        traj.output = None
+        for msg in traj.messages:
+            if msg.metadata and OUTPUT_MARK in msg.metadata:
+                msg.metadata = {k: v for k, v in msg.metadata.items() if k != OUTPUT_MARK} or None
+    elif output_from == "last-assistant" and not has_field:
+        index = output_message_index(traj)
+        if index is not None:
+            msg = traj.messages[index]
+            traj.output = msg.content
+            msg.metadata = {**(msg.metadata or {}), OUTPUT_MARK: True}
+    return traj
+
+
+def check_output_from(output_from: str) -> None:
+    """:class:`DataError` for an unknown ``output_from`` value."""
+    if output_from not in OUTPUT_FROM:
+        raise DataError(f"unknown output_from {output_from!r} (expected one of {', '.join(OUTPUT_FROM)})")
+
+
+# --------------------------------------------------------------------------------------------
 # Records → Dataset
 
 
 Thunk = Callable[[], Trajectory]
 
 
-def build_dataset(records: Iterable[tuple[str, Thunk]], *, path: Path, fmt: str, name: str | None,
+def build_dataset(records: Iterable[tuple[str, Thunk]], *, path: Path | Source, fmt: str, name: str | None,
                   skip_invalid: bool) -> Dataset:
     """Convert records (``(location, make_trajectory)``) into a schema-checked :class:`Dataset`.
 
@@ -249,8 +546,9 @@ def build_dataset(records: Iterable[tuple[str, Thunk]], *, path: Path, fmt: str,
     unless ``skip_invalid``; then the record is skipped and counted in ``n_skipped``/``skipped``.
     Schema warnings are collected in ``warnings``. An input without records is an error.
     """
-    src = str(path)
-    dataset = Dataset(trajectories=[], name=name or path.name.split(".")[0], source=src, format=fmt)
+    source = path if isinstance(path, Source) else Source(str(path), path=path)
+    src = source.label
+    dataset = Dataset(trajectories=[], name=name or source.default_name, source=src, format=fmt)
     with gc_paused():
         n_records = _collect(records, dataset, src, skip_invalid)
     if n_records == 0:

@@ -16,29 +16,29 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from synae.adapters.acp import PROMPT_SUFFIX
 from synae.adapters.common import transcript_messages
 from synae.errors import DataError
+from synae.files import atomic_write
 from synae.schema import Message, Trajectory, write_jsonl
 from synae.toolcalls import render_call
 from synae.views import is_response, turns
 
 T1_COLUMNS = ("ID", "Data", "Tool Call", "Output")
 ACP_COLUMNS = ("id", "group", "context", "question", "answer")
-EXPORT_FORMATS = ("canonical", "t1-csv", "bfcl", "acp-csv")
 _EDGE_CHARS = '[]"\n'
 
 
 def _write_csv(path: str | Path, columns: Iterable[str], rows: Iterable[list[str]]) -> int:
-    """Write a CSV like pandas ``to_csv(index=False)`` (minimal quoting, ``\n``); returns the row count."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a CSV like pandas ``to_csv(index=False)`` (minimal quoting, ``\n``); returns the row count.
+    Atomic: an error midway leaves no file at ``path``."""
     n = 0
-    with open(path, "w", encoding="utf-8", newline="") as fh:
+    with atomic_write(path, "w", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
         writer.writerow(columns)
         for row in rows:
@@ -88,7 +88,7 @@ def t1_eval_row(traj: Trajectory) -> list[str]:
         original = transcript_messages(source["Data"], source="metadata.source", location=traj.id, fld="Data")
         if render_data(original) == data:
             data = source["Data"]
-    if source.get("Tool Call", "").strip(_EDGE_CHARS) == tool_call:
+    if "Tool Call" in source and source["Tool Call"].strip(_EDGE_CHARS) == tool_call:
         tool_call = source["Tool Call"]
     if source.get("Output") == output:
         output = source["Output"]
@@ -133,13 +133,11 @@ def bfcl_records(traj: Trajectory) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def write_bfcl(dataset: Iterable[Trajectory], questions_path: str | Path, answers_path: str | Path) -> int:
-    """Write BFCL questions and ground-truth JSONL files; returns the number of entries."""
-    qpath, apath = Path(questions_path), Path(answers_path)
-    for p in (qpath, apath):
-        p.parent.mkdir(parents=True, exist_ok=True)
+    """Write BFCL questions and ground-truth JSONL files; returns the number of entries. Each file is
+    written atomically; an error midway leaves neither (the ground truth is renamed into place first)."""
     n = 0
-    with open(qpath, "w", encoding="utf-8", newline="\n") as qf, \
-            open(apath, "w", encoding="utf-8", newline="\n") as af:
+    with atomic_write(questions_path, "w", newline="\n") as qf, \
+            atomic_write(answers_path, "w", newline="\n") as af:
         for traj in dataset:
             question, truth = bfcl_records(traj)
             qf.write(json.dumps(question, ensure_ascii=False) + "\n")
@@ -181,15 +179,35 @@ def write_acp_csv(dataset: Iterable[Trajectory], path: str | Path) -> int:
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Writer:
+    """One export format: ``write(dataset, path)`` returns the number of records written;
+    ``files(path)`` lists every file it writes (the target and any companion file)."""
+
+    name: str
+    write: Callable[[Iterable[Trajectory], Path], int]
+    files: Callable[[Path], list[Path]] = lambda path: [path]
+
+
+WRITERS: tuple[Writer, ...] = (
+    Writer("canonical", write_jsonl),
+    Writer("t1-csv", write_t1_eval_csv),
+    Writer("bfcl", lambda ds, path: write_bfcl(ds, path, bfcl_answers_path(path)),
+           lambda path: [path, bfcl_answers_path(path)]),
+    Writer("acp-csv", write_acp_csv),
+)
+WRITERS_BY_NAME: dict[str, Writer] = {w.name: w for w in WRITERS}
+EXPORT_FORMATS: tuple[str, ...] = tuple(WRITERS_BY_NAME)
+
+
+def export_writer(fmt: str) -> Writer:
+    """The :class:`Writer` of ``fmt`` (:class:`DataError` for an unknown format)."""
+    if fmt not in WRITERS_BY_NAME:
+        raise DataError(f"unknown export format {fmt!r} (expected one of {', '.join(EXPORT_FORMATS)})")
+    return WRITERS_BY_NAME[fmt]
+
+
 def write_dataset(dataset: Iterable[Trajectory], path: str | Path, fmt: str = "canonical") -> int:
     """Write in ``fmt``: ``canonical`` JSONL (default), ``t1-csv``, ``bfcl`` (ground truth to
-    ``possible_answer/<name>`` next to the questions file) or ``acp-csv``."""
-    if fmt == "canonical":
-        return write_jsonl(dataset, path)
-    if fmt == "t1-csv":
-        return write_t1_eval_csv(dataset, path)
-    if fmt == "bfcl":
-        return write_bfcl(dataset, path, bfcl_answers_path(path))
-    if fmt == "acp-csv":
-        return write_acp_csv(dataset, path)
-    raise DataError(f"unknown export format {fmt!r} (expected one of {', '.join(EXPORT_FORMATS)})")
+    ``possible_answer/<name>`` next to the questions file) or ``acp-csv``; atomically, file by file."""
+    return export_writer(fmt).write(dataset, Path(path))

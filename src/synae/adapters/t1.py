@@ -26,12 +26,15 @@ Both get ``environment = {"kind": "t1_attractions"}``, ``metadata.benchmark = "t
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from synae.adapters.common import (
     NA_CELLS,
     Row,
+    Thunk,
     build_dataset,
     cell_text,
     code_message,
@@ -42,8 +45,11 @@ from synae.adapters.common import (
 )
 from synae.adapters.transcript import load_transcript
 from synae.errors import DataError
-from synae.presets.t1 import T1_TOOLS
 from synae.schema import Dataset, Message, Trajectory
+
+# The T1 attraction tools: the names a T1 plan calls (data.md §2.2), used to parse plan code.
+T1_TOOLS: tuple[str, ...] = ("search_attractions", "filter_attractions", "search_nearest", "sort_results",
+                             "get_results_from_cache", "save_to_cache")
 
 TURN_COLUMNS = ("ID", "Filled_Template")
 SOURCE_COLUMNS = ("Template", "Plan", "generated_code_error")
@@ -67,6 +73,7 @@ def conversation(rows: list[Row], *, src: str, metadata: dict[str, Any]) -> Traj
     n_user = 0
     source: dict[str, list[str]] = {c: [] for c in SOURCE_COLUMNS if c in rows[0].cells}
     for row in rows:
+        row.check(src)
         cells = row.cells
         template = cell_text(cells["Filled_Template"])
         head, sep, content = template.partition(":")
@@ -89,11 +96,11 @@ def conversation(rows: list[Row], *, src: str, metadata: dict[str, Any]) -> Traj
         out = cell_text(cells.get("Output"))
         if out.strip():
             output = out
-    meta = {**metadata, "turn_alignment": "known", "tool_results": "absent"}
+    info: dict[str, Any] = {**metadata, "turn_alignment": "known", "tool_results": "absent"}
     if source:
-        meta["source"] = source
+        info["source"] = source
     return Trajectory(id=tid, messages=messages, output=output, environment={"kind": "t1_attractions"},
-                      metadata=meta)
+                      metadata=info)
 
 
 def load_t1_turns(path: Path, *, skip_invalid: bool = False, name: str | None = None) -> Dataset:
@@ -107,10 +114,10 @@ def load_t1_turns(path: Path, *, skip_invalid: bool = False, name: str | None = 
     split = _SPLIT.search(path.name)
     base_meta = _t1_metadata(path, **({"split": int(split.group(1))} if split else {}))
 
-    def records():
+    def records() -> Iterator[tuple[str, Thunk]]:
         for tid, rows in groups.items():
             location = f"ID {tid} (rows {rows[0].number}-{rows[-1].number})"
-            yield location, lambda rows=rows: conversation(rows, src=src, metadata=base_meta)
+            yield location, partial(conversation, rows, src=src, metadata=base_meta)
 
     return build_dataset(records(), path=path, fmt="t1", name=name, skip_invalid=skip_invalid)
 

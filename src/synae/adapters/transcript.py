@@ -23,13 +23,14 @@ right after the last user message; turn boundaries are unknown (``metadata.turn_
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
 from synae.adapters.common import (
     Row,
     Table,
+    Thunk,
     build_dataset,
     cell_text,
     code_message,
@@ -69,6 +70,7 @@ def resolve_columns(table: Table, columns: dict[str, Any] | None) -> dict[str, A
 def row_trajectory(row: Row, cols: dict[str, Any], *, src: str, declared_tools: Collection[str] = (),
                    position: int) -> Trajectory:
     """One transcript-table row as a trajectory (see the module docstring)."""
+    row.check(src)
     cells = row.cells
     tid = cell_text(cells[cols["id"]]) if cols["id"] else str(position)
     if not tid.strip():
@@ -99,9 +101,9 @@ def load_transcript(path: Path, *, columns: dict[str, Any] | None = None, skip_i
     cols = resolve_columns(table, columns)
     src = str(path)
 
-    def records():
+    def records() -> Iterator[tuple[str, Thunk]]:
         for position, row in enumerate(table.rows):
-            def make(row=row, position=position) -> Trajectory:
+            def make(row: Row = row, position: int = position) -> Trajectory:
                 traj = row_trajectory(row, cols, src=src, declared_tools=declared_tools, position=position)
                 return decorate(traj) if decorate else traj
 

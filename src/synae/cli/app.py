@@ -1,7 +1,15 @@
 """The ``synae`` command: builds the typer app from one module per command group.
 
-Every command module exposes ``register(app)``. Errors that synae raises on purpose
-(:class:`synae.errors.SynaeError`) are printed as one clear line and exit with status 2.
+Every command module exposes ``register(app)``. Errors that synae raises on purpose are printed as
+one clear line (``error: …``) with an exit status per kind (:data:`EXIT_CODES`, documented in
+``docs/configuration.md``):
+
+- 2: bad input or configuration (:class:`synae.errors.SynaeError`);
+- 4: the LLM endpoint cannot serve the run (:class:`synae.errors.LLMFatalError`: bad key, unknown
+  model, wrong URL, no replies, deadline passed, every LLM item unscored); replies already received
+  stay cached, so re-running the same command resumes from them.
+
+``synae gate`` has its own codes (1 failed threshold, 3 missing metric).
 """
 
 from __future__ import annotations
@@ -11,9 +19,13 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from synae import __version__
-from synae.errors import SynaeError
+from synae.errors import LLMFatalError, SynaeError
+
+EXIT_BAD_INPUT = 2
+EXIT_LLM_FATAL = 4
 
 COMMAND_MODULES = (
     "inspect", "convert", "download", "evaluate", "validate", "downstream", "generate", "report",
@@ -50,9 +62,17 @@ def main() -> None:
     """Console entry point."""
     try:
         app()
+    except LLMFatalError as exc:
+        resume = "" if "cached" in str(exc) else "; replies received are cached, a re-run resumes from them"
+        _fail(f"LLM {exc.kind.replace('_', ' ')}: {exc}{resume}", EXIT_LLM_FATAL)
     except SynaeError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(2)
+        _fail(str(exc), EXIT_BAD_INPUT)
+
+
+def _fail(message: str, code: int) -> None:
+    """Print ``error: message`` (no markup in ``message`` is interpreted) and exit with ``code``."""
+    Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -8,10 +8,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from synae.adapters import load_dataset
 from synae.adapters.export import EXPORT_FORMATS, bfcl_answers_path, write_dataset
+from synae.cli.messages import print_skipped
 from synae.cli.options import FormatOpt, PresetOpt, SkipInvalidOpt
 from synae.errors import ConfigError
+from synae.run.commands import check_not_all_skipped, skipped_records
+from synae.run.data import load_dataset
 
 
 def parse_columns(items: list[str] | None) -> dict[str, str] | None:
@@ -48,13 +50,13 @@ def convert(
         raise ConfigError(f"--to must be one of {', '.join(EXPORT_FORMATS)}, got {to!r}")
     dataset = load_dataset(input, fmt, answers=answers, preset=preset, skip_invalid=skip_invalid, sort=sort,
                            columns=parse_columns(column))
+    check_not_all_skipped(dataset, input)
     n = write_dataset(dataset, out, to)
     console = Console(stderr=True)
     where = f"{out} and {bfcl_answers_path(out)}" if to == "bfcl" else str(out)
     console.print(f"wrote {n} trajectories ({dataset.format} → {to}) to {where}", highlight=False)
-    if dataset.n_skipped:
-        console.print(f"skipped {dataset.n_skipped} invalid record(s); first: {dataset.skipped[0]}",
-                      highlight=False)
+    if skip_invalid:
+        print_skipped(skipped_records({str(input): dataset}), console)
     if dataset.warnings:
         console.print(f"{len(dataset.warnings)} warning(s); first: {dataset.warnings[0]}", highlight=False)
 

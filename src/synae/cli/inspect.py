@@ -10,13 +10,22 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from synae.adapters import load_dataset
-from synae.cli.options import FormatOpt, JsonOpt, ModeOpt, PresetOpt, SkipInvalidOpt
-from synae.config import MetricOptions, load_config
+from synae.cli.messages import print_skipped
+from synae.cli.options import (
+    ConfigOpt,
+    FormatOpt,
+    JsonOpt,
+    ModeOpt,
+    PresetOpt,
+    SkipInvalidOpt,
+    command_config,
+)
+from synae.config import MetricOptions
 from synae.errors import ConfigError
 from synae.examples import EXAMPLES, example_path
 from synae.presets import detect_preset, get_preset
 from synae.presets.base import Preset, stored_attribute_values
+from synae.run.commands import SKIPPED_SHOWN, load_input
 from synae.schema import ROLES, Dataset, dumps_strict
 
 TOP_VALUES = 15
@@ -35,7 +44,7 @@ def dataset_stats(dataset: Dataset, preset: Preset, options: MetricOptions) -> d
     other stored attribute. Numeric attributes (the preset's, plus output length): n, mean, min, max.
     """
     trajs = dataset.trajectories
-    roles = Counter(m.role for t in trajs for m in t.messages)
+    roles: Counter[str] = Counter(m.role for t in trajs for m in t.messages)
     names = Counter(c.function.name for t in trajs for m in t.messages for c in m.tool_calls or ())
     unparsed = sum(1 for t in trajs for m in t.messages if m.metadata and "parse_error" in m.metadata)
     attributes: dict[str, dict[str, int]] = {}
@@ -60,7 +69,7 @@ def dataset_stats(dataset: Dataset, preset: Preset, options: MetricOptions) -> d
     return {
         "name": dataset.name, "source": dataset.source, "format": dataset.format, "preset": preset.name,
         "n": len(trajs),
-        "messages": {role: roles.get(role, 0) for role in ROLES},
+        "messages": {role: roles[role] for role in ROLES},
         "tool_calls": sum(names.values()),
         "unparsed_tool_calls": unparsed,
         "tool_names": dict(sorted(names.items(), key=lambda kv: (-kv[1], kv[0]))),
@@ -68,6 +77,7 @@ def dataset_stats(dataset: Dataset, preset: Preset, options: MetricOptions) -> d
         "attributes": attributes,
         "numeric": numeric,
         "n_skipped": dataset.n_skipped,
+        "skipped": dataset.skipped[:SKIPPED_SHOWN],
         "warnings": len(dataset.warnings),
     }
 
@@ -109,6 +119,7 @@ def _print_tables(stats: dict[str, Any], console: Console) -> None:
 
 
 def inspect(
+    ctx: typer.Context,
     data: Annotated[Path | None, typer.Argument(help="Dataset file (any format `synae convert` accepts).")]
     = None,
     example: Annotated[str | None, typer.Option(
@@ -116,24 +127,31 @@ def inspect(
     fmt: FormatOpt = None,
     answers: Annotated[Path | None, typer.Option("--answers", help="BFCL ground-truth file.")] = None,
     preset: PresetOpt = None,
-    mode: ModeOpt = "default",
+    mode: ModeOpt = None,
     json_output: JsonOpt = False,
     skip_invalid: SkipInvalidOpt = False,
+    config_file: ConfigOpt = None,
 ) -> None:
     """Show counts (messages, tool calls, tools) and attribute distributions of DATA."""
-    if (data is None) == (example is None):
+    config = command_config(ctx)
+    data, example = config.inputs.data, config.inputs.example
+    if example is not None and data is None:
+        path = example_path(example)
+    elif data is not None and example is None:
+        path = data
+    else:
         raise ConfigError("give either a DATA file or --example NAME")
-    path = example_path(example) if example else data
-    dataset = load_dataset(path, fmt, answers=answers, preset=preset, skip_invalid=skip_invalid,
-                           name=example or None)
-    options = load_config(mode=mode).metrics
-    chosen = get_preset(preset or detect_preset(dataset))
-    stats = dataset_stats(dataset, chosen, options)
-    stats["mode"] = mode
+    dataset = load_input(path, config, name=example or None)
+    chosen = get_preset(config.preset or detect_preset(dataset))
+    stats = dataset_stats(dataset, chosen, config.metrics)
+    stats["mode"] = config.mode
     if json_output:
         typer.echo(dumps_strict(stats))
-    else:
-        _print_tables(stats, Console())
+        return
+    console = Console()
+    _print_tables(stats, console)
+    if config.inputs.skip_invalid:
+        print_skipped({stats["name"]: {"n_skipped": dataset.n_skipped, "first": stats["skipped"]}}, console)
 
 
 def register(app: typer.Typer) -> None:

@@ -77,9 +77,15 @@ class AgentReply:
 class Agent(Protocol):
     """Anything that can answer an :class:`AgentStep`."""
 
-    name: str
-    model: str | None  # the LLM model, ``None`` for scripted baselines
-    call_format: CallFormat
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def model(self) -> str | None:  # the LLM model, ``None`` for scripted baselines
+        ...
+
+    @property
+    def call_format(self) -> CallFormat: ...
 
     async def respond(self, step: AgentStep) -> AgentReply:
         ...
@@ -135,14 +141,20 @@ class ModelAgent:
 
     async def respond(self, step: AgentStep) -> AgentReply:
         from synae.llm.client import LLMError
+        from synae.llm.text_tools import parse_text_tool_calls
 
         try:
             response = await self.client.achat(self.request(step))
         except LLMError as exc:
             return AgentReply(error=f"llm_failed: {exc}", llm_calls=1)
-        calls = [_as_tool_call(c, i) for i, c in enumerate(response.tool_calls or [])]
+        raw_calls = response.tool_calls or []
+        content = response.text or None
+        if not raw_calls and step.tools and self.call_format == "native":
+            raw_calls = parse_text_tool_calls(content)  # llama.cpp: the calls as JSON text
+            content = None if raw_calls else content
+        calls = [_as_tool_call(c, i) for i, c in enumerate(raw_calls)]
         usage = response.usage if isinstance(response.usage, dict) else {}
-        return AgentReply(content=response.text or None, tool_calls=calls, llm_calls=1,
+        return AgentReply(content=content, tool_calls=calls, llm_calls=1,
                           cached=bool(response.cached), usage=dict(usage or {}))
 
 
@@ -176,7 +188,7 @@ def _perturbed_constant(node: ast.Constant) -> ast.Constant:
     elif isinstance(value, float):
         new = value * 1.5 + 1.0
     else:
-        new = f"{value}_x"
+        new = f"{value!s}_x"
     return ast.copy_location(ast.Constant(value=new), node)
 
 
@@ -280,7 +292,8 @@ class NoisyOracleAgent(OracleAgent):
 def make_agent(spec: str, config: Config, *, client: Any = None, temperature: float | None = None,
                max_tokens: int = 512, call_format: CallFormat = "native") -> Agent:
     """An agent from its command-line form: ``oracle``, ``noisy-oracle:<rate>`` or a model name
-    (which needs ``client``, an :class:`synae.llm.client.LLMClient`)."""
+    (which needs ``client``, an :class:`synae.llm.client.LLMClient` built by
+    :func:`synae.run.factory.llm_client`; ``None`` is a :class:`ConfigError`)."""
     if spec == "oracle":
         return OracleAgent()
     if spec.startswith("noisy-oracle"):
@@ -294,8 +307,6 @@ def make_agent(spec: str, config: Config, *, client: Any = None, temperature: fl
     if not spec.strip():
         raise ConfigError("empty agent name")
     if client is None:
-        from synae.llm.client import LLMClient
-
-        client = LLMClient(config.llm)
+        raise ConfigError(f"agent {spec!r} is a model and needs an LLM client")
     return ModelAgent(model=spec, client=client, temperature=temperature, max_tokens=max_tokens,
                       call_format=call_format)

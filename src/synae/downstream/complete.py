@@ -14,17 +14,20 @@ trajectory, and what it did is stored in the trajectory:
 - **ACP**: outputs come from the generator and are kept; with ``acp_answer_with_agent=True`` the agent
   answers the question instead.
 
+The preset (passed in by :mod:`synae.run`) decides: its ``agent_loop`` (an ``answers_only`` loop —
+ACP — keeps the source's messages and takes only the output, and runs only with
+``acp_answer_with_agent``) and ``empty_turn_shift`` (whether ``drop_empty_turns`` applies — BFCL).
+
 ``metadata.generation.completion`` records the agent, its model and parameters, and any errors.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Protocol
 
-from synae.config import Config
-from synae.downstream.agents import Agent, make_agent
-from synae.downstream.loop import LoopSettings, arun_dataset, preset_name
+from synae.downstream.agents import Agent
+from synae.downstream.loop import LoopPreset, LoopSettings, arun_dataset
 from synae.schema import Dataset, Message, Trajectory
 from synae.views import turns
 
@@ -67,40 +70,45 @@ def shift_call_groups(trajectory: Trajectory) -> Trajectory:
     return trajectory.model_copy(update={"messages": messages})
 
 
-def _finish(source: Trajectory, done: Trajectory, agent: Agent, preset: str,
+class CompletionPreset(LoopPreset, Protocol):
+    """The loop's preset hooks plus whether ``drop_empty_turns`` applies to its trajectories."""
+
+    @property
+    def empty_turn_shift(self) -> bool: ...
+
+
+def _finish(source: Trajectory, done: Trajectory, agent: Agent, preset: CompletionPreset,
             drop_empty_turns: bool) -> Trajectory:
     metadata = dict(done.metadata)
     metadata.pop("downstream", None)
     generation = dict(metadata.get("generation") or {})
     generation["completion"] = _completion_record(agent, done)
     metadata["generation"] = generation
-    if preset == "acp":
+    if preset.agent_loop.answers_only:
         return source.model_copy(update={"output": done.output, "metadata": metadata})
     completed = done.model_copy(update={"metadata": metadata})
-    if preset == "bfcl" and drop_empty_turns:
+    if preset.empty_turn_shift and drop_empty_turns:
         completed = shift_call_groups(completed)
     return completed
 
 
-async def acomplete_dataset(dataset: Dataset, agent: Agent | str, preset: Any, config: Config, *,
+async def acomplete_dataset(dataset: Dataset, agent: Agent, preset: CompletionPreset, *,
                             drop_empty_turns: bool = False, acp_answer_with_agent: bool = False,
                             settings: LoopSettings | None = None) -> Dataset:
     """Async :func:`complete_dataset`."""
-    resolved = make_agent(agent, config) if isinstance(agent, str) else agent
-    name = preset_name(preset)
-    if name == "acp" and not acp_answer_with_agent:
+    if preset.agent_loop.answers_only and not acp_answer_with_agent:
         return dataset
-    done = await arun_dataset(dataset.trajectories, resolved, name, 0, settings)
-    completed = [_finish(s, d, resolved, name, drop_empty_turns) for s, d in zip(dataset, done, strict=True)]
+    done = await arun_dataset(dataset.trajectories, agent, preset, 0, settings)
+    completed = [_finish(s, d, agent, preset, drop_empty_turns) for s, d in zip(dataset, done, strict=True)]
     return Dataset(trajectories=completed, name=dataset.name, source=dataset.source, format=dataset.format,
                    warnings=list(dataset.warnings))
 
 
-def complete_dataset(dataset: Dataset, agent: Agent | str, preset: Any, config: Config, *,
+def complete_dataset(dataset: Dataset, agent: Agent, preset: CompletionPreset, *,
                      drop_empty_turns: bool = False, acp_answer_with_agent: bool = False,
                      settings: LoopSettings | None = None) -> Dataset:
     """Fill in the tool calls (with results) and outputs of instruction-only trajectories by running
-    ``agent`` (an :class:`~synae.downstream.agents.Agent` or a command-line agent name) with the
-    benchmark's downstream loop; run index 0 (``seed = 0`` for model agents)."""
-    return asyncio.run(acomplete_dataset(dataset, agent, preset, config, drop_empty_turns=drop_empty_turns,
+    ``agent`` (built by :func:`synae.run.factory.agent`) with the benchmark's downstream loop; run
+    index 0 (``seed = 0`` for model agents)."""
+    return asyncio.run(acomplete_dataset(dataset, agent, preset, drop_empty_turns=drop_empty_turns,
                                          acp_answer_with_agent=acp_answer_with_agent, settings=settings))

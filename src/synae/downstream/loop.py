@@ -15,8 +15,8 @@ the run was terminated by the step limit.
   queries the model, executes its calls (native ``tool_calls``, or a Python call list with
   ``call_format = "python"``) in the trajectory's environments and appends the results; a reply
   without calls ends the turn; hitting the step limit terminates the trajectory (a failure).
-  BFCL uses :class:`~synae.envs.bfcl.BFCLEnvironment`; generic trajectories use the replay
-  environment. The agent's last text reply becomes the generic output.
+  Calls run in the preset's ``agent_environment`` (BFCL: :class:`~synae.envs.bfcl.BFCLEnvironment`;
+  generic: the replay environment). The last text reply is the output when the preset has outputs.
 - **ACP (§5.4)**: one question, one reply; the first whole-word ``yes``/``no`` is the answer.
 
 Trajectories run concurrently (asyncio); turns within one trajectory run in order. Tool-call ids are
@@ -29,9 +29,9 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from synae.downstream.agents import Agent, AgentReply, AgentStep
 from synae.downstream.prompts import (
@@ -46,14 +46,8 @@ from synae.schema import FunctionCall, Message, ToolCall, Trajectory, to_chat_me
 from synae.toolcalls import extract_code, parse_call_list, parse_calls, to_tool_calls
 from synae.views import is_response, turns
 
-DEFAULT_TEMPERATURE = {"t1": 0.5, "acp": 0.5, "bfcl": 0.001, "generic": 0.5}
 MAX_STEPS_PER_TURN = 20
 _YES_NO = re.compile(r"\b(yes|no)\b")
-
-
-def preset_name(preset: Any) -> str:
-    """``"t1"``, ``"bfcl"``, ``"acp"`` or ``"generic"`` from a preset object or name."""
-    return str(getattr(preset, "name", preset) or "generic")
 
 
 def parse_yes_no(text: str | None) -> str | None:
@@ -72,8 +66,42 @@ class LoopSettings:
     concurrency: int = 16
 
 
+@dataclass(frozen=True)
+class AgentLoop:
+    """One downstream protocol: how an agent runs on a reference, and what that costs.
+
+    ``run(recorder, preset, settings, temperature)`` produces the agent trajectory;
+    ``budget(user_turns)`` gives (LLM calls per model agent and run, exact?) from the number of user
+    turns of every reference; ``answers_only``: the agent contributes only the final output (the
+    reference's messages are kept as they are, no tool results).
+    """
+
+    name: str
+    run: Callable[[Recorder, LoopPreset, LoopSettings, float], Awaitable[Trajectory]]
+    budget: Callable[[Sequence[int]], tuple[int, bool]]
+    answers_only: bool = False
+
+
+class LoopPreset(Protocol):
+    """What the loops need from a benchmark preset (passed in by :mod:`synae.run`)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def has_outputs(self) -> bool: ...
+
+    @property
+    def agent_temperature(self) -> float: ...
+
+    @property
+    def agent_loop(self) -> AgentLoop: ...
+
+    def agent_environment(self, reference: Trajectory) -> ToolEnvironment: ...
+
+
 @dataclass
-class _Recorder:
+class Recorder:
     """Collects the agent trajectory's messages and the run's bookkeeping."""
 
     reference: Trajectory
@@ -97,9 +125,9 @@ class _Recorder:
             self.errors.append(f"turn {step.turn} step {step.step}: {reply.error}")
         return reply
 
-    def trajectory(self, output: str | None, preset: str) -> Trajectory:
+    def trajectory(self, output: str | None, preset: str, *, tool_results: bool = True) -> Trajectory:
         metadata = dict(self.reference.metadata)
-        if preset != "acp":
+        if tool_results:
             metadata["tool_results"] = "present"
         metadata["downstream"] = {
             "agent": self.agent.name, "model": self.agent.model, "run": self.run,
@@ -122,7 +150,8 @@ def _result_message(call_id: str, name: str, result: ToolResult) -> Message:
 # T1 (§5.2)
 
 
-async def _run_t1(rec: _Recorder, settings: LoopSettings, temperature: float) -> Trajectory:
+async def _run_t1(rec: Recorder, preset: LoopPreset, settings: LoopSettings,
+                  temperature: float) -> Trajectory:
     from synae.envs.t1 import T1Environment, t1_tool_docs
 
     env = T1Environment()
@@ -160,22 +189,11 @@ async def _run_t1(rec: _Recorder, settings: LoopSettings, temperature: float) ->
                      messages=t1_output_messages(conversation, render_cache_contents(contents)),
                      temperature=temperature)
     reply = await rec.ask(step)
-    return rec.trajectory(reply.content if reply.error is None else None, "t1")
+    return rec.trajectory(reply.content if reply.error is None else None, preset.name)
 
 
 # --------------------------------------------------------------------------------------------
 # BFCL and generic (§5.3)
-
-
-def _environment(reference: Trajectory, preset: str) -> ToolEnvironment:
-    if preset == "bfcl":
-        from synae.envs.bfcl import BFCLEnvironment
-
-        env = reference.environment or {}
-        return BFCLEnvironment(env.get("involved_classes") or [], env.get("initial_config") or {})
-    from synae.envs.replay import ReplayEnvironment
-
-    return ReplayEnvironment(reference)
 
 
 def _decode_arguments(raw: str) -> dict[str, Any] | None:
@@ -198,9 +216,9 @@ def _reply_calls(reply: AgentReply, agent: Agent, tools: Sequence[str]) -> tuple
     return list(reply.tool_calls), None
 
 
-async def _run_tool_calling(rec: _Recorder, preset: str, settings: LoopSettings,
+async def _run_tool_calling(rec: Recorder, preset: LoopPreset, settings: LoopSettings,
                             temperature: float) -> Trajectory:
-    env = _environment(rec.reference, preset)
+    env = preset.agent_environment(rec.reference)
     tools = rec.reference.tools or env.tool_definitions()
     names = [t.get("function", {}).get("name", "") for t in tools]
     history: list[dict[str, Any]] = [tool_system_message(tools, rec.agent.call_format)]
@@ -239,9 +257,9 @@ async def _run_tool_calling(rec: _Recorder, preset: str, settings: LoopSettings,
                 recorded.append(ToolCall(id=call_id,
                                          function=FunctionCall(name=call.function.name, arguments=kept)))
                 results.append((call_id, call.function.name, result))
-            meta = {"malformed_arguments": malformed} if malformed else None
+            call_meta: dict[str, Any] | None = {"malformed_arguments": malformed} if malformed else None
             rec.messages.append(Message(role="assistant", content=reply.content, tool_calls=recorded,
-                                        metadata=meta))
+                                        metadata=call_meta))
             rec.messages.extend(_result_message(i, n, r) for i, n, r in results)
             if rec.agent.call_format == "python":
                 history.append({"role": "assistant", "content": reply.content})
@@ -259,15 +277,16 @@ async def _run_tool_calling(rec: _Recorder, preset: str, settings: LoopSettings,
             rec.terminated = True
             rec.errors.append(f"turn {turn.index}: step limit of {settings.max_steps} reached")
             break
-    output = None if preset == "bfcl" else last_text
-    return rec.trajectory(output, preset)
+    output = last_text if preset.has_outputs else None
+    return rec.trajectory(output, preset.name)
 
 
 # --------------------------------------------------------------------------------------------
 # ACP (§5.4)
 
 
-async def _run_acp(rec: _Recorder, temperature: float) -> Trajectory:
+async def _run_acp(rec: Recorder, preset: LoopPreset, settings: LoopSettings,
+                   temperature: float) -> Trajectory:
     users = [m for m in rec.reference.messages if m.role == "user"]
     rec.messages.extend(users)
     step = AgentStep(reference=rec.reference, run=rec.run, phase="answer", turn=len(users), step=0,
@@ -275,28 +294,33 @@ async def _run_acp(rec: _Recorder, temperature: float) -> Trajectory:
     reply = await rec.ask(step)
     answer = parse_yes_no(reply.content)
     rec.extra.update(reply=reply.content, answer=answer)
-    return rec.trajectory(answer if answer is not None else (reply.content or ""), "acp")
+    return rec.trajectory(answer if answer is not None else (reply.content or ""), preset.name,
+                          tool_results=False)
+
+
+CODE_PLAN_LOOP = AgentLoop("code_plan", _run_t1, lambda turns: (sum(t + 1 for t in turns), True))
+"""T1 (§5.2): one plan call per user turn plus one output call (Σ(L + 1), exact)."""
+TOOL_CALLING_LOOP = AgentLoop("tool_calling", _run_tool_calling,
+                              lambda turns: (sum(max(t, 1) for t in turns), False))
+"""BFCL / generic (§5.3): at least one call per user turn (a lower bound)."""
+ANSWER_LOOP = AgentLoop("answer", _run_acp, lambda turns: (len(turns), True), answers_only=True)
+"""ACP (§5.4): one call per trajectory (exact)."""
 
 
 # --------------------------------------------------------------------------------------------
 # Entry points
 
 
-async def run_trajectory(reference: Trajectory, agent: Agent, preset: Any, run: int = 0,
+async def run_trajectory(reference: Trajectory, agent: Agent, preset: LoopPreset, run: int = 0,
                          settings: LoopSettings | None = None) -> Trajectory:
-    """Run ``agent`` on one reference trajectory; returns the agent trajectory (same ``id``)."""
+    """Run ``agent`` on one reference trajectory with the preset's loop (``preset.agent_loop``) at
+    the preset's default temperature; returns the agent trajectory (same ``id``)."""
     settings = settings or LoopSettings()
-    name = preset_name(preset)
-    rec = _Recorder(reference=reference, agent=agent, run=run)
-    temperature = DEFAULT_TEMPERATURE.get(name, 0.5)
-    if name == "t1":
-        return await _run_t1(rec, settings, temperature)
-    if name == "acp":
-        return await _run_acp(rec, temperature)
-    return await _run_tool_calling(rec, name, settings, temperature)
+    rec = Recorder(reference=reference, agent=agent, run=run)
+    return await preset.agent_loop.run(rec, preset, settings, preset.agent_temperature)
 
 
-async def arun_dataset(references: Sequence[Trajectory], agent: Agent, preset: Any, run: int = 0,
+async def arun_dataset(references: Sequence[Trajectory], agent: Agent, preset: LoopPreset, run: int = 0,
                        settings: LoopSettings | None = None,
                        on_done: Callable[[Trajectory], None] | None = None) -> list[Trajectory]:
     """Run ``agent`` on every trajectory concurrently (at most ``settings.concurrency`` at once);
@@ -314,7 +338,7 @@ async def arun_dataset(references: Sequence[Trajectory], agent: Agent, preset: A
     return list(await asyncio.gather(*(one(r) for r in references)))
 
 
-def run_dataset(references: Sequence[Trajectory], agent: Agent, preset: Any, run: int = 0,
+def run_dataset(references: Sequence[Trajectory], agent: Agent, preset: LoopPreset, run: int = 0,
                 settings: LoopSettings | None = None) -> list[Trajectory]:
     """Synchronous :func:`arun_dataset`."""
     return asyncio.run(arun_dataset(references, agent, preset, run, settings))

@@ -20,24 +20,29 @@ import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from synae.config import Config
-from synae.downstream.agents import Agent, make_agent
-from synae.downstream.loop import LoopSettings, arun_dataset, preset_name
+from synae.downstream.agents import Agent
+from synae.downstream.loop import LoopPreset, LoopSettings, arun_dataset
 from synae.downstream.scoring import (
     EquivalenceJudge,
     Score,
     ScorerChoice,
+    ScoringPreset,
     score_run,
     scorer_for,
     targets_for,
 )
 from synae.metrics.downstream import rd, tdd
 from synae.metrics.registry import make_result
-from synae.report.models import MetricResult
+from synae.results import MetricResult
 from synae.schema import Dataset, Trajectory, write_jsonl
 from synae.views import user_messages
+
+
+class DownstreamPreset(LoopPreset, ScoringPreset, Protocol):
+    """The preset hooks downstream evaluation needs (loop and scoring); :mod:`synae.run` passes a
+    :class:`synae.presets.Preset`."""
 
 
 def _mean_std(values: Sequence[float | None]) -> tuple[float | None, float | None]:
@@ -104,7 +109,8 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "agent"
 
 
-async def aevaluate_dataset(dataset: Dataset | Sequence[Trajectory], agents: Sequence[Agent], preset: Any,
+async def aevaluate_dataset(dataset: Dataset | Sequence[Trajectory], agents: Sequence[Agent],
+                            preset: DownstreamPreset,
                             *, runs: int = 3, scorer: ScorerChoice = "default",
                             judge: EquivalenceJudge | None = None, settings: LoopSettings | None = None,
                             save_dir: str | Path | None = None,
@@ -113,8 +119,8 @@ async def aevaluate_dataset(dataset: Dataset | Sequence[Trajectory], agents: Seq
     references = list(dataset)
     name = getattr(dataset, "name", "dataset")
     targets = targets_for(preset, references)
-    scorers = {t: scorer_for(preset, t, scorer) for t in targets}
-    result = DownstreamRun(dataset=name, n=len(references), preset=preset_name(preset), targets=targets,
+    scorers: dict[str, str] = {t: scorer_for(preset, t, scorer) for t in targets}
+    result = DownstreamRun(dataset=name, n=len(references), preset=preset.name, targets=targets,
                            scorers=scorers)
     for agent in agents:
         agent_result = AgentResult(name=agent.name, model=agent.model)
@@ -141,8 +147,8 @@ def _save(folder: Path, dataset: str, agent: str, run: int, trajectories: list[T
     write_jsonl(trajectories, folder / _slug(dataset) / _slug(agent) / f"run{run}.jsonl")
 
 
-def evaluate_dataset(dataset: Dataset | Sequence[Trajectory], agents: Sequence[Agent], preset: Any,
-                     **kwargs: Any) -> DownstreamRun:
+def evaluate_dataset(dataset: Dataset | Sequence[Trajectory], agents: Sequence[Agent],
+                     preset: DownstreamPreset, **kwargs: Any) -> DownstreamRun:
     """Run every agent ``runs`` times on ``dataset`` and score each run (synchronous).
 
     Keyword arguments: ``runs`` (default 3), ``scorer`` (``default``/``rules``/``llm``), ``judge``
@@ -166,10 +172,11 @@ def metrics_from_runs(real: DownstreamRun, synthetic: DownstreamRun) -> list[Met
     names = [n for n in real.agents if n in synthetic.agents]
     out = []
     for target in real.targets:
-        agents = [{"name": n, "model": real.agents[n].model, "real": real.agents[n].summary(target),
-                   "synthetic": synthetic.agents[n].summary(target)} for n in names]
-        s_real = [a["real"]["mean"] for a in agents]
-        s_synth = [a["synthetic"]["mean"] for a in agents]
+        agents: list[dict[str, Any]] = [
+            {"name": n, "model": real.agents[n].model, "real": real.agents[n].summary(target),
+             "synthetic": synthetic.agents[n].summary(target)} for n in names]
+        s_real = [real.agents[n].mean(target) for n in names]
+        s_synth = [synthetic.agents[n].mean(target) for n in names]
         n_runs = min((len(real.agents[n].runs) for n in names), default=0)
         for metric, fn in (("tdd", tdd), ("rd", rd)):
             per_run = [fn([real.agents[n].runs[r].rate(target) for n in names],
@@ -207,11 +214,8 @@ def completion_bias_warnings(synthetic: Sequence[Trajectory], agents: Sequence[A
             "comparisons are biased toward it" for a in agents if a.model is not None and a.model in used]
 
 
-def _resolve_agents(agents: Sequence[Agent | str], config: Config, client: Any = None) -> list[Agent]:
-    return [make_agent(a, config, client=client) if isinstance(a, str) else a for a in agents]
-
-
-def run_real_and_synthetic(real: Dataset, synthetic: Dataset, agents: Sequence[Agent], preset: Any, *,
+def run_real_and_synthetic(real: Dataset, synthetic: Dataset, agents: Sequence[Agent],
+                           preset: DownstreamPreset, *,
                            real_run: DownstreamRun | None = None, client: Any = None,
                            **kwargs: Any) -> tuple[DownstreamRun, DownstreamRun]:
     """Run and score the agents on D (unless ``real_run`` is given) and then on D′, in one event
@@ -228,18 +232,18 @@ def run_real_and_synthetic(real: Dataset, synthetic: Dataset, agents: Sequence[A
     return asyncio.run(both())
 
 
-def downstream_metrics(real: Dataset, synthetic: Dataset, preset: Any, config: Config,
-                       agents: Sequence[Agent | str], scorer: ScorerChoice = "default", runs: int = 3,
+def downstream_metrics(real: Dataset, synthetic: Dataset, preset: DownstreamPreset,
+                       agents: Sequence[Agent], scorer: ScorerChoice = "default", runs: int = 3,
                        *, judge: EquivalenceJudge | None = None, real_run: DownstreamRun | None = None,
                        settings: LoopSettings | None = None, save_dir: str | Path | None = None,
                        client: Any = None) -> list[MetricResult]:
     """Run the agents on D and D′ and return the TDD and RD records (``metrics.md`` §2.5).
 
-    ``agents``: :class:`Agent` objects or command-line names (``oracle``, ``noisy-oracle:0.3``, a
-    model name — served by ``client`` or an :class:`~synae.llm.client.LLMClient` built from
-    ``config.llm``). Pass ``real_run`` to reuse the real side across synthetic sets.
+    ``agents`` are built by :func:`synae.run.factory.agents`; ``client`` (the model agents' and the
+    judge's LLM client, if any) has its connections closed at the end. Pass ``real_run`` to reuse the
+    real side across synthetic sets.
     """
-    resolved = _resolve_agents(agents, config, client)
+    resolved = list(agents)
     real_side, synthetic_side = run_real_and_synthetic(
         real, synthetic, resolved, preset, real_run=real_run, client=client, runs=runs, scorer=scorer,
         judge=judge, settings=settings, save_dir=save_dir)
@@ -268,19 +272,13 @@ class Budget:
         return runs * (model_agents * self.agent_calls_per_run + agents * self.judge_calls_per_run)
 
 
-def call_budget(dataset: Dataset | Sequence[Trajectory], preset: Any, scorer: ScorerChoice = "default",
-                judge: bool = False) -> Budget:
-    """Calls per model agent and run: T1 Σ(L + 1) + one judge call per judged target and trajectory;
-    BFCL/generic ≥ Σ user turns (+ n per judged target); ACP n."""
+def call_budget(dataset: Dataset | Sequence[Trajectory], preset: DownstreamPreset,
+                scorer: ScorerChoice = "default", judge: bool = False) -> Budget:
+    """Calls per model agent and run, from the preset's loop (``AgentLoop.budget``): T1 Σ(L + 1);
+    BFCL/generic ≥ Σ user turns; ACP n; plus one judge call per judged target and trajectory."""
     references = list(dataset)
-    name = preset_name(preset)
     turns = [len(user_messages(r)) for r in references]
-    if name == "t1":
-        agent_calls, exact = sum(t + 1 for t in turns), True
-    elif name == "acp":
-        agent_calls, exact = len(references), True
-    else:
-        agent_calls, exact = sum(max(t, 1) for t in turns), False
+    agent_calls, exact = preset.agent_loop.budget(turns)
     judged = [t for t in targets_for(preset, references) if scorer_for(preset, t, scorer) == "judge"]
     judge_calls = len(references) * len(judged) if judge else 0
     return Budget(dataset=getattr(dataset, "name", "dataset"), n=len(references),

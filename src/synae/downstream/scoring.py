@@ -2,7 +2,8 @@
 
 Each agent trajectory is compared with its own reference (the trajectory of D or D′ it was run on,
 joined by ``id``) for two targets, ``tool_calls`` and ``output``. Which scorer is used per preset and
-target depends on the *scorer choice*:
+target depends on the *scorer choice*; the presets hold the table (``Preset.downstream_scorers``) and
+the targets (``Preset.downstream_targets_for``) and :mod:`synae.run` passes them in:
 
 | preset / target | ``default`` | ``rules`` | ``llm`` |
 |---|---|---|---|
@@ -24,29 +25,25 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from synae.downstream.agents import reference_turn_codes
-from synae.downstream.loop import parse_yes_no, preset_name
+from synae.downstream.loop import parse_yes_no
 from synae.schema import Trajectory
 from synae.views import turns
 
 Target = Literal["tool_calls", "output"]
 ScorerChoice = Literal["default", "rules", "llm"]
-TARGETS: dict[str, tuple[Target, ...]] = {
-    "t1": ("tool_calls", "output"), "bfcl": ("tool_calls",), "acp": ("output",),
-    "generic": ("tool_calls", "output"),
-}
-_SCORERS: dict[tuple[str, Target], dict[str, str]] = {
-    ("t1", "tool_calls"): {"default": "t1_exec", "rules": "t1_exec", "llm": "judge"},
-    ("t1", "output"): {"default": "judge", "rules": "mentions_match", "llm": "judge"},
-    ("bfcl", "tool_calls"): {"default": "bfcl_state", "rules": "bfcl_state", "llm": "judge"},
-    ("acp", "output"): {"default": "exact", "rules": "exact", "llm": "exact"},
-    ("generic", "tool_calls"): {"default": "call_match", "rules": "call_match", "llm": "judge"},
-    ("generic", "output"): {"default": "judge", "rules": "none", "llm": "judge"},
-}
+
+
+class ScoringPreset(Protocol):
+    """What scoring needs from a benchmark preset (passed in by :mod:`synae.run`)."""
+
+    def downstream_targets_for(self, references: Sequence[Trajectory] = ()) -> tuple[Target, ...]: ...
+
+    def downstream_scorer(self, target: Target, choice: ScorerChoice = "default") -> str: ...
 
 
 @dataclass(frozen=True)
@@ -58,22 +55,14 @@ class Score:
     reason: str | None = None
 
 
-def targets_for(preset: Any, references: Sequence[Trajectory] = ()) -> tuple[Target, ...]:
+def targets_for(preset: ScoringPreset, references: Sequence[Trajectory] = ()) -> tuple[Target, ...]:
     """The downstream targets of a preset (``metrics.md`` §4.1); generic: those its data has."""
-    name = preset_name(preset)
-    if name != "generic":
-        return TARGETS.get(name, ())
-    out: list[Target] = []
-    if any(m.tool_calls for r in references for m in r.messages):
-        out.append("tool_calls")
-    if any(r.output for r in references):
-        out.append("output")
-    return tuple(out)
+    return preset.downstream_targets_for(references)
 
 
-def scorer_for(preset: Any, target: Target, choice: ScorerChoice = "default") -> str:
+def scorer_for(preset: ScoringPreset, target: Target, choice: ScorerChoice = "default") -> str:
     """Name of the scorer used for ``target`` under ``choice`` (table in the module docstring)."""
-    return _SCORERS[(preset_name(preset), target)][choice]
+    return preset.downstream_scorer(target, choice)
 
 
 # --------------------------------------------------------------------------------------------
@@ -93,7 +82,7 @@ def turn_calls(trajectory: Trajectory) -> list[list[tuple[str, dict[str, Any]]]]
     for t in turns(trajectory):
         if t.user is None:
             continue
-        calls = []
+        calls: list[tuple[str, dict[str, Any]]] = []
         for message in t.tool_call_messages:
             malformed = (message.metadata or {}).get("malformed_arguments") or {}
             calls.extend((c.function.name, c.function.parsed_arguments())
@@ -126,12 +115,15 @@ def generic_call_match(reference: Trajectory, agent: Trajectory) -> bool:
 
 
 def _downstream_meta(agent: Trajectory) -> dict[str, Any]:
-    return agent.metadata.get("downstream", {}) if isinstance(agent.metadata, dict) else {}
+    meta = agent.metadata.get("downstream") if isinstance(agent.metadata, dict) else None
+    return meta if isinstance(meta, dict) else {}
 
 
 def rule_score(scorer: str, reference: Trajectory, agent: Trajectory) -> Score:
     """Score with a rule scorer (``t1_exec``, ``call_match``, ``mentions_match``, ``bfcl_state``,
-    ``exact``); ``none`` is unscored with reason ``no_rule``."""
+    ``exact``); ``none`` is unscored with reason ``no_rule``. ``call_match`` compares per-turn plans
+    when the agent ran the code-plan protocol (its assistant messages carry ``code``), else the
+    multisets of normalised calls."""
     from synae.envs import equivalence as eq
 
     if scorer == "none":
@@ -139,7 +131,7 @@ def rule_score(scorer: str, reference: Trajectory, agent: Trajectory) -> Score:
     if scorer == "t1_exec":
         return Score(eq.t1_exec_equivalent(turn_plans(reference), turn_plans(agent)), scorer)
     if scorer == "call_match":
-        if preset_name(_downstream_meta(agent).get("preset", "generic")) == "t1":
+        if any(m.code is not None for m in agent.messages):  # code-plan protocol: compare the plans
             return Score(eq.call_match_equivalent(turn_plans(reference), turn_plans(agent)), scorer)
         return Score(generic_call_match(reference, agent), scorer)
     if scorer == "mentions_match":
@@ -224,7 +216,8 @@ def _judge_precheck(judge: EquivalenceJudge | None, target: Target, agent: Traje
 
 
 async def score_run(references: Sequence[Trajectory], agent_trajectories: Sequence[Trajectory],
-                    scorers: dict[str, str], judge: EquivalenceJudge | None = None) -> dict[str, list[Score]]:
+                    scorers: Mapping[str, str],
+                    judge: EquivalenceJudge | None = None) -> dict[str, list[Score]]:
     """Scores per target, aligned with ``references``; agent trajectories are joined by ``id``.
 
     A reference without an agent trajectory scores a failure (``no_agent_run``). Judge requests of

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from synae.config import EmbeddingSettings, cache_root
 from synae.embed.base import Embedder, EmbeddingStats
 from synae.embed.cache import EmbeddingCache
@@ -52,5 +54,23 @@ def make_pipeline(settings: EmbeddingSettings | None = None, embedder: Embedder 
                              batch_size=settings.batch_size, progress=progress)
 
 
+@dataclass(frozen=True)
+class PipelineFactory:
+    """A picklable recipe for an :class:`EmbeddingPipeline`, for executors that build one pipeline per
+    worker (:meth:`synae.run.executors.Executor.embed`): ``embedder`` is a name (built in the
+    worker by :func:`get_embedder`), an :class:`Embedder` (sent as is) or a ready pipeline (sent as
+    is, ``settings`` unused)."""
+
+    settings: EmbeddingSettings
+    embedder: str | Embedder | EmbeddingPipeline | None = None
+    progress: bool = False
+
+    def __call__(self) -> EmbeddingPipeline:
+        if isinstance(self.embedder, EmbeddingPipeline):
+            return self.embedder
+        emb = get_embedder(self.embedder, self.settings) if isinstance(self.embedder, str) else self.embedder
+        return make_pipeline(self.settings, emb, progress=self.progress)
+
+
 __all__ = ["Embedder", "EmbeddingCache", "EmbeddingOutput", "EmbeddingPipeline", "EmbeddingStats",
-           "get_embedder", "make_pipeline"]
+           "PipelineFactory", "get_embedder", "make_pipeline"]

@@ -21,7 +21,7 @@ class LexicalEmbedder:
     """Hashed word 1–2-gram vectors (sklearn's ``HashingVectorizer``)."""
 
     name = "lexical"
-    window = None
+    window: int | None = None
     cacheable = False
 
     def __init__(self, dimension: int = DEFAULT_DIMENSION) -> None:

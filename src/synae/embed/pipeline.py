@@ -48,12 +48,21 @@ def _normalise(x: np.ndarray) -> np.ndarray:
 
 @contextlib.contextmanager
 def _progress(total: int, label: str, enabled: bool) -> Iterator:
-    """A rich progress bar on stderr (a no-op when disabled, small, or not a terminal)."""
+    """A rich progress bar on stderr; log lines (:class:`~synae.llm.progress.LogProgress`) when stderr
+    is not a terminal; a no-op when disabled or small."""
     from rich.console import Console
 
     console = Console(stderr=True)
-    if not enabled or total < PROGRESS_MIN_TEXTS or not console.is_terminal:
+    if not enabled or total < PROGRESS_MIN_TEXTS:
         yield lambda n: None
+        return
+    if not console.is_terminal:
+        from synae.llm.progress import LogProgress
+
+        log = LogProgress(total, label)
+        log.start()
+        yield log.advance
+        log.finish()
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 

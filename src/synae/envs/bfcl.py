@@ -17,7 +17,11 @@ Public API:
 
 The classes come from ``bfcl-eval==2026.3.23`` (imported lazily). Calls are dispatched by name to
 public bound methods with literal arguments (integers beyond ±10^18 and arguments over 100 000
-characters are refused); bfcl-eval's own multi-turn executor (which runs call
+characters are refused, and so are arguments beyond each tool's semantic caps —
+:mod:`synae.envs.limits`: huge integer powers, precisions over 1000 digits); every call runs under a
+time limit (``timeout``, default 10 s) with a private decimal context and the mpmath precision
+restored afterwards, so a call that runs too long is an error result and no call changes another's
+numeric state; bfcl-eval's own multi-turn executor (which runs call
 strings through Python evaluation and keeps instances in module globals) is never used.
 """
 
@@ -33,6 +37,7 @@ from types import ModuleType
 from typing import Any
 
 from synae.envs.base import ERROR_PREFIX, ToolResult
+from synae.envs.limits import CALL_TIMEOUT, CallTimeout, bfcl_argument_problem, run_limited
 from synae.errors import DataError, MissingDependencyError
 from synae.toolcalls import POSITIONAL_KEY
 
@@ -66,7 +71,8 @@ def _module(class_name: str) -> ModuleType:
 
 def environment_class(class_name: str) -> type:
     """The bfcl-eval class named ``class_name`` (lazy import with an install hint)."""
-    return getattr(_module(class_name), class_name)
+    cls: type = getattr(_module(class_name), class_name)
+    return cls
 
 
 @cache
@@ -154,8 +160,9 @@ class BFCLEnvironment:
     """The involved BFCL class instances of one trajectory (one side of a comparison)."""
 
     def __init__(self, involved_classes: Sequence[str], initial_config: Mapping[str, Any] | None = None,
-                 *, long_context: bool = False) -> None:
+                 *, long_context: bool = False, timeout: float = CALL_TIMEOUT) -> None:
         self.involved_classes = list(involved_classes)
+        self.timeout = timeout
         config = initial_config or {}
         self.instances: dict[str, Any] = {}
         self._methods: dict[str, Any] = {}
@@ -183,12 +190,27 @@ class BFCLEnvironment:
             return ToolResult.failure(f"{name}() arguments must be literal values")
         if _oversized([positional, keywords], [MAX_ARGUMENT_SIZE]):
             return ToolResult.failure(f"{name}() arguments are too large")
+        problem = self._cap_problem(name, method, positional, keywords)
+        if problem is not None:
+            return ToolResult.failure(problem)
+        args, kwargs = copy.deepcopy(positional), copy.deepcopy(keywords)
         try:
-            value = method(*copy.deepcopy(positional), **copy.deepcopy(keywords))
+            value = run_limited(lambda: method(*args, **kwargs), self.timeout)
+        except CallTimeout as exc:
+            return ToolResult.failure(f"{name}(): {exc}")
         except Exception as exc:  # a raising method is an error result, as in BFCL
             return ToolResult.failure(str(exc))
         content = result_string(value)
         return ToolResult(content=content, error=_error_of(content), value=value)
+
+    def _cap_problem(self, name: str, method: Any, positional: list[Any],
+                     keywords: dict[str, Any]) -> str | None:
+        """The semantic cap a call exceeds (:func:`synae.envs.limits.bfcl_argument_problem`), if any."""
+        try:
+            bound = inspect.signature(method).bind(*positional, **keywords).arguments
+        except TypeError:  # wrong arguments: the call itself reports it
+            return None
+        return bfcl_argument_problem(type(method.__self__).__name__, name, bound)
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         """Per class, deep copies of the public instance attributes (compared with ``==``)."""

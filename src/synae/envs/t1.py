@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
 
 from synae.envs.base import ToolResult
-from synae.presets.t1 import T1_TOOLS, load_ontology
+from synae.envs.limits import CALL_TIMEOUT, CallTimeout, run_limited
+from synae.envs.t1_ontology import T1_TOOLS, load_ontology
 from synae.toolcalls import (
     NOT_LITERAL,
     POSITIONAL_KEY,
@@ -111,7 +112,7 @@ class SearchResults:
     "There are N attractions that matched this query!" on a new line when there are results.
     """
 
-    records: tuple[dict[str, Any], ...]
+    records: tuple[Mapping[str, Any], ...]
     description: str
     lineage: tuple[LineageStep, ...] = ()
 
@@ -370,13 +371,14 @@ class T1Environment:
     """One trajectory run of the T1 attraction tools: database + cache (fresh on construction)."""
 
     def __init__(self, records: Sequence[Mapping[str, Any]] | None = None, *,
-                 positional: PositionalMode = "error") -> None:
+                 positional: PositionalMode = "error", timeout: float = CALL_TIMEOUT) -> None:
         self.records: tuple[Mapping[str, Any], ...] = tuple(records) if records is not None \
             else _default_records()
         self._index = _location_index(self.records) if records is not None else _default_index()
         self.positional = positional
+        self.timeout = timeout  # seconds per tool call (synae.envs.limits.run_limited)
         self.cache: dict[str, SearchResults] = {}
-        self._tools = {
+        self._tools: dict[str, Callable[[Mapping[str, Any]], Any]] = {
             "search_attractions": self._search_attractions,
             "filter_attractions": self._filter_attractions,
             "search_nearest": self._search_nearest,
@@ -438,8 +440,8 @@ class T1Environment:
         try:
             bound = bind_arguments(name, positional, keywords, self.positional)
             _check_tool_rules(name, bound)
-            value = self._tools[name](bound)
-        except ToolError as exc:
+            value = run_limited(lambda: self._tools[name](bound), self.timeout)
+        except (ToolError, CallTimeout) as exc:
             return ToolResult.failure(str(exc))
         return ToolResult(content=_result_content(value), value=value)
 
@@ -600,7 +602,8 @@ class _Interpreter:
         if name not in INTERPRETER_FUNCTIONS:
             raise _TurnError("name_error", f"name '{name}' is not defined")
         positional = [self._evaluate(a) for a in node.args]
-        keywords = {k.arg: self._evaluate(k.value) for k in node.keywords}  # type: ignore[misc]
+        # ``**splat`` arguments never get here: the walk above refuses them
+        keywords = {k.arg: self._evaluate(k.value) for k in node.keywords if k.arg is not None}
         if len(self.execution.calls) >= MAX_CALLS_PER_TURN:
             raise _TurnError("too_many_calls", f"more than {MAX_CALLS_PER_TURN} calls in one turn")
         result = ToolResult(content="") if name == "print" else self.env.invoke(name, positional, keywords)
@@ -616,7 +619,7 @@ class _Interpreter:
 # --------------------------------------------------------------------------------------------
 # Agent-facing definitions and documentation (§3.8)
 
-_JSON_TYPES = {"string": {"type": "string"}, "string_list": {"type": "array", "items": {"type": "string"}},
+_JSON_TYPES: dict[str, dict[str, Any]] = {"string": {"type": "string"}, "string_list": {"type": "array", "items": {"type": "string"}},
                "boolean": {"type": "boolean"},
                "results": {"type": "object", "description": "A SearchResults object (a variable)."}}
 

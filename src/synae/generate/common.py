@@ -1,8 +1,10 @@
-"""What every generator shares: naming, provenance, benchmark detection and dataset sidecars.
+"""What every generator shares: naming, provenance and dataset sidecars.
 
 ``generation.md`` §0. One ``numpy.random.default_rng(seed)`` per generated dataset (default seed
 123); ids ``<tag>_{i}`` where the tag is the file stem (e.g. ``oversample_frac0_1``); provenance in
 ``metadata.generation`` of every output trajectory and a ``<name>.meta.json`` sidecar per dataset.
+Benchmark behaviour comes from the preset object the caller passes in
+(:class:`synae.generate.hooks.GeneratorPreset`); nothing here knows a benchmark.
 """
 
 from __future__ import annotations
@@ -21,12 +23,10 @@ from synae.schema import Dataset, Trajectory
 
 GenMode = Literal["default", "reference"]
 MODES: tuple[str, ...] = ("default", "reference")
-BENCHMARKS: tuple[str, ...] = ("t1", "bfcl", "acp")
 
 __all__ = [
-    "BENCHMARKS", "DEFAULT_SEED", "MODES", "GenMode", "check_fraction", "check_mode", "dataset_counts",
-    "dataset_kind", "derive", "detect_benchmark", "frac_tag", "make_dataset", "new_rng", "provenance",
-    "sidecar",
+    "DEFAULT_SEED", "MODES", "GenMode", "check_fraction", "check_mode", "dataset_counts", "derive",
+    "frac_tag", "make_dataset", "new_rng", "provenance", "sidecar",
 ]
 
 
@@ -60,38 +60,6 @@ def check_mode(mode: str) -> GenMode:
     if mode not in MODES:
         raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     return mode  # type: ignore[return-value]
-
-
-def detect_benchmark(dataset: Dataset, preset: str | None = None) -> str:
-    """``t1``, ``bfcl`` or ``acp``: the explicit ``preset``, else ``metadata.benchmark`` or the
-    environment kind of the first trajectory that has one."""
-    if preset:
-        if preset not in BENCHMARKS:
-            raise ConfigError(f"generators support the presets {', '.join(BENCHMARKS)}, got {preset!r}")
-        return preset
-    kinds = {"t1_attractions": "t1", "bfcl": "bfcl", "acp": "acp"}
-    for traj in dataset:
-        bench = traj.metadata.get("benchmark")
-        if bench in BENCHMARKS:
-            return bench
-        kind = (traj.environment or {}).get("kind")
-        if kind in kinds:
-            return kinds[kind]
-    raise ConfigError(f"{dataset.source or dataset.name}: cannot tell which benchmark this dataset "
-                      "belongs to (no metadata.benchmark or environment.kind); pass --preset")
-
-
-def dataset_kind(dataset: Dataset, preset: str | None = None) -> str:
-    """Like :func:`detect_benchmark`, but ``"generic"`` instead of an error (for methods such as
-    ``oversample`` that work on any dataset)."""
-    if preset == "generic":
-        return "generic"
-    try:
-        return detect_benchmark(dataset, preset)
-    except ConfigError:
-        if preset:
-            raise
-        return "generic"
 
 
 def provenance(method: str, params: dict[str, Any], seed: int | None, *, source: Trajectory | None,

@@ -1,19 +1,23 @@
 """``dropmin`` — drop part of the rarest attribute values (``generation.md`` §2).
 
-Values of the attribute (T1 ``type``, BFCL ``secondary_api``, ACP ``domain``; null labels are never
-dropped) are ordered rarest first, ties by label string. With one ``default_rng(seed)``, for each of
+Values of the attribute (default: the preset's ``generation_label_attribute`` — T1 ``type``, BFCL
+``secondary_api``, ACP ``domain``, generic the first categorical attribute every trajectory stores;
+any stored attribute works; null labels are never dropped) are ordered rarest first, ties by label
+string. With one ``default_rng(seed)``, for each of
 the first ``n_min`` values in that order: ``rng.choice(candidates, size=int(count · frac),
 replace=replace)`` over that value's positions (ascending). Output: the rows not drawn, in order.
 
 Reference (research sweep): ``frac = 0.3`` and ``replace = True`` (duplicate draws collapse, so
 fewer rows are dropped); default ``replace = False``. ``n_min = "half"`` thins floor(#values / 2).
-T1 keeps its ids; BFCL/ACP rows become ``dropmin_{n_min}{attribute}_frac{frac}_{i}``.
+Presets with ``generation_keeps_ids`` (T1) keep the ids; other rows become
+``dropmin_{n_min}{attribute}_frac{frac}_{i}``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,14 +27,16 @@ from synae.generate.common import (
     check_fraction,
     check_mode,
     derive,
-    detect_benchmark,
     frac_tag,
     make_dataset,
     new_rng,
     provenance,
 )
-from synae.generate.labels import DEFAULT_ATTRIBUTE, labels_of, rarest_first
-from synae.schema import Dataset
+from synae.generate.labels import labels_of, rarest_first
+from synae.schema import Dataset, Trajectory
+
+if TYPE_CHECKING:
+    from synae.generate.hooks import GeneratorPreset
 
 METHOD = "dropmin"
 
@@ -72,30 +78,29 @@ def drop_plan(labels: Sequence[str | None], n_min: int | str, frac: float, *, re
     return steps
 
 
-def dropmin(dataset: Dataset, n_min: int | str = 1, *, attribute: str | None = None, frac: float = 0.3,
-            replace: bool | None = None, seed: int | None = 123, mode: GenMode = "default",
-            preset: str | None = None) -> Dataset:
+def dropmin(dataset: Dataset, n_min: int | str = 1, *, preset: GeneratorPreset, attribute: str | None = None,
+            frac: float = 0.3, replace: bool | None = None, seed: int | None = 123,
+            mode: GenMode = "default") -> Dataset:
     """``dataset`` without part of its rarest attribute values.
 
     ``replace`` defaults to the profile's choice (reference: with replacement, default: without).
     Each kept row records its label in ``metadata.generation.label``; nothing is modified.
     """
     check_mode(mode)
-    bench = detect_benchmark(dataset, preset)
-    attribute = attribute or DEFAULT_ATTRIBUTE[bench]
+    attribute = attribute or preset.generation_label_attribute(dataset.trajectories)
     replace = (mode == "reference") if replace is None else replace
-    labels = labels_of(dataset.trajectories, attribute, bench)
+    labels = labels_of(dataset.trajectories, attribute, preset)
     steps = drop_plan(labels, n_min, frac, replace=replace, rng=new_rng(seed))
     dropped = {p for step in steps for p in step.dropped}
     tag = f"{METHOD}_{n_min}{attribute}_frac{frac_tag(frac)}"
     params = {"n_min": n_min, "attribute": attribute, "frac": frac, "replace": replace,
               "dropped": {s.value: {"count": s.count, "n_drop": s.n_drop, "dropped": len(s.dropped)}
                           for s in steps}}
-    out = []
+    out: list[Trajectory] = []
     for pos, traj in enumerate(dataset):
         if pos in dropped:
             continue
-        new_id = None if bench == "t1" else f"{tag}_{len(out)}"
+        new_id = None if preset.generation_keeps_ids else f"{tag}_{len(out)}"
         gen = provenance(METHOD, params, seed, source=traj, position=pos, modified=False,
                          label=labels[pos])
         out.append(derive(traj, new_id=new_id, generation=gen))

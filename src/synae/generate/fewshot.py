@@ -5,18 +5,24 @@ examples being the rows drawn at least once *in dataset order*; default (``repla
 ``rng.choice(ids, size=k, replace=False)`` in draw order. ``examples="fixed"`` draws once and
 reuses them; ``"random"`` re-draws per output with the same rng.
 
-**RNG order per benchmark** (one ``default_rng(seed)``):
+**RNG order per preset** (its ``fewshot_style`` hook; one ``default_rng(seed)``):
 
-- T1: fixed-mode example draw; per output, in random mode, one example draw. With ``condition_on``
-  (T1 ``type``; §6.3), the targets are drawn first, ``rng.choice(values, size=n_out)``, unless given.
-- BFCL: (1) example draw, (2) reference configs ``rng.choice(ids, size=n_out)``, (3) per output
-  [random mode: example draw], then the turn count ``rng.choice([2, 3, 4, 5])``.
-- ACP: (1) per group (first-appearance order) k // 2 examples, (2) reference (context, group)
-  ``rng.choice(ids, size=n_out)``, (3) answers ``rng.choice(["yes", "no"], size=n_out)``, (4) per
-  output [random mode: per group example draws].
+- T1 (:class:`T1Fewshot`): fixed-mode example draw; per output, in random mode, one example draw.
+  With ``condition_on`` (T1 ``type``/``city``/``state``; §6.3), the targets are drawn first,
+  ``rng.choice(values, size=n_out)``, unless given.
+- BFCL (:class:`BFCLFewshot`): (1) example draw, (2) reference configs ``rng.choice(ids, size=n_out)``,
+  (3) per output [random mode: example draw], then the turn count ``rng.choice([2, 3, 4, 5])``.
+- ACP (:class:`ACPFewshot`): (1) per group (first-appearance order) k // 2 examples, (2) reference
+  (context, group) ``rng.choice(ids, size=n_out)``, (3) answers ``rng.choice(["yes", "no"],
+  size=n_out)``, (4) per output [random mode: per group example draws].
+- Generic (:class:`ChatFewshot`): (1) example draw, (2) reference trajectories
+  ``rng.choice(ids, size=n_out)``, (3) per output [random mode: example draw]. The prompt shows each
+  example's user requests and the reference's tools (``tools`` schemas); the task asks for as many
+  requests as the reference has user turns; the reply's request lines (``Request i:`` labels
+  removed, non-empty) are the new user turns, with the reference's ``tools`` and ``environment``.
 
 Ids ``fewshot_fixed_ex{k}_{i}`` / ``fewshot_rand_ex{k}_{i}`` (conditioned:
-``fewshot_<mode>_ex{k}_by<attribute>_{i}``). T1 and BFCL results hold instructions only
+``fewshot_<mode>_ex{k}_by<attribute>_{i}``). T1, BFCL and generic results hold instructions only
 (``needs_completion``); ACP outputs are the requested answers. ``metadata.generation.modified`` is
 true for every generated trajectory (it is not a copy of a real one).
 """
@@ -26,20 +32,19 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 
 from synae.errors import ConfigError
-from synae.generate.blankfill import bfcl_tools
-from synae.generate.common import GenMode, check_mode, detect_benchmark, make_dataset, new_rng, provenance
+from synae.generate.blankfill import bfcl_environment, bfcl_tools
+from synae.generate.common import GenMode, check_mode, make_dataset, new_rng, provenance
 from synae.generate.labels import labels_of
 from synae.generate.llm_support import (
     LLMOptions,
     Prompt,
-    Reply,
     conversation_lines,
-    derived_attributes,
     empty_trajectory,
     finish,
     llm_record,
@@ -53,13 +58,18 @@ from synae.generate.prompts import (
     acp_parts,
     acp_trajectory,
     bfcl_situation,
+    chat_user_turns,
     first_sentence,
     t1_lines,
     t1_turns,
+    tools_summary,
 )
 from synae.generate.registry import Method, parse_int, register
 from synae.schema import Dataset, Message, Trajectory
 from synae.views import user_messages
+
+if TYPE_CHECKING:
+    from synae.generate.hooks import GeneratorPreset
 
 METHOD = "fewshot"
 DEFAULT_TEMPERATURE = 0.5
@@ -186,6 +196,27 @@ def acp_prompt(examples: Sequence[tuple[str, str, str, str]], context: str, grou
     return [{"role": "system", "content": system}, {"role": "user", "content": "\n\n".join([*blocks, task])}]
 
 
+def chat_prompt(examples: Sequence[Trajectory], tools: list[dict[str, Any]] | None,
+                n_turns: int) -> list[dict[str, str]]:
+    """The generic prompt: example conversations' user requests and the tools of the new one."""
+    system = ("You generate test cases for an assistant that can call tools. A test case is a sequence "
+              "of user requests. Output one line per request, \"Request i: <request>\", and nothing else.")
+    blocks = []
+    for j, ex in enumerate(examples, start=1):
+        requests = "\n".join(f"Request {i}: {r}" for i, r in enumerate(chat_user_turns(ex), start=1))
+        blocks.append(f"Example {j}\nTools:\n{tools_summary(ex.tools)}\n{requests}")
+    task = (f"Generate exactly {n_turns} requests for an assistant with the tools below. Make them "
+            "realistic and varied; later requests may build on earlier ones; ask only for what these "
+            f"tools can do.\nTools:\n{tools_summary(tools)}")
+    return [{"role": "system", "content": system}, {"role": "user", "content": "\n\n".join([*blocks, task])}]
+
+
+def parse_requests(reply: str, n_turns: int) -> list[str]:
+    """Non-empty lines minus ``Request i:`` labels, at most ``n_turns``."""
+    lines = [_REQUEST_LABEL.sub("", line).strip() for line in reply.split("\n")]
+    return [line for line in lines if line][:n_turns]
+
+
 def parse_acp_question(reply: str) -> str:
     """The first non-empty line, minus a leading ``Question:``."""
     for line in reply.split("\n"):
@@ -195,11 +226,230 @@ def parse_acp_question(reply: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
+# Styles: what a preset's ``fewshot_style`` hook returns
+
+Plan = tuple[Prompt, dict[str, Any]]
 
 
-def fewshot(dataset: Dataset, k: int = 3, *, examples: ExampleMode = "fixed", replace: bool | None = None,
-            n_out: int | None = None, llm: LLMOptions | None = None, seed: int | None = 123,
-            mode: GenMode = "default", preset: str | None = None, condition_on: str | None = None,
+@dataclass
+class FewshotJob:
+    """What every output of one fewshot run shares."""
+
+    preset: GeneratorPreset
+    params: dict[str, Any]
+    seed: int | None
+    mode: GenMode
+
+    def instructions(self, tid: str, messages: list[Message], gen: dict[str, Any],
+                     environment: dict[str, Any] | None, tools: list[dict[str, Any]] | None,
+                     error: str | None = None) -> Trajectory:
+        """An instruction-only trajectory (``needs_completion``), or the empty placeholder."""
+        gen["needs_completion"] = True
+        if not messages:
+            return empty_trajectory(tid, gen, environment=environment, benchmark=self.preset.name,
+                                    error=error or "no usable content in the reply")
+        traj = Trajectory(id=tid, messages=messages, output=None, tools=tools, environment=environment,
+                          metadata={"benchmark": self.preset.name, "turn_alignment": "known",
+                                    "tool_results": "absent", "generation": gen})
+        traj.attributes = self.preset.derive_attributes(traj)
+        return traj
+
+
+class FewshotStyle(Protocol):
+    """Drawing, prompting and parsing of one kind of data."""
+
+    @property
+    def condition_attributes(self) -> tuple[str, ...]:
+        """Attributes ``condition_on`` accepts (empty: no conditioning)."""
+        ...
+
+    def plan(self, job: FewshotJob, dataset: Dataset, k: int, examples: ExampleMode, replace: bool,
+             n_out: int, rng: np.random.Generator, condition_on: str | None,
+             targets: Sequence[str] | None) -> list[Plan]:
+        """The requests in output order (``info``: ``reference`` position, ``record`` fields, …)."""
+        ...
+
+    def build(self, job: FewshotJob, dataset: Dataset, tid: str, text: str | None, info: dict[str, Any],
+              gen: dict[str, Any]) -> Trajectory:
+        """The output trajectory of one reply (``text`` ``None``: the request failed)."""
+        ...
+
+
+def _reference(dataset: Dataset, info: dict[str, Any]) -> Trajectory:
+    """The reference trajectory an output was planned from."""
+    ref = info.get("reference")
+    assert ref is not None
+    return dataset[ref]
+
+
+class T1Fewshot:
+    """T1 conversations of six turns, optionally conditioned on an ontology attribute (§6.3)."""
+
+    condition_attributes = ("type", "city", "state")
+
+    def plan(self, job: FewshotJob, dataset: Dataset, k: int, examples: ExampleMode, replace: bool,
+             n_out: int, rng: np.random.Generator, condition_on: str | None,
+             targets: Sequence[str] | None) -> list[Plan]:
+        positions = list(range(len(dataset)))
+        plans: list[Plan] = []
+        if condition_on:
+            labels = labels_of(dataset.trajectories, condition_on, job.preset)
+            if targets is None:  # uniform over the ontology's values (e.g. the 9 attraction types)
+                from synae.envs.t1_ontology import load_ontology
+
+                onto = load_ontology()
+                values = {"type": onto.types, "city": onto.cities, "state": onto.states}[condition_on]
+                targets = [str(t) for t in rng.choice(values, size=n_out).tolist()]
+            for target in targets:
+                if k == 0:
+                    plans.append((Prompt(conditioned_prompt(target)), {"json": True, "target": target,
+                                                                       "record": {"target": target}}))
+                    continue
+                pool = [p for p in positions if labels[p] == target]
+                if not pool:
+                    raise ConfigError(f"no real trajectory has {condition_on} = {target!r} "
+                                      "to use as an example")
+                chosen = draw_examples(rng, pool, k, replace=replace)
+                plans.append((Prompt(t1_prompt([dataset[p] for p in chosen], target)),
+                              {"record": {"target": target, "examples": [dataset[p].id for p in chosen]}}))
+            return plans
+        fixed = draw_examples(rng, positions, k, replace=replace) if examples == "fixed" else []
+        for _ in range(n_out):
+            chosen = fixed if examples == "fixed" else draw_examples(rng, positions, k, replace=replace)
+            plans.append((Prompt(t1_prompt([dataset[p] for p in chosen])),
+                          {"record": {"examples": [dataset[p].id for p in chosen]}}))
+        return plans
+
+    def build(self, job: FewshotJob, dataset: Dataset, tid: str, text: str | None, info: dict[str, Any],
+              gen: dict[str, Any]) -> Trajectory:
+        error = None
+        if text is None:
+            messages: list[Message] = []
+        elif info.get("json"):
+            messages, error = parse_conversation_json(text)
+        else:
+            messages = conversation_lines(text, limit=T1_TURNS)
+        return job.instructions(tid, messages, gen, {"kind": job.preset.environment_kind}, None, error)
+
+
+class BFCLFewshot:
+    """BFCL request sequences for a drawn reference configuration."""
+
+    condition_attributes: tuple[str, ...] = ()
+
+    def plan(self, job: FewshotJob, dataset: Dataset, k: int, examples: ExampleMode, replace: bool,
+             n_out: int, rng: np.random.Generator, condition_on: str | None,
+             targets: Sequence[str] | None) -> list[Plan]:
+        positions = list(range(len(dataset)))
+        fixed = draw_examples(rng, positions, k, replace=replace)
+        references = rng.choice(len(dataset), size=n_out).tolist()
+        plans: list[Plan] = []
+        for ref in references:
+            chosen = fixed if examples == "fixed" else draw_examples(rng, positions, k, replace=replace)
+            n_turns = int(rng.choice(BFCL_TURN_CHOICES))
+            config = (dataset[ref].environment or {}).get("initial_config") or {}
+            plans.append((Prompt(bfcl_prompt([dataset[p] for p in chosen], config, n_turns)),
+                          {"reference": int(ref), "n_turns": n_turns,
+                           "record": {"examples": [dataset[p].id for p in chosen], "n_turns": n_turns}}))
+        return plans
+
+    def build(self, job: FewshotJob, dataset: Dataset, tid: str, text: str | None, info: dict[str, Any],
+              gen: dict[str, Any]) -> Trajectory:
+        source = _reference(dataset, info)
+        requests = parse_bfcl_requests(text, info["n_turns"]) if text is not None else []
+        environment = bfcl_environment(source, job.mode, job.preset.environment_kind)
+        return job.instructions(tid, [Message(role="user", content=r) for r in requests], gen, environment,
+                                bfcl_tools(environment["involved_classes"], source.tools))
+
+
+class ACPFewshot:
+    """ACP questions with a requested answer for a drawn reference context (examples per group)."""
+
+    condition_attributes: tuple[str, ...] = ()
+
+    def plan(self, job: FewshotJob, dataset: Dataset, k: int, examples: ExampleMode, replace: bool,
+             n_out: int, rng: np.random.Generator, condition_on: str | None,
+             targets: Sequence[str] | None) -> list[Plan]:
+        groups: dict[str, list[int]] = {}
+        for pos, traj in enumerate(dataset):
+            groups.setdefault(str(traj.attributes.get("group") or ""), []).append(pos)
+
+        def draw_all() -> list[int]:
+            return [p for pool in groups.values() for p in draw_examples(rng, pool, k // 2, replace=replace)]
+
+        fixed = draw_all()
+        references = rng.choice(len(dataset), size=n_out).tolist()
+        answers = [str(a) for a in rng.choice(["yes", "no"], size=n_out).tolist()]
+        plans: list[Plan] = []
+        for ref, answer in zip(references, answers, strict=True):
+            chosen = fixed if examples == "fixed" else draw_all()
+            shown = []
+            for p in chosen:
+                context, question = acp_parts(dataset[p])
+                shown.append((context, str(dataset[p].attributes.get("group") or ""), question,
+                              dataset[p].output or ""))
+            context, _ = acp_parts(dataset[ref])
+            group = str(dataset[ref].attributes.get("group") or "")
+            plans.append((Prompt(acp_prompt(shown, context, group, answer)),
+                          {"reference": int(ref), "answer": answer,
+                           "record": {"examples": [dataset[p].id for p in chosen], "answer": answer}}))
+        return plans
+
+    def build(self, job: FewshotJob, dataset: Dataset, tid: str, text: str | None, info: dict[str, Any],
+              gen: dict[str, Any]) -> Trajectory:
+        source = _reference(dataset, info)
+        question = parse_acp_question(text) if text is not None else ""
+        environment = {"kind": job.preset.environment_kind}
+        if not question:
+            return empty_trajectory(tid, gen, environment=environment, benchmark=job.preset.name,
+                                    error="no question in the reply")
+        context, _ = acp_parts(source)
+        traj = acp_trajectory(tid, context, question, info["answer"], source.attributes.get("group"),
+                              generation=gen, preset=job.preset.name, environment=environment)
+        traj.attributes = {**traj.attributes, **job.preset.derive_attributes(traj)}
+        return traj
+
+
+class ChatFewshot:
+    """Generic tool-calling conversations: new user requests for a drawn reference's tools."""
+
+    condition_attributes: tuple[str, ...] = ()
+
+    def plan(self, job: FewshotJob, dataset: Dataset, k: int, examples: ExampleMode, replace: bool,
+             n_out: int, rng: np.random.Generator, condition_on: str | None,
+             targets: Sequence[str] | None) -> list[Plan]:
+        positions = list(range(len(dataset)))
+        fixed = draw_examples(rng, positions, k, replace=replace)
+        references = rng.choice(len(dataset), size=n_out).tolist()
+        plans: list[Plan] = []
+        for ref in references:
+            chosen = fixed if examples == "fixed" else draw_examples(rng, positions, k, replace=replace)
+            reference = dataset[ref]
+            n_turns = max(1, len(chat_user_turns(reference)))
+            plans.append((Prompt(chat_prompt([dataset[p] for p in chosen], reference.tools, n_turns)),
+                          {"reference": int(ref), "n_turns": n_turns,
+                           "record": {"examples": [dataset[p].id for p in chosen], "n_turns": n_turns}}))
+        return plans
+
+    def build(self, job: FewshotJob, dataset: Dataset, tid: str, text: str | None, info: dict[str, Any],
+              gen: dict[str, Any]) -> Trajectory:
+        source = _reference(dataset, info)
+        requests = parse_requests(text, info["n_turns"]) if text is not None else []
+        return job.instructions(tid, [Message(role="user", content=r) for r in requests], gen,
+                                source.environment, source.tools)
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _or_list(items: Sequence[str]) -> str:
+    """``a, b or c``."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
+
+
+def fewshot(dataset: Dataset, k: int = 3, *, preset: GeneratorPreset, examples: ExampleMode = "fixed",
+            replace: bool | None = None, n_out: int | None = None, llm: LLMOptions | None = None,
+            seed: int | None = 123, mode: GenMode = "default", condition_on: str | None = None,
             targets: Sequence[str] | None = None, drop_empty: bool = False) -> Dataset:
     """``n_out`` (default n) new trajectories generated from k examples each (module docstring)."""
     check_mode(mode)
@@ -209,9 +459,9 @@ def fewshot(dataset: Dataset, k: int = 3, *, examples: ExampleMode = "fixed", re
     if k < 0:
         raise ConfigError(f"k must be >= 0, got {k}")
     options = require_llm(llm, METHOD)
-    bench = detect_benchmark(dataset, preset)
     if len(dataset) == 0:
         raise ConfigError(f"{dataset.source or dataset.name}: no trajectories to draw examples from")
+    style = preset.fewshot_style()
     if targets is not None:
         n_out = len(targets)
     n_out = len(dataset) if n_out is None else int(n_out)
@@ -219,161 +469,33 @@ def fewshot(dataset: Dataset, k: int = 3, *, examples: ExampleMode = "fixed", re
     temperature = DEFAULT_TEMPERATURE if options.temperature is None else options.temperature
     tag = f"{METHOD}_{'fixed' if examples == 'fixed' else 'rand'}_ex{k}"
     if condition_on:
-        if bench != "t1" or condition_on not in ("type", "city", "state"):
-            raise ConfigError("condition_on is defined for T1: type, city or state")
+        allowed = style.condition_attributes
+        if condition_on not in allowed:
+            raise ConfigError(f"condition_on is not defined for {preset.name} data" if not allowed else
+                              f"condition_on is defined for {preset.name}: {_or_list(allowed)}")
         tag += f"_by{condition_on}"
     params: dict[str, Any] = {"k": k, "examples": examples, "replace": replace, "n_out": n_out,
-                              "benchmark": bench, "condition_on": condition_on}
-    rng = new_rng(seed)
-    if bench == "t1":
-        plans = _plan_t1(dataset, k, examples, replace, n_out, rng, condition_on, targets)
-    elif bench == "bfcl":
-        plans = _plan_bfcl(dataset, k, examples, replace, n_out, rng)
-    else:
-        plans = _plan_acp(dataset, k, examples, replace, n_out, rng)
+                              "benchmark": preset.name, "condition_on": condition_on}
+    job = FewshotJob(preset, params, seed, mode)
+    plans = style.plan(job, dataset, k, examples, replace, n_out, new_rng(seed), condition_on, targets)
     replies = send([p for p, _ in plans], options, temperature=temperature, description=f"{METHOD} k={k}",
                    seed=seed)
-    attributes = derived_attributes(bench)
     out = []
     for i, ((prompt, info), reply) in enumerate(zip(plans, replies, strict=True)):
         record = {**llm_record(prompt, reply, options, temperature, request_seed(seed, i)), **info["record"]}
-        out.append(_build(bench, dataset, f"{tag}_{i}", reply, info, record, params, seed, mode, attributes))
+        ref = info.get("reference")
+        gen = provenance(METHOD, params, seed, source=dataset[ref] if ref is not None else None, position=ref,
+                         modified=True, modification="generated by the LLM", **record)
+        out.append(style.build(job, dataset, f"{tag}_{i}", reply.text, info, gen))
     kept, n_dropped = finish(out, drop_empty=drop_empty)
     result = make_dataset(kept, name=tag, source=dataset)
     result.n_skipped = n_dropped
     return result
 
 
-Plan = tuple[Prompt, dict[str, Any]]
-
-
-def _plan_t1(dataset: Dataset, k: int, examples: ExampleMode, replace: bool, n_out: int,
-             rng: np.random.Generator, condition_on: str | None, targets: Sequence[str] | None) -> list[Plan]:
-    positions = list(range(len(dataset)))
-    plans: list[Plan] = []
-    if condition_on:
-        labels = labels_of(dataset.trajectories, condition_on, "t1")
-        if targets is None:  # uniform over the ontology's values (e.g. the 9 attraction types)
-            from synae.presets.t1 import load_ontology
-
-            onto = load_ontology()
-            values = {"type": onto.types, "city": onto.cities, "state": onto.states}[condition_on]
-            targets = [str(t) for t in rng.choice(values, size=n_out).tolist()]
-        for target in targets:
-            if k == 0:
-                plans.append((Prompt(conditioned_prompt(target)), {"json": True, "target": target,
-                                                                   "record": {"target": target}}))
-                continue
-            pool = [p for p in positions if labels[p] == target]
-            if not pool:
-                raise ConfigError(f"no real trajectory has {condition_on} = {target!r} to use as an example")
-            chosen = draw_examples(rng, pool, k, replace=replace)
-            plans.append((Prompt(t1_prompt([dataset[p] for p in chosen], target)),
-                          {"record": {"target": target, "examples": [dataset[p].id for p in chosen]}}))
-        return plans
-    fixed = draw_examples(rng, positions, k, replace=replace) if examples == "fixed" else []
-    for _ in range(n_out):
-        chosen = fixed if examples == "fixed" else draw_examples(rng, positions, k, replace=replace)
-        plans.append((Prompt(t1_prompt([dataset[p] for p in chosen])),
-                      {"record": {"examples": [dataset[p].id for p in chosen]}}))
-    return plans
-
-
-def _plan_bfcl(dataset: Dataset, k: int, examples: ExampleMode, replace: bool, n_out: int,
-               rng: np.random.Generator) -> list[Plan]:
-    positions = list(range(len(dataset)))
-    fixed = draw_examples(rng, positions, k, replace=replace)
-    references = rng.choice(len(dataset), size=n_out).tolist()
-    plans: list[Plan] = []
-    for ref in references:
-        chosen = fixed if examples == "fixed" else draw_examples(rng, positions, k, replace=replace)
-        n_turns = int(rng.choice(BFCL_TURN_CHOICES))
-        config = (dataset[ref].environment or {}).get("initial_config") or {}
-        plans.append((Prompt(bfcl_prompt([dataset[p] for p in chosen], config, n_turns)),
-                      {"reference": int(ref), "n_turns": n_turns,
-                       "record": {"examples": [dataset[p].id for p in chosen], "n_turns": n_turns}}))
-    return plans
-
-
-def _plan_acp(dataset: Dataset, k: int, examples: ExampleMode, replace: bool, n_out: int,
-              rng: np.random.Generator) -> list[Plan]:
-    groups: dict[str, list[int]] = {}
-    for pos, traj in enumerate(dataset):
-        groups.setdefault(str(traj.attributes.get("group") or ""), []).append(pos)
-
-    def draw_all() -> list[int]:
-        return [p for pool in groups.values() for p in draw_examples(rng, pool, k // 2, replace=replace)]
-
-    fixed = draw_all()
-    references = rng.choice(len(dataset), size=n_out).tolist()
-    answers = [str(a) for a in rng.choice(["yes", "no"], size=n_out).tolist()]
-    plans: list[Plan] = []
-    for ref, answer in zip(references, answers, strict=True):
-        chosen = fixed if examples == "fixed" else draw_all()
-        shown = []
-        for p in chosen:
-            context, question = acp_parts(dataset[p])
-            shown.append((context, str(dataset[p].attributes.get("group") or ""), question,
-                          dataset[p].output or ""))
-        context, _ = acp_parts(dataset[ref])
-        group = str(dataset[ref].attributes.get("group") or "")
-        plans.append((Prompt(acp_prompt(shown, context, group, answer)),
-                      {"reference": int(ref), "answer": answer,
-                       "record": {"examples": [dataset[p].id for p in chosen], "answer": answer}}))
-    return plans
-
-
-def _build(bench: str, dataset: Dataset, tid: str, reply: Reply, info: dict[str, Any],
-           record: dict[str, Any], params: dict[str, Any], seed: int | None, mode: GenMode,
-           attributes: Any) -> Trajectory:
-    ref = info.get("reference")
-    source = dataset[ref] if ref is not None else None
-    gen = provenance(METHOD, params, seed, source=source, position=ref, modified=True,
-                     modification="generated by the LLM", **record)
-    text = reply.text
-    if bench == "acp":
-        question = parse_acp_question(text) if text is not None else ""
-        assert source is not None
-        if not question:
-            return empty_trajectory(tid, gen, environment={"kind": "acp"}, benchmark=bench,
-                                    error="no question in the reply")
-        context, _ = acp_parts(source)
-        traj = acp_trajectory(tid, context, question, info["answer"], source.attributes.get("group"),
-                              generation=gen)
-        traj.attributes = {**traj.attributes, **attributes(traj)}
-        return traj
-    gen["needs_completion"] = True
-    error = None
-    if bench == "t1":
-        environment: dict[str, Any] = {"kind": "t1_attractions"}
-        if text is None:
-            messages: list[Message] = []
-        elif info.get("json"):
-            messages, error = parse_conversation_json(text)
-        else:
-            messages = conversation_lines(text, limit=T1_TURNS)
-        tools = None
-    else:
-        assert source is not None
-        requests = parse_bfcl_requests(text, info["n_turns"]) if text is not None else []
-        messages = [Message(role="user", content=r) for r in requests]
-        env = source.environment or {}
-        config = env.get("initial_config") or {}
-        classes = list(config) if mode == "reference" else list(env.get("involved_classes") or config)
-        environment = {"kind": "bfcl", "initial_config": config, "involved_classes": classes, "path": [],
-                       "excluded_function": []}
-        tools = bfcl_tools(classes, source.tools)
-    if not messages:
-        return empty_trajectory(tid, gen, environment=environment, benchmark=bench,
-                                error=error or "no usable content in the reply")
-    traj = Trajectory(id=tid, messages=messages, output=None, tools=tools, environment=environment,
-                      metadata={"benchmark": bench, "turn_alignment": "known", "tool_results": "absent",
-                                "generation": gen})
-    traj.attributes = attributes(traj)
-    return traj
-
-
-register(Method(METHOD, fewshot, "k", parse_value=parse_int, grids={"*": (0, 1, 3, 5)}, llm=True,
+register(Method(METHOD, fewshot, "k", parse_value=parse_int, default_grid=(0, 1, 3, 5), llm=True,
                 summary="generate new trajectories from k real examples with an LLM"))
 
-__all__ = ["draw_examples", "fewshot", "parse_acp_question", "parse_bfcl_requests", "parse_conversation_json"]
+__all__ = ["ACPFewshot", "BFCLFewshot", "ChatFewshot", "FewshotStyle", "T1Fewshot", "draw_examples",
+           "fewshot",
+           "parse_acp_question", "parse_bfcl_requests", "parse_conversation_json", "parse_requests"]

@@ -1,35 +1,51 @@
 """Attribute labels generators thin or rebalance (``data.md`` §2.3, §3.3, §4.2).
 
-The label of a trajectory is the benchmark preset's *derived* attribute (T1 ``type``: first ontology
-type occurring case-sensitively as a whole word in the utterances; BFCL ``secondary_api``; ACP
-``domain``), so that edited trajectories are re-labelled from their content. An attribute the preset
-does not derive is read from ``attributes``.
+The label of a trajectory is the preset's *derived* attribute when it derives it (T1 ``type``: first
+ontology type occurring case-sensitively as a whole word in the utterances; BFCL ``secondary_api``;
+ACP ``domain``), so that edited trajectories are re-labelled from their content; any other attribute
+is read from ``attributes`` (a list value is one label, its items joined with ``|``; missing →
+``None``). The preset is passed in by the caller (:mod:`synae.run`).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any, Protocol
 
 from synae.schema import Trajectory
 
-DEFAULT_ATTRIBUTE = {"t1": "type", "bfcl": "secondary_api", "acp": "domain"}
+
+class LabelPreset(Protocol):
+    """The attribute rules of a preset that labelling needs."""
+
+    def derived_attributes(self) -> tuple[str, ...]: ...
+
+    def categorical_label(self, traj: Trajectory, attribute: str) -> str | None: ...
+
+    def derive_attributes(self, traj: Trajectory) -> dict[str, Any]: ...
 
 
-def labels_of(trajectories: Sequence[Trajectory], attribute: str, benchmark: str) -> list[str | None]:
+def label_text(value: Any) -> str | None:
+    """A label as text: ``None`` stays ``None``, a list joins its items with ``|`` (``None`` if empty)."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return "|".join(str(v) for v in value) or None
+    return str(value)
+
+
+def labels_of(trajectories: Sequence[Trajectory], attribute: str, preset: LabelPreset) -> list[str | None]:
     """One label per trajectory (``None`` when the rule finds nothing)."""
-    from synae.presets import get_preset
-
-    preset = get_preset(benchmark)
     single = attribute in preset.derived_attributes()  # one rule, cheaper than deriving them all
     out: list[str | None] = []
     for traj in trajectories:
         if single:
-            value = preset.categorical_label(traj, attribute)
+            value: Any = preset.categorical_label(traj, attribute)
         else:
             derived = preset.derive_attributes(traj)
             value = derived[attribute] if attribute in derived else traj.attributes.get(attribute)
-        out.append(None if value is None else str(value))
+        out.append(label_text(value))
     return out
 
 

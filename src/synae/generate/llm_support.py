@@ -11,7 +11,7 @@ dataset's ``n_skipped`` (reported in the sidecar).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +23,11 @@ from synae.schema import Message, Trajectory
 
 @dataclass
 class LLMOptions:
-    """The generator model and how to call it. ``temperature=None`` → the method's default."""
+    """The generator model and how to call it. ``temperature=None`` → the method's default.
+
+    ``client`` is built by the caller (:func:`synae.run.factory.llm_client`) and passed in; the
+    generators never build one. ``settings`` are the endpoint settings it was built from (agents
+    made for completion read them)."""
 
     model: str
     temperature: float | None = None
@@ -31,9 +35,11 @@ class LLMOptions:
     settings: LLMSettings = field(default_factory=LLMSettings)
     client: LLMClient | None = None
 
-    def get_client(self) -> LLMClient:
+    def require_client(self) -> LLMClient:
+        """The client, or a :class:`ConfigError` when none was passed in."""
         if self.client is None:
-            self.client = LLMClient(self.settings, progress=False)
+            raise ConfigError("the generator needs an LLM client: build one with "
+                              "synae.run.factory.llm_client(config) and pass LLMOptions(client=...)")
         return self.client
 
 
@@ -75,7 +81,7 @@ def send(prompts: Sequence[Prompt], llm: LLMOptions, *, temperature: float, desc
     requests = [ChatRequest(messages=p.messages, model=llm.model, temperature=temperature,
                             max_tokens=llm.max_tokens, seed=request_seed(seed, i))
                 for i, p in enumerate(prompts)]
-    results = llm.get_client().chat_many(requests, description=description)
+    results = llm.require_client().chat_many(requests, description=description)
     replies = []
     for result in results:
         if isinstance(result, LLMError):
@@ -112,7 +118,8 @@ _ROLE_LINE = re.compile(r"^\s*(user|assistant)\s*:\s*(.*)$", re.IGNORECASE)
 
 
 def conversation_lines(reply: str, *, limit: int | None = None) -> list[Message]:
-    """T1 post-processing: strip; prepend ``assistant: `` when the reply does not start with it;
+    """Reading a conversation reply (T1): strip; prepend ``assistant: `` when the reply does not start
+    with it;
     keep the non-empty lines that start with ``user:``/``assistant:`` (case-insensitive) as messages
     (content after the colon, stripped), at most ``limit``."""
     text = reply.strip()
@@ -134,10 +141,3 @@ def finish(trajectories: list[Trajectory], *, drop_empty: bool) -> tuple[list[Tr
         return trajectories, 0
     kept = [t for t in trajectories if t.messages]
     return kept, len(trajectories) - len(kept)
-
-
-def derived_attributes(benchmark: str) -> Callable[[Trajectory], dict[str, Any]]:
-    """The preset's attribute derivation for new trajectories."""
-    from synae.presets import get_preset
-
-    return get_preset(benchmark).derive_attributes

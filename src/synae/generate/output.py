@@ -2,36 +2,52 @@
 
 ``--out`` with a data suffix is one file (a single generated dataset); anything else is a folder
 that receives ``<name>.<ext>`` per dataset, its sidecar, and ``manifest.json`` (files, parameter
-values, counts). The format follows the suffix or ``--format``:
-
-| format | suffix | writes |
-|---|---|---|
-| ``canonical`` | ``.jsonl`` / ``.jsonl.gz`` | canonical JSONL (default) |
-| ``t1-csv`` | ``.csv`` (T1) | ``ID,Data,Tool Call,Output`` (the research's eval CSV) |
-| ``acp-csv`` | ``.csv`` (ACP) | ``id,group,context,question,answer`` |
-| ``bfcl`` | ``.json`` (BFCL) | questions JSONL + ``possible_answer/<name>.json`` ground truth |
+values, counts). The format is ``--format`` or follows the suffix: ``canonical`` (``.jsonl`` /
+``.jsonl.gz``, the default and the only one of the generic preset), or one of the preset's
+:class:`ExportFormat` s (its ``export_formats`` hook: T1 ``t1-csv`` for ``.csv``, ACP ``acp-csv`` for
+``.csv``, BFCL ``bfcl`` for ``.json`` — questions JSONL + ``possible_answer/<name>.json``).
 
 Non-canonical layouts are written by :mod:`synae.adapters.export` (unchanged fields verbatim from
-``metadata.source``). In the T1 CSV, datasets whose ids are ``<name>_{i}`` (oversample, LLM
-generators) are written with ``ID = i``, as the research numbered them.
+``metadata.source``). A format with ``numbered_ids`` (the T1 CSV) writes datasets whose ids are
+``<name>_{i}`` (oversample, LLM generators) with ``ID = i``, as the research numbered them.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from synae.errors import ConfigError
 from synae.generate.registry import Generated
 from synae.schema import dumps_strict, write_jsonl
 
-OUTPUT_FORMATS: tuple[str, ...] = ("canonical", "t1-csv", "acp-csv", "bfcl")
-_TABLE_FORMAT = {"t1": "t1-csv", "acp": "acp-csv"}
-_EXTENSION = {"canonical": ".jsonl", "t1-csv": ".csv", "acp-csv": ".csv", "bfcl": ".json"}
+CANONICAL = "canonical"
 MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """A benchmark layout a preset can write generated data in (:mod:`synae.adapters.export`).
+
+    ``suffix``: the file suffix that selects it and names folder-mode files; ``numbered_ids``: ids
+    ``<name>_{i}`` are written as ``i``; ``companion``: the extra file written next to ``path``."""
+
+    suffix: str
+    numbered_ids: bool = False
+    companion: Callable[[Path], Path] | None = None
+
+
+class FormatPreset(Protocol):
+    """What writing needs from a preset: its name and its export formats (format name → layout)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def export_formats(self) -> Mapping[str, ExportFormat]: ...
 
 
 def data_suffix(path: Path) -> str | None:
@@ -43,43 +59,56 @@ def data_suffix(path: Path) -> str | None:
     return None
 
 
-def resolve_format(benchmark: str, out: Path, fmt: str | None) -> str:
-    """The output format from ``--format`` or the suffix of ``--out`` (canonical by default)."""
+def resolve_format(preset: FormatPreset, out: Path, fmt: str | None) -> str:
+    """The output format from ``--format`` or the suffix of ``--out`` (canonical by default).
+
+    ``.jsonl``/``.jsonl.gz`` and folders → canonical; another data suffix → the preset's format with
+    that suffix (an error when it has none)."""
+    formats = preset.export_formats
     if fmt is not None:
-        if fmt not in OUTPUT_FORMATS:
-            raise ConfigError(f"--format must be one of {', '.join(OUTPUT_FORMATS)}, got {fmt!r}")
-        chosen = fmt
-    else:
-        suffix = data_suffix(out)
-        if suffix == ".csv":
-            if benchmark not in _TABLE_FORMAT:
-                raise ConfigError(f"{benchmark} data has no CSV layout; write .jsonl (or .json for BFCL)")
-            chosen = _TABLE_FORMAT[benchmark]
-        elif suffix == ".json" and benchmark == "bfcl":
-            chosen = "bfcl"
-        else:
-            chosen = "canonical"
-    expected = {"t1-csv": "t1", "acp-csv": "acp", "bfcl": "bfcl"}.get(chosen)
-    if expected is not None and expected != benchmark:
-        raise ConfigError(f"format {chosen} is for {expected} datasets, this one is {benchmark}")
+        if fmt != CANONICAL and fmt not in formats:
+            from synae.adapters.export import EXPORT_FORMATS
+
+            owned = ", ".join([CANONICAL, *formats])
+            if fmt in EXPORT_FORMATS:
+                raise ConfigError(f"format {fmt} is for another benchmark's datasets, not {preset.name} "
+                                  f"(use {owned})")
+            raise ConfigError(f"--format must be one of {owned} for {preset.name} data, got {fmt!r}")
+        return fmt
+    suffix = data_suffix(out)
+    if suffix is None or suffix.startswith(".jsonl"):
+        return CANONICAL
+    chosen = next((name for name, layout in formats.items() if layout.suffix == suffix), None)
+    if chosen is None:
+        layout = "CSV" if suffix == ".csv" else suffix
+        raise ConfigError(f"{preset.name} data has no {layout} layout; write .jsonl"
+                          + "".join(f" (or {f.suffix} for {n})" for n, f in formats.items()))
     return chosen
 
 
-def write_one(item: Generated, path: Path, fmt: str) -> list[Path]:
-    """Write one dataset in ``fmt``; returns the data files written."""
+def _layout(preset: FormatPreset | None, fmt: str) -> ExportFormat:
+    if fmt == CANONICAL:
+        return ExportFormat(".jsonl")
+    if preset is None or fmt not in preset.export_formats:
+        raise ConfigError(f"format {fmt!r} needs the preset that defines it")
+    return preset.export_formats[fmt]
+
+
+def write_one(item: Generated, path: Path, fmt: str, preset: FormatPreset | None = None) -> list[Path]:
+    """Write one dataset in ``fmt`` (a non-canonical one is looked up in ``preset``); returns the data
+    files written."""
+    layout = _layout(preset, fmt)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "canonical":
+    if fmt == CANONICAL:
         write_jsonl(item.dataset.trajectories, path)
         return [path]
     from synae.adapters import export
 
     trajectories = item.dataset.trajectories
-    if fmt == "t1-csv" and all(t.id == f"{item.dataset.name}_{i}" for i, t in enumerate(trajectories)):
+    if layout.numbered_ids and all(t.id == f"{item.dataset.name}_{i}" for i, t in enumerate(trajectories)):
         trajectories = [t.model_copy(update={"id": str(i)}) for i, t in enumerate(trajectories)]
     export.write_dataset(trajectories, path, fmt)
-    if fmt == "bfcl":
-        return [path, export.bfcl_answers_path(path)]
-    return [path]
+    return [path] if layout.companion is None else [path, layout.companion(path)]
 
 
 def sidecar_path(path: Path) -> Path:
@@ -98,8 +127,11 @@ class WrittenSet:
     relative: list[str]
 
 
-def write_generated(items: Sequence[Generated], out: Path, fmt: str) -> tuple[list[WrittenSet], Path | None]:
-    """Write every generated dataset; returns what was written and the manifest path (folder mode)."""
+def write_generated(items: Sequence[Generated], out: Path, fmt: str, preset: FormatPreset | None = None
+                    ) -> tuple[list[WrittenSet], Path | None]:
+    """Write every generated dataset in ``fmt`` (``preset`` defines the non-canonical formats);
+    returns what was written and the manifest path (folder mode)."""
+    layout = _layout(preset, fmt)
     single = data_suffix(out) is not None
     if single and len(items) != 1:
         raise ConfigError(f"--out {out} is one file but {len(items)} datasets were generated; "
@@ -107,8 +139,8 @@ def write_generated(items: Sequence[Generated], out: Path, fmt: str) -> tuple[li
     written = []
     root = out.parent if single else out
     for item in items:
-        path = out if single else out / f"{item.dataset.name}{_EXTENSION[fmt]}"
-        files = write_one(item, path, fmt)
+        path = out if single else out / f"{item.dataset.name}{layout.suffix}"
+        files = write_one(item, path, fmt, preset)
         meta_path = sidecar_path(path)
         meta = {**item.meta, "files": [_relative(f, root) for f in files], "format": fmt}
         meta_path.write_text(dumps_strict(meta, indent=2) + "\n", encoding="utf-8")
@@ -143,4 +175,5 @@ def _relative(path: Path, root: Path) -> str:
 
 def read_manifest(folder: Path) -> dict[str, Any]:
     """The manifest of a generated folder (for scripts and tests)."""
-    return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    manifest: dict[str, Any] = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    return manifest

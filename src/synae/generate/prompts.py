@@ -1,5 +1,5 @@
 """Prompt pieces the LLM generators share (``generation.md`` §4, §6): T1 format rules, BFCL resource
-summaries, ACP context parts, and the hand-written worked examples.
+summaries, ACP context parts, generic tool summaries, and the hand-written worked examples.
 
 The worked examples are written for synae (no benchmark item is quoted), so they can ship with the
 package whatever the license of the benchmark data.
@@ -28,7 +28,7 @@ T1_EXAMPLE = [
     ("user", "Sure, show me the ones that are open in the evening."),
 ]
 
-BFCL_EXAMPLE = {
+BFCL_EXAMPLE: dict[str, Any] = {
     "classes": ["GorillaFileSystem", "TwitterAPI"],
     "config": {
         "GorillaFileSystem": {"root": {"alex": {"type": "directory", "contents": {
@@ -151,12 +151,52 @@ def first_sentence(text: str) -> str:
 
 
 def acp_trajectory(tid: str, context: str, question: str, answer: str, group: str | None,
-                   *, generation: dict[str, Any], base: Trajectory | None = None) -> Trajectory:
-    """An ACP trajectory in the adapter's layout (``data.md`` §4.3), with ``metadata.source`` updated."""
-    metadata = dict(base.metadata) if base is not None else {"benchmark": "acp", "tool_results": "absent"}
+                   *, generation: dict[str, Any], preset: str, environment: dict[str, Any],
+                   base: Trajectory | None = None) -> Trajectory:
+    """An ACP trajectory in the adapter's layout (``data.md`` §4.3), with ``metadata.source`` updated
+    (``preset``: its name, ``metadata.benchmark`` of a new one)."""
+    metadata: dict[str, Any] = (dict(base.metadata) if base is not None
+                                else {"benchmark": preset, "tool_results": "absent"})
     metadata["source"] = {"id": tid, "group": group or "", "context": context, "question": question,
                           "answer": answer}
     metadata["generation"] = generation
     return Trajectory(id=tid, messages=[{"role": "user", "content": f"{context}\n{question}\n{ACP_SUFFIX}"}],
-                      output=answer, attributes={"group": group}, environment={"kind": "acp"},
+                      output=answer, attributes={"group": group}, environment=environment,
                       metadata=metadata)
+
+
+# --------------------------------------------------------------------------------------------
+# Generic tool-calling conversations
+
+
+def chat_user_turns(traj: Trajectory) -> list[str]:
+    """The user messages, each on one line (whitespace runs collapsed to one space), empty ones
+    skipped."""
+    return [" ".join(m.content.split()) for m in traj.messages
+            if m.role == "user" and m.content and m.content.strip()]
+
+
+def user_lines(turns: list[str]) -> str:
+    """``user: <turn>`` lines."""
+    return "\n".join(f"user: {t}" for t in turns)
+
+
+def tools_summary(tools: list[dict[str, Any]] | None) -> str:
+    """One line per tool of an OpenAI ``tools`` list: ``- name(p1: type, p2?: type): description``
+    (``?`` marks optional parameters); ``- (no tools declared)`` without any."""
+    lines = []
+    for tool in tools or ():
+        function = tool.get("function", tool) if isinstance(tool, dict) else {}
+        name = function.get("name")
+        if not isinstance(name, str):
+            continue
+        schema = function.get("parameters")
+        schema = schema if isinstance(schema, dict) else {}
+        required = set(schema.get("required") or ())
+        props = schema.get("properties")
+        props = props if isinstance(props, dict) else {}
+        args = ", ".join(f"{k}{'' if k in required else '?'}: {(v or {}).get('type', 'any')}"
+                         for k, v in props.items())
+        description = function.get("description") or ""
+        lines.append(f"- {name}({args})" + (f": {description}" if description else ""))
+    return "\n".join(lines) or "- (no tools declared)"

@@ -2,7 +2,9 @@
 
 Each :class:`Method` knows its Python function, the name of the parameter a sweep varies
 (``--param`` on the CLI), the research grid used when no value is given (``generation.md`` §8),
-how to read a value from text, and which of the function's keyword options a caller may set.
+how to read a value from text, and which of the function's keyword options a caller may set; a
+preset may replace the grid (``generation_grid`` hook: ACP sweeps ``invalidate`` on the coarse
+fraction grid).
 :func:`run_sweep` calls the function once per value with a fresh rng (the functions create their own
 ``default_rng(seed)``) and returns every generated dataset with its sidecar.
 """
@@ -11,16 +13,19 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from synae.errors import ConfigError
-from synae.generate.common import DEFAULT_SEED, dataset_kind, sidecar
+from synae.generate.common import DEFAULT_SEED, sidecar
 from synae.generate.dropmin import dropmin
 from synae.generate.invalidate import invalidate
 from synae.generate.oversample import oversample
 from synae.generate.relabel import relabel
 from synae.schema import Dataset
+
+if TYPE_CHECKING:
+    from synae.generate.hooks import GeneratorPreset
 
 FRACTION_GRID = (0, 0.1, 0.3, 0.5, 0.7, 0.9, 1)
 TENTHS_GRID = (0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1)
@@ -52,12 +57,13 @@ class Method:
     function: Callable[..., Any]
     param: str | None  # keyword of ``function`` a sweep varies; None: no sweep (relabel)
     parse_value: Callable[[str], Any] = _number
-    grids: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # benchmark ("*" = any) → grid
+    default_grid: tuple[Any, ...] = ()  # the research grid, unless the preset gives its own
     llm: bool = False
     summary: str = ""
 
-    def grid(self, benchmark: str) -> tuple[Any, ...]:
-        return self.grids.get(benchmark, self.grids.get("*", ()))
+    def grid(self, preset: GeneratorPreset) -> tuple[Any, ...]:
+        own = preset.generation_grid(self.name)
+        return self.default_grid if own is None else own
 
     def options(self) -> set[str]:
         """Keyword options of the function (besides the dataset and the swept parameter)."""
@@ -81,12 +87,11 @@ def register(method: Method) -> Method:
     return method
 
 
-register(Method("oversample", oversample, "dup_frac", grids={"*": FRACTION_GRID},
+register(Method("oversample", oversample, "dup_frac", default_grid=FRACTION_GRID,
                 summary="duplicate trajectory 0 for a fraction r of the rows (less diversity)"))
-register(Method("invalidate", invalidate, "v", grids={"t1": TENTHS_GRID, "bfcl": TENTHS_GRID,
-                                                       "acp": FRACTION_GRID},
+register(Method("invalidate", invalidate, "v", default_grid=TENTHS_GRID,
                 summary="corrupt tool calls / outputs / answers of a fraction v of the rows (less validity)"))
-register(Method("dropmin", dropmin, "n_min", parse_value=_n_min, grids={"*": (0, 1, 2, 3)},
+register(Method("dropmin", dropmin, "n_min", parse_value=_n_min, default_grid=(0, 1, 2, 3),
                 summary="drop part of the rarest attribute values (attribute skew)"))
 register(Method("relabel", relabel, None,
                 summary="case study: skew by type, then relabel copies to look balanced (two files)"))
@@ -98,14 +103,14 @@ def get_method(name: str) -> Method:
     return METHODS[name]
 
 
-def parse_values(method: Method, text: str | None, benchmark: str) -> list[Any]:
+def parse_values(method: Method, text: str | None, preset: GeneratorPreset) -> list[Any]:
     """``--param`` text (comma-separated) → values; empty → the method's research grid."""
     if method.param is None:
         if text:
             raise ConfigError(f"{method.name} takes no --param (it has no sweep parameter)")
         return [None]
     if not text:
-        grid = method.grid(benchmark)
+        grid = method.grid(preset)
         if not grid:
             raise ConfigError(f"{method.name} needs --param")
         return list(grid)
@@ -125,21 +130,23 @@ class Generated:
 
 
 def run_sweep(method: Method | str, dataset: Dataset, values: Sequence[Any] | None = None, *,
-              options: dict[str, Any] | None = None, preset: str | None = None) -> list[Generated]:
-    """Run ``method`` on ``dataset`` for every value (``None`` → the research grid).
+              preset: GeneratorPreset, options: dict[str, Any] | None = None) -> list[Generated]:
+    """Run ``method`` on ``dataset`` for every value (``None`` → the research grid of ``preset``).
 
-    ``options`` are keyword options of the method's function (``seed``, ``mode``, ``target``, …);
-    an option the method does not accept is an error, never silently ignored.
+    ``preset`` is the preset object (resolved by the caller: ``synae.presets.get_preset`` or
+    ``detect_preset``); ``options`` are keyword options of the method's function (``seed``,
+    ``mode``, ``target``, …); an option the method does not accept is an error, never silently
+    ignored.
     """
     method = get_method(method) if isinstance(method, str) else method
     options = {k: v for k, v in (options or {}).items() if v is not None}
     unknown = sorted(set(options) - method.options())
     if unknown:
         raise ConfigError(f"{method.name} does not take the option(s) {', '.join(unknown)}")
-    if "preset" in method.options() and preset is not None:
+    if "preset" in method.options():
         options["preset"] = preset
     if values is None:
-        values = parse_values(method, None, dataset_kind(dataset, preset))
+        values = parse_values(method, None, preset)
     out = []
     for value in values:
         for result in method.outputs(dataset, value, options):

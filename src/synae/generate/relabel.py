@@ -3,28 +3,31 @@
 
 One ``default_rng(seed)`` serves both steps, in this order:
 
-1. **Skew** (file ``skewed``): label every row with the T1 type detector; the rarest
-   floor(#types present / 2) types (ascending count, ties by name) are thinned, each by
+1. **Skew** (file ``skewed``): label every row (:func:`~synae.generate.labels.labels_of`; T1: the type
+   detector); the rarest floor(#values present / 2) values (ascending count, ties by name) are
+   thinned, each by
    ``rng.choice(candidates, size=int(frac · count), replace=False)``. Base = the other rows, in
    order, ids kept.
 2. **Relabel** (file ``relabeled``): for each thinned (type, n_drop) in the same order,
    ``rng.choice(len(base), size=n_drop, replace=False)``; each drawn base row is copied with every
-   case-insensitive whole-word occurrence of its own type, in the conversation text, replaced by the
-   thinned type (tool calls and output copied unchanged). Result = base + appended rows, ids reset
-   to ``0..m-1``.
+   case-insensitive whole-word occurrence of its own value, in the conversation text, replaced by the
+   thinned value (tool calls and output copied unchanged). When the preset reads the label from
+   storage (``relabel_in_text`` false: any categorical attribute of generic data) the stored
+   attribute is set to the thinned value as well. Result = base + appended rows, ids reset to
+   ``0..m-1``.
 
-The appended rows look like the missing type but keep the old plan and output, so they are invalid
-by construction (``modified: true`` whenever the text really changed).
+The appended rows look like the missing value but keep the old plan and output, so they are invalid
+by construction (``modified: true`` whenever the text or the stored label really changed).
 """
 
 from __future__ import annotations
 
-from synae.errors import ConfigError
+from typing import TYPE_CHECKING
+
 from synae.generate.common import (
     GenMode,
     check_mode,
     derive,
-    detect_benchmark,
     make_dataset,
     new_rng,
     provenance,
@@ -33,6 +36,9 @@ from synae.generate.dropmin import drop_plan
 from synae.generate.labels import labels_of
 from synae.generate.textedit import replace_word
 from synae.schema import Dataset, Trajectory
+
+if TYPE_CHECKING:
+    from synae.generate.hooks import GeneratorPreset
 
 METHOD = "relabel"
 SKEWED = "skewed"
@@ -51,21 +57,20 @@ def _relabel_text(traj: Trajectory, old: str, new: str) -> bool:
     return changed
 
 
-def relabel(dataset: Dataset, *, n_min: int | str = "half", frac: float = 0.9, attribute: str = "type",
-            seed: int | None = 123, mode: GenMode = "default", preset: str | None = None
+def relabel(dataset: Dataset, *, preset: GeneratorPreset, n_min: int | str = "half", frac: float = 0.9,
+            attribute: str | None = None, seed: int | None = 123, mode: GenMode = "default"
             ) -> tuple[Dataset, Dataset]:
     """(skewed, relabeled) datasets of the case study; both profiles follow the reference algorithm.
 
-    Defined for T1 (``attribute`` ``type``, or ``city``/``state``, whose values also occur in the
-    text); rows whose label is null are never thinned and are copied unchanged when drawn.
+    ``attribute`` defaults to the preset's ``generation_label_attribute``; the preset says whether it
+    can be relabeled (T1: ``type``, ``city``/``state``, whose values occur in the text; generic: any
+    stored categorical attribute). Rows whose label is null are never thinned and are copied
+    unchanged when drawn.
     """
     check_mode(mode)
-    bench = detect_benchmark(dataset, preset)
-    if bench != "t1":
-        raise ConfigError(f"relabel is defined for T1 conversations (type labels in the text), not {bench}")
-    if attribute not in ("type", "city", "state"):
-        raise ConfigError(f"relabel attribute must be type, city or state, got {attribute!r}")
-    labels = labels_of(dataset.trajectories, attribute, bench)
+    attribute = attribute or preset.generation_label_attribute(dataset.trajectories)
+    in_text = preset.relabel_in_text(attribute)
+    labels = labels_of(dataset.trajectories, attribute, preset)
     rng = new_rng(seed)
     steps = drop_plan(labels, n_min, frac, replace=False, rng=rng)
     dropped = {p for step in steps for p in step.dropped}
@@ -87,6 +92,9 @@ def relabel(dataset: Dataset, *, n_min: int | str = "half", frac: float = 0.9, a
             row = derive(dataset[pos], new_id=None, generation={})
             old = labels[pos]
             changed = old is not None and _relabel_text(row, old, step.value)
+            if old is not None and not in_text:
+                row.attributes = {**row.attributes, attribute: step.value}
+                changed = True
             row.metadata["generation"] = provenance(
                 METHOD, {**params, "step": "relabel"}, seed, source=dataset[pos], position=pos,
                 modified=changed, modification=f"{attribute} {old} relabeled as {step.value}" if changed

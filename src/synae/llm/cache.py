@@ -2,7 +2,8 @@
 
 Layout: append-only *segment* files ``<root>/replies-<time>-<pid>-<random>.jsonl``; each client
 that writes opens its own segment, so concurrent runs never write to the same file. Every reply is
-one line ``{"key": <sha256>, "request": <payload>, "response": <reply body>}`` written with a single
+one line ``{"key": <sha256>, "format": …, "endpoint": <base URL>, "request": <payload>,
+"response": <reply body>}`` written with a single
 ``os.write`` on a file opened with ``O_APPEND`` as soon as the reply arrives: a run that is killed
 loses no finished reply, and appending a line costs far less than creating a file per reply.
 
@@ -23,15 +24,18 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-CACHE_FORMAT = "synae-llm-v1"
+CACHE_FORMAT = "synae-llm-v2"  # v2: the key includes the endpoint
 _PREFIX = b'{"key": "'
 _KEY_END = len(_PREFIX) + 64
 
 
-def request_key(payload: dict[str, Any]) -> str:
-    """SHA-256 (hex) of the canonical JSON of a request payload (model, messages, tools, every
-    sampling parameter); key order and whitespace do not matter, every value does."""
-    canonical = json.dumps([CACHE_FORMAT, payload], sort_keys=True, ensure_ascii=False,
+def request_key(payload: dict[str, Any], endpoint: str | None = None) -> str:
+    """SHA-256 (hex) of the canonical JSON of ``[format, endpoint, payload]``: the endpoint base URL
+    (trailing ``/`` removed; two servers may serve different weights under one model name) and the
+    request payload (model, messages, tools, every sampling parameter). Key order and whitespace do
+    not matter, every value does."""
+    where = endpoint.rstrip("/") if endpoint else None
+    canonical = json.dumps([CACHE_FORMAT, where, payload], sort_keys=True, ensure_ascii=False,
                            separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -76,10 +80,12 @@ class ReplyCache:
         body = record.get("response") if isinstance(record, dict) and record.get("key") == key else None
         return body if isinstance(body, dict) else None
 
-    def put(self, key: str, payload: dict[str, Any], body: dict[str, Any]) -> None:
+    def put(self, key: str, payload: dict[str, Any], body: dict[str, Any],
+            endpoint: str | None = None) -> None:
         """Append one reply (one ``os.write`` of one complete line)."""
-        line = json.dumps({"key": key, "format": CACHE_FORMAT, "request": payload, "response": body},
-                          ensure_ascii=False).encode("utf-8") + b"\n"
+        record = {"key": key, "format": CACHE_FORMAT, "endpoint": endpoint, "request": payload,
+                  "response": body}
+        line = json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n"
         with self._lock:
             index = self._load_index()
             if self._fd is None:

@@ -16,11 +16,27 @@ Built on httpx. What it guarantees (``validity_downstream.md`` §1.1):
   waits exactly that long instead (capped at ``retry_after_max``). Other 4xx replies (bad request,
   auth) fail at once. After the last attempt :class:`LLMError` is raised, with ``.kind``
   (``timeout``, ``transport``, ``http_429``, ``http_500``, ``malformed``, ``http_400``, …).
-- **Cache**: every successful reply is appended to disk as soon as it arrives (one complete line,
-  one write; :class:`synae.llm.cache.ReplyCache`), keyed by the SHA-256 of the full request
-  payload (model, messages, tools, every parameter; :func:`synae.llm.cache.request_key`; the
-  endpoint URL is not part of the key). A re-run, or a run resumed after a crash, sends no request
-  that already has a reply. A cache that cannot be written is disabled with a warning.
+- **Fatal errors** stop the run at once with :class:`synae.errors.LLMFatalError` (the CLI exits
+  non-zero), instead of ending with every item unscored: HTTP 401/403 (``auth``); an error body
+  saying the model does not exist (``model_not_found``); a 404 saying the route does not exist
+  (``not_found``: wrong base URL); ``breaker_threshold``
+  consecutive attempts that got no HTTP reply at all (timeouts, refused connections: ``breaker``);
+  the total ``deadline`` (seconds since the first request) passed (``deadline``). The message
+  summarises what was done and what not; every reply received before stays cached, and every later
+  request of the client raises the same error without being sent.
+- **Rejected parameters**: a 400/422 reply whose message names an optional parameter that was sent
+  (``response_format``, ``seed``, ``tool_choice``, an ``extra`` key), a 400/422 to a request with
+  ``response_format`` that names no other parameter, or a 500 whose message names
+  ``response_format``/``json_schema``/``grammar`` (llama.cpp) → the parameter is remembered in
+  :attr:`LLMClient.rejected_parameters` (per client, i.e. per endpoint, for the rest of the run) and
+  the request is re-sent without it (counted in ``rejected``, not ``failed``).
+- **Cache**: every accepted reply is appended to disk as soon as it arrives (one complete line,
+  one write; :class:`synae.llm.cache.ReplyCache`), keyed by the SHA-256 of the endpoint base URL
+  and the full request payload as sent (model, messages, tools, every parameter;
+  :func:`synae.llm.cache.request_key`). A re-run, or a run resumed after a crash, sends no request
+  that already has a reply. ``accept`` (a predicate on the reply) keeps replies the caller cannot use
+  (an unparseable judge answer) out of the cache, and a cached reply it refuses counts as a miss.
+  A cache that cannot be written is disabled with a warning.
 - **Accounting**: :class:`UsageStats` counts HTTP calls made, cache hits, failures, retries and the
   prompt/completion tokens the endpoint reported.
 - **Dry run**: requests without a cached reply are not sent; they are counted
@@ -34,11 +50,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import email.utils
 import json
 import math
 import os
 import random
+import re
 import threading
 import time
 import warnings
@@ -51,14 +69,21 @@ import httpx
 
 from synae import __version__
 from synae.config import LLMSettings, cache_root
-from synae.errors import SynaeError
+from synae.errors import LLMFatalError, SynaeError
 from synae.llm.cache import ReplyCache, request_key
 from synae.llm.progress import CallProgress
 from synae.llm.reasoning import strip_reasoning
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 POOL_SIZE = 8  # connections per httpx pool (see _LoopState)
+BREAKER_THRESHOLD = 5  # consecutive attempts without any HTTP reply that stop the run
+OPTIONAL_PARAMETERS = ("response_format", "seed", "tool_choice")  # dropped when an endpoint refuses them
+_FORMAT_WORDS = re.compile(r"response_format|json_schema|grammar", re.IGNORECASE)
+_MODEL_NOT_FOUND = re.compile(r"model\b.*\b(not found|does not exist|not exist|unknown)|no such model|"
+                              r"unknown model|model_not_found", re.IGNORECASE | re.DOTALL)
+_NO_ROUTE = re.compile(r"no route|page not found|HTTP 404: (404 )?not found", re.IGNORECASE)
 T = TypeVar("T")
+Accept = Callable[["ChatResponse"], bool]
 
 
 @dataclass
@@ -88,8 +113,17 @@ class ChatRequest:
         body.update(self.extra or {})
         return body
 
-    def cache_key(self) -> str:
-        return request_key(self.payload())
+    def cache_key(self, endpoint: str | None = None) -> str:
+        """The reply-cache key of this request sent to ``endpoint`` (a base URL)."""
+        return request_key(self.payload(), endpoint)
+
+    def without(self, parameters: set[str]) -> ChatRequest:
+        """This request without the named optional parameters (fields or ``extra`` keys)."""
+        if not parameters & {*OPTIONAL_PARAMETERS, *(self.extra or {})}:
+            return self
+        extra = {k: v for k, v in (self.extra or {}).items() if k not in parameters} or None
+        changes = {name: None for name in OPTIONAL_PARAMETERS if name in parameters}
+        return dataclasses.replace(self, extra=extra, **changes)  # type: ignore[arg-type]
 
     def estimated_prompt_tokens(self) -> int:
         """Rough prompt size: characters of the messages and tools (as JSON) / 4, rounded up."""
@@ -106,7 +140,7 @@ class ChatResponse:
     ``content`` is the message text as sent (may contain ``<think>`` blocks; see :attr:`text`);
     ``tool_calls`` are OpenAI-format dicts (``[]`` when none); ``reasoning`` is a separate
     ``reasoning_content``/``reasoning`` field when the server sends one; ``cached`` tells whether the
-    reply came from the disk cache.
+    reply came from the disk cache; ``body`` is the reply body as received (what the cache stores).
     """
 
     content: str | None
@@ -116,6 +150,7 @@ class ChatResponse:
     cached: bool
     model: str
     reasoning: str | None = None
+    body: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def text(self) -> str:
@@ -140,10 +175,11 @@ class ChatResponse:
         if not isinstance(tool_calls, list):
             raise ValueError("message tool_calls is not a list")
         reasoning = message.get("reasoning_content") or message.get("reasoning")
-        usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
+        raw_usage = body.get("usage")
+        usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
         return cls(content=content, tool_calls=tool_calls, finish_reason=choices[0].get("finish_reason"),
                    usage=usage, cached=cached, model=str(body.get("model") or model),
-                   reasoning=reasoning if isinstance(reasoning, str) else None)
+                   reasoning=reasoning if isinstance(reasoning, str) else None, body=body)
 
 
 class LLMError(SynaeError):
@@ -228,16 +264,29 @@ class _LoopState:
     in_flight: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
 
 
+class _Rejected(Exception):
+    """Internal: the endpoint refused an optional parameter of the request (re-send without it)."""
+
+    def __init__(self, parameter: str) -> None:
+        super().__init__(parameter)
+        self.parameter = parameter
+
+
 class LLMClient:
     """OpenAI-compatible chat client with concurrency limit, retries, disk cache and accounting.
 
     ``settings`` supplies every option; keyword arguments override single fields
     (``LLMClient(settings, concurrency=16)``). ``progress`` shows a progress bar in :meth:`chat_many`.
-    Use as a context manager (sync or async) or call :meth:`close` / :meth:`aclose`.
+    ``breaker_threshold`` (consecutive attempts without an HTTP reply that stop the run, ``0`` = never)
+    and ``deadline`` (total seconds from the first request, ``None`` = none) are the fail-fast limits
+    (see the module docstring). Use as a context manager (sync or async) or call :meth:`close` /
+    :meth:`aclose`.
     """
 
     def __init__(self, settings: LLMSettings | None = None, *, base_url: str | None = None,
-                 api_key: str | None = None, progress: bool = True, **overrides: Any) -> None:
+                 api_key: str | None = None, progress: bool = True,
+                 breaker_threshold: int = BREAKER_THRESHOLD, deadline: float | None = None,
+                 **overrides: Any) -> None:
         settings = settings or LLMSettings()
         overrides = {k: v for k, v in overrides.items() if v is not None}
         self.settings = LLMSettings.model_validate({**settings.model_dump(), **overrides})
@@ -250,7 +299,14 @@ class LLMClient:
         self.cache: ReplyCache | None = ReplyCache(cache_dir) if self.settings.cache else None
         self._states: dict[asyncio.AbstractEventLoop, _LoopState] = {}
         self._rng = random.Random()  # jitter only changes timing, never results
-        self.rejected_parameters: set[str] = set()  # request parameters the endpoint refused (e.g. 400)
+        self.rejected_parameters: set[str] = set()  # request parameters this endpoint refused
+        self.breaker_threshold = breaker_threshold
+        self.deadline = deadline
+        self._started: float | None = None  # time.monotonic() of the first request
+        self._no_reply_streak = 0  # consecutive attempts without an HTTP reply
+        self._requested = 0  # requests asked of this client (cached ones included)
+        self._items = {"scored": 0, "unscored": 0}  # outcomes callers report (record_items)
+        self.fatal: LLMFatalError | None = None  # set once the run must stop
 
     @property
     def dry_run(self) -> bool:
@@ -322,24 +378,94 @@ class LLMClient:
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
             return pool.submit(asyncio.run, runner()).result()
 
+    # -- accounting --------------------------------------------------------------------------
+    def summary(self) -> str:
+        """One line: requests asked, replies received (from the cache), failed, and not done."""
+        u = self.usage
+        pending = max(0, self._requested - u.calls - u.cached - u.failed)
+        return (f"{self._requested} request(s) asked: {u.calls} answered by the endpoint, "
+                f"{u.cached} from the cache, {u.failed} failed, {pending} not done")
+
+    def record_items(self, *, scored: int = 0, unscored: int = 0) -> None:
+        """Count items (verdicts, agent steps) a caller scored or left unscored with this client's
+        replies; :meth:`raise_if_all_unscored` reads the counts."""
+        self._items["scored"] += scored
+        self._items["unscored"] += unscored
+
+    def raise_if_all_unscored(self) -> None:
+        """Raise :class:`LLMFatalError` (``all_unscored``) when LLM work was attempted and nothing came
+        of it: every recorded item is unscored, or — when no item was recorded — requests failed and
+        none was answered. Dry runs never raise (unscored by design)."""
+        if self.dry_run:
+            return
+        scored, unscored = self._items["scored"], self._items["unscored"]
+        answered = self.usage.calls + self.usage.cached
+        if (scored == 0 and unscored > 0) or (scored + unscored == 0 and self.usage.failed and not answered):
+            what = f"all {unscored} LLM item(s) ended unscored" if unscored else "every LLM request failed"
+            raise LLMFatalError("all_unscored", f"{what} (endpoint {self.base_url}; {self.summary()})")
+
+    def _trip(self, kind: str, reason: str) -> LLMFatalError:
+        """Record the fatal error that stops this client (the first one wins) and return it."""
+        if self.fatal is None:
+            self.fatal = LLMFatalError(kind, f"LLM endpoint {self.base_url}: {reason}. Stopped: "
+                                             f"{self.summary()}; finished replies are cached, a re-run "
+                                             "resumes from them.")
+        return self.fatal
+
+    def _remaining(self) -> float | None:
+        """Seconds left before the deadline (``None`` without one); trips the deadline at 0."""
+        if self.deadline is None or self._started is None:
+            return None
+        left = self.deadline - (time.monotonic() - self._started)
+        if left <= 0:
+            raise self._trip("deadline", f"the total deadline of {self.deadline:g} s has passed")
+        return left
+
     # -- public API --------------------------------------------------------------------------
+    def request_key(self, request: ChatRequest) -> str:
+        """The cache key of ``request`` as this client sends it (endpoint and refused parameters)."""
+        return request.without(self.rejected_parameters).cache_key(self.base_url)
+
     def cached_response(self, request: ChatRequest) -> ChatResponse | None:
         """The cached reply to ``request``, if any (no HTTP call)."""
-        return self._from_cache(request.cache_key(), request.model)
+        return self._from_cache(self.request_key(request), request.model, None)
 
-    def _from_cache(self, key: str, model: str) -> ChatResponse | None:
+    def remember(self, request: ChatRequest, response: ChatResponse) -> None:
+        """Cache ``response`` as the reply to ``request`` (e.g. the answer a repair turn obtained for
+        the original question), so that a re-run reuses it without asking again."""
+        if self.cache is not None and response.body:
+            effective = request.without(self.rejected_parameters)
+            self._store(self.request_key(request), effective.payload(), response.body)
+
+    def _from_cache(self, key: str, model: str, accept: Accept | None) -> ChatResponse | None:
         body = self.cache.get(key) if self.cache is not None else None
         if body is None:
             return None
         try:
-            return ChatResponse.from_body(body, cached=True, model=model)
+            response = ChatResponse.from_body(body, cached=True, model=model)
         except ValueError:
             return None
+        return response if accept is None or accept(response) else None
 
-    async def achat(self, request: ChatRequest) -> ChatResponse:
-        """Send one request (or answer it from the cache); raises :class:`LLMError`."""
-        key = request.cache_key()
-        cached = self._from_cache(key, request.model)
+    async def achat(self, request: ChatRequest, *, accept: Accept | None = None) -> ChatResponse:
+        """Send one request (or answer it from the cache); raises :class:`LLMError`, or
+        :class:`LLMFatalError` when the run must stop. A reply that ``accept`` refuses is returned
+        but not cached."""
+        if self.fatal is not None:
+            raise self.fatal
+        self._requested += 1
+        if self._started is None:
+            self._started = time.monotonic()
+        while True:
+            effective = request.without(self.rejected_parameters)
+            try:
+                return await self._achat_once(effective, accept)
+            except _Rejected as exc:
+                self.rejected_parameters.add(exc.parameter)
+
+    async def _achat_once(self, request: ChatRequest, accept: Accept | None) -> ChatResponse:
+        key = request.cache_key(self.base_url)
+        cached = self._from_cache(key, request.model, accept)
         if cached is not None:
             self.usage.add(cached=1)
             return cached
@@ -366,43 +492,59 @@ class LLMClient:
             future.set_exception(exc)
             future.exception()  # mark retrieved: waiters, if any, re-raise it themselves
             raise
+        except (_Rejected, LLMFatalError) as exc:
+            future.set_exception(exc)
+            future.exception()
+            raise
         except BaseException:  # cancelled: identical requests waiting on this one are cancelled too
             future.cancel()
             raise
         finally:
             state.in_flight.pop(key, None)
-        if self.cache is not None:  # on disk before anyone sees the reply
+        response = ChatResponse.from_body(body, cached=False, model=request.model)
+        if self.cache is not None and (accept is None or accept(response)):  # on disk before anyone sees it
             self._store(key, request.payload(), body)
         future.set_result(body)
-        usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
+        usage = response.usage
         self.usage.add(calls=1, prompt_tokens=int(usage.get("prompt_tokens") or 0),
                        completion_tokens=int(usage.get("completion_tokens") or 0))
-        return ChatResponse.from_body(body, cached=False, model=request.model)
+        return response
 
-    def chat(self, request: ChatRequest) -> ChatResponse:
+    def chat(self, request: ChatRequest, *, accept: Accept | None = None) -> ChatResponse:
         """Synchronous :meth:`achat`."""
-        return self._run_sync(lambda: self.achat(request))
+        return self._run_sync(lambda: self.achat(request, accept=accept))
 
     async def achat_many(self, requests: Sequence[ChatRequest], *, description: str = "",
-                         progress: bool | None = None) -> list[ChatResponse | LLMError]:
-        """Send many requests concurrently; results in input order, failures as :class:`LLMError`."""
+                         progress: bool | None = None, accept: Accept | None = None,
+                         ) -> list[ChatResponse | LLMError]:
+        """Send many requests concurrently; results in input order, failures as :class:`LLMError`.
+        A fatal error cancels the requests still running and is raised."""
         show = self.progress if progress is None else progress
         with CallProgress(len(requests), description, enabled=show) as bar:
             async def one(request: ChatRequest) -> ChatResponse | LLMError:
                 try:
-                    response = await self.achat(request)
+                    response = await self.achat(request, accept=accept)
                 except LLMError as exc:
                     bar.advance("estimated" if exc.kind == "dry_run" else "failed")
                     return exc
                 bar.advance("cached" if response.cached else "done")
                 return response
 
-            return list(await asyncio.gather(*(one(r) for r in requests)))
+            tasks = [asyncio.ensure_future(one(r)) for r in requests]
+            try:
+                return list(await asyncio.gather(*tasks))
+            except LLMFatalError:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                raise
 
     def chat_many(self, requests: Sequence[ChatRequest], *, description: str = "",
-                  progress: bool | None = None) -> list[ChatResponse | LLMError]:
+                  progress: bool | None = None,
+                  accept: Accept | None = None) -> list[ChatResponse | LLMError]:
         """Synchronous :meth:`achat_many`."""
-        return self._run_sync(lambda: self.achat_many(requests, description=description, progress=progress))
+        return self._run_sync(lambda: self.achat_many(requests, description=description, progress=progress,
+                                                      accept=accept))
 
     # -- internals ---------------------------------------------------------------------------
     def _store(self, key: str, payload: dict[str, Any], body: dict[str, Any]) -> None:
@@ -410,7 +552,7 @@ class LLMClient:
         instead of losing the reply that was just paid for."""
         assert self.cache is not None
         try:
-            self.cache.put(key, payload, body)
+            self.cache.put(key, payload, body, self.base_url)
         except OSError as exc:
             warnings.warn(f"LLM reply cache disabled: cannot write to {self.cache.root} ({exc})",
                           RuntimeWarning, stacklevel=2)
@@ -419,8 +561,32 @@ class LLMClient:
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return min(retry_after, self.settings.retry_after_max)
-        delay = min(self.settings.backoff_max, self.settings.backoff_base * 2 ** attempt)
+        delay = min(self.settings.backoff_max, self.settings.backoff_base * 2.0 ** attempt)
         return delay / 2 + self._rng.uniform(0, delay / 2)
+
+    def _classify(self, error: LLMError, payload: dict[str, Any]) -> None:
+        """Raise for errors that are not failures of this request alone: a refused optional
+        parameter (:class:`_Rejected`), or a fatal condition (:class:`LLMFatalError`)."""
+        if error.kind in ("timeout", "transport"):
+            self._no_reply_streak += 1
+            if self.breaker_threshold and self._no_reply_streak >= self.breaker_threshold:
+                raise self._trip("breaker", f"{self._no_reply_streak} consecutive attempts got no reply "
+                                            f"(last: {error.message})")
+            return
+        self._no_reply_streak = 0
+        parameter = _refused_parameter(error, payload)
+        if parameter is not None:
+            self.usage.add(rejected=1)
+            raise _Rejected(parameter)
+        if error.status in (401, 403):
+            raise self._trip("auth", f"HTTP {error.status}, the API key was refused ({error.message})")
+        if error.status in (400, 404, 422) and _MODEL_NOT_FOUND.search(error.message):
+            raise self._trip("model_not_found",
+                             f"model {payload.get('model')!r} is not served ({error.message})")
+        if error.status == 404 and _NO_ROUTE.search(error.message):
+            raise self._trip("not_found", f"{self.base_url}/chat/completions does not exist "
+                                          f"({error.message}); check the base URL (OpenAI-compatible "
+                                          "servers usually end in /v1)")
 
     async def _send_with_retries(self, state: _LoopState, request: ChatRequest) -> dict[str, Any]:
         attempts = self.settings.max_retries + 1
@@ -428,27 +594,39 @@ class LLMClient:
         for attempt in range(attempts):
             slot = await state.slots.get()
             try:
+                if self.fatal is not None:  # checked once a slot is free: nothing is sent after a trip
+                    raise self.fatal
                 error, body = await self._send_once(state.pools[slot], payload)
             finally:
                 state.slots.put_nowait(slot)
             if error is None:
                 assert body is not None
+                self._no_reply_streak = 0
                 return body
+            if self.fatal is not None:
+                raise self.fatal
+            self._classify(error, payload)
             if not error.retryable or attempt == attempts - 1:
                 raise LLMError(error.kind, error.message, status=error.status, attempts=attempt + 1,
                                retry_after=error.retry_after)
             self.usage.add(retries=1)
-            await asyncio.sleep(self._backoff(attempt, error.retry_after))
+            wait = self._backoff(attempt, error.retry_after)
+            left = self._remaining()
+            await asyncio.sleep(wait if left is None else min(wait, left))
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _send_once(self, http: httpx.AsyncClient,
                          payload: dict[str, Any]) -> tuple[LLMError | None, dict[str, Any] | None]:
         """One HTTP attempt: (None, body) on success, else (error, None). The whole attempt
-        (connect, send, wait, read) must finish within ``settings.timeout`` seconds."""
+        (connect, send, wait, read) must finish within ``settings.timeout`` seconds (and before the
+        deadline, which trips :class:`LLMFatalError` instead)."""
+        left = self._remaining()
+        limit = self.settings.timeout if left is None else min(self.settings.timeout, left)
         try:
             response = await asyncio.wait_for(http.post(f"{self.base_url}/chat/completions", json=payload),
-                                              self.settings.timeout)
+                                              limit)
         except (httpx.TimeoutException, asyncio.TimeoutError) as exc:
+            self._remaining()  # the deadline, not the request, ran out
             message = f"no reply within {self.settings.timeout:g} s ({type(exc).__name__})"
             return LLMError("timeout", message), None
         except httpx.TransportError as exc:
@@ -467,11 +645,35 @@ class LLMClient:
         return None, body
 
 
+def _refused_parameter(error: LLMError, payload: dict[str, Any]) -> str | None:
+    """The optional parameter of ``payload`` an error reply refuses, if any: a 400/422 naming it (a
+    400/422 naming none counts against ``response_format`` when one was sent), or a 500 naming
+    ``response_format``/``json_schema``/``grammar`` when ``response_format`` was sent (llama.cpp
+    answers an unsupported JSON schema with 500)."""
+    optional = [p for p in payload if p in OPTIONAL_PARAMETERS or p not in _CORE_PARAMETERS]
+    if error.status in (400, 422):
+        for name in optional:
+            if re.search(rf"\b{re.escape(name)}\b", error.message):
+                return name
+        if "response_format" in payload and not _MODEL_NOT_FOUND.search(error.message):
+            return "response_format"
+    if error.status == 500 and "response_format" in payload and _FORMAT_WORDS.search(error.message):
+        return "response_format"
+    return None
+
+
+_CORE_PARAMETERS = frozenset({"model", "messages", "tools", "temperature", "max_tokens"})
+
+
 def _error_message(response: httpx.Response) -> str:
-    """The endpoint's error message (OpenAI ``{"error": {"message": …}}``) or the start of the body."""
+    """The endpoint's error message or the start of the body. Shapes read: OpenAI and llama.cpp
+    ``{"error": {"message": …}}``, Ollama ``{"error": "…"}``, vLLM ``{"object": "error", "message": …}``,
+    FastAPI ``{"detail": …}``."""
     try:
-        err = response.json().get("error")
+        data = response.json()
+        err = data.get("error")
         message = err.get("message") if isinstance(err, dict) else err
+        message = message or data.get("message") or data.get("detail")
         if message:
             return f"HTTP {response.status_code}: {message}"
     except (ValueError, AttributeError):

@@ -1,6 +1,6 @@
 """The value a pure metric function returns, before the registry turns it into a report record.
 
-Pure metric functions never build :class:`synae.report.models.MetricResult` themselves: they return
+Pure metric functions never build :class:`synae.results.MetricResult` themselves: they return
 a :class:`MetricValue` (value or ``None`` with a reason, counts, details, warnings) and the
 evaluator adds the registry metadata (pillar, target, direction, bounds).
 """

@@ -36,7 +36,8 @@ class DownstreamValue:
         return self.value is not None
 
 
-def _validated(real_rates: Sequence[float | None], synthetic_rates: Sequence[float | None]):
+def _validated(real_rates: Sequence[float | None],
+               synthetic_rates: Sequence[float | None]) -> tuple[np.ndarray, np.ndarray] | DownstreamValue:
     """Return ``(real, synthetic)`` as float arrays, or a :class:`DownstreamValue` explaining why not."""
     if len(real_rates) != len(synthetic_rates):
         raise ValueError(

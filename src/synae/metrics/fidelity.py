@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -26,10 +26,11 @@ def _root_factor(c: np.ndarray) -> np.ndarray:
     """A matrix L with L Lᵀ = c: Cholesky when c is positive definite, else the symmetric square root
     U diag(√max(s, 0)) Uᵀ (e.g. ε = 0 with a rank-deficient covariance)."""
     try:
-        return np.linalg.cholesky(c)
+        factor: np.ndarray = np.linalg.cholesky(c)
     except np.linalg.LinAlgError:
         s, u = np.linalg.eigh(c)
-        return (u * np.sqrt(np.maximum(s, 0.0))) @ u.T
+        factor = (u * np.sqrt(np.maximum(s, 0.0))) @ u.T
+    return factor
 
 
 def _frechet(x: np.ndarray, y: np.ndarray, eps: float) -> float:
@@ -92,7 +93,7 @@ def numeric_match(real: Sequence[float] | np.ndarray, synthetic: Sequence[float]
     a = np.asarray(real, dtype=np.float64).ravel()
     b = np.asarray(synthetic, dtype=np.float64).ravel()
     details = {"order": order, "unit": unit}
-    kw = {"n_real": int(a.size), "n_synthetic": int(b.size), "details": details}
+    kw: dict[str, Any] = {"n_real": int(a.size), "n_synthetic": int(b.size), "details": details}
     if a.size == 0:
         return MetricValue.null("empty_real_set: no real values", **kw)
     if b.size == 0:
@@ -107,7 +108,7 @@ def categorical_match(real: Sequence[Sequence[str]], synthetic: Sequence[Sequenc
     counts, the denominator is the total number of labels on that side)."""
     p = Counter(label for labels in real for label in labels)
     q = Counter(label for labels in synthetic for label in labels)
-    kw = {"n_real": sum(p.values()), "n_synthetic": sum(q.values()),
+    kw: dict[str, Any] = {"n_real": sum(p.values()), "n_synthetic": sum(q.values()),
           "details": {"unit": unit, "n_labels_real": len(p), "n_labels_syn": len(q)}}
     if not p:
         return MetricValue.null("empty_real_set: no real labels", **kw)
@@ -120,7 +121,7 @@ def knd(real_similarities: np.ndarray, synthetic_similarities: np.ndarray, *, or
     """KND = W_p between the turn-pair cosine similarity samples of D and D′ (§2.2.1)."""
     a = np.asarray(real_similarities, dtype=np.float64)
     b = np.asarray(synthetic_similarities, dtype=np.float64)
-    kw = {"n_real": int(a.size), "n_synthetic": int(b.size)}
+    kw: dict[str, Any] = {"n_real": int(a.size), "n_synthetic": int(b.size)}
     details: dict[str, object] = {"order": order, "unit": "pairs", "pairs_real": a.size, "pairs_syn": b.size}
     for name, s in (("real", a), ("syn", b)):
         if s.size:
@@ -164,7 +165,7 @@ def tool_usage_match(real: Sequence[Sequence[str]], synthetic: Sequence[Sequence
     details: dict[str, object] = {"unit": "calls", "n_tools_real": len(p), "n_tools_syn": len(q),
                                   "unknown_tool_calls_real": _unknown_share(real, vocabulary),
                                   "unknown_tool_calls_syn": _unknown_share(synthetic, vocabulary)}
-    kw = {"n_real": sum(p.values()), "n_synthetic": sum(q.values()), "details": details}
+    kw: dict[str, Any] = {"n_real": sum(p.values()), "n_synthetic": sum(q.values()), "details": details}
     if not p and not q:
         return MetricValue.null("no_calls: neither set has tool calls", **kw)
     if not p or not q:
@@ -180,10 +181,14 @@ def tool_call_number_match(real: Sequence[Sequence[str]], synthetic: Sequence[Se
                          unit="trajectories")
 
 
-def _windows(sequences: Sequence[Sequence[str]], k: int) -> tuple[Counter, dict[tuple, Counter]]:
+History = tuple[str, ...]
+
+
+def _windows(sequences: Sequence[Sequence[str]], k: int) -> tuple[Counter[History],
+                                                                dict[History, Counter[str]]]:
     """History counts c(h) and next-tool counts c(h, t) over all length-k windows."""
-    hist: Counter = Counter()
-    nxt: dict[tuple, Counter] = defaultdict(Counter)
+    hist: Counter[History] = Counter()
+    nxt: dict[History, Counter[str]] = defaultdict(Counter)
     for seq in sequences:
         for i in range(len(seq) - k + 1):
             h = tuple(seq[i:i + k - 1])
@@ -192,7 +197,7 @@ def _windows(sequences: Sequence[Sequence[str]], k: int) -> tuple[Counter, dict[
     return hist, nxt
 
 
-def _tv_given_history(a: Counter, ca: int, b: Counter, cb: int) -> float:
+def _tv_given_history(a: Counter[str], ca: int, b: Counter[str], cb: int) -> float:
     """½ Σ_t |P(t|h) − P′(t|h)|, a side with no windows being the zero vector."""
     keys = set(a) | set(b)
     return 0.5 * sum(abs((a[t] / ca if ca else 0.0) - (b[t] / cb if cb else 0.0)) for t in keys)
@@ -214,7 +219,7 @@ def planning_distance(real: Sequence[Sequence[str]], synthetic: Sequence[Sequenc
     details = {"k": k, "weighting": weighting, "unit": "windows", "N": big_n, "N_syn": big_n_syn,
                "histories_real": len(hr), "histories_syn": len(hs),
                "one_sided_histories": len(set(hr) ^ set(hs))}
-    kw = {"n_real": big_n, "n_synthetic": big_n_syn, "details": details}
+    kw: dict[str, Any] = {"n_real": big_n, "n_synthetic": big_n_syn, "details": details}
     if weighting == "pooled":
         total = big_n + big_n_syn
         if total == 0:

@@ -32,7 +32,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -80,7 +80,7 @@ def _exact_sq(a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray) -> n
 
 def _screen(q32: np.ndarray, qn: np.ndarray, r32: np.ndarray, rn: np.ndarray) -> np.ndarray:
     """Screened squared distances of a block of queries to all references (float64 result)."""
-    d = (q32 @ r32.T).astype(np.float64)
+    d: np.ndarray = (q32 @ r32.T).astype(np.float64)
     d *= -2.0
     d += qn[:, None]
     d += rn[None, :]
@@ -159,7 +159,7 @@ def _covered_numpy(q: np.ndarray, ref: np.ndarray, r2: np.ndarray, tol: float,
         qi = idx[s:s + block]
         margin = _screen(q32[qi], qn[qi], ref32, rn)
         margin -= r2[None, :]
-        sure = (margin < -tol).any(axis=1)
+        sure: np.ndarray = np.asarray((margin < -tol).any(axis=1))
         r, c = np.nonzero((np.abs(margin) <= tol) & ~sure[:, None])
         hit = sure.copy()
         if r.size:
@@ -188,7 +188,7 @@ def _covered_faiss(q: np.ndarray, ref: np.ndarray, r2: np.ndarray, tol: float) -
     undecided = ~sure & (dist[:, 0] <= big_m + tol)
     r, col = np.nonzero(undecided[:, None] & (dist <= big_m + tol))
     c = nbr[r, col]
-    hit = sure.copy()
+    hit: np.ndarray = sure.copy()
     ok = _exact_sq(q, ref, r, c) <= r2[c]
     hit[np.unique(r[ok])] = True
     # Rows whose whole returned list is within the band may have more candidates: recheck fully.
@@ -209,6 +209,23 @@ class KnnReference:
     radii_sq: np.ndarray | None  # per distinct row; None when n ≤ k
     n: int
     k: int
+    # Per distinct row, the exact squared distance to the nearest *other* element of the multiset (0 for
+    # a row with copies) — the leave-one-out nearest-neighbour distance, kept from the radii pass of the
+    # numpy engine (None when not computed: other engines, n ≤ k).
+    loo_sq: np.ndarray | None = None
+    # The last real × synthetic pass made against this reference (numpy engine): the input it was made
+    # for and the synthetic points' nearest real rows, so that :func:`nearest_real` never repeats it.
+    last_pass: tuple[object, NearestReal] | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass
+class NearestReal:
+    """Per *distinct* synthetic row (``points``): the exact squared distance to the closest real point
+    and that point's distinct real row."""
+
+    points: _Points
+    dist_sq: np.ndarray
+    index: np.ndarray
 
 
 # ------------------------------------------------------------------------------------------------
@@ -281,12 +298,15 @@ def _offer(best_v: np.ndarray, best_i: np.ndarray, lock: threading.Lock, s: np.n
         _merge_top(best_v, best_i, col_ids[c2], row_ids[r2], s[r2, c2])
 
 
-def _radii_symmetric(pts: _Points, k: int) -> np.ndarray:
-    """Exact squared radii of the distinct points (weighted by multiplicity), in one symmetric pass.
+def _radii_symmetric(pts: _Points, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact squared radii of the distinct points (weighted by multiplicity), in one symmetric pass,
+    and their exact squared leave-one-out nearest-neighbour distances (the radius for k = 1).
 
     Keeps, per point, the L = k + 1 + extra largest screened s (= smallest distances, self included);
     the exact radius lies among the candidates with s ≥ s_(k+1) − 2e, which are rechecked in float64.
-    Points whose whole list lies in that band (many near-ties) are recomputed by a full row scan.
+    The LOO distance's candidates (s ≥ s_(2) − 2e, a subset since s_(2) ≥ s_(k+1)) are among them, so
+    it costs no extra product. Points whose whole list lies in that band (many near-ties) are
+    recomputed by a full row scan.
     """
     x = pts.rows
     u, dim = x.shape
@@ -320,14 +340,18 @@ def _radii_symmetric(pts: _Points, k: int) -> np.ndarray:
     r, col = np.nonzero((best_v >= floor[:, None]) & ~incomplete[:, None])
     c = best_i[r, col]
     ok_rows = np.nonzero(~incomplete)[0]
-    out = np.empty(u)
+    out, loo = np.empty(u), np.empty(u)
     if ok_rows.size:
         exact = _exact_sq(x, x, r, c)
-        out[ok_rows] = _weighted_kth(np.searchsorted(ok_rows, r), exact, pts.counts[c], k + 1, ok_rows.size)
+        local = np.searchsorted(ok_rows, r)
+        out[ok_rows] = _weighted_kth(local, exact, pts.counts[c], k + 1, ok_rows.size)
+        loo[ok_rows] = _weighted_kth(local, exact, pts.counts[c], 2, ok_rows.size)
     bad = np.nonzero(incomplete)[0]
     if bad.size:
-        out[bad] = _radii_numpy(pts, k, _tolerance(dim, float(norms.max())), query_idx=bad)
-    return out
+        tol = _tolerance(dim, float(norms.max()))
+        out[bad] = _radii_numpy(pts, k, tol, query_idx=bad)
+        loo[bad] = _radii_numpy(pts, 1, tol, query_idx=bad)
+    return out, loo
 
 
 def _hits_of(q: np.ndarray, lo: np.ndarray, hi: np.ndarray, hit: np.ndarray, row_ids: np.ndarray,
@@ -344,11 +368,13 @@ def _hits_of(q: np.ndarray, lo: np.ndarray, hi: np.ndarray, hit: np.ndarray, row
         hit[np.unique(gi[ok])] = True
 
 
-def _membership_numpy(real: KnnReference, syn: KnnReference) -> tuple[np.ndarray | None, np.ndarray | None]:
+def _membership_numpy(real: KnnReference, syn: KnnReference, nearest: _NearestTop2 | None = None
+                      ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Per distinct row: synthetic point inside some real radius, real point inside some synthetic
     radius — both from ONE pass over q(y, x) = y·x − ½(‖x‖² − r_x) − ½(‖y‖² − r_y), since
     ‖y − x‖² ≤ r_x ⟺ q ≥ ½r_y and ‖y − x‖² ≤ r_y ⟺ q ≥ ½r_x. A side without radii (n ≤ k) is
-    skipped (``None``)."""
+    skipped (``None``). With ``nearest``, the same blocks also feed each synthetic row's two best
+    screened s = q − ½r_x (= −½‖y − x‖² up to the row constant ½r_y) to it."""
     x, y = real.points.rows, syn.points.rows
     nx, ny = np.einsum("ij,ij->i", x, x), np.einsum("ij,ij->i", y, y)
     rx = real.radii_sq if real.radii_sq is not None else np.zeros(x.shape[0])
@@ -362,6 +388,9 @@ def _membership_numpy(real: KnnReference, syn: KnnReference) -> tuple[np.ndarray
     hit_y = np.zeros(y.shape[0], dtype=bool)
     hit_x = np.zeros(x.shape[0], dtype=bool)
     do_y, do_x = real.radii_sq is not None, syn.radii_sq is not None
+    half_rx = (0.5 * rx).astype(np.float32)
+    if nearest is not None:  # error of s = fl32(q − fl32(½r_x)) (module docstring, plus two roundings)
+        nearest.err = err + 2 * _EPS32 * (scale + float(rx.max()))
     b = _block_size()
 
     def block(i0: int, j0: int) -> None:  # concurrent "hit[...] = True" writes are benign
@@ -371,9 +400,103 @@ def _membership_numpy(real: KnnReference, syn: KnnReference) -> tuple[np.ndarray
             _hits_of(q, *band_y, hit_y, yid, xid, y, x, rx)
         if do_x:
             _hits_of(q.T, *band_x, hit_x, xid, yid, x, y, ry)
+        if nearest is not None:
+            q -= half_rx[xid]
+            nearest.offer(q, yid, xid)
 
     _in_parallel(block, [(i0, j0) for i0 in range(0, y.shape[0], b) for j0 in range(0, x.shape[0], b)])
     return (hit_y if do_y else None), (hit_x if do_x else None)
+
+
+class _NearestTop2:
+    """Per synthetic row, the largest and second-largest screened s over all real columns seen so far
+    and the column of the largest (blocks offered concurrently, merged under a lock); ``err`` bounds
+    |screened − exact| s."""
+
+    def __init__(self, rows: int) -> None:
+        self.best = np.full(rows, -np.inf, dtype=np.float32)
+        self.second = np.full(rows, -np.inf, dtype=np.float32)
+        self.index = np.full(rows, -1, dtype=np.int64)
+        self.err = 0.0
+        self._lock = threading.Lock()
+
+    def offer(self, s: np.ndarray, row_ids: np.ndarray, col_ids: np.ndarray) -> None:
+        """Merge block ``s`` (rows ``row_ids`` × columns ``col_ids``; overwritten as scratch)."""
+        at = np.arange(s.shape[0])
+        j = s.argmax(axis=1)
+        v1 = s[at, j]
+        s[at, j] = -np.inf
+        v2 = s.max(axis=1)
+        with self._lock:
+            b1, b2 = self.best[row_ids], self.second[row_ids]
+            self.second[row_ids] = np.maximum(np.minimum(b1, v1), np.maximum(b2, v2))
+            self.index[row_ids] = np.where(v1 > b1, col_ids[j], self.index[row_ids])
+            self.best[row_ids] = np.maximum(b1, v1)
+
+
+def _nearest_scan(q: np.ndarray, ref: np.ndarray, query_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact nearest ``ref`` row of the queries ``query_idx`` by a full scan: screened squared distances,
+    every candidate within 2·tol of the row minimum rechecked in float64 (ties: lowest index)."""
+    qn, rn = np.einsum("ij,ij->i", q, q), np.einsum("ij,ij->i", ref, ref)
+    tol = _tolerance(q.shape[1], max(float(qn.max()), float(rn.max())))
+    q32, ref32 = q.astype(np.float32), ref.astype(np.float32)
+    dist, index = np.empty(query_idx.size), np.empty(query_idx.size, dtype=np.int64)
+    block = max(1, _BLOCK_ENTRIES // max(ref.shape[0], 1))
+    for s in range(0, query_idx.size, block):
+        qi = query_idx[s:s + block]
+        d = _screen(q32[qi], qn[qi], ref32, rn)
+        r, c = np.nonzero(d <= (d.min(axis=1) + 2 * tol)[:, None])
+        exact = _exact_sq(q, ref, qi[r], c)
+        order = np.lexsort((c, exact, r))
+        first = order[np.searchsorted(r[order], np.arange(qi.size))]
+        dist[s:s + block], index[s:s + block] = exact[first], c[first]
+    return dist, index
+
+
+def _nearest_of(top: _NearestTop2, real: _Points, syn: _Points) -> NearestReal:
+    """Exact nearest real rows from the pass's top-2 lists. The true nearest x* has screened
+    s(x*) ≥ s_max − 2e; so when the second-best s is below s_max − 2e the best column is x* and one
+    exact distance settles the row; other rows (near-ties) are rescanned exactly."""
+    x, y = real.rows, syn.rows
+    sure = top.second.astype(np.float64) < top.best.astype(np.float64) - 2 * top.err
+    dist, index = np.empty(y.shape[0]), top.index.copy()
+    rows = np.nonzero(sure)[0]
+    dist[rows] = _exact_sq(y, x, rows, index[rows])
+    again = np.nonzero(~sure)[0]
+    if again.size:
+        dist[again], index[again] = _nearest_scan(y, x, again)
+    return NearestReal(syn, dist, index)
+
+
+def nearest_real(real: KnnReference, synthetic: np.ndarray) -> NearestReal:
+    """Exact closest real point of every distinct synthetic row (distance to closest record).
+
+    Reuses the real × synthetic pass that :func:`knn_precision_recall` / :func:`knn_membership` made
+    for this very ``synthetic`` array against ``real`` (numpy engine; kept in ``real.last_pass``);
+    otherwise makes that pass (products only, no membership tests). Both sets must be non-empty.
+    """
+    if real.last_pass is not None and real.last_pass[0] is synthetic:
+        return real.last_pass[1]
+    if real.n == 0 or synthetic.shape[0] == 0:
+        raise ValueError("nearest_real needs non-empty real and synthetic sets")
+    syn = _Points.of(synthetic)
+    top = _NearestTop2(syn.rows.shape[0])
+    _membership_numpy(KnnReference(real.points, None, real.n, real.k),
+                      KnnReference(syn, None, synthetic.shape[0], real.k), top)
+    return _nearest_of(top, real.points, syn)
+
+
+def leave_one_out_sq(real: KnnReference) -> np.ndarray:
+    """Per distinct row, the exact squared distance to the nearest other element of the multiset (0 for
+    a row with copies): ``real.loo_sq`` when the radii pass kept it, else one exact scan. n ≥ 2."""
+    if real.loo_sq is not None:
+        return real.loo_sq
+    if real.n < 2:
+        raise ValueError("leave-one-out distances need at least 2 points")
+    rows = real.points.rows
+    loo: np.ndarray = _radii_numpy(real.points, 1, _tolerance(rows.shape[1],
+                                                              float(np.einsum("ij,ij->i", rows, rows).max())))
+    return loo
 
 
 def _use_faiss(backend: Backend) -> bool:
@@ -389,10 +512,11 @@ def _use_faiss(backend: Backend) -> bool:
     return True
 
 
-def _radii_of(pts: _Points, k: int, backend: Backend) -> np.ndarray:
+def _radii_of(pts: _Points, k: int, backend: Backend) -> tuple[np.ndarray, np.ndarray | None]:
+    """Squared radii and (numpy engine only, else ``None``) squared LOO nearest-neighbour distances."""
     if _use_faiss(backend):
         tol = _tolerance(pts.rows.shape[1], float(np.einsum("ij,ij->i", pts.rows, pts.rows).max()))
-        return _radii_faiss(pts, k, tol)
+        return _radii_faiss(pts, k, tol), None
     return _radii_symmetric(pts, k)
 
 
@@ -406,7 +530,8 @@ def knn_radii_sq(x: np.ndarray, k: int, backend: Backend = "numpy") -> np.ndarra
     """Exact squared k-NN radius of every row of ``x`` (the (k+1)-th smallest squared distance to all
     rows, itself included). Requires n > k."""
     pts = _Points.of(x)
-    return _radii_of(pts, k, backend)[pts.inverse]
+    radii: np.ndarray = _radii_of(pts, k, backend)[0][pts.inverse]
+    return radii
 
 
 def prepare(x: np.ndarray, k: int = 3, backend: Backend = "auto") -> KnnReference:
@@ -416,7 +541,10 @@ def prepare(x: np.ndarray, k: int = 3, backend: Backend = "auto") -> KnnReferenc
         return KnnReference(_Points(np.zeros((0, x.shape[1] if x.ndim == 2 else 0)), np.zeros(0, np.int64),
                                     np.zeros(0, np.int64)), None, 0, k)
     pts = _Points.of(x)
-    return KnnReference(pts, _radii_of(pts, k, backend) if n > k else None, n, k)
+    if n <= k:
+        return KnnReference(pts, None, n, k)
+    radii, loo = _radii_of(pts, k, backend)
+    return KnnReference(pts, radii, n, k, loo_sq=loo)
 
 
 def _prepared(real: np.ndarray | KnnReference, synthetic: np.ndarray | KnnReference, k: int,
@@ -428,13 +556,18 @@ def _prepared(real: np.ndarray | KnnReference, synthetic: np.ndarray | KnnRefere
     return xr, xs
 
 
-def _membership(xr: KnnReference, xs: KnnReference, backend: Backend
+def _membership(xr: KnnReference, xs: KnnReference, backend: Backend, source: object
                 ) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Per *distinct* row: (synthetic inside the real manifold, real inside the synthetic manifold)."""
+    """Per *distinct* row: (synthetic inside the real manifold, real inside the synthetic manifold).
+    The numpy engine's pass also finds each synthetic row's nearest real row and keeps it in
+    ``xr.last_pass`` for the input ``source`` (see :func:`nearest_real`)."""
     if xr.n == 0 or xs.n == 0 or (xr.radii_sq is None and xs.radii_sq is None):
         return None, None
     if not _use_faiss(backend):
-        return _membership_numpy(xr, xs)
+        top = _NearestTop2(xs.points.rows.shape[0])
+        memberships = _membership_numpy(xr, xs, top)
+        xr.last_pass = (source, _nearest_of(top, xr.points, xs.points))
+        return memberships
     syn_in = _covered_faiss_of(xs.points, xr.points, xr.radii_sq) if xr.radii_sq is not None else None
     real_in = _covered_faiss_of(xr.points, xs.points, xs.radii_sq) if xs.radii_sq is not None else None
     return syn_in, real_in
@@ -450,7 +583,7 @@ def knn_membership(real: np.ndarray | KnnReference, synthetic: np.ndarray | KnnR
     empty). Exact, in input row order (duplicates get their row's value).
     """
     xr, xs = _prepared(real, synthetic, k, backend)
-    syn_in, real_in = _membership(xr, xs, backend)
+    syn_in, real_in = _membership(xr, xs, backend, synthetic)
     return (None if syn_in is None else syn_in[xs.points.inverse],
             None if real_in is None else real_in[xr.points.inverse])
 
@@ -467,20 +600,22 @@ def knn_precision_recall(real: np.ndarray | KnnReference, synthetic: np.ndarray 
     m, n = xr.n, xs.n
     base = {"k": k, "m": m, "m_syn": n, "unit": "trajectories",
             "backend": "faiss" if m and n and _use_faiss(backend) else "numpy"}
-    kw = {"n_real": m, "n_synthetic": n}
-    syn_in, real_in = _membership(xr, xs, backend)
+    syn_in, real_in = _membership(xr, xs, backend, synthetic)
     if n == 0:
-        prec = MetricValue.null("empty_syn_set: no synthetic points", details=dict(base), **kw)
+        prec = MetricValue.null("empty_syn_set: no synthetic points", details=dict(base), n_real=m,
+                                n_synthetic=n)
     elif m <= k:
-        prec = MetricValue.null(f"n_le_k: {m} real points <= k={k}", details=dict(base), **kw)
+        prec = MetricValue.null(f"n_le_k: {m} real points <= k={k}", details=dict(base), n_real=m,
+                                n_synthetic=n)
     else:
         members = int(xs.points.counts[syn_in].sum())
-        prec = MetricValue(members / n, details={**base, "members": members}, **kw)
+        prec = MetricValue(members / n, details={**base, "members": members}, n_real=m, n_synthetic=n)
     if m == 0:
-        rec = MetricValue.null("empty_real_set: no real points", details=dict(base), **kw)
+        rec = MetricValue.null("empty_real_set: no real points", details=dict(base), n_real=m, n_synthetic=n)
     elif n <= k:
-        rec = MetricValue.null(f"n_le_k: {n} synthetic points <= k={k}", details=dict(base), **kw)
+        rec = MetricValue.null(f"n_le_k: {n} synthetic points <= k={k}", details=dict(base), n_real=m,
+                               n_synthetic=n)
     else:
         members = int(xr.points.counts[real_in].sum())
-        rec = MetricValue(members / m, details={**base, "members": members}, **kw)
+        rec = MetricValue(members / m, details={**base, "members": members}, n_real=m, n_synthetic=n)
     return prec, rec

@@ -1,28 +1,113 @@
-"""Every metric's stable ID and metadata (``metrics.md`` §3), and builders of report records.
+"""The executable metric registry: every metric's stable ID, metadata and computation (``metrics.md`` §3).
 
-IDs with a qualifier are registered as templates: ``fidelity.instructions.knd.<pair>``,
-``fidelity.instructions.am.<attribute>``, ``fidelity.tool_calls.planning.k<k>``,
-``fidelity.downstream.tdd.<t>``, ``fidelity.downstream.rd.<t>``. :func:`spec` resolves a concrete ID.
+A metric is one decorated function::
+
+    @metric("fidelity.tool_calls.planning.k<k>", direction=LOWER, bounds=(0.0, 1.0), unit="windows",
+            needs=("calls",), applies=has_tool_calls, instances=lambda c: [str(k) for k in ...],
+            meaning="How differently the next tool is chosen ...")
+    def planning(m: MetricInputs) -> MetricValue: ...
+
+- The ID gives the pillar and target (``<pillar>.<target>.<name>``); a ``<placeholder>`` makes it a
+  *template* whose concrete IDs come from ``instances(context)`` (``m.qualifier`` is the value).
+- ``needs``: the features the metric reads (:data:`Feature`); the evaluator embeds only what the
+  selected metrics need, and ``details.embedding`` is attached for the embedded one.
+- ``applies(context)``: whether the metric applies to an evaluation (e.g. the preset has tool calls).
+- Metrics produced by another stage (validity rates, downstream TDD/RD) are :func:`declare`\\ d with
+  their metadata and ``produced_by``; qualified IDs (``validity.tool_calls.rate.rules``) inherit their
+  parent's metadata.
+
+Report order (:func:`ordered`, which :func:`plan` follows) is by pillar, then registration order.
+The built-in metrics are registered by :mod:`synae.metrics.computations` (imported by the package).
 Other modules (validity, downstream, report) build their records with :func:`make_result`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
 
+from synae.config import MetricOptions
 from synae.metrics.base import MetricValue
-from synae.report.models import Direction, MetricResult, Pillar, Target
+from synae.metrics.features import DatasetFeatures
+from synae.results import Direction, MetricResult, Pillar, Target
 
-EmbeddingNeed = Literal["transcripts", "outputs", "pairs"]
+Feature = Literal["transcripts", "outputs", "pairs", "calls", "attributes", "ad_labels"]
+EMBEDDED: tuple[Feature, ...] = ("transcripts", "outputs", "pairs")  # features that are embeddings
+Producer = Literal["evaluator", "validity", "downstream"]
 LOWER: Direction = "lower_is_better"
 HIGHER: Direction = "higher_is_better"
+PILLAR_ORDER: tuple[Pillar, ...] = get_args(Pillar)
+
+
+@dataclass(frozen=True)
+class MetricContext:
+    """What the preset and the config decide for one evaluation, as plain data.
+
+    ``synae.run`` builds it from the preset's hooks (the metric layer never imports presets):
+    ``am_attributes`` are the preset's AM attributes for the real set, ``keyword_vocabulary_sizes``
+    the number of terms of each keyword attribute (AD's K counts them + 1 for ``"Other"``).
+    """
+
+    options: MetricOptions = field(default_factory=MetricOptions)
+    seed: int = 0
+    has_tool_calls: bool = True
+    has_outputs: bool = True
+    knd_pairs: tuple[str, ...] = ()
+    am_attributes: tuple[str, ...] = ()
+    output_am_attributes: tuple[str, ...] = ()
+    tool_vocabulary: frozenset[str] | None = None
+    ad_attributes: tuple[str, ...] = ()
+    keyword_vocabulary_sizes: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class MetricInputs:
+    """One metric call: the concrete ID, its spec, both feature sets, the context, and ``shared`` — a
+    scratch dict common to the metrics of one evaluation (k-NN precision and recall share one pass)."""
+
+    metric_id: str
+    spec: MetricSpec
+    real: DatasetFeatures
+    synthetic: DatasetFeatures
+    context: MetricContext
+    shared: dict[str, Any]
+
+    @property
+    def qualifier(self) -> str | None:
+        """The value of the template's placeholder (``"k3"`` → ``"3"``); ``None`` for plain IDs."""
+        return self.spec.qualifier(self.metric_id)
+
+    @property
+    def attribute(self) -> str | None:
+        """The attribute an attribute-match metric reads."""
+        return self.spec.attribute_of(self.metric_id)
+
+
+Compute = Callable[[MetricInputs], "MetricValue | MetricResult"]
+Applies = Callable[[MetricContext], bool]
+Instances = Callable[[MetricContext], Sequence[str]]
+
+
+def always(context: MetricContext) -> bool:
+    """Applies to every evaluation."""
+    return True
+
+
+def has_tool_calls(context: MetricContext) -> bool:
+    """Applies when the preset's trajectories have tool calls."""
+    return context.has_tool_calls
+
+
+def has_outputs(context: MetricContext) -> bool:
+    """Applies when the preset's trajectories have final outputs."""
+    return context.has_outputs
 
 
 @dataclass(frozen=True)
 class MetricSpec:
-    """Metadata of one metric (or one template of metrics)."""
+    """Metadata of one metric (or one template of metrics) and, for the evaluator's, its computation."""
 
     id: str  # concrete ID or template with one ``<placeholder>``
     pillar: Pillar
@@ -31,72 +116,105 @@ class MetricSpec:
     bounds: tuple[float, float | None]
     unit: str
     meaning: str  # one plain-language sentence for reports
-    embeds: EmbeddingNeed | None = None  # which texts must be embedded to compute it
+    needs: frozenset[Feature] = frozenset()
+    compute: Compute | None = None
+    produced_by: Producer = "evaluator"
+    applies: Applies = always
+    instances: Instances | None = None  # placeholder values (templates only)
+    attribute: str | None = None  # the attribute read when ``needs`` has "attributes" (else the qualifier)
+
+    @property
+    def is_template(self) -> bool:
+        return "<" in self.id
+
+    @property
+    def embedding(self) -> Feature | None:
+        """The embedded feature the metric reads (at most one), else ``None``."""
+        return next((f for f in EMBEDDED if f in self.needs), None)
 
     def matches(self, metric_id: str) -> bool:
         return _template_regex(self.id).fullmatch(metric_id) is not None
 
+    def qualifier(self, metric_id: str) -> str | None:
+        if not self.is_template:
+            return None
+        match = _template_regex(self.id).fullmatch(metric_id)
+        return None if match is None else match.group(1)
+
+    def attribute_of(self, metric_id: str) -> str | None:
+        if "attributes" not in self.needs:
+            return None
+        return self.attribute or self.qualifier(metric_id)
+
+    def ids(self, context: MetricContext) -> list[str]:
+        """The concrete IDs of this spec for an evaluation (none when it does not apply)."""
+        if self.produced_by != "evaluator" or not self.applies(context):
+            return []
+        if not self.is_template:
+            return [self.id]
+        values = self.instances(context) if self.instances is not None else ()
+        head, _, rest = self.id.partition("<")
+        tail = rest.partition(">")[2]
+        return [f"{head}{v}{tail}" for v in values]
+
 
 def _template_regex(template: str) -> re.Pattern[str]:
     parts = re.split(r"<[^>]+>", template)
-    return re.compile(r"\S+".join(re.escape(p) for p in parts))
+    return re.compile(r"(\S+)".join(re.escape(p) for p in parts))
 
 
-_SPECS: tuple[MetricSpec, ...] = (
-    MetricSpec("validity.tool_calls.rate", "validity", "tool_calls", HIGHER, (0.0, 1.0), "trajectories",
-               "Share of synthetic trajectories whose tool calls accomplish their own instructions."),
-    MetricSpec("validity.output.rate", "validity", "output", HIGHER, (0.0, 1.0), "trajectories",
-               "Share of synthetic trajectories whose final output correctly answers their instructions."),
-    MetricSpec("fidelity.instructions.knd.<pair>", "fidelity", "instructions", LOWER, (0.0, 2.0), "pairs",
-               "How differently consecutive turns relate to each other (embedding similarity of turn pairs) "
-               "in the synthetic set compared with the real set.", "pairs"),
-    MetricSpec("fidelity.instructions.am.<attribute>", "fidelity", "instructions", LOWER, (0.0, None),
-               "items",
-               "How differently a simple property of the instructions (length, turns, topic labels) is "
-               "distributed in the synthetic set compared with the real set."),
-    MetricSpec("fidelity.instructions.knn_precision", "fidelity", "instructions", HIGHER, (0.0, 1.0),
-               "trajectories", "Share of synthetic conversations that look like some real conversation "
-               "(they fall on the real data's manifold).", "transcripts"),
-    MetricSpec("fidelity.instructions.knn_recall", "fidelity", "instructions", HIGHER, (0.0, 1.0),
-               "trajectories", "Share of real conversations that the synthetic set covers.", "transcripts"),
-    MetricSpec("fidelity.instructions.fid", "fidelity", "instructions", LOWER, (0.0, None), "trajectories",
-               "Distance between the embedding distributions (mean and spread) of real and synthetic "
-               "conversations.", "transcripts"),
-    MetricSpec("fidelity.tool_calls.tum", "fidelity", "tool_calls", LOWER, (0.0, 1.0), "calls",
-               "How differently often each tool is called in the synthetic set compared with the real set."),
-    MetricSpec("fidelity.tool_calls.tcnm", "fidelity", "tool_calls", LOWER, (0.0, None), "trajectories",
-               "How different the number of tool calls per trajectory is between the two sets."),
-    MetricSpec("fidelity.tool_calls.planning.k<k>", "fidelity", "tool_calls", LOWER, (0.0, 1.0), "windows",
-               "How differently the next tool is chosen after the previous k−1 tools in the synthetic set "
-               "compared with the real set."),
-    MetricSpec("fidelity.output.knn_precision", "fidelity", "output", HIGHER, (0.0, 1.0), "outputs",
-               "Share of synthetic final outputs that look like some real output.", "outputs"),
-    MetricSpec("fidelity.output.knn_recall", "fidelity", "output", HIGHER, (0.0, 1.0), "outputs",
-               "Share of real final outputs that the synthetic outputs cover.", "outputs"),
-    MetricSpec("fidelity.output.fid", "fidelity", "output", LOWER, (0.0, None), "outputs",
-               "Distance between the embedding distributions of real and synthetic final outputs.",
-               "outputs"),
-    MetricSpec("fidelity.output.am.token_length", "fidelity", "output", LOWER, (0.0, None), "outputs",
-               "How different the length (in words) of the final outputs is between the two sets."),
-    MetricSpec("fidelity.downstream.tdd.<t>", "fidelity", "downstream", LOWER, (0.0, 1.0), "agents",
-               "How much the agents' success rates differ between the synthetic and the real tasks "
-               "(task difficulty discrepancy)."),
-    MetricSpec("fidelity.downstream.rd.<t>", "fidelity", "downstream", HIGHER, (-1.0, 1.0), "agents",
-               "Whether the synthetic tasks rank the agents in the same order as the real tasks "
-               "(Spearman correlation; 1 = same ranking)."),
-    MetricSpec("diversity.instructions.vendi", "diversity", "instructions", HIGHER, (1.0, None),
-               "trajectories", "Effective number of distinct conversations in the synthetic set "
-               "(Vendi score).", "transcripts"),
-    MetricSpec("diversity.instructions.ad", "diversity", "instructions", HIGHER, (0.0, None), "trajectories",
-               "How evenly the synthetic conversations spread over attribute combinations (entropy)."),
-    MetricSpec("diversity.tool_calls.vendi", "diversity", "tool_calls", HIGHER, (1.0, None), "trajectories",
-               "Effective number of distinct tool-call sequences in the synthetic set (Vendi score)."),
-    MetricSpec("diversity.output.vendi", "diversity", "output", HIGHER, (1.0, None), "outputs",
-               "Effective number of distinct final outputs in the synthetic set (Vendi score).", "outputs"),
-)
+REGISTRY: dict[str, MetricSpec] = {}  # insertion order = report order
 
-REGISTRY: dict[str, MetricSpec] = {s.id: s for s in _SPECS}
-_ATTRIBUTE_CATEGORICAL_BOUNDS = (0.0, 1.0)
+
+def register(s: MetricSpec) -> MetricSpec:
+    """Add a spec (ID unique; pillar and target must match the ID's first two parts)."""
+    if s.id in REGISTRY:
+        raise ValueError(f"metric {s.id!r} is already registered")
+    if not s.id.startswith(f"{s.pillar}.{s.target}."):
+        raise ValueError(f"metric {s.id!r}: the ID must start with '{s.pillar}.{s.target}.'")
+    if s.produced_by == "evaluator" and s.compute is None:
+        raise ValueError(f"metric {s.id!r}: an evaluator metric needs a computation")
+    REGISTRY[s.id] = s
+    return s
+
+
+def unregister(metric_id: str) -> None:
+    """Remove a registered spec (tests and plug-ins that register temporarily)."""
+    del REGISTRY[metric_id]
+
+
+def _split(metric_id: str) -> tuple[Pillar, Target]:
+    parts = metric_id.split(".")
+    pillar, target = [*parts, "", ""][:2]
+    if pillar not in get_args(Pillar) or target not in get_args(Target) or len(parts) < 3:
+        raise ValueError(f"metric ID {metric_id!r} must be <pillar>.<target>.<name> with pillar in "
+                         f"{get_args(Pillar)} and target in {get_args(Target)}")
+    return pillar, target  # type: ignore[return-value]
+
+
+def metric(metric_id: str, *, direction: Direction, bounds: tuple[float, float | None], unit: str,
+           meaning: str, needs: tuple[Feature, ...] = (), applies: Applies = always,
+           instances: Instances | None = None, attribute: str | None = None) -> Callable[[Compute], Compute]:
+    """Decorator: register ``fn(inputs) -> MetricValue | MetricResult`` as the computation of
+    ``metric_id`` (see the module docstring). The function is returned unchanged, so one function may
+    carry several decorators (e.g. the same computation for two targets)."""
+    pillar, target = _split(metric_id)
+
+    def decorate(fn: Compute) -> Compute:
+        register(MetricSpec(metric_id, pillar, target, direction, bounds, unit, meaning,
+                            needs=frozenset(needs), compute=fn, applies=applies, instances=instances,
+                            attribute=attribute))
+        return fn
+
+    return decorate
+
+
+def declare(metric_id: str, *, direction: Direction, bounds: tuple[float, float | None], unit: str,
+            meaning: str, produced_by: Producer) -> MetricSpec:
+    """Register the metadata of a metric that another stage produces (validity, downstream)."""
+    pillar, target = _split(metric_id)
+    return register(MetricSpec(metric_id, pillar, target, direction, bounds, unit, meaning,
+                               produced_by=produced_by))
 
 
 def spec(metric_id: str) -> MetricSpec:
@@ -105,10 +223,55 @@ def spec(metric_id: str) -> MetricSpec:
         return REGISTRY[metric_id]
     # Qualified IDs such as validity.tool_calls.rate.rules inherit their parent's metadata.
     parent = metric_id.rsplit(".", 1)[0]
-    for s in _SPECS:
-        if s.matches(metric_id) or (s.id == parent and "<" not in s.id):
+    for s in REGISTRY.values():
+        if s.matches(metric_id) or (s.id == parent and not s.is_template):
             return s
     raise KeyError(f"unknown metric id {metric_id!r}")
+
+
+def plan(context: MetricContext) -> list[str]:
+    """Every metric ID the evaluator computes for ``context``, in report order (:func:`ordered`)."""
+    return ordered(i for s in REGISTRY.values() for i in s.ids(context))
+
+
+def ordered(metric_ids: Iterable[str]) -> list[str]:
+    """``metric_ids`` in report order: by pillar (validity, fidelity, diversity), then registration
+    order, then the given order (template instances, unknown IDs last within their pillar)."""
+    positions = {s.id: i for i, s in enumerate(REGISTRY.values())}
+
+    def key(item: tuple[int, str]) -> tuple[int, int, int]:
+        index, mid = item
+        try:
+            s = spec(mid)
+        except KeyError:
+            pillar = mid.split(".")[0]
+            rank = PILLAR_ORDER.index(pillar) if pillar in PILLAR_ORDER else len(PILLAR_ORDER)
+            return rank, len(positions), index
+        return PILLAR_ORDER.index(s.pillar), positions[s.id], index
+
+    return [mid for _, mid in sorted(enumerate(dict.fromkeys(metric_ids)), key=key)]
+
+
+def compute_metric(metric_id: str, real: DatasetFeatures, synthetic: DatasetFeatures, context: MetricContext,
+                   shared: dict[str, Any]) -> MetricResult:
+    """Run the registered computation of ``metric_id``; a returned :class:`MetricValue` becomes a record
+    with the registry metadata and, for an embedding metric, ``details.embedding`` (the embedding
+    statistics of both sides, merged)."""
+    s = spec(metric_id)
+    if s.compute is None:
+        raise KeyError(f"{metric_id!r} is produced by {s.produced_by}, not computed from features")
+    out = s.compute(MetricInputs(metric_id, s, real, synthetic, context, shared))
+    if isinstance(out, MetricResult):
+        return out
+    source = s.embedding
+    stats = [f.embedding[source] for f in (real, synthetic) if source is not None and source in f.embedding]
+    if stats:
+        merged = stats[0] if len(stats) == 1 else stats[0].merge(stats[1])
+        out.details["embedding"] = merged.to_dict()
+    return make_result(metric_id, out)
+
+
+_ATTRIBUTE_CATEGORICAL_BOUNDS = (0.0, 1.0)
 
 
 def make_result(metric_id: str, value: MetricValue | float | None, *, status: str | None = None,

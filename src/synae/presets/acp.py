@@ -9,11 +9,21 @@ labels (the research's bug, ``metrics.md`` §2.6).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from synae.attributes import RuleAttribute, token_count
-from synae.presets.base import Preset
+from synae.config import Config, MetricOptions
+from synae.presets.base import CheckerKind, OutputPrompt, Preset
 from synae.schema import Trajectory
+
+if TYPE_CHECKING:
+    from synae.downstream.loop import AgentLoop
+    from synae.generate.blankfill import BlankfillStyle
+    from synae.generate.fewshot import FewshotStyle
+    from synae.generate.invalidate import Invalidation
+    from synae.generate.output import ExportFormat
+    from synae.validity.verdict import Checker
 
 DOMAIN_RULES = RuleAttribute((
     ("ferry domain", "ferry"), ("several cities", "logistics"), ("blocksworld domain", "blocksworld"),
@@ -51,6 +61,10 @@ class ACPPreset(Preset):
     validity_targets = ("output",)
     downstream_targets = ("output",)
     environment_kind = "acp"
+    downstream_scorers: ClassVar[Mapping[str, Mapping[str, str]]] = {
+        "output": {"default": "exact", "rules": "exact", "llm": "exact"}}
+    generation_label = "domain"
+    relabels = False
 
     def extra_numeric_attributes(self) -> tuple[str, ...]:
         return ("token_length",)
@@ -68,14 +82,77 @@ class ACPPreset(Preset):
             return domain_of(prompt_lines(traj)[0])
         raise KeyError(attribute)
 
-    def ad_attributes(self, options=None, trajectories=None) -> list[str]:
+    def ad_attributes(self, options: MetricOptions | None = None,
+                      trajectories: Sequence[Trajectory] | None = None) -> list[str]:
         choice = options.acp_ad if options is not None and options.acp_ad else "domain"
         return [choice]
 
-    def ad_label(self, traj: Trajectory, attribute: str, options) -> str:
+    def ad_label(self, traj: Trajectory, attribute: str, options: MetricOptions | None) -> str:
         if attribute == "token_length_values":
             return str(token_length(traj))
         return super().ad_label(traj, attribute, options)
+
+    def default_checker(self, judge_configured: bool) -> CheckerKind:
+        """The judge when a judge model is configured, else the rules (§2.1)."""
+        return "judge" if judge_configured else "rules"
+
+    def rule_checkers(self, config: Config | None = None, *,
+                      sources: Mapping[str, Trajectory] | None = None) -> list[Checker]:
+        """Output (§2.6), with provenance from ``sources``."""
+        from synae.validity.rules.acp import ACPOutputChecker
+
+        return [ACPOutputChecker(sources)]
+
+    @property
+    def judge_output_prompt(self) -> OutputPrompt | None:
+        from synae.validity.prompts import acp_output_validity_prompt
+
+        return acp_output_validity_prompt
+
+    @property
+    def agent_loop(self) -> AgentLoop:
+        """One question, one yes/no answer (§5.4)."""
+        from synae.downstream.loop import ANSWER_LOOP
+
+        return ANSWER_LOOP
+
+    # ----------------------------------------------------------------------------------------
+    # Generator hooks
+
+    def invalidation_targets(self, trajectories: Sequence[Trajectory]) -> tuple[str, ...]:
+        return ("answer",)
+
+    def invalidation(self, target: str, trajectories: Sequence[Trajectory], *,
+                     vocabulary: Any = None) -> Invalidation:
+        """The yes/no answer flipped (§3.4); ``output`` is another name of ``answer``."""
+        from synae.generate.invalidate import Invalidation, flip_answer
+
+        if target not in ("answer", "output"):
+            raise KeyError(target)
+        return Invalidation("answer", flip_answer, reference_with_replacement=True)
+
+    def generation_grid(self, method: str) -> tuple[Any, ...] | None:
+        """``invalidate`` sweeps the coarse fraction grid (the research's ACP sweep)."""
+        from synae.generate.registry import FRACTION_GRID
+
+        return FRACTION_GRID if method == "invalidate" else None
+
+    @property
+    def export_formats(self) -> Mapping[str, ExportFormat]:
+        """``id,group,context,question,answer``."""
+        from synae.generate.output import ExportFormat
+
+        return {"acp-csv": ExportFormat(".csv")}
+
+    def blankfill_style(self) -> BlankfillStyle:
+        from synae.generate.blankfill import ACPBlankfill
+
+        return ACPBlankfill()
+
+    def fewshot_style(self) -> FewshotStyle:
+        from synae.generate.fewshot import ACPFewshot
+
+        return ACPFewshot()
 
     def derive_attributes(self, traj: Trajectory) -> dict[str, Any]:
         return {"group": traj.attributes.get("group"), "domain": domain_of(prompt_lines(traj)[0])}

@@ -22,16 +22,30 @@ Attributes every preset understands (``metrics.md`` §2.2.2, §2.4):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from synae.attributes import NONE, OTHER, KeywordVocabulary, MatchMode, n_turns, token_count
-from synae.config import PROFILES, MetricOptions
+from synae.config import PROFILES, Config, MetricOptions
+from synae.errors import ConfigError
 from synae.schema import Trajectory
 from synae.views import InstructionRoles, instruction_transcript, responses, user_messages
 
+if TYPE_CHECKING:
+    from synae.downstream.loop import AgentLoop
+    from synae.downstream.scoring import ScorerChoice, Target
+    from synae.envs.base import ToolEnvironment
+    from synae.generate.blankfill import BlankfillStyle
+    from synae.generate.fewshot import FewshotStyle
+    from synae.generate.invalidate import Invalidation
+    from synae.generate.output import ExportFormat
+    from synae.validity.prompts import JudgePrompt
+    from synae.validity.verdict import Checker, CheckTarget
+
 AttributeKind = Literal["numeric", "categorical"]
+CheckerKind = Literal["rules", "judge"]
+OutputPrompt = Callable[..., "JudgePrompt"]  # (traj, *, max_field_chars) -> JudgePrompt
 Unit = Literal["trajectories", "messages", "outputs"]
 
 NUMERIC_ATTRIBUTES: dict[str, Unit] = {
@@ -82,6 +96,15 @@ class Preset:
     validity_targets: ClassVar[tuple[str, ...]] = ("tool_calls", "output")
     downstream_targets: ClassVar[tuple[str, ...]] = ()
     environment_kind: ClassVar[str | None] = None
+    agent_temperature: ClassVar[float] = 0.5
+    empty_turn_shift: ClassVar[bool] = False
+    downstream_scorers: ClassVar[Mapping[str, Mapping[str, str]]] = {
+        "tool_calls": {"default": "call_match", "rules": "call_match", "llm": "judge"},
+        "output": {"default": "judge", "rules": "none", "llm": "judge"},
+    }
+    generation_label: ClassVar[str | None] = None
+    generation_keeps_ids: ClassVar[bool] = False
+    relabels: ClassVar[bool] = True
 
     @property
     def declared_tools(self) -> frozenset[str]:
@@ -140,14 +163,138 @@ class Preset:
                                                    for t in trajectories])
         return stored_attribute_values(trajectories, attribute)
 
-    def am_attribute_names(self, trajectories: Sequence[Trajectory] = ()) -> list[str]:
-        """The AM attributes to compute for these trajectories (the declared ``am_attributes``;
-        the generic preset adds every stored attribute that occurs)."""
+    def am_attribute_names(self, real: Sequence[Trajectory] = ()) -> list[str]:
+        """The AM attributes to compute for the real set ``real`` (the declared ``am_attributes``;
+        the generic preset adds every stored attribute that occurs, in first-seen order)."""
         return list(self.am_attributes)
 
     def extra_numeric_attributes(self) -> tuple[str, ...]:
         """Preset-specific numeric attributes handled by :meth:`numeric_values`."""
         return ()
+
+    # ----------------------------------------------------------------------------------------
+    # Validity hooks (validity_downstream.md §2), passed to the mechanisms by synae.run
+
+    def validity_targets_for(self, trajectories: Sequence[Trajectory]) -> list[CheckTarget]:
+        """Targets validity applies to on this data (the declared ``validity_targets``)."""
+        return list(self.validity_targets)  # type: ignore[arg-type]
+
+    def default_checker(self, judge_configured: bool) -> CheckerKind:
+        """The default checker kind (§2.1): the LLM judge (generic)."""
+        return "judge"
+
+    def rule_checkers(self, config: Config | None = None, *,
+                      sources: Mapping[str, Trajectory] | None = None) -> list[Checker]:
+        """The rule-based checkers, one per validity target (generic: the schema checker, §2.2)."""
+        from synae.validity.rules.schema import SchemaChecker
+
+        return [SchemaChecker()]
+
+    def judge_default_tools(self) -> list[dict[str, Any]] | None:
+        """Tool definitions the tool-call judge shows when a trajectory carries none."""
+        return None
+
+    @property
+    def judge_output_prompt(self) -> OutputPrompt | None:
+        """The output-validity judge prompt builder (``None`` = the generic output prompt)."""
+        return None
+
+    # ----------------------------------------------------------------------------------------
+    # Downstream hooks (validity_downstream.md §5)
+
+    def downstream_targets_for(self, references: Sequence[Trajectory] = ()) -> tuple[Target, ...]:
+        """The downstream targets (the declared ``downstream_targets``)."""
+        return self.downstream_targets  # type: ignore[return-value]
+
+    def downstream_scorer(self, target: Target, choice: ScorerChoice = "default") -> str:
+        """The scorer of ``target`` under ``choice`` (``downstream_scorers`` table)."""
+        return self.downstream_scorers[target][choice]
+
+    @property
+    def agent_loop(self) -> AgentLoop:
+        """The agent protocol: the tool-calling loop (§5.3)."""
+        from synae.downstream.loop import TOOL_CALLING_LOOP
+
+        return TOOL_CALLING_LOOP
+
+    def agent_environment(self, reference: Trajectory) -> ToolEnvironment:
+        """The environment the tool-calling loop executes calls in: the replay environment."""
+        from synae.envs.replay import ReplayEnvironment
+
+        return ReplayEnvironment(reference)
+
+    def completion_environment(self, trajectory: Trajectory, source: Trajectory | None) -> ToolEnvironment:
+        """Where the calls of a generated ``trajectory`` execute during completion (generation.md §7):
+        the :meth:`agent_environment` of its ``source`` (generic: the replay of the source's recorded
+        results), of ``trajectory`` itself without one."""
+        return self.agent_environment(source if source is not None else trajectory)
+
+    # ----------------------------------------------------------------------------------------
+    # Generator hooks (generation.md), passed to synae.generate by synae.run
+
+    def generation_label_attribute(self, trajectories: Sequence[Trajectory]) -> str:
+        """The attribute ``dropmin``/``relabel`` thin by default: ``generation_label``, else (generic)
+        the first categorical attribute stored in every trajectory."""
+        if self.generation_label is not None:
+            return self.generation_label
+        names = self.ad_attributes(None, trajectories)
+        if not names:
+            raise ConfigError("no categorical attribute is stored in every trajectory: name one with "
+                              "--attribute")
+        return names[0]
+
+    def relabel_in_text(self, attribute: str) -> bool:
+        """Generic: a stored attribute is relabeled in storage (False); one the preset derives from
+        the content cannot be relabeled."""
+        if not self.relabels:
+            raise ConfigError("relabel is defined for T1 conversations (type labels in the text) and "
+                              f"stored attributes of generic data, not {self.name}")
+        if attribute in self.derived_attributes() or attribute in self.keyword_vocabularies():
+            raise ConfigError(f"relabel cannot set {attribute!r}: the {self.name} preset derives it from "
+                              "the content")
+        return False
+
+    def invalidation_targets(self, trajectories: Sequence[Trajectory]) -> tuple[str, ...]:
+        """Generic: ``tool_calls`` when a trajectory has calls, ``output`` when one has an output."""
+        out: list[str] = []
+        if any(m.tool_calls for t in trajectories for m in t.messages):
+            out.append("tool_calls")
+        if any(t.output for t in trajectories):
+            out.append("output")
+        return tuple(out)
+
+    def invalidation(self, target: str, trajectories: Sequence[Trajectory], *,
+                     vocabulary: Any = None) -> Invalidation:
+        """Generic: tool calls dropped / renamed / given a schema-violating argument; outputs
+        swapped / truncated / garbled (:mod:`synae.generate.invalidate`)."""
+        from synae.generate.invalidate import Invalidation, output_transform, tool_call_transform
+
+        if target == "tool_calls":
+            return Invalidation("tool_calls", tool_call_transform)
+        if target == "output":
+            return Invalidation("output", output_transform(trajectories))
+        raise KeyError(target)
+
+    def generation_grid(self, method: str) -> tuple[Any, ...] | None:
+        """The research grid of ``method`` when it differs from the method's own (none here)."""
+        return None
+
+    @property
+    def export_formats(self) -> Mapping[str, ExportFormat]:
+        """Benchmark layouts generated data can be written in besides canonical JSONL (none)."""
+        return {}
+
+    def blankfill_style(self) -> BlankfillStyle:
+        """Generic: the user requests of tool-calling conversations, with the tools in the prompt."""
+        from synae.generate.blankfill import ChatBlankfill
+
+        return ChatBlankfill()
+
+    def fewshot_style(self) -> FewshotStyle:
+        """Generic: new user requests for a drawn reference's tools."""
+        from synae.generate.fewshot import ChatFewshot
+
+        return ChatFewshot()
 
     # ----------------------------------------------------------------------------------------
     # Attribute diversity (metrics.md §2.6)

@@ -14,11 +14,21 @@ Derived attributes (recomputed from content, never trusted from storage):
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from synae.attributes import bucket, n_tool_calls, n_user_turns, tool_calls_per_turn
-from synae.presets.base import Preset
+from synae.config import Config, MetricOptions
+from synae.presets.base import CheckerKind, Preset
 from synae.schema import Trajectory
+
+if TYPE_CHECKING:
+    from synae.envs.base import ToolEnvironment
+    from synae.generate.blankfill import BlankfillStyle
+    from synae.generate.fewshot import FewshotStyle
+    from synae.generate.invalidate import Invalidation
+    from synae.generate.output import ExportFormat
+    from synae.validity.verdict import Checker
 
 PRIMARY_APIS = ("GorillaFileSystem", "TradingBot", "TravelAPI", "VehicleControlAPI")
 SECONDARY_APIS = ("TicketAPI", "TwitterAPI", "MessageAPI", "MathAPI")
@@ -64,9 +74,15 @@ class BFCLPreset(Preset):
     validity_targets = ("tool_calls",)
     downstream_targets = ("tool_calls",)
     environment_kind = "bfcl"
+    agent_temperature = 0.001
+    empty_turn_shift = True
+    downstream_scorers: ClassVar[Mapping[str, Mapping[str, str]]] = {
+        "tool_calls": {"default": "bfcl_state", "rules": "bfcl_state", "llm": "judge"}}
+    generation_label = "secondary_api"
+    relabels = False
 
     @property
-    def declared_tools(self) -> frozenset[str]:  # type: ignore[override]
+    def declared_tools(self) -> frozenset[str]:
         from synae.adapters.bfcl import function_classes
 
         return frozenset(function_classes())
@@ -90,10 +106,65 @@ class BFCLPreset(Preset):
             return str(has_risky_state_update(traj))
         raise KeyError(attribute)
 
-    def ad_attributes(self, options=None, trajectories=None) -> list[str]:
+    def ad_attributes(self, options: MetricOptions | None = None,
+                      trajectories: Sequence[Trajectory] | None = None) -> list[str]:
         if options is not None and options.bfcl_ad_attributes:
             return list(options.bfcl_ad_attributes)
         return ["primary_api", "secondary_api"]
+
+    def default_checker(self, judge_configured: bool) -> CheckerKind:
+        return "rules"
+
+    def rule_checkers(self, config: Config | None = None, *,
+                      sources: Mapping[str, Trajectory] | None = None) -> list[Checker]:
+        """Tool calls (§2.5); option ``bfcl_grounding``."""
+        from synae.validity.rules.bfcl import BFCLToolCallChecker
+
+        return [BFCLToolCallChecker(grounding=(config or Config()).validity.bfcl_grounding)]
+
+    def agent_environment(self, reference: Trajectory) -> ToolEnvironment:
+        """The BFCL classes of ``environment.involved_classes`` from ``environment.initial_config``."""
+        from synae.envs.bfcl import BFCLEnvironment
+
+        env = reference.environment or {}
+        return BFCLEnvironment(env.get("involved_classes") or [], env.get("initial_config") or {})
+
+    def completion_environment(self, trajectory: Trajectory, source: Trajectory | None) -> ToolEnvironment:
+        """A generated trajectory carries its own configuration: its BFCL environment."""
+        return self.agent_environment(trajectory)
+
+    # ----------------------------------------------------------------------------------------
+    # Generator hooks
+
+    def invalidation_targets(self, trajectories: Sequence[Trajectory]) -> tuple[str, ...]:
+        return ("tool_calls",)
+
+    def invalidation(self, target: str, trajectories: Sequence[Trajectory], *,
+                     vocabulary: Any = None) -> Invalidation:
+        """Single-quoted literals of the call strings → ``'invalid'`` (§3.3)."""
+        from synae.generate.invalidate import Invalidation, bfcl_tool_calls
+
+        if target != "tool_calls":
+            raise KeyError(target)
+        return Invalidation(target, bfcl_tool_calls, reference_with_replacement=True)
+
+    @property
+    def export_formats(self) -> Mapping[str, ExportFormat]:
+        """BFCL's questions JSONL plus the ``possible_answer`` ground truth next to it."""
+        from synae.adapters.export import bfcl_answers_path
+        from synae.generate.output import ExportFormat
+
+        return {"bfcl": ExportFormat(".json", companion=bfcl_answers_path)}
+
+    def blankfill_style(self) -> BlankfillStyle:
+        from synae.generate.blankfill import BFCLBlankfill
+
+        return BFCLBlankfill()
+
+    def fewshot_style(self) -> FewshotStyle:
+        from synae.generate.fewshot import BFCLFewshot
+
+        return BFCLFewshot()
 
     def derive_attributes(self, traj: Trajectory) -> dict[str, Any]:
         out: dict[str, Any] = {a: self.categorical_label(traj, a) for a in self.derived_attributes()}

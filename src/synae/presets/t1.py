@@ -1,4 +1,5 @@
-"""T1 travel-attraction preset and the attraction ontology (``data.md`` §2, ``metrics.md`` §4).
+"""T1 travel-attraction preset (``data.md`` §2, ``metrics.md`` §4; the attraction ontology is
+:mod:`synae.envs.t1_ontology`).
 
 Stored attributes (``data.md`` §2.3): ``type``, ``city``, ``state`` — the first ontology term (in
 first-appearance order) occurring case-sensitively as a whole word (``\\b<term>\\b``) in the
@@ -9,69 +10,24 @@ conversation's utterances joined with ``"\\n"``; ``None`` if none. Metric-side l
 
 from __future__ import annotations
 
-import csv
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from functools import cache
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from synae.attributes import KeywordVocabulary
-from synae.datapaths import data_path
-from synae.errors import DataError
-from synae.presets.base import Preset
+from synae.config import Config, MetricOptions
+from synae.envs.t1_ontology import T1_TOOLS, load_ontology
+from synae.errors import ConfigError
+from synae.presets.base import CheckerKind, OutputPrompt, Preset
 from synae.schema import Trajectory
 
-T1_TOOLS: tuple[str, ...] = ("search_attractions", "filter_attractions", "search_nearest", "sort_results",
-                             "get_results_from_cache", "save_to_cache")
-ONTOLOGY_COLUMNS = ("city", "state", "attraction_name", "type", "latitude", "longitude", "neighborhood")
-
-
-@dataclass
-class Ontology:
-    """The attraction database: ``records`` in file order; value lists in first-appearance order."""
-
-    records: list[dict[str, Any]]
-    cities: list[str] = field(default_factory=list)
-    states: list[str] = field(default_factory=list)
-    types: list[str] = field(default_factory=list)
-    neighborhoods: list[str] = field(default_factory=list)
-
-    @classmethod
-    def from_records(cls, records: list[dict[str, Any]]) -> Ontology:
-        def distinct(key: str) -> list[str]:
-            return list(dict.fromkeys(r[key] for r in records if r[key]))
-
-        return cls(records, distinct("city"), distinct("state"), distinct("type"), distinct("neighborhood"))
-
-
-def read_ontology(path: str | Path) -> Ontology:
-    """Read ``ontology_attractions.csv`` (leading unnamed index column dropped)."""
-    path = Path(path)
-    src = str(path)
-    if not path.is_file():
-        raise DataError("ontology file not found", source=src)
-    records = []
-    with open(path, encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in ONTOLOGY_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise DataError("missing column", source=src, field=missing[0])
-        for number, row in enumerate(reader, start=1):
-            record: dict[str, Any] = {c: row[c] for c in ONTOLOGY_COLUMNS}
-            for key in ("latitude", "longitude"):
-                try:
-                    record[key] = float(row[key])
-                except ValueError:
-                    raise DataError(f"not a number: {row[key]!r}", source=src, location=f"row {number}",
-                                    field=key) from None
-            records.append(record)
-    return Ontology.from_records(records)
-
-
-@cache
-def load_ontology() -> Ontology:
-    """The shipped ontology (``t1/ontology_attractions.csv`` under the data folder), cached."""
-    return read_ontology(data_path("t1", "ontology_attractions.csv"))
+if TYPE_CHECKING:
+    from synae.downstream.loop import AgentLoop
+    from synae.generate.blankfill import BlankfillStyle
+    from synae.generate.fewshot import FewshotStyle
+    from synae.generate.invalidate import Invalidation
+    from synae.generate.output import ExportFormat
+    from synae.validity.verdict import Checker
 
 
 @cache
@@ -79,6 +35,9 @@ def _stored_vocabularies() -> dict[str, KeywordVocabulary]:
     onto = load_ontology()
     return {name: KeywordVocabulary(tuple(terms), mode="regex_word", case_sensitive=True)
             for name, terms in (("type", onto.types), ("city", onto.cities), ("state", onto.states))}
+
+
+RELABEL_ATTRIBUTES = ("type", "city", "state")
 
 
 def utterance_text(traj: Trajectory) -> str:
@@ -99,18 +58,100 @@ class T1Preset(Preset):
     validity_targets = ("tool_calls", "output")
     downstream_targets = ("tool_calls", "output")
     environment_kind = "t1_attractions"
+    downstream_scorers: ClassVar[Mapping[str, Mapping[str, str]]] = {
+        "tool_calls": {"default": "t1_exec", "rules": "t1_exec", "llm": "judge"},
+        "output": {"default": "judge", "rules": "mentions_match", "llm": "judge"},
+    }
+    generation_label = "type"
+    generation_keeps_ids = True
 
     @property
-    def declared_tools(self) -> frozenset[str]:  # type: ignore[override]
+    def declared_tools(self) -> frozenset[str]:
         return frozenset(T1_TOOLS)
 
     def keyword_vocabularies(self) -> dict[str, tuple[str, ...]]:
         onto = load_ontology()
         return {"city": tuple(onto.cities), "type": tuple(onto.types)}
 
-    def ad_attributes(self, options=None, trajectories=None) -> list[str]:
+    def ad_attributes(self, options: MetricOptions | None = None,
+                      trajectories: Sequence[Trajectory] | None = None) -> list[str]:
         return ["city", "type"]
+
+    def default_checker(self, judge_configured: bool) -> CheckerKind:
+        return "rules"
+
+    def rule_checkers(self, config: Config | None = None, *,
+                      sources: Mapping[str, Trajectory] | None = None) -> list[Checker]:
+        """Tool calls (§2.3) and output (§2.4); options ``t1_positional``, ``t1_output_strict``."""
+        from synae.validity.rules.t1 import T1OutputChecker, T1ToolCallChecker
+
+        settings = (config or Config()).validity
+        positional = settings.t1_positional
+        return [T1ToolCallChecker(sources, positional=positional),
+                T1OutputChecker(strict=settings.t1_output_strict, positional=positional)]
+
+    def judge_default_tools(self) -> list[dict[str, Any]] | None:
+        """The attraction tools (T1 trajectories carry no tool definitions)."""
+        from synae.envs.t1 import t1_tool_definitions
+
+        return t1_tool_definitions()
+
+    @property
+    def judge_output_prompt(self) -> OutputPrompt | None:
+        from synae.validity.prompts import t1_output_validity_prompt
+
+        return t1_output_validity_prompt
+
+    @property
+    def agent_loop(self) -> AgentLoop:
+        """The code protocol (§5.2)."""
+        from synae.downstream.loop import CODE_PLAN_LOOP
+
+        return CODE_PLAN_LOOP
+
+    # ----------------------------------------------------------------------------------------
+    # Generator hooks
+
+    def relabel_in_text(self, attribute: str) -> bool:
+        """``type``, ``city`` and ``state`` (their values occur in the text) are relabeled in it."""
+        if attribute not in RELABEL_ATTRIBUTES:
+            raise ConfigError(f"relabel attribute must be type, city or state, got {attribute!r}")
+        return True
+
+    def invalidation_targets(self, trajectories: Sequence[Trajectory]) -> tuple[str, ...]:
+        return ("tool_calls", "output")
+
+    def invalidation(self, target: str, trajectories: Sequence[Trajectory], *,
+                     vocabulary: Any = None) -> Invalidation:
+        """Plan arguments (§3.1) or output types (§3.2) replaced by other ontology values
+        (``vocabulary``: a :class:`~synae.generate.invalidate.T1Vocabulary`, default the ontology's)."""
+        from synae.generate.invalidate import Invalidation, t1_output, t1_tool_calls, t1_vocabulary
+
+        if target not in ("tool_calls", "output"):
+            raise KeyError(target)
+        vocab = vocabulary or t1_vocabulary()
+        return Invalidation(target, t1_tool_calls(vocab) if target == "tool_calls" else t1_output(vocab))
+
+    @property
+    def export_formats(self) -> Mapping[str, ExportFormat]:
+        """The research's eval CSV ``ID,Data,Tool Call,Output`` (ids ``<name>_{i}`` written as ``i``)."""
+        from synae.generate.output import ExportFormat
+
+        return {"t1-csv": ExportFormat(".csv", numbered_ids=True)}
+
+    def blankfill_style(self) -> BlankfillStyle:
+        from synae.generate.blankfill import T1Blankfill
+
+        return T1Blankfill()
+
+    def fewshot_style(self) -> FewshotStyle:
+        from synae.generate.fewshot import T1Fewshot
+
+        return T1Fewshot()
 
     def derive_attributes(self, traj: Trajectory) -> dict[str, Any]:
         text = utterance_text(traj)
         return {name: vocab.first(text) for name, vocab in _stored_vocabularies().items()}
+
+
+__all__ = ["T1_TOOLS", "T1Preset", "load_ontology", "utterance_text"]

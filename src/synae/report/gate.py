@@ -14,8 +14,13 @@ Bounds: ``min`` (value ≥ min) and/or ``max`` (value ≤ max); for a pillar als
     validity: {min: 0.9}
     fidelity: {min_label: Moderate}
 
+Pillar keys read the results' ``aggregates``: for one synthetic set these are the anchored scores
+and labels (``metrics.md`` §5.4, the default profile), so ``fidelity: {min: 0.6}`` or
+``diversity: {min_label: Moderate}`` gate a single ``synae evaluate``.
+
 Outcome per check: ``pass``, ``fail`` or ``missing`` (metric absent, null, or aggregates not
-computed). Exit codes: 0 all pass; 1 at least one failure; 3 no failure but at least one missing key;
+computed) — a missing check carries the reason (the metric's, or why the pillar is not scored).
+Exit codes: 0 all pass; 1 at least one failure; 3 no failure but at least one missing key;
 2 bad input (unreadable results or thresholds, unknown bound name).
 """
 
@@ -30,7 +35,8 @@ from typing import Any
 import yaml
 
 from synae.errors import ConfigError, DataError
-from synae.report.aggregate import PILLARS, SELF_ROW
+from synae.report.meanings import missing_reason
+from synae.run.aggregate import PILLARS, SELF_ROW
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -51,10 +57,11 @@ class Check:
     bound: str  # e.g. "≤ 0.1"
     value: float | str | None
     outcome: str  # pass | fail | missing
+    reason: str | None = None  # why the value is missing
 
     def to_dict(self) -> dict[str, Any]:
         return {"member": self.member, "key": self.key, "bound": self.bound, "value": self.value,
-                "outcome": self.outcome}
+                "outcome": self.outcome, "reason": self.reason}
 
 
 def load_thresholds(path: str | Path) -> dict[str, dict[str, Any]]:
@@ -116,6 +123,12 @@ def _pillar_info(aggregates: dict[str, Any] | None, member: str, pillar: str) ->
     return score, label
 
 
+def _pillar_reason(aggregates: dict[str, Any] | None, member: str, pillar: str) -> str:
+    if not aggregates:
+        return "no aggregates in the results"
+    return missing_reason(aggregates, member, pillar)  # type: ignore[arg-type]
+
+
 def check(results: dict[str, Any], thresholds: dict[str, dict[str, Any]],
           members: list[str] | None = None) -> list[Check]:
     """Evaluate every threshold for every selected member."""
@@ -131,11 +144,18 @@ def check(results: dict[str, Any], thresholds: dict[str, dict[str, Any]],
             if key in PILLARS:
                 source = results if results.get("kind") == "comparison" else report
                 value, label = _pillar_info(source.get("aggregates"), name, key)
+                reason = _pillar_reason(source.get("aggregates"), name, key)
             else:
-                value = (report.get("metrics") or {}).get(key, {}).get("value")
+                record = (report.get("metrics") or {}).get(key)
+                value = (record or {}).get("value")
                 label = None
+                reason = ("not in the results" if record is None
+                          else record.get("reason") or record.get("status"))
             for bound, limit in bounds.items():
-                checks.append(_one(name, key, bound, limit, value, label))
+                one = _one(name, key, bound, limit, value, label)
+                if one.outcome == "missing":
+                    one.reason = reason
+                checks.append(one)
     return checks
 
 

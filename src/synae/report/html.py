@@ -2,9 +2,15 @@
 
 Everything comes from the results JSON (``metrics``, ``aggregates``, ``report_data``); nothing is
 recomputed. The page has no external references: CSS is inline and plots are inline SVG
-(:mod:`synae.report.plots`). Sections (HTML ids): ``summary``, ``ranking`` (comparisons),
-``radar``, ``metrics`` (direction, bounds, value, CI, noise floor, meaning), ``attributes``,
-``tools``, ``embedding``, ``drilldown``, ``sweep`` (when a parameter was swept), ``config``.
+(:mod:`synae.report.plots`); a small inline script makes the drill-down tables sortable,
+searchable and paged. Sections (HTML ids): ``summary`` (each pillar score with what it means, the
+reason whenever a score is missing; the self row is the reference, not a competitor),
+``ranking`` (comparisons), ``radar``, ``metrics`` (direction, bounds, the real set's own value,
+value coloured against its ideal and the noise floor, CI — flagged when it excludes the estimate —,
+noise floor, meaning; rows in the metric registry's report order,
+:func:`synae.metrics.registry.ordered`), ``downstream`` (per-agent success rates, when agents ran),
+``attributes``, ``tools``, ``embedding``, ``drilldown`` (whole trajectories next to their nearest
+neighbour), ``sweep`` (when a parameter was swept), ``config``.
 """
 
 from __future__ import annotations
@@ -17,11 +23,14 @@ from typing import Any
 import jinja2
 
 from synae import __version__
+from synae.files import atomic_write_text
+from synae.metrics.registry import ordered
 from synae.report import plots
-from synae.report.aggregate import PILLARS, SELF_ROW, bounded_closeness
-from synae.report.comparison import ComparisonResults
-from synae.report.meanings import meaning
-from synae.report.models import EvaluationReport, MetricResult
+from synae.report.meanings import meaning, missing_reason
+from synae.results import Aggregates, ComparisonResults, EvaluationReport, MetricResult
+from synae.run.aggregate import ANCHORED_MEANING, PILLARS, SELF_ROW
+
+GOOD, FAIR = 0.9, 0.5  # colour classes of a normalised metric value u (1 = ideal)
 
 
 def _fmt(value: Any, digits: int = 4) -> str:
@@ -41,27 +50,43 @@ def _fmt(value: Any, digits: int = 4) -> str:
 def _members(results: EvaluationReport | ComparisonResults) -> dict[str, EvaluationReport]:
     if isinstance(results, ComparisonResults):
         return dict(results.members)
-    aggregates = results.aggregates or {}
-    names = [m for m in aggregates.get("members", []) if m != SELF_ROW]
-    name = names[0] if names else (results.datasets.get("synthetic").name
-                                   if results.datasets.get("synthetic") else "synthetic")
+    names = [m for m in (results.aggregates or {"members": []})["members"] if m != SELF_ROW]
+    synthetic = results.datasets.get("synthetic")
+    name = names[0] if names else (synthetic.name if synthetic is not None else "synthetic")
     return {name: results}
 
 
-def _metric_rows(members: dict[str, EvaluationReport]) -> list[dict[str, Any]]:
+def _normalised(aggregates: Aggregates | None, name: str) -> dict[str, float]:
+    return dict(aggregates["normalised"].get(name, {})) if aggregates else {}
+
+
+def _tone(m: MetricResult, u: float | None, beyond: bool | None) -> str:
+    """Colour class of a value: against the noise floor when known (within it = as good as real
+    data), else against its ideal through the normalised value u."""
+    if m.value is None:
+        return "none"
+    if beyond is False:
+        return "good"
+    if u is None:
+        return "plain"
+    return "good" if u >= GOOD else "fair" if u >= FAIR else "poor"
+
+
+def _metric_rows(members: dict[str, EvaluationReport],
+                 aggregates: Aggregates | None = None) -> list[dict[str, Any]]:
+    norms = {n: {**_normalised(r.aggregates, n), **_normalised(aggregates, n)} for n, r in members.items()}
     ids: list[str] = []
     for report in members.values():
         ids.extend(m for m in report.metrics if m not in ids)
     rows = []
-    for mid in sorted(ids, key=lambda m: (PILLARS.index(m.split(".")[0]) if m.split(".")[0] in PILLARS
-                                          else 9, m)):
+    for mid in ordered(ids):
         first: MetricResult = next(r.metrics[mid] for r in members.values() if mid in r.metrics)
         noise = first.details.get("noise_floor") or {}
-        cells = []
-        for report in members.values():
+        cells: list[dict[str, Any]] = []
+        for name, report in members.items():
             m = report.metrics.get(mid)
             if m is None:
-                cells.append({"value": "—", "status": "absent", "ci": "", "note": ""})
+                cells.append({"value": "—", "status": "absent", "ci": "", "note": "", "tone": "none"})
                 continue
             ci = m.details.get("ci")
             ci_text = f"[{_fmt(ci[0], 3)}, {_fmt(ci[1], 3)}]" if isinstance(ci, list) and len(ci) == 2 else ""
@@ -72,11 +97,17 @@ def _metric_rows(members: dict[str, EvaluationReport]) -> list[dict[str, Any]]:
             if isinstance(noise.get("mean"), (int, float)) and isinstance(noise.get("std"), (int, float)) \
                     and m.value is not None:
                 beyond = abs(m.value - noise["mean"]) > 2 * noise["std"]
+            u = norms[name].get(mid)
             cells.append({"value": _fmt(m.value), "status": m.status, "ci": ci_text, "note": note,
-                          "beyond_noise": beyond})
+                          "beyond_noise": beyond, "tone": _tone(m, u, beyond),
+                          "u": None if u is None else f"{u:.2f}",
+                          "biased": bool(m.details.get("ci_excludes_estimate")),
+                          "ci_method": m.details.get("ci_method", "")})
         lo, hi = first.bounds
+        real_value = first.details.get("real_value")
         rows.append({
             "id": mid, "pillar": first.pillar, "meaning": meaning(mid),
+            "real": _fmt(real_value) if isinstance(real_value, (int, float)) else "",
             "direction": "↓ lower" if first.direction == "lower_is_better" else "↑ higher",
             "bounds": f"[{_fmt(lo)}, {'∞' if hi is None else _fmt(hi)}]",
             "noise": (f"{_fmt(noise.get('mean'), 3)} ± {_fmt(noise.get('std'), 2)}"
@@ -86,48 +117,55 @@ def _metric_rows(members: dict[str, EvaluationReport]) -> list[dict[str, Any]]:
     return rows
 
 
-def _summary(aggregates: dict[str, Any] | None, names: list[str]) -> list[dict[str, Any]]:
+def _summary(aggregates: Aggregates | None, names: list[str]) -> list[dict[str, Any]]:
+    """One row per synthetic member (the self row is the reference and is not listed)."""
     if not aggregates:
         return []
     rows = []
-    for name in [*names, *([SELF_ROW] if SELF_ROW in aggregates.get("members", []) else [])]:
+    for name in names:
         scores = aggregates["scores"].get(name, {})
         labels = aggregates["labels"].get(name, {})
         available = [s for s in scores.values() if s is not None]
-        rows.append({"name": name, "is_self": name == SELF_ROW,
-                     "overall": sum(available) / len(available) if available else None,
-                     "pillars": [{"pillar": p, "score": _fmt(scores.get(p), 3),
-                                  "label": (labels.get(p) or {}).get("label"),
-                                  "reason": (labels.get(p) or {}).get("reason")} for p in PILLARS]})
+        pillars = []
+        for p in PILLARS:
+            label = labels.get(p)
+            score = scores.get(p)
+            pillars.append({"pillar": p, "score": _fmt(score, 3) if score is None else f"{score:.3f}",
+                            "label": label["label"] if label else None,
+                            "reason": None if score is not None and label and label["label"]
+                            else missing_reason(aggregates, name, p)})
+        rows.append({"name": name, "is_self": False,
+                     "overall": sum(available) / len(available) if available else None, "pillars": pillars})
     return rows
 
 
-def _plots(members: dict[str, EvaluationReport], aggregates: dict[str, Any] | None,
+def _plots(members: dict[str, EvaluationReport], aggregates: Aggregates | None,
            colours: dict[str, str]) -> dict[str, Any]:
-    out: dict[str, Any] = {"radar": [], "attributes": [], "tools": [], "embedding": []}
-    if len(members) == 1:  # no comparison group: pillar scores are not graded (aggregate_single)
-        name, report = next(iter(members.items()))
-        closeness = bounded_closeness(report.metrics)
-        if len(closeness) >= 3:
-            series = {name: closeness, SELF_ROW: dict.fromkeys(closeness, 1.0)}
-            out["radar"].append(plots.radar(series, sorted(closeness), "Bounded metrics (1 = ideal)",
+    out: dict[str, Any] = {"radar": [], "bars": [], "attributes": [], "tools": [], "embedding": [],
+                           "notes": []}
+    if aggregates:
+        scored = [n for n in members if any(v is not None for v in aggregates["scores"].get(n, {}).values())]
+        if scored:
+            scores = {n: aggregates["scores"].get(n, {}) for n in scored}
+            out["radar"].append(plots.radar(scores, PILLARS, "Pillar scores (1 = as close as the real data)",
                                             colours))
-    elif aggregates:
-        names = [*members, *([SELF_ROW] if SELF_ROW in aggregates["members"] else [])]
-        series = {n: aggregates["scores"].get(n, {}) for n in names}
-        out["radar"].append(plots.radar(series, PILLARS, "Pillar scores", colours))
         axes = [*aggregates["metrics"]["fidelity"], *aggregates["metrics"]["diversity"]]
-        if len(members) > 1 and len(axes) >= 3:
-            norm = {n: aggregates["normalised"].get(n, {}) for n in names}
-            out["radar"].append(plots.radar(norm, axes, "Normalised metrics (1 = ideal)", colours))
-    data = {n: r.report_data for n, r in members.items() if getattr(r, "report_data", None)}
+        norm = {n: aggregates["normalised"].get(n, {}) for n in members}
+        if axes and any(norm.values()):
+            out["bars"].append(plots.metric_bars(norm, ordered(axes), "Normalised metrics (1 = ideal)",
+                                                 colours))
+    data = {n: r.report_data for n, r in members.items() if r.report_data}
     if not data:
         return out
     first = next(iter(data.values()))
     for attr, hist in first.get("attributes", {}).items():
         per_set = {n: d["attributes"][attr] for n, d in data.items() if attr in d.get("attributes", {})
                    and d["attributes"][attr]["kind"] == hist["kind"]}
-        out["attributes"].append(plots.histogram(hist, attr, per_set, colours))
+        why = plots.degenerate(hist, per_set)
+        if why:
+            out["notes"].append(f"{attr}: {why}")
+        else:
+            out["attributes"].append(plots.histogram(hist, attr, per_set, colours))
     has_calls = first["tool_usage"]["n_real"] or any(d["tool_usage"]["n_synthetic"] for d in data.values())
     for key, title in (("tool_usage", "Tool usage (share of calls)"),
                        ("tool_counts", "Tool calls per trajectory")):
@@ -139,6 +177,28 @@ def _plots(members: dict[str, EvaluationReport], aggregates: dict[str, Any] | No
         out["embedding"].append(plots.scatter(emb["real"]["xy"], {n: emb["synthetic"]["xy"]}, colours,
                                               f"Instruction embeddings: real vs {n}", emb["explained"]))
     return out
+
+
+def _downstream(members: dict[str, EvaluationReport]) -> list[dict[str, Any]]:
+    """Per target, one row per agent: its success rate on D and on each synthetic set."""
+    tables: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for name, report in members.items():
+        for mid, m in report.metrics.items():
+            if not mid.startswith("fidelity.downstream.tdd.") or not m.details.get("agents"):
+                continue
+            target = mid.rsplit(".", 1)[-1]
+            if target not in seen:
+                seen.add(target)
+                tables.append({"target": target, "scorer": m.details.get("scorer"), "rows": {}})
+            table = next(t for t in tables if t["target"] == target)
+            for agent in m.details["agents"]:
+                row = table["rows"].setdefault(agent["name"], {"agent": agent["name"],
+                                                               "model": agent.get("model"),
+                                                               "real": (agent.get("real") or {}).get("mean"),
+                                                               "sets": {}})
+                row["sets"][name] = (agent.get("synthetic") or {}).get("mean")
+    return [{**t, "rows": list(t["rows"].values())} for t in tables]
 
 
 def _sweep(results: EvaluationReport | ComparisonResults, members: dict[str, EvaluationReport]) -> str | None:
@@ -188,7 +248,13 @@ def render_html(results: EvaluationReport | ComparisonResults) -> str:
         "colours": colours,
         "summary": _summary(aggregates, list(members)),
         "aggregates": aggregates,
-        "metrics": _metric_rows(members),
+        "anchored": aggregates is not None and aggregates.get("scale") == "anchored",
+        "anchored_meaning": ANCHORED_MEANING,
+        "self_row": SELF_ROW,
+        "metrics": _metric_rows(members, aggregates),
+        "downstream": _downstream(members),
+        "trajectories": {n: (r.report_data or {}).get("trajectories") or {"real": {}, "synthetic": {}}
+                         for n, r in members.items()},
         "plots": _plots(members, aggregates, colours),
         "sweep": _sweep(results, members),
         "param_name": getattr(results, "param_name", None),
@@ -206,5 +272,5 @@ def write_html(results: EvaluationReport | ComparisonResults, path: str | Path) 
     """Render and write the report; returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(results), encoding="utf-8")
+    atomic_write_text(path, render_html(results))
     return path

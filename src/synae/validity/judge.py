@@ -4,8 +4,10 @@ A judge request is built by :mod:`synae.validity.prompts`, sent through :class:`
 (cache, retries, concurrency) and its reply parsed into a verdict (``validity_downstream.md`` §1):
 
 - ``yes`` → valid, ``no`` → invalid (reason ``judge_no``);
-- a reply that neither parser rule can read → **unscored**, reason ``unparseable_reply``;
-- an empty reply, or a transport failure after the client's retries → **unscored**, ``judge_failed``;
+- a reply that neither parser rule can read, still after ``max_retries`` repair turns →
+  **unscored**, reason ``unparseable_reply`` (such replies are never cached: a re-run asks again);
+- an empty reply (also after the repair turns), or a transport failure after the client's retries
+  → **unscored**, ``judge_failed``;
 - no judge model configured → **unscored**, ``no_judge`` (no call is made);
 - dry run → **unscored**, ``dry_run`` (the call is only counted).
 
@@ -15,20 +17,25 @@ cached and how many fields were truncated.
 
 Structured output: with ``judge.parse = robust`` and ``judge.structured_output`` on, requests ask for
 ``{"answer": "yes"|"no"}`` through ``response_format`` (JSON schema). The first uncached request is
-sent alone as a probe; if the endpoint rejects the parameter (HTTP 400/422) the judge falls back to
-plain-text replies for the whole batch and remembers it on the client. Either way the reply goes
-through :func:`parse_reply`, which reads JSON answers too.
+sent alone as a probe; if the endpoint rejects the parameter (HTTP 400/422, or a 500 naming
+``response_format``/``json_schema``/``grammar`` as llama.cpp sends) the client re-sends it as plain
+text and remembers that for the rest of the run, so the whole batch goes as plain text. Either way
+the reply goes through :func:`parse_reply`, which reads JSON answers too.
+
+Downstream equivalence: two outputs (or call listings) that are equal after :func:`normalise_text`
+are equivalent without a judge call (reason ``identical``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from synae.config import Config, JudgeSettings
+from synae.config import JudgeSettings
 from synae.llm.client import ChatRequest, ChatResponse, LLMClient, LLMError
 from synae.llm.reasoning import strip_reasoning
 from synae.schema import Trajectory
@@ -44,7 +51,7 @@ from synae.validity.prompts import (
 from synae.validity.verdict import CheckTarget, Verdict
 
 ParseMode = Literal["robust", "reference"]
-REJECTED_STATUS = ("http_400", "http_422")  # how endpoints refuse an unsupported response_format
+REPAIR_TURN = "Your reply could not be read. Answer with exactly one word: yes or no."
 
 _LEADING_JUNK = re.compile(r"^(?:[\s\"'`*#“”‘’]+|answer\s*[:\-])", re.IGNORECASE)
 _STARTS_WITH_VERDICT = re.compile(r"^(yes|no)(?![a-z])")
@@ -88,7 +95,8 @@ def parse_reply(reply: str | None, mode: ParseMode | None = "robust") -> bool | 
 @dataclass
 class JudgeOutcome:
     """One judge decision. ``valid`` is ``None`` (unscored) exactly when ``reason`` is one of
-    ``unparseable_reply``, ``judge_failed``, ``no_judge``, ``dry_run``; ``judge_no`` for a ``no``."""
+    ``unparseable_reply``, ``judge_failed``, ``no_judge``, ``dry_run``; ``judge_no`` for a ``no``;
+    ``identical`` for an equivalence decided without a call (equal after normalisation)."""
 
     valid: bool | None
     reason: str | None
@@ -118,17 +126,26 @@ def _request(prompt: JudgePrompt, settings: JudgeSettings, structured: bool) -> 
 
 def _outcome(result: ChatResponse | LLMError, prompt: JudgePrompt, parse: ParseMode,
              structured: bool) -> JudgeOutcome:
-    common = {"truncated_fields": prompt.truncated_fields, "structured": structured}
+    truncated = prompt.truncated_fields
     if isinstance(result, LLMError):
         reason = "dry_run" if result.kind == "dry_run" else "judge_failed"
-        return JudgeOutcome(None, reason, error=str(result), **common)
+        return JudgeOutcome(None, reason, error=str(result), truncated_fields=truncated,
+                            structured=structured)
     raw = result.content
     if not strip_reasoning(raw):
         return JudgeOutcome(None, "judge_failed", raw=raw, cached=result.cached, error="empty reply",
-                            **common)
+                            truncated_fields=truncated, structured=structured)
     valid = parse_reply(raw, parse)
-    reason = "unparseable_reply" if valid is None else (None if valid else "judge_no")
-    return JudgeOutcome(valid, reason, raw=raw, cached=result.cached, **common)
+    verdict_reason = "unparseable_reply" if valid is None else (None if valid else "judge_no")
+    return JudgeOutcome(valid, verdict_reason, raw=raw, cached=result.cached, truncated_fields=truncated,
+                        structured=structured)
+
+
+def _repair_request(request: ChatRequest, bad: ChatResponse) -> ChatRequest:
+    """``request`` continued by the unreadable reply and a short turn asking for the required format."""
+    messages = [*request.messages, {"role": "assistant", "content": bad.content or ""},
+                {"role": "user", "content": REPAIR_TURN}]
+    return dataclasses.replace(request, messages=messages)
 
 
 def judge_prompts(client: LLMClient | None, settings: JudgeSettings, prompts: Sequence[JudgePrompt], *,
@@ -136,60 +153,79 @@ def judge_prompts(client: LLMClient | None, settings: JudgeSettings, prompts: Se
     """Send judge prompts concurrently and parse the replies (one outcome per prompt, in order).
 
     No client or no ``settings.model`` → every outcome is unscored with reason ``no_judge``.
+
+    Transient failures are retried, lasting ones recorded: the client retries transport and server
+    errors; then, for up to ``max_retries`` more rounds, a request that still failed with a retryable
+    error is sent again, and a reply the parser cannot read (or an empty one; never cached) is
+    re-asked with a repair turn (:data:`REPAIR_TURN`) — a readable repair answer is cached as the
+    answer to the original question. So a re-run answers every judged item from the
+    cache (its verdict cannot change) and asks again only the items left unscored. The client
+    counts scored and unscored items (:meth:`LLMClient.raise_if_all_unscored`).
     """
     if client is None or not settings.model:
         return [JudgeOutcome(None, "no_judge", truncated_fields=p.truncated_fields) for p in prompts]
     parse: ParseMode = settings.parse or "robust"
+
+    def readable(response: ChatResponse) -> bool:
+        return parse_reply(response.content, parse) is not None
+
     structured = (settings.structured_output and parse == "robust"
                   and "response_format" not in client.rejected_parameters)
     requests = [_request(p, settings, structured) for p in prompts]
     results: list[ChatResponse | LLMError | None] = [None] * len(requests)
     if structured and not client.dry_run:
+        # One request alone first: an endpoint that refuses response_format is found out (and the
+        # client re-sends without it) before the whole batch is sent.
         probe = next((i for i, r in enumerate(requests) if client.cached_response(r) is None), None)
         if probe is not None:
-            first = client.chat_many([requests[probe]], progress=False)[0]
-            if isinstance(first, LLMError) and first.kind in REJECTED_STATUS:
-                client.rejected_parameters.add("response_format")
-                client.usage.add(failed=-1, rejected=1)  # re-sent below; not a failed judgement
-                structured = False
-                requests = [_request(p, settings, False) for p in prompts]
-            else:
-                results[probe] = first
+            results[probe] = client.chat_many([requests[probe]], progress=False, accept=readable)[0]
     todo = [i for i, r in enumerate(results) if r is None]
-    answers = client.chat_many([requests[i] for i in todo], description=description)
+    answers = client.chat_many([requests[i] for i in todo], description=description, accept=readable)
     for i, result in zip(todo, answers, strict=True):
         results[i] = result
-    return [_outcome(r, p, parse, structured)  # type: ignore[arg-type]
-            for r, p in zip(results, prompts, strict=True)]
-
-
-def _preset_tools(preset: str) -> list[dict[str, Any]] | None:
-    """Tool definitions a preset supplies when a trajectory carries none (T1: the attraction tools)."""
-    if preset == "t1":
-        from synae.envs.t1 import t1_tool_definitions
-
-        return t1_tool_definitions()
-    return None
+    for _ in range(client.settings.max_retries):
+        again = [i for i, r in enumerate(results) if isinstance(r, LLMError) and r.retryable]
+        bad = [i for i, r in enumerate(results) if isinstance(r, ChatResponse) and not readable(r)]
+        if not again and not bad:
+            break
+        sends = [requests[i] for i in again] + [_repair_request(requests[i], results[i])  # type: ignore[arg-type]
+                                                for i in bad]
+        answers = client.chat_many(sends, description=f"{description} (again)", accept=readable)
+        for i, answer in zip(again + bad, answers, strict=True):
+            if i in again or isinstance(answer, ChatResponse):
+                results[i] = answer
+            if i in bad and isinstance(answer, ChatResponse) and readable(answer):
+                client.remember(requests[i], answer)
+    structured = structured and "response_format" not in client.rejected_parameters
+    outcomes = [_outcome(r, p, parse, structured)  # type: ignore[arg-type]
+                for r, p in zip(results, prompts, strict=True)]
+    counted = [o for o in outcomes if o.reason != "dry_run"]
+    client.record_items(scored=sum(o.valid is not None for o in counted),
+                        unscored=sum(o.valid is None for o in counted))
+    return outcomes
 
 
 class LLMJudge:
     """A :class:`synae.validity.verdict.Checker` that asks an LLM judge (one call per trajectory).
 
-    ``target="tool_calls"``: tool-call validity (conversation, tools — the trajectory's own, else the
-    preset's —, calls per turn, tool results if present). ``target="output"``: output validity (T1
-    and generic: conversation, calls, results, final output; ACP: context, question, proposed answer).
-    A missing or empty output is invalid (``empty_output``) without a call.
+    ``target="tool_calls"``: tool-call validity (conversation, tools — the trajectory's own, else
+    ``default_tools`` —, calls per turn, tool results if present). ``target="output"``: output
+    validity with ``output_prompt(traj, *, max_field_chars)`` (default: the generic prompt —
+    conversation, calls, results, final output; a preset may supply its own, e.g. ACP's context,
+    question and proposed answer). A missing or empty output is invalid (``empty_output``) without a
+    call.
     """
 
     name = "judge"
 
     def __init__(self, target: CheckTarget, *, settings: JudgeSettings, client: LLMClient | None,
-                 preset: str = "generic") -> None:
+                 default_tools: list[dict[str, Any]] | None = None,
+                 output_prompt: Callable[..., JudgePrompt] | None = None) -> None:
         self.target: CheckTarget = target
         self.settings = settings
         self.client = client
-        self.preset = preset
-        self._default_tools = _preset_tools(preset) if target == "tool_calls" else None
+        self._default_tools = default_tools if target == "tool_calls" else None
+        self._output_prompt = output_prompt or output_validity_prompt
 
     def prompt(self, traj: Trajectory) -> JudgePrompt:
         """The judge prompt for one trajectory."""
@@ -197,7 +233,7 @@ class LLMJudge:
         if self.target == "tool_calls":
             return tool_call_validity_prompt(traj, traj.tools or self._default_tools, max_field_chars=limit,
                                              full_schemas=self.settings.tool_schemas)
-        return output_validity_prompt(traj, preset=self.preset, max_field_chars=limit)
+        return self._output_prompt(traj, max_field_chars=limit)
 
     def check_all(self, trajectories: Sequence[Trajectory]) -> list[Verdict]:
         verdicts: list[Verdict | None] = [None] * len(trajectories)
@@ -218,6 +254,12 @@ class LLMJudge:
         return verdicts  # type: ignore[return-value]
 
 
+def normalise_text(text: str | Sequence[str]) -> str:
+    """The form equivalence compares before asking a judge: a list joined with newlines, outer
+    whitespace stripped, every whitespace run collapsed to one space, case-folded."""
+    return " ".join(_joined(text).split()).casefold()
+
+
 def judge_equivalence(client: LLMClient | None, settings: JudgeSettings,
                       target: Literal["tool_calls", "output"], references: Sequence[Trajectory],
                       expected: Sequence[str | Sequence[str]], actual: Sequence[str | Sequence[str]], *,
@@ -227,25 +269,30 @@ def judge_equivalence(client: LLMClient | None, settings: JudgeSettings,
     ``references[i]`` supplies the conversation; ``expected[i]``/``actual[i]`` are the reference and
     the agent's tool calls (plan code or call strings; a list is joined with newlines) for
     ``target="tool_calls"``, or the two final outputs for ``target="output"``. ``valid`` = equivalent.
+    A pair equal after :func:`normalise_text` is equivalent without a judge call (reason
+    ``identical``, also when no judge is configured); only the other pairs are sent.
     """
     if not len(references) == len(expected) == len(actual):
         raise ValueError("references, expected and actual must have the same length")
     limit = settings.max_field_chars
+    outcomes: list[JudgeOutcome | None] = [
+        JudgeOutcome(True, "identical", raw=None) if normalise_text(e) == normalise_text(a) else None
+        for e, a in zip(expected, actual, strict=True)]
+    asked = [i for i, o in enumerate(outcomes) if o is None]
     if target == "tool_calls":
-        prompts = [tool_call_equivalence_prompt(t, e, a, max_field_chars=limit)
-                   for t, e, a in zip(references, expected, actual, strict=True)]
+        prompts = [tool_call_equivalence_prompt(references[i], expected[i], actual[i], max_field_chars=limit)
+                   for i in asked]
     else:
-        prompts = [output_equivalence_prompt(t, e if isinstance(e, str) else "\n".join(e),
-                                             a if isinstance(a, str) else "\n".join(a), max_field_chars=limit)
-                   for t, e, a in zip(references, expected, actual, strict=True)]
-    return judge_prompts(client, settings, prompts, description=description)
+        prompts = [output_equivalence_prompt(references[i], _joined(expected[i]), _joined(actual[i]),
+                                             max_field_chars=limit) for i in asked]
+    answers = judge_prompts(client, settings, prompts, description=description)
+    for i, outcome in zip(asked, answers, strict=True):
+        outcomes[i] = outcome
+    return outcomes  # type: ignore[return-value]
 
 
-def judge_client(config: Config, *, progress: bool = True) -> LLMClient | None:
-    """The LLM client for the configured judge, or ``None`` when no judge model is configured."""
-    if not config.judge.model:
-        return None
-    return LLMClient(config.llm, progress=progress)
+def _joined(text: str | Sequence[str]) -> str:
+    return text if isinstance(text, str) else "\n".join(text)
 
 
 def judge_info(settings: JudgeSettings) -> dict[str, Any]:

@@ -265,26 +265,36 @@ def tool_call_validity_prompt(traj: Trajectory, tools: Sequence[dict[str, Any]] 
     return b.build("tool_calls")
 
 
-def output_validity_prompt(traj: Trajectory, *, preset: str = "generic",
-                           max_field_chars: int = 8000) -> JudgePrompt:
-    """Output validity: ACP → context, question, proposed answer; T1 and generic → conversation,
-    tool calls, tool results if present, final output."""
+def output_validity_prompt(traj: Trajectory, *, max_field_chars: int = 8000,
+                           task: JudgeTask = "output") -> JudgePrompt:
+    """Output validity (generic; T1 with ``task="output_t1"``): conversation, tool calls, tool
+    results if present, final output."""
     b = _Builder(max_field_chars)
-    if preset == "acp":
-        first_user = next((m.content or "" for m in traj.messages if m.role == "user"), "")
-        lines = first_user.split("\n")
-        b.add("Context", lines[0])
-        b.add("Question", "\n".join(line for line in lines[1:] if line.strip()
-                                     and line.strip() != "Only answer yes or no."))
-        b.add("Proposed answer", traj.output or "")
-        return b.build("output_acp")
     b.add("Conversation", conversation_text(traj))
     b.add("Tool calls", tool_calls_text(traj))
     results = tool_results_text(traj)
     if results:
         b.add("Tool results", results)
     b.add("Final output", traj.output or "")
-    return b.build("output_t1" if preset == "t1" else "output")
+    return b.build(task)
+
+
+def t1_output_validity_prompt(traj: Trajectory, *, max_field_chars: int = 8000) -> JudgePrompt:
+    """T1 output validity: the generic material with the T1 rules (``output_t1``)."""
+    return output_validity_prompt(traj, max_field_chars=max_field_chars, task="output_t1")
+
+
+def acp_output_validity_prompt(traj: Trajectory, *, max_field_chars: int = 8000) -> JudgePrompt:
+    """ACP output validity: context (line 1 of the first user message), question (the other non-empty
+    lines but the answer-format line), proposed answer."""
+    b = _Builder(max_field_chars)
+    first_user = next((m.content or "" for m in traj.messages if m.role == "user"), "")
+    lines = first_user.split("\n")
+    b.add("Context", lines[0])
+    b.add("Question", "\n".join(line for line in lines[1:] if line.strip()
+                                 and line.strip() != "Only answer yes or no."))
+    b.add("Proposed answer", traj.output or "")
+    return b.build("output_acp")
 
 
 def tool_call_equivalence_prompt(traj: Trajectory, expected_calls: str | Sequence[str],

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from synae.adapters import load_dataset
-from synae.validity.rules import rule_checkers
+from synae.run.data import load_dataset
+from synae.run.validity import rule_checkers
 
 
 def verdicts(path: Path, preset: str) -> dict[str, list]:

@@ -1,4 +1,4 @@
-"""The rule-checker registry (synae.validity.rules.rule_checkers)."""
+"""The rule checkers of each preset (synae.run.validity.rule_checkers → Preset.rule_checkers)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ import pytest
 
 from synae.config import load_config
 from synae.errors import ConfigError
+from synae.run.validity import rule_checkers
 from synae.validity.rules import (
     ACPOutputChecker,
     BFCLToolCallChecker,
-    SchemaChecker,
+    GenericOutputChecker,
+    GenericToolCallChecker,
     T1OutputChecker,
     T1ToolCallChecker,
-    rule_checkers,
 )
 
 
@@ -22,7 +23,9 @@ def test_one_checker_per_target():
     assert [c.target for c in t1] == ["tool_calls", "output"]
     assert [type(c) for c in rule_checkers("bfcl")] == [BFCLToolCallChecker]
     assert [type(c) for c in rule_checkers("acp")] == [ACPOutputChecker]
-    assert [type(c) for c in rule_checkers("generic")] == [SchemaChecker]
+    generic = rule_checkers("generic")
+    assert [type(c) for c in generic] == [GenericToolCallChecker, GenericOutputChecker]
+    assert [c.target for c in generic] == ["tool_calls", "output"]
 
 
 def test_options_are_read_from_a_validity_section():

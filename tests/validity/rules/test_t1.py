@@ -156,8 +156,8 @@ def test_equivalent_is_skipped_when_instructions_changed():
 def test_invalidation_with_ontology_values_gives_one_minus_v(shared_data: Path):
     """Replacing every state (or city) by another ontology value not in the conversation — the
     §3.1 invalidation — makes exactly the corrupted real trajectories invalid."""
-    from synae.adapters import load_dataset
     from synae.presets.t1 import load_ontology
+    from synae.run.data import load_dataset
     from synae.views import instruction_transcript
 
     onto = load_ontology()

@@ -19,7 +19,7 @@ from typing import Any
 
 from synae.schema import Trajectory
 from synae.validity.rules.base import RuleOutcome, source_of
-from synae.validity.verdict import Verdict
+from synae.validity.verdict import CheckTarget, Verdict
 from synae.views import user_messages
 
 ANSWERS = ("yes", "no")
@@ -46,7 +46,7 @@ class ACPOutputChecker:
     """§2.6 rules; ``sources`` maps source ids to the original items."""
 
     name = "rules.acp.output"
-    target = "output"
+    target: CheckTarget = "output"
 
     def __init__(self, sources: Mapping[str, Trajectory] | None = None) -> None:
         self.sources = sources

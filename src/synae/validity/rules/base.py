@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from synae.schema import Trajectory
+from synae.schema import Message, Trajectory
+from synae.toolcalls import parse_module
 from synae.validity.verdict import CheckTarget, Verdict
 
 RULES_VERSION = "1"
@@ -45,6 +46,16 @@ class RuleOutcome:
         details = {**self.details, **self.notes, **self.failures}
         return Verdict(trajectory_id=traj.id, target=target, valid=valid, reasons=reasons,
                        checker=f"{checker}@{RULES_VERSION}", explanation=first, details=details)
+
+
+def message_parse_error(message: Message) -> str | None:
+    """Why a message's tool calls did not parse: the ``parse_error`` its metadata records, else the
+    syntax error of its ``code`` (parsed with :mod:`ast`, never executed); ``None`` when neither."""
+    error = (message.metadata or {}).get("parse_error")
+    if error is None and message.code is not None:
+        tree = parse_module(message.code)
+        error = tree if isinstance(tree, str) else None
+    return str(error) if error else None
 
 
 def source_of(traj: Trajectory, sources: Mapping[str, Trajectory] | None) -> Trajectory | None:

@@ -21,10 +21,10 @@ from synae.adapters.bfcl import tool_definitions
 from synae.envs.bfcl import BFCLEnvironment, method_parameters
 from synae.errors import SynaeError
 from synae.schema import Trajectory
-from synae.toolcalls import parse_module, render_call
-from synae.validity.rules.base import RuleOutcome
+from synae.toolcalls import render_call
+from synae.validity.rules.base import RuleOutcome, message_parse_error
 from synae.validity.rules.schema import schema_problems, tool_parameters
-from synae.validity.verdict import Verdict
+from synae.validity.verdict import CheckTarget, Verdict
 from synae.views import user_messages
 
 _SINGLE_QUOTED = re.compile(r"'([^']*)'")
@@ -50,7 +50,7 @@ class BFCLToolCallChecker:
     """§2.5 rules on BFCL trajectories (``grounding`` = option ``bfcl_grounding``)."""
 
     name = "rules.bfcl.tool_calls"
-    target = "tool_calls"
+    target: CheckTarget = "tool_calls"
 
     def __init__(self, *, grounding: bool = False) -> None:
         self.grounding = grounding
@@ -71,12 +71,9 @@ class BFCLToolCallChecker:
         if not calls:
             outcome.fail("has_calls", "no tool call")
         for message in traj.messages:
-            error = (message.metadata or {}).get("parse_error")
-            if error is None and message.code is not None:
-                tree = parse_module(message.code)
-                error = tree if isinstance(tree, str) else None
+            error = message_parse_error(message)
             if error:
-                outcome.fail("parses", str(error))
+                outcome.fail("parses", error)
         for call in calls:
             name, arguments = call.function.name, call.function.parsed_arguments()
             if name not in parameters:

@@ -25,7 +25,7 @@ from typing import Any
 from synae.schema import Trajectory
 from synae.toolcalls import POSITIONAL_KEY
 from synae.validity.rules.base import RuleOutcome
-from synae.validity.verdict import Verdict
+from synae.validity.verdict import CheckTarget, Verdict
 
 Problem = tuple[str, str]  # (short code, message)
 
@@ -131,7 +131,7 @@ class SchemaChecker:
     """
 
     name = "rules.schema"
-    target = "tool_calls"
+    target: CheckTarget = "tool_calls"
 
     def __init__(self, object_parameters: Collection[str] = ()) -> None:
         self.object_parameters = frozenset(object_parameters)

@@ -37,11 +37,11 @@ from synae.envs.t1 import (
     check_call_arguments,
     find_mentions,
 )
-from synae.presets.t1 import load_ontology
+from synae.envs.t1_ontology import load_ontology
 from synae.schema import Trajectory
 from synae.toolcalls import POSITIONAL_KEY, parse_calls, render_call
 from synae.validity.rules.base import RuleOutcome, source_of
-from synae.validity.verdict import Verdict
+from synae.validity.verdict import CheckTarget, Verdict
 from synae.views import instruction_transcript
 
 GROUNDED_TOOLS = ("search_attractions", "filter_attractions")
@@ -124,7 +124,7 @@ class T1ToolCallChecker:
     """§2.3 rules on T1 plans. ``sources`` maps ids to source trajectories (for ``equivalent``)."""
 
     name = "rules.t1.tool_calls"
-    target = "tool_calls"
+    target: CheckTarget = "tool_calls"
 
     def __init__(self, sources: Mapping[str, Trajectory] | None = None, *,
                  positional: PositionalMode = "error") -> None:
@@ -175,7 +175,7 @@ class T1OutputChecker:
     """§2.4 rules on T1 outputs (``strict`` = option ``t1_output_strict``)."""
 
     name = "rules.t1.output"
-    target = "output"
+    target: CheckTarget = "output"
 
     def __init__(self, *, strict: bool = False, positional: PositionalMode = "error") -> None:
         self.strict = strict

@@ -1,0 +1,91 @@
+"""What the metrics read from one dataset: :class:`DatasetFeatures` (one row per trajectory).
+
+``synae.run.evaluation.Evaluator.features`` builds them (it knows the preset and the embedder);
+the registered metric computations (:mod:`synae.metrics.computations`) read them. Keeping the type
+here lets the metric layer type against it without importing the application layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:  # annotation only: importing synae.embed costs ~0.5 s
+    from synae.embed import EmbeddingStats
+    from synae.metrics.privacy import PrivacyFeatures
+
+
+@dataclass
+class Ragged:
+    """Per-trajectory variable-length float values: trajectory i owns ``values[offsets[i]:offsets[i+1]]``."""
+
+    values: np.ndarray
+    offsets: np.ndarray
+
+    @classmethod
+    def from_lists(cls, lists: Sequence[Sequence[float]]) -> Ragged:
+        lengths = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
+        offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+        values = np.fromiter((v for x in lists for v in x), dtype=np.float64, count=int(offsets[-1]))
+        return cls(values, offsets)
+
+    def take(self, indices: np.ndarray) -> Ragged:
+        """The values of trajectories ``indices`` (repeats allowed), in that order."""
+        lengths = np.diff(self.offsets)[indices]
+        starts = self.offsets[:-1][indices]
+        offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+        pos = np.arange(offsets[-1]) - np.repeat(offsets[:-1], lengths) + np.repeat(starts, lengths)
+        return Ragged(self.values[pos], offsets)
+
+
+@dataclass(eq=False)
+class DatasetFeatures:
+    """Everything the metrics read from one dataset, per trajectory (row i ↔ trajectory i).
+
+    Embedding arrays are ``None`` when no selected metric needs them. ``outputs``/``output_tokens``
+    hold rows only for trajectories with an output; ``output_row[i]`` is trajectory i's row or −1.
+    ``memo`` keeps values computed once per feature set (the real side's k-NN radii and diversity).
+    """
+
+    name: str
+    n: int
+    calls: list[tuple[str, ...]]
+    unparsable_code: int
+    numeric: dict[str, Ragged]
+    categorical: dict[str, list[list[str]]]
+    ad_labels: list[tuple[str, ...]] | None
+    output_row: np.ndarray
+    output_tokens: np.ndarray
+    transcripts: np.ndarray | None = None
+    outputs: np.ndarray | None = None
+    pair_sims: dict[str, Ragged] = field(default_factory=dict)
+    embedding: dict[str, EmbeddingStats] = field(default_factory=dict)
+    privacy: PrivacyFeatures | None = None  # view hashes, token hashes, PII (synae.metrics.privacy)
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_outputs(self) -> int:
+        return int(self.output_tokens.size)
+
+    def subset(self, indices: Sequence[int] | np.ndarray) -> DatasetFeatures:
+        """Features of the trajectories ``indices`` (repeats allowed; nothing is re-embedded)."""
+        idx = np.asarray(indices, dtype=np.int64)
+        rows = self.output_row[idx]
+        kept = rows[rows >= 0]
+        new_row = np.full(idx.size, -1, dtype=np.int64)
+        new_row[rows >= 0] = np.arange(kept.size)
+        return DatasetFeatures(
+            name=self.name, n=int(idx.size), calls=[self.calls[i] for i in idx],
+            unparsable_code=self.unparsable_code,
+            numeric={k: v.take(idx) for k, v in self.numeric.items()},
+            categorical={k: [v[i] for i in idx] for k, v in self.categorical.items()},
+            ad_labels=None if self.ad_labels is None else [self.ad_labels[i] for i in idx],
+            output_row=new_row, output_tokens=self.output_tokens[kept],
+            transcripts=None if self.transcripts is None else self.transcripts[idx],
+            outputs=None if self.outputs is None else self.outputs[kept],
+            pair_sims={k: v.take(idx) for k, v in self.pair_sims.items()},
+            embedding=dict(self.embedding),
+            privacy=None if self.privacy is None else self.privacy.take(idx))

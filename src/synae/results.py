@@ -1,0 +1,215 @@
+"""Typed, JSON-serialisable results (``metrics.md`` §0.2): the bottom layer every other may import.
+
+A :class:`MetricResult` is one metric's record; an :class:`EvaluationReport` is one evaluation of a
+synthetic dataset against a real one; :class:`ComparisonResults` is several synthetic sets evaluated
+against one real set (``synae compare``: one report per member under ``members``, in the order
+given, the group aggregates, the optional swept parameter). Reports are written as standard JSON:
+no ``NaN`` or ``Infinity`` token ever appears (non-finite values become ``null`` with a reason),
+``-0.0`` is written as ``0.0``. HTML and plots render from this JSON alone.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, with_config
+from typing_extensions import NotRequired, TypedDict
+
+from synae.errors import DataError
+from synae.files import atomic_write_text
+
+Status = Literal["ok", "skipped", "failed"]
+Direction = Literal["lower_is_better", "higher_is_better"]
+Pillar = Literal["validity", "fidelity", "diversity", "privacy"]
+Target = Literal["instructions", "tool_calls", "output", "downstream"]
+Label = Literal["Strong", "Moderate", "Poor"]
+
+
+def clean_json(value: Any) -> Any:
+    """Recursively make a value standard-JSON safe: non-finite floats -> None, -0.0 -> 0.0,
+    numpy scalars/arrays -> Python values, tuples/sets -> lists, Paths -> strings."""
+    if isinstance(value, dict):
+        return {str(k): clean_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean_json(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return [clean_json(v) for v in sorted(value, key=str)]
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):  # numpy
+        return clean_json(value.tolist())
+    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        return 0.0 if value == 0 else value
+    return value
+
+
+class MetricResult(BaseModel):
+    """One computed metric (value is ``None`` whenever status is not ``ok``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    value: float | None
+    status: Status = "ok"
+    reason: str | None = None
+    pillar: Pillar
+    target: Target
+    direction: Direction
+    bounds: tuple[float, float | None]
+    n_real: int | None = None
+    n_synthetic: int | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = clean_json(self.model_dump(mode="python"))
+        if self.value is not None and not math.isfinite(self.value):
+            data.update(value=None, status="failed", reason=f"non_finite: computed {self.value}")
+        return data
+
+
+class PillarLabel(TypedDict):
+    """A member's label for one pillar; ``label`` and ``delta`` are ``None`` when ``reason`` says why."""
+
+    label: Label | None
+    delta: float | None
+    reason: str | None
+
+
+class ExcludedMetric(TypedDict):
+    """A metric left out of its pillar score (``null_for_member`` or ``no_ideal_bound``)."""
+
+    id: str
+    pillar: str
+    reason: str
+    members: list[str]
+
+
+class MetricBounds(TypedDict):
+    """The normalisation of one metric in a group: the group's worst value and each member's best."""
+
+    pillar: str
+    direction: Direction
+    worst: float
+    best: dict[str, float | None]
+    floor: NotRequired[str]  # anchored scale: "anchor" (collapse anchor) or "theoretical" (worst bound)
+    worst_by_member: NotRequired[dict[str, float]]  # anchored comparisons: each member's floor
+
+
+@with_config(ConfigDict(extra="allow"))
+class Aggregates(TypedDict):
+    """Pillar scores and labels of a comparison group (``synae.run.aggregate``, ``metrics.md`` §5);
+    the ``aggregates`` object of a results JSON."""
+
+    members: list[str]
+    reference: str | None
+    diversity_bound: str
+    thresholds: dict[str, float]
+    metrics: dict[str, list[str]]  # pillar -> the metric IDs its score uses
+    excluded: list[ExcludedMetric]
+    bounds: dict[str, MetricBounds]
+    normalised: dict[str, dict[str, float]]  # member -> metric ID -> u in [0, 1]
+    scores: dict[str, dict[str, float | None]]  # member -> pillar -> score
+    labels: dict[str, dict[str, PillarLabel]]  # member -> pillar -> label
+    self_row: NotRequired[str]  # "ideal", "computed" or "reference" (anchored: the scale's 1)
+    notes: NotRequired[list[str]]
+    scale: NotRequired[str]  # "anchored" (metrics.md §5.4) or "group" (§5.1)
+    meaning: NotRequired[str]  # what an anchored score of 1 and of 0 mean
+    anchors: NotRequired[dict[str, Any]]  # anchored: member -> collapse anchor (indices, copies, floor, ...)
+    noise_floor_scores: NotRequired[dict[str, float | None]]  # anchored score of a real half split
+
+
+class DatasetSummary(BaseModel):
+    name: str
+    source: str | None = None
+    format: str | None = None
+    n: int
+    fingerprint: str
+    n_skipped: int = 0
+
+
+class EmbedderInfo(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    model: str
+    dimension: int | None = None
+    window: int | None = None
+    stats: dict[str, Any] = Field(default_factory=dict)
+
+
+class EvaluationReport(BaseModel):
+    """One evaluation: config, datasets, embedder, metrics keyed by ID, optional aggregates."""
+
+    model_config = ConfigDict(extra="allow")
+    synae_version: str
+    created_at: str | None = None
+    config: dict[str, Any]
+    datasets: dict[str, DatasetSummary]
+    embedder: EmbedderInfo | None = None
+    metrics: dict[str, MetricResult] = Field(default_factory=dict)
+    aggregates: Aggregates | None = None
+    timings: dict[str, float] = Field(default_factory=dict)
+    # Plot and drill-down data of the HTML report (synae.run.report_data.build_report_data).
+    report_data: dict[str, Any] | None = None
+    # Bootstrap / noise-floor settings when computed (synae.run.uncertainty); values are per metric.
+    uncertainty: dict[str, Any] | None = None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = clean_json(self.model_dump(mode="python", exclude={"metrics"}))
+        data["metrics"] = {k: m.to_json_dict() for k, m in self.metrics.items()}
+        return data
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_json_dict(), indent=indent, allow_nan=False, ensure_ascii=False)
+
+    def write(self, path: str | Path) -> None:
+        """Write the JSON atomically (a temporary file renamed when complete)."""
+        atomic_write_text(path, self.to_json() + "\n")
+
+    @classmethod
+    def read(cls, path: str | Path) -> EvaluationReport:
+        return cls.model_validate_json(Path(path).read_text(encoding="utf-8"))
+
+
+class ComparisonResults(BaseModel):
+    """One comparison group: ``members`` maps a label to that set's evaluation."""
+
+    model_config = ConfigDict(extra="allow")
+    kind: Literal["comparison"] = "comparison"
+    synae_version: str
+    created_at: str | None = None
+    config: dict[str, Any]
+    members: dict[str, EvaluationReport]
+    param_name: str | None = None
+    param_values: list[float] | None = None
+    aggregates: Aggregates | None = None
+    report_data: dict[str, Any] | None = None
+    timings: dict[str, float] = Field(default_factory=dict)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = clean_json(self.model_dump(mode="python", exclude={"members"}))
+        data["members"] = {k: m.to_json_dict() for k, m in self.members.items()}
+        return data
+
+    def write(self, path: str | Path) -> None:
+        """Write the JSON atomically (a temporary file renamed when complete)."""
+        text = json.dumps(self.to_json_dict(), indent=2, allow_nan=False, ensure_ascii=False)
+        atomic_write_text(path, text + "\n")
+
+
+def load_any(path: str | Path) -> EvaluationReport | ComparisonResults:
+    """Read a results JSON written by ``synae evaluate`` or ``synae compare``."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and data.get("kind") == "comparison":
+            return ComparisonResults.model_validate(data)
+        return EvaluationReport.model_validate(data)
+    except (OSError, ValueError) as exc:
+        raise DataError(f"not a readable synae results file: {str(exc).splitlines()[0]}",
+                        source=str(path)) from exc

@@ -1,0 +1,418 @@
+"""What each ``synae`` command runs, from one resolved :class:`~synae.config.Config`.
+
+The CLI parses flags into a config (``synae.cli.options.command_config``), calls one function here
+and prints what it returns; everything in between — loading the datasets, choosing the preset,
+building LLM clients (through :mod:`synae.run.factory`), wiring validity, downstream agents and the
+judge — happens here, so the Python API gets the same behaviour as the command line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from synae import __version__
+from synae.config import Config
+from synae.errors import ConfigError, DataError, LLMFatalError
+from synae.results import ComparisonResults, EvaluationReport, MetricResult, clean_json
+from synae.schema import Dataset
+
+VALIDITY_IDS = ("validity.tool_calls.rate", "validity.output.rate")
+SKIPPED_SHOWN = 3  # reasons shown per dataset that skipped records
+ExtraMetrics = Callable[[Dataset, Dataset], list[MetricResult]]
+
+
+def required(value: Any, key: str, flag: str) -> Any:
+    """``value``, or a :class:`ConfigError` naming the flag and the config key that set it."""
+    if value is None or value == []:
+        raise ConfigError(f"{flag} is required (config key {key})")
+    return value
+
+
+def load_input(path: Path, config: Config, *, synthetic: bool = False, name: str | None = None) -> Dataset:
+    """One dataset with the ``inputs`` options (format, BFCL answers, order, skipping bad records)."""
+    from synae.run.data import load_dataset
+
+    i = config.inputs
+    fmt = (i.synthetic_format or i.format) if synthetic else i.format
+    dataset = load_dataset(path, fmt, answers=None if synthetic else i.answers, preset=config.preset,
+                           skip_invalid=i.skip_invalid, sort=i.sort, name=name)
+    check_not_all_skipped(dataset, path)
+    return dataset
+
+
+def check_not_all_skipped(dataset: Dataset, path: Path | str) -> None:
+    """Raise :class:`DataError` when ``skip_invalid`` dropped every record of ``path``: a run on
+    nothing would report empty metrics as if they were results."""
+    if dataset.n_skipped and not len(dataset):
+        first = f"; first: {dataset.skipped[0]}" if dataset.skipped else ""
+        raise DataError(f"every record ({dataset.n_skipped}) was skipped as invalid, nothing is left"
+                        f"{first}", source=str(path))
+
+
+def skipped_records(datasets: Mapping[str, Dataset]) -> dict[str, dict[str, Any]]:
+    """How many records ``skip_invalid`` dropped per dataset: ``{name: {"n_skipped": n, "first":
+    [reason, …]}}`` (at most :data:`SKIPPED_SHOWN` reasons, as the adapters gave them)."""
+    return {name: {"n_skipped": d.n_skipped, "first": d.skipped[:SKIPPED_SHOWN]}
+            for name, d in datasets.items()}
+
+
+def set_extra(result: BaseModel, **values: Any) -> None:
+    """Add entries a result model does not declare (``warnings``, ``skipped``); its
+    ``extra="allow"`` keeps them and writes them to the JSON."""
+    for name, value in values.items():
+        setattr(result, name, value)
+
+
+def needs_completion(dataset: Dataset) -> str | None:
+    """The warning for a synthetic set whose trajectories still hold instructions only
+    (``metadata.generation.needs_completion``, set by blankfill and fewshot): their validity would
+    be scored on missing tool calls and outputs. ``None`` when no trajectory needs completion."""
+    n = sum(1 for t in dataset if (t.metadata.get("generation") or {}).get("needs_completion"))
+    if not n:
+        return None
+    return (f"{dataset.name}: {n} trajectories have no tool calls or output; complete them with "
+            "--complete-with (synae generate) before scoring their validity")
+
+
+def raise_if_all_unscored(clients: Iterable[Any], written: Path | None = None) -> None:
+    """Raise the :class:`LLMFatalError` that stopped some LLM client of the run (``client.fatal``:
+    re-raised here in case a mechanism caught it per item), or ``all_unscored`` when a client got
+    nothing scored (:meth:`synae.llm.client.LLMClient.raise_if_all_unscored`); the message names
+    what was written anyway."""
+    for client in clients:
+        if client is None:
+            continue
+        try:
+            if client.fatal is not None:
+                raise client.fatal
+            client.raise_if_all_unscored()
+        except LLMFatalError as exc:
+            if written is None:
+                raise
+            raise LLMFatalError(exc.kind, f"{exc}; {written} was written with the affected items "
+                                          "unscored") from None
+
+
+def one_synthetic(config: Config) -> Path:
+    """The single synthetic file of ``evaluate`` and ``downstream``."""
+    paths = required(config.inputs.synthetic, "inputs.synthetic", "--synthetic")
+    if len(paths) != 1:
+        raise ConfigError(f"this command takes one synthetic dataset, got {len(paths)} (use compare)")
+    return Path(paths[0])
+
+
+def validity_checker(config: Config) -> str | None:
+    """``validity.checker`` when set; unset (the preset's default checker) it becomes ``"none"`` when
+    ``evaluation.select`` is given and none of its patterns matches a validity metric ID."""
+    select = config.evaluation.select
+    if config.validity.checker is None and select:
+        patterns = [p.strip() for p in select.split(",") if p.strip()]
+        if not any(fnmatch(vid, p) for vid in VALIDITY_IDS for p in patterns):
+            return "none"
+    return config.validity.checker
+
+
+def _report_options(config: Config) -> Any:
+    """Uncertainty and aggregate options; the HTML report's data only when ``output.report`` asks
+    for the report."""
+    from synae.run.pipeline import ReportOptions
+
+    e = config.evaluation
+    options = ReportOptions(bootstrap=e.bootstrap, noise_repeats=e.noise_floor,
+                            report_data=config.output.report is not None)
+    options.aggregate.diversity_bound = config.metrics.diversity_bound
+    return options
+
+
+# ----------------------------------------------------------------------------------------------
+# downstream
+
+
+def uses_model(spec: str) -> bool:
+    """Whether an agent spec names a model (anything but ``oracle`` / ``noisy-oracle[:rate]``)."""
+    return spec != "oracle" and not spec.startswith("noisy-oracle")
+
+
+@dataclass
+class DownstreamPlan:
+    """Agents, judge and the shared LLM client of one downstream evaluation (built before any work,
+    so a bad agent name fails early)."""
+
+    agents: list[Any]
+    judge: Any = None
+    client: Any = None
+    model_agents: int = 0
+
+
+def plan_downstream(config: Config, *, progress: bool = False) -> DownstreamPlan:
+    """Model agents and the equivalence judge share one LLM client (one concurrency limit, one reply
+    cache), built only when some agent is a model or ``judge.model`` is set."""
+    from synae.downstream.agents import make_agent
+    from synae.run.factory import llm_client
+
+    specs = required(config.downstream.agents, "downstream.agents", "--agent")
+    d = config.downstream
+    needs_client = config.judge.model or any(map(uses_model, specs))
+    client = llm_client(config, progress=progress) if needs_client else None
+    judge = None
+    if config.judge.model:
+        from synae.downstream.scoring import LLMEquivalenceJudge
+
+        judge = LLMEquivalenceJudge(client, config.judge)
+    agents = [make_agent(s, config, client=client if uses_model(s) else None, temperature=d.temperature,
+                         max_tokens=d.max_tokens, call_format=d.call_format) for s in specs]
+    return DownstreamPlan(agents=agents, judge=judge, client=client,
+                          model_agents=sum(map(uses_model, specs)))
+
+
+def _loop_settings(config: Config) -> Any:
+    from synae.downstream.loop import LoopSettings
+
+    return LoopSettings(max_steps=config.downstream.max_steps, concurrency=config.downstream.parallel)
+
+
+def downstream_extra(config: Config, preset: Any, plan: DownstreamPlan, *,
+                     save_dir: Path | None) -> ExtraMetrics:
+    """``extra_metrics`` running the planned ``downstream.agents`` on D and D′ (TDD and RD)."""
+    from synae.downstream.run import downstream_metrics
+
+    def extra(real: Dataset, synthetic: Dataset) -> list[MetricResult]:
+        return downstream_metrics(real, synthetic, preset, plan.agents, config.downstream.scorer,
+                                  config.downstream.runs, judge=plan.judge, settings=_loop_settings(config),
+                                  save_dir=save_dir, client=plan.client)
+
+    return extra
+
+
+# ----------------------------------------------------------------------------------------------
+# evaluate, compare
+
+
+def evaluate_command(config: Config, *, progress: bool = True) -> EvaluationReport:
+    """``synae evaluate``: D′ against D (fidelity, diversity, validity, downstream on request); writes
+    the results JSON to ``output.out`` when set. The HTML (``output.report``) is the caller's."""
+    from synae.presets import detect_preset, get_preset
+    from synae.run.evaluation import Evaluator
+    from synae.run.pipeline import evaluate_for_report
+
+    real = load_input(Path(required(config.inputs.real, "inputs.real", "--real")), config)
+    synthetic = load_input(one_synthetic(config), config, synthetic=True)
+    preset = config.preset or detect_preset(real)
+    extra = None
+    plan = None
+    out = config.output.out
+    if config.downstream.agents:
+        plan = plan_downstream(config)
+        extra = downstream_extra(config, get_preset(preset), plan,
+                                 save_dir=out.with_name(out.stem + ".agents") if out is not None else None)
+    evaluator = Evaluator(real, config, preset=preset, metric_patterns=config.evaluation.select,
+                          progress=progress)
+    checker = validity_checker(config)
+    session = None
+    if checker != "none":
+        from synae.run.validity import ValiditySession
+
+        session = ValiditySession(evaluator.real, evaluator.preset, config, checker, progress=progress)
+    report = evaluate_for_report(evaluator, synthetic, checker=checker, extra_metrics=extra,
+                                 options=_report_options(config), validity=session)
+    warning = needs_completion(synthetic)
+    if warning:
+        set_extra(report, warnings=[warning])
+    if config.inputs.skip_invalid:
+        set_extra(report, skipped=skipped_records({"real": real, "synthetic": synthetic}))
+    if out is not None:
+        report.write(out)
+    raise_if_all_unscored([session.client if session else None, plan.client if plan else None], out)
+    return report
+
+
+def compare_command(config: Config, *, progress: bool = False) -> ComparisonResults:
+    """``synae compare``: every ``inputs.synthetic`` set against ``inputs.real``; writes
+    ``<out>/results.json`` (with the HTML report's data when ``output.html``; the HTML itself is the
+    caller's)."""
+    from synae.run.compare import run_comparison
+
+    out = Path(required(config.output.out, "output.out", "--out"))
+    paths = [Path(p) for p in required(config.inputs.synthetic, "inputs.synthetic", "--synthetic")]
+    c = config.compare
+    labels = c.labels or [p.name.split(".")[0] for p in paths]
+    if len(labels) != len(paths) or len(set(labels)) != len(labels):
+        raise ConfigError(f"--labels must give {len(paths)} distinct labels, got {labels}")
+    if c.param_values is not None and len(c.param_values) != len(paths):
+        raise ConfigError(f"--param-values must give {len(paths)} values, got {len(c.param_values)}")
+    real = load_input(Path(required(config.inputs.real, "inputs.real", "--real")), config)
+    synthetic = {label: load_input(p, config, synthetic=True, name=label)
+                 for label, p in zip(labels, paths, strict=True)}
+    results = run_comparison(real, synthetic, config, param_name=c.param_name, param_values=c.param_values,
+                             reference=c.reference, bootstrap=config.evaluation.bootstrap,
+                             noise_repeats=config.evaluation.noise_floor, checker=validity_checker(config),
+                             metric_patterns=config.evaluation.select, report_data=config.output.html,
+                             progress=progress)
+    if config.inputs.skip_invalid:
+        set_extra(results, skipped=skipped_records({"real": real, **synthetic}))
+    out.mkdir(parents=True, exist_ok=True)
+    results.write(out / "results.json")
+    return results
+
+
+# ----------------------------------------------------------------------------------------------
+# validate
+
+
+@dataclass
+class ValidateOutcome:
+    """``synae validate``'s result: the run (``None`` on a dry run), agreement with known labels,
+    on a dry run the call budget, and with ``inputs.skip_invalid`` the skipped records
+    (:func:`skipped_records`)."""
+
+    run: Any = None
+    agreement: dict[Any, dict[Any, Any]] | None = None
+    budget: dict[str, Any] | None = None
+    skipped: dict[str, dict[str, Any]] | None = None
+
+
+def validate_command(config: Config, *, progress: bool = True) -> ValidateOutcome:
+    """Validity verdicts of ``inputs.data`` (``validity.checker``; ``"none"`` is an error here).
+    ``llm.dry_run``: no request is sent; the outcome holds the judge-call budget. A judge that
+    scored nothing raises :class:`LLMFatalError` after the verdicts are written."""
+    from synae.presets import detect_preset
+    from synae.run.factory import judge_client, llm_client
+    from synae.run.validity import checker_kinds, run_validity
+    from synae.validity.agreement import agreement, construction_labels, read_labels
+
+    data = Path(required(config.inputs.data, "inputs.data", "DATA"))
+    checker = config.validity.checker
+    if checker == "none":
+        raise ConfigError("validate needs a checker: rules, llm or both (--validity)")
+    dataset = load_input(data, config)
+    skipped = skipped_records({"data": dataset}) if config.inputs.skip_invalid else None
+    preset = config.preset or detect_preset(dataset)
+    kinds, _ = checker_kinds(preset, config, checker)
+    if config.llm.dry_run:
+        client = llm_client(config)
+        if "judge" in kinds:
+            run_validity(dataset, preset, config, "llm", client=client, progress=False)
+        u = client.usage
+        return ValidateOutcome(budget={
+            "dry_run": True, "calls": u.estimated_calls, "cached": u.cached,
+            "prompt_tokens": u.estimated_prompt_tokens, "completion_tokens": u.estimated_completion_tokens},
+            skipped=skipped)
+    judge = judge_client(config, progress=progress) if "judge" in kinds else None
+    run = run_validity(dataset, preset, config, checker, client=judge, progress=progress)
+    found = None
+    labels = config.validity.known_labels
+    if labels is not None:
+        known = construction_labels(dataset.trajectories) if labels == "construction" else read_labels(labels)
+        found = {target: {kind: agreement(verdicts, known) for kind, verdicts in by_kind.items()}
+                 for target, by_kind in run.verdicts.items()}
+    if config.output.out is not None:
+        write_verdicts(run, config.output.out)
+    raise_if_all_unscored([judge], config.output.out)
+    return ValidateOutcome(run=run, agreement=found, skipped=skipped)
+
+
+def write_verdicts(run: Any, path: Path) -> int:
+    """One JSON line per verdict (trajectory, target, checker kind); returns the number written."""
+    from synae.files import atomic_write
+
+    n = 0
+    with atomic_write(path, "w") as fh:
+        for target, by_kind in run.verdicts.items():
+            for kind, verdicts in by_kind.items():
+                for verdict in verdicts:
+                    row = {"trajectory_id": verdict.trajectory_id, "target": target, "kind": kind,
+                           **verdict.model_dump(mode="json", exclude={"trajectory_id", "target"})}
+                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    n += 1
+    return n
+
+
+# ----------------------------------------------------------------------------------------------
+# downstream
+
+
+@dataclass
+class DownstreamJob:
+    """A planned ``synae downstream`` run: datasets, preset, agents and the LLM-call budget."""
+
+    config: Config
+    real: Dataset
+    synthetic: Dataset
+    preset: Any
+    plan: DownstreamPlan
+    budgets: list[Any] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """Planned LLM calls (a lower bound when some budget is not exact)."""
+        return sum(b.total(self.plan.model_agents, len(self.plan.agents), self.config.downstream.runs)
+                   for b in self.budgets)
+
+    @property
+    def out(self) -> Path:
+        return self.config.output.out or Path("downstream.json")
+
+    @property
+    def save_dir(self) -> Path:
+        return self.out.with_name(self.out.name.removesuffix(".json") + ".agents")
+
+
+def plan_downstream_command(config: Config) -> DownstreamJob:
+    """Load D and D′, build agents and judge, and compute the LLM-call budget (no call is made)."""
+    from synae.downstream.run import call_budget
+    from synae.presets import detect_preset, get_preset
+
+    real = load_input(Path(required(config.inputs.real, "inputs.real", "--real")), config)
+    synthetic = load_input(one_synthetic(config), config, synthetic=True)
+    preset = get_preset(config.preset or detect_preset(real))
+    plan = plan_downstream(config)
+    budgets = [call_budget(d, preset, config.downstream.scorer, judge=plan.judge is not None)
+               for d in (real, synthetic)]
+    return DownstreamJob(config, real, synthetic, preset, plan, budgets)
+
+
+def run_downstream_command(job: DownstreamJob, *, progress: Callable[[str], None] | None = None
+                           ) -> dict[str, Any]:
+    """Run the planned job, write the results JSON (and agent trajectories next to it); returns it.
+    When the LLM work came to nothing, :class:`LLMFatalError` is raised after the JSON is written."""
+    from synae.downstream.run import completion_bias_warnings, metrics_from_runs, run_real_and_synthetic
+    from synae.files import atomic_write_text
+
+    config, plan = job.config, job.plan
+    warnings = completion_bias_warnings(list(job.synthetic), plan.agents)
+    real_run, synthetic_run = run_real_and_synthetic(
+        job.real, job.synthetic, plan.agents, job.preset, client=plan.client, runs=config.downstream.runs,
+        scorer=config.downstream.scorer, judge=plan.judge, settings=_loop_settings(config),
+        save_dir=job.save_dir, progress=progress)
+    metrics = metrics_from_runs(real_run, synthetic_run)
+    for m in metrics:
+        m.warnings.extend(warnings)
+    result = {
+        "synae_version": __version__,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "preset": job.preset.name,
+        "config": config.resolved(),
+        "datasets": {"real": job.real.summary(), "synthetic": job.synthetic.summary()},
+        "agents": [{"name": a.name, "model": a.model} for a in plan.agents],
+        "scorer": config.downstream.scorer, "scorers": real_run.scorers, "runs": config.downstream.runs,
+        "judge": config.judge.model,
+        "budget": {"planned": job.total, "per_dataset": [vars(b) for b in job.budgets]},
+        "llm_usage": plan.client.usage.as_dict() if plan.client is not None else None,
+        "agent_trajectories": str(job.save_dir),
+        "warnings": warnings,
+        "metrics": {m.id: m.to_json_dict() for m in metrics},
+    }
+    if config.inputs.skip_invalid:
+        result["skipped"] = skipped_records({"real": job.real, "synthetic": job.synthetic})
+    text = json.dumps(clean_json(result), indent=2, allow_nan=False, ensure_ascii=False)
+    atomic_write_text(job.out, text + "\n")
+    raise_if_all_unscored([plan.client], job.out)
+    return result

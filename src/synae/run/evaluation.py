@@ -1,0 +1,468 @@
+"""Orchestration: datasets → features → metrics → :class:`~synae.results.EvaluationReport`.
+
+The work is split in two stages so that callers can reuse the expensive part:
+
+1. :meth:`Evaluator.features` turns a :class:`~synae.schema.Dataset` into
+   :class:`~synae.metrics.features.DatasetFeatures` (embeddings, tool-name sequences, attribute
+   values, turn-pair similarities — everything a metric reads). The real side is computed once per
+   :class:`Evaluator`.
+2. :meth:`Evaluator.compute_metrics` runs the registered metric computations
+   (:mod:`synae.metrics.registry`) on two feature sets.
+
+:meth:`DatasetFeatures.subset` resamples rows (with repeats) without re-embedding, for bootstrap
+confidence intervals and real-vs-real noise floors. Which metrics run is a registry lookup: every
+registered metric that applies to the preset's :class:`~synae.metrics.registry.MetricContext`
+(``metrics.md`` §4.1), narrowed by optional glob patterns over metric IDs; the features built are
+the ones the selected metrics need (the embedding model is not even loaded when none needs
+embeddings). A metric that cannot apply is ``skipped`` with a reason; an error inside one metric
+makes it ``failed`` and the others still run.
+
+Where the heavy stages run is an :class:`~synae.run.executors.Executor` (``executor``: ``local``,
+the default, or ``ray``; ``device``: ``cpu`` (default, the numpy k-NN engine), ``cuda`` or
+``auto``): embeddings go through :meth:`Executor.embed` (distinct texts only, so each text is
+embedded once as by the pipeline alone), and the k-NN precision/recall pass through
+:meth:`Executor.knn_prepare` / :meth:`Executor.knn_precision_recall` — every executor gives the
+local engine's values. Precomputed vectors (:mod:`synae.run.precomputed`: a side file or the
+records' ``embeddings`` field) replace the embedding of their view.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import fnmatch
+import math
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from synae import __version__
+from synae.config import Config
+from synae.embed import (
+    Embedder,
+    EmbeddingOutput,
+    EmbeddingPipeline,
+    EmbeddingStats,
+    PipelineFactory,
+    get_embedder,
+    make_pipeline,
+)
+from synae.errors import ConfigError, DataError
+from synae.metrics import registry
+from synae.metrics.computations import knn_precision_recall
+from synae.metrics.features import DatasetFeatures, Ragged
+from synae.metrics.pairs import turn_pairs
+from synae.metrics.registry import Feature, MetricContext, failed
+from synae.presets import Preset, detect_preset, get_preset
+from synae.presets.base import NUMERIC_ATTRIBUTES
+from synae.results import DatasetSummary, EmbedderInfo, EvaluationReport, MetricResult
+from synae.run import precomputed
+from synae.run.executors import Executor, make_executor
+from synae.schema import Dataset, Trajectory
+from synae.views import instruction_transcript, tool_call_sequence
+
+ExtraMetrics = Callable[[Dataset, Dataset], list[MetricResult]]
+"""``extra_metrics(real, synthetic)``: records computed by another stage (validity, downstream)."""
+PAIR_CHUNK = 65_536
+
+
+# ------------------------------------------------------------------------------------------------
+# Which metrics apply
+
+
+def metric_context(preset: Preset, config: Config, real: Sequence[Trajectory] = ()) -> MetricContext:
+    """The preset's and the config's decisions for the metrics, as plain data (the AM attributes of
+    ``real`` from :meth:`Preset.am_attribute_names`, the AD attributes from :meth:`Preset.ad_attributes`)."""
+    return MetricContext(
+        options=config.metrics, seed=config.seed, has_tool_calls=preset.has_tool_calls,
+        has_outputs=preset.has_outputs, knd_pairs=tuple(preset.knd_pairs),
+        am_attributes=tuple(preset.am_attribute_names(real)),
+        output_am_attributes=tuple(preset.output_am_attributes),
+        tool_vocabulary=preset.tool_vocabulary,
+        ad_attributes=tuple(preset.ad_attributes(config.metrics, real)),
+        keyword_vocabulary_sizes={a: len(t) for a, t in preset.keyword_vocabularies().items()})
+
+
+def planned_metrics(preset: Preset, config: Config, real: Sequence[Trajectory] = ()) -> list[str]:
+    """Every metric ID the preset computes (``metrics.md`` §4.1), in report (registry) order."""
+    return registry.plan(metric_context(preset, config, real))
+
+
+def select_metrics(ids: Sequence[str], patterns: str | Sequence[str] | None) -> list[str]:
+    """IDs matching any of the glob ``patterns`` (comma-separated string or list); all when ``None``."""
+    if patterns is None:
+        return list(ids)
+    pats = [p.strip() for p in (patterns.split(",") if isinstance(patterns, str) else patterns) if p.strip()]
+    chosen = [i for i in ids if any(fnmatch.fnmatchcase(i, p) for p in pats)]
+    if not chosen:
+        raise ConfigError(f"--metrics {','.join(pats)!r} selects no metric; available: {', '.join(ids)}")
+    return chosen
+
+
+# ------------------------------------------------------------------------------------------------
+# The evaluator
+
+
+class Evaluator:
+    """Evaluates synthetic datasets against one real dataset (real-side features computed once).
+
+    ``preset``: a name or :class:`Preset` (detected from ``real`` when ``None``); ``metric_patterns``:
+    glob patterns over metric IDs; ``embedder``: an :class:`Embedder`, an
+    :class:`EmbeddingPipeline` or an embedder name (default: ``config.embedding.model``).
+    ``executor``: ``"local"`` | ``"ray"`` or an :class:`Executor` (default: ``config.compute.executor``
+    when the config has a ``compute`` section, else ``local``); ``device`` and ``ray_address``
+    likewise (defaults ``cpu`` and ``None``). An executor built here is closed by :meth:`close`.
+    """
+
+    def __init__(self, real: Dataset, config: Config | None = None, *, preset: str | Preset | None = None,
+                 metric_patterns: str | Sequence[str] | None = None,
+                 embedder: Embedder | EmbeddingPipeline | str | None = None, progress: bool = True,
+                 executor: str | Executor | None = None, device: str | None = None,
+                 ray_address: str | None = None) -> None:
+        self.real = real
+        self.config = config or Config()
+        compute = getattr(self.config, "compute", None)
+        self._executor_arg: str | Executor = executor or getattr(compute, "executor", None) or "local"
+        self._device = device or getattr(compute, "device", None) or "cpu"
+        self._ray_address = ray_address or getattr(compute, "ray_address", None)
+        given = self._executor_arg
+        self._executor: Executor | None = given if isinstance(given, Executor) else None
+        self._owns_executor = self._executor is None
+        self._make_pipeline: PipelineFactory | Callable[[], EmbeddingPipeline] | None = None
+        name = preset if isinstance(preset, str) else None
+        if preset is None:
+            name = self.config.preset or detect_preset(real)
+        self.preset: Preset = preset if isinstance(preset, Preset) else get_preset(name)  # type: ignore[arg-type]
+        self.options = self.config.metrics
+        self.context = metric_context(self.preset, self.config, real.trajectories)
+        self.metric_ids = select_metrics(registry.plan(self.context), metric_patterns)
+        self._embedder_arg = None if isinstance(embedder, EmbeddingPipeline) else embedder
+        self._pipeline = embedder if isinstance(embedder, EmbeddingPipeline) else None
+        self.progress = progress
+        self._needs: set[Feature] = {f for i in self.metric_ids for f in registry.spec(i).needs}
+        self._real_features: DatasetFeatures | None = None
+        self._declared = self.preset.declared_tools if self.preset.has_tool_calls else frozenset()
+        self.metric_seconds: dict[str, float] = {}  # wall time per metric of the last compute_metrics
+        self.stage_seconds: dict[str, float] = {}  # executor passes of the last compute_metrics (k-NN)
+
+    # -- embeddings --------------------------------------------------------------------------
+
+    @property
+    def pipeline(self) -> EmbeddingPipeline:
+        """The embedding pipeline (built on first use; the model itself loads on first encode)."""
+        if self._pipeline is None:
+            arg = self._embedder_arg
+            emb = get_embedder(arg, self.config.embedding) if isinstance(arg, str) else arg
+            self._pipeline = make_pipeline(self.config.embedding, emb, progress=self.progress)
+        return self._pipeline
+
+    @property
+    def executor(self) -> Executor:
+        """Where embeddings and k-NN run (built on first use)."""
+        if self._executor is None:
+            self._executor = make_executor(str(self._executor_arg), device=self._device,
+                                           ray_address=self._ray_address)
+        return self._executor
+
+    def close(self) -> None:
+        """Close the executor this evaluator built (a Ray instance it started shuts down)."""
+        if self._executor is not None and self._owns_executor:
+            self._executor.close()
+            self._executor = None
+
+    def __enter__(self) -> Evaluator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _pipeline_recipe(self) -> Callable[[], EmbeddingPipeline]:
+        """What the executor builds its pipelines from: this process's pipeline for the local
+        executor; a picklable :class:`PipelineFactory` (one per evaluator, so workers are reused)
+        for the others."""
+        if self._make_pipeline is None:
+            if self.executor.name == "local":
+                self._make_pipeline = lambda: self.pipeline
+            else:
+                arg = self._pipeline if self._pipeline is not None else self._embedder_arg
+                self._make_pipeline = PipelineFactory(self.config.embedding,
+                                                      arg if arg is not None else self.config.embedding.model)
+        return self._make_pipeline
+
+    def _embed_output(self, texts: list[str]) -> EmbeddingOutput:
+        """``texts`` embedded through the executor: the distinct texts are sent once (first-seen
+        order, as :meth:`EmbeddingPipeline.embed` orders them), so vectors and statistics equal the
+        pipeline's; ``n_texts`` counts every text."""
+        positions: dict[str, int] = {}
+        inverse = np.fromiter((positions.setdefault(t, len(positions)) for t in texts), dtype=np.int64,
+                              count=len(texts))
+        if not positions:
+            return self.pipeline.embed(texts)
+        unique, stats = self.executor.embed(self._pipeline_recipe(), list(positions))
+        assert stats is not None  # non-empty texts
+        stats.n_texts = len(texts)
+        return EmbeddingOutput(unique=unique, inverse=inverse, stats=stats)
+
+    def _embed(self, texts: list[str]) -> tuple[np.ndarray, EmbeddingStats]:
+        out = self._embed_output(texts)
+        return out.vectors, out.stats
+
+    def _vectors(self, dataset: Dataset, view: precomputed.View,
+                 texts: Callable[[], list[str]]) -> tuple[np.ndarray, EmbeddingStats]:
+        """Precomputed ``view`` vectors of ``dataset`` when given, else ``texts()`` embedded."""
+        given = precomputed.vectors(dataset, view)
+        if given is not None:
+            return given, precomputed.stats(given)
+        return self._embed(texts())
+
+    # -- features ----------------------------------------------------------------------------
+
+    @property
+    def real_features(self) -> DatasetFeatures:
+        if self._real_features is None:
+            self._real_features = self.features(self.real)
+        return self._real_features
+
+    def features(self, dataset: Dataset) -> DatasetFeatures:
+        """All features of ``dataset`` that the selected metrics need."""
+        trajs = dataset.trajectories
+        preset, opts = self.preset, self.options
+        calls: list[tuple[str, ...]] = []
+        unparsable = 0
+        if preset.has_tool_calls:
+            for t in trajs:
+                seq = tool_call_sequence(t, scope=opts.code_parse_scope or "message",
+                                         extraction=opts.call_extraction or "non_builtin",
+                                         declared_tools=self._declared)
+                calls.append(tuple(seq.names))
+                unparsable += seq.unparsable_code
+        else:
+            calls = [()] * len(trajs)
+        numeric, categorical = self._attributes(trajs)
+        wants_ad = "ad_labels" in self._needs
+        out_tokens = [preset.numeric_values(t, "output_token_length") for t in trajs]
+        output_row = np.full(len(trajs), -1, dtype=np.int64)
+        has_out = np.array([t.output is not None for t in trajs], dtype=bool)
+        output_row[has_out] = np.arange(int(has_out.sum()))
+        feats = DatasetFeatures(
+            name=dataset.name, n=len(trajs), calls=calls, unparsable_code=unparsable, numeric=numeric,
+            categorical=categorical,
+            ad_labels=self._ad(trajs, categorical) if wants_ad else None,
+            output_row=output_row,
+            output_tokens=np.array([v[0] for v in out_tokens if v], dtype=np.float64))
+        privacy_targets = tuple(dict.fromkeys(registry.spec(i).target for i in self.metric_ids
+                                              if registry.spec(i).pillar == "privacy"))
+        if privacy_targets:  # view hashes, token hashes and PII of the targets the privacy metrics read
+            from synae.metrics.privacy import privacy_features
+
+            feats.privacy = privacy_features(trajs, privacy_targets)
+        if "transcripts" in self._needs:
+            roles = preset.instruction_roles
+            feats.transcripts, feats.embedding["transcripts"] = self._vectors(
+                dataset, "transcript", lambda: [instruction_transcript(t, roles) for t in trajs])
+        if "outputs" in self._needs:
+            feats.outputs, feats.embedding["outputs"] = self._vectors(
+                dataset, "output", lambda: [t.output for t in trajs if t.output is not None])
+        if "pairs" in self._needs:
+            feats.pair_sims, stats = self._pair_similarities(trajs)
+            if stats is not None:
+                feats.embedding["pairs"] = stats
+        return feats
+
+    def _attributes(self, trajs: list[Trajectory]) -> tuple[dict[str, Ragged], dict[str, list[list[str]]]]:
+        numeric: dict[str, Ragged] = {}
+        categorical: dict[str, list[list[str]]] = {}
+        wanted = [a for a in (registry.spec(i).attribute_of(i) for i in self.metric_ids) if a is not None]
+        builtin_numeric = set(NUMERIC_ATTRIBUTES) | set(self.preset.extra_numeric_attributes())
+        for attr in wanted:
+            if attr in builtin_numeric:
+                numeric[attr] = Ragged.from_lists([self.preset.numeric_values(t, attr) for t in trajs])
+                continue
+            values = self.preset.attribute_values(trajs, attr, self.options)
+            if values.kind == "categorical":
+                categorical[attr] = values.values
+            else:  # a stored numeric attribute: one value per trajectory that has a number
+                numeric[attr] = Ragged.from_lists([_stored_number(t.attributes.get(attr)) for t in trajs])
+        return numeric, categorical
+
+    def _ad(self, trajs: list[Trajectory], am_labels: dict[str, list[list[str]]]) -> list[tuple[str, ...]]:
+        """AD combinations. For keyword attributes whose multi-labels AM already computed, the
+        first-match label is the first multi-label (both follow vocabulary order, ``"Other"`` when
+        nothing matches), so the transcript is not matched twice; other attributes ask the preset."""
+        preset = self.preset
+        ad_attributes = self.context.ad_attributes
+        reusable = {a for a in ad_attributes if a in am_labels and a in preset.keyword_vocabularies()}
+        if type(preset).ad_label is not Preset.ad_label:  # a preset with its own first-match rule
+            reusable = set()
+        columns = []
+        for attr in ad_attributes:
+            if attr in reusable:
+                columns.append([labels[0] for labels in am_labels[attr]])
+            else:
+                columns.append([preset.ad_label(t, attr, self.options) for t in trajs])
+        return list(zip(*columns, strict=True)) if columns else [() for _ in trajs]
+
+    def _pair_similarities(self, trajs: list[Trajectory]) -> tuple[dict[str, Ragged], EmbeddingStats | None]:
+        pair_types = [str(registry.spec(i).qualifier(i)) for i in self.metric_ids
+                      if "pairs" in registry.spec(i).needs]
+        per_type: dict[str, list[list[tuple[str, str]]]] = {
+            p: [turn_pairs(t, p) for t in trajs] for p in pair_types}
+        texts = [s for lists in per_type.values() for pairs in lists for pair in pairs for s in pair]
+        if not texts:
+            return {p: Ragged.from_lists([[] for _ in trajs]) for p in pair_types}, None
+        out = self._embed_output(texts)
+        unique = out.unique
+        sims: dict[str, Ragged] = {}
+        pos = 0
+        for p, lists in per_type.items():
+            counts = [len(pairs) for pairs in lists]
+            total = sum(counts)
+            first = out.inverse[pos:pos + 2 * total:2]
+            second = out.inverse[pos + 1:pos + 2 * total:2]
+            pos += 2 * total
+            values = np.empty(total)
+            for s in range(0, total, PAIR_CHUNK):  # O(chunk · d) memory, never all pair vectors at once
+                a = unique[first[s:s + PAIR_CHUNK]].astype(np.float64)
+                b = unique[second[s:s + PAIR_CHUNK]].astype(np.float64)
+                values[s:s + PAIR_CHUNK] = np.einsum("ij,ij->i", a, b)
+            offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+            sims[p] = Ragged(values, offsets)
+        return sims, out.stats
+
+    # -- metrics -----------------------------------------------------------------------------
+
+    def compute_metrics(self, real: DatasetFeatures, synthetic: DatasetFeatures) -> dict[str, MetricResult]:
+        """Every selected metric of ``synthetic`` against ``real`` (diversity also on ``real``)."""
+        results: dict[str, MetricResult] = {}
+        shared: dict[str, Any] = {}
+        self.metric_seconds = {}
+        self.stage_seconds = {}
+        self._knn_through_executor(real, synthetic, shared)
+        for metric_id in self.metric_ids:
+            start = time.perf_counter()
+            try:
+                results[metric_id] = registry.compute_metric(metric_id, real, synthetic, self.context, shared)
+            except Exception as exc:  # one metric's error never stops the others
+                results[metric_id] = failed(metric_id, f"error: {type(exc).__name__}: {exc}")
+            self.metric_seconds[metric_id] = time.perf_counter() - start
+        return results
+
+    def _knn_through_executor(self, real: DatasetFeatures, synthetic: DatasetFeatures,
+                              shared: dict[str, Any]) -> None:
+        """Run the k-NN precision/recall pass of each selected k-NN metric on the executor, filling
+        the slots :func:`synae.metrics.computations.knn_precision_recall` reads (the real side's
+        reference in ``real.memo`` — computed once per real feature set —, the pair of values in
+        ``shared``). A target whose pass cannot run here (no vectors, no outputs, an error) is left
+        to the metric itself, which then skips or fails with its own reason."""
+        k = self.options.knn_k
+        for metric_id in self.metric_ids:
+            s = registry.spec(metric_id)
+            if s.compute is not knn_precision_recall or f"knn.{s.target}" in shared:
+                continue
+            x = real.transcripts if s.embedding == "transcripts" else real.outputs
+            y = synthetic.transcripts if s.embedding == "transcripts" else synthetic.outputs
+            if x is None or y is None or (s.target == "output" and not real.n_outputs * synthetic.n_outputs):
+                continue
+            ref_key = f"knn_reference.{s.target}.k{k}"
+            start = time.perf_counter()
+            try:
+                if ref_key not in real.memo:
+                    real.memo[ref_key] = self.executor.knn_prepare(x, k)
+                shared[f"knn.{s.target}"] = self.executor.knn_precision_recall(real.memo[ref_key], y, k)
+            except Exception:  # the metric recomputes and reports the error itself
+                continue
+            self.stage_seconds[f"knn.{s.target}"] = time.perf_counter() - start
+
+    # -- reports -----------------------------------------------------------------------------
+
+    def evaluate(self, synthetic: Dataset, extra_metrics: ExtraMetrics | None = None, *,
+                 synthetic_features: DatasetFeatures | None = None) -> EvaluationReport:
+        """Evaluate ``synthetic`` against the real set; ``extra_metrics(real, synthetic)`` adds
+        records computed elsewhere (validity checkers, downstream agents). Pass
+        ``synthetic_features`` (from :meth:`features`) when the caller needs them too."""
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        real_f = self.real_features
+        timings["features_real"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        syn_f = synthetic_features if synthetic_features is not None else self.features(synthetic)
+        timings["features_synthetic"] = time.perf_counter() - t1
+        _check_dimensions(real_f, syn_f, self.real, synthetic)
+        t2 = time.perf_counter()
+        metrics = self.compute_metrics(real_f, syn_f)
+        timings["metrics"] = time.perf_counter() - t2
+        timings.update({f"metric:{k}": v for k, v in self.metric_seconds.items()})
+        timings.update({f"stage:{k}": v for k, v in self.stage_seconds.items()})
+        warnings: list[str] = []
+        if extra_metrics is not None:
+            t3 = time.perf_counter()
+            try:
+                for result in extra_metrics(self.real, synthetic):
+                    metrics[result.id] = result
+            except Exception as exc:
+                warnings.append(f"extra metrics failed: {type(exc).__name__}: {exc}")
+            timings["extra_metrics"] = time.perf_counter() - t3
+        timings["total"] = time.perf_counter() - t0
+        return self.report(synthetic, metrics, real_f, syn_f, timings=timings, warnings=warnings)
+
+    def report(self, synthetic: Dataset, metrics: dict[str, MetricResult], real_f: DatasetFeatures,
+               syn_f: DatasetFeatures, *, timings: dict[str, float] | None = None,
+               warnings: list[str] | None = None) -> EvaluationReport:
+        """Wrap computed metrics into an :class:`EvaluationReport` (config, datasets, embedder)."""
+        config = self.config.resolved()
+        config["preset"] = self.preset.name
+        config["metric_ids"] = list(self.metric_ids)
+        report = EvaluationReport(
+            synae_version=__version__,
+            created_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            config=config, datasets={"real": _summary(self.real), "synthetic": _summary(synthetic)},
+            embedder=self._embedder_info(real_f, syn_f), metrics=metrics, timings=timings or {})
+        if warnings:
+            report.warnings = warnings  # type: ignore[attr-defined]
+        return report
+
+    def _embedder_info(self, real_f: DatasetFeatures, syn_f: DatasetFeatures) -> EmbedderInfo | None:
+        stats = [s for f in (real_f, syn_f) for s in f.embedding.values()]
+        if not stats:
+            return None
+        merged = stats[0]
+        for s in stats[1:]:
+            merged = merged.merge(s)
+        per_source = {f"{side}.{src}": s.to_dict() for side, f in (("real", real_f), ("synthetic", syn_f))
+                      for src, s in f.embedding.items()}
+        return EmbedderInfo(model=merged.model, dimension=merged.dimension, window=merged.window,
+                            stats={**merged.to_dict(), "per_source": per_source})
+
+
+def _check_dimensions(real_f: DatasetFeatures, syn_f: DatasetFeatures, real: Dataset,
+                      synthetic: Dataset) -> None:
+    """Both sets' vectors of a view must have one dimension (e.g. precomputed vectors of another
+    model on one side): :class:`DataError` naming both datasets otherwise."""
+    for view, a, b in (("transcript", real_f.transcripts, syn_f.transcripts),
+                       ("output", real_f.outputs, syn_f.outputs)):
+        if a is not None and b is not None and a.size and b.size and a.shape[1] != b.shape[1]:
+            raise DataError(f"{view} vectors have dimension {a.shape[1]} in {real.source or real.name!r} "
+                            f"but {b.shape[1]} in {synthetic.source or synthetic.name!r}",
+                            source=synthetic.source or synthetic.name)
+
+
+def _stored_number(value: Any) -> list[float]:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return [float(value)]
+    return []
+
+
+def _summary(dataset: Dataset) -> DatasetSummary:
+    return DatasetSummary(name=dataset.name, source=dataset.source, format=dataset.format, n=len(dataset),
+                          fingerprint=dataset.fingerprint(), n_skipped=dataset.n_skipped)
+
+
+def evaluate(real: Dataset, synthetic: Dataset, config: Config | None = None, *,
+             extra_metrics: ExtraMetrics | None = None, **kwargs: Any) -> EvaluationReport:
+    """Evaluate ``synthetic`` against ``real`` (keyword arguments go to :class:`Evaluator`)."""
+    return Evaluator(real, config, **kwargs).evaluate(synthetic, extra_metrics=extra_metrics)
+
+
+__all__ = ["DatasetFeatures", "Evaluator", "ExtraMetrics", "Ragged", "evaluate", "metric_context",
+           "planned_metrics", "select_metrics"]

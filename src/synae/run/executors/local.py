@@ -1,0 +1,67 @@
+"""The in-process executor (the default): threads for the map stage, one embedding pipeline, the
+numpy k-NN engine (or :mod:`synae.metrics.knn_device` on a GPU), one async LLM client."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import numpy as np
+
+from synae.config import LLMSettings
+from synae.embed import EmbeddingPipeline, EmbeddingStats
+from synae.llm.client import ChatRequest, LLMClient
+from synae.metrics import knn
+from synae.run.executors.base import ChatBatch, Executor, MembershipPair, batches, check_lengths, knn_device
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class LocalExecutor(Executor):
+    """Everything in this process. ``workers``: threads of the map stage (default: CPU count)."""
+
+    name = "local"
+
+    def __init__(self, *, device: str = "auto", workers: int | None = None) -> None:
+        self.device = device
+        self.workers = workers or os.cpu_count() or 1
+        self._knn_device = knn_device(device)
+
+    def map_batches(self, fn: Callable[[list[T]], list[R]], items: Sequence[T], batch_size: int) -> list[R]:
+        spans = batches(len(items), batch_size)
+
+        def run(span: tuple[int, int]) -> list[R]:
+            out = fn(list(items[span[0]:span[1]]))
+            check_lengths(out, span[1] - span[0], "map_batches")
+            return out
+
+        with ThreadPoolExecutor(min(self.workers, max(len(spans), 1))) as pool:
+            return [r for part in pool.map(run, spans) for r in part]
+
+    def embed(self, make_pipeline: Callable[[], EmbeddingPipeline], texts: Sequence[str],
+              shard_size: int = 4096) -> tuple[np.ndarray, EmbeddingStats | None]:
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32), None
+        out = make_pipeline().embed(list(texts))
+        return out.vectors, out.stats
+
+    def knn_prepare(self, x: np.ndarray, k: int = 3) -> knn.KnnReference:
+        if self._knn_device is None:
+            return knn.prepare(x, k)
+        from synae.metrics import knn_device as kd
+
+        return kd.prepare(x, k, self._knn_device)
+
+    def _membership(self, xr: knn.KnnReference, xs: knn.KnnReference) -> MembershipPair:
+        from synae.metrics import knn_device as kd
+
+        return kd.membership_of(xr, xs, self._knn_device)
+
+    def chat_many(self, settings: LLMSettings, requests: Sequence[ChatRequest], *,
+                  base_url: str | None = None, api_key: str | None = None) -> ChatBatch:
+        with LLMClient(settings, base_url=base_url, api_key=api_key, progress=False) as client:
+            responses = client.chat_many(list(requests))
+            return ChatBatch(responses, client.usage.as_dict())

@@ -1,0 +1,330 @@
+"""Dataset statistics for ``synae inspect``, computed in one streaming pass with bounded memory.
+
+:func:`inspect_input` reads a file and returns the statistics dict that ``synae inspect`` prints;
+:func:`dataset_stats` computes the same dict for a dataset already in memory. Both feed trajectories
+in chunks of :data:`CHUNK` to :class:`StatsAccumulator`, which keeps only counters and running
+sums: its memory is O(distinct labels + distinct tool names + distinct attribute names), never
+O(n). A canonical JSON Lines(.gz) file (the format ``synae convert`` writes; unsorted input) streams
+through :func:`synae.schema.iter_jsonl` — one trajectory alive at a time besides the reader's set of
+seen ids (duplicate-id check). Other inputs (tables, JSON arrays, benchmark formats, ``--sort``)
+are loaded whole by :func:`synae.run.commands.load_input` and then summarised by the same
+accumulator.
+
+Statistics (equal to what a whole-dataset computation gives):
+
+- counts: trajectories, messages per role, tool calls, tool calls per name, unparsed tool-call code
+  (messages with ``metadata.parse_error``), trajectories with an output, skipped records (the first
+  :data:`~synae.run.commands.SKIPPED_SHOWN` reasons), schema warnings;
+- categorical attributes → label counts (every label of a multi-label item counts), most frequent
+  first, ties by label;
+- numeric attributes → ``n``, ``mean`` (running sum in record order / n), ``min``, ``max``.
+
+Attributes: the preset's AM attributes (keyword labels follow the metric options), then every other
+stored attribute in first-seen order. A stored attribute is numeric when every present (non-null)
+value is a number, else categorical with missing values labelled ``"None"``
+(:func:`synae.presets.base.stored_attribute_values`). When a stored attribute turns out mixed
+(numbers first, a non-number later), the labels of its numbers were not kept; a second pass over
+the input counts them (still bounded memory).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from synae.adapters import detect_format
+from synae.adapters.common import apply_output_from, is_json_array, source_of, table_kind
+from synae.config import Config, MetricOptions
+from synae.errors import SynaeError
+from synae.presets import detect_preset, get_preset
+from synae.presets.base import NONE, NUMERIC_ATTRIBUTES, Preset, label_text
+from synae.run.commands import SKIPPED_SHOWN, check_not_all_skipped, load_input
+from synae.schema import ROLES, Dataset, Trajectory, gc_paused, iter_jsonl
+
+CHUNK = 1024  # trajectories per accumulator step
+TrajectorySource = Callable[[], Iterator[Trajectory]]  # a fresh pass over the trajectories per call
+
+
+def label_counts(counter: Counter[str]) -> dict[str, int]:
+    """Label counts, most frequent first, ties by label."""
+    return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+@dataclass
+class NumericSummary:
+    """n, running sum (record order), min and max of a stream of numbers."""
+
+    n: int = 0
+    total: float = 0.0
+    low: float = math.inf
+    high: float = -math.inf
+
+    def add(self, values: Iterable[float]) -> None:
+        for v in values:
+            self.n += 1
+            self.total += v
+            self.low = min(self.low, v)
+            self.high = max(self.high, v)
+
+    def as_dict(self) -> dict[str, float]:
+        return {"n": self.n, "mean": self.total / self.n, "min": self.low, "max": self.high}
+
+
+@dataclass
+class _Stored:
+    """One stored attribute: numbers summarised while every present value is a number; labels of
+    the non-numbers; ``n_present`` non-null values (missing = n − n_present)."""
+
+    numbers: NumericSummary = field(default_factory=NumericSummary)
+    labels: Counter[str] = field(default_factory=Counter)
+    n_present: int = 0
+    mixed: bool = False  # a non-number present: the attribute is categorical
+
+    def add(self, value: Any) -> None:
+        if value is None:
+            return
+        self.n_present += 1
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            self.numbers.add((float(value),))
+        elif isinstance(value, list):
+            self.mixed = True
+            self.labels.update([str(v) for v in value] or [NONE])
+        else:
+            self.mixed = True
+            self.labels[label_text(value)] += 1
+
+
+class StatsAccumulator:
+    """Counts and summaries of trajectories fed in chunks (:meth:`add`); see the module docstring."""
+
+    def __init__(self, preset: Preset, options: MetricOptions) -> None:
+        self.preset, self.options = preset, options
+        self.n = 0
+        self.roles: Counter[str] = Counter()
+        self.tools: Counter[str] = Counter()
+        self.unparsed = 0
+        self.with_output = 0
+        self.preset_attributes = list(dict.fromkeys((*preset.am_attributes, *preset.output_am_attributes)))
+        builtin = {*NUMERIC_ATTRIBUTES, *preset.extra_numeric_attributes()}
+        computed = builtin | set(preset.keyword_vocabularies()) | set(preset.derived_attributes())
+        self.numeric: dict[str, NumericSummary] = {a: NumericSummary() for a in self.preset_attributes
+                                                   if a in builtin}
+        self.labels: dict[str, Counter[str]] = {a: Counter() for a in self.preset_attributes
+                                                if a in computed and a not in builtin}
+        self.stored: dict[str, _Stored] = {}  # first-seen order; preset attributes read as stored too
+
+    def add(self, trajectories: Sequence[Trajectory]) -> None:
+        """Add a chunk of trajectories."""
+        self.n += len(trajectories)
+        for t in trajectories:
+            self.with_output += t.output is not None
+            for m in t.messages:
+                self.roles[m.role] += 1
+                if m.metadata and "parse_error" in m.metadata:
+                    self.unparsed += 1
+                for c in m.tool_calls or ():
+                    self.tools[c.function.name] += 1
+            for name in t.attributes:
+                if name not in self.stored:
+                    self.stored[name] = _Stored()
+        for name in self.preset_attributes:
+            if name not in self.numeric and name not in self.labels and name not in self.stored:
+                self.stored[name] = _Stored()
+        for name, summary in self.numeric.items():
+            summary.add(self.preset.attribute_values(trajectories, name, self.options).values)
+        for name, counter in self.labels.items():
+            counter.update(label for item in self.preset.attribute_values(
+                trajectories, name, self.options).values for label in item)
+        for name, acc in self.stored.items():
+            for t in trajectories:
+                acc.add(t.attributes.get(name))
+
+    def mixed_attributes(self) -> list[str]:
+        """Stored attributes with numbers and non-numbers: their numbers' labels need a second pass."""
+        return [a for a, s in self.stored.items() if s.mixed and s.numbers.n]
+
+    def count_number_labels(self, trajectories: Iterable[Trajectory], names: Sequence[str]) -> None:
+        """Second pass: add the labels of the numeric values of the mixed attributes ``names``."""
+        for t in trajectories:
+            for name in names:
+                value = t.attributes.get(name)
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    self.stored[name].labels[label_text(value)] += 1
+
+    def _stored_result(self, name: str) -> tuple[str, Any]:
+        s = self.stored[name]
+        if s.n_present and not s.mixed:
+            return ("numeric", s.numbers.as_dict())
+        labels = Counter(s.labels)
+        if self.n - s.n_present:
+            labels[NONE] += self.n - s.n_present
+        return ("categorical", label_counts(labels))
+
+    def result(self) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, float]]]:
+        """(categorical attributes → label counts, numeric attributes → n/mean/min/max)."""
+        attributes: dict[str, dict[str, int]] = {}
+        numeric: dict[str, dict[str, float]] = {}
+        stored_first = [a for a in self.preset_attributes if a in self.stored]
+        for name in self.preset_attributes:
+            if name in self.numeric:
+                if self.numeric[name].n:
+                    numeric[name] = self.numeric[name].as_dict()
+            elif name in self.labels:
+                attributes[name] = label_counts(self.labels[name])
+        for name in [*stored_first, *self.stored]:
+            if name in attributes or name in numeric:
+                continue
+            kind, value = self._stored_result(name)
+            (attributes if kind == "categorical" else numeric)[name] = value
+        return attributes, numeric
+
+
+@dataclass
+class _Counted:
+    """What a pass over the input saw besides the trajectories: the dataset header and its counts."""
+
+    header: Dataset
+    n_warnings: int = 0
+
+    def drain(self) -> None:
+        """Count and drop the schema warnings collected so far (memory stays bounded)."""
+        self.n_warnings += len(self.header.warnings)
+        self.header.warnings.clear()
+        del self.header.skipped[SKIPPED_SHOWN:]
+
+
+def _chunks(trajectories: Iterable[Trajectory], counted: _Counted | None) -> Iterator[list[Trajectory]]:
+    it = iter(trajectories)
+    while chunk := list(islice(it, CHUNK)):
+        if counted is not None:
+            counted.drain()
+        yield chunk
+
+
+def accumulate(source: TrajectorySource, preset: Preset, options: MetricOptions,
+               counted: _Counted | None = None) -> StatsAccumulator:
+    """Feed every trajectory of ``source()`` to a :class:`StatsAccumulator` in chunks (and, for
+    mixed stored attributes, a second pass over ``source()``)."""
+    acc = StatsAccumulator(preset, options)
+    with gc_paused():
+        for chunk in _chunks(source(), counted):
+            acc.add(chunk)
+        if counted is not None:
+            counted.drain()
+        mixed = acc.mixed_attributes()
+        if mixed:
+            acc.count_number_labels(source(), mixed)
+    return acc
+
+
+def _stats(acc: StatsAccumulator, header: Dataset, preset: Preset, n_warnings: int) -> dict[str, Any]:
+    attributes, numeric = acc.result()
+    return {
+        "name": header.name, "source": header.source, "format": header.format, "preset": preset.name,
+        "n": acc.n,
+        "messages": {role: acc.roles[role] for role in ROLES},
+        "tool_calls": sum(acc.tools.values()),
+        "unparsed_tool_calls": acc.unparsed,
+        "tool_names": label_counts(acc.tools),
+        "with_output": acc.with_output,
+        "attributes": attributes,
+        "numeric": numeric,
+        "n_skipped": header.n_skipped,
+        "skipped": header.skipped[:SKIPPED_SHOWN],
+        "warnings": n_warnings,
+    }
+
+
+def dataset_stats(dataset: Dataset, preset: Preset, options: MetricOptions) -> dict[str, Any]:
+    """Counts of messages, tool calls and tool names; attribute distributions; numeric summaries of a
+    dataset in memory (the keys ``synae inspect --json`` prints, without ``mode``)."""
+    acc = accumulate(lambda: iter(dataset.trajectories), preset, options)
+    return _stats(acc, dataset, preset, len(dataset.warnings))
+
+
+# ------------------------------------------------------------------------------------------------
+# Streaming input
+
+
+def streams(path: Path, config: Config) -> bool:
+    """Whether :func:`inspect_input` streams ``path``: an unsorted canonical JSON Lines(.gz) file."""
+    inputs = config.inputs
+    if inputs.sort != "none" or table_kind(path) != "jsonl" or is_json_array(path):
+        return False
+    fmt = inputs.format or detect_format(path)
+    return fmt.lower() == "canonical"
+
+
+def _detect_streaming(path: Path) -> str:
+    """:func:`synae.presets.detect_preset` over a pass that parses only the lines that can name a
+    benchmark (``"kind"`` or ``"benchmark"`` in the raw text)."""
+    from synae.schema import decode_line, iter_raw_lines, parse_trajectory
+
+    def candidates() -> Iterator[Trajectory]:
+        for lineno, raw in iter_raw_lines(path):
+            if b'"kind"' in raw or b'"benchmark"' in raw:
+                try:
+                    line = decode_line(raw, source=str(path), location=f"line {lineno}")
+                    yield parse_trajectory(line, source=str(path), location=f"line {lineno}")
+                except SynaeError:
+                    continue  # the statistics pass reports (or skips) this line
+    return detect_preset(candidates())
+
+
+def _jsonl_source(path: Path, config: Config, header: Dataset, derive: Preset | None) -> TrajectorySource:
+    """Passes over a canonical JSONL file as :func:`synae.run.commands.load_input` reads it:
+    outputs by ``last-assistant``, the stored attributes of ``derive`` merged in (a missing preset
+    resource becomes one dataset warning and stops deriving, as
+    :func:`synae.run.data.derive_attributes` does)."""
+
+    n_passes = 0
+
+    def passes() -> Iterator[Trajectory]:
+        nonlocal n_passes
+        first = n_passes == 0  # only the first pass records skipped records and warnings
+        n_passes += 1
+        deriving = derive is not None
+        for t in iter_jsonl(path, skip_invalid=config.inputs.skip_invalid, dataset=header if first else None):
+            apply_output_from(t, "last-assistant", has_field="output" in t.model_fields_set)
+            if deriving and derive is not None:
+                try:
+                    t.attributes = {**t.attributes, **derive.derive_attributes(t)}
+                except SynaeError as exc:
+                    if first:
+                        header.warnings.append(f"attributes of preset {derive.name!r} not derived: {exc}")
+                    deriving = False
+            yield t
+    return passes
+
+
+def inspect_input(path: Path, config: Config, *, name: str | None = None) -> tuple[dict[str, Any], Dataset]:
+    """The statistics of the file ``path`` read with ``config.inputs`` (and ``config.preset``, else
+    the detected preset), plus the dataset header (name, source, skipped records; no trajectories
+    when the file streamed). Streams when :func:`streams` says so; raises
+    :class:`~synae.errors.DataError` when every record was skipped."""
+    if not streams(path, config):
+        dataset = load_input(path, config, name=name)
+        preset = get_preset(config.preset or detect_preset(dataset))
+        stats = dataset_stats(dataset, preset, config.metrics)
+        stats["mode"] = config.mode
+        return stats, dataset
+    source = source_of(path)
+    header = Dataset(trajectories=[], name=name or source.default_name, source=source.label)
+    preset = get_preset(config.preset or _detect_streaming(path))
+    derive = get_preset(config.preset) if config.preset else None
+    counted = _Counted(header)
+    acc = accumulate(_jsonl_source(path, config, header, derive), preset, config.metrics, counted)
+    if acc.n == 0 and header.n_skipped:
+        check_not_all_skipped(header, path)
+    stats = _stats(acc, header, preset, counted.n_warnings)
+    stats["mode"] = config.mode
+    return stats, header
+
+
+__all__ = ["CHUNK", "NumericSummary", "StatsAccumulator", "accumulate", "dataset_stats", "inspect_input",
+           "label_counts", "streams"]

@@ -1,0 +1,120 @@
+"""The privacy score: one anchored number for "does D′ leak D?" (``docs/metrics.md``, "Privacy").
+
+For every privacy metric M (a share, lower is better) of the synthetic set, with value x:
+
+  u(M) = clip( (x_floor − x) / (x_floor − x_best), 0, 1 ),   score = mean of u(M) over the metrics used
+
+- **x_best** (1 = "leaks no more than an independent sample"): M of the *independent anchor* — a
+  seeded half split of D (permutation with the config's seed), the second half evaluated as if it were
+  synthetic against the first half as real, from D's features (nothing re-embedded).
+- **x_floor** (0 = "the collapse of privacy"): M of the *collapse anchor*, D′ = a resample of D. Every
+  privacy metric is exactly 1 on copies of real trajectories (a copy equals its source, lies at distance
+  0 from it, contains its own text and its own PII), so x_floor = 1, the metrics' worst bound.
+- A metric is excluded (listed with the reason) when it is null for the synthetic set or the anchor,
+  when nothing of its kind can leak in the anchor (no eligible trajectory, e.g. D has no PII), or when
+  the independent anchor already leaks fully (x_best ≥ x_floor: D is mostly duplicates).
+- Label as for the other anchored pillars (``metrics.md`` §5.3 with A_r = 1): Strong if 1 − score ≤
+  0.05, Poor if ≥ 0.15, else Moderate; ``None`` with a reason when no metric is usable.
+
+The anchor depends on D alone and is computed once per real feature set (``real.memo``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from synae.metrics import registry
+from synae.metrics.features import DatasetFeatures
+from synae.metrics.registry import MetricContext
+from synae.results import MetricResult, PillarLabel
+from synae.run.aggregate import AggregateOptions, _label, normalise, theoretical_worst
+
+PILLAR = "privacy"
+MEANING = ("1 = leaks no more than an independent sample of the real data; "
+           "0 = no better than copying real trajectories.")
+
+
+@dataclass
+class PrivacyScore:
+    """The privacy score of one synthetic set, its anchors and the metrics used or excluded."""
+
+    score: float | None
+    label: PillarLabel
+    normalised: dict[str, float] = field(default_factory=dict)
+    best: dict[str, float] = field(default_factory=dict)  # the independent anchor's values (x_best)
+    floor: dict[str, float] = field(default_factory=dict)  # the collapse anchor's values (x_floor)
+    excluded: list[dict[str, str]] = field(default_factory=list)
+    seed: int = 0
+    split: tuple[int, int] = (0, 0)  # sizes of the half split (real half, held-out half)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"score": self.score, "label": dict(self.label), "normalised": dict(self.normalised),
+                "anchors": {"independent": dict(self.best), "collapse": dict(self.floor),
+                            "seed": self.seed, "split": list(self.split)},
+                "excluded": list(self.excluded), "meaning": MEANING}
+
+
+def half_split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The seeded split of ``range(n)``: a permutation's first ⌈n/2⌉ (the real half) and the rest, each
+    in increasing order."""
+    perm = np.random.default_rng(seed).permutation(n)
+    half = math.ceil(n / 2)
+    return np.sort(perm[:half]), np.sort(perm[half:])
+
+
+def independent_anchor(real: DatasetFeatures, metric_ids: list[str], context: MetricContext,
+                       seed: int) -> dict[str, MetricResult]:
+    """The privacy metrics ``metric_ids`` of D's held-out half against its real half (memoised)."""
+    key = f"privacy.independent_anchor.{seed}"
+    cache: dict[str, MetricResult] = real.memo.setdefault(key, {})
+    todo = [mid for mid in metric_ids if mid not in cache]
+    if todo:
+        first, second = half_split(real.n, seed)
+        a, b = real.subset(first), real.subset(second)
+        shared: dict[str, Any] = {}
+        for mid in todo:
+            try:
+                cache[mid] = registry.compute_metric(mid, a, b, context, shared)
+            except Exception as exc:  # one anchor's error excludes that metric only
+                cache[mid] = registry.failed(mid, f"error: {type(exc).__name__}: {exc}")
+    return {mid: cache[mid] for mid in metric_ids}
+
+
+def privacy_score(real: DatasetFeatures, synthetic_metrics: Mapping[str, MetricResult],
+                  context: MetricContext, *, seed: int | None = None,
+                  options: AggregateOptions | None = None) -> PrivacyScore:
+    """The anchored privacy score of the synthetic set whose records are ``synthetic_metrics`` (only
+    the privacy pillar's are read), against ``real`` (D's features, as given to the evaluator).
+    ``seed`` defaults to ``context.seed``; ``options`` give the label thresholds."""
+    options = options or AggregateOptions()
+    seed = context.seed if seed is None else seed
+    ids = [mid for mid, r in synthetic_metrics.items() if r.pillar == PILLAR]
+    anchor = independent_anchor(real, ids, context, seed) if real.n >= 2 else {}
+    first, second = half_split(real.n, seed)
+    out = PrivacyScore(None, _label(1.0, None, options), seed=seed, split=(first.size, second.size))
+    for mid in ids:
+        result, ref = synthetic_metrics[mid], anchor.get(mid)
+        floor = theoretical_worst(result)
+        if result.value is None:
+            reason = f"null_for_member: {result.reason or result.status}"
+        elif ref is None or ref.value is None:
+            why = ref.reason if ref is not None else "fewer than 2 real trajectories"
+            reason = f"anchor_undefined: {why}"
+        elif ref.details.get("eligible") == 0:
+            reason = "anchor_undefined: nothing of this kind can leak in D's half split"
+        elif floor is None or not floor > ref.value:
+            reason = "anchor_not_better: the independent half split leaks as much as copies"
+        else:
+            out.best[mid], out.floor[mid] = float(ref.value), floor
+            out.normalised[mid] = normalise(float(result.value), float(ref.value), floor, result.direction)
+            continue
+        out.excluded.append({"id": mid, "pillar": PILLAR, "reason": reason})
+    if out.normalised:
+        out.score = sum(out.normalised.values()) / len(out.normalised)
+    out.label = _label(1.0, out.score, options)
+    return out

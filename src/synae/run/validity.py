@@ -1,0 +1,302 @@
+"""Validity orchestration: which checkers run, and the ``validity.*.rate`` metrics they give.
+
+Checker choice (``validity_downstream.md`` §2.1), ``checker`` = ``rules``, ``llm`` (alias
+``judge``), ``both`` or ``None`` for the preset default (``Preset.default_checker``):
+
+| preset | default | primary with ``both`` |
+|---|---|---|
+| ``t1``, ``bfcl`` | rules | rules |
+| ``acp`` | judge if a judge model is configured, else rules | the same |
+| ``generic`` | judge (unscored ``no_judge`` when none is configured) | judge |
+
+Targets: the preset's ``validity_targets_for(data)``; for ``generic`` only those the data has (tool
+calls somewhere / an output somewhere). Rule checkers come from ``Preset.rule_checkers``. A target
+with no checker of the chosen kind (e.g. generic outputs under ``rules``) is reported as skipped.
+
+Metric (``metrics.md`` §2.1): VR = #valid / #scored; details ``checker``, ``n_valid``,
+``n_invalid``, ``n_unscored``, ``coverage`` = #scored / m′, ``reasons`` (counts over invalid
+verdicts), ``unscored_reasons``, ``rate_all`` = #valid / m′, ``real_value`` (the same rate on D);
+a warning when coverage < 0.95; #scored = 0 → value ``null`` (status ``skipped``, reason
+``no_scored_verdicts``). With several checkers the primary one is reported under the plain ID and
+each one under ``.rules`` / ``.judge``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from synae.config import Config
+from synae.errors import ConfigError
+from synae.llm.client import LLMClient
+from synae.presets import PRESET_NAMES, Preset, get_preset
+from synae.presets.base import CheckerKind
+from synae.results import MetricResult
+from synae.run.factory import judge, judge_client
+from synae.schema import Dataset, Trajectory
+from synae.validity.judge import judge_info
+from synae.validity.verdict import Checker, CheckTarget, Verdict
+
+CHECKER_CHOICES = ("rules", "llm", "judge", "both")
+MIN_COVERAGE = 0.95
+QUALIFIER = {"rules": "rules", "judge": "judge"}
+
+
+def _preset(preset: str | Preset) -> Preset:
+    return preset if isinstance(preset, Preset) else get_preset(preset)
+
+
+def default_kind(preset: str | Preset, config: Config) -> CheckerKind:
+    """The preset's default checker kind (§2.1)."""
+    return _preset(preset).default_checker(bool(config.judge.model))
+
+
+def checker_kinds(preset: str | Preset, config: Config,
+                  checker: str | None) -> tuple[list[CheckerKind], CheckerKind]:
+    """(kinds to run, primary kind) for a ``--checker`` value; ``llm`` and ``both`` need a judge model."""
+    if checker is None:
+        default = default_kind(preset, config)
+        return [default], default
+    if checker not in CHECKER_CHOICES:
+        raise ConfigError(f"unknown checker {checker!r} (expected rules, llm or both)")
+    if checker != "rules" and not config.judge.model:
+        raise ConfigError(f"--checker {checker} needs a judge model (--judge-model, or judge.model in a "
+                          "config file)")
+    if checker == "both":
+        return ["rules", "judge"], default_kind(preset, config)
+    kind: CheckerKind = "rules" if checker == "rules" else "judge"
+    return [kind], kind
+
+
+def validity_targets(preset: Preset, trajectories: Sequence[Trajectory]) -> list[CheckTarget]:
+    """Targets validity applies to: the preset's; for ``generic`` those present in the data."""
+    return preset.validity_targets_for(trajectories)
+
+
+def rule_checkers(preset: str | Preset, config: Config | None = None, *,
+                  sources: Mapping[str, Trajectory] | None = None) -> list[Checker]:
+    """The rule-based checkers of a preset (an object or a name), one per validity target."""
+    if isinstance(preset, str) and preset.strip().lower() not in PRESET_NAMES:
+        raise ConfigError(f"no rule-based checkers for preset {preset!r} (known: {', '.join(PRESET_NAMES)})")
+    return _preset(preset).rule_checkers(config, sources=sources)
+
+
+@dataclass
+class VerdictCounts:
+    """Counts of one checker's verdicts on one target."""
+
+    n: int
+    valid: int
+    invalid: int
+    unscored: int
+    reasons: dict[str, int]
+    unscored_reasons: dict[str, int]
+
+    @classmethod
+    def of(cls, verdicts: Sequence[Verdict]) -> VerdictCounts:
+        invalid = [v for v in verdicts if v.valid is False]
+        unscored = [v for v in verdicts if v.valid is None]
+        return cls(n=len(verdicts), valid=sum(v.valid is True for v in verdicts), invalid=len(invalid),
+                   unscored=len(unscored), reasons=dict(Counter(r for v in invalid for r in v.reasons)),
+                   unscored_reasons=dict(Counter(r for v in unscored for r in v.reasons[:1])))
+
+    @property
+    def scored(self) -> int:
+        return self.valid + self.invalid
+
+    @property
+    def rate(self) -> float | None:
+        """VR = valid / scored (``None`` when nothing is scored)."""
+        return self.valid / self.scored if self.scored else None
+
+    @property
+    def coverage(self) -> float | None:
+        return self.scored / self.n if self.n else None
+
+    @property
+    def rate_all(self) -> float | None:
+        return self.valid / self.n if self.n else None
+
+    def summary(self) -> dict[str, Any]:
+        """The ``--json`` shape: valid, invalid, unscored, rate."""
+        return {"valid": self.valid, "invalid": self.invalid, "unscored": self.unscored, "rate": self.rate}
+
+
+@dataclass
+class ValidityRun:
+    """Verdicts of every checker that ran, per target and checker kind, plus LLM usage."""
+
+    preset: str
+    kinds: list[CheckerKind]
+    primary: CheckerKind
+    targets: list[CheckTarget]
+    verdicts: dict[CheckTarget, dict[CheckerKind, list[Verdict]]] = field(default_factory=dict)
+    checker_names: dict[CheckTarget, dict[CheckerKind, str]] = field(default_factory=dict)
+    skipped: dict[CheckTarget, dict[CheckerKind, str]] = field(default_factory=dict)
+    judge: dict[str, Any] | None = None
+    usage: dict[str, int] | None = None
+
+    def counts(self, target: CheckTarget, kind: CheckerKind | None = None) -> VerdictCounts | None:
+        """Counts for one target (the primary checker by default); ``None`` when it did not run."""
+        found = self.verdicts.get(target, {}).get(kind or self.primary)
+        return None if found is None else VerdictCounts.of(found)
+
+
+def run_validity(dataset: Dataset | Sequence[Trajectory], preset: str | Preset | None = None,
+                 config: Config | None = None, checker: str | None = None, *,
+                 sources: Mapping[str, Trajectory] | None = None,
+                 client: LLMClient | None = None, progress: bool = True) -> ValidityRun:
+    """Run the chosen checkers on every trajectory of ``dataset`` (see the module docstring).
+
+    ``sources`` maps ids to the trajectories that generated ones name as their source
+    (``metadata.generation.source_id``); the provenance rules (T1 ``equivalent``, ACP
+    ``provenance``) use them. ``client`` (optional) is the LLM client for the judge; by default one
+    is built from ``config.llm`` when a judge model is configured. Its usage counters end up in
+    ``.usage``.
+    """
+    from synae.presets import detect_preset
+
+    config = config or Config()
+    trajectories = list(dataset)
+    preset_obj = preset if isinstance(preset, Preset) else get_preset(preset or detect_preset(trajectories))
+    kinds, primary = checker_kinds(preset_obj, config, checker)
+    run = ValidityRun(preset=preset_obj.name, kinds=kinds, primary=primary,
+                      targets=validity_targets(preset_obj, trajectories))
+    if "judge" in kinds and client is None:
+        client = judge_client(config, progress=progress)
+    rules = ({c.target: c for c in preset_obj.rule_checkers(config, sources=sources)}
+             if "rules" in kinds else {})
+    for target in run.targets:
+        for kind in kinds:
+            chosen: Checker | None = (rules.get(target) if kind == "rules" else
+                                      judge(config, client, target, preset_obj))
+            if chosen is None:
+                run.skipped.setdefault(target, {})[kind] = f"no_checker: no {kind} checker for {target}"
+                continue
+            run.verdicts.setdefault(target, {})[kind] = chosen.check_all(trajectories)
+            run.checker_names.setdefault(target, {})[kind] = chosen.name
+    if "judge" in kinds:
+        run.judge = judge_info(config.judge)
+        run.usage = client.usage.as_dict() if client is not None else None
+    return run
+
+
+def _metric(metric_id: str, target: CheckTarget, counts: VerdictCounts | None, real: VerdictCounts | None,
+            checker_name: str, run: ValidityRun, n_real: int | None, skip_reason: str | None) -> MetricResult:
+    base: dict[str, Any] = {"id": metric_id, "pillar": "validity", "target": target,
+                            "direction": "higher_is_better", "bounds": (0.0, 1.0), "n_real": n_real,
+                            "n_synthetic": counts.n if counts else None}
+    if counts is None:
+        return MetricResult(**base, value=None, status="skipped", reason=skip_reason or "no_checker")
+    details: dict[str, Any] = {
+        "unit": "trajectories", "checker": checker_name, "n_valid": counts.valid, "n_invalid": counts.invalid,
+        "n_unscored": counts.unscored, "coverage": counts.coverage, "reasons": counts.reasons,
+        "unscored_reasons": counts.unscored_reasons, "rate_all": counts.rate_all,
+        "real_value": real.rate if real else None,
+    }
+    if real is not None:
+        details["real"] = {"n_valid": real.valid, "n_invalid": real.invalid, "n_unscored": real.unscored,
+                          "coverage": real.coverage, "rate_all": real.rate_all}
+    if checker_name == "judge" and run.judge:
+        details["judge"] = run.judge
+        verdicts = run.verdicts[target]["judge"]
+        details["truncated_fields"] = sum(int(v.details.get("truncated_fields", 0)) for v in verdicts)
+    warnings = []
+    if counts.coverage is not None and counts.coverage < MIN_COVERAGE:
+        why = ", ".join(f"{k}: {v}" for k, v in sorted(counts.unscored_reasons.items()))
+        warnings.append(f"coverage {counts.coverage:.2f} < {MIN_COVERAGE}: {counts.unscored} of {counts.n} "
+                        f"verdicts unscored ({why})")
+    if counts.rate is None:
+        return MetricResult(**base, value=None, status="skipped", details=details, warnings=warnings,
+                            reason=f"no_scored_verdicts: all {counts.n} verdicts are unscored")
+    return MetricResult(**base, value=counts.rate, details=details, warnings=warnings)
+
+
+class ValiditySession:
+    """Validity of one or more synthetic sets against one real set.
+
+    The real set's checkers run once (on first use); each synthetic set is checked with the real
+    trajectories as provenance sources, and one LLM client is shared by every run.
+    """
+
+    def __init__(self, real: Dataset | Sequence[Trajectory] | None, preset: str | Preset | None,
+                 config: Config | None = None, checker: str | None = None, *,
+                 client: LLMClient | None = None, progress: bool = True) -> None:
+        self.config = config or Config()
+        self.real = list(real) if real is not None else None
+        if preset is None:
+            from synae.presets import detect_preset
+
+            preset = detect_preset(self.real or [])
+        self.preset = preset if isinstance(preset, Preset) else get_preset(preset)
+        self.checker = checker
+        kinds, _ = checker_kinds(self.preset, self.config, checker)
+        self.client = client if client is not None or "judge" not in kinds else judge_client(
+            self.config, progress=progress)
+        self.progress = progress
+        self._real_run: ValidityRun | None = None
+
+    def _run(self, trajectories: Sequence[Trajectory],
+             sources: Mapping[str, Trajectory] | None = None) -> ValidityRun:
+        return run_validity(trajectories, self.preset, self.config, self.checker, sources=sources,
+                            client=self.client, progress=self.progress)
+
+    @property
+    def real_run(self) -> ValidityRun | None:
+        if self._real_run is None and self.real is not None:
+            self._real_run = self._run(self.real)
+        return self._real_run
+
+    def run(self, synthetic: Dataset | Sequence[Trajectory]) -> ValidityRun:
+        """Check a synthetic set (real trajectories serve as provenance sources)."""
+        sources = {t.id: t for t in self.real} if self.real is not None else None
+        return self._run(list(synthetic), sources)
+
+    def metrics(self, synthetic_run: ValidityRun) -> list[MetricResult]:
+        """The validity metrics of a synthetic run, with the real rates as ``details.real_value``."""
+        n_real = len(self.real) if self.real is not None else None
+        return metrics_from_runs(synthetic_run, self.real_run, n_real, client=self.client)
+
+
+def validity_metrics(real: Dataset | Sequence[Trajectory] | None, synthetic: Dataset | Sequence[Trajectory],
+                     preset: str | Preset | None = None, config: Config | None = None,
+                     checker: str | None = None, *, client: LLMClient | None = None,
+                     progress: bool = True) -> list[MetricResult]:
+    """``validity.tool_calls.rate`` / ``validity.output.rate`` (and ``.rules``/``.judge`` with several
+    checkers) on ``synthetic``; the same rates on ``real`` go to ``details.real_value``.
+
+    ``checker="none"`` returns ``[]``. See :class:`ValiditySession` to check several sets.
+    """
+    if checker == "none":
+        return []
+    synthetic = list(synthetic)
+    if preset is None:
+        from synae.presets import detect_preset
+
+        preset = detect_preset(synthetic)
+    session = ValiditySession(real, preset, config, checker, client=client, progress=progress)
+    return session.metrics(session.run(synthetic))
+
+
+def metrics_from_runs(syn_run: ValidityRun, real_run: ValidityRun | None, n_real: int | None, *,
+                      client: LLMClient | None = None) -> list[MetricResult]:
+    """The validity metrics of a synthetic run, with the real run's rates as ``details.real_value``."""
+    results = []
+    for target in syn_run.targets:
+        for kind in syn_run.kinds:
+            qualified = len(syn_run.kinds) > 1
+            ids = [f"validity.{target}.rate"] if kind == syn_run.primary else []
+            if qualified:
+                ids.append(f"validity.{target}.rate.{QUALIFIER[kind]}")
+            counts = syn_run.counts(target, kind)
+            real_counts = real_run.counts(target, kind) if real_run is not None else None
+            name = "judge" if kind == "judge" else syn_run.checker_names.get(target, {}).get(kind, "rules")
+            skip = syn_run.skipped.get(target, {}).get(kind)
+            results += [_metric(i, target, counts, real_counts, name, syn_run, n_real, skip) for i in ids]
+    if client is not None:
+        for result in results:
+            if result.details.get("checker") == "judge":
+                result.details["llm_usage"] = client.usage.as_dict()
+    return results

@@ -1,0 +1,94 @@
+"""Per-call limits of environment tools: semantic caps, time limit, isolated numeric state."""
+
+from __future__ import annotations
+
+import decimal
+import json
+import time
+
+import mpmath
+import pytest
+
+from synae.config import Config
+from synae.downstream.agents import OracleAgent
+from synae.envs.bfcl import BFCLEnvironment
+from synae.envs.limits import MAX_PRECISION, CallTimeout, bfcl_argument_problem, run_limited
+from synae.run.downstream import evaluate_dataset
+from synae.run.validity import ValiditySession
+from synae.schema import FunctionCall, Message, ToolCall, Trajectory
+
+HOSTILE = [("power", {"base": 7, "exponent": 999999999}),
+           ("logarithm", {"value": 10, "base": 2, "precision": 100000000}),
+           ("square_root", {"number": 2, "precision": 100000000})]
+
+
+def test_hostile_math_calls_are_error_results_at_once() -> None:
+    env = BFCLEnvironment(["MathAPI"])
+    start = time.monotonic()
+    results = [env.call(name, args) for name, args in HOSTILE]
+    assert time.monotonic() - start < 1.0
+    assert all(not r.ok for r in results)
+    assert "digits" in results[0].error and "precision=100000000" in results[1].error
+    assert str(MAX_PRECISION) in results[2].error
+
+
+def test_reasonable_math_calls_still_work_and_leak_no_precision() -> None:
+    env = BFCLEnvironment(["MathAPI"])
+    dps, prec = mpmath.mp.dps, decimal.getcontext().prec
+    log = env.call("logarithm", {"value": 8, "base": 2, "precision": 50})
+    root = env.call("square_root", {"number": 2, "precision": 40})
+    power = env.call("power", {"base": 2, "exponent": 10})
+    assert log.ok and abs(float(log.value["result"]) - 3.0) < 1e-12
+    assert root.ok and str(root.value["result"]).startswith("1.41421356237309504880168872420969807")
+    assert power.ok and power.value == {"result": 1024}
+    assert (mpmath.mp.dps, decimal.getcontext().prec) == (dps, prec)
+
+
+@pytest.mark.parametrize(("method", "bound", "problem"), [
+    ("power", {"base": 10, "exponent": 100_001}, True), ("power", {"base": 10, "exponent": 99_999}, False),
+    ("power", {"base": 1, "exponent": 10**17}, False), ("power", {"base": 2.0, "exponent": 10**9}, False),
+    ("power", {"base": 7, "exponent": -999999999}, False),
+    ("round_number", {"number": 7, "decimal_places": -10**8}, True),
+    ("logarithm", {"value": 3, "base": 2, "precision": MAX_PRECISION}, False),
+])
+def test_semantic_caps(method: str, bound: dict, problem: bool) -> None:
+    assert (bfcl_argument_problem("MathAPI", method, bound) is not None) is problem
+
+
+def test_time_limit_stops_a_python_loop() -> None:
+    def spin() -> int:
+        n = 0
+        while True:
+            n += 1
+
+    start = time.monotonic()
+    with pytest.raises(CallTimeout, match=r"0\.2 s"):
+        run_limited(spin, timeout=0.2)
+    assert time.monotonic() - start < 2.0
+    assert run_limited(lambda: 41 + 1, timeout=0.2) == 42
+    time.sleep(0.3)  # a cancelled timer never fires later
+
+
+def hostile_trajectory() -> Trajectory:
+    calls = [ToolCall(id=f"c{i}", function=FunctionCall(name=name, arguments=json.dumps(args)))
+             for i, (name, args) in enumerate(HOSTILE)]
+    messages = [Message(role="user", content="Compute 7 to the 999999999, log2(10) and sqrt(2) exactly."),
+                Message(role="assistant", content=None, tool_calls=calls)]
+    messages += [Message(role="tool", tool_call_id=c.id, content="{}") for c in calls]
+    return Trajectory(id="hostile", messages=messages,
+                      environment={"involved_classes": ["MathAPI"], "initial_config": {}})
+
+
+def test_validity_run_with_hostile_calls_finishes_fast() -> None:
+    start = time.monotonic()
+    run = ValiditySession(None, "bfcl", Config(), "rules", progress=False).run([hostile_trajectory()])
+    elapsed = time.monotonic() - start
+    [verdict] = run.verdicts["tool_calls"]["rules"]
+    assert elapsed < 10 and verdict.valid is False and "executes" in verdict.reasons
+
+
+def test_downstream_run_with_hostile_agent_calls_finishes_fast() -> None:
+    start = time.monotonic()
+    result = evaluate_dataset([hostile_trajectory()], [OracleAgent()], "bfcl", runs=1)
+    elapsed = time.monotonic() - start
+    assert elapsed < 10 and result.agents["oracle"].runs[0].scores

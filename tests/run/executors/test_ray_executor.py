@@ -1,0 +1,133 @@
+"""The Ray executor on a real local 2-node cluster (one CPU per node) gives the local executor's
+results: k-NN values and memberships, map-stage outputs, embeddings, and LLM replies through the
+same reply cache (a second run sends nothing). Select with ``-m ray``."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from helpers.openai_server import Reply, ScriptedOpenAIServer
+from synae.config import LLMSettings, load_config
+from synae.embed import EmbeddingPipeline
+from synae.embed.lexical import LexicalEmbedder
+from synae.llm.client import ChatRequest, ChatResponse, LLMError
+from synae.metrics import knn
+from synae.run.data import load_dataset
+from synae.run.evaluation import Evaluator
+from synae.run.executors import LocalExecutor, PerItem
+from synae.schema import Dataset, Message, Trajectory
+from synae.views import instruction_transcript
+
+ray_cluster_utils = pytest.importorskip("ray.cluster_utils")
+
+from synae.run.executors.ray_executor import RayExecutor, split_concurrency  # noqa: E402
+
+pytestmark = pytest.mark.ray
+NODE = {"num_cpus": 1, "object_store_memory": 96 * 1024 * 1024}
+
+
+@pytest.fixture(scope="module")
+def executor() -> Iterator[RayExecutor]:
+    cluster = ray_cluster_utils.Cluster(initialize_head=True,
+                                        head_node_args={**NODE, "include_dashboard": False})
+    cluster.add_node(**NODE)
+    cluster.wait_for_nodes()
+    ex = RayExecutor(address=cluster.address, device="auto")
+    try:
+        yield ex
+    finally:
+        ex.close()
+        cluster.shutdown()
+
+
+def test_cluster_has_two_nodes(executor: RayExecutor) -> None:
+    assert executor.n_cpus == 2 and executor.n_gpus == 0
+    assert sum(1 for n in executor._ray.nodes() if n["Alive"]) == 2
+
+
+def test_knn_equals_local(executor: RayExecutor) -> None:
+    rng = np.random.default_rng(11)
+    x, y = np.round(rng.normal(size=(700, 8)), 1), np.round(rng.normal(size=(500, 8)) + 0.1, 1)
+    x[1::9] = x[0]
+    y[:120] = x[rng.integers(0, 700, 120)]
+    local = LocalExecutor(device="cpu")
+    for k in (1, 3, 5):
+        want, got = local.knn_precision_recall(x, y, k), executor.knn_precision_recall(x, y, k)
+        assert [(g.value, g.details) for g in got] == [(w.value, w.details) for w in want]
+        assert all(np.array_equal(a, b) for a, b in
+                   zip(knn.knn_membership(x, y, k), executor.knn_membership(x, y, k), strict=True))
+    ref = executor.knn_prepare(x, 3)
+    assert np.array_equal(ref.radii_sq, knn.prepare(x, 3).radii_sq)
+    small = executor.knn_precision_recall(x[:3], y, 3)  # n <= k: precision None, as locally
+    assert small[0].value is None and small[0].reason == knn.knn_precision_recall(x[:3], y, 3)[0].reason
+
+
+def test_map_and_embed_equal_local(executor: RayExecutor) -> None:
+    trajs = [Trajectory(id=str(i), messages=[Message(role="user", content=f"plan a trip to city {i % 7}"),
+                                             Message(role="assistant", content=f"ok {i}")])
+             for i in range(23)]
+    fn = PerItem(instruction_transcript)
+    assert executor.map_batches(fn, trajs, batch_size=5) == LocalExecutor().map_batches(fn, trajs, 5)
+    texts = executor.map_batches(fn, trajs, batch_size=5)
+    make = functools.partial(EmbeddingPipeline, LexicalEmbedder(), progress=False)
+    vectors, stats = executor.embed(make, texts, shard_size=6)
+    want, _ = LocalExecutor().embed(make, texts)
+    assert np.array_equal(vectors, want)
+    assert stats is not None and stats.n_texts == len(texts)
+
+
+def test_llm_stage_uses_the_same_reply_cache(executor: RayExecutor, tmp_path) -> None:
+    requests = [ChatRequest(messages=[{"role": "user", "content": f"q{i % 9}"}], model="m")
+                for i in range(14)]
+    settings = LLMSettings(cache_dir=tmp_path / "llm", concurrency=3, timeout=5.0, max_retries=1,
+                           backoff_base=0.01)
+    with ScriptedOpenAIServer(responder=lambda body: "A:" + body["messages"][0]["content"]) as server:
+        first = executor.chat_many(settings, requests, base_url=server.base_url, api_key="k")
+        assert len(server.requests) == 9  # distinct requests, each sent once
+        second = executor.chat_many(settings, requests, base_url=server.base_url, api_key="k")
+        assert len(server.requests) == 9  # second run: 0 new requests
+        local = LocalExecutor().chat_many(settings, requests, base_url=server.base_url, api_key="k")
+        assert len(server.requests) == 9  # the local executor reads the same cache
+    texts = [r.text if isinstance(r, ChatResponse) else None for r in first.responses]
+    assert texts == [f"A:q{i % 9}" for i in range(14)]
+    assert [r.text for r in second.responses if isinstance(r, ChatResponse)] == texts
+    assert first.usage["calls"] == 9 and second.usage["calls"] == 0 and second.usage["cached"] == 14
+    assert local.usage == second.usage
+
+
+def test_llm_failures_come_back_as_llm_errors(executor: RayExecutor, tmp_path) -> None:
+    settings = LLMSettings(cache_dir=tmp_path / "llm", timeout=5.0, max_retries=0)
+    request = ChatRequest(messages=[{"role": "user", "content": "q"}], model="m")
+    with ScriptedOpenAIServer(replies=[Reply.error(400, message="bad model")]) as server:
+        out = executor.chat_many(settings, [request], base_url=server.base_url, api_key="k")
+    error = out.responses[0]
+    assert isinstance(error, LLMError) and error.kind == "http_400" and "bad model" in str(error)
+    assert out.usage["failed"] == 1 and out.usage["calls"] == 0
+
+
+def test_concurrency_split() -> None:
+    assert split_concurrency(8, 3) == [3, 3, 2]
+    assert sum(split_concurrency(5, 5)) == 5
+
+
+def test_evaluator_on_ray_equals_the_local_evaluator(executor: RayExecutor, shared_data) -> None:
+    """Embeddings (actors building the pipeline from a PipelineFactory) and both k-NN passes on the
+    cluster: every metric record equals the local run's, embedding statistics included."""
+    config = load_config(embedding={"model": "lexical"})
+    real = load_dataset(shared_data / "t1" / "t1_attraction_turns_with_output.csv")
+    syn = Dataset(real.trajectories[1::3], name="third")
+
+    def outcomes(ev: Evaluator) -> dict[str, tuple]:
+        report = ev.evaluate(syn)
+        return {i: (m.status, m.value, m.reason, m.details) for i, m in report.metrics.items()}
+
+    local = outcomes(Evaluator(real, config))
+    on_ray = Evaluator(real, config, executor=executor)
+    assert outcomes(on_ray) == local
+    assert on_ray.executor is executor and on_ray._pipeline is None  # nothing embedded in this process
+    on_ray.close()  # not the evaluator's executor: left running
+    assert executor._ray.is_initialized()

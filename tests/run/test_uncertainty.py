@@ -1,0 +1,124 @@
+"""Bootstrap CIs and the real-vs-real noise floor (generic logic, then with the real Evaluator)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from helpers.report_fixtures import metric, report, trajectory
+from synae.config import load_config
+from synae.run.evaluation import Evaluator
+from synae.run.pipeline import ReportOptions, evaluate_for_report
+from synae.run.uncertainty import add_uncertainty, bootstrap_intervals, noise_floor
+from synae.schema import Dataset
+
+
+@dataclass
+class Sample:
+    """A minimal feature set: one number per trajectory."""
+
+    x: np.ndarray
+
+    def subset(self, indices):
+        return Sample(self.x[np.asarray(indices)])
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+
+def mean_gap(real: Sample, syn: Sample) -> dict:
+    gap = float(abs(syn.x.mean() - real.x.mean()))
+    return {"fidelity.tool_calls.toy_gap": metric("fidelity.tool_calls.toy_gap", gap)}
+
+
+def syn_mean(real: Sample, syn: Sample) -> dict:
+    return {"fidelity.tool_calls.toy_mean": metric("fidelity.tool_calls.toy_mean", float(syn.x.mean()))}
+
+
+def test_bootstrap_percentile_interval() -> None:
+    # a constant statistic: BCa is undefined (degenerate distribution) -> percentile, [3, 3]
+    constant = bootstrap_intervals(syn_mean, Sample(np.zeros(5)), Sample(np.full(50, 3.0)), 20)
+    assert constant == {"fidelity.tool_calls.toy_mean": {"ci": [3.0, 3.0], "ci_n": 20,
+                                                         "ci_method": "percentile"}}
+    rng = np.random.default_rng(0)
+    coin = Sample((rng.random(2000) < 0.3).astype(float))
+    ci = bootstrap_intervals(syn_mean, coin, coin, 400, seed=5)["fidelity.tool_calls.toy_mean"]["ci"]
+    half = 1.96 * np.sqrt(coin.x.mean() * (1 - coin.x.mean()) / 2000)  # normal approximation
+    assert ci[0] == pytest.approx(coin.x.mean() - half, abs=0.006)
+    assert ci[1] == pytest.approx(coin.x.mean() + half, abs=0.006)
+    again = bootstrap_intervals(syn_mean, coin, coin, 400, seed=5)["fidelity.tool_calls.toy_mean"]["ci"]
+    assert again == ci  # seeded
+
+
+def test_bootstrap_bca_for_small_sets_and_its_interval_contains_the_estimate() -> None:
+    rng = np.random.default_rng(1)
+    skewed = Sample(rng.exponential(size=80))
+    out = bootstrap_intervals(syn_mean, skewed, skewed, 300, seed=2)["fidelity.tool_calls.toy_mean"]
+    assert out["ci_method"] == "BCa" and out["ci_n"] == 300
+    assert out["ci"][0] < skewed.x.mean() < out["ci"][1]
+    large = bootstrap_intervals(syn_mean, skewed, skewed, 50, seed=2, bca_max_n=10)
+    assert large["fidelity.tool_calls.toy_mean"]["ci_method"] == "percentile"
+
+
+def test_max_is_biased_under_resampling_and_flagged() -> None:
+    """The maximum of a resample never exceeds the sample's: a one-sided, biased bootstrap
+    distribution whose interval can exclude the estimate; attach flags it."""
+    def syn_min_gap(real: Sample, syn: Sample) -> dict:
+        value = float(len(np.unique(syn.x)))  # distinct rows: like Vendi, lowered by resampled duplicates
+        return {"diversity.tool_calls.toy_distinct": metric("diversity.tool_calls.toy_distinct", value)}
+
+    syn = Sample(np.arange(40, dtype=float))
+    rep = report({"diversity.tool_calls.toy_distinct": metric("diversity.tool_calls.toy_distinct", 40.0)})
+    add_uncertainty(rep, syn_min_gap, syn, syn, bootstrap=40, seed=4)
+    details = rep.metrics["diversity.tool_calls.toy_distinct"].details
+    assert details["ci"][1] < 40.0 and details["ci_excludes_estimate"] is True
+
+
+def test_noise_floor_splits_the_real_set_in_halves() -> None:
+    real = Sample(np.arange(10, dtype=float))
+    floor = noise_floor(mean_gap, real, 50, seed=1)["fidelity.tool_calls.toy_gap"]
+    assert floor["n"] == 50 and floor["half_size"] == 5
+    # Halves of 0..9: |mean(A) - mean(B)| = |2·sum(A) - 45| / 5, an odd multiple of 0.2 in [0.2, 5].
+    assert 0.2 - 1e-12 <= floor["min"] <= floor["mean"] <= floor["max"] <= 5.0 + 1e-12
+    for v in (floor["min"], floor["max"]):
+        assert np.isclose(v * 5, round(v * 5)) and round(v * 5) % 2 == 1
+    assert floor["std"] > 0
+
+
+def test_attach_to_report() -> None:
+    rep = report({"fidelity.tool_calls.toy_gap": metric("fidelity.tool_calls.toy_gap", 0.5)})
+    real, syn = Sample(np.arange(20, dtype=float)), Sample(np.arange(20, dtype=float) + 1)
+    add_uncertainty(rep, mean_gap, real, syn, bootstrap=30, noise_repeats=5, seed=3)
+    details = rep.metrics["fidelity.tool_calls.toy_gap"].details
+    assert len(details["ci"]) == 2 and details["ci"][0] <= details["ci"][1] and details["ci_n"] == 30
+    assert details["noise_floor"]["n"] == 5
+    assert rep.uncertainty["bootstrap"] == 30 and rep.uncertainty["noise_repeats"] == 5
+    assert rep.uncertainty["method"].startswith("scipy.stats.bootstrap: BCa")
+    assert details["ci_method"] == "BCa" and details["ci_excludes_estimate"] is False
+    assert '"ci"' in rep.to_json()
+
+
+def test_with_the_metric_engine() -> None:
+    """Resampling reuses the evaluator's features: CIs and floor for real metrics, seeded."""
+    cities = ["Paris", "Rome", "Oslo", "Lima", "Kyiv"]
+    real = Dataset([trajectory(f"r{i}", f"museum tour in {cities[i % 5]} number {i}",
+                               ["search", "filter", "sort"][: 1 + i % 3]) for i in range(40)], name="real")
+    syn = Dataset([trajectory(f"s{i}", f"a park in {cities[i % 2]} {i}", ["search"] * (1 + i % 2))
+                   for i in range(30)], name="syn")
+    config = load_config(None, preset="generic", embedding={"model": "lexical"})
+    patterns = ["fidelity.tool_calls.tum", "fidelity.instructions.knn_*"]  # skip the d×d eigensolvers
+    evaluator = Evaluator(real, config, metric_patterns=patterns, progress=False)
+    rep = evaluate_for_report(evaluator, syn, options=ReportOptions(bootstrap=6, noise_repeats=3,
+                                                                     report_data=True))
+    tum = rep.metrics["fidelity.tool_calls.tum"]
+    assert tum.details["ci"][0] <= tum.value + 1e-9 and tum.details["ci_n"] == 6
+    assert tum.details["noise_floor"]["half_size"] == 20 and tum.details["noise_floor"]["n"] == 3
+    prec = rep.metrics["fidelity.instructions.knn_precision"]
+    assert "ci" in prec.details and 0 <= prec.details["noise_floor"]["mean"] <= 1
+    again = bootstrap_intervals(evaluator.compute_metrics, evaluator.real_features, evaluator.features(syn),
+                                6, seed=config.seed)
+    assert again["fidelity.tool_calls.tum"]["ci"] == tum.details["ci"]  # seeded, same features
+    assert rep.report_data["embedding_map"]["synthetic"]["n"] == 30
+    assert rep.aggregates["members"] == ["real (self)", "syn"]

@@ -1,0 +1,133 @@
+"""Validity orchestration: checker choice, verdict counts and the validity.*.rate metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from helpers.openai_server import Reply, ScriptedOpenAIServer
+from synae.run.data import load_dataset
+from synae.config import Config, load_config
+from synae.errors import ConfigError
+from synae.llm.client import LLMClient
+from synae.schema import Message, Trajectory
+from synae.run.validity import VerdictCounts, checker_kinds, run_validity, validity_metrics
+from synae.validity.verdict import Verdict
+
+
+@pytest.fixture(scope="module")
+def t1_valid(shared_data: Path) -> list[Trajectory]:
+    return load_dataset(shared_data / "t1" / "t1_attraction_augmented_valid.csv").trajectories[:20]
+
+
+def judged(server: ScriptedOpenAIServer, **llm) -> Config:
+    return load_config(judge={"model": "judge-model"},
+                       llm={"base_url": server.base_url, "backoff_base": 0.01, "max_retries": 1,
+                            "timeout": 2.0, **llm})
+
+
+def test_default_checkers_per_preset() -> None:
+    plain, with_judge = Config(), load_config(judge={"model": "m"})
+    assert checker_kinds("t1", with_judge, None) == (["rules"], "rules")
+    assert checker_kinds("bfcl", with_judge, None) == (["rules"], "rules")
+    assert checker_kinds("acp", plain, None) == (["rules"], "rules")
+    assert checker_kinds("acp", with_judge, None) == (["judge"], "judge")
+    assert checker_kinds("generic", plain, None) == (["judge"], "judge")
+    assert checker_kinds("t1", with_judge, "both") == (["rules", "judge"], "rules")
+    assert checker_kinds("t1", with_judge, "llm") == (["judge"], "judge")
+    with pytest.raises(ConfigError, match="needs a judge model"):
+        checker_kinds("t1", plain, "llm")
+    with pytest.raises(ConfigError, match="unknown checker"):
+        checker_kinds("t1", plain, "magic")
+
+
+def test_verdict_counts() -> None:
+    def v(valid: bool | None, *reasons: str) -> Verdict:
+        return Verdict(trajectory_id="x", target="output", valid=valid, reasons=list(reasons), checker="c")
+
+    counts = VerdictCounts.of([v(True, "note"), v(True), v(False, "a", "b"), v(False, "a"),
+                               v(None, "judge_failed")])
+    assert (counts.valid, counts.invalid, counts.unscored) == (2, 2, 1)
+    assert counts.rate == 0.5 and counts.coverage == 0.8 and counts.rate_all == 0.4
+    assert counts.reasons == {"a": 2, "b": 1} and counts.unscored_reasons == {"judge_failed": 1}
+    assert VerdictCounts.of([v(None, "no_judge")]).rate is None
+
+
+def test_rules_run_on_real_t1(t1_valid: list[Trajectory]) -> None:
+    run = run_validity(t1_valid, "t1", Config(), None)
+    assert run.targets == ["tool_calls", "output"] and run.kinds == ["rules"]
+    counts = run.counts("tool_calls")
+    assert counts is not None and counts.n == 20 and counts.valid == 20  # the shipped real data is valid
+    assert run.usage is None
+
+
+def test_metrics_with_both_checkers(t1_valid: list[Trajectory]) -> None:
+    def responder(body: dict) -> Reply | str:
+        text = body["messages"][1]["content"]
+        return "no" if "## Final output" in text else "yes"
+
+    real, synthetic = t1_valid[:10], t1_valid[10:]
+    with ScriptedOpenAIServer(responder=responder) as server:
+        config = judged(server)
+        client = LLMClient(config.llm, progress=False)
+        results = {m.id: m for m in validity_metrics(real, synthetic, "t1", config, "both", client=client)}
+        n_requests = len(server.requests)
+    assert set(results) == {"validity.tool_calls.rate", "validity.tool_calls.rate.rules",
+                            "validity.tool_calls.rate.judge", "validity.output.rate",
+                            "validity.output.rate.rules", "validity.output.rate.judge"}
+    primary = results["validity.tool_calls.rate"]
+    assert primary.value == 1.0 and primary.details["checker"].startswith("rules.t1")
+    assert primary.model_dump() == {**results["validity.tool_calls.rate.rules"].model_dump(),
+                                    "id": "validity.tool_calls.rate"}
+    judge_output = results["validity.output.rate.judge"]
+    assert judge_output.value == 0.0 and judge_output.details["n_invalid"] == 10
+    assert judge_output.details["reasons"] == {"judge_no": 10}
+    assert judge_output.details["real_value"] == 0.0
+    assert judge_output.details["judge"]["model"] == "judge-model"
+    usage = judge_output.details["llm_usage"]
+    assert usage["calls"] + usage["cached"] == 40  # 2 targets x 20 trajectories (identical prompts sent once)
+    assert usage["calls"] == n_requests
+    assert judge_output.n_real == 10 and judge_output.n_synthetic == 10
+    assert judge_output.pillar == "validity" and judge_output.direction == "higher_is_better"
+    assert judge_output.bounds == (0.0, 1.0)
+
+
+def test_low_coverage_warns_and_all_unscored_is_null(t1_valid: list[Trajectory]) -> None:
+    replies = iter(["yes", "maybe", "yes", "yes", "perhaps"] * 2)
+    with ScriptedOpenAIServer(responder=lambda body: next(replies)) as server:
+        config = judged(server, concurrency=1)
+        [result] = [m for m in validity_metrics(None, t1_valid[:5], "t1", config, "llm")
+                    if m.id == "validity.tool_calls.rate"]
+    assert result.value == 1.0 and result.details["coverage"] == 0.6
+    assert result.details["rate_all"] == 0.6
+    assert result.details["unscored_reasons"] == {"unparseable_reply": 2}
+    assert result.warnings and "coverage 0.60 < 0.95" in result.warnings[0]
+    assert result.details["real_value"] is None
+
+    generic = [Trajectory(id="g", messages=[Message(role="user", content="hi")], output="hello")]
+    [nothing] = validity_metrics(None, generic, "generic", Config(), None)
+    assert nothing.id == "validity.output.rate" and nothing.value is None and nothing.status == "skipped"
+    assert nothing.reason.startswith("no_scored_verdicts")
+    assert nothing.details["unscored_reasons"] == {"no_judge": 1}
+
+
+def test_generic_targets_follow_the_data_and_none_checker() -> None:
+    no_output = [Trajectory(id="g", messages=[Message(role="user", content="hi")])]
+    assert validity_metrics(None, no_output, "generic", Config(), None) == []
+    assert validity_metrics(None, no_output, "t1", Config(), "none") == []
+    run = run_validity(no_output, "generic", Config(), "rules")
+    assert run.targets == [] and run.verdicts == {}
+
+
+def test_real_set_serves_as_provenance_source(shared_data: Path) -> None:
+    """ACP answers flipped by the generator are invalid by provenance: the rate is exactly 1 - v."""
+    from synae.generate.invalidate import invalidate
+
+    real = load_dataset(shared_data / "acp" / "acp_app_prog.csv")
+    flipped = invalidate(real, 0.3, seed=123)
+    [rate] = validity_metrics(real, flipped, "acp", Config(), "rules", progress=False)
+    assert rate.id == "validity.output.rate"
+    assert rate.details["n_invalid"] == int(0.3 * len(real))
+    assert rate.value == pytest.approx(1 - int(0.3 * len(real)) / len(real))
+    assert rate.details["real_value"] == 1.0

@@ -1,0 +1,83 @@
+"""One configuration, one precedence rule: flag > SYNAE_* environment > file > profile default."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from synae.cli.app import app
+from synae.config import config_keys, env_name, load_config
+from synae.errors import ConfigError
+
+
+def test_precedence_file_env_override(tmp_path: Path) -> None:
+    path = tmp_path / "synae.yaml"
+    path.write_text("llm:\n  concurrency: 2\njudge:\n  model: from-file\nmode: reference\n")
+    assert load_config(path).llm.concurrency == 2
+    env = {"SYNAE_LLM_CONCURRENCY": "5", "SYNAE_JUDGE_MODEL": "from-env"}
+    config = load_config(path, environ=env)
+    assert config.llm.concurrency == 5 and config.judge.model == "from-env"
+    config = load_config(path, environ=env, llm={"concurrency": 9}, judge={"model": None})
+    assert config.llm.concurrency == 9 and config.judge.model == "from-env"  # None = flag not given
+    assert config.metrics.keyword_match == "substring"  # reference profile fills what nobody set
+
+
+def test_env_values_are_typed_and_bad_ones_name_the_variable() -> None:
+    config = load_config(environ={"SYNAE_METRICS_WASSERSTEIN_ORDER": "2", "SYNAE_METRICS_PLANNING_K": "2,4",
+                                  "SYNAE_LLM_CACHE": "false", "SYNAE_DATA_DIR": "/ignored"})
+    assert config.metrics.wasserstein_order == 2 and config.metrics.planning_k == [2, 4]
+    assert config.llm.cache is False
+    with pytest.raises(ConfigError, match="SYNAE_LLM_CONCURRENCY"):
+        load_config(environ={"SYNAE_LLM_CONCURRENCY": "many"})
+
+
+def test_env_names_are_unique_and_spare_the_reserved_ones() -> None:
+    names = [env_name(k) for k in config_keys()]
+    assert len(names) == len(set(names))
+    assert not {"SYNAE_DATA_DIR", "SYNAE_CACHE_DIR", "SYNAE_CONFIG"} & set(names)
+    assert env_name("judge.model") == "SYNAE_JUDGE_MODEL"
+
+
+def test_config_file_accepts_inputs_and_run_options(tmp_path: Path) -> None:
+    path = tmp_path / "synae.toml"
+    path.write_text('[inputs]\nreal = "r.csv"\nsynthetic = ["s.csv"]\n[evaluation]\nbootstrap = 20\n')
+    config = load_config(path)
+    assert config.inputs.real == Path("r.csv") and config.evaluation.bootstrap == 20
+
+
+def test_mode_reference_from_a_config_file_reaches_validate_and_compare(
+        shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "synae.yaml"
+    config.write_text("mode: reference\nembedding:\n  model: lexical\n")
+    data = shared_data / "acp" / "acp_app_bool.parquet"
+    monkeypatch.setenv("SYNAE_CONFIG", str(config))  # validate reads the file named by $SYNAE_CONFIG
+    out = tmp_path / "verdicts.jsonl"
+    result = CliRunner().invoke(app, ["validate", str(data), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    monkeypatch.delenv("SYNAE_CONFIG")
+    result = CliRunner().invoke(app, ["compare", "--real", str(data), "--synthetic", str(data), "--out",
+                                      str(tmp_path / "cmp"), "--config", str(config), "--no-html",
+                                      "--metrics", "fidelity.output.*"])
+    assert result.exit_code == 0, result.output
+    results = json.loads((tmp_path / "cmp" / "results.json").read_text())
+    assert results["config"]["mode"] == "reference"
+    result = CliRunner().invoke(app, ["compare", "--real", str(data), "--synthetic", str(data), "--out",
+                                      str(tmp_path / "cmp2"), "--config", str(config), "--no-html",
+                                      "--mode", "default", "--metrics", "fidelity.output.*"])
+    assert json.loads((tmp_path / "cmp2" / "results.json").read_text())["config"]["mode"] == "default"
+
+
+def test_fail_fast_llm_settings_reach_the_client() -> None:
+    from synae.run.factory import llm_client
+
+    config = load_config(environ={"SYNAE_LLM_BREAKER_THRESHOLD": "2", "SYNAE_LLM_DEADLINE": "30"})
+    assert config.llm.breaker_threshold == 2 and config.llm.deadline == 30.0
+    client = llm_client(config)
+    assert client.breaker_threshold == 2 and client.deadline == 30.0
+    default = llm_client(load_config())
+    assert default.breaker_threshold == 5 and default.deadline is None
+    with pytest.raises(ConfigError, match=r"llm\.deadline"):
+        load_config(llm={"deadline": 0})

@@ -1,0 +1,84 @@
+"""The import graph of ``src/synae`` points one way: down the layer order of docs/architecture.md.
+
+Every ``import``/``from … import`` of a ``synae`` module (lazy ones inside functions included) is
+checked: a module may import its own layer or a lower one, never a higher one.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "synae"
+ARCHITECTURE = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
+
+
+def layer_order() -> list[list[str]]:
+    """The layers as written in docs/architecture.md's ``Layers:`` line (bottom first)."""
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    match = re.search(r"^Layers, bottom to top: (.+)$", text, flags=re.M)
+    assert match, "docs/architecture.md must state 'Layers, bottom to top: …' on one line"
+    return [re.findall(r"`([\w.]+)`", part) for part in match.group(1).split("→")]
+
+
+def module_name(path: Path) -> str:
+    rel = path.relative_to(SRC.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imported_modules(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = module_name(path).split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = ".".join(package[: len(package) - node.level + 1])
+                name = f"{base}.{node.module}" if node.module else base
+            else:
+                name = node.module or ""
+            found.append((node.lineno, name))
+            found += [(node.lineno, f"{name}.{a.name}") for a in node.names]
+    return [(line, name) for line, name in found if name == "synae" or name.startswith("synae.")]
+
+
+def layer_of(module: str, layers: list[list[str]]) -> int | None:
+    """The layer of ``synae.X...``: the first layer naming X (the top-level module or package)."""
+    parts = module.split(".")
+    if len(parts) < 2:
+        return None
+    for i, names in enumerate(layers):
+        if parts[1] in names:
+            return i
+    return None
+
+
+def test_every_module_has_a_layer() -> None:
+    layers = layer_order()
+    missing = sorted({module_name(p).split(".")[1] for p in SRC.rglob("*.py")
+                      if module_name(p) != "synae" and layer_of(module_name(p), layers) is None})
+    assert not missing, f"modules with no layer in docs/architecture.md: {missing}"
+
+
+@pytest.mark.parametrize("path", sorted(SRC.rglob("*.py")), ids=lambda p: str(p.relative_to(SRC)))
+def test_imports_point_down(path: Path) -> None:
+    layers = layer_order()
+    own = layer_of(module_name(path), layers)
+    if own is None:
+        return
+    upward = []
+    for line, name in imported_modules(path):
+        target = layer_of(name, layers)
+        if target is not None and target > own:
+            upward.append(f"line {line}: {name} (layer {target} > {own})")
+    assert not upward, f"{path.relative_to(SRC)} imports up a layer: " + "; ".join(upward)
