@@ -34,11 +34,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
 
-    from synae.run.data import load_dataset
     from synae.config import EmbeddingSettings
     from synae.datapaths import data_path
     from synae.embed import make_pipeline
     from synae.embed.local import SentenceTransformerEmbedder, load_sentence_transformer
+    from synae.run.data import load_dataset
     from synae.views import instruction_transcript, text_sequence
 
     ds = load_dataset(data_path("t1", "t1_attraction_turns_with_output.csv"))

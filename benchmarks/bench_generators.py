@@ -12,11 +12,11 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-from synae.run.data import load_dataset
 from synae.datapaths import data_path
 from synae.generate import dropmin, invalidate, oversample, relabel
 from synae.generate.labels import labels_of
 from synae.generate.registry import FRACTION_GRID, TENTHS_GRID
+from synae.run.data import load_dataset
 
 
 def timed(fn, *args, **kwargs):

@@ -38,9 +38,9 @@ def emit(**row: object) -> None:
 
 def bench_t1(args: argparse.Namespace) -> None:
     if args.child:
-        from synae.run.data import load_dataset
         from synae.config import load_config
         from synae.datapaths import data_path
+        from synae.run.data import load_dataset
         from synae.run.evaluation import Evaluator
 
         start = time.perf_counter()

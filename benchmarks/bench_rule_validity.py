@@ -19,8 +19,8 @@ import argparse
 import time
 from collections import Counter
 
-from synae.run.data import load_dataset
 from synae.datapaths import data_path
+from synae.run.data import load_dataset
 from synae.validity.rules import rule_checkers
 
 DATASETS = [

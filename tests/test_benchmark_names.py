@@ -28,10 +28,9 @@ def benchmark_switches(tree: ast.AST) -> list[int]:
                                     and any(_is_name(e) for e in op.elts)):
                     lines.append(node.lineno)
                     break
-        elif isinstance(node, ast.Dict) and any(k is not None and _is_name(k) for k in node.keys):
+        elif (isinstance(node, ast.Dict) and any(k is not None and _is_name(k) for k in node.keys)) or (
+                isinstance(node, ast.MatchValue) and _is_name(node.value)):
             lines.append(node.lineno)
-        elif isinstance(node, ast.match_case) and _is_name(getattr(node.pattern, "value", None) or ast.Pass()):
-            lines.append(node.pattern.lineno)
     return sorted(set(lines))
 
 

@@ -81,3 +81,32 @@ def test_fail_fast_llm_settings_reach_the_client() -> None:
     assert default.breaker_threshold == 5 and default.deadline is None
     with pytest.raises(ConfigError, match=r"llm\.deadline"):
         load_config(llm={"deadline": 0})
+
+
+def test_profiles_set_the_aggregate_scale_and_compute_has_defaults() -> None:
+    assert load_config().evaluation.aggregate_scale == "anchored"
+    assert load_config(mode="reference").evaluation.aggregate_scale == "group"
+    assert load_config(mode="reference", evaluation={"aggregate_scale": "anchored"}
+                       ).evaluation.aggregate_scale == "anchored"
+    compute = load_config().compute
+    assert (compute.executor, compute.ray_address, compute.device) == ("local", None, "cpu")
+    with pytest.raises(ConfigError, match="compute.executor"):
+        load_config(compute={"executor": "spark"})
+
+
+def test_mapping_keys_read_key_value_pairs_from_the_environment() -> None:
+    from synae.config import parse_mapping
+
+    config = load_config(environ={"SYNAE_INPUTS_EMBEDDINGS": "transcript=r.npy, output=o.parquet",
+                                  "SYNAE_INPUTS_SYNTHETIC_EMBEDDINGS": '{"output": "s.npy"}',
+                                  "SYNAE_METRICS_ATTRIBUTE_FIELDS": "metadata.a,category",
+                                  "SYNAE_INPUTS_OUTPUT_FROM": "field"})
+    assert config.inputs.embeddings == {"transcript": Path("r.npy"), "output": Path("o.parquet")}
+    assert config.inputs.synthetic_embeddings == {"output": Path("s.npy")}
+    assert config.metrics.attribute_fields == ["metadata.a", "category"]
+    assert config.inputs.output_from == "field"
+    with pytest.raises(ConfigError, match="SYNAE_INPUTS_EMBEDDINGS"):
+        load_config(environ={"SYNAE_INPUTS_EMBEDDINGS": "words=r.npy"})
+    assert parse_mapping("") == {}
+    with pytest.raises(ConfigError, match="KEY=VALUE"):
+        parse_mapping("transcript=", "--embeddings")

@@ -38,4 +38,4 @@ def test_example_inputs_prefer_the_shipped_bfcl_copy(shared_data: Path, monkeypa
     assert "\n" not in str(missing_acp.value)
     with pytest.raises(SynaeError, match="no example data for 'generic'"):
         example_input("generic", "oversample")
-    assert set(EXAMPLE_INPUTS) == {"bfcl", "t1", "acp"}
+    assert {e.benchmark for e in EXAMPLE_INPUTS} == {"bfcl", "t1", "acp"}

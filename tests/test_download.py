@@ -8,9 +8,9 @@ import shutil
 import pytest
 
 from helpers.static_server import serve_folder
-from synae.run.data import load_dataset
 from synae.download import ACP_FILES, BFCL_FILES, T1_FOLDER, T1_REPO, download
 from synae.errors import SynaeError
+from synae.run.data import load_dataset
 
 
 def mirror(shared_data, root, files, local_root):

@@ -50,6 +50,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "code_parse_scope": "message",
         "bfcl_ad_attributes": ["primary_api", "secondary_api"],
         "acp_ad": "domain",
+        "aggregate_scale": "anchored",
     },
     "reference": {
         "keyword_match": "substring",
@@ -57,8 +58,11 @@ PROFILES: dict[str, dict[str, Any]] = {
         "code_parse_scope": "trajectory",
         "bfcl_ad_attributes": ["primary_api", "secondary_api", "conv_len"],
         "acp_ad": "token_length_values",
+        "aggregate_scale": "group",
     },
 }
+# The sections holding the keys of PROFILES (a key belongs to the first section that has it).
+PROFILE_SECTIONS = ("metrics", "evaluation")
 JUDGE_PARSE = {"default": "robust", "reference": "reference"}
 
 
@@ -84,6 +88,9 @@ class MetricOptions(_Section):
     bfcl_ad_attributes: list[str] | None = None
     acp_ad: Literal["domain", "token_length_values"] | None = None
     ad_attributes: list[str] | None = None  # generic preset
+    # generic preset: record fields (dotted paths from the record root, e.g. metadata.difficulty)
+    # measured as attributes — numeric or categorical, the kind learned from the real set
+    attribute_fields: list[str] = Field(default_factory=list)
     diversity_bound: Literal["reference_value", "theoretical"] = "reference_value"
 
     @model_validator(mode="after")
@@ -161,6 +168,13 @@ class InputSettings(_Section):
     answers: Path | None = None  # BFCL ground-truth file
     sort: Literal["none", "int_id", "str_id"] = "none"
     skip_invalid: bool = False  # skip malformed records (counted) instead of failing
+    # chat formats (canonical, openai, sharegpt): where a record's output comes from — the last
+    # assistant message, the record's ``output`` field only, or none; None: the format's default
+    output_from: Literal["last-assistant", "field", "none"] | None = None
+    # precomputed vectors (synae.run.precomputed): view (transcript, output) → .npy or .parquet file,
+    # for the real set and for the synthetic set(s); ``{label}`` in a path is the synthetic set's label
+    embeddings: dict[Literal["transcript", "output"], Path] = Field(default_factory=dict)
+    synthetic_embeddings: dict[Literal["transcript", "output"], Path] = Field(default_factory=dict)
 
 
 class OutputSettings(_Section):
@@ -180,6 +194,19 @@ class EvaluationSettings(_Section):
     select: str | None = None  # comma-separated glob patterns over metric IDs; None: every metric
     bootstrap: int = Field(0, ge=0)  # bootstrap resamples for per-metric CIs (0: off)
     noise_floor: int = Field(0, ge=0)  # real-vs-real half splits for the noise floor (0: off)
+    # pillar scores: "anchored" (metrics.md §5.4) or "group" (§5.1); None: the profile's
+    aggregate_scale: Literal["anchored", "group"] | None = None
+
+
+class ComputeSettings(_Section):
+    """Where the heavy stages of an evaluation run (``synae.run.executors``, ``docs/scale.md``):
+    ``executor`` ``local`` (this process) or ``ray`` (a Ray cluster: ``ray_address``, ``None`` starts
+    a local Ray instance; needs ``pip install 'synae[ray]'``); ``device`` of the k-NN screening
+    (``auto``: CUDA when available)."""
+
+    executor: Literal["local", "ray"] = "local"
+    ray_address: str | None = None
+    device: Literal["auto", "cpu", "cuda"] = "cpu"
 
 
 class DownstreamSettings(_Section):
@@ -239,6 +266,7 @@ class Config(_Section):
     inputs: InputSettings = Field(default_factory=InputSettings)
     output: OutputSettings = Field(default_factory=OutputSettings)
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
+    compute: ComputeSettings = Field(default_factory=ComputeSettings)
     downstream: DownstreamSettings = Field(default_factory=DownstreamSettings)
     generate: GenerateSettings = Field(default_factory=GenerateSettings)
     compare: CompareSettings = Field(default_factory=CompareSettings)
@@ -246,8 +274,10 @@ class Config(_Section):
     @model_validator(mode="after")
     def _apply_profile(self) -> Config:
         for key, value in PROFILES[self.mode].items():
-            if getattr(self.metrics, key) is None:
-                setattr(self.metrics, key, value)
+            section = next(getattr(self, name) for name in PROFILE_SECTIONS
+                           if key in type(getattr(self, name)).model_fields)
+            if getattr(section, key) is None:
+                setattr(section, key, value)
         if self.judge.parse is None:
             self.judge.parse = JUDGE_PARSE[self.mode]  # type: ignore[assignment]
         return self
@@ -319,19 +349,37 @@ def nested(flat: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _is_list(annotation: Any) -> bool:
-    return typing.get_origin(annotation) is list or any(
-        typing.get_origin(a) is list for a in typing.get_args(annotation))
+def _has_origin(annotation: Any, origin: type) -> bool:
+    """Whether ``annotation`` is ``origin[...]`` or a union with such a member (``list[int] | None``)."""
+    return typing.get_origin(annotation) is origin or any(
+        typing.get_origin(a) is origin for a in typing.get_args(annotation))
+
+
+def parse_mapping(text: str, what: str = "value") -> dict[str, str]:
+    """``"transcript=a.npy,output=b.npy"`` → ``{"transcript": "a.npy", "output": "b.npy"}`` (spaces
+    around keys and values dropped; an empty text is ``{}``). A part without ``=`` or with an empty
+    key or value is a :class:`ConfigError` naming ``what``."""
+    out: dict[str, str] = {}
+    for part in (p for p in text.split(",") if p.strip()):
+        key, sep, value = (x.strip() for x in part.partition("="))
+        if not sep or not key or not value:
+            raise ConfigError(f"{what} expects KEY=VALUE[,KEY=VALUE], got {text!r}")
+        out[key] = value
+    return out
 
 
 def _env_value(name: str, raw: str, field: FieldInfo) -> Any:
     """An environment string as the field's type: tried as is, as JSON (``2``, ``false``,
-    ``[2, 3]``), and for list fields as a comma-separated list; the first that validates wins."""
+    ``[2, 3]``), for list fields as a comma-separated list and for mapping fields as
+    ``KEY=VALUE,…`` (:func:`parse_mapping`); the first that validates wins."""
     candidates: list[Any] = [raw]
     with contextlib.suppress(ValueError):
         candidates.append(json.loads(raw))
-    if _is_list(field.annotation):
+    if _has_origin(field.annotation, list):
         candidates.append([part.strip() for part in raw.split(",") if part.strip()])
+    if _has_origin(field.annotation, dict):
+        with contextlib.suppress(ConfigError):
+            candidates.append(parse_mapping(raw, name))
     adapter: TypeAdapter[Any] = TypeAdapter(field.annotation)  # type: ignore[arg-type]
     error = ""
     for candidate in candidates:

@@ -68,41 +68,45 @@ def bundled_bfcl_dir() -> Path | None:
 class ExampleInput:
     """A real data file that ``synae quickstart`` generates from and evaluates against.
 
-    ``parts``: its path under :func:`data_dir`; ``sort``: the input order the generators expect
-    (``none``, ``int_id``); ``bundled``: its path under :func:`bundled_bfcl_dir` when the
-    ``bfcl-eval`` package ships it (read first, so that no data folder is needed);
-    ``downloadable``: whether ``synae download`` fetches it."""
+    ``benchmark``: the preset it belongs to; ``methods``: the generation methods it serves (empty:
+    every method without a file of its own); ``parts``: its path under :func:`data_dir`;
+    ``sort``: the input order the generators expect (``none``, ``int_id``); ``bundled``: its path
+    under :func:`bundled_bfcl_dir` when the ``bfcl-eval`` package ships it (read first, so that no
+    data folder is needed); ``downloadable``: whether ``synae download`` fetches it."""
 
+    benchmark: str
+    methods: tuple[str, ...]
     parts: tuple[str, ...]
     sort: str = "none"
     bundled: tuple[str, ...] | None = None
     downloadable: bool = True
 
 
-# Example inputs per preset name: ``default`` for every method, or a method's own file. The T1
-# files are the research's derived files (turn-level with outputs; augmented and valid), which the
-# T1 publishers do not ship.
-_T1_TURNS = ExampleInput(("t1", "t1_attraction_turns_with_output.csv"), "int_id", downloadable=False)
-_T1_VALID = ExampleInput(("t1", "t1_attraction_augmented_valid.csv"), downloadable=False)
-EXAMPLE_INPUTS: dict[str, dict[str, ExampleInput]] = {
-    "bfcl": {"default": ExampleInput(("bfcl", "BFCL_v4_multi_turn_base.json"),
-                                     bundled=("BFCL_v4_multi_turn_base.json",))},
-    "t1": {"default": _T1_TURNS, "invalidate": _T1_VALID, "relabel": _T1_VALID},
-    "acp": {"default": ExampleInput(("acp", "acp_app_prog.csv"))},
-}
+# The example inputs. The T1 files are the research's derived files (turn-level with outputs;
+# augmented and valid), which the T1 publishers do not ship.
+EXAMPLE_INPUTS: tuple[ExampleInput, ...] = (
+    ExampleInput("bfcl", (), ("bfcl", "BFCL_v4_multi_turn_base.json"),
+                 bundled=("BFCL_v4_multi_turn_base.json",)),
+    ExampleInput("t1", (), ("t1", "t1_attraction_turns_with_output.csv"), "int_id", downloadable=False),
+    ExampleInput("t1", ("invalidate", "relabel"), ("t1", "t1_attraction_augmented_valid.csv"),
+                 downloadable=False),
+    ExampleInput("acp", (), ("acp", "acp_app_prog.csv")),
+)
 
 
 def example_input(benchmark: str, method: str) -> tuple[Path, str]:
     """(path, sort order) of the example input of ``benchmark`` for ``method`` (its own file, else
-    the benchmark's ``default``): the ``bfcl-eval`` package's copy when it ships one, else the file
+    the benchmark's general one): the ``bfcl-eval`` package's copy when it ships one, else the file
     under :func:`data_dir`.
 
     Raises :class:`SynaeError` for a benchmark without examples, and a one-line hint (set
     ``SYNAE_DATA_DIR``; ``synae download`` where it fetches the file) when the file is missing."""
-    if benchmark not in EXAMPLE_INPUTS:
-        raise SynaeError(f"no example data for {benchmark!r}; choose one of {', '.join(EXAMPLE_INPUTS)}")
-    examples = EXAMPLE_INPUTS[benchmark]
-    example = examples.get(method, examples["default"])
+    examples = [e for e in EXAMPLE_INPUTS if e.benchmark == benchmark]
+    if not examples:
+        names = dict.fromkeys(e.benchmark for e in EXAMPLE_INPUTS)
+        raise SynaeError(f"no example data for {benchmark!r}; choose one of {', '.join(names)}")
+    example = next((e for e in examples if method in e.methods), None) or next(
+        e for e in examples if not e.methods)
     bundled = bundled_bfcl_dir()
     if example.bundled is not None and bundled is not None and bundled.joinpath(*example.bundled).is_file():
         return bundled.joinpath(*example.bundled), example.sort

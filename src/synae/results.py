@@ -123,6 +123,7 @@ class Aggregates(TypedDict):
     meaning: NotRequired[str]  # what an anchored score of 1 and of 0 mean
     anchors: NotRequired[dict[str, Any]]  # anchored: member -> collapse anchor (indices, copies, floor, ...)
     noise_floor_scores: NotRequired[dict[str, float | None]]  # anchored score of a real half split
+    privacy: NotRequired[dict[str, Any]]  # member -> its privacy score, anchors and excluded metrics
 
 
 class DatasetSummary(BaseModel):
@@ -142,8 +143,21 @@ class EmbedderInfo(BaseModel):
     stats: dict[str, Any] = Field(default_factory=dict)
 
 
+def _omitted_notes(result: EvaluationReport | ComparisonResults) -> set[str]:
+    """The run-level notes left out of the JSON: ``warnings`` when empty, ``skipped`` when ``None``
+    (results written before they were declared fields carry neither key then)."""
+    omitted = set() if result.warnings else {"warnings"}
+    return omitted if result.skipped is not None else omitted | {"skipped"}
+
+
 class EvaluationReport(BaseModel):
-    """One evaluation: config, datasets, embedder, metrics keyed by ID, optional aggregates."""
+    """One evaluation: config, datasets, embedder, metrics keyed by ID, optional aggregates.
+
+    ``warnings``: notes on the whole run (e.g. a synthetic set that still needs completion);
+    ``skipped``: with ``inputs.skip_invalid``, the records dropped per dataset (``{name: {"n_skipped":
+    n, "first": [reason, …]}}``, :func:`synae.run.commands.skipped_records`). Both are written only
+    when set (non-empty / not ``None``).
+    """
 
     model_config = ConfigDict(extra="allow")
     synae_version: str
@@ -158,9 +172,12 @@ class EvaluationReport(BaseModel):
     report_data: dict[str, Any] | None = None
     # Bootstrap / noise-floor settings when computed (synae.run.uncertainty); values are per metric.
     uncertainty: dict[str, Any] | None = None
+    warnings: list[str] = Field(default_factory=list)
+    skipped: dict[str, dict[str, Any]] | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = clean_json(self.model_dump(mode="python", exclude={"metrics"}))
+        exclude = {"metrics", *_omitted_notes(self)}
+        data: dict[str, Any] = clean_json(self.model_dump(mode="python", exclude=exclude))
         data["metrics"] = {k: m.to_json_dict() for k, m in self.metrics.items()}
         return data
 
@@ -177,7 +194,8 @@ class EvaluationReport(BaseModel):
 
 
 class ComparisonResults(BaseModel):
-    """One comparison group: ``members`` maps a label to that set's evaluation."""
+    """One comparison group: ``members`` maps a label to that set's evaluation; ``warnings`` and
+    ``skipped`` as in :class:`EvaluationReport` (over every dataset of the group)."""
 
     model_config = ConfigDict(extra="allow")
     kind: Literal["comparison"] = "comparison"
@@ -190,9 +208,12 @@ class ComparisonResults(BaseModel):
     aggregates: Aggregates | None = None
     report_data: dict[str, Any] | None = None
     timings: dict[str, float] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list)
+    skipped: dict[str, dict[str, Any]] | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = clean_json(self.model_dump(mode="python", exclude={"members"}))
+        exclude = {"members", *_omitted_notes(self)}
+        data: dict[str, Any] = clean_json(self.model_dump(mode="python", exclude=exclude))
         data["members"] = {k: m.to_json_dict() for k, m in self.members.items()}
         return data
 

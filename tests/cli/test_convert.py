@@ -67,3 +67,42 @@ def test_convert_fails_when_every_record_is_skipped(tmp_path, capsys, monkeypatc
     code, _, err = run_synae(["convert", src, "--from", "canonical", "--skip-invalid", "--out", out], capsys,
                              monkeypatch)
     assert code == 2 and "every record (2) was skipped as invalid" in err and not out.exists()
+
+
+def test_canonical_jsonl_streams_to_the_same_records_and_takes_output_from(tmp_path, capsys, monkeypatch):
+    src = tmp_path / "d.jsonl"
+    records = [{"id": f"t{i}", "messages": [{"role": "user", "content": f"q{i}"},
+                                            {"role": "assistant", "content": f"a{i}"}],
+                "metadata": {"n": i}} for i in range(5)]
+    src.write_text("".join(json.dumps(r) + "\n" for r in records) + "{broken\n", encoding="utf-8")
+    out = tmp_path / "o.jsonl.gz"
+
+    def whole(*args, **kwargs):
+        raise AssertionError("a canonical → canonical conversion streams; it never loads the dataset whole")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("synae.cli.convert.load_dataset", whole)
+        code, _, err = run_synae(["convert", src, "--skip-invalid", "--out", out], capsys, monkeypatch)
+    assert code == 0 and "wrote 5 trajectories (canonical → canonical)" in err and "skipped 1" in err
+    loaded = load_dataset(src, skip_invalid=True)
+    assert [t.model_dump() for t in read_jsonl(out)] == [t.model_dump() for t in loaded]
+    assert read_jsonl(out)[0].output == "a0"
+    code, _, _ = run_synae(["convert", src, "--skip-invalid", "--output-from", "none", "--out", out], capsys,
+                           monkeypatch)
+    assert code == 0 and all(t.output is None for t in read_jsonl(out))
+    code, _, err = run_synae(["convert", src, "--output-from", "later", "--out", tmp_path / "x.jsonl"], capsys,
+                             monkeypatch)
+    assert code == 2 and "unknown output_from 'later'" in err and not (tmp_path / "x.jsonl").exists()
+
+
+def test_sharegpt_input_with_from_and_output_from(tmp_path, capsys, monkeypatch):
+    src = tmp_path / "s.jsonl"
+    src.write_text(json.dumps({"conversations": [{"from": "human", "value": "hi"},
+                                                 {"from": "gpt", "value": "hello"}]}) + "\n", encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    code, _, err = run_synae(["convert", src, "--from", "sharegpt", "--out", out], capsys, monkeypatch)
+    assert code == 0 and "(sharegpt → canonical)" in err
+    assert read_jsonl(out)[0].output == "hello"
+    code, _, _ = run_synae(["convert", src, "--from", "sharegpt", "--output-from", "field", "--out", out],
+                           capsys, monkeypatch)
+    assert code == 0 and read_jsonl(out)[0].output is None

@@ -173,3 +173,61 @@ def test_instruction_only_sets_warn_and_skipped_records_are_counted(shared_data,
     table = runner.invoke(app, args)
     assert "5 trajectories have no tool calls or output" in table.output
     assert "synthetic: skipped 1 invalid record(s)" in table.output
+
+
+def _generic_set(tmp_path, n=12):
+    """A small generic canonical set with record fields, its transcript vectors, and vectors shifted
+    far away (a synthetic set whose vectors share nothing with the real ones)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "real.jsonl"
+    path.write_text("".join(json.dumps({
+        "id": f"r{i}", "metadata": {"difficulty": ["easy", "hard"][i % 2], "score": i},
+        "messages": [{"role": "user", "content": f"question {i} about topic {i % 3}"},
+                     {"role": "assistant", "content": f"answer {i}"}]}) + "\n" for i in range(n)))
+    np.save(tmp_path / "real.npy", rng.normal(size=(n, 8)).astype("float32"))
+    np.save(tmp_path / "far.npy", (rng.normal(size=(n, 8)) + 100).astype("float32"))
+    return path
+
+
+def test_precomputed_embeddings_attribute_fields_and_compute_options(tmp_path):
+    data = str(_generic_set(tmp_path))
+    result = runner.invoke(app, [
+        "evaluate", "--real", data, "--synthetic", data, "--embeddings", f"transcript={tmp_path / 'real.npy'}",
+        "--synthetic-embeddings", f"transcript={tmp_path / 'far.npy'}", "--attribute-field",
+        "metadata.difficulty", "--attribute-field", "metadata.score", "--aggregate-scale", "group",
+        "--executor", "local", "--device", "cpu", "--metrics", "fidelity.instructions.*", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    metrics = report["metrics"]
+    # same texts, far-apart vectors: the vectors given were used on both sides, not the texts
+    assert metrics["fidelity.instructions.knn_precision"]["value"] == 0.0
+    assert report["embedder"]["model"] == "precomputed"
+    assert metrics["fidelity.instructions.am.metadata.difficulty"]["value"] == 0.0
+    assert metrics["fidelity.instructions.am.metadata.score"]["details"]["mean_real"] == 5.5
+    assert report["config"]["compute"] == {"executor": "local", "ray_address": None, "device": "cpu"}
+    assert report["config"]["evaluation"]["aggregate_scale"] == "group"
+    assert report["config"]["metrics"]["attribute_fields"] == ["metadata.difficulty", "metadata.score"]
+
+
+def test_attribute_fields_of_a_benchmark_preset_and_bad_mappings_are_config_errors(shared_data, tmp_path):
+    data = str(shared_data / "acp" / "acp_app_bool.parquet")
+    result = runner.invoke(app, ["evaluate", "--real", data, "--synthetic", data,
+                                 "--attribute-field", "metadata.x"])
+    assert isinstance(result.exception, ConfigError) and "generic preset" in str(result.exception)
+    result = runner.invoke(app, ["evaluate", "--real", data, "--synthetic", data, "--embeddings", "transcript"])
+    assert isinstance(result.exception, ConfigError) and "--embeddings" in str(result.exception)
+
+
+def test_ray_executor_without_ray_fails_at_once_with_the_install_hint(tmp_path, capsys, monkeypatch):
+    import sys
+
+    from helpers.synae_cli import run_synae
+
+    data = _generic_set(tmp_path)
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError: Ray not installed
+    code, _, err = run_synae(["evaluate", "--real", data, "--synthetic", data, "--executor", "ray",
+                              "--out", tmp_path / "r.json"], capsys, monkeypatch)
+    assert code == 2 and "pip install 'synae[ray]'" in err
+    assert not (tmp_path / "r.json").exists()

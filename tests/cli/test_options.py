@@ -70,8 +70,21 @@ def test_llm_commands_take_config_and_the_llm_options() -> None:
     for name in ("evaluate", "compare", "validate", "downstream", "generate", "quickstart"):
         assert {"--config", "--judge-model", "--llm-base-url", "--concurrency", "--no-cache",
                 "--no-structured-output"} <= _flags(name), name
-    for name in ("evaluate", "compare", "validate", "downstream"):
+    for name in ("evaluate", "compare", "validate", "downstream", "generate", "quickstart"):
         assert {"--llm-breaker", "--llm-deadline"} <= _flags(name), name
+
+
+def test_commands_take_the_input_evaluation_and_compute_options() -> None:
+    for name in ("convert", "inspect", "validate", "evaluate", "compare", "generate", "downstream"):
+        assert {"--from", "--output-from"} <= _flags(name), name
+    for name in ("evaluate", "compare"):
+        assert {"--embeddings", "--synthetic-embeddings", "--executor", "--ray-address", "--device",
+                "--aggregate-scale", "--attribute-field"} <= _flags(name), name
+    assert "--aggregate-scale" in _flags("quickstart") and "--attribute-field" in _flags("inspect")
+    seen = flag_meanings()
+    assert seen["--attribute"] == {"generate.attribute"}
+    assert seen["--attribute-field"] == {"metrics.attribute_fields"}
+    assert seen["--output-from"] == {"inputs.output_from"} and seen["--device"] == {"compute.device"}
 
 
 def test_every_command_that_reads_data_takes_config_and_skip_invalid() -> None:

@@ -100,3 +100,32 @@ def test_compare_writes_results_and_report(tmp_path, shared_data, capsys, monkey
     code, _, err = run_synae(["compare", *real_opt, "--synthetic", tmp_path / "a.jsonl",
                               "--labels", "A", "B", "--out", out], capsys, monkeypatch)
     assert code == 2 and "--labels must give 1" in err
+
+
+def test_compare_takes_precomputed_vectors_per_label(tmp_path, capsys, monkeypatch) -> None:
+    """``{label}`` in a --synthetic-embeddings path names each set's file; without it two sets
+    would share one file, which is refused."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    lines = [json.dumps({"id": f"r{i}", "messages": [{"role": "user", "content": f"question {i}"},
+                                                      {"role": "assistant", "content": f"answer {i}"}]})
+             for i in range(10)]
+    (tmp_path / "real.jsonl").write_text("\n".join(lines) + "\n")
+    vectors = rng.normal(size=(10, 4)).astype("float32")
+    np.save(tmp_path / "real.npy", vectors)
+    np.save(tmp_path / "near.npy", vectors)
+    np.save(tmp_path / "far.npy", vectors + 100)
+    common = ["compare", "--real", tmp_path / "real.jsonl", "--synthetic", tmp_path / "real.jsonl",
+              tmp_path / "real.jsonl", "--labels", "near", "far", "--embeddings",
+              f"transcript={tmp_path / 'real.npy'}", "--no-html", "--metrics", "fidelity.instructions.knn_*",
+              "--out", tmp_path / "cmp"]
+    code, _, err = run_synae([*common, "--synthetic-embeddings", f"transcript={tmp_path / 'near.npy'}"],
+                             capsys, monkeypatch)
+    assert code == 2 and "{label}" in err
+    code, _, err = run_synae([*common, "--synthetic-embeddings", f"transcript={tmp_path / '{label}.npy'}"],
+                             capsys, monkeypatch)
+    assert code == 0, err
+    members = json.loads((tmp_path / "cmp" / "results.json").read_text())["members"]
+    assert members["near"]["metrics"]["fidelity.instructions.knn_recall"]["value"] == 1.0
+    assert members["far"]["metrics"]["fidelity.instructions.knn_recall"]["value"] == 0.0

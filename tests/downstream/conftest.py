@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from synae.run.data import load_dataset
 from synae.datapaths import data_path
+from synae.run.data import load_dataset
 from synae.schema import Dataset
 
 

@@ -147,3 +147,49 @@ def test_warns_when_an_agent_completed_the_synthetic_set(acp_real: Dataset) -> N
     warnings = completion_bias_warnings(generated, agents)
     assert len(warnings) == 1 and "'gen-llm'" in warnings[0]
     assert completion_bias_warnings(acp_real.trajectories[:2], agents) == []
+
+
+def test_per_trajectory_success_is_the_mean_over_runs_in_dataset_order(acp_real: Dataset) -> None:
+    data = Dataset(trajectories=acp_real.trajectories[:12], name="acp")
+    run = evaluate_dataset(data, [OracleAgent(), NoisyOracleAgent(rate=0.5)], "acp", runs=2)
+    noisy = run.agents["noisy-oracle:0.5"]
+    per_traj = noisy.per_trajectory("output")
+    by_run = [[s.success for s in r.scores["output"]] for r in noisy.runs]
+    assert per_traj == [(float(a) + float(b)) / 2 for a, b in zip(*by_run, strict=True)]
+    assert set(per_traj) > {0.5} or len(set(per_traj)) > 1  # the noise differs between trajectories
+    # Every trajectory scored in every run: the mean of the per-trajectory values is s.
+    assert sum(per_traj) / len(per_traj) == pytest.approx(noisy.mean("output"))
+    assert run.agents["oracle"].per_trajectory("output") == [1.0] * 12
+    summary = noisy.summary("output")
+    assert summary["per_trajectory"] == per_traj and summary["mean"] == noisy.mean("output")
+
+
+def test_per_trajectory_leaves_out_unscored_runs(t1_turns: Dataset) -> None:
+    data = Dataset(trajectories=t1_turns.trajectories[:3], name="t1")
+    run = evaluate_dataset(data, [OracleAgent()], "t1", runs=2)  # output judged, no judge: unscored
+    assert run.agents["oracle"].per_trajectory("output") == [None, None, None]
+    assert run.agents["oracle"].per_trajectory("tool_calls") == [1.0, 1.0, 1.0]
+
+
+def test_a_refused_api_key_stops_the_downstream_run(acp_real: Dataset) -> None:
+    import time
+
+    from helpers.openai_server import ScriptedOpenAIServer
+    from synae.config import LLMSettings
+    from synae.downstream.agents import ModelAgent
+    from synae.errors import LLMFatalError
+    from synae.llm.client import LLMClient
+
+    data = Dataset(trajectories=acp_real.trajectories[:40], name="acp")
+    with ScriptedOpenAIServer(api_key="the-right-key") as server:
+        client = LLMClient(LLMSettings(max_retries=2, backoff_base=0.0), base_url=server.base_url,
+                           api_key="a-wrong-key", progress=False)
+        agents = [OracleAgent(), ModelAgent(model="m", client=client)]
+        start = time.perf_counter()
+        with pytest.raises(LLMFatalError) as caught:
+            downstream_metrics(data, data, "acp", Config(), agents, runs=3, client=client)
+        elapsed = time.perf_counter() - start
+        sent = len(server.requests)
+    assert caught.value.kind == "auth" and client.fatal is caught.value
+    assert elapsed < 10
+    assert 1 <= sent <= 16  # only the requests in flight when the key was refused; no retries

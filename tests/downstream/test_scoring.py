@@ -91,7 +91,9 @@ def test_judge_scores_yes_no_and_unparseable_as_unscored(t1_turns: Dataset) -> N
 
 def test_judge_transport_failure_and_missing_judge_are_unscored(t1_turns: Dataset) -> None:
     refs = t1_turns.trajectories[:2]
-    agent_trajs = run_dataset(refs, OracleAgent(), get_preset("t1"))
+    # Calls that differ from the reference: every pair needs the judge (identical pairs are decided
+    # without a call, reason ``identical``).
+    agent_trajs = run_dataset(refs, NoisyOracleAgent(rate=1.0), get_preset("t1"))
     no_judge = asyncio.run(score_run(refs, agent_trajs, {"tool_calls": "judge"}))["tool_calls"]
     assert [s.success for s in no_judge] == [None, None] and no_judge[0].reason.startswith("no_judge")
     with ScriptedOpenAIServer(responder=lambda body: Reply.error(503)) as server:

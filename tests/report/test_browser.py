@@ -145,6 +145,7 @@ def test_drilldown_shows_evidence_pages_and_searches(evidence_report: Path, brow
     assert dup.locator("table.dt tbody > tr:visible").count() == 1
     # open the row: the whole synthetic trajectory next to its nearest real neighbour
     row = dup.locator("table.dt tbody > tr:visible").first
+    assert not row.locator(".pair").is_visible()  # closed until asked
     row.locator("button.show-traj").click()
     pair = row.locator(".pair")
     assert pair.locator(".traj.synthetic").is_visible()

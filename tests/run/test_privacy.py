@@ -30,3 +30,27 @@ def test_gate_thresholds_apply_to_privacy_metrics():
     checks = check(report, {"privacy.instructions.exact_copies": {"max": 0.01},
                             "privacy.output.verbatim_spans": {"max": 1.0}})
     assert [c.outcome for c in checks] == ["fail", "pass"] and exit_code(checks) == 1
+
+
+def test_privacy_pillar_joins_the_aggregates_console_and_gate():
+    from synae.config import load_config
+    from synae.report.console import aggregates_table
+    from synae.run.evaluation import Evaluator
+    from synae.run.pipeline import ReportOptions, evaluate_for_report
+    from synae.schema import Dataset
+
+    config = load_config(embedding={"model": "lexical"})
+    evaluator = Evaluator(Dataset(REAL, name="real"), config, preset="generic", progress=False)
+    copies = evaluate_for_report(evaluator, Dataset(oversample(80, 5), name="copies"),
+                                 options=ReportOptions(), name="copies")
+    fresh = evaluate_for_report(evaluator, Dataset(sample(120, 2, "s"), name="fresh"),
+                                options=ReportOptions(), name="fresh")
+    agg = copies.aggregates
+    assert agg is not None and agg["scores"]["copies"]["privacy"] == 0.0
+    assert agg["labels"]["copies"]["privacy"]["label"] == "Poor"
+    assert agg["privacy"]["copies"]["score"] == 0.0 and "independent" in agg["privacy"]["copies"]["anchors"]
+    assert fresh.aggregates is not None and fresh.aggregates["scores"]["fresh"]["privacy"] > 0.9
+    assert "privacy" in [c.header for c in aggregates_table(agg).columns]
+    report = {"aggregates": agg, "metrics": {k: v.to_json_dict() for k, v in copies.metrics.items()}}
+    checks = check(report, {"privacy": {"min": 0.5}})
+    assert [c.outcome for c in checks] == ["fail"] and exit_code(checks) == 1

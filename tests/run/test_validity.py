@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from helpers.openai_server import Reply, ScriptedOpenAIServer
-from synae.run.data import load_dataset
 from synae.config import Config, load_config
 from synae.errors import ConfigError
 from synae.llm.client import LLMClient
-from synae.schema import Message, Trajectory
+from synae.run.data import load_dataset
 from synae.run.validity import VerdictCounts, checker_kinds, run_validity, validity_metrics
+from synae.schema import Message, Trajectory
 from synae.validity.verdict import Verdict
 
 
@@ -94,8 +95,14 @@ def test_metrics_with_both_checkers(t1_valid: list[Trajectory]) -> None:
 
 
 def test_low_coverage_warns_and_all_unscored_is_null(t1_valid: list[Trajectory]) -> None:
-    replies = iter(["yes", "maybe", "yes", "yes", "perhaps"] * 2)
-    with ScriptedOpenAIServer(responder=lambda body: next(replies)) as server:
+    # trajectories 1 and 4 always get an unreadable reply (re-asking and repair turns included)
+    unreadable = [next(m.content for m in t1_valid[i].messages if m.role == "user") for i in (1, 4)]
+
+    def responder(body: dict) -> str:
+        text = json.dumps(body, ensure_ascii=False)
+        return "maybe" if any(json.dumps(u, ensure_ascii=False)[1:-1] in text for u in unreadable) else "yes"
+
+    with ScriptedOpenAIServer(responder=responder) as server:
         config = judged(server, concurrency=1)
         [result] = [m for m in validity_metrics(None, t1_valid[:5], "t1", config, "llm")
                     if m.id == "validity.tool_calls.rate"]
@@ -123,11 +130,47 @@ def test_generic_targets_follow_the_data_and_none_checker() -> None:
 def test_real_set_serves_as_provenance_source(shared_data: Path) -> None:
     """ACP answers flipped by the generator are invalid by provenance: the rate is exactly 1 - v."""
     from synae.generate.invalidate import invalidate
+    from synae.presets import get_preset
 
     real = load_dataset(shared_data / "acp" / "acp_app_prog.csv")
-    flipped = invalidate(real, 0.3, seed=123)
+    flipped = invalidate(real, 0.3, preset=get_preset("acp"), seed=123)
     [rate] = validity_metrics(real, flipped, "acp", Config(), "rules", progress=False)
     assert rate.id == "validity.output.rate"
     assert rate.details["n_invalid"] == int(0.3 * len(real))
     assert rate.value == pytest.approx(1 - int(0.3 * len(real)) / len(real))
     assert rate.details["real_value"] == 1.0
+
+
+def _chat(i: int, tools: bool = True, name: str = "get_weather") -> dict:
+    """A generic chat record: one weather call for city i, its result and an answer."""
+    call = {"id": f"c{i}", "type": "function",
+            "function": {"name": name, "arguments": json.dumps({"city": f"City {i}"})}}
+    record = {"id": f"chat{i}", "messages": [
+        {"role": "user", "content": f"Weather in City {i}?"},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": f"c{i}", "content": "sunny"},
+        {"role": "assistant", "content": f"It is sunny in City {i}."}]}
+    if tools:
+        schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+        record["tools"] = [{"type": "function", "function": {"name": "get_weather", "parameters": schema}}]
+    return record
+
+
+def test_rule_metrics_say_which_checks_ran(t1_valid: list[Trajectory]) -> None:
+    """Generic rules record their checks per verdict: the metric counts them (``details.checks``)."""
+    from synae.adapters import load_dataset as load_records
+
+    real = load_records([_chat(i) for i in range(4)], "openai").trajectories
+    synthetic = load_records([_chat(10), _chat(11, tools=False), _chat(12, name="get_stock")],
+                             "openai").trajectories
+    results = validity_metrics(real, synthetic, "generic", Config(), "rules", progress=False)
+    metrics = {m.id: m for m in results}
+    tool_calls = metrics["validity.tool_calls.rate"]
+    assert tool_calls.value == pytest.approx(2 / 3)
+    assert tool_calls.details["checks"] == {"parses": {"passed": 3, "failed": 0, "not_run": 0},
+                                            "declared": {"passed": 1, "failed": 1, "not_run": 1},
+                                            "schema": {"passed": 1, "failed": 0, "not_run": 2},
+                                            "results_answer_calls": {"passed": 3, "failed": 0, "not_run": 0}}
+    # Checkers that record no per-check results (T1 rules) add no ``checks``.
+    t1 = validity_metrics(t1_valid, t1_valid, "t1", Config(), "rules", progress=False)
+    assert t1 and all("checks" not in m.details for m in t1)

@@ -1,19 +1,32 @@
-"""`synae convert` — any supported input → canonical JSONL (or one of the research's flat formats)."""
+"""`synae convert` — any supported input → canonical JSONL (or one of the research's flat formats).
+
+Canonical JSON Lines(.gz) to canonical JSON Lines without ``--sort`` streams: one trajectory in
+memory at a time (:func:`synae.run.commands.stream_canonical`), written atomically
+(:func:`synae.schema.write_jsonl`), schema warnings counted with only the first kept. Every other
+conversion loads the dataset whole.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 from rich.console import Console
 
+from synae.adapters import OutputFrom
+from synae.adapters.common import source_of
 from synae.adapters.export import EXPORT_FORMATS, bfcl_answers_path, write_dataset
 from synae.cli.messages import print_skipped
-from synae.cli.options import FormatOpt, PresetOpt, SkipInvalidOpt
+from synae.cli.options import FormatOpt, OutputFromOpt, PresetOpt, SkipInvalidOpt
+from synae.config import Config
 from synae.errors import ConfigError
-from synae.run.commands import check_not_all_skipped, skipped_records
+from synae.run.commands import SKIPPED_SHOWN, check_not_all_skipped, skipped_records, stream_canonical
 from synae.run.data import load_dataset
+from synae.run.inspection import streams
+from synae.schema import Dataset, Trajectory, write_jsonl
 
 
 def parse_columns(items: list[str] | None) -> dict[str, str] | None:
@@ -30,6 +43,38 @@ def parse_columns(items: list[str] | None) -> dict[str, str] | None:
     return out  # type: ignore[return-value]
 
 
+@dataclass
+class _Warnings:
+    """Schema warnings of a streamed conversion: how many, and the first."""
+
+    n: int = 0
+    first: str | None = None
+
+    def drain(self, header: Dataset) -> None:
+        """Count and drop the warnings ``header`` collected (keeping the first) and the skip reasons
+        after the first :data:`SKIPPED_SHOWN`, so memory stays bounded."""
+        if self.first is None and header.warnings:
+            self.first = header.warnings[0]
+        self.n += len(header.warnings)
+        header.warnings.clear()
+        del header.skipped[SKIPPED_SHOWN:]
+
+
+def _streamed(path: Path, header: Dataset, warnings: _Warnings, *, skip_invalid: bool,
+              output_from: str | None, preset: str | None) -> Iterator[Trajectory]:
+    """The trajectories of ``path`` (:func:`stream_canonical`), draining ``header`` into
+    ``warnings`` as they pass; raises when every record was skipped, so no file is written."""
+    n = 0
+    for traj in stream_canonical(path, skip_invalid=skip_invalid, output_from=output_from, preset=preset,
+                                 dataset=header):
+        warnings.drain(header)
+        n += 1
+        yield traj
+    warnings.drain(header)
+    if n == 0:
+        check_not_all_skipped(header, path)
+
+
 def convert(
     input: Annotated[Path, typer.Argument(
         help="Input file (canonical/OpenAI JSONL, transcript table, T1, BFCL, ACP).")],
@@ -44,21 +89,32 @@ def convert(
         "--column", help="Transcript-table column, KEY=NAME (keys: id, transcript, tool_calls, output, "
                          "attributes=a,b). Repeatable.")] = None,
     skip_invalid: SkipInvalidOpt = False,
+    output_from: OutputFromOpt = None,
 ) -> None:
     """Convert INPUT to canonical JSONL (or --to t1-csv | bfcl | acp-csv)."""
     if to not in EXPORT_FORMATS:
         raise ConfigError(f"--to must be one of {', '.join(EXPORT_FORMATS)}, got {to!r}")
-    dataset = load_dataset(input, fmt, answers=answers, preset=preset, skip_invalid=skip_invalid, sort=sort,
-                           columns=parse_columns(column))
-    check_not_all_skipped(dataset, input)
-    n = write_dataset(dataset, out, to)
+    rule = cast("OutputFrom | None", output_from)  # checked by the readers
+    warnings = _Warnings()
+    if (to == "canonical" and column is None and answers is None
+            and streams(input, Config(inputs={"format": fmt, "sort": sort}))):
+        source = source_of(input)
+        dataset = Dataset(trajectories=[], name=source.default_name, source=source.label, format="canonical")
+        n = write_jsonl(_streamed(input, dataset, warnings, skip_invalid=skip_invalid,
+                                  output_from=rule, preset=preset), out)
+    else:
+        dataset = load_dataset(input, fmt, answers=answers, preset=preset, skip_invalid=skip_invalid,
+                               sort=sort, columns=parse_columns(column), output_from=rule)
+        check_not_all_skipped(dataset, input)
+        n = write_dataset(dataset, out, to)
+        warnings.drain(dataset)
     console = Console(stderr=True)
     where = f"{out} and {bfcl_answers_path(out)}" if to == "bfcl" else str(out)
     console.print(f"wrote {n} trajectories ({dataset.format} → {to}) to {where}", highlight=False)
     if skip_invalid:
         print_skipped(skipped_records({str(input): dataset}), console)
-    if dataset.warnings:
-        console.print(f"{len(dataset.warnings)} warning(s); first: {dataset.warnings[0]}", highlight=False)
+    if warnings.n:
+        console.print(f"{warnings.n} warning(s); first: {warnings.first}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -23,7 +23,9 @@ from synae.cli.options import (
     ConfigOpt,
     DeadlineOpt,
     DryRunOpt,
+    FormatOpt,
     JudgeModelOpt,
+    OutputFromOpt,
     PresetOpt,
     RealOpt,
     SkipInvalidOpt,
@@ -82,6 +84,8 @@ def register(app: typer.Typer) -> None:
         llm_breaker: BreakerOpt = None,
         llm_deadline: DeadlineOpt = None,
         skip_invalid: SkipInvalidOpt = False,
+        fmt: FormatOpt = None,
+        output_from: OutputFromOpt = None,
     ) -> None:
         """Run agents on D and D′, score their runs, report fidelity.downstream.tdd/rd."""
         from synae.run.commands import plan_downstream_command, run_downstream_command

@@ -20,6 +20,8 @@ from rich.table import Table
 
 from synae.cli.messages import print_skipped
 from synae.cli.options import (
+    AggregateScaleOpt,
+    AttributeFieldOpt,
     BaseUrlOpt,
     BootstrapOpt,
     BreakerOpt,
@@ -27,17 +29,23 @@ from synae.cli.options import (
     ConcurrencyOpt,
     ConfigOpt,
     DeadlineOpt,
+    DeviceOpt,
     EmbedderOpt,
+    EmbeddingsOpt,
+    ExecutorOpt,
     FormatOpt,
     JsonOpt,
     JudgeModelOpt,
     MetricsOpt,
     ModeOpt,
     NoiseFloorOpt,
+    OutputFromOpt,
     PresetOpt,
+    RayAddressOpt,
     RealOpt,
     SkipInvalidOpt,
     StructuredOpt,
+    SyntheticEmbeddingsOpt,
     ValidityOpt,
     command_config,
 )
@@ -101,6 +109,14 @@ def register(app: typer.Typer) -> None:
         synthetic_fmt: Annotated[str | None, typer.Option(
             "--synthetic-from", help="Format of the synthetic file when it differs from --from.")] = None,
         skip_invalid: SkipInvalidOpt = False,
+        output_from: OutputFromOpt = None,
+        attribute_fields: AttributeFieldOpt = None,
+        aggregate_scale: AggregateScaleOpt = None,
+        embeddings: EmbeddingsOpt = None,
+        synthetic_embeddings: SyntheticEmbeddingsOpt = None,
+        executor: ExecutorOpt = None,
+        ray_address: RayAddressOpt = None,
+        device: DeviceOpt = None,
         validity: ValidityOpt = None,
         agents: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045 (typer needs Optional)
             "--downstream", "--agent", help="Also run this downstream agent on D and D′ (a model name, "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,74 +11,22 @@ from rich.table import Table
 
 from synae.cli.messages import print_skipped
 from synae.cli.options import (
+    AttributeFieldOpt,
     ConfigOpt,
     FormatOpt,
     JsonOpt,
     ModeOpt,
+    OutputFromOpt,
     PresetOpt,
     SkipInvalidOpt,
     command_config,
 )
-from synae.config import MetricOptions
 from synae.errors import ConfigError
 from synae.examples import EXAMPLES, example_path
-from synae.presets import detect_preset, get_preset
-from synae.presets.base import Preset, stored_attribute_values
-from synae.run.commands import SKIPPED_SHOWN, load_input
-from synae.schema import ROLES, Dataset, dumps_strict
+from synae.run.inspection import inspect_input
+from synae.schema import dumps_strict
 
 TOP_VALUES = 15
-
-
-def _counts(labels: list[list[str]]) -> dict[str, int]:
-    """Label counts (every label of a multi-label item counts), most frequent first."""
-    counter = Counter(label for item in labels for label in item)
-    return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
-
-
-def dataset_stats(dataset: Dataset, preset: Preset, options: MetricOptions) -> dict[str, Any]:
-    """Counts of messages, tool calls and tool names; attribute distributions; numeric summaries.
-
-    Categorical attributes: the preset's AM attributes (keyword labels follow ``options``), then every
-    other stored attribute. Numeric attributes (the preset's, plus output length): n, mean, min, max.
-    """
-    trajs = dataset.trajectories
-    roles: Counter[str] = Counter(m.role for t in trajs for m in t.messages)
-    names = Counter(c.function.name for t in trajs for m in t.messages for c in m.tool_calls or ())
-    unparsed = sum(1 for t in trajs for m in t.messages if m.metadata and "parse_error" in m.metadata)
-    attributes: dict[str, dict[str, int]] = {}
-    numeric: dict[str, dict[str, float]] = {}
-    for name in (*preset.am_attributes, *preset.output_am_attributes):
-        values = preset.attribute_values(trajs, name, options)
-        if values.kind == "categorical":
-            attributes[name] = _counts(values.values)
-        elif values.values:
-            v = values.values
-            numeric[name] = {"n": len(v), "mean": sum(v) / len(v), "min": min(v), "max": max(v)}
-    stored = dict.fromkeys(k for t in trajs for k in t.attributes)
-    for name in stored:
-        if name in attributes or name in numeric:
-            continue
-        values = stored_attribute_values(trajs, name)
-        if values.kind == "categorical":
-            attributes[name] = _counts(values.values)
-        elif values.values:
-            v = values.values
-            numeric[name] = {"n": len(v), "mean": sum(v) / len(v), "min": min(v), "max": max(v)}
-    return {
-        "name": dataset.name, "source": dataset.source, "format": dataset.format, "preset": preset.name,
-        "n": len(trajs),
-        "messages": {role: roles[role] for role in ROLES},
-        "tool_calls": sum(names.values()),
-        "unparsed_tool_calls": unparsed,
-        "tool_names": dict(sorted(names.items(), key=lambda kv: (-kv[1], kv[0]))),
-        "with_output": sum(1 for t in trajs if t.output is not None),
-        "attributes": attributes,
-        "numeric": numeric,
-        "n_skipped": dataset.n_skipped,
-        "skipped": dataset.skipped[:SKIPPED_SHOWN],
-        "warnings": len(dataset.warnings),
-    }
 
 
 def _print_tables(stats: dict[str, Any], console: Console) -> None:
@@ -130,6 +77,8 @@ def inspect(
     mode: ModeOpt = None,
     json_output: JsonOpt = False,
     skip_invalid: SkipInvalidOpt = False,
+    output_from: OutputFromOpt = None,
+    attribute_fields: AttributeFieldOpt = None,
     config_file: ConfigOpt = None,
 ) -> None:
     """Show counts (messages, tool calls, tools) and attribute distributions of DATA."""
@@ -141,10 +90,7 @@ def inspect(
         path = data
     else:
         raise ConfigError("give either a DATA file or --example NAME")
-    dataset = load_input(path, config, name=example or None)
-    chosen = get_preset(config.preset or detect_preset(dataset))
-    stats = dataset_stats(dataset, chosen, config.metrics)
-    stats["mode"] = config.mode
+    stats, dataset = inspect_input(path, config, name=example or None)
     if json_output:
         typer.echo(dumps_strict(stats))
         return

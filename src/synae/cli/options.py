@@ -12,12 +12,15 @@ line, so a flag's default never hides a file or environment value.
 from __future__ import annotations
 
 import os
+import typing
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from synae.config import Config, load_config, nested
+from synae.adapters import FORMATS
+from synae.adapters.common import OUTPUT_FROM
+from synae.config import Config, config_keys, load_config, nested, parse_mapping
 from synae.errors import ConfigError
 
 # parameter name → config key (see synae.config: every key also has a SYNAE_<SECTION>_<KEY> variable)
@@ -26,10 +29,13 @@ CONFIG_KEYS: dict[str, str] = {
     "real": "inputs.real", "input_path": "inputs.real", "synthetic": "inputs.synthetic",
     "data": "inputs.data", "example": "inputs.example", "fmt": "inputs.format",
     "synthetic_fmt": "inputs.synthetic_format", "answers": "inputs.answers", "sort": "inputs.sort",
-    "skip_invalid": "inputs.skip_invalid",
+    "skip_invalid": "inputs.skip_invalid", "output_from": "inputs.output_from",
+    "embeddings": "inputs.embeddings", "synthetic_embeddings": "inputs.synthetic_embeddings",
     "out": "output.out", "report_html": "output.report", "html": "output.html", "out_format": "output.format",
     "metrics": "evaluation.select", "bootstrap": "evaluation.bootstrap",
-    "noise_floor": "evaluation.noise_floor",
+    "noise_floor": "evaluation.noise_floor", "aggregate_scale": "evaluation.aggregate_scale",
+    "attribute_fields": "metrics.attribute_fields",
+    "executor": "compute.executor", "ray_address": "compute.ray_address", "device": "compute.device",
     "embedder": "embedding.model", "embedding_cache": "embedding.cache",
     "embedding_cache_dir": "embedding.cache_dir",
     "llm_base_url": "llm.base_url", "concurrency": "llm.concurrency", "cache": "llm.cache",
@@ -57,6 +63,9 @@ MULTI_VALUE_KEYS: dict[str, str] = {
 FILE_TOOLS = frozenset({"convert", "download", "report", "gate"})
 # Parameters that are a matter of the command line itself, not of the run.
 CLI_ONLY = frozenset({"config_file", "json_output", "help", "version"})
+# Mapping keys (view → path): their flags take KEY=VALUE[,KEY=VALUE], repeatable.
+MAPPING_KEYS = frozenset(key for key, field in config_keys().items()
+                         if typing.get_origin(field.annotation) is dict)
 
 
 def _on_command_line(ctx: typer.Context, name: str) -> bool:
@@ -71,6 +80,8 @@ def command_config(ctx: typer.Context, **extra: Any) -> Config:
     outside click, e.g. ``compare``'s multi-value options; ``None`` = not given)."""
     given = {CONFIG_KEYS[name]: value for name, value in ctx.params.items()
              if name in CONFIG_KEYS and _on_command_line(ctx, name)}
+    for key in MAPPING_KEYS & set(given):
+        given[key] = mapping_value(given[key], key)
     given.update({key: value for key, value in extra.items() if value is not None})
     if isinstance(given.get("inputs.synthetic"), (str, Path)):
         given["inputs.synthetic"] = [given["inputs.synthetic"]]
@@ -82,6 +93,15 @@ def command_config(ctx: typer.Context, **extra: Any) -> Config:
         if not flags:
             raise
         raise ConfigError(f"{exc} ({' / '.join(flags)})") from None
+
+
+def mapping_value(items: str | list[str], key: str) -> dict[str, str]:
+    """A mapping flag's values (``transcript=a.npy,output=b.npy``, or the option repeated) as one
+    dict; a later value for the same key wins."""
+    out: dict[str, str] = {}
+    for item in [items] if isinstance(items, str) else items:
+        out.update(parse_mapping(item, f"{key} (--{key.split('.')[-1].replace('_', '-')})"))
+    return out
 
 
 PresetOpt = Annotated[
@@ -96,8 +116,11 @@ ModeOpt = Annotated[
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="Seed of every random choice.")]
 FormatOpt = Annotated[
     str | None,
-    typer.Option("--from", help="Input format (auto-detected when omitted); see `synae convert --help`."),
+    typer.Option("--from", help=f"Input format: {', '.join(FORMATS)} (auto-detected when omitted)."),
 ]
+OutputFromOpt = Annotated[str | None, typer.Option(
+    "--output-from", help=f"Chat formats (canonical, openai, sharegpt): where a record's output comes from, "
+                          f"{', '.join(OUTPUT_FROM)} (default: last-assistant).")]
 SkipInvalidOpt = Annotated[
     bool,
     typer.Option("--skip-invalid", help="Skip malformed records (and report how many) instead of failing."),
@@ -121,6 +144,23 @@ NoiseFloorOpt = Annotated[int | None, typer.Option(
 ValidityOpt = Annotated[str | None, typer.Option(
     "--validity", help="Validity checkers: rules, llm, both or none (default: the preset's checker — "
                        "rules for t1/bfcl/acp, the judge for generic).")]
+AggregateScaleOpt = Annotated[str | None, typer.Option(
+    "--aggregate-scale", help="Pillar scores: anchored (default profile) or group (reference profile).")]
+AttributeFieldOpt = Annotated[list[str] | None, typer.Option(
+    "--attribute-field", help="Generic preset: a record field measured as an attribute (dotted path, e.g. "
+                              "metadata.difficulty); repeatable.")]
+EmbeddingsOpt = Annotated[list[str] | None, typer.Option(
+    "--embeddings", help="Precomputed vectors of the real set: transcript=PATH[,output=PATH] (.npy or "
+                         ".parquet); repeatable.")]
+SyntheticEmbeddingsOpt = Annotated[list[str] | None, typer.Option(
+    "--synthetic-embeddings", help="Precomputed vectors of the synthetic set(s), like --embeddings; "
+                                   "{label} in a path is the set's label.")]
+ExecutorOpt = Annotated[str | None, typer.Option(
+    "--executor", help="Where the heavy stages run: local (default) or ray (pip install 'synae[ray]').")]
+RayAddressOpt = Annotated[str | None, typer.Option(
+    "--ray-address", help="Ray cluster to join with --executor ray (default: start a local Ray).")]
+DeviceOpt = Annotated[str | None, typer.Option(
+    "--device", help="k-NN screening device: cpu (default), cuda or auto.")]
 HtmlOpt = Annotated[bool, typer.Option("--html/--no-html", help="Also write <out>/report.html.")]
 
 # Flags with a value default to None in the signatures: the config holds every default.

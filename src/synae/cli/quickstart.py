@@ -16,10 +16,13 @@ import typer
 from rich.console import Console
 
 from synae.cli.options import (
+    AggregateScaleOpt,
     BaseUrlOpt,
+    BreakerOpt,
     CacheOpt,
     ConcurrencyOpt,
     ConfigOpt,
+    DeadlineOpt,
     EmbedderOpt,
     HtmlOpt,
     JudgeModelOpt,
@@ -51,6 +54,9 @@ def quickstart(
     concurrency: ConcurrencyOpt = None,
     cache: CacheOpt = True,
     structured_output: StructuredOpt = True,
+    llm_breaker: BreakerOpt = None,
+    llm_deadline: DeadlineOpt = None,
+    aggregate_scale: AggregateScaleOpt = None,
     config_file: ConfigOpt = None,
     html: HtmlOpt = True,
 ) -> None:

@@ -19,6 +19,10 @@ the run was terminated by the step limit.
   generic: the replay environment). The last text reply is the output when the preset has outputs.
 - **ACP (§5.4)**: one question, one reply; the first whole-word ``yes``/``no`` is the answer.
 
+An agent that crashes (or whose LLM call fails) fails its trajectory and the others go on; an
+:class:`~synae.errors.LLMFatalError` (the endpoint cannot serve the run at all: bad key, unknown
+model, …) stops the whole run at once and is raised to the caller.
+
 Trajectories run concurrently (asyncio); turns within one trajectory run in order. Tool-call ids are
 assigned by the loop (``call_<turn>_<k>``), never taken from the model, so the same run always sends
 the same requests and a re-run is answered from the LLM reply cache.
@@ -42,6 +46,7 @@ from synae.downstream.prompts import (
     tool_system_message,
 )
 from synae.envs.base import ToolEnvironment, ToolResult
+from synae.errors import LLMFatalError
 from synae.schema import FunctionCall, Message, ToolCall, Trajectory, to_chat_messages
 from synae.toolcalls import extract_code, parse_call_list, parse_calls, to_tool_calls
 from synae.views import is_response, turns
@@ -117,6 +122,8 @@ class Recorder:
     async def ask(self, step: AgentStep) -> AgentReply:
         try:
             reply = await self.agent.respond(step)
+        except LLMFatalError:  # the endpoint cannot serve the run at all: stop it, not this trajectory
+            raise
         except Exception as exc:  # an agent that crashes fails this trajectory, the others go on
             reply = AgentReply(error=f"agent_crashed: {type(exc).__name__}: {exc}")
         self.llm_calls += reply.llm_calls
@@ -324,7 +331,8 @@ async def arun_dataset(references: Sequence[Trajectory], agent: Agent, preset: L
                        settings: LoopSettings | None = None,
                        on_done: Callable[[Trajectory], None] | None = None) -> list[Trajectory]:
     """Run ``agent`` on every trajectory concurrently (at most ``settings.concurrency`` at once);
-    agent trajectories in input order. ``on_done`` is called as each one finishes."""
+    agent trajectories in input order. ``on_done`` is called as each one finishes. An
+    :class:`~synae.errors.LLMFatalError` cancels the trajectories still running and is raised."""
     settings = settings or LoopSettings()
     semaphore = asyncio.Semaphore(settings.concurrency)
 
@@ -335,7 +343,13 @@ async def arun_dataset(references: Sequence[Trajectory], agent: Agent, preset: L
             on_done(result)
         return result
 
-    return list(await asyncio.gather(*(one(r) for r in references)))
+    tasks = [asyncio.ensure_future(one(r)) for r in references]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:  # LLMFatalError (or cancellation): stop the trajectories still running
+        for task in tasks:
+            task.cancel()
+        raise
 
 
 def run_dataset(references: Sequence[Trajectory], agent: Agent, preset: LoopPreset, run: int = 0,

@@ -87,10 +87,20 @@ class AgentResult:
     def mean(self, target: str) -> float | None:
         return _mean_std(self.rates(target))[0]
 
+    def per_trajectory(self, target: str) -> list[float | None]:
+        """Per trajectory (dataset order): the mean success over the runs that scored it (1 = success,
+        0 = failure; unscored runs left out), ``None`` when no run scored it."""
+        columns = zip(*(r.scores.get(target, []) for r in self.runs), strict=True)
+        return [_mean_std([float(s.success) for s in column if s.success is not None])[0]
+                for column in columns]
+
     def summary(self, target: str) -> dict[str, Any]:
+        """``runs`` (per-run rates), ``mean``, ``std``, ``counts`` (per run) and ``per_trajectory``
+        (:meth:`per_trajectory`: what the collapse anchor of ``metrics.md`` §5.4 is computed from)."""
         mean, std = _mean_std(self.rates(target))
         return {"runs": self.rates(target), "mean": mean, "std": std,
-                "counts": [r.counts(target) for r in self.runs]}
+                "counts": [r.counts(target) for r in self.runs],
+                "per_trajectory": self.per_trajectory(target)}
 
 
 @dataclass
@@ -166,7 +176,8 @@ def metrics_from_runs(real: DownstreamRun, synthetic: DownstreamRun) -> list[Met
     """``fidelity.downstream.tdd.<t>`` and ``rd.<t>`` for every target of the preset.
 
     ``details``: per agent its name, model, and on each side the per-run rates, mean and sample
-    standard deviation (and per-run success/failure/unscored counts); the scorer; the number of
+    standard deviation (and per-run success/failure/unscored counts, and the per-trajectory success
+    over runs, :meth:`AgentResult.per_trajectory`); the scorer; the number of
     runs; and TDD/RD computed per run index with their mean ± std.
     """
     names = [n for n in real.agents if n in synthetic.agents]
@@ -219,14 +230,16 @@ def run_real_and_synthetic(real: Dataset, synthetic: Dataset, agents: Sequence[A
                            real_run: DownstreamRun | None = None, client: Any = None,
                            **kwargs: Any) -> tuple[DownstreamRun, DownstreamRun]:
     """Run and score the agents on D (unless ``real_run`` is given) and then on D′, in one event
-    loop; ``client``'s connections of that loop are closed at the end. ``kwargs`` as for
-    :func:`aevaluate_dataset`."""
+    loop; ``client``'s connections of that loop are closed at the end (also when a
+    :class:`~synae.errors.LLMFatalError` stops the run). ``kwargs`` as for :func:`aevaluate_dataset`."""
 
     async def both() -> tuple[DownstreamRun, DownstreamRun]:
-        real_side = real_run or await aevaluate_dataset(real, agents, preset, **kwargs)
-        synthetic_side = await aevaluate_dataset(synthetic, agents, preset, **kwargs)
-        if client is not None:
-            await client.aclose()
+        try:
+            real_side = real_run or await aevaluate_dataset(real, agents, preset, **kwargs)
+            synthetic_side = await aevaluate_dataset(synthetic, agents, preset, **kwargs)
+        finally:
+            if client is not None:
+                await client.aclose()
         return real_side, synthetic_side
 
     return asyncio.run(both())

@@ -46,7 +46,7 @@ class LexicalEmbedder:
     def encode(self, texts: Sequence[str], batch_size: int = 0) -> np.ndarray:
         counts = self._vectorizer.transform(list(texts))  # sparse: transform the non-zeros only
         counts.data = np.sign(counts.data) * np.log1p(np.abs(counts.data))
-        out = counts.toarray()
+        out: np.ndarray = counts.toarray()
         empty = ~out.any(axis=1)
         out[empty] = 1.0  # one shared direction for texts without any word
         return out

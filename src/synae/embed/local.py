@@ -73,7 +73,8 @@ def load_sentence_transformer(path: str | Path, device: str = "cpu") -> Any:
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return data
     except (OSError, json.JSONDecodeError):
         return {}
 
@@ -114,12 +115,15 @@ class SentenceTransformerEmbedder:
         return self._dimension
 
     def tokenize(self, texts: Sequence[str]) -> list[list[Any]]:
-        return self.model.tokenizer(list(texts), add_special_tokens=False, truncation=False,
-                                    verbose=False)["input_ids"]
+        ids: list[list[Any]] = self.model.tokenizer(list(texts), add_special_tokens=False, truncation=False,
+                                                    verbose=False)["input_ids"]
+        return ids
 
     def detokenize(self, tokens: Sequence[Any]) -> str:
-        return self.model.tokenizer.decode(list(tokens))
+        text: str = self.model.tokenizer.decode(list(tokens))
+        return text
 
     def encode(self, texts: Sequence[str], batch_size: int = 16) -> np.ndarray:
-        return self.model.encode(list(texts), batch_size=batch_size, show_progress_bar=False,
-                                 convert_to_numpy=True, normalize_embeddings=False)
+        vectors: np.ndarray = self.model.encode(list(texts), batch_size=batch_size, show_progress_bar=False,
+                                                convert_to_numpy=True, normalize_embeddings=False)
+        return vectors

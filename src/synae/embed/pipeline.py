@@ -13,7 +13,7 @@ and a warm run give bitwise identical results.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,16 +38,18 @@ class EmbeddingOutput:
 
     @property
     def vectors(self) -> np.ndarray:
-        return self.unique[self.inverse]
+        rows: np.ndarray = self.unique[self.inverse]
+        return rows
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
+    unit: np.ndarray = np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
+    return unit
 
 
 @contextlib.contextmanager
-def _progress(total: int, label: str, enabled: bool) -> Iterator:
+def _progress(total: int, label: str, enabled: bool) -> Iterator[Callable[[int], None]]:
     """A rich progress bar on stderr; log lines (:class:`~synae.llm.progress.LogProgress`) when stderr
     is not a terminal; a no-op when disabled or small."""
     from rich.console import Console
@@ -103,6 +105,7 @@ class EmbeddingPipeline:
             for i in hit_rows:
                 info_list[i] = infos[keys[i]]
         if missing:
+            assert new_vectors is not None  # embedded above whenever a text was missing
             out[missing] = new_vectors
             for i, info in zip(missing, new_infos, strict=False):
                 info_list[i] = info
@@ -186,6 +189,7 @@ class EmbeddingPipeline:
                 single = ~multi[who]
                 out[who[single]] = vectors[single]
                 if not single.all():  # token-weighted sum of the windows of multi-window texts
+                    assert pooled is not None  # allocated with ``out`` on the first batch
                     w = weights[s:s + len(batch)][~single, None]
                     np.add.at(pooled, pool_row[who[~single]], vectors[~single] * w)
                 advance(len(batch))

@@ -619,9 +619,10 @@ class _Interpreter:
 # --------------------------------------------------------------------------------------------
 # Agent-facing definitions and documentation (§3.8)
 
-_JSON_TYPES: dict[str, dict[str, Any]] = {"string": {"type": "string"}, "string_list": {"type": "array", "items": {"type": "string"}},
-               "boolean": {"type": "boolean"},
-               "results": {"type": "object", "description": "A SearchResults object (a variable)."}}
+_JSON_TYPES: dict[str, dict[str, Any]] = {
+    "string": {"type": "string"}, "string_list": {"type": "array", "items": {"type": "string"}},
+    "boolean": {"type": "boolean"},
+    "results": {"type": "object", "description": "A SearchResults object (a variable)."}}
 
 _TOOL_DOCS: dict[str, tuple[str, tuple[str, ...]]] = {
     "search_attractions": (

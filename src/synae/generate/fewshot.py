@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -275,6 +275,25 @@ class FewshotStyle(Protocol):
         ...
 
 
+def reference_plans(dataset: Dataset, k: int, examples: ExampleMode, replace: bool, n_out: int,
+                    rng: np.random.Generator,
+                    prompt: Callable[[list[Trajectory], Trajectory], tuple[Prompt, int]]) -> list[Plan]:
+    """Plans of the reference-driven styles (BFCL, chat), in the research code's RNG order: the fixed
+    examples, then ``n_out`` reference positions, then per reference its examples (redrawn unless
+    ``examples == "fixed"``) and whatever ``prompt(shown, reference)`` draws; ``prompt`` returns the
+    request and its number of turns."""
+    positions = list(range(len(dataset)))
+    fixed = draw_examples(rng, positions, k, replace=replace)
+    references = rng.choice(len(dataset), size=n_out).tolist()
+    plans: list[Plan] = []
+    for ref in references:
+        chosen = fixed if examples == "fixed" else draw_examples(rng, positions, k, replace=replace)
+        request, n_turns = prompt([dataset[p] for p in chosen], dataset[ref])
+        plans.append((request, {"reference": int(ref), "n_turns": n_turns,
+                                "record": {"examples": [dataset[p].id for p in chosen], "n_turns": n_turns}}))
+    return plans
+
+
 def _reference(dataset: Dataset, info: dict[str, Any]) -> Trajectory:
     """The reference trajectory an output was planned from."""
     ref = info.get("reference")
@@ -340,18 +359,12 @@ class BFCLFewshot:
     def plan(self, job: FewshotJob, dataset: Dataset, k: int, examples: ExampleMode, replace: bool,
              n_out: int, rng: np.random.Generator, condition_on: str | None,
              targets: Sequence[str] | None) -> list[Plan]:
-        positions = list(range(len(dataset)))
-        fixed = draw_examples(rng, positions, k, replace=replace)
-        references = rng.choice(len(dataset), size=n_out).tolist()
-        plans: list[Plan] = []
-        for ref in references:
-            chosen = fixed if examples == "fixed" else draw_examples(rng, positions, k, replace=replace)
+        def prompt(shown: list[Trajectory], reference: Trajectory) -> tuple[Prompt, int]:
             n_turns = int(rng.choice(BFCL_TURN_CHOICES))
-            config = (dataset[ref].environment or {}).get("initial_config") or {}
-            plans.append((Prompt(bfcl_prompt([dataset[p] for p in chosen], config, n_turns)),
-                          {"reference": int(ref), "n_turns": n_turns,
-                           "record": {"examples": [dataset[p].id for p in chosen], "n_turns": n_turns}}))
-        return plans
+            config = (reference.environment or {}).get("initial_config") or {}
+            return Prompt(bfcl_prompt(shown, config, n_turns)), n_turns
+
+        return reference_plans(dataset, k, examples, replace, n_out, rng, prompt)
 
     def build(self, job: FewshotJob, dataset: Dataset, tid: str, text: str | None, info: dict[str, Any],
               gen: dict[str, Any]) -> Trajectory:
@@ -418,18 +431,11 @@ class ChatFewshot:
     def plan(self, job: FewshotJob, dataset: Dataset, k: int, examples: ExampleMode, replace: bool,
              n_out: int, rng: np.random.Generator, condition_on: str | None,
              targets: Sequence[str] | None) -> list[Plan]:
-        positions = list(range(len(dataset)))
-        fixed = draw_examples(rng, positions, k, replace=replace)
-        references = rng.choice(len(dataset), size=n_out).tolist()
-        plans: list[Plan] = []
-        for ref in references:
-            chosen = fixed if examples == "fixed" else draw_examples(rng, positions, k, replace=replace)
-            reference = dataset[ref]
+        def prompt(shown: list[Trajectory], reference: Trajectory) -> tuple[Prompt, int]:
             n_turns = max(1, len(chat_user_turns(reference)))
-            plans.append((Prompt(chat_prompt([dataset[p] for p in chosen], reference.tools, n_turns)),
-                          {"reference": int(ref), "n_turns": n_turns,
-                           "record": {"examples": [dataset[p].id for p in chosen], "n_turns": n_turns}}))
-        return plans
+            return Prompt(chat_prompt(shown, reference.tools, n_turns)), n_turns
+
+        return reference_plans(dataset, k, examples, replace, n_out, rng, prompt)
 
     def build(self, job: FewshotJob, dataset: Dataset, tid: str, text: str | None, info: dict[str, Any],
               gen: dict[str, Any]) -> Trajectory:

@@ -33,7 +33,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -597,10 +597,19 @@ def knn_precision_recall(real: np.ndarray | KnnReference, synthetic: np.ndarray 
     ``None``. ``details``: k, m, m′, members, backend.
     """
     xr, xs = _prepared(real, synthetic, k, backend)
-    m, n = xr.n, xs.n
-    base = {"k": k, "m": m, "m_syn": n, "unit": "trajectories",
-            "backend": "faiss" if m and n and _use_faiss(backend) else "numpy"}
+    base = {"backend": "faiss" if xr.n and xs.n and _use_faiss(backend) else "numpy"}
     syn_in, real_in = _membership(xr, xs, backend, synthetic)
+    return precision_recall_from(xr, xs, syn_in, real_in, base["backend"])
+
+
+def precision_recall_from(xr: KnnReference, xs: KnnReference, syn_in: np.ndarray | None,
+                          real_in: np.ndarray | None, backend: str) -> tuple[MetricValue, MetricValue]:
+    """(precision, recall) from per-distinct-row memberships (any engine's): precision = Σ counts of
+    synthetic rows inside the real manifold / m′, recall = Σ counts of real rows inside the synthetic
+    manifold / m. Empty sets and n ≤ k give ``None`` values with their reasons; ``details``: k, m, m′,
+    members, ``backend``."""
+    k, m, n = xr.k, xr.n, xs.n
+    base: dict[str, Any] = {"k": k, "m": m, "m_syn": n, "unit": "trajectories", "backend": backend}
     if n == 0:
         prec = MetricValue.null("empty_syn_set: no synthetic points", details=dict(base), n_real=m,
                                 n_synthetic=n)

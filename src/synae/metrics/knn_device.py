@@ -49,6 +49,7 @@ from synae.metrics.knn import (
     _radii_numpy,
     _tolerance,
     _weighted_kth,
+    precision_recall_from,
 )
 
 _TORCH_HINT = 'pip install "synae[embed]"  (or any torch build for your accelerator)'
@@ -254,37 +255,6 @@ def knn_membership(real: np.ndarray | KnnReference, synthetic: np.ndarray | KnnR
     syn_in, real_in = membership_of(xr, xs, resolve_device(device))
     return (None if syn_in is None else syn_in[xs.points.inverse],
             None if real_in is None else real_in[xr.points.inverse])
-
-
-def precision_recall_from(xr: KnnReference, xs: KnnReference, syn_in: np.ndarray | None,
-                          real_in: np.ndarray | None, backend: str) -> tuple[MetricValue, MetricValue]:
-    """(precision, recall) from per-distinct-row memberships: precision = Σ counts of synthetic rows
-    inside the real manifold / m′, recall = Σ counts of real rows inside the synthetic manifold / m;
-    ``None`` values (empty sets, n ≤ k) with the same reasons and details as
-    :func:`synae.metrics.knn.knn_precision_recall` (``details.backend`` = ``backend``)."""
-    k, m, n = xr.k, xr.n, xs.n
-    base: dict[str, Any] = {"k": k, "m": m, "m_syn": n, "unit": "trajectories", "backend": backend}
-    if n == 0:
-        prec = MetricValue.null("empty_syn_set: no synthetic points", details=dict(base),
-                                n_real=m, n_synthetic=n)
-    elif m <= k:
-        prec = MetricValue.null(f"n_le_k: {m} real points <= k={k}", details=dict(base),
-                                n_real=m, n_synthetic=n)
-    else:
-        members = int(xs.points.counts[syn_in].sum())
-        prec = MetricValue(members / n, details={**base, "members": members},
-                           n_real=m, n_synthetic=n)
-    if m == 0:
-        rec = MetricValue.null("empty_real_set: no real points", details=dict(base),
-                                n_real=m, n_synthetic=n)
-    elif n <= k:
-        rec = MetricValue.null(f"n_le_k: {n} synthetic points <= k={k}", details=dict(base),
-                                n_real=m, n_synthetic=n)
-    else:
-        members = int(xr.points.counts[real_in].sum())
-        rec = MetricValue(members / m, details={**base, "members": members},
-                           n_real=m, n_synthetic=n)
-    return prec, rec
 
 
 def knn_precision_recall(real: np.ndarray | KnnReference, synthetic: np.ndarray | KnnReference, k: int = 3,

@@ -33,6 +33,7 @@ import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -147,7 +148,8 @@ def privacy_features(trajectories: Sequence[Trajectory],
         tokens = [_TOKEN.findall(s) for s in normal]
         lengths = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=len(tokens))
         offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
-        values = np.fromiter((memo[w] for t in tokens for w in t), dtype=np.uint64, count=int(offsets[-1]))
+        values = np.fromiter(map(memo.__getitem__, chain.from_iterable(tokens)), dtype=np.uint64,
+                             count=int(offsets[-1]))
         views[target] = ViewFeatures(present, hashes, Ragged(values, offsets), [find_pii(s) for s in texts])
     return PrivacyFeatures(views)
 

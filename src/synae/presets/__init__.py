@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from synae.errors import ConfigError
 from synae.presets.acp import ACPPreset
@@ -23,11 +23,19 @@ _KIND_TO_PRESET = {"t1_attractions": "t1", "t1": "t1", "bfcl": "bfcl", "acp": "a
 _INSTANCES: dict[str, Preset] = {}
 
 
-def get_preset(name: str) -> Preset:
-    """The preset called ``name`` (one shared instance per name)."""
+def get_preset(name: str, *, attribute_fields: Sequence[str] = ()) -> Preset:
+    """The preset called ``name`` (one shared instance per name). With ``attribute_fields`` (record
+    fields measured as attributes, ``metrics.attribute_fields``) a fresh, uncached
+    :class:`GenericPreset` that measures them — it learns their kinds from the real set it first
+    sees; fields for another preset are a :class:`ConfigError`."""
     key = name.strip().lower()
     if key not in PRESETS:
         raise ConfigError(f"unknown preset {name!r} (expected one of {', '.join(PRESETS)})")
+    if attribute_fields:
+        if key != "generic":
+            raise ConfigError(f"attribute fields ({', '.join(attribute_fields)}) apply to the generic preset, "
+                              f"not {key!r} (--attribute-field, metrics.attribute_fields)")
+        return GenericPreset(attribute_fields=attribute_fields)
     if key not in _INSTANCES:
         _INSTANCES[key] = PRESETS[key]()
     return _INSTANCES[key]

@@ -185,7 +185,10 @@ class Preset:
 
     def rule_checkers(self, config: Config | None = None, *,
                       sources: Mapping[str, Trajectory] | None = None) -> list[Checker]:
-        """The rule-based checkers, one per validity target (generic: the schema checker, §2.2)."""
+        """The rule-based checkers, one per validity target (§2.2). This base gives the schema
+        checker (:class:`~synae.validity.rules.schema.SchemaChecker`);
+        :class:`~synae.presets.generic.GenericPreset` overrides it with the generic checkers (tool
+        calls and output), and the benchmark presets with their own."""
         from synae.validity.rules.schema import SchemaChecker
 
         return [SchemaChecker()]

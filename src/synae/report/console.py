@@ -15,7 +15,7 @@ from rich.table import Table
 from synae.report.gate import Check
 from synae.report.meanings import missing_reason
 from synae.results import Aggregates
-from synae.run.aggregate import ANCHORED_MEANING, PILLARS, SELF_ROW
+from synae.run.aggregate import ANCHORED_MEANING, SELF_ROW, shown_pillars
 
 LABEL_STYLE = {"Strong": "green", "Moderate": "yellow", "Poor": "red"}
 
@@ -33,11 +33,11 @@ def aggregates_table(aggregates: Aggregates) -> Table:
     table = Table(title=f"Pillar scores ({'anchored' if anchored else 'group'} scale; reference: {ref_text})",
                   caption=ANCHORED_MEANING if anchored else None)
     table.add_column("set")
-    for pillar in PILLARS:
+    for pillar in shown_pillars(aggregates):
         table.add_column(pillar, justify="right")
     for name in [n for n in aggregates["members"] if n != SELF_ROW]:
         cells = []
-        for pillar in PILLARS:
+        for pillar in shown_pillars(aggregates):
             entry = aggregates["labels"].get(name, {}).get(pillar)
             label = entry["label"] if entry else None
             text = _score(aggregates["scores"].get(name, {}).get(pillar))
@@ -52,7 +52,7 @@ def missing_lines(aggregates: Aggregates) -> list[str]:
     """One line per missing score or label: the member, the pillar and why."""
     lines = []
     for name in [n for n in aggregates["members"] if n != SELF_ROW]:
-        for pillar in PILLARS:
+        for pillar in shown_pillars(aggregates):
             entry = aggregates["labels"].get(name, {}).get(pillar)
             if aggregates["scores"].get(name, {}).get(pillar) is None or not entry or entry["label"] is None:
                 lines.append(f"{name}: {pillar} not scored — {missing_reason(aggregates, name, pillar)}")

@@ -36,7 +36,7 @@ import yaml
 
 from synae.errors import ConfigError, DataError
 from synae.report.meanings import missing_reason
-from synae.run.aggregate import PILLARS, SELF_ROW
+from synae.run.aggregate import REPORTED_PILLARS, SELF_ROW
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -80,7 +80,7 @@ def load_thresholds(path: str | Path) -> dict[str, dict[str, Any]]:
     for key, bounds in data.items():
         if not isinstance(bounds, dict) or not bounds or set(bounds) - BOUND_KEYS:
             raise ConfigError(f"{path}: {key}: bounds must be a mapping with keys among min, max, min_label")
-        if "min_label" in bounds and (key not in PILLARS or bounds["min_label"] not in LABEL_RANK):
+        if "min_label" in bounds and (key not in REPORTED_PILLARS or bounds["min_label"] not in LABEL_RANK):
             raise ConfigError(f"{path}: {key}: min_label applies to pillars and is Poor, Moderate or Strong")
         for name in ("min", "max"):
             if name in bounds and not isinstance(bounds[name], (int, float)):
@@ -141,7 +141,7 @@ def check(results: dict[str, Any], thresholds: dict[str, dict[str, Any]],
     for name in names:
         report = reports[name]
         for key, bounds in thresholds.items():
-            if key in PILLARS:
+            if key in REPORTED_PILLARS:
                 source = results if results.get("kind") == "comparison" else report
                 value, label = _pillar_info(source.get("aggregates"), name, key)
                 reason = _pillar_reason(source.get("aggregates"), name, key)

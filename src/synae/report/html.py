@@ -28,7 +28,7 @@ from synae.metrics.registry import ordered
 from synae.report import plots
 from synae.report.meanings import meaning, missing_reason
 from synae.results import Aggregates, ComparisonResults, EvaluationReport, MetricResult
-from synae.run.aggregate import ANCHORED_MEANING, PILLARS, SELF_ROW
+from synae.run.aggregate import ANCHORED_MEANING, SELF_ROW, shown_pillars
 
 GOOD, FAIR = 0.9, 0.5  # colour classes of a normalised metric value u (1 = ideal)
 
@@ -127,7 +127,7 @@ def _summary(aggregates: Aggregates | None, names: list[str]) -> list[dict[str, 
         labels = aggregates["labels"].get(name, {})
         available = [s for s in scores.values() if s is not None]
         pillars = []
-        for p in PILLARS:
+        for p in shown_pillars(aggregates):
             label = labels.get(p)
             score = scores.get(p)
             pillars.append({"pillar": p, "score": _fmt(score, 3) if score is None else f"{score:.3f}",
@@ -139,19 +139,25 @@ def _summary(aggregates: Aggregates | None, names: list[str]) -> list[dict[str, 
     return rows
 
 
+MIN_CHART_AXES = 3  # fewer axes make a degenerate radar or bar chart
+
+
 def _plots(members: dict[str, EvaluationReport], aggregates: Aggregates | None,
            colours: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {"radar": [], "bars": [], "attributes": [], "tools": [], "embedding": [],
                            "notes": []}
     if aggregates:
-        scored = [n for n in members if any(v is not None for v in aggregates["scores"].get(n, {}).values())]
+        # a radar needs three scored pillars and a bar chart three metrics; fewer are read from the
+        # cards and the metric table instead of a degenerate chart
+        scored = [n for n in members
+                  if sum(v is not None for v in aggregates["scores"].get(n, {}).values()) >= MIN_CHART_AXES]
         if scored:
             scores = {n: aggregates["scores"].get(n, {}) for n in scored}
-            out["radar"].append(plots.radar(scores, PILLARS, "Pillar scores (1 = as close as the real data)",
-                                            colours))
+            out["radar"].append(plots.radar(scores, shown_pillars(aggregates),
+                                            "Pillar scores (1 = as close as the real data)", colours))
         axes = [*aggregates["metrics"]["fidelity"], *aggregates["metrics"]["diversity"]]
         norm = {n: aggregates["normalised"].get(n, {}) for n in members}
-        if axes and any(norm.values()):
+        if len(axes) >= MIN_CHART_AXES and any(norm.values()):
             out["bars"].append(plots.metric_bars(norm, ordered(axes), "Normalised metrics (1 = ideal)",
                                                  colours))
     data = {n: r.report_data for n, r in members.items() if r.report_data}

@@ -69,6 +69,7 @@ def radar(series: Mapping[str, Mapping[str, float | None]], axes: Sequence[str],
         ax.fill([*angles, angles[0]], [*ys, ys[0]], color=col, alpha=0.12)
     ax.set_xticks(angles)
     ax.set_xticklabels([_short(a.split(".", 1)[-1]) for a in axes], fontsize=MIN_FONT + 1)
+    ax.tick_params(axis="x", pad=12)  # labels clear of the polygons drawn at 1
     ax.set_ylim(0, 1)
     ax.set_yticks([0.25, 0.5, 0.75, 1.0])
     ax.set_yticklabels(["", "0.5", "", "1"], fontsize=MIN_FONT)
@@ -87,7 +88,7 @@ def metric_bars(series: Mapping[str, Mapping[str, float]], axes: Sequence[str], 
     ideal); a dashed line at 1. Legible for any number of metrics (the height grows with them)."""
     names = [n for n in series if series[n]]
     height = 0.9 + 0.26 * len(axes) * max(1, len(names)) ** 0.6
-    fig = _figure(5.6, height)
+    fig = _figure(6.4, height)
     ax = fig.add_subplot()
     width = 0.8 / max(1, len(names))
     for g, name in enumerate(names):
@@ -99,7 +100,7 @@ def metric_bars(series: Mapping[str, Mapping[str, float]], axes: Sequence[str], 
     ax.invert_yaxis()
     ax.set_xlim(0, 1.0)
     ax.axvline(1.0, color=REAL_COLOUR, linestyle="--", linewidth=1)
-    ax.set_xlabel("normalised value (1 = as close as the real data)")
+    ax.set_xlabel("u (1 = ideal, 0 = collapse anchor or group worst)")
     ax.set_title(title, fontsize=MIN_FONT + 1.5)
     if len(names) > 1:
         ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.06), ncol=min(4, len(names)), frameon=False)

@@ -31,8 +31,11 @@ one real trajectory; x_floor = mean of M over 5 seeded choices, computed by
 
 Where C is not worse than x_best, x_floor is the metric's theoretical worst bound (lower bound when
 higher is better, upper bound when lower is better); without one (unbounded and C ideal) the metric
-is excluded with reason ``anchor_not_worse_and_unbounded``. The score of a set depends on D, the
-configuration and the set alone, never on other members. Labels use A_r = 1 (the self row).
+is excluded with reason ``anchor_not_worse_and_unbounded``. Downstream TDD/RD: C's agent success
+rates are the agents' per-trajectory success on D averaged over runs (no agent is run on C); a
+report without those outcomes has no downstream anchor, and TDD/RD are excluded with reason
+``anchor_not_derivable``. The score of a set depends on D, the configuration and the set alone,
+never on other members. Labels use A_r = 1 (the self row).
 """
 
 from __future__ import annotations
@@ -44,7 +47,9 @@ from typing import Any, Literal
 
 from synae.results import Aggregates, ExcludedMetric, Label, MetricBounds, MetricResult, PillarLabel
 
-PILLARS = ("validity", "fidelity", "diversity")
+PILLARS = ("validity", "fidelity", "diversity")  # normalised and scored here (metrics.md §5)
+# Every pillar a report shows: the privacy score has its own anchors (synae.run.privacy)
+REPORTED_PILLARS = (*PILLARS, "privacy")
 VALIDITY_HEADLINES = ("validity.tool_calls.rate", "validity.output.rate")
 DUPLICATE_QUALIFIERS = frozenset({"rules", "judge"})
 SELF_ROW = "real (self)"
@@ -406,11 +411,18 @@ def combine_anchored(per_member: Mapping[str, Aggregates],
             merged["best"].update(b["best"])
             merged.setdefault("worst_by_member", {})[name] = b["worst"]
         anchors.update(agg.get("anchors", {}))
+    privacy: dict[str, Any] = {}
+    for agg in per_member.values():
+        privacy.update(agg.get("privacy", {}))
+    pillars = (*PILLARS, "privacy") if privacy else PILLARS
+    if privacy:
+        scores[SELF_ROW]["privacy"] = 1.0
+        labels[SELF_ROW]["privacy"] = _label(1.0, 1.0, options)
     ref = options.reference
     for name in names:
-        labels[name] = {p: _label(1.0 if ref is None else scores[ref][p], scores[name][p], options)
-                        for p in PILLARS}
-    return {
+        labels[name] = {p: _label(1.0 if ref is None else scores[ref].get(p), scores[name].get(p), options)
+                        for p in pillars}
+    combined: Aggregates = {
         "members": [SELF_ROW, *names],
         "reference": ref or SELF_ROW,
         "diversity_bound": first["diversity_bound"] if first else options.diversity_bound,
@@ -426,3 +438,12 @@ def combine_anchored(per_member: Mapping[str, Aggregates],
         "meaning": ANCHORED_MEANING,
         "anchors": anchors,
     }
+    if privacy:
+        combined["privacy"] = privacy
+    return combined
+
+
+def shown_pillars(aggregates: Aggregates) -> tuple[str, ...]:
+    """The pillars a report shows for ``aggregates``: validity, fidelity, diversity, and privacy when
+    a privacy score was computed."""
+    return REPORTED_PILLARS if aggregates.get("privacy") else PILLARS

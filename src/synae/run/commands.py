@@ -9,12 +9,12 @@ judge — happens here, so the Python API gets the same behaviour as the command
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -22,10 +22,14 @@ from synae import __version__
 from synae.config import Config
 from synae.errors import ConfigError, DataError, LLMFatalError
 from synae.results import ComparisonResults, EvaluationReport, MetricResult, clean_json
-from synae.schema import Dataset
+from synae.schema import Dataset, Trajectory
+
+if TYPE_CHECKING:
+    from synae.run.precomputed import View
 
 VALIDITY_IDS = ("validity.tool_calls.rate", "validity.output.rate")
 SKIPPED_SHOWN = 3  # reasons shown per dataset that skipped records
+LABEL = "{label}"  # in an inputs.synthetic_embeddings path: the synthetic set's label
 ExtraMetrics = Callable[[Dataset, Dataset], list[MetricResult]]
 
 
@@ -37,15 +41,66 @@ def required(value: Any, key: str, flag: str) -> Any:
 
 
 def load_input(path: Path, config: Config, *, synthetic: bool = False, name: str | None = None) -> Dataset:
-    """One dataset with the ``inputs`` options (format, BFCL answers, order, skipping bad records)."""
+    """One dataset with the ``inputs`` options (format, BFCL answers, order, skipping bad records,
+    where chat outputs come from) and its precomputed vectors: ``inputs.embeddings`` for the real
+    side, ``inputs.synthetic_embeddings`` for a synthetic set (:func:`attach_embeddings`)."""
     from synae.run.data import load_dataset
 
     i = config.inputs
     fmt = (i.synthetic_format or i.format) if synthetic else i.format
     dataset = load_dataset(path, fmt, answers=None if synthetic else i.answers, preset=config.preset,
-                           skip_invalid=i.skip_invalid, sort=i.sort, name=name)
+                           skip_invalid=i.skip_invalid, sort=i.sort, name=name, output_from=i.output_from)
     check_not_all_skipped(dataset, path)
+    attach_embeddings(dataset, i.synthetic_embeddings if synthetic else i.embeddings)
     return dataset
+
+
+def attach_embeddings(dataset: Dataset, files: Mapping[View, Path]) -> None:
+    """Attach the precomputed vectors ``files`` (view → ``.npy``/``.parquet`` path) to ``dataset``
+    with :func:`synae.run.precomputed.attach`; ``{label}`` in a path is replaced by the dataset's
+    name (``compare``: the set's label)."""
+    from synae.run.precomputed import VIEWS, attach
+
+    for view in VIEWS:
+        if view in files:
+            attach(dataset, view, str(files[view]).replace(LABEL, dataset.name))
+
+
+def check_executor(config: Config) -> None:
+    """Fail before any work when ``compute.executor`` is ``ray`` and Ray is not installed
+    (:class:`~synae.errors.MissingDependencyError` with the install hint)."""
+    if config.compute.executor == "ray":
+        from synae.run.executors.ray_executor import import_ray
+
+        import_ray()
+
+
+def stream_canonical(path: Path, *, skip_invalid: bool = False, output_from: str | None = None,
+                     preset: str | None = None, dataset: Dataset | None = None) -> Iterator[Trajectory]:
+    """The trajectories of a canonical JSON Lines(.gz) file one at a time
+    (:func:`synae.schema.iter_jsonl`), as :func:`synae.run.data.load_dataset` reads them: outputs by
+    ``output_from`` (default ``last-assistant``), the stored attributes of ``preset`` merged in (a
+    missing preset resource becomes one warning on ``dataset`` and stops deriving, as
+    :func:`synae.run.data.derive_attributes` does). Skipped records and schema warnings are counted
+    on ``dataset`` when given."""
+    from synae.adapters.common import apply_output_from, check_output_from
+    from synae.errors import SynaeError
+    from synae.presets import get_preset
+    from synae.schema import iter_jsonl
+
+    derive = get_preset(preset) if preset else None
+    rule = output_from or "last-assistant"
+    check_output_from(rule)
+    for t in iter_jsonl(path, skip_invalid=skip_invalid, dataset=dataset):
+        apply_output_from(t, rule, has_field="output" in t.model_fields_set)
+        if derive is not None:
+            try:
+                t.attributes = {**t.attributes, **derive.derive_attributes(t)}
+            except SynaeError as exc:
+                if dataset is not None:
+                    dataset.warnings.append(f"attributes of preset {preset!r} not derived: {exc}")
+                derive = None
+        yield t
 
 
 def check_not_all_skipped(dataset: Dataset, path: Path | str) -> None:
@@ -199,22 +254,19 @@ def downstream_extra(config: Config, preset: Any, plan: DownstreamPlan, *,
 def evaluate_command(config: Config, *, progress: bool = True) -> EvaluationReport:
     """``synae evaluate``: D′ against D (fidelity, diversity, validity, downstream on request); writes
     the results JSON to ``output.out`` when set. The HTML (``output.report``) is the caller's."""
-    from synae.presets import detect_preset, get_preset
     from synae.run.evaluation import Evaluator
     from synae.run.pipeline import evaluate_for_report
 
+    check_executor(config)
     real = load_input(Path(required(config.inputs.real, "inputs.real", "--real")), config)
     synthetic = load_input(one_synthetic(config), config, synthetic=True)
-    preset = config.preset or detect_preset(real)
-    extra = None
-    plan = None
     out = config.output.out
-    if config.downstream.agents:
-        plan = plan_downstream(config)
-        extra = downstream_extra(config, get_preset(preset), plan,
+    plan = plan_downstream(config) if config.downstream.agents else None
+    evaluator = Evaluator(real, config, metric_patterns=config.evaluation.select, progress=progress)
+    extra = None
+    if plan is not None:
+        extra = downstream_extra(config, evaluator.preset, plan,
                                  save_dir=out.with_name(out.stem + ".agents") if out is not None else None)
-    evaluator = Evaluator(real, config, preset=preset, metric_patterns=config.evaluation.select,
-                          progress=progress)
     checker = validity_checker(config)
     session = None
     if checker != "none":
@@ -240,8 +292,13 @@ def compare_command(config: Config, *, progress: bool = False) -> ComparisonResu
     caller's)."""
     from synae.run.compare import run_comparison
 
+    check_executor(config)
     out = Path(required(config.output.out, "output.out", "--out"))
     paths = [Path(p) for p in required(config.inputs.synthetic, "inputs.synthetic", "--synthetic")]
+    unlabelled = [str(p) for p in config.inputs.synthetic_embeddings.values() if LABEL not in str(p)]
+    if len(paths) > 1 and unlabelled:
+        raise ConfigError(f"--synthetic-embeddings {unlabelled[0]} would serve {len(paths)} synthetic sets: "
+                          f"put {LABEL} in the path (replaced by each set's label)")
     c = config.compare
     labels = c.labels or [p.name.split(".")[0] for p in paths]
     if len(labels) != len(paths) or len(set(labels)) != len(labels):

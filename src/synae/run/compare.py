@@ -20,10 +20,12 @@ from typing import Any
 
 from synae import __version__
 from synae.config import Config
+from synae.llm.client import LLMClient
 from synae.results import ComparisonResults, EvaluationReport, MetricResult
 from synae.run.aggregate import SELF_ROW, AggregateOptions, aggregate, combine_anchored, ideal_self_row
 from synae.run.evaluation import Evaluator
 from synae.run.pipeline import ReportOptions, aggregate_scale, evaluate_for_report
+from synae.run.privacy import attach_privacy, has_privacy_metrics, privacy_score
 from synae.run.report_data import Projection
 from synae.run.uncertainty import noise_floor
 from synae.run.validity import ValiditySession
@@ -43,22 +45,36 @@ def run_comparison(real: Dataset, synthetic: Mapping[str, Dataset], config: Conf
                    param_name: str | None = None, param_values: Sequence[float] | None = None,
                    reference: str | None = None, bootstrap: int = 0, noise_repeats: int = 0,
                    checker: str | None = "rules", metric_patterns: str | Sequence[str] | None = None,
-                   embedder: Any = None, report_data: bool = False,
-                   progress: bool = False) -> ComparisonResults:
+                   embedder: Any = None, report_data: bool = False, progress: bool = False,
+                   client: LLMClient | None = None) -> ComparisonResults:
     """Evaluate every synthetic set against ``real`` and aggregate the group.
 
     ``reference``: the label of the member used as the labels' reference (default: the self row);
     ``metric_patterns``: glob patterns over metric IDs (default: every metric of the preset);
     ``checker``: validity checkers (``rules``, ``llm``, ``both``, ``None`` = preset default, ``"none"`` =
     no validity); ``report_data``: compute the HTML report's map and drill-down (only when a
-    report is wanted).
+    report is wanted); ``client``: the validity judge's LLM client (default: one built from
+    ``config.llm`` when a judge runs) — pass one to call ``client.raise_if_all_unscored()`` afterwards.
+    The evaluator (and an executor it starts, e.g. Ray) is closed before returning.
     """
     config = config or Config()
     if reference is not None and reference not in synthetic:
         raise ValueError(f"reference {reference!r} is not one of the labels {list(synthetic)}")
+    with Evaluator(real, config, metric_patterns=metric_patterns, embedder=embedder,
+                   progress=progress) as evaluator:
+        return _compare(evaluator, synthetic, param_name=param_name, param_values=param_values,
+                        reference=reference, bootstrap=bootstrap, noise_repeats=noise_repeats,
+                        checker=checker, report_data=report_data, client=client)
+
+
+def _compare(evaluator: Evaluator, synthetic: Mapping[str, Dataset], *, param_name: str | None,
+             param_values: Sequence[float] | None, reference: str | None, bootstrap: int,
+             noise_repeats: int, checker: str | None, report_data: bool,
+             client: LLMClient | None) -> ComparisonResults:
+    """:func:`run_comparison` with its evaluator."""
+    real, config, progress = evaluator.real, evaluator.config, evaluator.progress
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    evaluator = Evaluator(real, config, metric_patterns=metric_patterns, embedder=embedder, progress=progress)
     real_f = evaluator.real_features
     timings["features_real"] = time.perf_counter() - t0
     floor = None
@@ -74,7 +90,7 @@ def run_comparison(real: Dataset, synthetic: Mapping[str, Dataset], config: Conf
     member_options = AggregateOptions(diversity_bound=config.metrics.diversity_bound, scale=scale)
     options = ReportOptions(bootstrap=bootstrap, noise_repeats=noise_repeats, report_data=report_data,
                             aggregates=scale == "anchored", aggregate=member_options)
-    validity = (ValiditySession(real, evaluator.preset, config, checker, progress=progress)
+    validity = (ValiditySession(real, evaluator.preset, config, checker, client=client, progress=progress)
                 if checker != "none" else None)
     members: dict[str, EvaluationReport] = {}
     for label, dataset in synthetic.items():
@@ -95,6 +111,11 @@ def run_comparison(real: Dataset, synthetic: Mapping[str, Dataset], config: Conf
                  **{label: r.metrics for label, r in members.items()}}
         aggregates = aggregate(group, agg_options)
         aggregates["self_row"] = "ideal"
+        for label, r in members.items():
+            if has_privacy_metrics(r.metrics):
+                score = privacy_score(real_f, r.metrics, evaluator.context, seed=config.seed,
+                                      options=agg_options)
+                attach_privacy(aggregates, label, score, agg_options)
     timings["total"] = time.perf_counter() - t0
     first = next(iter(members.values()), None)
     return ComparisonResults(

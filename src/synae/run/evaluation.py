@@ -48,7 +48,7 @@ from synae.embed import (
     get_embedder,
     make_pipeline,
 )
-from synae.errors import ConfigError, DataError
+from synae.errors import ConfigError, DataError, LLMFatalError
 from synae.metrics import registry
 from synae.metrics.computations import knn_precision_recall
 from synae.metrics.features import DatasetFeatures, Ragged
@@ -130,10 +130,11 @@ class Evaluator:
         self._executor: Executor | None = given if isinstance(given, Executor) else None
         self._owns_executor = self._executor is None
         self._make_pipeline: PipelineFactory | Callable[[], EmbeddingPipeline] | None = None
-        name = preset if isinstance(preset, str) else None
-        if preset is None:
-            name = self.config.preset or detect_preset(real)
-        self.preset: Preset = preset if isinstance(preset, Preset) else get_preset(name)  # type: ignore[arg-type]
+        if isinstance(preset, Preset):
+            self.preset: Preset = preset
+        else:
+            name = preset or self.config.preset or detect_preset(real)
+            self.preset = get_preset(name, attribute_fields=self.config.metrics.attribute_fields)
         self.options = self.config.metrics
         self.context = metric_context(self.preset, self.config, real.trajectories)
         self.metric_ids = select_metrics(registry.plan(self.context), metric_patterns)
@@ -400,6 +401,8 @@ class Evaluator:
             try:
                 for result in extra_metrics(self.real, synthetic):
                     metrics[result.id] = result
+            except LLMFatalError:  # the endpoint cannot serve the run: stop, never a warning
+                raise
             except Exception as exc:
                 warnings.append(f"extra metrics failed: {type(exc).__name__}: {exc}")
             timings["extra_metrics"] = time.perf_counter() - t3
@@ -419,7 +422,7 @@ class Evaluator:
             config=config, datasets={"real": _summary(self.real), "synthetic": _summary(synthetic)},
             embedder=self._embedder_info(real_f, syn_f), metrics=metrics, timings=timings or {})
         if warnings:
-            report.warnings = warnings  # type: ignore[attr-defined]
+            report.warnings = warnings
         return report
 
     def _embedder_info(self, real_f: DatasetFeatures, syn_f: DatasetFeatures) -> EmbedderInfo | None:

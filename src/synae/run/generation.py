@@ -112,7 +112,7 @@ def generate_command(config: Config) -> GenerationRun:
     input_path = Path(required(i.real, "inputs.real", "--input"))
     out = Path(required(config.output.out, "output.out", "--out"))
     dataset = load_dataset(input_path, i.format, answers=i.answers, preset=config.preset, sort=i.sort,
-                           skip_invalid=i.skip_invalid)
+                           skip_invalid=i.skip_invalid, output_from=i.output_from)
     preset = resolve_preset(dataset, config.preset)
     fmt = resolve_format(preset, out, config.output.format)
     values = parse_values(method, g.param, preset)

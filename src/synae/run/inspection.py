@@ -309,13 +309,15 @@ def inspect_input(path: Path, config: Config, *, name: str | None = None) -> tup
     :class:`~synae.errors.DataError` when every record was skipped."""
     if not streams(path, config):
         dataset = load_input(path, config, name=name)
-        preset = get_preset(config.preset or detect_preset(dataset))
+        preset = get_preset(config.preset or detect_preset(dataset),
+                            attribute_fields=config.metrics.attribute_fields)
         stats = dataset_stats(dataset, preset, config.metrics)
         stats["mode"] = config.mode
         return stats, dataset
     source = source_of(path)
     header = Dataset(trajectories=[], name=name or source.default_name, source=source.label)
-    preset = get_preset(config.preset or _detect_streaming(path))
+    preset = get_preset(config.preset or _detect_streaming(path),
+                        attribute_fields=config.metrics.attribute_fields)
     derive = get_preset(config.preset) if config.preset else None
     counted = _Counted(header)
     acc = accumulate(_jsonl_source(path, config, header, derive), preset, config.metrics, counted)

@@ -30,6 +30,7 @@ from synae.run.aggregate import (
     aggregate_single,
 )
 from synae.run.evaluation import DatasetFeatures, Evaluator, ExtraMetrics
+from synae.run.privacy import attach_privacy, has_privacy_metrics, privacy_score
 from synae.run.report_data import Projection, build_report_data
 from synae.run.uncertainty import add_uncertainty, noise_floor
 from synae.run.validity import ValidityRun, ValiditySession
@@ -99,19 +100,28 @@ def anchor_indices(m: int, seed: int, choices: int = ANCHOR_CHOICES) -> list[int
     return [int(i) for i in np.random.default_rng(seed).choice(m, size=min(choices, m), replace=False)]
 
 
-def _downstream_anchor(result: MetricResult, indices: list[int]) -> tuple[list[float | None], str | None]:
-    """TDD/RD of the collapse anchor from D's per-trajectory downstream outcomes: agent j's success
-    rate on n′ copies of trajectory i is its success rate on i (``details.agents[j].real.per_trajectory``,
-    averaged over runs). ``None`` values and a reason when the report lacks those outcomes."""
+def _downstream_anchor(result: MetricResult, indices: list[int],
+                       m: int) -> tuple[list[float | None], str | None]:
+    """TDD/RD of the collapse anchor from D's per-trajectory downstream outcomes (``metrics.md`` §5.4).
+
+    Agent j's success rate on n′ copies of real trajectory i is its success on i averaged over runs
+    (``details.agents[j].real.per_trajectory[i]``, in D's order, ``None`` when no run scored it); the
+    value for choice i is ``tdd``/``rd`` (:mod:`synae.metrics.downstream`) of the agents' rates on D
+    (``details.agents[j].real.mean``) against those, ``None`` where undefined (a missing rate, a
+    constant ranking). ``[]`` and a reason (``anchor_not_derivable``) when the report lacks the
+    outcomes for all ``m`` real trajectories."""
     agents = result.details.get("agents") or []
     per_traj = [(a.get("real") or {}).get("per_trajectory") for a in agents]
     means = [(a.get("real") or {}).get("mean") for a in agents]
     if not agents or any(not isinstance(p, list) for p in per_traj):
         return [], ("anchor_not_derivable: the report has no per-trajectory downstream outcomes on D "
                     "(details.agents[].real.per_trajectory)")
+    outcomes: list[list[float | None]] = [p for p in per_traj if isinstance(p, list)]
+    if any(len(p) != m for p in outcomes):
+        return [], (f"anchor_not_derivable: the per-trajectory downstream outcomes cover "
+                    f"{sorted({len(p) for p in outcomes})} trajectories, D has {m}")
     fn = tdd if ".tdd." in result.id else rd
-    values = [fn(means, [p[i] for p in per_traj]).value for i in indices]  # type: ignore[index]
-    return values, None
+    return [fn(means, [p[i] for p in outcomes]).value for i in indices], None
 
 
 def collapse_anchor(evaluator: Evaluator, copies: int, metrics: Mapping[str, MetricResult] | None = None,
@@ -135,7 +145,7 @@ def collapse_anchor(evaluator: Evaluator, copies: int, metrics: Mapping[str, Met
     anchor = Anchor(indices=indices, copies=copies, seed=seed, per_choice=dict(per_choice))
     for mid, result in (metrics or {}).items():
         if result.pillar == "fidelity" and result.target == "downstream":
-            values, reason = _downstream_anchor(result, indices)
+            values, reason = _downstream_anchor(result, indices, real_f.n)
             anchor.per_choice[mid] = values
             if reason:
                 anchor.reasons[mid] = reason
@@ -152,7 +162,19 @@ def aggregates_for(evaluator: Evaluator, report: EvaluationReport, name: str,
     """The report's aggregates on the configured scale (:func:`aggregate_scale`, unless
     ``options.scale`` is set). Anchored: with a noise floor in the records, ``noise_floor_scores`` is
     the anchored score of the real-vs-real half split (its metric values are the floor means; its
-    anchor has half-size copies) — how far from 1 sampling noise alone puts a set."""
+    anchor has half-size copies) — how far from 1 sampling noise alone puts a set. The privacy score
+    (:func:`synae.run.privacy.privacy_score`, its own anchors) joins them when privacy metrics ran."""
+    result = _pillar_aggregates(evaluator, report, name, options)
+    if has_privacy_metrics(report.metrics):
+        score = privacy_score(evaluator.real_features, report.metrics, evaluator.context,
+                              seed=evaluator.config.seed, options=options)
+        attach_privacy(result, name, score, options)
+    return result
+
+
+def _pillar_aggregates(evaluator: Evaluator, report: EvaluationReport, name: str,
+                       options: AggregateOptions) -> Aggregates:
+    """Validity, fidelity and diversity scores of :func:`aggregates_for`."""
     scale = options.scale or aggregate_scale(evaluator.config)
     if scale == "group":
         return aggregate_single(report.metrics, name, options)

@@ -31,8 +31,8 @@ import numpy as np
 from synae.metrics import registry
 from synae.metrics.features import DatasetFeatures
 from synae.metrics.registry import MetricContext
-from synae.results import MetricResult, PillarLabel
-from synae.run.aggregate import AggregateOptions, _label, normalise, theoretical_worst
+from synae.results import Aggregates, MetricResult, PillarLabel
+from synae.run.aggregate import SELF_ROW, AggregateOptions, _label, normalise, theoretical_worst
 
 PILLAR = "privacy"
 MEANING = ("1 = leaks no more than an independent sample of the real data; "
@@ -118,3 +118,20 @@ def privacy_score(real: DatasetFeatures, synthetic_metrics: Mapping[str, MetricR
         out.score = sum(out.normalised.values()) / len(out.normalised)
     out.label = _label(1.0, out.score, options)
     return out
+
+
+def has_privacy_metrics(metrics: Mapping[str, MetricResult]) -> bool:
+    """Whether any record of ``metrics`` belongs to the privacy pillar."""
+    return any(r.pillar == PILLAR for r in metrics.values())
+
+
+def attach_privacy(aggregates: Aggregates, name: str, score: PrivacyScore, options: AggregateOptions) -> None:
+    """Add member ``name``'s privacy score and label to ``aggregates`` (in place): the pillar score and
+    label beside the others, the self row's reference 1, and ``aggregates["privacy"][name]`` with the
+    anchors, the metrics used and the excluded ones."""
+    aggregates["scores"].setdefault(name, {})["privacy"] = score.score
+    aggregates["labels"].setdefault(name, {})["privacy"] = score.label
+    if SELF_ROW in aggregates["scores"]:
+        aggregates["scores"][SELF_ROW]["privacy"] = 1.0
+        aggregates["labels"].setdefault(SELF_ROW, {})["privacy"] = _label(1.0, 1.0, options)
+    aggregates.setdefault("privacy", {})[name] = score.to_json()

@@ -16,9 +16,11 @@ with no checker of the chosen kind (e.g. generic outputs under ``rules``) is rep
 Metric (``metrics.md`` §2.1): VR = #valid / #scored; details ``checker``, ``n_valid``,
 ``n_invalid``, ``n_unscored``, ``coverage`` = #scored / m′, ``reasons`` (counts over invalid
 verdicts), ``unscored_reasons``, ``rate_all`` = #valid / m′, ``real_value`` (the same rate on D);
-a warning when coverage < 0.95; #scored = 0 → value ``null`` (status ``skipped``, reason
-``no_scored_verdicts``). With several checkers the primary one is reported under the plain ID and
-each one under ``.rules`` / ``.judge``.
+``checks`` when the rule checker records its checks per verdict (the generic checkers): per
+check, how many verdicts ``passed`` / ``failed`` / ``not_run`` it
+(:func:`synae.validity.rules.generic.check_counts`); a warning when coverage < 0.95; #scored = 0
+→ value ``null`` (status ``skipped``, reason ``no_scored_verdicts``). With several checkers the
+primary one is reported under the plain ID and each one under ``.rules`` / ``.judge``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from synae.results import MetricResult
 from synae.run.factory import judge, judge_client
 from synae.schema import Dataset, Trajectory
 from synae.validity.judge import judge_info
+from synae.validity.rules.generic import check_counts
 from synae.validity.verdict import Checker, CheckTarget, Verdict
 
 CHECKER_CHOICES = ("rules", "llm", "judge", "both")
@@ -183,8 +186,9 @@ def run_validity(dataset: Dataset | Sequence[Trajectory], preset: str | Preset |
     return run
 
 
-def _metric(metric_id: str, target: CheckTarget, counts: VerdictCounts | None, real: VerdictCounts | None,
-            checker_name: str, run: ValidityRun, n_real: int | None, skip_reason: str | None) -> MetricResult:
+def _metric(metric_id: str, target: CheckTarget, kind: CheckerKind, counts: VerdictCounts | None,
+            real: VerdictCounts | None, checker_name: str, run: ValidityRun, n_real: int | None,
+            skip_reason: str | None) -> MetricResult:
     base: dict[str, Any] = {"id": metric_id, "pillar": "validity", "target": target,
                             "direction": "higher_is_better", "bounds": (0.0, 1.0), "n_real": n_real,
                             "n_synthetic": counts.n if counts else None}
@@ -199,9 +203,11 @@ def _metric(metric_id: str, target: CheckTarget, counts: VerdictCounts | None, r
     if real is not None:
         details["real"] = {"n_valid": real.valid, "n_invalid": real.invalid, "n_unscored": real.unscored,
                           "coverage": real.coverage, "rate_all": real.rate_all}
+    verdicts = run.verdicts[target][kind]
+    if kind == "rules" and (checks := check_counts(verdicts)):
+        details["checks"] = checks
     if checker_name == "judge" and run.judge:
         details["judge"] = run.judge
-        verdicts = run.verdicts[target]["judge"]
         details["truncated_fields"] = sum(int(v.details.get("truncated_fields", 0)) for v in verdicts)
     warnings = []
     if counts.coverage is not None and counts.coverage < MIN_COVERAGE:
@@ -294,7 +300,8 @@ def metrics_from_runs(syn_run: ValidityRun, real_run: ValidityRun | None, n_real
             real_counts = real_run.counts(target, kind) if real_run is not None else None
             name = "judge" if kind == "judge" else syn_run.checker_names.get(target, {}).get(kind, "rules")
             skip = syn_run.skipped.get(target, {}).get(kind)
-            results += [_metric(i, target, counts, real_counts, name, syn_run, n_real, skip) for i in ids]
+            results += [_metric(i, target, kind, counts, real_counts, name, syn_run, n_real, skip)
+                        for i in ids]
     if client is not None:
         for result in results:
             if result.details.get("checker") == "judge":

@@ -150,7 +150,7 @@ class Executor(ABC):
                              ) -> tuple[MetricValue, MetricValue]:
         """Equal to :func:`synae.metrics.knn.knn_precision_recall` (values, members, reasons;
         ``details.backend`` is ``torch:<device>`` when the screening ran on a GPU)."""
-        from synae.metrics.knn_device import precision_recall_from
+        from synae.metrics.knn import precision_recall_from
 
         xr, xs = self._prepared(real, synthetic, k)
         syn_in, real_in = self._membership_of(xr, xs)
