@@ -14,9 +14,11 @@ no model runs; the KND turn pairs go through the lexical embedder (``embedding.m
 Then, in one process, two fresh :class:`~synae.run.evaluation.Evaluator` instances (nothing shared:
 each builds both sides' features) run ``evaluate``: every planned metric minus ``privacy.*``
 (``without``), then every planned metric (``with``). The privacy share is
-(t_with − t_without) / t_without, over ``evaluate``'s whole wall time. Prints one JSON object with
-both wall times, the share, the stage timings of each run and every privacy metric's own time
-(``report.timings["metric:<id>"]``) and value; ``--repeat`` alternates the two runs that many times.
+(t_with − t_without) / t_without, over ``evaluate``'s whole wall time (fastest of the repeats), also
+computed from the process's CPU time. Prints one JSON object with both wall and CPU times, the
+shares, the stage timings of each run, every privacy metric's own time
+(``report.timings["metric:<id>"]``) and value, and the time of the privacy features alone (built
+once more after the timed runs); ``--repeat`` alternates the two runs that many times.
 """
 
 from __future__ import annotations
@@ -67,7 +69,8 @@ class Words:
 
     def draw(self, rng: np.random.Generator, lo: int, hi: int) -> list[str]:
         picks = np.searchsorted(self.cdf, rng.random(int(rng.integers(lo, hi + 1))), side="right")
-        return self.words[np.minimum(picks, self.words.size - 1)].tolist()
+        out: list[str] = self.words[np.minimum(picks, self.words.size - 1)].tolist()
+        return out
 
     def text(self, rng: np.random.Generator, lo: int, hi: int) -> str:
         """A turn of ``lo``–``hi`` words in sentences of 5–14 words ending with ``.``, ``?`` or ``!``,
@@ -106,7 +109,7 @@ def fresh_pii(rng: np.random.Generator, words: Words) -> str:
     return f"+1 {int(rng.integers(200, 999))} {int(rng.integers(200, 999))} {int(rng.integers(1000, 9999))}"
 
 
-def trajectory(rng: np.random.Generator, words: Words, tid: str, user_text: str | None = None):
+def trajectory(rng: np.random.Generator, words: Words, tid: str, user_text: str | None = None) -> Any:
     """One chat trajectory (see the module docstring); ``user_text`` replaces the first user turn."""
     from synae.schema import FunctionCall, Message, ToolCall, Trajectory
 
@@ -207,17 +210,19 @@ def privacy_features_s(real: Any, syn: Any) -> float:
     return time.perf_counter() - start
 
 
-def timed_evaluate(real: Any, syn: Any, metric_ids: list[str]) -> tuple[float, Any]:
-    """``evaluate`` of a fresh evaluator on ``metric_ids`` (its own features, nothing memoised)."""
+def timed_evaluate(real: Any, syn: Any, metric_ids: list[str]) -> tuple[float, float, Any]:
+    """``evaluate`` of a fresh evaluator on ``metric_ids`` (its own features, nothing memoised): wall
+    seconds, CPU seconds of the process (all threads; less disturbed by other processes on a shared
+    machine than wall time) and the report."""
     from synae.config import Config
     from synae.run.evaluation import Evaluator
 
     gc.collect()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with Evaluator(real, Config(embedding={"model": "lexical"}), metric_patterns=metric_ids,
                    progress=False) as ev:
         report = ev.evaluate(syn)
-    return time.perf_counter() - start, report
+    return time.perf_counter() - start, time.process_time() - cpu, report
 
 
 def main() -> None:
@@ -240,12 +245,15 @@ def main() -> None:
     without = [m for m in every if not m.startswith("privacy.")]
     timed_evaluate(head(real, 300), head(syn, 300), every)  # warm-up: imports, first calls
     runs: dict[str, list[float]] = {"without": [], "with": []}
+    cpu: dict[str, list[float]] = {"without": [], "with": []}
     reports: dict[str, Any] = {}
     for _ in range(args.repeat):
         for label, ids in (("without", without), ("with", every)):
-            seconds, reports[label] = timed_evaluate(real, syn, ids)
+            seconds, cpu_seconds, reports[label] = timed_evaluate(real, syn, ids)
             runs[label].append(seconds)
+            cpu[label].append(cpu_seconds)
     t_with, t_without = min(runs["with"]), min(runs["without"])
+    c_with, c_without = min(cpu["with"]), min(cpu["without"])
     rep = reports["with"]
     privacy = {k.removeprefix("metric:"): round(v, 3) for k, v in rep.timings.items()
                if k.startswith("metric:privacy.")}
@@ -256,7 +264,9 @@ def main() -> None:
         "n_metrics": {"with": len(every), "without": len(without)}, "planted": planted,
         "generate_s": round(generate_s, 1),
         "evaluate_s": {k: [round(s, 2) for s in v] for k, v in runs.items()},
+        "cpu_s": {k: [round(s, 2) for s in v] for k, v in cpu.items()},
         "privacy_share": round((t_with - t_without) / t_without, 4),
+        "privacy_share_cpu": round((c_with - c_without) / c_without, 4),
         "privacy_features_s": round(privacy_features_s(real, syn), 2),
         "privacy_metrics_s": round(sum(privacy.values()), 2), "per_metric_s": privacy,
         "stages": stages,

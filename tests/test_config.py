@@ -90,7 +90,7 @@ def test_profiles_set_the_aggregate_scale_and_compute_has_defaults() -> None:
                        ).evaluation.aggregate_scale == "anchored"
     compute = load_config().compute
     assert (compute.executor, compute.ray_address, compute.device) == ("local", None, "cpu")
-    with pytest.raises(ConfigError, match="compute.executor"):
+    with pytest.raises(ConfigError, match=r"compute\.executor"):
         load_config(compute={"executor": "spark"})
 
 

@@ -90,15 +90,15 @@ def test_canonical_jsonl_streams_to_the_same_records_and_takes_output_from(tmp_p
     code, _, _ = run_synae(["convert", src, "--skip-invalid", "--output-from", "none", "--out", out], capsys,
                            monkeypatch)
     assert code == 0 and all(t.output is None for t in read_jsonl(out))
-    code, _, err = run_synae(["convert", src, "--output-from", "later", "--out", tmp_path / "x.jsonl"], capsys,
-                             monkeypatch)
+    bad = ["convert", src, "--output-from", "later", "--out", tmp_path / "x.jsonl"]
+    code, _, err = run_synae(bad, capsys, monkeypatch)
     assert code == 2 and "unknown output_from 'later'" in err and not (tmp_path / "x.jsonl").exists()
 
 
 def test_sharegpt_input_with_from_and_output_from(tmp_path, capsys, monkeypatch):
     src = tmp_path / "s.jsonl"
-    src.write_text(json.dumps({"conversations": [{"from": "human", "value": "hi"},
-                                                 {"from": "gpt", "value": "hello"}]}) + "\n", encoding="utf-8")
+    turns = [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "hello"}]
+    src.write_text(json.dumps({"conversations": turns}) + "\n", encoding="utf-8")
     out = tmp_path / "o.jsonl"
     code, _, err = run_synae(["convert", src, "--from", "sharegpt", "--out", out], capsys, monkeypatch)
     assert code == 0 and "(sharegpt → canonical)" in err

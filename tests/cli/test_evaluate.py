@@ -194,9 +194,11 @@ def _generic_set(tmp_path, n=12):
 def test_precomputed_embeddings_attribute_fields_and_compute_options(tmp_path):
     data = str(_generic_set(tmp_path))
     result = runner.invoke(app, [
-        "evaluate", "--real", data, "--synthetic", data, "--embeddings", f"transcript={tmp_path / 'real.npy'}",
-        "--synthetic-embeddings", f"transcript={tmp_path / 'far.npy'}", "--attribute-field",
-        "metadata.difficulty", "--attribute-field", "metadata.score", "--aggregate-scale", "group",
+        "evaluate", "--real", data, "--synthetic", data,
+        "--embeddings", f"transcript={tmp_path / 'real.npy'}",
+        "--synthetic-embeddings", f"transcript={tmp_path / 'far.npy'}",
+        "--attribute-field", "metadata.difficulty", "--attribute-field", "metadata.score",
+        "--aggregate-scale", "group",
         "--executor", "local", "--device", "cpu", "--metrics", "fidelity.instructions.*", "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
@@ -216,7 +218,8 @@ def test_attribute_fields_of_a_benchmark_preset_and_bad_mappings_are_config_erro
     result = runner.invoke(app, ["evaluate", "--real", data, "--synthetic", data,
                                  "--attribute-field", "metadata.x"])
     assert isinstance(result.exception, ConfigError) and "generic preset" in str(result.exception)
-    result = runner.invoke(app, ["evaluate", "--real", data, "--synthetic", data, "--embeddings", "transcript"])
+    result = runner.invoke(app, ["evaluate", "--real", data, "--synthetic", data,
+                                 "--embeddings", "transcript"])
     assert isinstance(result.exception, ConfigError) and "--embeddings" in str(result.exception)
 
 

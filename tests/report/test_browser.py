@@ -25,8 +25,8 @@ BENCHMARKS = {  # preset -> (file under shared/data, trajectories used)
     "bfcl": ("bfcl/BFCL_v4_multi_turn_base.json", 50),
     "acp": ("acp/acp_app_bool.parquet", 60),
 }
-SECTIONS = ("summary", "ranking", "radar", "metrics", "attributes", "tools", "embedding", "drilldown",
-            "config")
+SECTIONS = ("summary", "ranking", "radar", "metrics", "attributes", "tools", "embedding", "privacy",
+            "drilldown", "config")
 
 # The project's set-up (`make test`) installs Chromium; only an explicit opt-out skips these tests,
 # so a failed install shows up as a failure, not as a silent skip.
@@ -74,7 +74,7 @@ def test_report_opens_in_chromium(preset: str, reports: dict[str, Path], browser
     for section in SECTIONS:
         assert page.locator(f"section#{section}").count() == 1, section
     assert page.locator("#summary .card").count() == 1
-    assert page.locator("#summary .label").count() == 3
+    assert page.locator("#summary .label").count() == 4  # validity, fidelity, diversity, privacy
     assert page.locator("#radar svg").count() == 1
     assert page.locator("#metrics tbody tr").count() >= 10
     assert page.locator("#attributes svg").count() >= 2
@@ -163,4 +163,58 @@ def test_drilldown_shows_evidence_pages_and_searches(evidence_report: Path, brow
     assert "0 = no better than repeating one real trajectory" in page.locator("#summary").inner_text()
     assert errors == []
     assert requests == [evidence_report.as_uri()]
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def privacy_html(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The report of tests/report/test_html.py's planted leaks (copies, a copied span, an echoed
+    e-mail address) and the copied passage."""
+    from tests.report.test_html import privacy_report
+
+    folder = tmp_path_factory.mktemp("privacy")
+    path, copied = privacy_report(folder)
+    return write_html(load_any(path), folder / "report.html"), copied
+
+
+def test_privacy_drilldown_opens_the_copy_next_to_its_source(privacy_html: tuple[Path, str], browser) -> None:
+    report, copied = privacy_html
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(report.as_uri())
+    page.wait_for_load_state("load")
+    summary = page.locator("#summary").inner_text()
+    assert "1 = leaks no more than an independent sample of the real data" in summary
+    assert "privacy.output.pii_echo" in page.locator("#summary details.excluded").text_content()
+    assert page.locator("#summary .pillar", has_text="privacy").count() == 1
+    spans = page.locator("#privacy details[data-metric='privacy.instructions.verbatim_spans']")
+    spans.locator("summary").click()
+    row = spans.locator("tbody > tr", has_text="alpha beta gamma")
+    assert row.count() == 1 and not row.locator(".pair").is_visible()
+    row.locator("button.show-traj").click()
+    synthetic, real = row.locator(".pair .traj.synthetic"), row.locator(".pair .traj.real")
+    assert synthetic.is_visible() and real.is_visible()
+    assert "s1" in synthetic.locator(".traj-head").inner_text()
+    assert "r7" in real.locator(".traj-head").inner_text()
+    left, right = synthetic.bounding_box(), real.bounding_box()
+    assert left is not None and right is not None
+    assert right["x"] >= left["x"] + left["width"] and abs(right["y"] - left["y"]) < 1  # side by side
+    for side in (synthetic, real):
+        mark = side.locator("mark.copy")
+        assert mark.count() == 1 and mark.is_visible() and mark.inner_text() == copied
+        colour = mark.evaluate("m => getComputedStyle(m).backgroundColor")
+        assert colour not in ("rgba(0, 0, 0, 0)", "transparent")  # visibly highlighted
+    echo = page.locator("#privacy details[data-metric='privacy.instructions.pii_echo']")
+    echo.locator("summary").click()
+    assert "email × 1" in echo.locator("tbody > tr").first.inner_text()
+    echo.locator("tbody > tr").first.locator("button.show-traj").click()
+    assert echo.locator(".pair .traj.synthetic mark.pii").first.inner_text() == "«email»"
+    assert "jane.doe" not in page.content().casefold()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert errors == []
+    assert requests == [report.as_uri()]
     page.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 
@@ -106,3 +107,80 @@ def test_constant_attribute_is_described_not_drawn() -> None:
     assert "no values in syn" in plots.degenerate(hist, {"syn": empty})
     varied = {**hist, "edges": [0.5, 1.5, 2.5], "real": [5, 5], "synthetic": [8, 0]}
     assert plots.degenerate(varied, {"syn": varied}) is None
+
+
+EMAIL = "Jane.Doe@example.org"
+WORDS = [f"w{i}" for i in range(300)]
+
+
+def _traj(rng: np.random.Generator, tid: str, user: str | None = None, output: str | None = None):
+    from synae.schema import FunctionCall, Message, ToolCall, Trajectory
+
+    call = ToolCall(id="c0", function=FunctionCall(name="search", arguments={"q": str(rng.choice(WORDS))}))
+    return Trajectory(id=tid, output=output or " ".join(rng.choice(WORDS, 15)), messages=[
+        Message(role="user", content=user or " ".join(rng.choice(WORDS, 25))),
+        Message(role="assistant", tool_calls=[call]), Message(role="tool", content="ok", tool_call_id="c0")])
+
+
+def privacy_report(folder) -> tuple[str, str]:
+    """An evaluation (real privacy metrics, lexical embedder) with planted leaks: s0 copies r3, s1
+    holds 16 tokens of r7's user turn, s2 repeats r5's user turn — which carries an e-mail address —
+    with words around it and the address in its output. Returns (results JSON path, the copied
+    16-token passage)."""
+    from synae.config import load_config
+    from synae.run.evaluation import Evaluator
+    from synae.run.pipeline import ReportOptions, evaluate_for_report
+    from synae.schema import Dataset
+
+    rng = np.random.default_rng(0)
+    real = [_traj(rng, f"r{i}") for i in range(40)]
+    real[5] = _traj(rng, "r5", user=f"please write to {EMAIL} about the " + " ".join(rng.choice(WORDS, 20)))
+    syn = [_traj(rng, f"s{i}") for i in range(30)]
+    syn[0] = real[3].model_copy(update={"id": "s0"})
+    copied = " ".join(real[7].messages[0].content.split()[3:19])
+    syn[1] = _traj(rng, "s1", user=f"alpha beta gamma {copied} delta epsilon")
+    syn[2] = _traj(rng, "s2", user=f"forward this: {real[5].messages[0].content} thanks",
+                   output=f"Sure, I mailed {EMAIL.upper()} as asked")
+    evaluator = Evaluator(Dataset(real, name="real"), load_config(embedding={"model": "lexical"}),
+                          preset="generic", progress=False)
+    rep = evaluate_for_report(evaluator, Dataset(syn, name="syn"), options=ReportOptions(), name="syn")
+    rep.report_data = build_report_data(real, syn, metrics=rep.metrics)
+    rep.write(folder / "results.json")
+    return str(folder / "results.json"), copied
+
+
+def test_privacy_drilldown_highlights_copies_and_never_shows_pii(tmp_path) -> None:
+    path, copied = privacy_report(tmp_path)
+    results_json = Path(path).read_text(encoding="utf-8")
+    html = render_html(load_any(path))
+    for text in (results_json, html):  # the echoed address appears nowhere, in no case
+        assert "jane.doe" not in text.casefold() and "example.org" not in text.casefold()
+    assert '<section id="privacy">' in html and 'href="#privacy"' in html
+    assert "1 = leaks no more than an independent sample of the real data; 0 = no better than copying " \
+           "real trajectories." in html
+    summary = html[html.index('<section id="summary">'):html.index('<section id="radar">')]
+    assert "What the privacy score means" in summary
+    # output PII cannot be scaled (the real outputs hold none): left out, with its reason
+    assert "<code>privacy.output.pii_echo</code> (syn): anchor_undefined" in summary
+    section = html[html.index('<section id="privacy">'):html.index('<section id="drilldown">')]
+    assert 'data-metric="privacy.instructions.exact_copies"' in section
+    assert "<td><code>s0</code></td><td><code>r3</code></td>" in section
+    # the copied span is highlighted in the synthetic trajectory and in the real one it copies
+    assert section.count(f'<mark class="copy">{copied}</mark>') == 2
+    assert "16 consecutive tokens copied" in section
+    # the echo shows as a kind and a count; the span over the address highlights its mask only
+    assert "echoes email × 1" in section
+    assert '<mark class="copy">please write to <mark class="pii"' in section
+    assert '<mark class="pii" title="personal data echoed from the real set, masked">«email»</mark>' \
+        in section
+    data = load_any(path).report_data
+    assert data is not None
+    spans = data["privacy"]["privacy.instructions.verbatim_spans"]
+    s2 = next(r for r in spans if r["synthetic"] == "s2")
+    keys = {k for m in s2["marks"]["synthetic"] + s2["marks"]["real"] for k in m}
+    assert keys == {"part", "message", "start", "end"}  # offsets only: no text in the marks
+    shown = data["trajectories"]["synthetic"]["s2"]
+    start, end = s2["marks"]["synthetic"][0]["start"], s2["marks"]["synthetic"][0]["end"]
+    assert shown["messages"][0]["content"][start:end].startswith("please write to «email» about the")
+    assert shown["output"] == "Sure, I mailed «email» as asked"
+    assert "r5" in data["trajectories"]["real"] and "s1" in data["trajectories"]["synthetic"]

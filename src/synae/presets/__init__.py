@@ -33,8 +33,8 @@ def get_preset(name: str, *, attribute_fields: Sequence[str] = ()) -> Preset:
         raise ConfigError(f"unknown preset {name!r} (expected one of {', '.join(PRESETS)})")
     if attribute_fields:
         if key != "generic":
-            raise ConfigError(f"attribute fields ({', '.join(attribute_fields)}) apply to the generic preset, "
-                              f"not {key!r} (--attribute-field, metrics.attribute_fields)")
+            raise ConfigError(f"attribute fields ({', '.join(attribute_fields)}) apply to the generic "
+                              f"preset, not {key!r} (--attribute-field, metrics.attribute_fields)")
         return GenericPreset(attribute_fields=attribute_fields)
     if key not in _INSTANCES:
         _INSTANCES[key] = PRESETS[key]()

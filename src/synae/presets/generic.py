@@ -12,7 +12,7 @@ attributes ``n_turns``, ``user_token_length``, ``assistant_token_length``, ``tot
 - ``n_tool_calls`` (numeric, per trajectory) and ``tools_used`` (categorical, multi-label: the
   distinct tool names called, sorted; ``"None"`` without calls) — only when the real set has a
   tool call;
-- each named field of ``attribute_fields`` (``--attribute FIELD``): a dotted path from the record
+- each named field of ``attribute_fields`` (``--attribute-field FIELD``): a dotted path from the record
   root (``metadata.difficulty``, ``attributes.topic``, or a top-level key such as ``category``)
   holding a scalar. Its kind is learned from the real set (numeric when every present value is a
   number — booleans are labels — else categorical), so every synthetic set is measured the same

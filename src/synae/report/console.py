@@ -71,7 +71,7 @@ def print_aggregates(aggregates: Aggregates | None, console: Console | None = No
         parts = ", ".join(f"{p} {_score(v)}" for p, v in noise.items())
         console.print(f"[dim]sampling noise alone: a real half split scores {parts}[/]")
     if aggregates.get("excluded"):
-        ids = ", ".join(e["id"] for e in aggregates["excluded"])
+        ids = ", ".join(dict.fromkeys(e["id"] for e in aggregates["excluded"]))
         console.print(f"[dim]excluded from pillar scores: {ids}[/]")
 
 

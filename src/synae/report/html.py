@@ -9,18 +9,24 @@ reason whenever a score is missing; the self row is the reference, not a competi
 value coloured against its ideal and the noise floor, CI — flagged when it excludes the estimate —,
 noise floor, meaning; rows in the metric registry's report order,
 :func:`synae.metrics.registry.ordered`), ``downstream`` (per-agent success rates, when agents ran),
-``attributes``, ``tools``, ``embedding``, ``drilldown`` (whole trajectories next to their nearest
-neighbour), ``sweep`` (when a parameter was swept), ``config``.
+``attributes``, ``tools``, ``embedding``, ``privacy`` (when privacy metrics ran: the score with
+what it means, the metrics it uses against their independent-half anchor, and the drill-down — the
+most-leaking synthetic trajectories next to the real trajectory each copies, the copied text
+highlighted, echoed PII shown as ``«kind»`` masks and counts per kind, never the values),
+``drilldown`` (whole trajectories next to their nearest neighbour), ``sweep`` (when a parameter was
+swept), ``config``. The summary lists the metrics left out of the scores, privacy's included.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 
 from synae import __version__
 from synae.files import atomic_write_text
@@ -29,6 +35,8 @@ from synae.report import plots
 from synae.report.meanings import meaning, missing_reason
 from synae.results import Aggregates, ComparisonResults, EvaluationReport, MetricResult
 from synae.run.aggregate import ANCHORED_MEANING, SELF_ROW, shown_pillars
+from synae.run.privacy import MEANING as PRIVACY_MEANING
+from synae.run.report_data import PII_LABEL
 
 GOOD, FAIR = 0.9, 0.5  # colour classes of a normalised metric value u (1 = ideal)
 
@@ -225,11 +233,115 @@ def _sweep(results: EvaluationReport | ComparisonResults, members: dict[str, Eva
     return plots.sweep(results.param_name or "parameter", results.param_values, series, noise)
 
 
+PII_TITLE = "personal data echoed from the real set, masked"
+PRIVACY_TITLES = {"exact_copies": "Exact copies", "verbatim_spans": "Verbatim spans",
+                  "near_copies": "Near copies", "pii_echo": "PII echo"}
+
+
+def _excluded(aggregates: Aggregates | None) -> list[dict[str, Any]]:
+    """The metrics left out of the scores: the aggregates' and each member's privacy exclusions, one
+    entry per (metric, reason) with the members it applies to."""
+    if not aggregates:
+        return []
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for e in aggregates.get("excluded", []):
+        entry = out.setdefault((e["id"], e["reason"]), {"id": e["id"], "reason": e["reason"], "members": []})
+        entry["members"] += [m for m in e.get("members", []) if m not in entry["members"]]
+    for name, score in (aggregates.get("privacy") or {}).items():
+        for e in score.get("excluded", []):
+            out.setdefault((e["id"], e["reason"]), {"id": e["id"], "reason": e["reason"],
+                                                    "members": []})["members"].append(name)
+    return list(out.values())
+
+
+def _mark_index(marks: Iterable[Mapping[str, Any]]) -> dict[str, list[tuple[int, int]]]:
+    """Marks of one trajectory (``report_data`` privacy rows) by the text they fall in: keys
+    ``content:i``, ``output`` and ``calls:i`` (whole tool calls of message i: no ranges)."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    for mark in marks:
+        key = mark["part"] if mark["part"] == "output" else f"{mark['part']}:{mark['message']}"
+        ranges = out.setdefault(key, [])
+        if "start" in mark:
+            ranges.append((int(mark["start"]), int(mark["end"])))
+    return out
+
+
+def _evidence(row: Mapping[str, Any]) -> str:
+    """What a privacy row found, in words (PII: kinds and counts only)."""
+    kind = row["metric"].rsplit(".", 1)[-1]
+    if kind == "verbatim_spans":
+        return f"{row.get('tokens')} consecutive tokens copied (a span counts from {row.get('span_tokens')})"
+    if kind == "near_copies":
+        return f"distance {_fmt(row.get('distance'))} ≤ threshold {_fmt(row.get('threshold'))}"
+    if kind == "pii_echo":
+        return "echoes " + ", ".join(f"{k} × {n}" for k, n in sorted((row.get("pii") or {}).items()))
+    return "identical up to case and spacing"
+
+
+def _privacy_score(aggregates: Aggregates | None, name: str) -> dict[str, Any]:
+    """Member ``name``'s ``aggregates["privacy"]`` entry (``{}`` when absent)."""
+    scores: dict[str, dict[str, Any]] = aggregates.get("privacy", {}) if aggregates else {}
+    return scores.get(name) or {}
+
+
+def _privacy(members: dict[str, EvaluationReport], aggregates: Aggregates | None) -> list[dict[str, Any]]:
+    """Per member with privacy metrics: its score (``aggregates["privacy"]``), the metrics the score
+    uses (value, independent-half anchor, normalised u) and one drill-down table per metric with
+    leaks (``report_data["privacy"]``; ``has_rows`` is false when no report data was built)."""
+    out = []
+    for name, report in members.items():
+        metrics = {mid: m for mid, m in report.metrics.items() if m.pillar == "privacy"}
+        if not metrics:
+            continue
+        score = _privacy_score(aggregates, name) or _privacy_score(report.aggregates, name)
+        best = (score.get("anchors") or {}).get("independent", {})
+        used = [{"id": mid, "value": metrics[mid].value if mid in metrics else None, "best": best.get(mid),
+                 "u": u} for mid, u in score.get("normalised", {}).items()]
+        rows: dict[str, list[dict[str, Any]]] | None = (report.report_data or {}).get("privacy")
+        tables = []
+        for mid in ordered(metrics):
+            if rows is None or not rows.get(mid):
+                continue
+            details = metrics[mid].details
+            tables.append({"id": mid, "title": PRIVACY_TITLES.get(mid.rsplit(".", 1)[-1], mid),
+                           "target": metrics[mid].target, "leaking": details.get("leaking"),
+                           "eligible": details.get("eligible"),
+                           "rows": [{**r, "evidence": _evidence(r),
+                                     "marks_synthetic": _mark_index(r["marks"]["synthetic"]),
+                                     "marks_real": _mark_index(r["marks"]["real"])} for r in rows[mid]]})
+        label = (score.get("label") or {}).get("label")
+        out.append({"name": name, "score": score.get("score"), "label": label,
+                    "meaning": score.get("meaning") or PRIVACY_MEANING, "used": used, "tables": tables,
+                    "has_rows": rows is not None,
+                    "clean": [mid for mid in ordered(metrics) if metrics[mid].value == 0.0]})
+    return out
+
+
+def marked(text: str | None, ranges: Iterable[tuple[int, int]] | None = None) -> Markup:
+    """``text`` escaped, characters [start, end) of each range (clipped, merged) wrapped in
+    ``<mark class="copy">`` and every PII mask (``«kind»``) in ``<mark class="pii">``."""
+    text = text or ""
+
+    def pii(segment: str) -> str:
+        return PII_LABEL.sub(lambda m: f'<mark class="pii" title="{PII_TITLE}">{m.group()}</mark>',
+                             str(escape(segment)))
+
+    pieces, pos = [], 0
+    for start, end in sorted(ranges or ()):
+        start, end = max(start, pos), min(end, len(text))
+        if start >= end:
+            continue
+        pieces += [pii(text[pos:start]), f'<mark class="copy">{pii(text[start:end])}</mark>']
+        pos = end
+    return Markup("".join([*pieces, pii(text[pos:])]))
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("synae", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"]),
                              trim_blocks=True, lstrip_blocks=True)
     env.filters["fmt"] = _fmt
+    env.filters["marked"] = marked
     return env
 
 
@@ -259,6 +371,9 @@ def render_html(results: EvaluationReport | ComparisonResults) -> str:
         "self_row": SELF_ROW,
         "metrics": _metric_rows(members, aggregates),
         "downstream": _downstream(members),
+        "privacy": _privacy(members, aggregates),
+        "privacy_meaning": PRIVACY_MEANING,
+        "excluded": _excluded(aggregates),
         "trajectories": {n: (r.report_data or {}).get("trajectories") or {"real": {}, "synthetic": {}}
                          for n, r in members.items()},
         "plots": _plots(members, aggregates, colours),

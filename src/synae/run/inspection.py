@@ -43,6 +43,7 @@ from synae.config import Config, MetricOptions
 from synae.errors import SynaeError
 from synae.presets import detect_preset, get_preset
 from synae.presets.base import NONE, NUMERIC_ATTRIBUTES, Preset, label_text
+from synae.presets.generic import field_scalar
 from synae.run.commands import SKIPPED_SHOWN, check_not_all_skipped, load_input
 from synae.schema import ROLES, Dataset, Trajectory, gc_paused, iter_jsonl
 
@@ -109,7 +110,10 @@ class StatsAccumulator:
         self.tools: Counter[str] = Counter()
         self.unparsed = 0
         self.with_output = 0
-        self.preset_attributes = list(dict.fromkeys((*preset.am_attributes, *preset.output_am_attributes)))
+        # the generic preset's named fields (``--attribute-field``) are read from the record as stored values
+        self.fields: tuple[str, ...] = tuple(getattr(preset, "attribute_fields", ()))
+        self.preset_attributes = list(dict.fromkeys((*preset.am_attributes, *preset.output_am_attributes,
+                                                     *self.fields)))
         builtin = {*NUMERIC_ATTRIBUTES, *preset.extra_numeric_attributes()}
         computed = builtin | set(preset.keyword_vocabularies()) | set(preset.derived_attributes())
         self.numeric: dict[str, NumericSummary] = {a: NumericSummary() for a in self.preset_attributes
@@ -142,7 +146,11 @@ class StatsAccumulator:
                 trajectories, name, self.options).values for label in item)
         for name, acc in self.stored.items():
             for t in trajectories:
-                acc.add(t.attributes.get(name))
+                acc.add(self._value(t, name))
+
+    def _value(self, traj: Trajectory, name: str) -> Any:
+        """A stored attribute, or a named field's scalar (a dotted path from the record root)."""
+        return field_scalar(traj, name) if name in self.fields else traj.attributes.get(name)
 
     def mixed_attributes(self) -> list[str]:
         """Stored attributes with numbers and non-numbers: their numbers' labels need a second pass."""
@@ -152,7 +160,7 @@ class StatsAccumulator:
         """Second pass: add the labels of the numeric values of the mixed attributes ``names``."""
         for t in trajectories:
             for name in names:
-                value = t.attributes.get(name)
+                value = self._value(t, name)
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
                     self.stored[name].labels[label_text(value)] += 1
 
@@ -278,11 +286,12 @@ def _detect_streaming(path: Path) -> str:
 
 def _jsonl_source(path: Path, config: Config, header: Dataset, derive: Preset | None) -> TrajectorySource:
     """Passes over a canonical JSONL file as :func:`synae.run.commands.load_input` reads it:
-    outputs by ``last-assistant``, the stored attributes of ``derive`` merged in (a missing preset
-    resource becomes one dataset warning and stops deriving, as
-    :func:`synae.run.data.derive_attributes` does)."""
+    outputs by ``inputs.output_from`` (default ``last-assistant``), the stored attributes of
+    ``derive`` merged in (a missing preset resource becomes one dataset warning and stops deriving,
+    as :func:`synae.run.data.derive_attributes` does)."""
 
     n_passes = 0
+    output_from = config.inputs.output_from or "last-assistant"
 
     def passes() -> Iterator[Trajectory]:
         nonlocal n_passes
@@ -290,7 +299,7 @@ def _jsonl_source(path: Path, config: Config, header: Dataset, derive: Preset | 
         n_passes += 1
         deriving = derive is not None
         for t in iter_jsonl(path, skip_invalid=config.inputs.skip_invalid, dataset=header if first else None):
-            apply_output_from(t, "last-assistant", has_field="output" in t.model_fields_set)
+            apply_output_from(t, output_from, has_field="output" in t.model_fields_set)
             if deriving and derive is not None:
                 try:
                     t.attributes = {**t.attributes, **derive.derive_attributes(t)}

@@ -67,9 +67,10 @@ def attribute_values(features: DatasetFeatures) -> dict[str, list[Any]]:
 
 def report_data_for(evaluator: Evaluator, real_f: DatasetFeatures, syn_f: DatasetFeatures, real: Dataset,
                     synthetic: Dataset, *, verdicts: Iterable[Verdict] = (),
-                    projection: Projection | None = None,
-                    options: ReportOptions | None = None) -> dict[str, Any]:
-    """``report_data`` from the evaluator's features (no re-embedding, no re-parsing of calls)."""
+                    projection: Projection | None = None, options: ReportOptions | None = None,
+                    metrics: Mapping[str, MetricResult] | None = None) -> dict[str, Any]:
+    """``report_data`` from the evaluator's features (no re-embedding, no re-parsing of calls);
+    ``metrics`` (the report's records) supply the privacy drill-down's leak lists."""
     options = options or ReportOptions()
     ra, sa = attribute_values(real_f), attribute_values(syn_f)
     names = [*ra, *(n for n in sa if n not in ra)]
@@ -80,16 +81,13 @@ def report_data_for(evaluator: Evaluator, real_f: DatasetFeatures, syn_f: Datase
         instruction_roles=evaluator.preset.instruction_roles,
         calls=([list(c) for c in real_f.calls], [list(c) for c in syn_f.calls]),
         knn_k=evaluator.options.knn_k, projection=projection, max_points=options.max_points,
-        max_rows=options.max_rows, seed=evaluator.config.seed)
+        max_rows=options.max_rows, seed=evaluator.config.seed, metrics=metrics)
 
 
 def aggregate_scale(config: Config) -> AggregateScale:
-    """``evaluation.aggregate_scale`` when the config has it, else the profile's: ``group`` in the
-    ``reference`` profile (the paper's Table 2), ``anchored`` otherwise."""
-    scale = getattr(config.evaluation, "aggregate_scale", None)
-    if scale in ("anchored", "group"):
-        return scale  # type: ignore[no-any-return]
-    return "group" if config.mode == "reference" else "anchored"
+    """``evaluation.aggregate_scale`` (the profile fills it: ``group`` in the ``reference`` profile —
+    the paper's Table 2 —, ``anchored`` otherwise)."""
+    return config.evaluation.aggregate_scale or ("group" if config.mode == "reference" else "anchored")
 
 
 def anchor_indices(m: int, seed: int, choices: int = ANCHOR_CHOICES) -> list[int]:
@@ -258,7 +256,8 @@ def evaluate_for_report(evaluator: Evaluator, synthetic: Dataset, *,
     if options.report_data:
         t2 = time.perf_counter()
         report.report_data = report_data_for(evaluator, real_f, syn_f, evaluator.real, synthetic,
-                                             verdicts=verdicts, projection=projection, options=options)
+                                             verdicts=verdicts, projection=projection, options=options,
+                                             metrics=report.metrics)
         report.timings["report_data"] = time.perf_counter() - t2
     return report
 

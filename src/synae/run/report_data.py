@@ -11,6 +11,7 @@ in it. :func:`build_report_data` produces a JSON-ready dict::
       "drilldown": {"invalid": [...], "outside_manifold": [...], "uncovered": [...],
                     "duplicates": [...], "totals": {...}},
       "trajectories": {"real": {id: trajectory}, "synthetic": {id: trajectory}},
+      "privacy": {metric_id: [leak row, ...]},      # when the privacy metrics are given
     }
 
 Drill-down rows carry the ids of the whole trajectories they show (``trajectories``: messages with
@@ -30,19 +31,43 @@ synthetic set of a comparison shares the real set's axes), at most ``max_points`
 (seeded subsample). Drill-down lists are capped at ``max_rows`` rows each; ``totals`` has the full
 counts. k-NN misses follow ``metrics.md`` §1.7 (radius = the reference point's own k-NN radius,
 test "≤").
+
+Privacy drill-down (``privacy``, built from the privacy metrics' ``details.leaks`` when ``metrics``
+are given): per privacy metric with leaks, one row per leaking synthetic trajectory, most leaking
+first (at most ``max_rows``): ``{"metric", "target", "synthetic": id, "real": id of the real
+trajectory it copies, "text": the copied passage (or the view), "marks": {"synthetic": [...],
+"real": [...]}}`` plus ``tokens`` and ``span_tokens`` (verbatim_spans), ``distance`` and
+``threshold`` (near_copies) or ``pii`` (pii_echo: ``{kind: occurrences}``; never the values). A mark
+locates highlighted text in the stored trajectory view: ``{"part": "content", "message": i, "start",
+"end"}`` (a message's content), ``{"part": "output", "start", "end"}`` or ``{"part": "calls",
+"message": i}`` (all tool calls of a message) — character offsets [start, end) into the stored
+(masked, capped) texts, so marks hold no text. Exact copies mark the whole view on both sides,
+verbatim spans the copied run of tokens (on the real side: the same tokens from where the run's first
+N-gram occurs), near copies and PII echo nothing (echoed values show as masks).
+
+PII: a value found by :func:`synae.metrics.pii.find_pii` in any text of both sets (message contents,
+tool-call arguments, code, outputs, string attributes) is *echoed*; every text of ``report_data``
+shows it as ``«kind»`` (:data:`PII_MASK`), so neither the results JSON nor the report holds an echoed
+value. A text is masked where ``find_pii`` finds an echoed value and wherever an echoed value's
+canonical form occurs literally (case-insensitive).
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from synae.config import DEFAULT_SEED
 from synae.metrics.knn import knn_membership
+from synae.metrics.pii import find_pii
+from synae.metrics.privacy import token_spans, view_text
+from synae.metrics.registry import ordered
+from synae.results import MetricResult, Target
 from synae.schema import Dataset, Trajectory
 from synae.validity.verdict import Verdict
 from synae.views import (
@@ -59,6 +84,8 @@ MAX_LABELS = 15
 SNIPPET = 240
 MAX_TEXT = 4000  # characters of one message, tool argument string or output in the drill-down
 NN_BLOCK = 256  # query rows per block of the nearest-neighbour pass
+PII_MASK = "«{kind}»"  # what an echoed PII value is replaced by
+PII_LABEL = re.compile(r"«[a-z0-9_]+»")  # a mask in a stored text
 
 
 # --------------------------------------------------------------------------------------------
@@ -192,11 +219,91 @@ def embedding_map(real_ids: Sequence[str], real_emb: np.ndarray, syn_ids: Sequen
 
 
 # --------------------------------------------------------------------------------------------
+# PII masking
+
+
+Replacement = tuple[int, int, str]  # (start, end, mask) of one echoed value in a text
+
+
+def _texts(t: Trajectory) -> Iterator[str]:
+    """Every text of a trajectory the report may show: message contents, tool-call arguments, code,
+    the output and string attributes (list items included)."""
+    for m in t.messages:
+        yield m.content or ""
+        yield from (c.function.arguments or "" for c in m.tool_calls or ())
+        yield m.code or ""
+    yield t.output or ""
+    for value in t.attributes.values():
+        yield from (v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str))
+
+
+def echoed_pii(real: Iterable[Trajectory], synthetic: Iterable[Trajectory]) -> dict[str, str]:
+    """The PII-like values (canonical form → kind) found in some text of both sets (:func:`_texts`;
+    any text, so a superset of what ``pii_echo`` counts within one view)."""
+    real_values = {m.value for t in real for text in _texts(t) for m in find_pii(text)}
+    return {m.value: m.kind for t in synthetic for text in _texts(t) for m in find_pii(text)
+            if m.value in real_values}
+
+
+@dataclass
+class PiiMask:
+    """Replaces the echoed values ``echoed`` (canonical form → kind) of a text by ``«kind»``: where
+    :func:`~synae.metrics.pii.find_pii` finds one, and wherever a canonical form occurs literally
+    (case-insensitive; catches a value in a context the patterns skip)."""
+
+    echoed: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._kinds = {value.casefold(): kind for value, kind in self.echoed.items()}
+        values = sorted(self._kinds, key=len, reverse=True)  # the longest alternative wins
+        self._literal = re.compile("|".join(map(re.escape, values)), re.IGNORECASE) if values else None
+
+    def replacements(self, text: str) -> list[Replacement]:
+        """The echoed values of ``text`` as (start, end, mask), in order, non-overlapping."""
+        if self._literal is None or not text:
+            return []
+        found = [(m.start, m.end, PII_MASK.format(kind=m.kind)) for m in find_pii(text)
+                 if m.value in self.echoed]
+        for hit in self._literal.finditer(text):
+            start, end = hit.span()
+            if not any(start < e and s < end for s, e, _ in found):
+                found.append((start, end, PII_MASK.format(kind=self._kinds[hit.group().casefold()])))
+        return sorted(found)
+
+    def masked(self, text: str) -> tuple[str, list[Replacement]]:
+        """``text`` with its echoed values masked, and the replacements made (original offsets)."""
+        reps = self.replacements(text)
+        pieces, pos = [], 0
+        for start, end, mask in reps:
+            pieces += [text[pos:start], mask]
+            pos = end
+        return "".join([*pieces, text[pos:]]), reps
+
+    def apply(self, text: str | None) -> str | None:
+        return None if text is None else self.masked(text)[0]
+
+
+def _remap(pos: int, reps: Sequence[Replacement], end: bool) -> int:
+    """Offset ``pos`` of the original text in the masked text; a position inside a masked value moves
+    to the mask's start (a range's start) or end (a range's end, ``end=True``)."""
+    delta = 0
+    for start, stop, mask in reps:
+        if pos >= stop:
+            delta += len(mask) - (stop - start)
+        elif pos > start:
+            return start + delta + (len(mask) if end else 0)
+        else:
+            break
+    return pos + delta
+
+
+# --------------------------------------------------------------------------------------------
 # Drill-down tables
 
 
-def _snippet(text: str | None) -> str:
-    text = " ".join((text or "").split())
+def _snippet(text: str | None, mask: PiiMask | None = None) -> str:
+    """``text`` masked, whitespace collapsed, at most ``SNIPPET`` characters."""
+    text = " ".join(((mask.apply(text) if mask else text) or "").split())
     return text if len(text) <= SNIPPET else text[: SNIPPET - 1] + "…"
 
 
@@ -206,22 +313,38 @@ def _cap(text: str | None) -> str | None:
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 
-def trajectory_view(t: Trajectory) -> dict[str, Any]:
+def _stored_range(text: str, start: int, end: int, mask: PiiMask) -> tuple[int, int] | None:
+    """Characters [start, end) of ``text`` as offsets into its stored form (masked, then capped at
+    ``MAX_TEXT``); ``None`` when nothing of the range is stored."""
+    masked, reps = mask.masked(text)
+    limit = len(masked) if len(masked) <= MAX_TEXT else MAX_TEXT - 1
+    lo, hi = min(_remap(start, reps, False), limit), min(_remap(end, reps, True), limit)
+    return (lo, hi) if lo < hi else None
+
+
+def trajectory_view(t: Trajectory, mask: PiiMask | None = None) -> dict[str, Any]:
     """A whole trajectory for the drill-down: messages (role, content, tool calls with arguments,
-    tool results with their call id), the output, and the stored attributes."""
+    tool results with their call id), the output, and the stored attributes; every text masked by
+    ``mask`` (echoed PII values), then capped at ``MAX_TEXT`` characters."""
+    mask = mask or PiiMask()
+
+    def stored(text: str | None) -> str | None:
+        return _cap(mask.apply(text))
+
     messages = []
     for m in t.messages:
-        entry: dict[str, Any] = {"role": m.role, "content": _cap(m.content)}
+        entry: dict[str, Any] = {"role": m.role, "content": stored(m.content)}
         if m.tool_calls:
-            entry["tool_calls"] = [{"name": c.function.name, "arguments": _cap(c.function.arguments)}
+            entry["tool_calls"] = [{"name": c.function.name, "arguments": stored(c.function.arguments)}
                                    for c in m.tool_calls]
         if m.code:
-            entry["code"] = _cap(m.code)
+            entry["code"] = stored(m.code)
         if m.tool_call_id or m.name:
             entry["tool"] = m.name or m.tool_call_id
         messages.append(entry)
-    return {"id": t.id, "messages": messages, "output": _cap(t.output),
-            "attributes": {k: v for k, v in t.attributes.items() if isinstance(v, (str, int, float, bool))}}
+    return {"id": t.id, "messages": messages, "output": stored(t.output),
+            "attributes": {k: stored(v) if isinstance(v, str) else v for k, v in t.attributes.items()
+                           if isinstance(v, (str, int, float, bool))}}
 
 
 def nearest(queries: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -241,18 +364,20 @@ def nearest(queries: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.
     return idx, dist
 
 
-def invalid_rows(verdicts: Iterable[Verdict], texts: Mapping[str, str]) -> list[dict[str, Any]]:
+def invalid_rows(verdicts: Iterable[Verdict], texts: Mapping[str, str],
+                 mask: PiiMask | None = None) -> list[dict[str, Any]]:
     """One row per verdict with ``valid is False``: id, target, checker, reasons (each failed
-    check's reason), explanation."""
+    check's reason), explanation (texts masked by ``mask``)."""
     return [{"id": v.trajectory_id, "target": v.target, "checker": v.checker, "reasons": list(v.reasons),
-             "explanation": _snippet(v.explanation), "text": _snippet(texts.get(v.trajectory_id))}
+             "explanation": _snippet(v.explanation, mask), "text": _snippet(texts.get(v.trajectory_id), mask)}
             for v in verdicts if v.valid is False]
 
 
 def duplicate_rows(real_ids: Sequence[str], real_texts: Sequence[str], syn_ids: Sequence[str],
-                   syn_texts: Sequence[str]) -> list[dict[str, Any]]:
+                   syn_texts: Sequence[str], mask: PiiMask | None = None) -> list[dict[str, Any]]:
     """Synthetic instruction transcripts that occur more than once in the synthetic set or copy a
-    real one verbatim: one row per distinct duplicated text, with its ids on both sides."""
+    real one verbatim: one row per distinct duplicated text (shown masked by ``mask``), with its ids
+    on both sides."""
     real_by_text: dict[str, list[str]] = {}
     for i, t in zip(real_ids, real_texts, strict=False):
         real_by_text.setdefault(t, []).append(i)
@@ -263,9 +388,133 @@ def duplicate_rows(real_ids: Sequence[str], real_texts: Sequence[str], syn_ids: 
     for text, ids in syn_by_text.items():
         copies = real_by_text.get(text, [])
         if len(ids) > 1 or copies:
-            rows.append({"synthetic_ids": ids, "real_ids": copies, "count": len(ids), "text": _snippet(text)})
+            rows.append({"synthetic_ids": ids, "real_ids": copies, "count": len(ids),
+                         "text": _snippet(text, mask)})
     rows.sort(key=lambda r: (-r["count"] - len(r["real_ids"]), r["synthetic_ids"][0]))
     return rows
+
+
+# --------------------------------------------------------------------------------------------
+# Privacy drill-down
+
+
+def _view_marks(t: Trajectory, target: Target, span: tuple[int, int] | None,
+                mask: PiiMask) -> list[dict[str, Any]]:
+    """Characters [start, end) of ``view_text(t, target)`` as marks on the stored trajectory view
+    (see the module docstring): instructions split over the user messages (joined by one ``"\\n"``),
+    the output as is, tool calls as whole messages."""
+    if span is None:
+        return []
+    start, end = span
+    if target == "output":
+        hit = _stored_range(t.output or "", start, end, mask)
+        return [] if hit is None else [{"part": "output", "start": hit[0], "end": hit[1]}]
+    if target == "tool_calls":
+        return [{"part": "calls", "message": i} for i, m in enumerate(t.messages)
+                if m.role == "assistant" and (m.tool_calls or m.code)]
+    marks: list[dict[str, Any]] = []
+    cursor = 0
+    for i, m in enumerate(t.messages):
+        if m.role != "user":
+            continue
+        content = m.content or ""
+        lo, hi = max(start, cursor), min(end, cursor + len(content))
+        hit = _stored_range(content, lo - cursor, hi - cursor, mask) if lo < hi else None
+        if hit is not None:
+            marks.append({"part": "content", "message": i, "start": hit[0], "end": hit[1]})
+        cursor += len(content) + 1
+    return marks
+
+
+def _tokens(text: str) -> tuple[list[tuple[int, int]], list[str]]:
+    """The privacy metrics' tokens of ``text``: character spans (of the case-folded text, the same
+    as the text's own unless case folding changes a character's length) and the tokens."""
+    spans = token_spans(text)
+    folded = text.casefold()
+    return spans, [folded[a:b] for a, b in spans]
+
+
+def copied_run(syn_view: str, real_view: str, span: Sequence[int],
+               n: int) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+    """Character ranges of a verbatim span: tokens [start, end) of the synthetic view, and in the
+    real view the same tokens from the first occurrence of their first ``n`` (the N-gram the metric
+    matched) as far as they agree; ``None`` for a side where they are not found."""
+    s_spans, s_tokens = _tokens(syn_view)
+    start, end = int(span[0]), min(int(span[1]), len(s_spans))
+    if start >= end:
+        return None, None
+    syn_range = (s_spans[start][0], s_spans[end - 1][1])
+    copied = s_tokens[start:end]
+    head = copied[:n]
+    r_spans, r_tokens = _tokens(real_view)
+    for p in range(len(r_tokens) - len(head) + 1):
+        if r_tokens[p:p + len(head)] == head:
+            q = len(head)
+            while q < len(copied) and p + q < len(r_tokens) and r_tokens[p + q] == copied[q]:
+                q += 1
+            return syn_range, (r_spans[p][0], r_spans[p + q - 1][1])
+    return syn_range, None
+
+
+def _passage(view: str, span: tuple[int, int] | None, mask: PiiMask) -> str:
+    """The snippet of the masked view (of its range ``span`` when given)."""
+    masked, reps = mask.masked(view)
+    if span is not None:
+        masked = masked[_remap(span[0], reps, False):_remap(span[1], reps, True)]
+    return _snippet(masked)
+
+
+def privacy_row(result: MetricResult, leak: Mapping[str, Any], real_t: Sequence[Trajectory],
+                syn_t: Sequence[Trajectory], mask: PiiMask) -> dict[str, Any] | None:
+    """The drill-down row of one entry of a privacy metric's ``details.leaks`` (indices into
+    ``real_t``/``syn_t``; ``None`` when one is out of range). pii_echo rows name the real trajectory
+    of the first echoed occurrence and hold counts per kind only."""
+    kind = result.id.rsplit(".", 1)[-1]
+    target = result.target
+    occurrences = leak.get("occurrences") or []
+    real_i = occurrences[0]["real"] if kind == "pii_echo" and occurrences else leak.get("real")
+    syn_i = leak.get("synthetic")
+    if not isinstance(syn_i, int) or not isinstance(real_i, int) \
+            or not (0 <= syn_i < len(syn_t) and 0 <= real_i < len(real_t)):
+        return None
+    syn, real = syn_t[syn_i], real_t[real_i]
+    syn_view, real_view = view_text(syn, target), view_text(real, target)
+    row: dict[str, Any] = {"metric": result.id, "target": target, "synthetic": syn.id, "real": real.id}
+    syn_span = real_span = None
+    if kind == "exact_copies":
+        syn_span, real_span = (0, len(syn_view)), (0, len(real_view))
+    elif kind == "verbatim_spans":
+        n = int(result.details.get("span_tokens", 1))
+        syn_span, real_span = copied_run(syn_view, real_view, leak["span"], n)
+        row.update(tokens=leak.get("tokens"), span_tokens=n)
+    elif kind == "near_copies":
+        row.update(distance=leak.get("distance"), threshold=result.details.get("threshold"))
+    elif kind == "pii_echo":
+        row["pii"] = dict(Counter(str(o["kind"]) for o in occurrences))
+    row["text"] = _passage(syn_view, syn_span, mask)
+    row["marks"] = {"synthetic": _view_marks(syn, target, syn_span, mask),
+                    "real": _view_marks(real, target, real_span, mask)}
+    return row
+
+
+def privacy_rows(metrics: Mapping[str, MetricResult], real_t: Sequence[Trajectory],
+                 syn_t: Sequence[Trajectory], mask: PiiMask,
+                 max_rows: int) -> dict[str, list[dict[str, Any]]]:
+    """Per privacy metric with leaks (report order), the rows of its first ``max_rows`` leaks
+    (:func:`privacy_row`; ``details.leaks`` is most leaking first)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for mid in ordered(m for m, r in metrics.items() if r.pillar == "privacy"):
+        result = metrics[mid]
+        leaks = result.details.get("leaks") or []
+        rows = [row for leak in leaks[:max_rows]
+                if (row := privacy_row(result, leak, real_t, syn_t, mask)) is not None]
+        if rows:
+            out[mid] = rows
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# report_data
 
 
 def build_report_data(real: Dataset | Sequence[Trajectory], synthetic: Dataset | Sequence[Trajectory], *,
@@ -275,6 +524,7 @@ def build_report_data(real: Dataset | Sequence[Trajectory], synthetic: Dataset |
                       attributes: Mapping[str, tuple[Sequence[Any], Sequence[Any]]] | None = None,
                       instruction_roles: InstructionRoles = "user+responses",
                       calls: tuple[Sequence[Sequence[str]], Sequence[Sequence[str]]] | None = None,
+                      metrics: Mapping[str, MetricResult] | None = None,
                       knn_k: int = 3, projection: Projection | None = None,
                       max_points: int = 2000, max_rows: int = 200,
                       seed: int = DEFAULT_SEED) -> dict[str, Any]:
@@ -285,8 +535,12 @@ def build_report_data(real: Dataset | Sequence[Trajectory], synthetic: Dataset |
     are omitted. ``attributes`` (name -> (real values, synthetic values)) replaces the default
     attributes of :func:`default_attributes`. ``calls`` (real, synthetic) are calls(τ) per trajectory
     as the metrics extracted them (default: :func:`synae.views.tool_call_sequence` with default options).
+    ``metrics``: the evaluation's records, whose privacy metrics' leaks (indices into ``real`` and
+    ``synthetic``, same order) make the privacy drill-down; without them it is omitted. Echoed PII
+    values are masked in every text (:func:`echoed_pii`, :class:`PiiMask`).
     """
     real_t, syn_t = list(real), list(synthetic)
+    mask = PiiMask(echoed_pii(real_t, syn_t))
     real_ids = [t.id for t in real_t]
     syn_ids = [t.id for t in syn_t]
     real_texts = [instruction_transcript(t, instruction_roles) for t in real_t]
@@ -298,14 +552,15 @@ def build_report_data(real: Dataset | Sequence[Trajectory], synthetic: Dataset |
     real_calls, syn_calls = calls
     data: dict[str, Any] = {
         "n_real": len(real_t), "n_synthetic": len(syn_t), "seed": seed,
-        "attributes": {name: attribute_histogram(list(a), list(b)) for name, (a, b) in attrs.items()},
+        "attributes": {name: _masked_labels(attribute_histogram(list(a), list(b)), mask)
+                       for name, (a, b) in attrs.items()},
         "tool_usage": categorical_histogram([n for s in real_calls for n in s],
                                             [n for s in syn_calls for n in s], max_labels=20),
         "tool_counts": numeric_histogram([len(s) for s in real_calls], [len(s) for s in syn_calls]),
     }
     texts = dict(zip(syn_ids, syn_texts, strict=False))
-    invalid = invalid_rows(verdicts, texts)
-    duplicates = duplicate_rows(real_ids, real_texts, syn_ids, syn_texts)
+    invalid = invalid_rows(verdicts, texts, mask)
+    duplicates = duplicate_rows(real_ids, real_texts, syn_ids, syn_texts, mask)
     drill: dict[str, Any] = {"invalid": invalid[:max_rows], "duplicates": duplicates[:max_rows]}
     totals = {"invalid": len(invalid), "duplicates": len(duplicates),
               "duplicate_trajectories": sum(r["count"] for r in duplicates)}
@@ -316,20 +571,33 @@ def build_report_data(real: Dataset | Sequence[Trajectory], synthetic: Dataset |
         inside, covered = knn_membership(real_embeddings, synthetic_embeddings, knn_k)
         if inside is not None:
             outside = [i for i in range(len(syn_t)) if not inside[i]]
-            drill["outside_manifold"] = [{"id": syn_ids[i], "text": _snippet(syn_texts[i])}
+            drill["outside_manifold"] = [{"id": syn_ids[i], "text": _snippet(syn_texts[i], mask)}
                                          for i in outside[:max_rows]]
             totals["outside_manifold"] = len(outside)
         if covered is not None:
             uncovered = [i for i in range(len(real_t)) if not covered[i]]
-            drill["uncovered"] = [{"id": real_ids[i], "text": _snippet(real_texts[i])}
+            drill["uncovered"] = [{"id": real_ids[i], "text": _snippet(real_texts[i], mask)}
                                   for i in uncovered[:max_rows]]
             totals["uncovered"] = len(uncovered)
         drill["knn_k"] = knn_k
     drill["totals"] = totals
     drill["max_rows"] = max_rows
     data["drilldown"] = drill
-    data["trajectories"] = _shown_trajectories(drill, real_t, syn_t, real_embeddings, synthetic_embeddings)
+    privacy = privacy_rows(metrics, real_t, syn_t, mask, max_rows) if metrics is not None else {}
+    if metrics is not None:
+        data["privacy"] = privacy
+    leaked = [row for rows in privacy.values() for row in rows]
+    data["trajectories"] = _shown_trajectories(
+        drill, real_t, syn_t, real_embeddings, synthetic_embeddings, mask,
+        {r["real"] for r in leaked}, {r["synthetic"] for r in leaked})
     return data
+
+
+def _masked_labels(hist: dict[str, Any], mask: PiiMask) -> dict[str, Any]:
+    """A categorical histogram's labels masked (a numeric one unchanged)."""
+    if hist["kind"] == "categorical":
+        hist["labels"] = [mask.apply(label) for label in hist["labels"]]
+    return hist
 
 
 def _pairs(rows: list[int], own: np.ndarray, other: np.ndarray) -> dict[int, tuple[int, float]]:
@@ -340,9 +608,11 @@ def _pairs(rows: list[int], own: np.ndarray, other: np.ndarray) -> dict[int, tup
 
 
 def _shown_trajectories(drill: dict[str, Any], real_t: Sequence[Trajectory], syn_t: Sequence[Trajectory],
-                        real_emb: np.ndarray | None, syn_emb: np.ndarray | None) -> dict[str, Any]:
+                        real_emb: np.ndarray | None, syn_emb: np.ndarray | None, mask: PiiMask,
+                        also_real: set[str], also_syn: set[str]) -> dict[str, Any]:
     """Attach each drill-down row's nearest neighbour on the other side (one blockwise pass per
-    side, listed rows only) and collect the whole trajectories the rows show, by side and id."""
+    side, listed rows only) and collect the whole trajectories the rows show, by side and id
+    (with ``also_real``/``also_syn``: those of the privacy drill-down), masked by ``mask``."""
     real_pos = {t.id: i for i, t in enumerate(real_t)}
     syn_pos = {t.id: i for i, t in enumerate(syn_t)}
     syn_rows = [*drill.get("invalid", []), *drill.get("outside_manifold", [])]
@@ -375,5 +645,9 @@ def _shown_trajectories(drill: dict[str, Any], real_t: Sequence[Trajectory], syn
             link(row, "id", to_syn, real_pos, syn_t, extra_syn)
         shown_real |= extra_real
         shown_syn |= extra_syn
-    return {"real": {i: trajectory_view(real_t[real_pos[i]]) for i in sorted(shown_real) if i in real_pos},
-            "synthetic": {i: trajectory_view(syn_t[syn_pos[i]]) for i in sorted(shown_syn) if i in syn_pos}}
+    shown_real |= also_real
+    shown_syn |= also_syn
+    return {"real": {i: trajectory_view(real_t[real_pos[i]], mask) for i in sorted(shown_real)
+                     if i in real_pos},
+            "synthetic": {i: trajectory_view(syn_t[syn_pos[i]], mask) for i in sorted(shown_syn)
+                          if i in syn_pos}}

@@ -34,7 +34,7 @@ import numpy as np
 
 from synae.config import LLMSettings
 from synae.embed import EmbeddingPipeline, EmbeddingStats
-from synae.errors import ConfigError, MissingDependencyError
+from synae.errors import ConfigError, MissingDependencyError, SynaeError
 from synae.llm.client import ChatRequest, ChatResponse, LLMClient, LLMError
 from synae.metrics import knn
 from synae.metrics.knn_device import membership_rows, radii_rows
@@ -122,8 +122,13 @@ class RayExecutor(Executor):
         self._ray = ray
         self._owns = not ray.is_initialized()
         if self._owns:
-            ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                     configure_logging=False)
+            try:
+                ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                         configure_logging=False)
+            except Exception as exc:  # Ray's own start/connect errors: one clear line, exit 2
+                where = f"the Ray cluster at {address}" if address else "a local Ray instance"
+                raise SynaeError(f"cannot start or join {where}: {type(exc).__name__}: "
+                                 f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
         resources = ray.cluster_resources()
         self.n_cpus = max(1, int(resources.get("CPU", 1)))
         self.n_gpus = int(resources.get("GPU", 0))
