@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip install -c constraints.txt
 
-.PHONY: demo test install install-dev lint bench clean
+.PHONY: demo test test-ray install install-dev lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: install-dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
+
+# The Ray executor on a local 2-node cluster (starts real Ray processes; minutes on 2 cores).
+test-ray: install-dev
+	$(BIN)/python -m pytest -q -m ray
 
 lint:
 	$(BIN)/ruff check src tests benchmarks

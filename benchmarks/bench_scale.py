@@ -187,7 +187,7 @@ def main() -> None:
         from synae.run.executors.ray_executor import RayExecutor
 
         t = time.perf_counter()
-        node = {"num_cpus": args.cpus_per_node}
+        node = {"num_cpus": args.cpus_per_node, "node_ip_address": "127.0.0.1"}  # loopback only
         cluster = Cluster(initialize_head=True, head_node_args={**node, "include_dashboard": False})
         for _ in range(args.nodes - 1):
             cluster.add_node(**node)

@@ -71,7 +71,8 @@ def generate(
     target: Annotated[str | None, typer.Option(
         "--target", help="invalidate: tool_calls or output (T1), tool_calls (BFCL), answer (ACP).")] = None,
     attribute: Annotated[str | None, typer.Option(
-        "--attribute", help="dropmin/relabel: T1 type, BFCL secondary_api, ACP domain (default).")] = None,
+        "--attribute", help="dropmin/relabel: T1 type, BFCL secondary_api, ACP domain (default); "
+                            "generic: a categorical attribute, e.g. tools_used.")] = None,
     frac: Annotated[float | None, typer.Option(
         "--frac", help="dropmin/relabel: share dropped per value.")] = None,
     replace: Annotated[bool | None, typer.Option(

@@ -16,6 +16,7 @@ from synae.report.gate import Check
 from synae.report.meanings import missing_reason
 from synae.results import Aggregates
 from synae.run.aggregate import ANCHORED_MEANING, SELF_ROW, shown_pillars
+from synae.run.privacy import MEANING as PRIVACY_MEANING
 
 LABEL_STYLE = {"Strong": "green", "Moderate": "yellow", "Poor": "red"}
 
@@ -64,6 +65,8 @@ def print_aggregates(aggregates: Aggregates | None, console: Console | None = No
         return
     console = console or Console()
     console.print(aggregates_table(aggregates))
+    if aggregates.get("privacy"):
+        console.print(f"[dim]privacy: {PRIVACY_MEANING}[/]")
     for line in missing_lines(aggregates):
         console.print(f"[yellow]{line}[/]")
     noise = aggregates.get("noise_floor_scores")

@@ -59,7 +59,8 @@ def radar(series: Mapping[str, Mapping[str, float | None]], axes: Sequence[str],
           colours: Mapping[str, str]) -> str:
     """Radar chart: one closed polygon per series over ``axes`` (values in [0, 1], None → 0). Meant
     for few axes (the pillars); many metrics are drawn by :func:`metric_bars`."""
-    fig = _figure(4.4, 4.4)
+    fig = _figure(4.4, 4.8, constrained=False)
+    fig.subplots_adjust(bottom=0.2, top=0.86)  # room for the legend under the bottom axis label
     ax = fig.add_subplot(projection="polar")
     angles = [2 * math.pi * i / len(axes) for i in range(len(axes))]
     for name, values in series.items():
@@ -74,7 +75,7 @@ def radar(series: Mapping[str, Mapping[str, float | None]], axes: Sequence[str],
     ax.set_yticks([0.25, 0.5, 0.75, 1.0])
     ax.set_yticklabels(["", "0.5", "", "1"], fontsize=MIN_FONT)
     ax.set_title(title, fontsize=MIN_FONT + 1.5)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
     return to_svg(fig, "plot radar")
 
 

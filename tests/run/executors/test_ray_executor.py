@@ -27,6 +27,7 @@ ray_cluster_utils = pytest.importorskip("ray.cluster_utils")
 from synae.run.executors.ray_executor import RayExecutor, split_concurrency  # noqa: E402
 
 pytestmark = pytest.mark.ray
+# every node listens on loopback only
 NODE = {"num_cpus": 1, "object_store_memory": 96 * 1024 * 1024}
 
 

@@ -14,6 +14,7 @@ from synae.config import LLMSettings
 from synae.embed import EmbeddingPipeline, EmbeddingStats
 from synae.llm.client import ChatRequest, LLMClient
 from synae.metrics import knn
+from synae.metrics.base import MetricValue
 from synae.run.executors.base import ChatBatch, Executor, MembershipPair, batches, check_lengths, knn_device
 
 T = TypeVar("T")
@@ -54,6 +55,17 @@ class LocalExecutor(Executor):
         from synae.metrics import knn_device as kd
 
         return kd.prepare(x, k, self._knn_device)
+
+    def knn_precision_recall(self, real: np.ndarray | knn.KnnReference,
+                             synthetic: np.ndarray | knn.KnnReference, k: int = 3
+                             ) -> tuple[MetricValue, MetricValue]:
+        """On the CPU: the numpy engine itself, whose shared real × synthetic pass also records each
+        synthetic row's nearest real row (``KnnReference.last_pass``), so the privacy metrics'
+        ``near_copies`` reuse it instead of a second pass. On a GPU: the device engine."""
+        if self._knn_device is None:  # the synthetic array goes in as is: the pass is recorded for it
+            xr = real if isinstance(real, knn.KnnReference) else self.knn_prepare(real, k)
+            return knn.knn_precision_recall(xr, synthetic, k, backend="numpy")
+        return super().knn_precision_recall(real, synthetic, k)
 
     def _membership(self, xr: knn.KnnReference, xs: knn.KnnReference) -> MembershipPair:
         from synae.metrics import knn_device as kd

@@ -123,8 +123,10 @@ class RayExecutor(Executor):
         self._owns = not ray.is_initialized()
         if self._owns:
             try:
+                # a local instance (no address) listens on loopback only
+                local = {} if address else {"_node_ip_address": "127.0.0.1"}
                 ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                         configure_logging=False)
+                         configure_logging=False, **local)
             except Exception as exc:  # Ray's own start/connect errors: one clear line, exit 2
                 where = f"the Ray cluster at {address}" if address else "a local Ray instance"
                 raise SynaeError(f"cannot start or join {where}: {type(exc).__name__}: "
