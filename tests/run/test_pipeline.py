@@ -89,7 +89,8 @@ def test_score_alone_equals_score_in_a_comparison() -> None:
     assert group.aggregates["labels"]["syn"] == alone.aggregates["labels"]["syn"]
     assert group.aggregates["anchors"]["syn"] == alone.aggregates["anchors"]["syn"]
     assert group.members["syn"].report_data is None  # report data only when asked
-    assert group.aggregates["scores"][SELF_ROW] == {"validity": 1.0, "fidelity": 1.0, "diversity": 1.0}
+    assert group.aggregates["scores"][SELF_ROW] == {"validity": 1.0, "fidelity": 1.0, "diversity": 1.0,
+                                                    "privacy": 1.0}
 
 
 def test_reference_profile_keeps_group_scores() -> None:

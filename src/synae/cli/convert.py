@@ -18,7 +18,7 @@ from rich.console import Console
 
 from synae.adapters import OutputFrom
 from synae.adapters.common import source_of
-from synae.adapters.export import EXPORT_FORMATS, bfcl_answers_path, write_dataset
+from synae.adapters.export import EXPORT_FORMATS, export_writer, write_dataset
 from synae.cli.messages import print_skipped
 from synae.cli.options import FormatOpt, OutputFromOpt, PresetOpt, SkipInvalidOpt
 from synae.config import Config
@@ -109,7 +109,7 @@ def convert(
         n = write_dataset(dataset, out, to)
         warnings.drain(dataset)
     console = Console(stderr=True)
-    where = f"{out} and {bfcl_answers_path(out)}" if to == "bfcl" else str(out)
+    where = " and ".join(str(path) for path in export_writer(to).files(Path(out)))
     console.print(f"wrote {n} trajectories ({dataset.format} → {to}) to {where}", highlight=False)
     if skip_invalid:
         print_skipped(skipped_records({str(input): dataset}), console)
