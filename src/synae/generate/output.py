@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from synae.errors import ConfigError
+from synae.files import atomic_write_text
 from synae.generate.registry import Generated
 from synae.schema import dumps_strict, write_jsonl
 
@@ -143,13 +144,13 @@ def write_generated(items: Sequence[Generated], out: Path, fmt: str, preset: For
         files = write_one(item, path, fmt, preset)
         meta_path = sidecar_path(path)
         meta = {**item.meta, "files": [_relative(f, root) for f in files], "format": fmt}
-        meta_path.write_text(dumps_strict(meta, indent=2) + "\n", encoding="utf-8")
+        atomic_write_text(meta_path, dumps_strict(meta, indent=2) + "\n")
         written.append(WrittenSet(item.dataset.name, item.value, files, meta_path, meta["counts"],
                                   meta["files"]))
     manifest = None
     if not single:
         manifest = out / MANIFEST
-        manifest.write_text(dumps_strict(_manifest(items, written, fmt), indent=2) + "\n", encoding="utf-8")
+        atomic_write_text(manifest, dumps_strict(_manifest(items, written, fmt), indent=2) + "\n")
     return written, manifest
 
 
