@@ -16,29 +16,14 @@ and asserts equal memberships.
 from __future__ import annotations
 
 import argparse
-import json
 import resource
 import time
 
 import numpy as np
+from bench_scale import data, emit  # the same seeded vectors and output rows as the CPU/Ray benchmark
 
 from synae.metrics import knn
 from synae.metrics import knn_device as kd
-
-
-def emit(**row: object) -> None:
-    print(json.dumps(row), flush=True)
-
-
-def data(n: int, dim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, dim), dtype=np.float32)
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    y = rng.standard_normal((n, dim), dtype=np.float32)
-    half = n // 2
-    y[:half] = x[rng.integers(0, n, half)] + 0.02 * y[:half]
-    y /= np.linalg.norm(y, axis=1, keepdims=True)
-    return x, y
 
 
 def gemm_floor(x: np.ndarray, device: str) -> float:
