@@ -30,7 +30,7 @@ test: install-dev
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
-# The Ray executor on a local 2-node cluster (starts real Ray processes; minutes on 2 cores).
+# Only the Ray executor's tests, on a local 2-node cluster (`make test` runs them too).
 test-ray: install-dev
 	$(BIN)/python -m pytest -q -m ray
 

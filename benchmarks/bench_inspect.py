@@ -14,7 +14,9 @@ Each measurement runs in a fresh child process and reports its peak RSS (``ru_ma
 - ``cli``: ``synae inspect --json FILE`` as the command is wired now;
 - ``stream``: :func:`synae.run.inspection.inspect_input` (the streaming pass);
 - ``whole`` (``--whole``): :func:`synae.run.commands.load_input` + the same statistics on the
-  in-memory dataset (what holding every trajectory costs).
+  in-memory dataset (what holding every trajectory costs);
+- ``validate`` (``--validate``): ``synae validate --json --validity rules --out FILE`` (the generic
+  preset's rule checkers; the input streams in chunks, verdicts written as they come).
 
 Targets (issue 13): streaming peak < 300 MB at 200k and < 500 MB at 1M.
 """
@@ -94,6 +96,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--whole", action="store_true", help="also measure loading every trajectory")
     parser.add_argument("--skip-cli", action="store_true")
+    parser.add_argument("--validate", action="store_true", help="also measure synae validate (rules)")
     args = parser.parse_args()
     synae = str(Path(sys.executable).with_name("synae"))
     with tempfile.TemporaryDirectory() as tmp:
@@ -108,6 +111,9 @@ def main() -> None:
                 runs["cli"] = [synae, "inspect", "--json", str(path)]
             if args.whole:
                 runs["whole"] = [sys.executable, "-c", WHOLE, str(path)]
+            if args.validate:
+                runs["validate"] = [synae, "validate", "--json", "--validity", "rules",
+                                    "--out", str(Path(tmp) / "verdicts.jsonl"), str(path)]
             for name, command in runs.items():
                 peak, wall = measure(command)
                 row[f"{name}_peak_mb"] = round(peak, 1)

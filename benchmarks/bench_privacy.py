@@ -27,6 +27,7 @@ import argparse
 import gc
 import json
 import resource
+import sys
 import time
 from typing import Any
 
@@ -225,6 +226,11 @@ def timed_evaluate(real: Any, syn: Any, metric_ids: list[str]) -> tuple[float, f
     return time.perf_counter() - start, time.process_time() - cpu, report
 
 
+def progress(message: str) -> None:
+    """A line on stderr (the JSON result goes to stdout at the end), so a long run shows where it is."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -238,8 +244,10 @@ def main() -> None:
     from synae.run.evaluation import planned_metrics
 
     t0 = time.perf_counter()
+    progress(f"generating {args.n:,} real and {args.n:,} synthetic trajectories")
     real, syn, planted = make_sets(args.n, args.seed)
     generate_s = time.perf_counter() - t0
+    progress(f"generated in {generate_s:.0f} s")
     preset = get_preset(detect_preset(real.trajectories))
     every = planned_metrics(preset, Config(embedding={"model": "lexical"}), real.trajectories)
     without = [m for m in every if not m.startswith("privacy.")]
@@ -249,7 +257,9 @@ def main() -> None:
     reports: dict[str, Any] = {}
     for _ in range(args.repeat):
         for label, ids in (("without", without), ("with", every)):
+            progress(f"evaluate {label} privacy ({len(ids)} metrics)")
             seconds, cpu_seconds, reports[label] = timed_evaluate(real, syn, ids)
+            progress(f"evaluate {label} privacy: {seconds:.1f} s wall, {cpu_seconds:.1f} s CPU")
             runs[label].append(seconds)
             cpu[label].append(cpu_seconds)
     t_with, t_without = min(runs["with"]), min(runs["without"])

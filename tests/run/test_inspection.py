@@ -16,9 +16,10 @@ from synae.errors import DataError
 from synae.examples import example_path
 from synae.presets import detect_preset, get_preset
 from synae.presets.base import Preset, stored_attribute_values
-from synae.run import inspection
+from synae.run import streaming
 from synae.run.commands import load_input
-from synae.run.inspection import dataset_stats, inspect_input, streams
+from synae.run.inspection import dataset_stats, inspect_input
+from synae.run.streaming import streams
 from synae.schema import ROLES, Dataset, Trajectory, write_jsonl
 
 
@@ -166,6 +167,6 @@ def test_chunk_size_does_not_change_the_result(monkeypatch):
     dataset = _mixed_dataset(700)
     preset = get_preset("generic")
     expected = dataset_stats(dataset, preset, Config().metrics)
-    monkeypatch.setattr(inspection, "CHUNK", 64)
+    monkeypatch.setattr(streaming, "CHUNK", 64)
     assert json.dumps(dataset_stats(dataset, preset, Config().metrics)) == json.dumps(expected)
 

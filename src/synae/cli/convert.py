@@ -1,7 +1,7 @@
 """`synae convert` — any supported input → canonical JSONL (or one of the research's flat formats).
 
 Canonical JSON Lines(.gz) to canonical JSON Lines without ``--sort`` streams: one trajectory in
-memory at a time (:func:`synae.run.commands.stream_canonical`), written atomically
+memory at a time (:func:`synae.run.streaming.stream_canonical`), written atomically
 (:func:`synae.schema.write_jsonl`), schema warnings counted with only the first kept. Every other
 conversion loads the dataset whole.
 """
@@ -9,7 +9,6 @@ conversion loads the dataset whole.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, cast
 
@@ -23,9 +22,9 @@ from synae.cli.messages import print_skipped
 from synae.cli.options import FormatOpt, OutputFromOpt, PresetOpt, SkipInvalidOpt
 from synae.config import Config
 from synae.errors import ConfigError
-from synae.run.commands import SKIPPED_SHOWN, check_not_all_skipped, skipped_records, stream_canonical
+from synae.run.commands import check_not_all_skipped, skipped_records
 from synae.run.data import load_dataset
-from synae.run.inspection import streams
+from synae.run.streaming import StreamHeader, chunked, stream_canonical, streams
 from synae.schema import Dataset, Trajectory, write_jsonl
 
 
@@ -43,36 +42,17 @@ def parse_columns(items: list[str] | None) -> dict[str, str] | None:
     return out  # type: ignore[return-value]
 
 
-@dataclass
-class _Warnings:
-    """Schema warnings of a streamed conversion: how many, and the first."""
-
-    n: int = 0
-    first: str | None = None
-
-    def drain(self, header: Dataset) -> None:
-        """Count and drop the warnings ``header`` collected (keeping the first) and the skip reasons
-        after the first :data:`SKIPPED_SHOWN`, so memory stays bounded."""
-        if self.first is None and header.warnings:
-            self.first = header.warnings[0]
-        self.n += len(header.warnings)
-        header.warnings.clear()
-        del header.skipped[SKIPPED_SHOWN:]
-
-
-def _streamed(path: Path, header: Dataset, warnings: _Warnings, *, skip_invalid: bool,
-              output_from: str | None, preset: str | None) -> Iterator[Trajectory]:
-    """The trajectories of ``path`` (:func:`stream_canonical`), draining ``header`` into
-    ``warnings`` as they pass; raises when every record was skipped, so no file is written."""
+def _streamed(path: Path, counted: StreamHeader, *, skip_invalid: bool, output_from: str | None,
+              preset: str | None) -> Iterator[Trajectory]:
+    """The trajectories of ``path`` (:func:`stream_canonical`), ``counted`` drained as they pass;
+    raises when every record was skipped, so no file is written."""
     n = 0
-    for traj in stream_canonical(path, skip_invalid=skip_invalid, output_from=output_from, preset=preset,
-                                 dataset=header):
-        warnings.drain(header)
-        n += 1
-        yield traj
-    warnings.drain(header)
+    for chunk in chunked(stream_canonical(path, skip_invalid=skip_invalid, output_from=output_from,
+                                          preset=preset, dataset=counted.header), counted):
+        n += len(chunk)
+        yield from chunk
     if n == 0:
-        check_not_all_skipped(header, path)
+        check_not_all_skipped(counted.header, path)
 
 
 def convert(
@@ -95,26 +75,27 @@ def convert(
     if to not in EXPORT_FORMATS:
         raise ConfigError(f"--to must be one of {', '.join(EXPORT_FORMATS)}, got {to!r}")
     rule = cast("OutputFrom | None", output_from)  # checked by the readers
-    warnings = _Warnings()
     if (to == "canonical" and column is None and answers is None
             and streams(input, Config(inputs={"format": fmt, "sort": sort}))):
         source = source_of(input)
         dataset = Dataset(trajectories=[], name=source.default_name, source=source.label, format="canonical")
-        n = write_jsonl(_streamed(input, dataset, warnings, skip_invalid=skip_invalid,
-                                  output_from=rule, preset=preset), out)
+        counted = StreamHeader(dataset)
+        n = write_jsonl(_streamed(input, counted, skip_invalid=skip_invalid, output_from=rule, preset=preset),
+                        out)
     else:
         dataset = load_dataset(input, fmt, answers=answers, preset=preset, skip_invalid=skip_invalid,
                                sort=sort, columns=parse_columns(column), output_from=rule)
         check_not_all_skipped(dataset, input)
         n = write_dataset(dataset, out, to)
-        warnings.drain(dataset)
+        counted = StreamHeader(dataset)
+        counted.drain()
     console = Console(stderr=True)
     where = " and ".join(str(path) for path in export_writer(to).files(Path(out)))
     console.print(f"wrote {n} trajectories ({dataset.format} → {to}) to {where}", highlight=False)
     if skip_invalid:
         print_skipped(skipped_records({str(input): dataset}), console)
-    if warnings.n:
-        console.print(f"{warnings.n} warning(s); first: {warnings.first}", highlight=False)
+    if counted.n_warnings:
+        console.print(f"{counted.n_warnings} warning(s); first: {counted.first_warning}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

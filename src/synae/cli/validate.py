@@ -89,18 +89,17 @@ def _print_table(run: ValidityRun, console: Console) -> None:
     for col in ("valid", "invalid", "unscored", "rate", "coverage"):
         table.add_column(col, justify="right", no_wrap=True)
     reason_lines = []
-    for target, by_kind in run.verdicts.items():
-        for kind in by_kind:
-            c = run.counts(target, kind)
-            assert c is not None
-            label = kind + (" (primary)" if len(run.kinds) > 1 and kind == run.primary else "")
-            table.add_row(target, label, str(c.valid), str(c.invalid), str(c.unscored),
-                          "—" if c.rate is None else f"{c.rate:.3f}",
-                          "—" if c.coverage is None else f"{c.coverage:.2f}")
-            reasons = {**c.reasons, **c.unscored_reasons}
-            if reasons:
-                top = ", ".join(f"{k} {v}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]))
-                reason_lines.append(f"{target} / {kind}: {top}")
+    for target, kind in run.checked():
+        c = run.counts(target, kind)
+        assert c is not None
+        label = kind + (" (primary)" if len(run.kinds) > 1 and kind == run.primary else "")
+        table.add_row(target, label, str(c.valid), str(c.invalid), str(c.unscored),
+                      "—" if c.rate is None else f"{c.rate:.3f}",
+                      "—" if c.coverage is None else f"{c.coverage:.2f}")
+        reasons = {**c.reasons, **c.unscored_reasons}
+        if reasons:
+            top = ", ".join(f"{k} {v}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]))
+            reason_lines.append(f"{target} / {kind}: {top}")
     for target, skipped in run.skipped.items():
         for kind, reason in skipped.items():
             table.add_row(target, kind, "", "", "", "—", "—")

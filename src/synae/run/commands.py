@@ -75,34 +75,6 @@ def check_executor(config: Config) -> None:
         import_ray()
 
 
-def stream_canonical(path: Path, *, skip_invalid: bool = False, output_from: str | None = None,
-                     preset: str | None = None, dataset: Dataset | None = None) -> Iterator[Trajectory]:
-    """The trajectories of a canonical JSON Lines(.gz) file one at a time
-    (:func:`synae.schema.iter_jsonl`), as :func:`synae.run.data.load_dataset` reads them: outputs by
-    ``output_from`` (default ``last-assistant``), the stored attributes of ``preset`` merged in (a
-    missing preset resource becomes one warning on ``dataset`` and stops deriving, as
-    :func:`synae.run.data.derive_attributes` does). Skipped records and schema warnings are counted
-    on ``dataset`` when given."""
-    from synae.adapters.common import apply_output_from, check_output_from
-    from synae.errors import SynaeError
-    from synae.presets import get_preset
-    from synae.schema import iter_jsonl
-
-    derive = get_preset(preset) if preset else None
-    rule = output_from or "last-assistant"
-    check_output_from(rule)
-    for t in iter_jsonl(path, skip_invalid=skip_invalid, dataset=dataset):
-        apply_output_from(t, rule, has_field="output" in t.model_fields_set)
-        if derive is not None:
-            try:
-                t.attributes = {**t.attributes, **derive.derive_attributes(t)}
-            except SynaeError as exc:
-                if dataset is not None:
-                    dataset.warnings.append(f"attributes of preset {preset!r} not derived: {exc}")
-                derive = None
-        yield t
-
-
 def check_not_all_skipped(dataset: Dataset, path: Path | str) -> None:
     """Raise :class:`DataError` when ``skip_invalid`` dropped every record of ``path``: a run on
     nothing would report empty metrics as if they were results."""
@@ -339,57 +311,130 @@ class ValidateOutcome:
 def validate_command(config: Config, *, progress: bool = True) -> ValidateOutcome:
     """Validity verdicts of ``inputs.data`` (``validity.checker``; ``"none"`` is an error here).
     ``llm.dry_run``: no request is sent; the outcome holds the judge-call budget. A judge that
-    scored nothing raises :class:`LLMFatalError` after the verdicts are written."""
-    from synae.presets import detect_preset
+    scored nothing raises :class:`LLMFatalError` after the verdicts are written.
+
+    A file that streams (:func:`synae.run.streaming.streams`: unsorted canonical JSONL) is checked
+    chunk by chunk, each chunk's verdicts written as they come and only counts kept (the outcome's
+    run has ``tallies``, no ``verdicts``), so memory does not grow with the file; the counts and the
+    agreement equal a whole-file run's, and the verdict file has the same lines, grouped by target
+    and checker within each chunk instead of over the whole file. Other inputs are loaded whole and
+    checked in one piece (the run keeps its verdicts)."""
+    from contextlib import nullcontext
+
+    from synae.files import atomic_write
     from synae.run.factory import judge_client, llm_client
     from synae.run.validity import checker_kinds, run_validity
-    from synae.validity.agreement import agreement, construction_labels, read_labels
+    from synae.validity.agreement import Confusion, construction_labels, read_labels
 
     data = Path(required(config.inputs.data, "inputs.data", "DATA"))
     checker = config.validity.checker
     if checker == "none":
         raise ConfigError("validate needs a checker: rules, llm or both (--validity)")
-    dataset = load_input(data, config)
-    skipped = skipped_records({"data": dataset}) if config.inputs.skip_invalid else None
-    preset = config.preset or detect_preset(dataset)
-    kinds, _ = checker_kinds(preset, config, checker)
-    if config.llm.dry_run:
-        client = llm_client(config)
-        if "judge" in kinds:
-            run_validity(dataset, preset, config, "llm", client=client, progress=False)
+    source = validation_source(data, config)
+    kinds, _ = checker_kinds(source.preset, config, checker)
+    dry_run = config.llm.dry_run
+    client = (llm_client(config) if dry_run else
+              judge_client(config, progress=progress) if "judge" in kinds else None)
+    labels = config.validity.known_labels
+    known = None if labels in (None, "construction") else read_labels(labels)
+    confusion: dict[tuple[Any, Any], Confusion] = {}
+    run = None
+    n = 0
+    out = None if dry_run else config.output.out
+    with atomic_write(out, "w") if out is not None else nullcontext() as fh:
+        for chunk in source.chunks():
+            n += len(chunk)
+            if dry_run:
+                if "judge" in kinds:
+                    run_validity(chunk, source.preset, config, "llm", client=client, progress=False,
+                                 targets=source.targets)
+                continue
+            part = run_validity(chunk, source.preset, config, checker, client=client, progress=progress,
+                                targets=source.targets)
+            run = part if run is None else run.merge(part)
+            if fh is not None:
+                fh.writelines(verdict_lines(part))
+            if labels is not None:
+                chunk_labels = construction_labels(chunk) if known is None else known
+                for target, by_kind in part.verdicts.items():
+                    for kind, verdicts in by_kind.items():
+                        confusion.setdefault((target, kind), Confusion()).add(verdicts, chunk_labels)
+        if n == 0:
+            check_not_all_skipped(source.header, data)
+            if not dry_run:
+                run = run_validity([], source.preset, config, checker, client=client, progress=False)
+    skipped = skipped_records({"data": source.header}) if config.inputs.skip_invalid else None
+    if dry_run:
+        assert client is not None
         u = client.usage
         return ValidateOutcome(budget={
             "dry_run": True, "calls": u.estimated_calls, "cached": u.cached,
             "prompt_tokens": u.estimated_prompt_tokens, "completion_tokens": u.estimated_completion_tokens},
             skipped=skipped)
-    judge = judge_client(config, progress=progress) if "judge" in kinds else None
-    run = run_validity(dataset, preset, config, checker, client=judge, progress=progress)
-    found = None
-    labels = config.validity.known_labels
+    found: dict[Any, dict[Any, Any]] | None = None
     if labels is not None:
-        known = construction_labels(dataset.trajectories) if labels == "construction" else read_labels(labels)
-        found = {target: {kind: agreement(verdicts, known) for kind, verdicts in by_kind.items()}
-                 for target, by_kind in run.verdicts.items()}
-    if config.output.out is not None:
-        write_verdicts(run, config.output.out)
-    raise_if_all_unscored([judge], config.output.out)
+        found = {}
+        for (target, kind), counts in confusion.items():
+            found.setdefault(target, {})[kind] = counts.result()
+    raise_if_all_unscored([client], out)
     return ValidateOutcome(run=run, agreement=found, skipped=skipped)
 
 
-def write_verdicts(run: Any, path: Path) -> int:
-    """One JSON line per verdict (trajectory, target, checker kind); returns the number written."""
-    from synae.files import atomic_write
+@dataclass
+class ValidationSource:
+    """The input of ``synae validate``: its header (name, source, skipped records), its preset,
+    the validity targets of the whole input (``None``: found per run, the input being one chunk) and
+    a one-time pass over its trajectories in chunks."""
 
-    n = 0
-    with atomic_write(path, "w") as fh:
-        for target, by_kind in run.verdicts.items():
-            for kind, verdicts in by_kind.items():
-                for verdict in verdicts:
-                    row = {"trajectory_id": verdict.trajectory_id, "target": target, "kind": kind,
-                           **verdict.model_dump(mode="json", exclude={"trajectory_id", "target"})}
-                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-                    n += 1
-    return n
+    header: Dataset
+    preset: str
+    targets: list[Any] | None
+    chunks: Callable[[], Iterator[list[Trajectory]]]
+
+
+def validation_source(path: Path, config: Config) -> ValidationSource:
+    """``path`` as ``synae validate`` reads it: streamed in chunks when it streams
+    (:func:`synae.run.streaming.streams`; the preset found without parsing every line, the targets
+    over the whole input by :func:`synae.run.validity.validity_targets_over`, which reads only as
+    far as it needs), else loaded whole (:func:`load_input`) as one chunk."""
+    from synae.presets import detect_preset, get_preset
+    from synae.run.streaming import (
+        StreamHeader,
+        chunked,
+        detect_preset_streaming,
+        stream_canonical,
+        streams,
+    )
+    from synae.run.validity import validity_targets_over
+
+    if not streams(path, config):
+        dataset = load_input(path, config)
+        return ValidationSource(dataset, config.preset or detect_preset(dataset), None,
+                                lambda: iter([dataset.trajectories]))
+    from synae.adapters.common import source_of
+
+    src = source_of(path)
+    header = Dataset(trajectories=[], name=src.default_name, source=src.label, format="canonical")
+    preset = config.preset or detect_preset_streaming(path)
+    i = config.inputs
+
+    def read(counted: StreamHeader | None) -> Iterator[list[Trajectory]]:
+        return chunked(stream_canonical(path, skip_invalid=i.skip_invalid, output_from=i.output_from,
+                                        preset=config.preset, dataset=None if counted is None else header),
+                       counted)
+
+    targets = validity_targets_over(get_preset(preset), read(None))
+    return ValidationSource(header, preset, targets, lambda: read(StreamHeader(header)))
+
+
+def verdict_lines(run: Any) -> Iterator[str]:
+    """One JSON line per verdict of ``run`` (trajectory, target, checker kind, the verdict)."""
+    for target, by_kind in run.verdicts.items():
+        for kind, verdicts in by_kind.items():
+            for verdict in verdicts:
+                row = {"trajectory_id": verdict.trajectory_id, "target": target, "kind": kind,
+                       **verdict.model_dump(mode="json", exclude={"trajectory_id", "target"})}
+                yield json.dumps(row, ensure_ascii=False) + "\n"
 
 
 # ----------------------------------------------------------------------------------------------

@@ -2,12 +2,12 @@
 
 :func:`inspect_input` reads a file and returns the statistics dict that ``synae inspect`` prints;
 :func:`dataset_stats` computes the same dict for a dataset already in memory. Both feed trajectories
-in chunks of :data:`CHUNK` to :class:`StatsAccumulator`, which keeps only counters and running
-sums: its memory is O(distinct labels + distinct tool names + distinct attribute names), never
-O(n). A canonical JSON Lines(.gz) file (the format ``synae convert`` writes; unsorted input) streams
-through :func:`synae.schema.iter_jsonl` — one trajectory alive at a time besides the reader's set of
-seen ids (duplicate-id check). Other inputs (tables, JSON arrays, benchmark formats, ``--sort``)
-are loaded whole by :func:`synae.run.commands.load_input` and then summarised by the same
+in chunks (:data:`synae.run.streaming.CHUNK`) to :class:`StatsAccumulator`, which keeps only
+counters and running sums: its memory is O(distinct labels + distinct tool names + distinct
+attribute names), never O(n). A canonical JSON Lines(.gz) file (the format ``synae convert``
+writes; unsorted input) streams (:mod:`synae.run.streaming`) — one chunk alive at a time besides
+the reader's set of seen ids (duplicate-id check). Other inputs (tables, JSON arrays, benchmark
+formats, ``--sort``) are loaded whole by :func:`synae.run.commands.load_input` and then summarised by the same
 accumulator.
 
 Statistics (equal to what a whole-dataset computation gives):
@@ -33,21 +33,24 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from synae.adapters import detect_format
-from synae.adapters.common import apply_output_from, is_json_array, source_of, table_kind
+from synae.adapters.common import source_of
 from synae.config import Config, MetricOptions
-from synae.errors import SynaeError
 from synae.presets import detect_preset, get_preset
 from synae.presets.base import NONE, NUMERIC_ATTRIBUTES, Preset, label_text
 from synae.presets.generic import field_scalar
 from synae.run.commands import SKIPPED_SHOWN, check_not_all_skipped, load_input
-from synae.schema import ROLES, Dataset, Trajectory, gc_paused, iter_jsonl
+from synae.run.streaming import (
+    StreamHeader,
+    chunked,
+    detect_preset_streaming,
+    stream_canonical,
+    streams,
+)
+from synae.schema import ROLES, Dataset, Trajectory, gc_paused
 
-CHUNK = 1024  # trajectories per accumulator step
 TrajectorySource = Callable[[], Iterator[Trajectory]]  # a fresh pass over the trajectories per call
 
 
@@ -192,38 +195,14 @@ class StatsAccumulator:
         return attributes, numeric
 
 
-@dataclass
-class _Counted:
-    """What a pass over the input saw besides the trajectories: the dataset header and its counts."""
-
-    header: Dataset
-    n_warnings: int = 0
-
-    def drain(self) -> None:
-        """Count and drop the schema warnings collected so far (memory stays bounded)."""
-        self.n_warnings += len(self.header.warnings)
-        self.header.warnings.clear()
-        del self.header.skipped[SKIPPED_SHOWN:]
-
-
-def _chunks(trajectories: Iterable[Trajectory], counted: _Counted | None) -> Iterator[list[Trajectory]]:
-    it = iter(trajectories)
-    while chunk := list(islice(it, CHUNK)):
-        if counted is not None:
-            counted.drain()
-        yield chunk
-
-
 def accumulate(source: TrajectorySource, preset: Preset, options: MetricOptions,
-               counted: _Counted | None = None) -> StatsAccumulator:
+               counted: StreamHeader | None = None) -> StatsAccumulator:
     """Feed every trajectory of ``source()`` to a :class:`StatsAccumulator` in chunks (and, for
     mixed stored attributes, a second pass over ``source()``)."""
     acc = StatsAccumulator(preset, options)
     with gc_paused():
-        for chunk in _chunks(source(), counted):
+        for chunk in chunked(source(), counted):
             acc.add(chunk)
-        if counted is not None:
-            counted.drain()
         mixed = acc.mixed_attributes()
         if mixed:
             acc.count_number_labels(source(), mixed)
@@ -259,55 +238,18 @@ def dataset_stats(dataset: Dataset, preset: Preset, options: MetricOptions) -> d
 # Streaming input
 
 
-def streams(path: Path, config: Config) -> bool:
-    """Whether :func:`inspect_input` streams ``path``: an unsorted canonical JSON Lines(.gz) file."""
-    inputs = config.inputs
-    if inputs.sort != "none" or table_kind(path) != "jsonl" or is_json_array(path):
-        return False
-    fmt = inputs.format or detect_format(path)
-    return fmt.lower() == "canonical"
-
-
-def _detect_streaming(path: Path) -> str:
-    """:func:`synae.presets.detect_preset` over a pass that parses only the lines that can name a
-    benchmark (``"kind"`` or ``"benchmark"`` in the raw text)."""
-    from synae.schema import decode_line, iter_raw_lines, parse_trajectory
-
-    def candidates() -> Iterator[Trajectory]:
-        for lineno, raw in iter_raw_lines(path):
-            if b'"kind"' in raw or b'"benchmark"' in raw:
-                try:
-                    line = decode_line(raw, source=str(path), location=f"line {lineno}")
-                    yield parse_trajectory(line, source=str(path), location=f"line {lineno}")
-                except SynaeError:
-                    continue  # the statistics pass reports (or skips) this line
-    return detect_preset(candidates())
-
-
-def _jsonl_source(path: Path, config: Config, header: Dataset, derive: Preset | None) -> TrajectorySource:
-    """Passes over a canonical JSONL file as :func:`synae.run.commands.load_input` reads it:
-    outputs by ``inputs.output_from`` (default ``last-assistant``), the stored attributes of
-    ``derive`` merged in (a missing preset resource becomes one dataset warning and stops deriving,
-    as :func:`synae.run.data.derive_attributes` does)."""
-
+def _jsonl_source(path: Path, config: Config, header: Dataset) -> TrajectorySource:
+    """Passes over a canonical JSONL file as :func:`synae.run.commands.load_input` reads it
+    (:func:`~synae.run.streaming.stream_canonical`); only the first pass records skipped records
+    and warnings on ``header``."""
     n_passes = 0
-    output_from = config.inputs.output_from or "last-assistant"
 
     def passes() -> Iterator[Trajectory]:
         nonlocal n_passes
-        first = n_passes == 0  # only the first pass records skipped records and warnings
         n_passes += 1
-        deriving = derive is not None
-        for t in iter_jsonl(path, skip_invalid=config.inputs.skip_invalid, dataset=header if first else None):
-            apply_output_from(t, output_from, has_field="output" in t.model_fields_set)
-            if deriving and derive is not None:
-                try:
-                    t.attributes = {**t.attributes, **derive.derive_attributes(t)}
-                except SynaeError as exc:
-                    if first:
-                        header.warnings.append(f"attributes of preset {derive.name!r} not derived: {exc}")
-                    deriving = False
-            yield t
+        return stream_canonical(path, skip_invalid=config.inputs.skip_invalid,
+                                output_from=config.inputs.output_from, preset=config.preset,
+                                dataset=header if n_passes == 1 else None)
     return passes
 
 
@@ -325,11 +267,10 @@ def inspect_input(path: Path, config: Config, *, name: str | None = None) -> tup
         return stats, dataset
     source = source_of(path)
     header = Dataset(trajectories=[], name=name or source.default_name, source=source.label)
-    preset = get_preset(config.preset or _detect_streaming(path),
+    preset = get_preset(config.preset or detect_preset_streaming(path),
                         attribute_fields=config.metrics.attribute_fields)
-    derive = get_preset(config.preset) if config.preset else None
-    counted = _Counted(header)
-    acc = accumulate(_jsonl_source(path, config, header, derive), preset, config.metrics, counted)
+    counted = StreamHeader(header)
+    acc = accumulate(_jsonl_source(path, config, header), preset, config.metrics, counted)
     if acc.n == 0 and header.n_skipped:
         check_not_all_skipped(header, path)
     stats = _stats(acc, header, preset, counted.n_warnings)
@@ -337,5 +278,5 @@ def inspect_input(path: Path, config: Config, *, name: str | None = None) -> tup
     return stats, header
 
 
-__all__ = ["CHUNK", "NumericSummary", "StatsAccumulator", "accumulate", "dataset_stats", "inspect_input",
-           "label_counts", "streams"]
+__all__ = ["NumericSummary", "StatsAccumulator", "accumulate", "dataset_stats", "inspect_input",
+           "label_counts"]

@@ -26,9 +26,9 @@ primary one is reported under the plain ID and each one under ``.rules`` / ``.ju
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from synae.config import Config
 from synae.errors import ConfigError
@@ -78,6 +78,21 @@ def validity_targets(preset: Preset, trajectories: Sequence[Trajectory]) -> list
     return preset.validity_targets_for(trajectories)
 
 
+def validity_targets_over(preset: Preset, chunks: Iterable[Sequence[Trajectory]]) -> list[CheckTarget]:
+    """:func:`validity_targets` of a whole input given in chunks: the union of the chunks' targets,
+    in the preset's order (a target applies to a set when it applies to a part of it: the data has
+    it somewhere). Stops reading once every declared target was found, so for most inputs only the
+    first chunk is read."""
+    everything = cast("list[CheckTarget]", list(preset.validity_targets))
+    found = set(preset.validity_targets_for([]))  # those that apply whatever the data
+    if found < set(everything):
+        for chunk in chunks:
+            found.update(validity_targets(preset, chunk))
+            if found >= set(everything):
+                break
+    return [t for t in everything if t in found]
+
+
 def rule_checkers(preset: str | Preset, config: Config | None = None, *,
                   sources: Mapping[str, Trajectory] | None = None) -> list[Checker]:
     """The rule-based checkers of a preset (an object or a name), one per validity target."""
@@ -96,6 +111,14 @@ class VerdictCounts:
     unscored: int
     reasons: dict[str, int]
     unscored_reasons: dict[str, int]
+
+    def __add__(self, other: VerdictCounts) -> VerdictCounts:
+        """The counts of both sets of verdicts together."""
+        return VerdictCounts(n=self.n + other.n, valid=self.valid + other.valid,
+                             invalid=self.invalid + other.invalid, unscored=self.unscored + other.unscored,
+                             reasons=dict(Counter(self.reasons) + Counter(other.reasons)),
+                             unscored_reasons=dict(Counter(self.unscored_reasons)
+                                                   + Counter(other.unscored_reasons)))
 
     @classmethod
     def of(cls, verdicts: Sequence[Verdict]) -> VerdictCounts:
@@ -141,23 +164,50 @@ class ValidityRun:
     judge: dict[str, Any] | None = None
     usage: dict[str, int] | None = None
 
+    tallies: dict[CheckTarget, dict[CheckerKind, VerdictCounts]] = field(default_factory=dict)
+
     def counts(self, target: CheckTarget, kind: CheckerKind | None = None) -> VerdictCounts | None:
         """Counts for one target (the primary checker by default); ``None`` when it did not run."""
-        found = self.verdicts.get(target, {}).get(kind or self.primary)
+        kind = kind or self.primary
+        tally = self.tallies.get(target, {}).get(kind)
+        if tally is not None:
+            return tally
+        found = self.verdicts.get(target, {}).get(kind)
         return None if found is None else VerdictCounts.of(found)
+
+    def checked(self) -> list[tuple[CheckTarget, CheckerKind]]:
+        """The (target, checker kind) pairs that ran, in run order."""
+        return [(target, kind) for target in self.targets for kind in self.kinds
+                if kind in self.tallies.get(target, {}) or kind in self.verdicts.get(target, {})]
+
+    def merge(self, later: ValidityRun) -> ValidityRun:
+        """One run over this run's trajectories followed by ``later``'s (the next chunk of the same
+        input, checked with the same preset, checkers and targets) that keeps the counts, not the
+        verdicts (``verdicts`` is empty, :meth:`counts` reads ``tallies``). Checker names, skipped
+        targets, judge and usage come from ``later`` (a shared client's usage is cumulative)."""
+        tallies: dict[CheckTarget, dict[CheckerKind, VerdictCounts]] = {}
+        for target, kind in self.checked():
+            mine, theirs = self.counts(target, kind), later.counts(target, kind)
+            assert mine is not None
+            tallies.setdefault(target, {})[kind] = mine if theirs is None else mine + theirs
+        return ValidityRun(preset=self.preset, kinds=self.kinds, primary=self.primary, targets=self.targets,
+                           tallies=tallies, checker_names=later.checker_names or self.checker_names,
+                           skipped=later.skipped, judge=later.judge, usage=later.usage)
 
 
 def run_validity(dataset: Dataset | Sequence[Trajectory], preset: str | Preset | None = None,
                  config: Config | None = None, checker: str | None = None, *,
                  sources: Mapping[str, Trajectory] | None = None,
-                 client: LLMClient | None = None, progress: bool = True) -> ValidityRun:
+                 client: LLMClient | None = None, progress: bool = True,
+                 targets: Sequence[CheckTarget] | None = None) -> ValidityRun:
     """Run the chosen checkers on every trajectory of ``dataset`` (see the module docstring).
 
     ``sources`` maps ids to the trajectories that generated ones name as their source
     (``metadata.generation.source_id``); the provenance rules (T1 ``equivalent``, ACP
     ``provenance``) use them. ``client`` (optional) is the LLM client for the judge; by default one
     is built from ``config.llm`` when a judge model is configured. Its usage counters end up in
-    ``.usage``.
+    ``.usage``. ``targets`` overrides the targets found in ``dataset`` (a chunk of a larger input
+    checks the input's targets: :func:`validity_targets_over`).
     """
     from synae.presets import detect_preset
 
@@ -166,7 +216,8 @@ def run_validity(dataset: Dataset | Sequence[Trajectory], preset: str | Preset |
     preset_obj = preset if isinstance(preset, Preset) else get_preset(preset or detect_preset(trajectories))
     kinds, primary = checker_kinds(preset_obj, config, checker)
     run = ValidityRun(preset=preset_obj.name, kinds=kinds, primary=primary,
-                      targets=validity_targets(preset_obj, trajectories))
+                      targets=list(targets) if targets is not None
+                      else validity_targets(preset_obj, trajectories))
     if "judge" in kinds and client is None:
         client = judge_client(config, progress=progress)
     rules = ({c.target: c for c in preset_obj.rule_checkers(config, sources=sources)}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,22 +53,50 @@ def read_labels(path: str | Path) -> dict[str, bool]:
     return {str(k): v for k, v in data.items()}
 
 
+@dataclass
+class Confusion:
+    """Confusion counts of verdicts against labels; add the verdicts of several chunks of one input
+    with :meth:`add`, then read :meth:`result` (equal to the counts over all of them at once)."""
+
+    n_labelled: int = 0
+    tp: int = 0
+    tn: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def add(self, verdicts: Sequence[Verdict], labels: Mapping[str, bool]) -> None:
+        """Count the ``verdicts`` that have a label (unscored ones only in ``n_labelled``)."""
+        for verdict in verdicts:
+            label = labels.get(verdict.trajectory_id)
+            if label is None:
+                continue
+            self.n_labelled += 1
+            if verdict.valid is not None:
+                valid = bool(verdict.valid)
+                self.tp += valid and label
+                self.tn += not valid and not label
+                self.fp += valid and not label
+                self.fn += not valid and label
+
+    def result(self) -> dict[str, Any]:
+        """``n_labelled``, ``n_scored``, the four counts, ``coverage``, ``accuracy``, ``f1_valid`` and
+        ``kappa`` (see the module docstring)."""
+        tp, tn, fp, fn = self.tp, self.tn, self.fp, self.fn
+        n = tp + tn + fp + fn
+        out: dict[str, Any] = {"n_labelled": self.n_labelled, "n_scored": n, "tp": tp, "tn": tn, "fp": fp,
+                               "fn": fn, "coverage": n / self.n_labelled if self.n_labelled else None,
+                               "accuracy": (tp + tn) / n if n else None,
+                               "f1_valid": 2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn else None,
+                               "kappa": None}
+        if n:
+            p_o = (tp + tn) / n
+            p_e = ((tp + fp) * (tp + fn) + (tn + fn) * (tn + fp)) / (n * n)
+            out["kappa"] = (p_o - p_e) / (1 - p_e) if p_e < 1 else None
+        return out
+
+
 def agreement(verdicts: Sequence[Verdict], labels: Mapping[str, bool]) -> dict[str, Any]:
     """Agreement of ``verdicts`` with ``labels`` (see the module docstring)."""
-    labelled = [(v.valid, labels[v.trajectory_id]) for v in verdicts if v.trajectory_id in labels]
-    scored = [(bool(v), label) for v, label in labelled if v is not None]
-    tp = sum(v and label for v, label in scored)
-    tn = sum(not v and not label for v, label in scored)
-    fp = sum(v and not label for v, label in scored)
-    fn = sum(not v and label for v, label in scored)
-    n = len(scored)
-    out: dict[str, Any] = {"n_labelled": len(labelled), "n_scored": n, "tp": tp, "tn": tn, "fp": fp, "fn": fn,
-                           "coverage": n / len(labelled) if labelled else None,
-                           "accuracy": (tp + tn) / n if n else None,
-                           "f1_valid": 2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn else None,
-                           "kappa": None}
-    if n:
-        p_o = (tp + tn) / n
-        p_e = ((tp + fp) * (tp + fn) + (tn + fn) * (tn + fp)) / (n * n)
-        out["kappa"] = (p_o - p_e) / (1 - p_e) if p_e < 1 else None
-    return out
+    confusion = Confusion()
+    confusion.add(verdicts, labels)
+    return confusion.result()

@@ -5,7 +5,13 @@ same reply cache (a second run sends nothing). Select with ``-m ray``."""
 from __future__ import annotations
 
 import functools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,23 +32,35 @@ ray_cluster_utils = pytest.importorskip("ray.cluster_utils")
 
 from synae.run.executors.ray_executor import RayExecutor, split_concurrency  # noqa: E402
 
-pytestmark = pytest.mark.ray
-# every node listens on loopback only
+# a hang (a task that can never be scheduled, a node that never joins) fails the test, not the run
+pytestmark = [pytest.mark.ray, pytest.mark.timeout(240)]
 NODE = {"num_cpus": 1, "object_store_memory": 96 * 1024 * 1024}
 
 
 @pytest.fixture(scope="module")
 def executor() -> Iterator[RayExecutor]:
+    # Ray's temp folder in a fresh place (short: socket paths must fit 107 bytes), so that no file
+    # of an earlier, killed cluster (its ray_current_cluster address file) is read
+    temp_root = tempfile.mkdtemp(prefix="ray-", dir="/tmp")
+    saved = os.environ.get("RAY_TMPDIR")
+    os.environ["RAY_TMPDIR"] = temp_root
     cluster = ray_cluster_utils.Cluster(initialize_head=True,
                                         head_node_args={**NODE, "include_dashboard": False})
-    cluster.add_node(**NODE)
-    cluster.wait_for_nodes()
-    ex = RayExecutor(address=cluster.address, device="auto")
     try:
-        yield ex
+        cluster.add_node(**NODE)
+        cluster.wait_for_nodes(timeout=120)
+        ex = RayExecutor(address=cluster.address, device="auto")
+        try:
+            yield ex
+        finally:
+            ex.close()
     finally:
-        ex.close()
         cluster.shutdown()
+        if saved is None:
+            os.environ.pop("RAY_TMPDIR", None)
+        else:
+            os.environ["RAY_TMPDIR"] = saved
+        shutil.rmtree(temp_root, ignore_errors=True)
 
 
 def test_cluster_has_two_nodes(executor: RayExecutor) -> None:
@@ -132,3 +150,25 @@ def test_evaluator_on_ray_equals_the_local_evaluator(executor: RayExecutor, shar
     assert on_ray.executor is executor and on_ray._pipeline is None  # nothing embedded in this process
     on_ray.close()  # not the evaluator's executor: left running
     assert executor._ray.is_initialized()
+
+
+def test_no_address_starts_a_new_local_instance() -> None:
+    """``address=None`` starts a local instance even when Ray's address file names a cluster that
+    is gone (as after a killed run), instead of trying to join it. In a subprocess: this process's
+    driver is connected to the module's cluster."""
+    temp_root = Path(tempfile.mkdtemp(prefix="ray-", dir="/tmp"))  # short: socket paths
+    (temp_root / "ray").mkdir()
+    (temp_root / "ray" / "ray_current_cluster").write_text("192.0.2.2:6379")
+    script = ("from synae.run.executors.ray_executor import RayExecutor\n"
+              "ex = RayExecutor()\n"
+              "print('started', ex._owns)\n"
+              "ex.close()\n")
+    env = {**os.environ, "RAY_TMPDIR": str(temp_root)}
+    env.pop("RAY_ADDRESS", None)
+    try:
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                             timeout=180, env=env)
+    finally:
+        shutil.rmtree(temp_root, ignore_errors=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-2:] == ["started", "True"]

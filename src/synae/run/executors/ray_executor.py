@@ -1,19 +1,26 @@
 """The Ray executor: the same stages as :class:`~synae.run.executors.local.LocalExecutor`, spread over
-a Ray cluster (``address=None`` starts a local instance, else ``ray.init(address=…)`` joins one).
+a Ray cluster (``address=None`` starts a new local instance, else ``ray.init(address=…)`` joins one;
+``auto`` joins the cluster ``ray start`` last started on this machine).
 
 - **map**: one task per batch; ``fn`` travels with the task (cloudpickle), results come back in order.
-- **embeddings**: a pool of actors, each building its pipeline once (one model load per actor; one
-  GPU per actor when the cluster has GPUs); shards go round-robin to the actors; the vectors are
-  concatenated in input order and the statistics merged (:meth:`EmbeddingStats.merge`, so
-  ``n_unique`` counts distinct texts per shard). Pools live until :meth:`close`.
+- **embeddings**: a pool of actors spread over the nodes, each building its pipeline once (one model
+  load per actor; one actor per GPU when the cluster has GPUs); shards go round-robin to the actors;
+  the vectors are concatenated in input order and the statistics merged
+  (:meth:`EmbeddingStats.merge`, so ``n_unique`` counts distinct texts per shard). Pools live until
+  :meth:`close`. An actor holds what it reserves for its whole life, so a pool reserving one CPU per
+  actor would starve every later task of the CPUs (a deadlock when the pool covers the cluster):
+  CPU actors reserve none (the driver runs one stage at a time, so they never compete with tasks).
+  A GPU actor reserves its GPU, so a k-NN stage on GPUs first releases the pool (the next
+  embedding stage loads the model again).
 - **k-NN**: the distinct rows are found on the driver (:class:`synae.metrics.knn._Points`) and put in
   the object store once; radii are row-block tasks (:func:`~synae.metrics.knn_device.radii_rows`:
   each block of distinct rows against all of them, exact float64 recheck inside the task); the
   membership pass is one task per block of synthetic rows against all real rows
   (:func:`~synae.metrics.knn_device.membership_rows`), returning the block's synthetic memberships
   and its partial real memberships, which are OR-ed — exactly the local engine's merge, so every
-  radius, membership, precision and recall equals :mod:`synae.metrics.knn`'s. Tasks take one GPU
-  each (torch screening) when ``device`` resolves to ``cuda`` on the cluster, else one CPU (numpy).
+  radius, membership, precision and recall equals :mod:`synae.metrics.knn`'s. Tasks take one CPU
+  each, and one GPU (torch screening) when ``device`` resolves to ``cuda`` on the cluster, else
+  the numpy engine.
 - **LLM calls**: async actors (no CPU reserved, one per node by default), each with its own
   :class:`~synae.llm.client.LLMClient` on the *same* reply-cache folder; the endpoint's
   ``concurrency`` is split between them (Σ per-actor limits = ``concurrency``); requests are routed
@@ -123,9 +130,10 @@ class RayExecutor(Executor):
         self._owns = not ray.is_initialized()
         if self._owns:
             try:
-                # a local instance (no address) listens on loopback only
+                # no address: always a new instance ("local"; never the cluster a stale
+                # /tmp/ray/ray_current_cluster names), listening on loopback only
                 local = {} if address else {"_node_ip_address": "127.0.0.1"}
-                ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                ray.init(address=address or "local", include_dashboard=False, log_to_driver=False,
                          configure_logging=False, **local)
             except Exception as exc:  # Ray's own start/connect errors: one clear line, exit 2
                 where = f"the Ray cluster at {address}" if address else "a local Ray instance"
@@ -151,6 +159,8 @@ class RayExecutor(Executor):
 
     def _knn_task(self, name: str, fn: Callable[..., Any]) -> Any:
         gpu = self._knn_device is not None
+        if gpu:  # the embedding actors hold the GPUs
+            self._release_embed_pools()
         return self._fn(name, fn, num_gpus=1 if gpu else 0, num_cpus=1)
 
     def _knn_spans(self, n_rows: int) -> list[tuple[int, int]]:
@@ -169,7 +179,8 @@ class RayExecutor(Executor):
         if key not in self._embed_pools:
             gpu = self.n_gpus > 0 and self.device != "cpu"
             size = max(1, min(self.n_gpus if gpu else self.n_cpus, n_shards))
-            actor = self._ray.remote(_EmbedWorker).options(num_gpus=1 if gpu else 0, num_cpus=1)
+            actor = self._ray.remote(_EmbedWorker).options(
+                num_gpus=1 if gpu else 0, num_cpus=0, scheduling_strategy="SPREAD")
             self._embed_pools[key] = (make_pipeline, [actor.remote(make_pipeline) for _ in range(size)])
         return self._embed_pools[key][1]
 
@@ -238,11 +249,14 @@ class RayExecutor(Executor):
         return ChatBatch([r for r in responses if r is not None], usage)
 
     # -- lifecycle ------------------------------------------------------------------------------
-    def close(self) -> None:
-        """Kill the embedding actors; shut Ray down when this executor started it."""
+    def _release_embed_pools(self) -> None:
         for _, actors in self._embed_pools.values():
             for actor in actors:
                 self._ray.kill(actor)
         self._embed_pools.clear()
+
+    def close(self) -> None:
+        """Kill the embedding actors; shut Ray down when this executor started it."""
+        self._release_embed_pools()
         if self._owns and self._ray.is_initialized():
             self._ray.shutdown()
