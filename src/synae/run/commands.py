@@ -410,7 +410,7 @@ def validation_source(path: Path, config: Config) -> ValidationSource:
     if not streams(path, config):
         dataset = load_input(path, config)
         return ValidationSource(dataset, config.preset or detect_preset(dataset), None,
-                                lambda: iter([dataset.trajectories]))
+                                lambda: iter([dataset.trajectories] if len(dataset) else []))
     from synae.adapters.common import source_of
 
     src = source_of(path)
