@@ -7,7 +7,14 @@ from pathlib import Path
 
 from synae.config import load_config
 from synae.run.commands import SKIPPED_SHOWN
-from synae.run.streaming import StreamHeader, chunked, detect_preset_streaming, stream_canonical, streams
+from synae.run.streaming import (
+    StreamHeader,
+    chunked,
+    detect_preset_streaming,
+    stream_trajectories,
+    streaming_format,
+    streams,
+)
 from synae.schema import Dataset, Message, Trajectory, write_jsonl
 
 
@@ -33,7 +40,7 @@ def test_chunks_keep_order_and_the_header_keeps_counts_not_every_reason(tmp_path
     path.write_text("\n".join(good[:5] + bad + good[5:]) + "\n", encoding="utf-8")
     header = Dataset(trajectories=[], name="mixed")
     counted = StreamHeader(header)
-    chunks = list(chunked(stream_canonical(path, skip_invalid=True, dataset=header), counted, size=4))
+    chunks = list(chunked(stream_trajectories(path, skip_invalid=True, dataset=header), counted, size=4))
     assert [len(c) for c in chunks] == [4, 4, 2]
     assert [t.id for c in chunks for t in c] == [f"t{i}" for i in range(10)]
     assert chunks[0][0].output == "a0"  # outputs from the last assistant turn, as a whole-file load
@@ -73,3 +80,65 @@ def _jsonl_lines(trajs: list[Trajectory], tmp_path: Path) -> list[str]:
     path = tmp_path / "lines.jsonl"
     write_jsonl(trajs, path)
     return path.read_text(encoding="utf-8").splitlines()
+
+
+def _chat_records(tmp_path: Path) -> dict[str, Path]:
+    """The same 6 conversations as OpenAI chat and ShareGPT JSON Lines, each with a bad record in
+    the middle; the fourth names a benchmark in its metadata."""
+    import json
+
+    openai, sharegpt = [], []
+    for i in range(6):
+        call = {"id": f"c{i}", "type": "function",
+                "function": {"name": "lookup", "arguments": json.dumps({"q": i})}}
+        extra = {"metadata": {"benchmark": "bfcl"}} if i == 3 else {}
+        openai.append({"messages": [{"role": "user", "content": f"find {i}"},
+                                    {"role": "assistant", "tool_calls": [call]},
+                                    {"role": "tool", "tool_call_id": f"c{i}", "content": f"r{i}"},
+                                    {"role": "assistant", "content": f"answer {i}"}], **extra})
+        sharegpt.append({"conversations": [{"from": "human", "value": f"find {i}"},
+                                           {"from": "function_call",
+                                            "value": json.dumps({"name": "lookup", "arguments": {"q": i}})},
+                                           {"from": "observation", "value": f"r{i}"},
+                                           {"from": "gpt", "value": f"answer {i}"}], **extra})
+    paths = {}
+    for fmt, records in (("openai", openai), ("sharegpt", sharegpt)):
+        lines = [json.dumps(r) for r in records]
+        lines.insert(2, '{"messages": "not a list", "conversations": "not a list"}')
+        paths[fmt] = tmp_path / f"{fmt}.jsonl"
+        paths[fmt].write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return paths
+
+
+def test_openai_and_sharegpt_jsonl_stream_as_they_load(tmp_path: Path) -> None:
+    from synae.run.data import load_dataset
+
+    for fmt, path in _chat_records(tmp_path).items():
+        assert streaming_format(path, load_config()) == fmt
+        whole = load_dataset(path, fmt, skip_invalid=True)
+        header = Dataset(trajectories=[], name=fmt)
+        streamed = list(stream_trajectories(path, fmt, skip_invalid=True, dataset=header))
+        assert [t.model_dump() for t in streamed] == [t.model_dump() for t in whole.trajectories]
+        assert [t.id for t in streamed] == ["0", "1", "3", "4", "5", "6"]  # ids by record position
+        assert streamed[0].output == "answer 0" and streamed[0].messages[1].tool_calls
+        assert header.n_skipped == whole.n_skipped == 1 and header.skipped == whole.skipped
+        assert detect_preset_streaming(path, fmt) == "bfcl"
+
+
+def test_inspect_and_validate_stream_openai_records(tmp_path: Path) -> None:
+    from synae.presets import get_preset
+    from synae.run.commands import load_input, validate_command
+    from synae.run.inspection import dataset_stats, inspect_input
+
+    path = _chat_records(tmp_path)["openai"]
+    config = load_config(inputs={"skip_invalid": True}, preset="generic")
+    stats, header = inspect_input(path, config)
+    whole = load_input(path, config)
+    expected = dataset_stats(whole, get_preset("generic"), config.metrics)
+    assert header.trajectories == [] and header.format == "openai"  # streamed, nothing held
+    assert {k: v for k, v in stats.items() if k != "mode"} == expected
+    out = tmp_path / "verdicts.jsonl"
+    outcome = validate_command(load_config(inputs={"data": path, "skip_invalid": True}, output={"out": out},
+                                           validity={"checker": "rules"}, preset="generic"), progress=False)
+    assert outcome.run.counts("tool_calls").n == 6 and outcome.skipped["data"]["n_skipped"] == 1
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 12

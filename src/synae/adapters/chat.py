@@ -45,8 +45,10 @@ from synae.adapters.common import (
     build_dataset,
     drop_nulls,
     is_json_array,
+    iter_checked,
     iter_records,
     json_cell,
+    json_object,
 )
 from synae.errors import DataError
 from synae.schema import Dataset, Trajectory, iter_jsonl
@@ -88,23 +90,46 @@ Converter = Callable[..., dict[str, Any]]
 
 def _load_records(source: Source, *, fmt: str, skip_invalid: bool, name: str | None, output_from: str,
                   convert: Converter) -> Dataset:
-    src = source.label
+    return build_dataset(_thunks(source, output_from, convert), path=source, fmt=fmt, name=name,
+                         skip_invalid=skip_invalid)
 
-    def records() -> Iterator[tuple[str, Thunk]]:
-        for position, (location, get) in enumerate(iter_records(source)):
-            def make(get: Any = get, position: int = position, location: str = location) -> Trajectory:
-                data = convert(get(), tabular=source.tabular, position=position, src=src, location=location)
-                if source.arrow:
-                    data = {k: drop_nulls(v) if k in ("messages", "tools") else v for k, v in data.items()}
-                for msg in data["messages"]:
-                    if isinstance(msg, dict):
-                        msg.setdefault("content", None)
-                traj = _validate(data, src=src, location=location)
-                return apply_output_from(traj, output_from, has_field="output" in data)
 
-            yield location, make
+def _thunks(source: Source, output_from: str, convert: Converter) -> Iterator[tuple[str, Thunk]]:
+    """``(location, make_trajectory)`` of every record of ``source``; ids by record position."""
+    for position, (location, get) in enumerate(iter_records(source)):
+        def make(get: Any = get, position: int = position, location: str = location) -> Trajectory:
+            return _trajectory(get(), convert, source=source, position=position, location=location,
+                               output_from=output_from)
 
-    return build_dataset(records(), path=source, fmt=fmt, name=name, skip_invalid=skip_invalid)
+        yield location, make
+
+
+def _trajectory(record: dict[str, Any], convert: Converter, *, source: Source, position: int, location: str,
+                output_from: str | None) -> Trajectory:
+    data = convert(record, tabular=source.tabular, position=position, src=source.label, location=location)
+    if source.arrow:
+        data = {k: drop_nulls(v) if k in ("messages", "tools") else v for k, v in data.items()}
+    for msg in data["messages"]:
+        if isinstance(msg, dict):
+            msg.setdefault("content", None)
+    traj = _validate(data, src=source.label, location=location)
+    return traj if output_from is None else apply_output_from(traj, output_from, has_field="output" in data)
+
+
+def iter_chat(source: Source, fmt: str, *, dataset: Dataset, skip_invalid: bool = False,
+              output_from: str = "last-assistant") -> Iterator[Trajectory]:
+    """The trajectories of a chat-format input (``canonical``, ``openai``, ``sharegpt``) one at a
+    time, equal to what its loader keeps (ids by record position, outputs by ``output_from``);
+    skipped records and warnings are counted on ``dataset``."""
+    return iter_checked(_thunks(source, output_from, CONVERTERS[fmt]), dataset, skip_invalid)
+
+
+def record_trajectory(raw: bytes, fmt: str, *, source: Source, position: int, location: str) -> Trajectory:
+    """One JSON Lines record of a chat format as a trajectory (outputs not derived); raises
+    :class:`DataError` for a record that is not one."""
+    record = json_object(raw, source=source.label, location=location)
+    return _trajectory(record, CONVERTERS[fmt], source=source, position=position, location=location,
+                       output_from=None)
 
 
 def _validate(data: dict[str, Any], *, src: str, location: str) -> Trajectory:
@@ -215,3 +240,8 @@ def _sharegpt_calls(value: Any, *, turn: int, src: str, location: str, fld: str)
         calls.append({"id": f"call_{turn}_{k}", "type": "function",
                       "function": {"name": item["name"], "arguments": arguments}})
     return calls
+
+
+# chat format name → record converter (:func:`iter_chat`, :func:`record_trajectory`)
+CONVERTERS: dict[str, Converter] = {"canonical": _canonical_record, "openai": _openai_record,
+                                    "sharegpt": _sharegpt_record}

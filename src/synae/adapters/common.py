@@ -550,18 +550,20 @@ def build_dataset(records: Iterable[tuple[str, Thunk]], *, path: Path | Source, 
     src = source.label
     dataset = Dataset(trajectories=[], name=name or source.default_name, source=src, format=fmt)
     with gc_paused():
-        n_records = _collect(records, dataset, src, skip_invalid)
-    if n_records == 0:
+        dataset.trajectories.extend(iter_checked(records, dataset, skip_invalid))
+    if not dataset.trajectories and not dataset.n_skipped:
         raise DataError("file has no records", source=src)
     return dataset
 
 
-def _collect(records: Iterable[tuple[str, Thunk]], dataset: Dataset, src: str, skip_invalid: bool) -> int:
-    """Append the converted records to ``dataset``; returns how many records were seen."""
+def iter_checked(records: Iterable[tuple[str, Thunk]], dataset: Dataset,
+                 skip_invalid: bool) -> Iterator[Trajectory]:
+    """The converted records one at a time, as :func:`build_dataset` keeps them (conversion and
+    schema errors, duplicate ids; with ``skip_invalid`` skipped and counted on ``dataset``, whose
+    ``source`` names the input in errors; schema warnings appended to ``dataset.warnings``)."""
+    src = dataset.source or dataset.name
     seen: set[str] = set()
-    n_records = 0
     for location, make in records:
-        n_records += 1
         try:
             traj = make()
             issues = check_trajectory(traj)
@@ -579,8 +581,7 @@ def _collect(records: Iterable[tuple[str, Thunk]], dataset: Dataset, src: str, s
         seen.add(traj.id)
         dataset.warnings.extend(f"{location} (id {traj.id!r}): {fld}: {msg}"
                                 for fld, msg in issues.warnings)
-        dataset.trajectories.append(traj)
-    return n_records
+        yield traj
 
 
 def sort_dataset(dataset: Dataset, order: str) -> Dataset:

@@ -1,7 +1,8 @@
 """`synae convert` — any supported input → canonical JSONL (or one of the research's flat formats).
 
-Canonical JSON Lines(.gz) to canonical JSON Lines without ``--sort`` streams: one trajectory in
-memory at a time (:func:`synae.run.streaming.stream_canonical`), written atomically
+JSON Lines(.gz) of canonical, OpenAI chat or ShareGPT records to canonical JSON Lines without
+``--sort`` streams: one chunk in memory at a time
+(:func:`synae.run.streaming.stream_trajectories`), written atomically
 (:func:`synae.schema.write_jsonl`), schema warnings counted with only the first kept. Every other
 conversion loads the dataset whole.
 """
@@ -24,7 +25,7 @@ from synae.config import Config
 from synae.errors import ConfigError
 from synae.run.commands import check_not_all_skipped, skipped_records
 from synae.run.data import load_dataset
-from synae.run.streaming import StreamHeader, chunked, stream_canonical, streams
+from synae.run.streaming import StreamHeader, chunked, stream_trajectories, streaming_format
 from synae.schema import Dataset, Trajectory, write_jsonl
 
 
@@ -42,13 +43,13 @@ def parse_columns(items: list[str] | None) -> dict[str, str] | None:
     return out  # type: ignore[return-value]
 
 
-def _streamed(path: Path, counted: StreamHeader, *, skip_invalid: bool, output_from: str | None,
+def _streamed(path: Path, fmt: str, counted: StreamHeader, *, skip_invalid: bool, output_from: str | None,
               preset: str | None) -> Iterator[Trajectory]:
-    """The trajectories of ``path`` (:func:`stream_canonical`), ``counted`` drained as they pass;
+    """The trajectories of ``path`` (:func:`stream_trajectories`), ``counted`` drained as they pass;
     raises when every record was skipped, so no file is written."""
     n = 0
-    for chunk in chunked(stream_canonical(path, skip_invalid=skip_invalid, output_from=output_from,
-                                          preset=preset, dataset=counted.header), counted):
+    for chunk in chunked(stream_trajectories(path, fmt, skip_invalid=skip_invalid, output_from=output_from,
+                                             preset=preset, dataset=counted.header), counted):
         n += len(chunk)
         yield from chunk
     if n == 0:
@@ -75,13 +76,13 @@ def convert(
     if to not in EXPORT_FORMATS:
         raise ConfigError(f"--to must be one of {', '.join(EXPORT_FORMATS)}, got {to!r}")
     rule = cast("OutputFrom | None", output_from)  # checked by the readers
-    if (to == "canonical" and column is None and answers is None
-            and streams(input, Config(inputs={"format": fmt, "sort": sort}))):
+    streamed = streaming_format(input, Config(inputs={"format": fmt, "sort": sort}))
+    if to == "canonical" and column is None and answers is None and streamed is not None:
         source = source_of(input)
-        dataset = Dataset(trajectories=[], name=source.default_name, source=source.label, format="canonical")
+        dataset = Dataset(trajectories=[], name=source.default_name, source=source.label, format=streamed)
         counted = StreamHeader(dataset)
-        n = write_jsonl(_streamed(input, counted, skip_invalid=skip_invalid, output_from=rule, preset=preset),
-                        out)
+        n = write_jsonl(_streamed(input, streamed, counted, skip_invalid=skip_invalid, output_from=rule,
+                                  preset=preset), out)
     else:
         dataset = load_dataset(input, fmt, answers=answers, preset=preset, skip_invalid=skip_invalid,
                                sort=sort, columns=parse_columns(column), output_from=rule)

@@ -313,7 +313,8 @@ def validate_command(config: Config, *, progress: bool = True) -> ValidateOutcom
     ``llm.dry_run``: no request is sent; the outcome holds the judge-call budget. A judge that
     scored nothing raises :class:`LLMFatalError` after the verdicts are written.
 
-    A file that streams (:func:`synae.run.streaming.streams`: unsorted canonical JSONL) is checked
+    A file that streams (:func:`synae.run.streaming.streams`: unsorted JSON Lines of canonical,
+    OpenAI chat or ShareGPT records) is checked
     chunk by chunk, each chunk's verdicts written as they come and only counts kept (the outcome's
     run has ``tallies``, no ``verdicts``), so memory does not grow with the file; the counts and the
     agreement equal a whole-file run's, and the verdict file has the same lines, grouped by target
@@ -402,26 +403,27 @@ def validation_source(path: Path, config: Config) -> ValidationSource:
         StreamHeader,
         chunked,
         detect_preset_streaming,
-        stream_canonical,
-        streams,
+        stream_trajectories,
+        streaming_format,
     )
     from synae.run.validity import validity_targets_over
 
-    if not streams(path, config):
+    fmt = streaming_format(path, config)
+    if fmt is None:
         dataset = load_input(path, config)
         return ValidationSource(dataset, config.preset or detect_preset(dataset), None,
                                 lambda: iter([dataset.trajectories] if len(dataset) else []))
     from synae.adapters.common import source_of
 
     src = source_of(path)
-    header = Dataset(trajectories=[], name=src.default_name, source=src.label, format="canonical")
-    preset = config.preset or detect_preset_streaming(path)
+    header = Dataset(trajectories=[], name=src.default_name, source=src.label, format=fmt)
+    preset = config.preset or detect_preset_streaming(path, fmt)
     i = config.inputs
 
     def read(counted: StreamHeader | None) -> Iterator[list[Trajectory]]:
-        return chunked(stream_canonical(path, skip_invalid=i.skip_invalid, output_from=i.output_from,
-                                        preset=config.preset, dataset=None if counted is None else header),
-                       counted)
+        return chunked(stream_trajectories(path, fmt, skip_invalid=i.skip_invalid, output_from=i.output_from,
+                                           preset=config.preset,
+                                           dataset=None if counted is None else header), counted)
 
     targets = validity_targets_over(get_preset(preset), read(None))
     return ValidationSource(header, preset, targets, lambda: read(StreamHeader(header)))

@@ -4,11 +4,11 @@
 :func:`dataset_stats` computes the same dict for a dataset already in memory. Both feed trajectories
 in chunks (:data:`synae.run.streaming.CHUNK`) to :class:`StatsAccumulator`, which keeps only
 counters and running sums: its memory is O(distinct labels + distinct tool names + distinct
-attribute names), never O(n). A canonical JSON Lines(.gz) file (the format ``synae convert``
-writes; unsorted input) streams (:mod:`synae.run.streaming`) — one chunk alive at a time besides
-the reader's set of seen ids (duplicate-id check). Other inputs (tables, JSON arrays, benchmark
-formats, ``--sort``) are loaded whole by :func:`synae.run.commands.load_input` and then summarised by the same
-accumulator.
+attribute names), never O(n). A JSON Lines(.gz) file of canonical records (the format
+``synae convert`` writes), OpenAI chat or ShareGPT records, unsorted, streams
+(:mod:`synae.run.streaming`) — one chunk alive at a time besides the reader's set of seen ids
+(duplicate-id check). Other inputs (tables, JSON arrays, benchmark formats, ``--sort``) are
+loaded whole by :func:`synae.run.commands.load_input` and then summarised by the same accumulator.
 
 Statistics (equal to what a whole-dataset computation gives):
 
@@ -46,8 +46,8 @@ from synae.run.streaming import (
     StreamHeader,
     chunked,
     detect_preset_streaming,
-    stream_canonical,
-    streams,
+    stream_trajectories,
+    streaming_format,
 )
 from synae.schema import ROLES, Dataset, Trajectory, gc_paused
 
@@ -238,27 +238,28 @@ def dataset_stats(dataset: Dataset, preset: Preset, options: MetricOptions) -> d
 # Streaming input
 
 
-def _jsonl_source(path: Path, config: Config, header: Dataset) -> TrajectorySource:
-    """Passes over a canonical JSONL file as :func:`synae.run.commands.load_input` reads it
-    (:func:`~synae.run.streaming.stream_canonical`); only the first pass records skipped records
-    and warnings on ``header``."""
+def _jsonl_source(path: Path, fmt: str, config: Config, header: Dataset) -> TrajectorySource:
+    """Passes over a JSON Lines file of chat format ``fmt`` as :func:`synae.run.commands.load_input`
+    reads it (:func:`~synae.run.streaming.stream_trajectories`); only the first pass records skipped
+    records and warnings on ``header``."""
     n_passes = 0
 
     def passes() -> Iterator[Trajectory]:
         nonlocal n_passes
         n_passes += 1
-        return stream_canonical(path, skip_invalid=config.inputs.skip_invalid,
-                                output_from=config.inputs.output_from, preset=config.preset,
-                                dataset=header if n_passes == 1 else None)
+        return stream_trajectories(path, fmt, skip_invalid=config.inputs.skip_invalid,
+                                   output_from=config.inputs.output_from, preset=config.preset,
+                                   dataset=header if n_passes == 1 else None)
     return passes
 
 
 def inspect_input(path: Path, config: Config, *, name: str | None = None) -> tuple[dict[str, Any], Dataset]:
     """The statistics of the file ``path`` read with ``config.inputs`` (and ``config.preset``, else
     the detected preset), plus the dataset header (name, source, skipped records; no trajectories
-    when the file streamed). Streams when :func:`streams` says so; raises
+    when the file streamed). Streams when :func:`~synae.run.streaming.streams` says so; raises
     :class:`~synae.errors.DataError` when every record was skipped."""
-    if not streams(path, config):
+    fmt = streaming_format(path, config)
+    if fmt is None:
         dataset = load_input(path, config, name=name)
         preset = get_preset(config.preset or detect_preset(dataset),
                             attribute_fields=config.metrics.attribute_fields)
@@ -266,11 +267,11 @@ def inspect_input(path: Path, config: Config, *, name: str | None = None) -> tup
         stats["mode"] = config.mode
         return stats, dataset
     source = source_of(path)
-    header = Dataset(trajectories=[], name=name or source.default_name, source=source.label)
-    preset = get_preset(config.preset or detect_preset_streaming(path),
+    header = Dataset(trajectories=[], name=name or source.default_name, source=source.label, format=fmt)
+    preset = get_preset(config.preset or detect_preset_streaming(path, fmt),
                         attribute_fields=config.metrics.attribute_fields)
     counted = StreamHeader(header)
-    acc = accumulate(_jsonl_source(path, config, header), preset, config.metrics, counted)
+    acc = accumulate(_jsonl_source(path, fmt, config, header), preset, config.metrics, counted)
     if acc.n == 0 and header.n_skipped:
         check_not_all_skipped(header, path)
     stats = _stats(acc, header, preset, counted.n_warnings)
