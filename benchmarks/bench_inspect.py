@@ -18,6 +18,8 @@ Each measurement runs in a fresh child process and reports its peak RSS (``ru_ma
 - ``validate`` (``--validate``): ``synae validate --json --validity rules --out FILE`` (the generic
   preset's rule checkers; the input streams in chunks, verdicts written as they come).
 
+``--format openai`` writes the same records as OpenAI chat records (no ``id``), which stream too.
+
 Targets (issue 13): streaming peak < 300 MB at 200k and < 500 MB at 1M.
 """
 
@@ -56,8 +58,9 @@ WHOLE = ("import sys; from pathlib import Path; from synae.config import load_co
          "print(dataset_stats(d, get_preset(detect_preset(d)), c.metrics)['n'])")
 
 
-def write_data(path: Path, n: int, seed: int) -> int:
-    """``n`` seeded trajectories as canonical JSONL at ``path``; returns the file size in bytes."""
+def write_data(path: Path, n: int, seed: int, fmt: str = "canonical") -> int:
+    """``n`` seeded trajectories as JSONL at ``path`` (``canonical`` records, or ``openai`` chat
+    records: the same without ``id``); returns the file size in bytes."""
     rng = random.Random(seed)
     with path.open("w", encoding="utf-8") as fh:
         for i in range(n):
@@ -76,6 +79,8 @@ def write_data(path: Path, n: int, seed: int) -> int:
                 "attributes": {"topic": rng.choice(TOPICS), "difficulty": rng.randint(1, 5),
                                "tags": rng.sample(TOPICS, rng.randint(1, 3))},
             }
+            if fmt == "openai":
+                del record["id"]
             fh.write(json.dumps(record))
             fh.write("\n")
     return path.stat().st_size
@@ -97,14 +102,16 @@ def main() -> None:
     parser.add_argument("--whole", action="store_true", help="also measure loading every trajectory")
     parser.add_argument("--skip-cli", action="store_true")
     parser.add_argument("--validate", action="store_true", help="also measure synae validate (rules)")
+    parser.add_argument("--format", choices=["canonical", "openai"], default="canonical",
+                        help="records written: canonical (default) or OpenAI chat (no ids)")
     args = parser.parse_args()
     synae = str(Path(sys.executable).with_name("synae"))
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
             path = Path(tmp) / f"inspect_{n}.jsonl"
             t = time.perf_counter()
-            size = write_data(path, n, args.seed)
-            row: dict[str, object] = {"n": n, "file_mb": round(size / 2**20, 1),
+            size = write_data(path, n, args.seed, args.format)
+            row: dict[str, object] = {"n": n, "format": args.format, "file_mb": round(size / 2**20, 1),
                                       "generate_s": round(time.perf_counter() - t, 1)}
             runs = {"stream": [sys.executable, "-c", STREAM, str(path)]}
             if not args.skip_cli:
