@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -59,16 +60,24 @@ def browser():
         b.close()
 
 
-@pytest.mark.parametrize("preset", list(BENCHMARKS))
-def test_report_opens_in_chromium(preset: str, reports: dict[str, Path], browser) -> None:
-    page = browser.new_page(viewport={"width": 1366, "height": 800})
+def open_report(browser, report: Path, width: int = 1280, height: int = 900
+                ) -> tuple[Any, list[str], list[str]]:
+    """A new page showing ``report``, loaded, with the console errors and the URLs it requested
+    recorded as they come."""
+    page = browser.new_page(viewport={"width": width, "height": height})
     errors: list[str] = []
     requests: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("request", lambda r: requests.append(r.url))
-    page.goto(reports[preset].as_uri())
+    page.goto(report.as_uri())
     page.wait_for_load_state("load")
+    return page, errors, requests
+
+
+@pytest.mark.parametrize("preset", list(BENCHMARKS))
+def test_report_opens_in_chromium(preset: str, reports: dict[str, Path], browser) -> None:
+    page, errors, requests = open_report(browser, reports[preset], 1366, 800)
     assert errors == []
     assert requests == [reports[preset].as_uri()]  # self-contained: nothing else is fetched
     for section in SECTIONS:
@@ -121,14 +130,7 @@ def evidence_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_drilldown_shows_evidence_pages_and_searches(evidence_report: Path, browser) -> None:
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    errors: list[str] = []
-    requests: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("request", lambda r: requests.append(r.url))
-    page.goto(evidence_report.as_uri())
-    page.wait_for_load_state("load")
+    page, errors, requests = open_report(browser, evidence_report)
     dup = page.locator("#drilldown details[data-kind=duplicates]")
     dup.locator("summary").click()
     rows = dup.locator("table.dt tbody > tr")
@@ -179,14 +181,7 @@ def privacy_html(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 def test_privacy_drilldown_opens_the_copy_next_to_its_source(privacy_html: tuple[Path, str], browser) -> None:
     report, copied = privacy_html
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    errors: list[str] = []
-    requests: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("request", lambda r: requests.append(r.url))
-    page.goto(report.as_uri())
-    page.wait_for_load_state("load")
+    page, errors, requests = open_report(browser, report)
     summary = page.locator("#summary").inner_text()
     assert "1 = leaks no more than an independent sample of the real data" in summary
     assert "privacy.output.pii_echo" in page.locator("#summary details.excluded").text_content()

@@ -46,14 +46,10 @@ def parse_columns(items: list[str] | None) -> dict[str, str] | None:
 def _streamed(path: Path, fmt: str, counted: StreamHeader, *, skip_invalid: bool, output_from: str | None,
               preset: str | None) -> Iterator[Trajectory]:
     """The trajectories of ``path`` (:func:`stream_trajectories`), ``counted`` drained as they pass;
-    raises when every record was skipped, so no file is written."""
-    n = 0
+    raises when every record was skipped (:func:`chunked`), so no file is written."""
     for chunk in chunked(stream_trajectories(path, fmt, skip_invalid=skip_invalid, output_from=output_from,
                                              preset=preset, dataset=counted.header), counted):
-        n += len(chunk)
         yield from chunk
-    if n == 0:
-        check_not_all_skipped(counted.header, path)
 
 
 def convert(

@@ -360,10 +360,8 @@ def validate_command(config: Config, *, progress: bool = True) -> ValidateOutcom
                 for target, by_kind in part.verdicts.items():
                     for kind, verdicts in by_kind.items():
                         confusion.setdefault((target, kind), Confusion()).add(verdicts, chunk_labels)
-        if n == 0:
-            check_not_all_skipped(source.header, data)
-            if not dry_run:
-                run = run_validity([], source.preset, config, checker, client=client, progress=False)
+        if n == 0 and not dry_run:  # an empty input (one whose every record was skipped raised)
+            run = run_validity([], source.preset, config, checker, client=client, progress=False)
     skipped = skipped_records({"data": source.header}) if config.inputs.skip_invalid else None
     if dry_run:
         assert client is not None

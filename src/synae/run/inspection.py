@@ -41,7 +41,7 @@ from synae.config import Config, MetricOptions
 from synae.presets import detect_preset, get_preset
 from synae.presets.base import NONE, NUMERIC_ATTRIBUTES, Preset, label_text
 from synae.presets.generic import field_scalar
-from synae.run.commands import SKIPPED_SHOWN, check_not_all_skipped, load_input
+from synae.run.commands import SKIPPED_SHOWN, load_input
 from synae.run.streaming import (
     StreamHeader,
     chunked,
@@ -272,8 +272,6 @@ def inspect_input(path: Path, config: Config, *, name: str | None = None) -> tup
                         attribute_fields=config.metrics.attribute_fields)
     counted = StreamHeader(header)
     acc = accumulate(_jsonl_source(path, fmt, config, header), preset, config.metrics, counted)
-    if acc.n == 0 and header.n_skipped:
-        check_not_all_skipped(header, path)
     stats = _stats(acc, header, preset, counted.n_warnings)
     stats["mode"] = config.mode
     return stats, header

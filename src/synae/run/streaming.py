@@ -27,7 +27,7 @@ from synae.adapters.common import apply_output_from, check_output_from, is_json_
 from synae.config import Config
 from synae.errors import SynaeError
 from synae.presets import detect_preset, get_preset
-from synae.run.commands import SKIPPED_SHOWN
+from synae.run.commands import SKIPPED_SHOWN, check_not_all_skipped
 from synae.schema import Dataset, Trajectory, decode_line, iter_jsonl, iter_raw_lines, parse_trajectory
 
 CHUNK = 1024  # trajectories held at a time
@@ -128,14 +128,20 @@ class StreamHeader:
 def chunked(trajectories: Iterable[Trajectory], counted: StreamHeader | None = None,
             size: int | None = None) -> Iterator[list[Trajectory]]:
     """Consecutive lists of at most ``size`` (default :data:`CHUNK`) trajectories; ``counted`` is
-    drained before each chunk is handed out and once more at the end."""
+    drained before each chunk is handed out and once more at the end. With ``counted``, an input
+    whose every record was skipped raises :class:`~synae.errors.DataError` at the end
+    (:func:`~synae.run.commands.check_not_all_skipped`), so no command reports on nothing."""
     it = iter(trajectories)
+    n = 0
     while chunk := list(islice(it, size or CHUNK)):
+        n += len(chunk)
         if counted is not None:
             counted.drain()
         yield chunk
     if counted is not None:
         counted.drain()
+        if n == 0:
+            check_not_all_skipped(counted.header, counted.header.source or counted.header.name)
 
 
 __all__ = ["CHUNK", "STREAMING_FORMATS", "StreamHeader", "chunked", "detect_preset_streaming",

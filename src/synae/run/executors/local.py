@@ -63,8 +63,7 @@ class LocalExecutor(Executor):
         synthetic row's nearest real row (``KnnReference.last_pass``), so the privacy metrics'
         ``near_copies`` reuse it instead of a second pass. On a GPU: the device engine."""
         if self._knn_device is None:  # the synthetic array goes in as is: the pass is recorded for it
-            xr = real if isinstance(real, knn.KnnReference) else self.knn_prepare(real, k)
-            return knn.knn_precision_recall(xr, synthetic, k, backend="numpy")
+            return knn.knn_precision_recall(real, synthetic, k, backend="numpy")
         return super().knn_precision_recall(real, synthetic, k)
 
     def _membership(self, xr: knn.KnnReference, xs: knn.KnnReference) -> MembershipPair:
