@@ -129,6 +129,30 @@ def test_numpy_radii_fallback_with_many_near_ties(monkeypatch):
     assert np.array_equal(knn_radii_sq(grid, 3), rx)
     prec, rec = knn_precision_recall(grid, y, k=3)
     assert (prec.value, rec.value) == (p, r)
+    # the fallback's row scan gives the LOO distances from the same candidates
+    ref = knn.prepare(grid, 3)
+    assert np.array_equal(ref.loo_sq[ref.points.inverse], np.sort(sq_dists(grid, grid), axis=1)[:, 1])
+
+
+def test_nearest_lists_travel_and_concatenate():
+    """Row blocks' nearest-real lists survive pickling (as Ray task results) and join in order."""
+    import pickle
+
+    x, y = dataset(30, m=60, n=40)
+    xr, xs = knn.prepare(x, 3), knn.prepare(y, 3)
+    v = xs.points.rows.shape[0]
+    parts = []
+    for s in range(0, v, 17):
+        top = knn._NearestTop2(min(s + 17, v) - s)
+        sub = knn.KnnReference(knn._Points(xs.points.rows[s:s + 17], xs.points.counts[s:s + 17],
+                                           np.arange(top.best.size)), None, 1, 3)
+        knn._membership_numpy(xr, sub, top)
+        parts.append(pickle.loads(pickle.dumps(top)))
+    joined = knn._NearestTop2.concat(parts)
+    assert joined.err == max(p.err for p in parts)
+    got, want = knn._nearest_of(joined, xr.points, xs.points), knn.nearest_real(knn.prepare(x, 3), y)
+    assert np.array_equal(got.dist_sq, want.dist_sq) and np.array_equal(got.index, want.index)
+    joined.offer(np.zeros((1, 1), dtype=np.float32), np.array([0]), np.array([0]))  # a fresh lock
 
 
 def test_membership_decided_at_the_radius_boundary():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from helpers.knn_data import tied_sets
 from synae.errors import ConfigError
 from synae.metrics import knn
 from synae.metrics import knn_device as kd
@@ -50,19 +51,82 @@ def test_integer_lattice_ties() -> None:
                    zip(knn.knn_membership(x, y, k), kd.knn_membership(x, y, k, "cpu"), strict=True))
 
 
+def top2_nearest(xr: knn.KnnReference, xs: knn.KnnReference, blocks: list[tuple]) -> knn.NearestReal:
+    """Nearest real rows from the ``membership_rows`` blocks' lists, merged as the Ray executor does."""
+    return knn._nearest_of(knn._NearestTop2.concat([b[2] for b in blocks]), xr.points, xs.points)
+
+
 def test_blocks_partition_exactly() -> None:
-    """Row blocks of radii concatenate, and partial real memberships OR, to the whole-set result."""
+    """Row blocks of radii and LOO distances concatenate, partial real memberships OR, and the
+    nearest-real lists concatenate, to the whole-set result."""
     x, y = sets(4, 300, 200, 8)
     xr, xs = knn.prepare(x, 3), knn.prepare(y, 3)
     u = xr.points.rows.shape[0]
     parts = [kd.radii_rows(xr.points, 3, s, min(s + 37, u), "cpu") for s in range(0, u, 37)]
-    assert np.array_equal(np.concatenate(parts), xr.radii_sq)
-    whole = kd.membership_of(xr, xs, None)
+    assert np.array_equal(np.concatenate([p[0] for p in parts]), xr.radii_sq)
+    assert np.array_equal(np.concatenate([p[1] for p in parts]), xr.loo_sq)
+    whole = kd.membership_of(xr, xs, None, y)
+    want = knn.nearest_real(knn.prepare(x, 3), y)
     v = xs.points.rows.shape[0]
     for device in (None, "cpu"):
         blocks = [kd.membership_rows(xr, xs, s, min(s + 41, v), device) for s in range(0, v, 41)]
         assert np.array_equal(np.concatenate([b[0] for b in blocks]), whole[0])
         assert np.array_equal(np.logical_or.reduce([b[1] for b in blocks]), whole[1])
+        got = top2_nearest(xr, xs, blocks)
+        assert np.array_equal(got.dist_sq, want.dist_sq) and np.array_equal(got.index, want.index)
+
+
+@pytest.mark.parametrize("device", [None, "cpu"])
+@pytest.mark.parametrize("k", [1, 3])
+def test_radii_rows_loo_equals_numpy_engine(device: str | None, k: int) -> None:
+    x, _ = tied_sets(9)
+    pts = knn._Points.of(x)
+    u = pts.rows.shape[0]
+    radii, loo = (np.concatenate(p) for p in zip(*[kd.radii_rows(pts, k, s, min(s + 29, u), device)
+                                                   for s in range(0, u, 29)], strict=True))
+    want = knn.prepare(x, k)
+    assert np.array_equal(radii, want.radii_sq) and np.array_equal(loo, want.loo_sq)
+    scanned = knn.leave_one_out_sq(knn.KnnReference(want.points, want.radii_sq, want.n, k))
+    assert np.array_equal(loo, scanned)
+    # brute force (lattice: exact): the nearest other distinct row, 0 for a row with copies
+    diff = pts.rows[:, None, :] - pts.rows[None, :, :]
+    sq = np.einsum("ijk,ijk->ij", diff, diff)
+    np.fill_diagonal(sq, np.where(pts.counts > 1, 0.0, np.inf))
+    assert np.array_equal(loo, sq.min(axis=1))
+    i5 = pts.inverse[5]
+    assert loo[i5] == 0.25 and loo[pts.inverse[0]] == 0.0
+
+
+@pytest.mark.parametrize("block_entries", [1000, 1 << 23])  # 1000: blocks of 5 synthetic rows
+def test_device_pass_keeps_loo_and_nearest_real(monkeypatch: pytest.MonkeyPatch, block_entries: int) -> None:
+    """The device engine's reference keeps the LOO distances and its membership pass the synthetic
+    rows' nearest real rows (for the very input array), equal to the numpy engine's fresh passes;
+    the privacy metric then reads both without a pass of its own."""
+    monkeypatch.setattr(kd, "_CPU_BLOCK_ENTRIES", block_entries)
+    x, y = tied_sets(10)
+    for k in (1, 3):
+        ref = kd.prepare(x, k, "cpu")
+        want_loo = knn.leave_one_out_sq(knn.KnnReference(ref.points, ref.radii_sq, ref.n, k))
+        assert ref.loo_sq is not None and np.array_equal(ref.loo_sq, want_loo)
+        kd.knn_precision_recall(ref, y, k, device="cpu")
+        assert ref.last_pass is not None and ref.last_pass[0] is y
+        got, want = ref.last_pass[1], knn.nearest_real(knn.prepare(x, k), y)
+        assert np.array_equal(got.points.rows, want.points.rows)
+        assert np.array_equal(got.dist_sq, want.dist_sq) and np.array_equal(got.index, want.index)
+        assert knn.nearest_real(ref, y) is got and knn.leave_one_out_sq(ref) is ref.loo_sq
+        y_ref = kd.prepare(y, k, "cpu")  # a prepared synthetic side: recorded for that object
+        kd.knn_membership(ref, y_ref, k, device="cpu")
+        assert ref.last_pass[0] is y_ref
+
+
+def test_single_distinct_real_row() -> None:
+    """One distinct real row: no second column for the nearest lists (−∞ as in the numpy engine)."""
+    x, y = np.repeat(tied_sets(11)[0][:1], 5, axis=0), tied_sets(11)[1]
+    ref = kd.prepare(x, 3, "cpu")
+    kd.knn_precision_recall(ref, y, 3, device="cpu")
+    assert ref.last_pass is not None and ref.loo_sq is not None and np.array_equal(ref.loo_sq, [0.0])
+    got, want = ref.last_pass[1], knn.nearest_real(knn.prepare(x, 3), y)
+    assert np.array_equal(got.dist_sq, want.dist_sq) and not got.index.any()
 
 
 def test_small_and_empty_sets_match() -> None:
@@ -95,3 +159,10 @@ def test_cuda_equals_numpy_engine() -> None:
     for k in (1, 3, 5):
         assert all(np.array_equal(a, b) for a, b in
                    zip(knn.knn_membership(x, y, k), kd.knn_membership(x, y, k, "cuda"), strict=True))
+    x, y = tied_sets(8)
+    ref, want = kd.prepare(x, 3, "cuda"), knn.prepare(x, 3)
+    assert np.array_equal(ref.radii_sq, want.radii_sq) and np.array_equal(ref.loo_sq, want.loo_sq)
+    kd.knn_precision_recall(ref, y, 3, "cuda")
+    assert ref.last_pass is not None and ref.last_pass[0] is y
+    got, want_near = ref.last_pass[1], knn.nearest_real(want, y)
+    assert np.array_equal(got.dist_sq, want_near.dist_sq) and np.array_equal(got.index, want_near.index)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -101,14 +101,19 @@ def _weighted_kth(rows: np.ndarray, dist: np.ndarray, weights: np.ndarray, k1: i
     return dist[pos]
 
 
-def _radii_numpy(pts: _Points, k: int, tol: float, query_idx: np.ndarray | None = None) -> np.ndarray:
-    """Exact squared k-NN radii (weighted by multiplicity) of the distinct points, numpy screening."""
+def _radii_numpy(pts: _Points, k: int, tol: float, query_idx: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Exact squared k-NN radii (weighted by multiplicity) of the distinct points ``query_idx`` (default:
+    all) by numpy row scans, and their exact squared leave-one-out nearest-neighbour distances (the
+    weighted 2nd smallest, self included: 0 for a row with copies). Both come from one candidate set:
+    every column within 2·tol of the row's (k+1)-th smallest screened distance, which holds every
+    column at or below the j-th smallest exact distance for each j ≤ k (so for j = 1, as k ≥ 1)."""
     x = pts.rows
     u = x.shape[0]
     idx = np.arange(u) if query_idx is None else query_idx
     x32 = x.astype(np.float32)
     norms = np.einsum("ij,ij->i", x, x)
-    out = np.empty(idx.size)
+    out, loo = np.empty(idx.size), np.empty(idx.size)
     block = max(1, _BLOCK_ENTRIES // max(u, 1))
     kk = min(k, u - 1)  # index of the (k+1)-th smallest distinct distance (self included at 0)
     for s in range(0, idx.size, block):
@@ -118,7 +123,8 @@ def _radii_numpy(pts: _Points, k: int, tol: float, query_idx: np.ndarray | None 
         r, c = np.nonzero(d <= bound[:, None])
         exact = _exact_sq(x, x, qi[r], c)
         out[s:s + block] = _weighted_kth(r, exact, pts.counts[c], k + 1, qi.size)
-    return out
+        loo[s:s + block] = _weighted_kth(r, exact, pts.counts[c], 2, qi.size)
+    return out, loo
 
 
 def _radii_faiss(pts: _Points, k: int, tol: float) -> np.ndarray:
@@ -143,7 +149,7 @@ def _radii_faiss(pts: _Points, k: int, tol: float) -> np.ndarray:
         out[ok_rows] = _weighted_kth(np.searchsorted(ok_rows, r), exact, pts.counts[c], k + 1, ok_rows.size)
     bad = np.nonzero(incomplete)[0]
     if bad.size:
-        out[bad] = _radii_numpy(pts, k, tol, query_idx=bad)
+        out[bad] = _radii_numpy(pts, k, tol, query_idx=bad)[0]
     return out
 
 
@@ -211,10 +217,11 @@ class KnnReference:
     k: int
     # Per distinct row, the exact squared distance to the nearest *other* element of the multiset (0 for
     # a row with copies) — the leave-one-out nearest-neighbour distance, kept from the radii pass of the
-    # numpy engine (None when not computed: other engines, n ≤ k).
+    # numpy and device engines (None when not computed: faiss, n ≤ k).
     loo_sq: np.ndarray | None = None
-    # The last real × synthetic pass made against this reference (numpy engine): the input it was made
-    # for and the synthetic points' nearest real rows, so that :func:`nearest_real` never repeats it.
+    # The last real × synthetic pass made against this reference (numpy and device engines): the input
+    # it was made for and the synthetic points' nearest real rows, so that :func:`nearest_real` never
+    # repeats it.
     last_pass: tuple[object, NearestReal] | None = field(default=None, repr=False, compare=False)
 
 
@@ -349,8 +356,7 @@ def _radii_symmetric(pts: _Points, k: int) -> tuple[np.ndarray, np.ndarray]:
     bad = np.nonzero(incomplete)[0]
     if bad.size:
         tol = _tolerance(dim, float(norms.max()))
-        out[bad] = _radii_numpy(pts, k, tol, query_idx=bad)
-        loo[bad] = _radii_numpy(pts, 1, tol, query_idx=bad)
+        out[bad], loo[bad] = _radii_numpy(pts, k, tol, query_idx=bad)
     return out, loo
 
 
@@ -389,8 +395,8 @@ def _membership_numpy(real: KnnReference, syn: KnnReference, nearest: _NearestTo
     hit_x = np.zeros(x.shape[0], dtype=bool)
     do_y, do_x = real.radii_sq is not None, syn.radii_sq is not None
     half_rx = (0.5 * rx).astype(np.float32)
-    if nearest is not None:  # error of s = fl32(q − fl32(½r_x)) (module docstring, plus two roundings)
-        nearest.err = err + 2 * _EPS32 * (scale + float(rx.max()))
+    if nearest is not None:
+        nearest.err = _nearest_error(err, scale, rx)
     b = _block_size()
 
     def block(i0: int, j0: int) -> None:  # concurrent "hit[...] = True" writes are benign
@@ -408,10 +414,17 @@ def _membership_numpy(real: KnnReference, syn: KnnReference, nearest: _NearestTo
     return (hit_y if do_y else None), (hit_x if do_x else None)
 
 
+def _nearest_error(err: float, scale: float, rx: np.ndarray) -> float:
+    """Bound on |screened − exact| s for s = fl32(q − fl32(½r_x)), given ``err`` bounding q's (of
+    magnitude ≤ ``scale``): two more float32 roundings."""
+    return err + 2 * _EPS32 * (scale + float(rx.max()))
+
+
 class _NearestTop2:
     """Per synthetic row, the largest and second-largest screened s over all real columns seen so far
     and the column of the largest (blocks offered concurrently, merged under a lock); ``err`` bounds
-    |screened − exact| s."""
+    |screened − exact| s. Picklable (the lock is not sent), so that row blocks computed elsewhere
+    come back and are joined with :meth:`concat`."""
 
     def __init__(self, rows: int) -> None:
         self.best = np.full(rows, -np.inf, dtype=np.float32)
@@ -432,6 +445,24 @@ class _NearestTop2:
             self.second[row_ids] = np.maximum(np.minimum(b1, v1), np.maximum(b2, v2))
             self.index[row_ids] = np.where(v1 > b1, col_ids[j], self.index[row_ids])
             self.best[row_ids] = np.maximum(b1, v1)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {name: value for name, value in self.__dict__.items() if name != "_lock"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def concat(cls, parts: Sequence[_NearestTop2]) -> _NearestTop2:
+        """The lists of consecutive row blocks as one, in order; ``err`` = the largest block's (a
+        larger bound only sends more rows to :func:`_nearest_of`'s exact rescan)."""
+        top = cls(0)
+        top.best = np.concatenate([p.best for p in parts])
+        top.second = np.concatenate([p.second for p in parts])
+        top.index = np.concatenate([p.index for p in parts])
+        top.err = max(p.err for p in parts)
+        return top
 
 
 def _nearest_scan(q: np.ndarray, ref: np.ndarray, query_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -471,9 +502,10 @@ def _nearest_of(top: _NearestTop2, real: _Points, syn: _Points) -> NearestReal:
 def nearest_real(real: KnnReference, synthetic: np.ndarray) -> NearestReal:
     """Exact closest real point of every distinct synthetic row (distance to closest record).
 
-    Reuses the real × synthetic pass that :func:`knn_precision_recall` / :func:`knn_membership` made
-    for this very ``synthetic`` array against ``real`` (numpy engine; kept in ``real.last_pass``);
-    otherwise makes that pass (products only, no membership tests). Both sets must be non-empty.
+    Reuses the real × synthetic pass that :func:`knn_precision_recall` / :func:`knn_membership` (or
+    the device engine's, or an executor's) made for this very ``synthetic`` array against ``real``
+    (kept in ``real.last_pass``); otherwise makes that pass (products only, no membership tests).
+    Both sets must be non-empty.
     """
     if real.last_pass is not None and real.last_pass[0] is synthetic:
         return real.last_pass[1]
@@ -494,9 +526,8 @@ def leave_one_out_sq(real: KnnReference) -> np.ndarray:
     if real.n < 2:
         raise ValueError("leave-one-out distances need at least 2 points")
     rows = real.points.rows
-    loo: np.ndarray = _radii_numpy(real.points, 1, _tolerance(rows.shape[1],
-                                                              float(np.einsum("ij,ij->i", rows, rows).max())))
-    return loo
+    tol = _tolerance(rows.shape[1], float(np.einsum("ij,ij->i", rows, rows).max()))
+    return _radii_numpy(real.points, 1, tol)[1]
 
 
 def _use_faiss(backend: Backend) -> bool:

@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+from helpers.knn_data import check_near_copies_reuse, tied_sets
 from helpers.openai_server import ScriptedOpenAIServer
 from synae.config import LLMSettings
 from synae.embed import EmbeddingPipeline
@@ -47,6 +48,20 @@ def test_knn_equals_knn_module() -> None:
         ref = ex.knn_prepare(x, k)
         assert np.array_equal(ref.radii_sq, knn.prepare(x, k).radii_sq)
         assert ex.knn_precision_recall(ref, y, k)[1].value == want[1].value
+
+
+@pytest.mark.parametrize("device_path", [False, True])
+def test_knn_pass_keeps_what_near_copies_reads(monkeypatch: pytest.MonkeyPatch, device_path: bool) -> None:
+    """After ``knn_precision_recall`` the real reference holds its LOO distances and the nearest real
+    rows of the very synthetic array, so ``near_copies`` makes no pass (numpy engine, and the GPU
+    code path on CPU tensors)."""
+    ex = LocalExecutor(device="cpu")
+    if device_path:  # the GPU code path (knn_device), on CPU tensors
+        pytest.importorskip("torch")
+        ex._knn_device = "cpu"
+    x, y = tied_sets(5)
+    check_near_copies_reuse(lambda ref, y: ex.knn_precision_recall(ref, y, 3), ex.knn_prepare(x, 3), x, y,
+                            monkeypatch)
 
 
 def test_embed_equals_pipeline() -> None:

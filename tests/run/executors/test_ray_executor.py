@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers.knn_data import check_near_copies_reuse, tied_sets
 from helpers.openai_server import Reply, ScriptedOpenAIServer
 from synae.config import LLMSettings, load_config
 from synae.embed import EmbeddingPipeline
@@ -83,6 +84,18 @@ def test_knn_equals_local(executor: RayExecutor) -> None:
     assert np.array_equal(ref.radii_sq, knn.prepare(x, 3).radii_sq)
     small = executor.knn_precision_recall(x[:3], y, 3)  # n <= k: precision None, as locally
     assert small[0].value is None and small[0].reason == knn.knn_precision_recall(x[:3], y, 3)[0].reason
+
+
+def test_knn_pass_keeps_what_near_copies_reads(executor: RayExecutor,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The radii tasks return the LOO distances and the membership tasks each synthetic row's two
+    best real columns (joined on the driver): the reference then holds both, equal to the numpy
+    engine's, and ``near_copies`` makes no pass of its own yet equals the local value — also after
+    another synthetic set used the same reference (it travels again without its last pass)."""
+    x, y = tied_sets(12)
+    ref = executor.knn_prepare(x, 3)
+    executor.knn_precision_recall(ref, y[::-1], 3)
+    check_near_copies_reuse(lambda ref, y: executor.knn_precision_recall(ref, y, 3), ref, x, y, monkeypatch)
 
 
 def test_map_and_embed_equal_local(executor: RayExecutor) -> None:

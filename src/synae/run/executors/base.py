@@ -7,7 +7,10 @@
    :class:`~synae.embed.EmbeddingStats`.
 3. :meth:`Executor.knn_prepare` / :meth:`Executor.knn_membership` /
    :meth:`Executor.knn_precision_recall` — exact k-NN; every value equals
-   :mod:`synae.metrics.knn`'s (the distributed and device paths recheck in float64 exactly as it does).
+   :mod:`synae.metrics.knn`'s (the distributed and device paths recheck in float64 exactly as it does),
+   and the prepared real reference keeps what the privacy metric ``near_copies`` reads (its
+   leave-one-out distances, each synthetic row's nearest real row: ``KnnReference.loo_sq`` and
+   ``last_pass``), so that metric makes no pass of its own.
 4. :meth:`Executor.chat_many` — LLM requests with the endpoint's concurrency limit and the on-disk
    reply cache of :class:`~synae.llm.client.LLMClient`.
 
@@ -121,8 +124,10 @@ class Executor(ABC):
         """Equal to :func:`synae.metrics.knn.prepare` ``(x, k)``."""
 
     @abstractmethod
-    def _membership(self, xr: knn.KnnReference, xs: knn.KnnReference) -> MembershipPair:
-        """Per distinct row memberships of two prepared non-empty sets, at least one with radii."""
+    def _membership(self, xr: knn.KnnReference, xs: knn.KnnReference, source: object) -> MembershipPair:
+        """Per distinct row memberships of two prepared non-empty sets, at least one with radii; the
+        same pass sets ``xr.last_pass`` to ``source`` (the synthetic input as given, not a copy) and
+        the exact nearest real row of every distinct synthetic row."""
 
     def _prepared(self, real: np.ndarray | knn.KnnReference, synthetic: np.ndarray | knn.KnnReference,
                   k: int) -> tuple[knn.KnnReference, knn.KnnReference]:
@@ -132,16 +137,16 @@ class Executor(ABC):
             raise ValueError(f"prepared k-NN references use k={xr.k}/{xs.k}, not k={k}")
         return xr, xs
 
-    def _membership_of(self, xr: knn.KnnReference, xs: knn.KnnReference) -> MembershipPair:
+    def _membership_of(self, xr: knn.KnnReference, xs: knn.KnnReference, source: object) -> MembershipPair:
         if xr.n == 0 or xs.n == 0 or (xr.radii_sq is None and xs.radii_sq is None):
             return None, None
-        return self._membership(xr, xs)
+        return self._membership(xr, xs, source)
 
     def knn_membership(self, real: np.ndarray | knn.KnnReference, synthetic: np.ndarray | knn.KnnReference,
                        k: int = 3) -> MembershipPair:
         """Equal to :func:`synae.metrics.knn.knn_membership` (input row order)."""
         xr, xs = self._prepared(real, synthetic, k)
-        syn_in, real_in = self._membership_of(xr, xs)
+        syn_in, real_in = self._membership_of(xr, xs, synthetic)
         return (None if syn_in is None else syn_in[xs.points.inverse],
                 None if real_in is None else real_in[xr.points.inverse])
 
@@ -153,7 +158,7 @@ class Executor(ABC):
         from synae.metrics.knn import precision_recall_from
 
         xr, xs = self._prepared(real, synthetic, k)
-        syn_in, real_in = self._membership_of(xr, xs)
+        syn_in, real_in = self._membership_of(xr, xs, synthetic)
         return precision_recall_from(xr, xs, syn_in, real_in, knn_backend_label(knn_device(self.device)))
 
     # -- 4. LLM calls ---------------------------------------------------------------------------

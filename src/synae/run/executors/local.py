@@ -59,17 +59,18 @@ class LocalExecutor(Executor):
     def knn_precision_recall(self, real: np.ndarray | knn.KnnReference,
                              synthetic: np.ndarray | knn.KnnReference, k: int = 3
                              ) -> tuple[MetricValue, MetricValue]:
-        """On the CPU: the numpy engine itself, whose shared real × synthetic pass also records each
-        synthetic row's nearest real row (``KnnReference.last_pass``), so the privacy metrics'
-        ``near_copies`` reuse it instead of a second pass. On a GPU: the device engine."""
+        """On the CPU: the numpy engine itself. On a GPU: the device engine. Either way the shared
+        real × synthetic pass also records each synthetic row's nearest real row
+        (``KnnReference.last_pass``, for the synthetic input as given), so the privacy metrics'
+        ``near_copies`` reuse it instead of a second pass."""
         if self._knn_device is None:  # the synthetic array goes in as is: the pass is recorded for it
             return knn.knn_precision_recall(real, synthetic, k, backend="numpy")
         return super().knn_precision_recall(real, synthetic, k)
 
-    def _membership(self, xr: knn.KnnReference, xs: knn.KnnReference) -> MembershipPair:
+    def _membership(self, xr: knn.KnnReference, xs: knn.KnnReference, source: object) -> MembershipPair:
         from synae.metrics import knn_device as kd
 
-        return kd.membership_of(xr, xs, self._knn_device)
+        return kd.membership_of(xr, xs, self._knn_device, source)
 
     def chat_many(self, settings: LLMSettings, requests: Sequence[ChatRequest], *,
                   base_url: str | None = None, api_key: str | None = None) -> ChatBatch:

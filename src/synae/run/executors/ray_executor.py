@@ -14,11 +14,15 @@ a Ray cluster (``address=None`` starts a new local instance, else ``ray.init(add
   embedding stage loads the model again).
 - **k-NN**: the distinct rows are found on the driver (:class:`synae.metrics.knn._Points`) and put in
   the object store once; radii are row-block tasks (:func:`~synae.metrics.knn_device.radii_rows`:
-  each block of distinct rows against all of them, exact float64 recheck inside the task); the
-  membership pass is one task per block of synthetic rows against all real rows
-  (:func:`~synae.metrics.knn_device.membership_rows`), returning the block's synthetic memberships
-  and its partial real memberships, which are OR-ed — exactly the local engine's merge, so every
-  radius, membership, precision and recall equals :mod:`synae.metrics.knn`'s. Tasks take one CPU
+  each block of distinct rows against all of them, exact float64 recheck inside the task), which
+  also return the rows' leave-one-out distances (``KnnReference.loo_sq``); the membership pass is
+  one task per block of synthetic rows against all real rows
+  (:func:`~synae.metrics.knn_device.membership_rows`), returning the block's synthetic memberships,
+  its partial real memberships, which are OR-ed — exactly the local engine's merge —, and its rows'
+  two best real columns, from which the driver settles each synthetic row's nearest real row
+  (``KnnReference.last_pass``). So every radius, membership, precision and recall equals
+  :mod:`synae.metrics.knn`'s, and the privacy metric ``near_copies`` makes no pass of its own
+  (:func:`~synae.metrics.knn.leave_one_out_sq`, :func:`~synae.metrics.knn.nearest_real`). Tasks take one CPU
   each, and one GPU (torch screening) when ``device`` resolves to ``cuda`` on the cluster, else
   the numpy engine.
 - **LLM calls**: async actors (no CPU reserved, one per node by default), each with its own
@@ -66,6 +70,12 @@ def import_ray() -> Any:
     except ImportError:
         raise MissingDependencyError("ray", RAY_HINT) from None
     return ray
+
+
+def _shipped(ref: knn.KnnReference) -> knn.KnnReference:
+    """``ref`` as the membership tasks read it: without its LOO distances and its last pass (whose
+    synthetic input may be as large as the points)."""
+    return knn.KnnReference(ref.points, ref.radii_sq, ref.n, ref.k)
 
 
 def _map_batch(fn: Callable[[list[Any]], list[Any]], batch: list[Any]) -> list[Any]:
@@ -203,16 +213,20 @@ class RayExecutor(Executor):
         ref = self._ray.put(pts)
         task = self._knn_task("radii", radii_rows)
         refs = [task.remote(ref, k, s, e, self._knn_device) for s, e in self._knn_spans(pts.rows.shape[0])]
-        return knn.KnnReference(pts, np.concatenate(self._ray.get(refs)), n, k)
+        parts = self._ray.get(refs)
+        return knn.KnnReference(pts, np.concatenate([p[0] for p in parts]), n, k,
+                                loo_sq=np.concatenate([p[1] for p in parts]))
 
-    def _membership(self, xr: knn.KnnReference, xs: knn.KnnReference) -> MembershipPair:
-        real_ref, syn_ref = self._ray.put(xr), self._ray.put(xs)
+    def _membership(self, xr: knn.KnnReference, xs: knn.KnnReference, source: object) -> MembershipPair:
+        real_ref, syn_ref = self._ray.put(_shipped(xr)), self._ray.put(_shipped(xs))
         task = self._knn_task("membership", membership_rows)
         refs = [task.remote(real_ref, syn_ref, s, e, self._knn_device)
                 for s, e in self._knn_spans(xs.points.rows.shape[0])]
         parts = self._ray.get(refs)
         syn_in = None if xr.radii_sq is None else np.concatenate([p[0] for p in parts])
         real_in = None if xs.radii_sq is None else np.logical_or.reduce([p[1] for p in parts])
+        nearest = knn._NearestTop2.concat([p[2] for p in parts])
+        xr.last_pass = (source, knn._nearest_of(nearest, xr.points, xs.points))
         return syn_in, real_in
 
     # -- 4. LLM calls ---------------------------------------------------------------------------
