@@ -6,6 +6,7 @@ docs/benchmarks/scale.md).
     python benchmarks/bench_scale.py --million           # also 1M × 1M (hours on a few cores)
     python benchmarks/bench_scale.py --skip-ray          # local executor only
     python benchmarks/bench_scale.py --evaluate 100000   # a whole evaluation, precomputed vectors
+    python benchmarks/bench_scale.py --evaluate 100000 --stream   # the same on streamed inputs
 
 Data: seeded random 384-d float32 unit vectors (real), and a synthetic set of which half are noisy
 copies of real rows and half fresh draws, so precision and recall are neither 0 nor 1. Per size it
@@ -20,7 +21,9 @@ whose transcript vectors are the 384-d sets above given as memory-mapped ``.npy`
 child process and reports that process's peak RSS, the evaluation's stage times and the k-NN pass
 (``stage:knn.instructions``: real radii + synthetic radii + membership) against the float32 GEMM
 floor measured in the same run (the engine needs ≈ 2 full products). Targets at N = 100,000:
-peak < 6 GB, k-NN pass ≤ 1.3 × 2 products.
+peak < 6 GB, k-NN pass ≤ 1.3 × 2 products. With ``--stream`` both sets are
+:class:`~synae.run.streaming.TrajectoryStream` inputs (read again per pass, features built chunk by
+chunk, the side files attached as ``synae evaluate`` attaches them) instead of loaded datasets.
 """
 
 from __future__ import annotations
@@ -85,15 +88,21 @@ import json, resource, sys, time
 from pathlib import Path
 from synae.config import load_config
 from synae.run import precomputed
+from synae.run.commands import open_input
 from synae.run.data import load_dataset
 from synae.run.evaluation import Evaluator
-tmp = Path(sys.argv[1])
+tmp, stream = Path(sys.argv[1]), sys.argv[2] == "stream"
 t = time.perf_counter()
-real, syn = load_dataset(tmp / "real.jsonl"), load_dataset(tmp / "syn.jsonl")
-precomputed.attach(real, "transcript", tmp / "real.npy")
-precomputed.attach(syn, "transcript", tmp / "syn.npy")
+config = load_config(embedding={"model": "lexical", "cache": False},
+                     inputs={"embeddings": {"transcript": tmp / "real.npy"},
+                             "synthetic_embeddings": {"transcript": tmp / "syn.npy"}})
+if stream:
+    real, syn = open_input(tmp / "real.jsonl", config), open_input(tmp / "syn.jsonl", config, synthetic=True)
+else:
+    real, syn = load_dataset(tmp / "real.jsonl"), load_dataset(tmp / "syn.jsonl")
+    precomputed.attach(real, "transcript", tmp / "real.npy")
+    precomputed.attach(syn, "transcript", tmp / "syn.npy")
 load_s = time.perf_counter() - t
-config = load_config(embedding={"model": "lexical", "cache": False})
 report = Evaluator(real, config, progress=False).evaluate(syn)
 m = report.metrics
 print(json.dumps({"load_s": load_s, "timings": report.timings,
@@ -118,7 +127,7 @@ def write_trajectories(path: str, n: int, seed: int, prefix: str) -> None:
                                               {"role": "user", "content": b}]}) + "\n")
 
 
-def run_evaluate(n: int, dim: int, seed: int) -> None:
+def run_evaluate(n: int, dim: int, seed: int, stream: bool = False) -> None:
     """The ``--evaluate`` measurement (module docstring)."""
     import subprocess
     import sys
@@ -130,12 +139,13 @@ def run_evaluate(n: int, dim: int, seed: int) -> None:
         np.save(f"{tmp}/syn.npy", y)
         write_trajectories(f"{tmp}/real.jsonl", n, seed, "r")
         write_trajectories(f"{tmp}/syn.jsonl", n, seed + 1, "s")
-        out = subprocess.run([sys.executable, "-c", EVALUATE_CHILD, tmp], capture_output=True, text=True,
-                             check=True)
+        out = subprocess.run([sys.executable, "-c", EVALUATE_CHILD, tmp, "stream" if stream else "whole"],
+                             capture_output=True, text=True, check=True)
     row = json.loads(out.stdout.strip().splitlines()[-1])
     floor = gemm_floor(x, y)
     knn_s = row["timings"].get("stage:knn.instructions", math.nan)
-    emit(kind="evaluate", n=n, d=dim, one_product_s=floor, knn_pass_s=knn_s,
+    emit(kind="evaluate", n=n, d=dim, inputs="streamed" if stream else "loaded", one_product_s=floor,
+         knn_pass_s=knn_s,
          knn_over_two_products=knn_s / (2 * floor), total_s=row["timings"]["total"], load_s=row["load_s"],
          peak_rss_mb=row["peak_rss_mb"], precision=row["precision"], recall=row["recall"],
          failed=row["failed"], timings={k: round(v, 2) for k, v in row["timings"].items()
@@ -174,9 +184,10 @@ def main() -> None:
     parser.add_argument("--skip-ray", action="store_true")
     parser.add_argument("--evaluate", type=int, default=0, metavar="N",
                         help="only a whole N × N evaluation with precomputed vectors")
+    parser.add_argument("--stream", action="store_true", help="--evaluate on streamed inputs")
     args = parser.parse_args()
     if args.evaluate:
-        run_evaluate(args.evaluate, args.dim, args.seed)
+        run_evaluate(args.evaluate, args.dim, args.seed, args.stream)
         return
     sizes = [int(s) for s in args.sizes.split(",") if s] + ([1_000_000] if args.million else [])
     emit(kind="machine", cpus=os.cpu_count(), numpy=np.__version__)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
+from synae.errors import DataError
 from synae.schema import Trajectory
 from synae.views import InstructionRoles, text_sequence, turns
 
@@ -126,6 +127,16 @@ def field_value(traj: Trajectory, path: str) -> Any:
         if not isinstance(value, dict) or part not in value:
             return None
         value = value[part]
+    return value
+
+
+def field_scalar(traj: Trajectory, path: str) -> Any:
+    """The scalar at the dotted ``path`` of ``traj`` (``None`` when absent); a list or object is a
+    :class:`DataError` naming the trajectory and the field."""
+    value = field_value(traj, path)
+    if isinstance(value, (list, dict)):
+        raise DataError(f"an attribute field must hold a number, string or boolean, not a "
+                        f"{type(value).__name__}", location=f"trajectory {traj.id!r}", field=path)
     return value
 
 

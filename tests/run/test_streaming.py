@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from synae.config import load_config
 from synae.run.commands import SKIPPED_SHOWN
 from synae.run.streaming import (
@@ -23,14 +25,15 @@ def _trajs(n: int) -> list[Trajectory]:
                                              Message(role="assistant", content=f"a{i}")]) for i in range(n)]
 
 
-def test_only_unsorted_canonical_jsonl_streams(tmp_path: Path) -> None:
+def test_unsorted_input_files_stream(tmp_path: Path) -> None:
     path = tmp_path / "data.jsonl"
     write_jsonl(_trajs(3), path)
     assert streams(path, load_config())
-    assert not streams(path, load_config(inputs={"sort": "str_id"}))
+    assert not streams(path, load_config(inputs={"sort": "str_id"}))  # sorting needs every record
     table = tmp_path / "data.csv"
     table.write_text("id,transcript\n1,user: hi\n", encoding="utf-8")
-    assert not streams(table, load_config())
+    assert streaming_format(table, load_config()) == "transcript"
+    assert not streams(tmp_path / "data.txt", load_config())  # not a file type synae reads
 
 
 def test_chunks_keep_order_and_the_header_keeps_counts_not_every_reason(tmp_path: Path) -> None:
@@ -125,6 +128,44 @@ def test_openai_and_sharegpt_jsonl_stream_as_they_load(tmp_path: Path) -> None:
         assert detect_preset_streaming(path, fmt) == "bfcl"
 
 
+def test_json_arrays_and_tables_of_chat_records_stream_as_they_load(tmp_path: Path) -> None:
+    """The same records as a JSON array, a Parquet table and a CSV table (``messages`` as JSON
+    text): they stream (a JSON array element by element, a table row by row) to exactly the
+    trajectories, skipped records and preset the whole load gives."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from synae.run.data import load_dataset
+
+    jsonl = _chat_records(tmp_path)
+    openai = [json.loads(line) for line in jsonl["openai"].read_text(encoding="utf-8").splitlines()]
+    sharegpt = [json.loads(line) for line in jsonl["sharegpt"].read_text(encoding="utf-8").splitlines()]
+    canonical = [{"id": f"k{i}", **{k: v for k, v in r.items() if k != "conversations"}}
+                 for i, r in enumerate(openai)]
+    files = {"openai": tmp_path / "openai.json", "sharegpt": tmp_path / "sharegpt.json",
+             "canonical": tmp_path / "canonical.json"}
+    for fmt, records in (("openai", openai), ("sharegpt", sharegpt), ("canonical", canonical)):
+        files[fmt].write_text(json.dumps(records), encoding="utf-8")
+    good = [r for r in openai if isinstance(r["messages"], list)]
+    files["parquet"] = tmp_path / "openai.parquet"
+    pq.write_table(pa.Table.from_pylist(good), files["parquet"])
+    files["csv"] = tmp_path / "openai.csv"
+    files["csv"].write_text("messages\n" + "".join(
+        '"' + json.dumps(r["messages"]).replace('"', '""') + '"\n' for r in good), encoding="utf-8")
+    for name, path in files.items():
+        fmt = name if name in ("openai", "sharegpt", "canonical") else "openai"
+        assert streaming_format(path, load_config()) == fmt, name
+        whole = load_dataset(path, fmt, skip_invalid=True)
+        header = Dataset(trajectories=[], name=name)
+        streamed = list(stream_trajectories(path, fmt, skip_invalid=True, dataset=header))
+        assert [t.model_dump() for t in streamed] == [t.model_dump() for t in whole.trajectories], name
+        assert len(streamed) in (6, 7) and streamed[0].output == "answer 0"
+        assert header.n_skipped == whole.n_skipped and header.skipped == whole.skipped
+        assert detect_preset_streaming(path, fmt) == "bfcl" or name in ("parquet", "csv")
+
+
 def test_inspect_and_validate_stream_openai_records(tmp_path: Path) -> None:
     from synae.presets import get_preset
     from synae.run.commands import load_input, validate_command
@@ -142,3 +183,25 @@ def test_inspect_and_validate_stream_openai_records(tmp_path: Path) -> None:
                                            validity={"checker": "rules"}, preset="generic"), progress=False)
     assert outcome.run.counts("tool_calls").n == 6 and outcome.skipped["data"]["n_skipped"] == 1
     assert len(out.read_text(encoding="utf-8").splitlines()) == 12
+
+
+@pytest.mark.parametrize("name", ["t1/t1_attraction_turns_with_output.csv", "t1/t1_attraction_augmented.csv",
+                                  "bfcl/BFCL_v4_multi_turn_base.json", "acp/acp_app_prog.csv",
+                                  "acp/acp_app_bool.parquet"])
+def test_benchmark_files_stream_as_they_load(shared_data: Path, name: str) -> None:
+    """Each shipped benchmark file read record by record by its reader (T1 turn-level: grouped by
+    conversation first) gives the trajectories, stored attributes, warnings and preset of the whole
+    load."""
+    from synae.presets import detect_preset
+    from synae.run.data import load_dataset
+
+    path = shared_data / name
+    whole = load_dataset(path)
+    fmt = streaming_format(path, load_config())
+    assert fmt == whole.format == name.split("/")[0]
+    header = Dataset(trajectories=[], name=name)
+    streamed = list(stream_trajectories(path, fmt, dataset=header))
+    assert [t.model_dump() for t in streamed] == [t.model_dump() for t in whole.trajectories]
+    assert len(streamed) > 10 and streamed[0].attributes  # the preset's stored attributes derived
+    assert sorted(header.warnings) == sorted(whole.warnings)
+    assert detect_preset_streaming(path, fmt) == detect_preset(whole) == whole.format

@@ -19,29 +19,31 @@ their detector:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from synae.adapters.acp import load_acp
-from synae.adapters.bfcl import load_bfcl
+from synae.adapters.acp import acp_records, load_acp
+from synae.adapters.bfcl import bfcl_records, load_bfcl
 from synae.adapters.chat import load_canonical, load_openai, load_sharegpt
 from synae.adapters.common import (
     OUTPUT_FROM,
     SORT_ORDERS,
     OutputFrom,
     Source,
+    Thunk,
     check_output_from,
     first_record,
+    iter_checked,
     sort_dataset,
     source_of,
     table_kind,
 )
-from synae.adapters.t1 import load_t1
-from synae.adapters.transcript import DEFAULT_COLUMNS, load_transcript
+from synae.adapters.t1 import load_t1, t1_records
+from synae.adapters.transcript import DEFAULT_COLUMNS, load_transcript, transcript_records
 from synae.errors import DataError
-from synae.schema import Dataset
+from synae.schema import Dataset, Trajectory
 
 _T1_EVAL_COLUMNS = ("ID", "Data", "Tool Call", "Output")
 
@@ -66,18 +68,26 @@ class LoadOptions:
     output_from: str | None = None
 
 
+RecordsOf = Callable[[Path, LoadOptions, Callable[[str], None]], Iterable[tuple[str, Thunk]]]
+"""``records(path, options, warn)``: a file's ``(location, make_trajectory)`` one at a time, file-level
+warnings passed to ``warn``."""
+
+
 @dataclass(frozen=True)
 class Reader:
     """One input format: ``detect`` says whether a probe is this format (it may raise a
     :class:`DataError` that explains a near miss); ``read`` converts a source. ``preset`` names the
     preset whose stored attributes the application layer derives for this format by default.
-    ``chat`` readers take ``output_from`` and in-memory records; the others need a file path."""
+    ``chat`` readers take ``output_from`` and in-memory records; the others need a file path and
+    give ``records``, what ``read`` converts, for inputs read one trajectory at a time
+    (:func:`iter_file`)."""
 
     name: str
     detect: Callable[[Probe], bool]
     read: Callable[[Source, LoadOptions], Dataset]
     preset: str | None = None
     chat: bool = False
+    records: RecordsOf | None = None
 
 
 def _path(source: Source) -> Path:
@@ -105,17 +115,21 @@ def _chat(load: Callable[..., Dataset]) -> Callable[[Source, LoadOptions], Datas
 
 READERS: tuple[Reader, ...] = (
     Reader("t1", _is_t1, lambda s, o: load_t1(_path(s), columns=o.columns, skip_invalid=o.skip_invalid,
-                                               name=o.name), preset="t1"),
+                                               name=o.name), preset="t1",
+           records=lambda p, o, warn: t1_records(p, columns=o.columns)),
     Reader("canonical", lambda p: {"id", "messages"} <= p.keys, _chat(load_canonical), chat=True),
     Reader("openai", lambda p: "messages" in p.keys, _chat(load_openai), chat=True),
     Reader("sharegpt", lambda p: "conversations" in p.keys, _chat(load_sharegpt), chat=True),
     Reader("bfcl", _is_bfcl, lambda s, o: load_bfcl(_path(s), answers=o.answers, skip_invalid=o.skip_invalid,
-                                                     name=o.name), preset="bfcl"),
+                                                     name=o.name), preset="bfcl",
+           records=lambda p, o, warn: bfcl_records(p, answers=o.answers, warn=warn)),
     Reader("acp", lambda p: {"context", "question", "answer"} <= p.keys,
-           lambda s, o: load_acp(_path(s), skip_invalid=o.skip_invalid, name=o.name), preset="acp"),
+           lambda s, o: load_acp(_path(s), skip_invalid=o.skip_invalid, name=o.name), preset="acp",
+           records=lambda p, o, warn: acp_records(p)),
     Reader("transcript", lambda p: p.table or DEFAULT_COLUMNS["transcript"] in p.keys,
            lambda s, o: load_transcript(_path(s), columns=o.columns, skip_invalid=o.skip_invalid,
-                                        name=o.name)),
+                                        name=o.name),
+           records=lambda p, o, warn: transcript_records(p, columns=o.columns)),
 )
 READERS_BY_NAME: dict[str, Reader] = {r.name: r for r in READERS}
 FORMATS: tuple[str, ...] = tuple(READERS_BY_NAME)
@@ -190,6 +204,19 @@ def load_dataset(data: Any, fmt: str | None = None, *, answers: str | Path | Non
     return dataset
 
 
+def iter_file(path: Path, fmt: str, dataset: Dataset, *, answers: Path | None = None,
+              columns: dict[str, Any] | None = None, skip_invalid: bool = False) -> Iterator[Trajectory]:
+    """The trajectories of a file of a non-chat format ``fmt`` (one with ``Reader.records``) one at a
+    time, equal to what :func:`load_dataset` keeps: skipped records, schema and file warnings are
+    counted on ``dataset``. Rows of CSV/Parquet tables and lines of JSON Lines stream; a T1
+    turn-level file and a JSON Lines table are read whole by their reader (see each reader)."""
+    reader = READERS_BY_NAME[fmt]
+    if reader.records is None:
+        raise ValueError(f"format {fmt!r} has no record reader")
+    options = LoadOptions(answers=answers, skip_invalid=skip_invalid, columns=columns)
+    return iter_checked(reader.records(path, options, dataset.warnings.append), dataset, skip_invalid)
+
+
 __all__ = [
     "FORMATS",
     "OUTPUT_FROM",
@@ -198,5 +225,6 @@ __all__ = [
     "OutputFrom",
     "Reader",
     "detect_format",
+    "iter_file",
     "load_dataset",
 ]

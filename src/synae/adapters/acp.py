@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
-from synae.adapters.common import Row, Thunk, build_dataset, cell_text, read_table, source_file
+from synae.adapters.common import Row, Thunk, build_dataset, cell_text, source_file, table_of
 from synae.errors import DataError
 from synae.schema import Dataset, Message, Trajectory
 
@@ -56,17 +56,19 @@ def row_trajectory(row: Row, *, src: str, has_id: bool, has_group: bool, source_
                                 "source": source})
 
 
-def load_acp(path: Path, *, skip_invalid: bool = False, name: str | None = None) -> Dataset:
-    """Load an ACP CSV/Parquet file (see the module docstring)."""
-    table = read_table(path)
+def acp_records(path: Path) -> Iterator[tuple[str, Thunk]]:
+    """``(location, make_trajectory)`` of every row of an ACP table, in order (CSV/Parquet rows
+    streamed, :func:`~synae.adapters.common.table_of`)."""
+    table, rows = table_of(path)
     table.require(*REQUIRED)
     src = str(path)
     has_id, has_group = "id" in table.columns, "group" in table.columns
     source_name = source_file(path)
+    for row in rows:
+        yield row.location, partial(row_trajectory, row, src=src, has_id=has_id, has_group=has_group,
+                                    source_name=source_name)
 
-    def records() -> Iterator[tuple[str, Thunk]]:
-        for row in table.rows:
-            yield row.location, partial(row_trajectory, row, src=src, has_id=has_id, has_group=has_group,
-                                        source_name=source_name)
 
-    return build_dataset(records(), path=path, fmt="acp", name=name, skip_invalid=skip_invalid)
+def load_acp(path: Path, *, skip_invalid: bool = False, name: str | None = None) -> Dataset:
+    """Load an ACP CSV/Parquet file (see the module docstring)."""
+    return build_dataset(acp_records(path), path=path, fmt="acp", name=name, skip_invalid=skip_invalid)

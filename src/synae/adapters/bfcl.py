@@ -22,7 +22,7 @@ function docs of the involved classes converted to OpenAI tool definitions (§3.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -217,35 +217,41 @@ def read_answers(path: Path) -> dict[str, list[Any]]:
     return answers
 
 
-def load_bfcl(path: Path, *, answers: Path | None = None, skip_invalid: bool = False,
-              name: str | None = None) -> Dataset:
-    """Load a BFCL questions file with its ground truth (see the module docstring)."""
+def bfcl_records(path: Path, *, answers: Path | None = None,
+                 warn: Callable[[str], None] | None = None) -> Iterator[tuple[str, Thunk]]:
+    """``(location, make_trajectory)`` of every question of a BFCL questions file, line by line,
+    with its ground truth (``answers``, else found next to it; that file is read whole: a dict by
+    id). Without one, ``warn`` gets the warning and the questions load without tool calls."""
     src = str(path)
     answers_path = Path(answers) if answers else find_answers(path)
     truths = read_answers(answers_path) if answers_path else None
+    if truths is None and warn is not None:
+        warn(f"{src}: no ground-truth file found (pass --answers); loaded without tool calls")
     doc_dir = func_doc_dir(path)
     declared = frozenset(function_classes(doc_dir)) if doc_dir else frozenset()
     copy = bfcl_copy(path)
     source_name = source_file(path)
+    for lineno, entry in iter_json_objects(path):
+        location = f"line {lineno}"
 
-    def records() -> Iterator[tuple[str, Thunk]]:
-        for lineno, entry in iter_json_objects(path):
-            location = f"line {lineno}"
+        def make(entry: dict[str, Any] = entry, location: str = location) -> Trajectory:
+            truth = None
+            if truths is not None:
+                if str(entry.get("id")) not in truths:
+                    raise DataError(f"no ground truth for id {entry.get('id')!r} in {answers_path}",
+                                    source=src, location=location, field="id")
+                truth = truths[str(entry["id"])]
+            return entry_trajectory(entry, truth, src=src, location=location, copy=copy,
+                                    source_name=source_name, doc_dir=doc_dir, declared_tools=declared)
 
-            def make(entry: dict[str, Any] = entry, location: str = location) -> Trajectory:
-                truth = None
-                if truths is not None:
-                    if str(entry.get("id")) not in truths:
-                        raise DataError(f"no ground truth for id {entry.get('id')!r} in {answers_path}",
-                                        source=src, location=location, field="id")
-                    truth = truths[str(entry["id"])]
-                return entry_trajectory(entry, truth, src=src, location=location, copy=copy,
-                                        source_name=source_name, doc_dir=doc_dir, declared_tools=declared)
+        yield location, make
 
-            yield location, make
 
-    dataset = build_dataset(records(), path=path, fmt="bfcl", name=name, skip_invalid=skip_invalid)
-    if truths is None:
-        dataset.warnings.append(f"{src}: no ground-truth file found (pass --answers); "
-                                "loaded without tool calls")
+def load_bfcl(path: Path, *, answers: Path | None = None, skip_invalid: bool = False,
+              name: str | None = None) -> Dataset:
+    """Load a BFCL questions file with its ground truth (see the module docstring)."""
+    warnings: list[str] = []
+    dataset = build_dataset(bfcl_records(path, answers=answers, warn=warnings.append), path=path, fmt="bfcl",
+                            name=name, skip_invalid=skip_invalid)
+    dataset.warnings.extend(warnings)
     return dataset

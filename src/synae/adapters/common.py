@@ -9,6 +9,7 @@ raises a :class:`~synae.errors.DataError` naming the file, the record and the fi
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import json
@@ -18,7 +19,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, Protocol
 
 from synae.datapaths import data_dir
 from synae.errors import DataError
@@ -132,35 +133,9 @@ def read_header(path: Path) -> list[str]:
 def read_table(path: Path) -> Table:
     """Read a CSV (exact strings), Parquet (native values; int64 stays int) or JSONL table."""
     kind = table_kind(path)
-    src = str(path)
-    if kind == "csv":
-        with _open_csv(path) as fh:
-            reader = csv.reader(fh)
-            header = next(reader, None)
-            if header is None:
-                raise DataError("file is empty (no header row)", source=src)
-            if any(is_undecodable(c) for c in header):
-                raise DataError(f"header {UNDECODABLE_MESSAGE}", source=src, location="row 0")
-            rows = []
-            for number, values in enumerate(reader, start=1):
-                if len(values) != len(header):
-                    if not values:
-                        continue
-                    raise DataError(f"has {len(values)} fields, the header has {len(header)}",
-                                    source=src, location=f"row {number}")
-                rows.append(Row(number, dict(zip(header, values, strict=True)),
-                                undecodable=any(is_undecodable(v) for v in values)))
-        return Table(path, header, rows)
-    if kind == "parquet":
-        import pyarrow.parquet as pq
-
-        try:
-            arrow = pq.read_table(path)
-        except Exception as exc:  # pyarrow raises several unrelated types for broken files
-            raise DataError(f"not a readable Parquet file ({exc})", source=src) from None
-        records = arrow.to_pylist()
-        return Table(path, list(arrow.column_names),
-                     [Row(i, rec) for i, rec in enumerate(records, start=1)])
+    if kind in ("csv", "parquet"):
+        rows = list(table_rows(path))
+        return Table(path, read_header(path), rows)
     if kind == "jsonl":
         rows = []
         columns: dict[str, None] = {}
@@ -168,7 +143,62 @@ def read_table(path: Path) -> Table:
             columns.update(dict.fromkeys(record))
             rows.append(Row(number, record))
         return Table(path, list(columns), rows)
-    raise DataError("unknown table type (expected .csv, .parquet or .jsonl)", source=src)
+    raise DataError("unknown table type (expected .csv, .parquet or .jsonl)", source=str(path))
+
+
+PARQUET_BATCH = 1024  # rows converted to Python at a time
+
+
+def table_of(path: Path) -> tuple[Table, Iterable[Row]]:
+    """A table's columns (a :class:`Table` without rows) and its rows: a CSV or Parquet file's rows
+    stream (:func:`table_rows`; its columns are the header); a JSON Lines table, whose columns are
+    the union of its records' keys, is read whole (:func:`read_table`)."""
+    if table_kind(path) in ("csv", "parquet"):
+        header = read_header(path)
+        if not header:
+            raise DataError("file is empty (no header row)", source=str(path))
+        return Table(path, header, []), table_rows(path)
+    table = read_table(path)
+    return table, table.rows
+
+
+def table_rows(path: Path) -> Iterator[Row]:
+    """The rows of a CSV (exact strings; blank lines skipped) or Parquet (native values) file, in
+    order, one at a time: a CSV is read line by line, a Parquet file :data:`PARQUET_BATCH` rows at a
+    time (``pyarrow.parquet.ParquetFile.iter_batches``), so the table is never held. A CSV row
+    whose field count differs from the header's, an empty CSV (no header) or a file pyarrow cannot
+    read is a :class:`DataError` naming the file (and the row)."""
+    src = str(path)
+    if table_kind(path) == "csv":
+        with _open_csv(path) as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            if header is None:
+                raise DataError("file is empty (no header row)", source=src)
+            if any(is_undecodable(c) for c in header):
+                raise DataError(f"header {UNDECODABLE_MESSAGE}", source=src, location="row 0")
+            for number, values in enumerate(reader, start=1):
+                if len(values) != len(header):
+                    if not values:
+                        continue
+                    raise DataError(f"has {len(values)} fields, the header has {len(header)}",
+                                    source=src, location=f"row {number}")
+                yield Row(number, dict(zip(header, values, strict=True)),
+                          undecodable=any(is_undecodable(v) for v in values))
+        return
+    import pyarrow.parquet as pq
+
+    try:
+        batches = pq.ParquetFile(path).iter_batches(batch_size=PARQUET_BATCH)
+        number = 0
+        for batch in batches:
+            for record in batch.to_pylist():
+                number += 1
+                yield Row(number, record)
+    except DataError:
+        raise
+    except Exception as exc:  # pyarrow raises several unrelated types for broken files
+        raise DataError(f"not a readable Parquet file ({exc})", source=src) from None
 
 
 def iter_json_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -200,35 +230,109 @@ def is_json_array(path: Path) -> bool:
     return head.removeprefix(BOM).lstrip()[:1] == b"["
 
 
-def read_json_array(path: Path) -> list[Any]:
-    """The elements of a file holding one JSON array (read whole: a JSON array cannot stream).
+JSON_BLOCK = 1 << 20  # characters of a JSON array decoded at a time
 
-    Bytes that are not UTF-8 are kept as lone surrogates, so that only the records holding them fail
-    (:func:`is_undecodable`).
-    """
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:
-        text = fh.read().removeprefix(BOM).decode("utf-8", errors="surrogateescape")
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataError(f"malformed JSON ({exc.msg})", source=str(path),
-                        location=f"line {exc.lineno}") from None
-    if not isinstance(value, list):
-        raise DataError("expected a JSON array of records", source=str(path))
-    return value
+
+def iter_json_array(path: Path) -> Iterator[Any]:
+    """The elements of a file holding one JSON array (optionally ``.gz``), one at a time: the file
+    is decoded in blocks of :data:`JSON_BLOCK` characters and each element parsed with
+    ``json.JSONDecoder.raw_decode`` as soon as it is complete, so only the element being read is
+    held. Bytes that are not UTF-8 are kept as lone surrogates, so that only the records holding
+    them fail (:func:`is_undecodable`). Malformed JSON, or a file that is not one array, is a
+    :class:`DataError` naming the line."""
+    reader = _ArrayReader(path)
+    yield from reader.elements()
+
+
+class _Readable(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
+class _ArrayReader:
+    """The incremental parse of :func:`iter_json_array`: a text buffer, the position in it and the
+    number of lines already dropped from its front (for error locations)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.buf = ""
+        self.pos = 0
+        self.lines_before = 0  # newlines in the text dropped from the buffer
+        self.eof = False
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+        self._json = json.JSONDecoder()
+
+    def _fill(self, fh: _Readable) -> None:
+        """Append the next block to the buffer (dropping what was consumed); sets :attr:`eof`."""
+        if self.pos:
+            self.lines_before += self.buf.count("\n", 0, self.pos)
+            self.buf, self.pos = self.buf[self.pos:], 0
+        block = fh.read(JSON_BLOCK)
+        self.eof = not block
+        self.buf += self._decoder.decode(block, final=self.eof)
+
+    def _error(self, message: str, at: int) -> DataError:
+        line = self.lines_before + self.buf.count("\n", 0, at) + 1
+        return DataError(message, source=str(self.path), location=f"line {line}")
+
+    def _next_char(self, fh: _Readable) -> str:
+        """The next non-whitespace character (not consumed), ``""`` at the end of the file."""
+        while True:
+            while self.pos < len(self.buf) and self.buf[self.pos] in " \t\r\n":
+                self.pos += 1
+            if self.pos < len(self.buf) or self.eof:
+                return self.buf[self.pos:self.pos + 1]
+            self._fill(fh)
+
+    def _value(self, fh: _Readable) -> Any:
+        """Parse the value at the position, reading more blocks until it is complete."""
+        while True:
+            try:
+                value, end = self._json.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError as exc:
+                if self.eof:
+                    raise self._error(f"malformed JSON ({exc.msg})", exc.pos) from None
+                self._fill(fh)
+                continue
+            if end == len(self.buf) and not self.eof:  # a number may go on in the next block
+                self._fill(fh)
+                continue
+            self.pos = end
+            return value
+
+    def elements(self) -> Iterator[Any]:
+        opener = gzip.open if self.path.suffix == ".gz" else open
+        with opener(self.path, "rb") as fh:
+            self._fill(fh)
+            while not self.buf and not self.eof:  # a block too short to decode a first character
+                self._fill(fh)
+            self.buf = self.buf.removeprefix(BOM.decode("utf-8"))
+            if self._next_char(fh) != "[":
+                raise self._error("expected a JSON array of records", self.pos)
+            self.pos += 1
+            if self._next_char(fh) == "]":
+                self.pos += 1
+            else:
+                while True:
+                    if not self._next_char(fh):
+                        raise self._error("malformed JSON (Expecting value)", self.pos)
+                    yield self._value(fh)
+                    char = self._next_char(fh)
+                    self.pos += 1
+                    if char == "]":
+                        break
+                    if char != ",":
+                        raise self._error("malformed JSON (Expecting ',' delimiter)", self.pos - 1)
+            if self._next_char(fh):
+                raise self._error("malformed JSON (Extra data)", self.pos)
 
 
 def first_json_object(path: Path) -> dict[str, Any] | None:
     """The first record of a JSON Lines file or JSON array, or ``None`` if it does not start with a
     JSON object."""
     if is_json_array(path):
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rb") as fh:
-            text = fh.read().removeprefix(BOM).decode("utf-8", errors="surrogateescape").lstrip()[1:]
         try:
-            value, _ = json.JSONDecoder().raw_decode(text.lstrip())
-        except json.JSONDecodeError:
+            value = next(iter_json_array(path), None)
+        except DataError:
             return None
         return value if isinstance(value, dict) else None
     try:
@@ -418,7 +522,9 @@ RecordThunk = Callable[[], dict[str, Any]]
 
 
 def iter_records(source: Source) -> Iterator[tuple[str, RecordThunk]]:
-    """``(location, get_record)`` of every record of ``source``, in order, streaming JSON Lines.
+    """``(location, get_record)`` of every record of ``source``, in order, one at a time: a JSON
+    Lines file line by line, a JSON array element by element (:func:`iter_json_array`), a table row
+    by row (:func:`table_rows`).
 
     ``get_record`` raises :class:`DataError` for a record that is not UTF-8, not JSON or not an
     object, so that ``skip_invalid`` can skip it. Table cells stay as read (JSON text in CSV
@@ -431,15 +537,14 @@ def iter_records(source: Source) -> Iterator[tuple[str, RecordThunk]]:
     path = source.path
     kind = table_kind(path)
     if kind in ("csv", "parquet"):
-        table = read_table(path)
-        for row in table.rows:
+        for row in table_rows(path):
             def from_row(row: Row = row) -> dict[str, Any]:
                 row.check(src)
                 return row.cells
             yield row.location, from_row
         return
     if is_json_array(path):
-        for number, value in enumerate(read_json_array(path), start=1):
+        for number, value in enumerate(iter_json_array(path), start=1):
             yield f"record {number}", partial(_checked_record, value, src, f"record {number}")
         return
     for lineno, raw in iter_raw_lines(path):

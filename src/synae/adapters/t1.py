@@ -43,7 +43,7 @@ from synae.adapters.common import (
     role_of,
     source_file,
 )
-from synae.adapters.transcript import load_transcript
+from synae.adapters.transcript import transcript_records
 from synae.errors import DataError
 from synae.schema import Dataset, Message, Trajectory
 
@@ -103,8 +103,9 @@ def conversation(rows: list[Row], *, src: str, metadata: dict[str, Any]) -> Traj
                       metadata=info)
 
 
-def load_t1_turns(path: Path, *, skip_invalid: bool = False, name: str | None = None) -> Dataset:
-    """Load a turn-level T1 file (see the module docstring)."""
+def t1_turn_records(path: Path) -> Iterator[tuple[str, Thunk]]:
+    """``(location, make_trajectory)`` of every conversation of a turn-level T1 file, in first-seen
+    order. A conversation's rows need not be adjacent, so the table is read whole first."""
     table = read_table(path)
     table.require(*TURN_COLUMNS)
     src = str(path)
@@ -113,18 +114,15 @@ def load_t1_turns(path: Path, *, skip_invalid: bool = False, name: str | None = 
         groups.setdefault(cell_text(row.cells["ID"]).strip(), []).append(row)
     split = _SPLIT.search(path.name)
     base_meta = _t1_metadata(path, **({"split": int(split.group(1))} if split else {}))
-
-    def records() -> Iterator[tuple[str, Thunk]]:
-        for tid, rows in groups.items():
-            location = f"ID {tid} (rows {rows[0].number}-{rows[-1].number})"
-            yield location, partial(conversation, rows, src=src, metadata=base_meta)
-
-    return build_dataset(records(), path=path, fmt="t1", name=name, skip_invalid=skip_invalid)
+    for tid, rows in groups.items():
+        location = f"ID {tid} (rows {rows[0].number}-{rows[-1].number})"
+        yield location, partial(conversation, rows, src=src, metadata=base_meta)
 
 
-def load_t1_conversation_level(path: Path, *, columns: dict[str, Any] | None = None,
-                               skip_invalid: bool = False, name: str | None = None) -> Dataset:
-    """Load an eval-level T1 file (``ID, Data, Tool Call, Output``)."""
+def t1_conversation_records(path: Path, *, columns: dict[str, Any] | None = None
+                            ) -> Iterator[tuple[str, Thunk]]:
+    """``(location, make_trajectory)`` of every row of an eval-level T1 file (``ID, Data, Tool Call,
+    Output``): one conversation a row, streamed like a transcript table."""
     meta = _t1_metadata(path)
 
     def decorate(traj: Trajectory) -> Trajectory:
@@ -132,13 +130,19 @@ def load_t1_conversation_level(path: Path, *, columns: dict[str, Any] | None = N
         traj.metadata = {**meta, **traj.metadata}
         return traj
 
-    return load_transcript(path, columns=columns, skip_invalid=skip_invalid, name=name, fmt="t1",
-                           declared_tools=T1_TOOLS, decorate=decorate)
+    return transcript_records(path, columns=columns, declared_tools=T1_TOOLS, decorate=decorate)
+
+
+def t1_records(path: Path, *, columns: dict[str, Any] | None = None) -> Iterator[tuple[str, Thunk]]:
+    """The records of a turn-level or eval-level T1 file, told apart by the ``Filled_Template``
+    column."""
+    if is_turn_level(read_header(path)):
+        return t1_turn_records(path)
+    return t1_conversation_records(path, columns=columns)
 
 
 def load_t1(path: Path, *, columns: dict[str, Any] | None = None, skip_invalid: bool = False,
             name: str | None = None) -> Dataset:
-    """Turn-level or eval-level T1 file, told apart by the ``Filled_Template`` column."""
-    if is_turn_level(read_header(path)):
-        return load_t1_turns(path, skip_invalid=skip_invalid, name=name)
-    return load_t1_conversation_level(path, columns=columns, skip_invalid=skip_invalid, name=name)
+    """Load a turn-level or eval-level T1 file (see the module docstring)."""
+    return build_dataset(t1_records(path, columns=columns), path=path, fmt="t1", name=name,
+                         skip_invalid=skip_invalid)

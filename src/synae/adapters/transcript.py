@@ -34,7 +34,7 @@ from synae.adapters.common import (
     build_dataset,
     cell_text,
     code_message,
-    read_table,
+    table_of,
     transcript_messages,
 )
 from synae.errors import DataError
@@ -93,20 +93,26 @@ def row_trajectory(row: Row, cols: dict[str, Any], *, src: str, declared_tools: 
                       metadata={"turn_alignment": "unknown", "tool_results": "absent", "source": source})
 
 
-def load_transcript(path: Path, *, columns: dict[str, Any] | None = None, skip_invalid: bool = False,
-                    name: str | None = None, fmt: str = "transcript", declared_tools: Collection[str] = (),
-                    decorate: Callable[[Trajectory], Trajectory] | None = None) -> Dataset:
-    """Load a transcript table; ``decorate`` lets a benchmark adapter (T1) finish each trajectory."""
-    table = read_table(path)
+def transcript_records(path: Path, *, columns: dict[str, Any] | None = None,
+                       declared_tools: Collection[str] = (),
+                       decorate: Callable[[Trajectory], Trajectory] | None = None
+                       ) -> Iterator[tuple[str, Thunk]]:
+    """``(location, make_trajectory)`` of every row of a transcript table, in order (CSV/Parquet
+    rows streamed, :func:`~synae.adapters.common.table_of`); ``decorate`` lets a benchmark adapter
+    (T1) finish each trajectory."""
+    table, rows = table_of(path)
     cols = resolve_columns(table, columns)
     src = str(path)
+    for position, row in enumerate(rows):
+        def make(row: Row = row, position: int = position) -> Trajectory:
+            traj = row_trajectory(row, cols, src=src, declared_tools=declared_tools, position=position)
+            return decorate(traj) if decorate else traj
 
-    def records() -> Iterator[tuple[str, Thunk]]:
-        for position, row in enumerate(table.rows):
-            def make(row: Row = row, position: int = position) -> Trajectory:
-                traj = row_trajectory(row, cols, src=src, declared_tools=declared_tools, position=position)
-                return decorate(traj) if decorate else traj
+        yield row.location, make
 
-            yield row.location, make
 
-    return build_dataset(records(), path=path, fmt=fmt, name=name, skip_invalid=skip_invalid)
+def load_transcript(path: Path, *, columns: dict[str, Any] | None = None, skip_invalid: bool = False,
+                    name: str | None = None) -> Dataset:
+    """Load a transcript table (see the module docstring)."""
+    return build_dataset(transcript_records(path, columns=columns), path=path, fmt="transcript", name=name,
+                         skip_invalid=skip_invalid)

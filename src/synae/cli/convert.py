@@ -44,11 +44,12 @@ def parse_columns(items: list[str] | None) -> dict[str, str] | None:
 
 
 def _streamed(path: Path, fmt: str, counted: StreamHeader, *, skip_invalid: bool, output_from: str | None,
-              preset: str | None) -> Iterator[Trajectory]:
+              preset: str | None, answers: Path | None) -> Iterator[Trajectory]:
     """The trajectories of ``path`` (:func:`stream_trajectories`), ``counted`` drained as they pass;
     raises when every record was skipped (:func:`chunked`), so no file is written."""
-    for chunk in chunked(stream_trajectories(path, fmt, skip_invalid=skip_invalid, output_from=output_from,
-                                             preset=preset, dataset=counted.header), counted):
+    read = stream_trajectories(path, fmt, skip_invalid=skip_invalid, output_from=output_from, preset=preset,
+                               answers=answers, dataset=counted.header)
+    for chunk in chunked(read, counted):
         yield from chunk
 
 
@@ -73,12 +74,12 @@ def convert(
         raise ConfigError(f"--to must be one of {', '.join(EXPORT_FORMATS)}, got {to!r}")
     rule = cast("OutputFrom | None", output_from)  # checked by the readers
     streamed = streaming_format(input, Config(inputs={"format": fmt, "sort": sort}))
-    if to == "canonical" and column is None and answers is None and streamed is not None:
+    if to == "canonical" and column is None and streamed is not None:
         source = source_of(input)
         dataset = Dataset(trajectories=[], name=source.default_name, source=source.label, format=streamed)
         counted = StreamHeader(dataset)
         n = write_jsonl(_streamed(input, streamed, counted, skip_invalid=skip_invalid, output_from=rule,
-                                  preset=preset), out)
+                                  preset=preset, answers=answers), out)
     else:
         dataset = load_dataset(input, fmt, answers=answers, preset=preset, skip_invalid=skip_invalid,
                                sort=sort, columns=parse_columns(column), output_from=rule)

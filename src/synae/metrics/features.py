@@ -32,6 +32,14 @@ class Ragged:
         values = np.fromiter((v for x in lists for v in x), dtype=np.float64, count=int(offsets[-1]))
         return cls(values, offsets)
 
+    @classmethod
+    def concat(cls, parts: Sequence[Ragged]) -> Ragged:
+        """The trajectories of ``parts`` one after the other (consecutive chunks of a dataset)."""
+        lengths = np.concatenate([np.diff(p.offsets) for p in parts]) if parts else np.zeros(0, np.int64)
+        offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+        values = np.concatenate([p.values for p in parts]) if parts else np.zeros(0)
+        return cls(values, offsets)
+
     def take(self, indices: np.ndarray) -> Ragged:
         """The values of trajectories ``indices`` (repeats allowed), in that order."""
         lengths = np.diff(self.offsets)[indices]
@@ -70,6 +78,33 @@ class DatasetFeatures:
     def n_outputs(self) -> int:
         return int(self.output_tokens.size)
 
+    @classmethod
+    def concat(cls, parts: Sequence[DatasetFeatures], name: str) -> DatasetFeatures:
+        """The features of a dataset read in consecutive chunks, from each chunk's features (same
+        selected features in every part; ``embedding`` statistics merged per source, ``n_unique``
+        summed over chunks; ``memo`` empty). At least one part."""
+        first = parts[0]
+        offsets = np.cumsum([0, *(p.n_outputs for p in parts[:-1])])
+        output_row = np.concatenate([np.where(p.output_row >= 0, p.output_row + o, -1)
+                                     for p, o in zip(parts, offsets, strict=True)])
+        embedding: dict[str, EmbeddingStats] = {}
+        for p in parts:
+            for source, stats in p.embedding.items():
+                embedding[source] = embedding[source].merge(stats) if source in embedding else stats
+        return cls(
+            name=name, n=sum(p.n for p in parts), calls=[c for p in parts for c in p.calls],
+            unparsable_code=sum(p.unparsable_code for p in parts),
+            numeric={k: Ragged.concat([p.numeric[k] for p in parts]) for k in first.numeric},
+            categorical={k: [v for p in parts for v in p.categorical[k]] for k in first.categorical},
+            ad_labels=None if first.ad_labels is None else [a for p in parts for a in p.ad_labels or ()],
+            output_row=output_row.astype(np.int64),
+            output_tokens=np.concatenate([p.output_tokens for p in parts]),
+            transcripts=_stack([p.transcripts for p in parts]), outputs=_stack([p.outputs for p in parts]),
+            pair_sims={k: Ragged.concat([p.pair_sims[k] for p in parts]) for k in first.pair_sims},
+            embedding=embedding,
+            privacy=None if first.privacy is None else type(first.privacy).concat(
+                [p.privacy for p in parts if p.privacy is not None]))
+
     def subset(self, indices: Sequence[int] | np.ndarray) -> DatasetFeatures:
         """Features of the trajectories ``indices`` (repeats allowed; nothing is re-embedded)."""
         idx = np.asarray(indices, dtype=np.int64)
@@ -89,3 +124,10 @@ class DatasetFeatures:
             pair_sims={k: v.take(idx) for k, v in self.pair_sims.items()},
             embedding=dict(self.embedding),
             privacy=None if self.privacy is None else self.privacy.take(idx))
+
+
+def _stack(arrays: Sequence[np.ndarray | None]) -> np.ndarray | None:
+    """Rows of every array one after the other (float32); ``None`` when the feature was not built."""
+    if any(a is None for a in arrays):
+        return None
+    return np.concatenate([np.asarray(a, dtype=np.float32) for a in arrays if a is not None])

@@ -123,6 +123,12 @@ class ViewFeatures:
         return ViewFeatures(self.present[idx], self.view_hash[idx], self.tokens.take(idx),
                             [self.pii[i] for i in idx])
 
+    @classmethod
+    def concat(cls, parts: Sequence[ViewFeatures]) -> ViewFeatures:
+        """The views of consecutive chunks of trajectories, in order."""
+        return cls(np.concatenate([p.present for p in parts]), np.concatenate([p.view_hash for p in parts]),
+                   Ragged.concat([p.tokens for p in parts]), [m for p in parts for m in p.pii])
+
 
 @dataclass
 class PrivacyFeatures:
@@ -133,6 +139,11 @@ class PrivacyFeatures:
     def take(self, indices: np.ndarray) -> PrivacyFeatures:
         """The features of trajectories ``indices`` (repeats allowed)."""
         return PrivacyFeatures({t: v.take(indices) for t, v in self.views.items()})
+
+    @classmethod
+    def concat(cls, parts: Sequence[PrivacyFeatures]) -> PrivacyFeatures:
+        """The features of consecutive chunks of trajectories (same targets), in order."""
+        return cls({t: ViewFeatures.concat([p.views[t] for p in parts]) for t in parts[0].views})
 
 
 def privacy_features(trajectories: Sequence[Trajectory],
@@ -152,8 +163,6 @@ def privacy_features(trajectories: Sequence[Trajectory],
                              count=int(offsets[-1]))
         views[target] = ViewFeatures(present, hashes, Ragged(values, offsets), [find_pii(s) for s in texts])
     return PrivacyFeatures(views)
-
-
 
 
 # ------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from synae.attributes import RuleAttribute, token_count
 from synae.config import Config, MetricOptions
-from synae.presets.base import CheckerKind, OutputPrompt, Preset
+from synae.presets.base import CheckerKind, DataProfile, OutputPrompt, Preset
 from synae.schema import Trajectory
 
 if TYPE_CHECKING:
@@ -51,6 +51,8 @@ def token_length(traj: Trajectory) -> int:
 
 class ACPPreset(Preset):
     name = "acp"
+    learns_from_data = False  # fixed AD attributes, the declared AM attributes
+    rules_use_sources = True  # provenance rules
     instruction_roles = "user"
     knd_pairs = ("context_question",)
     am_attributes = ("token_length", "domain", "group")
@@ -83,7 +85,7 @@ class ACPPreset(Preset):
         raise KeyError(attribute)
 
     def ad_attributes(self, options: MetricOptions | None = None,
-                      trajectories: Sequence[Trajectory] | None = None) -> list[str]:
+                      trajectories: Sequence[Trajectory] | DataProfile | None = None) -> list[str]:
         choice = options.acp_ad if options is not None and options.acp_ad else "domain"
         return [choice]
 

@@ -22,11 +22,11 @@ Attributes every preset understands (``metrics.md`` §2.2.2, §2.4):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from synae.attributes import NONE, OTHER, KeywordVocabulary, MatchMode, n_turns, token_count
+from synae.attributes import NONE, OTHER, KeywordVocabulary, MatchMode, field_scalar, n_turns, token_count
 from synae.config import PROFILES, Config, MetricOptions
 from synae.errors import ConfigError
 from synae.schema import Trajectory
@@ -70,6 +70,76 @@ class AttributeValues:
     unit: Unit = "trajectories"
 
 
+def is_number(value: Any) -> bool:
+    """A number as attribute kinds count them: an int or a float, never a boolean."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+@dataclass
+class KindFold:
+    """The kind of an attribute's values, folded one value at a time: ``numeric`` when some value
+    is present (not ``None``) and every present one is a number (:func:`is_number`), else
+    ``categorical``."""
+
+    present: bool = False
+    numbers_only: bool = True
+
+    def add(self, value: Any) -> None:
+        if value is not None:
+            self.present = True
+            self.numbers_only = self.numbers_only and is_number(value)
+
+    @property
+    def kind(self) -> AttributeKind:
+        return "numeric" if self.present and self.numbers_only else "categorical"
+
+
+@dataclass
+class DataProfile:
+    """What the data-dependent preset decisions read from a set of trajectories, folded one
+    trajectory at a time (:meth:`add`), so that a streamed input decides exactly as its whole list:
+    the stored attribute keys (first-seen order; those of the first trajectory; those every
+    trajectory has) and each one's :class:`KindFold`, whether any message makes a tool call, and the
+    kind of each named field of ``fields`` (generic ``attribute_fields``; a list or object value is
+    the :class:`~synae.errors.DataError` of :func:`~synae.attributes.field_scalar`)."""
+
+    fields: tuple[str, ...] = ()
+    n: int = 0
+    keys: dict[str, None] = field(default_factory=dict)
+    first_keys: tuple[str, ...] = ()
+    common: set[str] = field(default_factory=set)
+    stored: dict[str, KindFold] = field(default_factory=dict)
+    field_kinds: dict[str, KindFold] = field(default_factory=dict)
+    has_calls: bool = False
+
+    def add(self, trajectories: Iterable[Trajectory]) -> DataProfile:
+        """Fold ``trajectories`` in (after those added before); returns ``self``."""
+        for t in trajectories:
+            attrs = t.attributes
+            if self.n == 0:
+                self.first_keys, self.common = tuple(attrs), set(attrs)
+            else:
+                self.common.intersection_update(attrs)
+            self.n += 1
+            for key, value in attrs.items():
+                self.keys.setdefault(key, None)
+                self.stored.setdefault(key, KindFold()).add(value)
+            self.has_calls = self.has_calls or any(m.tool_calls for m in t.messages)
+            for path in self.fields:
+                self.field_kinds.setdefault(path, KindFold()).add(field_scalar(t, path))
+        return self
+
+    def stored_kind(self, key: str) -> AttributeKind:
+        """The kind :func:`stored_attribute_values` gives stored attribute ``key`` on the whole set."""
+        fold = self.stored.get(key)
+        return fold.kind if fold is not None else "categorical"
+
+    def field_kind(self, path: str) -> AttributeKind:
+        """The kind of named field ``path`` over the whole set (it must be one of ``fields``)."""
+        fold = self.field_kinds.get(path)
+        return fold.kind if fold is not None else "categorical"
+
+
 def keyword_match_mode(options: MetricOptions | None) -> MatchMode:
     """The effective ``keyword_match`` option (``word`` unless the options say otherwise)."""
     value = options.keyword_match if options is not None else None
@@ -83,6 +153,12 @@ def label_text(value: Any) -> str:
 
 class Preset:
     """Base preset (also the behaviour of ``generic``)."""
+
+    attribute_fields: tuple[str, ...] = ()  # named scalar fields measured as attributes (generic)
+    # Whether am_attribute_names/ad_attributes read the real set (else its DataProfile is not needed).
+    learns_from_data: ClassVar[bool] = True
+    # Whether the rule checkers read generated trajectories' sources (provenance rules).
+    rules_use_sources: ClassVar[bool] = False
 
     name: ClassVar[str] = "generic"
     instruction_roles: ClassVar[InstructionRoles] = "user+responses"
@@ -163,7 +239,23 @@ class Preset:
                                                    for t in trajectories])
         return stored_attribute_values(trajectories, attribute)
 
-    def am_attribute_names(self, real: Sequence[Trajectory] = ()) -> list[str]:
+    def profile_of(self, data: Iterable[Trajectory] | DataProfile) -> DataProfile:
+        """``data`` as a :class:`DataProfile` with this preset's ``attribute_fields`` (a profile is
+        returned as is; it must cover those fields)."""
+        if isinstance(data, DataProfile):
+            missing = [f for f in self.attribute_fields if f not in data.fields]
+            if missing:
+                raise ValueError(f"the data profile lacks the attribute fields {missing}")
+            return data
+        return DataProfile(fields=self.attribute_fields).add(data)
+
+    def is_stored_attribute(self, attribute: str) -> bool:
+        """Whether :meth:`attribute_values` reads ``attribute`` from the trajectories' stored
+        ``attributes`` (:func:`stored_values`) rather than computing it."""
+        return not (attribute in NUMERIC_ATTRIBUTES or attribute in self.extra_numeric_attributes()
+                    or attribute in self.keyword_vocabularies() or attribute in self.derived_attributes())
+
+    def am_attribute_names(self, real: Sequence[Trajectory] | DataProfile = ()) -> list[str]:
         """The AM attributes to compute for the real set ``real`` (the declared ``am_attributes``;
         the generic preset adds every stored attribute that occurs, in first-seen order)."""
         return list(self.am_attributes)
@@ -303,18 +395,15 @@ class Preset:
     # Attribute diversity (metrics.md §2.6)
 
     def ad_attributes(self, options: MetricOptions | None = None,
-                      trajectories: Sequence[Trajectory] | None = None) -> list[str]:
+                      trajectories: Sequence[Trajectory] | DataProfile | None = None) -> list[str]:
         """AD attributes; generic: ``options.ad_attributes``, else every categorical stored
-        attribute present in every trajectory (needs ``trajectories``)."""
+        attribute present in every trajectory, in the first trajectory's order (needs
+        ``trajectories`` or their :class:`DataProfile`)."""
         if options is not None and options.ad_attributes:
             return list(options.ad_attributes)
-        if not trajectories:
-            return []
-        common = set(trajectories[0].attributes)
-        for traj in trajectories[1:]:
-            common &= set(traj.attributes)
-        return [a for a in trajectories[0].attributes if a in common
-                and stored_attribute_values(trajectories, a).kind == "categorical"]
+        profile = self.profile_of(trajectories or ())
+        return [a for a in profile.first_keys
+                if a in profile.common and profile.stored_kind(a) == "categorical"]
 
     def ad_label(self, traj: Trajectory, attribute: str, options: MetricOptions | None) -> str:
         """One first-match label of ``attribute`` for ``traj``."""
@@ -350,12 +439,19 @@ def _vocabulary(terms: tuple[str, ...], mode: MatchMode) -> KeywordVocabulary:
 
 
 def stored_attribute_values(trajectories: Sequence[Trajectory], attribute: str) -> AttributeValues:
-    """Values of a stored attribute: all present values numbers → numeric (missing skipped);
-    otherwise categorical — strings/booleans one label, lists multi-label, missing → ``"None"``."""
-    raw = [t.attributes.get(attribute) for t in trajectories]
-    present = [v for v in raw if v is not None]
-    if present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
-        return AttributeValues("numeric", [float(v) for v in present])
+    """Values of a stored attribute (:func:`stored_values` of each trajectory's value)."""
+    return stored_values([t.attributes.get(attribute) for t in trajectories])
+
+
+def stored_values(raw: Sequence[Any]) -> AttributeValues:
+    """Values of a stored attribute from its raw value per trajectory (``None``: missing): all
+    present values numbers → numeric (missing skipped); otherwise categorical — strings/booleans
+    one label, lists multi-label, missing → ``"None"``."""
+    fold = KindFold()
+    for value in raw:
+        fold.add(value)
+    if fold.kind == "numeric":
+        return AttributeValues("numeric", [float(v) for v in raw if v is not None])
     labels = []
     for value in raw:
         if isinstance(value, list):
@@ -365,4 +461,5 @@ def stored_attribute_values(trajectories: Sequence[Trajectory], attribute: str) 
     return AttributeValues("categorical", labels)
 
 
-__all__ = ["NONE", "OTHER", "AttributeValues", "Preset", "stored_attribute_values"]
+__all__ = ["NONE", "OTHER", "AttributeValues", "DataProfile", "KindFold", "Preset", "is_number",
+           "stored_attribute_values", "stored_values"]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from synae.attributes import bucket, n_tool_calls, n_user_turns, tool_calls_per_turn
 from synae.config import Config, MetricOptions
-from synae.presets.base import CheckerKind, Preset
+from synae.presets.base import CheckerKind, DataProfile, Preset
 from synae.schema import Trajectory
 
 if TYPE_CHECKING:
@@ -63,6 +63,7 @@ def has_risky_state_update(traj: Trajectory) -> bool:
 
 class BFCLPreset(Preset):
     name = "bfcl"
+    learns_from_data = False  # fixed AD attributes, the declared AM attributes
     instruction_roles = "user"
     knd_pairs = ("user_user",)
     am_attributes = ("n_turns", "user_token_length", "total_token_length", "primary_api", "secondary_api",
@@ -107,7 +108,7 @@ class BFCLPreset(Preset):
         raise KeyError(attribute)
 
     def ad_attributes(self, options: MetricOptions | None = None,
-                      trajectories: Sequence[Trajectory] | None = None) -> list[str]:
+                      trajectories: Sequence[Trajectory] | DataProfile | None = None) -> list[str]:
         if options is not None and options.bfcl_ad_attributes:
             return list(options.bfcl_ad_attributes)
         return ["primary_api", "secondary_api"]

@@ -30,12 +30,20 @@ their integer value; name them in ``metrics.ad_attributes`` to use them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from synae.attributes import field_value, n_tool_calls, n_user_turns
+from synae.attributes import field_scalar, n_tool_calls, n_user_turns
 from synae.config import Config, MetricOptions
-from synae.errors import DataError
-from synae.presets.base import NONE, AttributeKind, AttributeValues, Preset, label_text
+from synae.presets.base import (
+    NONE,
+    AttributeKind,
+    AttributeValues,
+    DataProfile,
+    KindFold,
+    Preset,
+    is_number,
+    label_text,
+)
 from synae.schema import Trajectory
 
 if TYPE_CHECKING:
@@ -55,31 +63,11 @@ def tools_used(traj: Trajectory) -> list[str]:
     return sorted({c.function.name for m in traj.messages for c in m.tool_calls or ()}) or [NONE]
 
 
-def field_scalar(traj: Trajectory, path: str) -> Any:
-    """The scalar at the dotted ``path`` of ``traj`` (``None`` when absent); a list or object is a
-    :class:`DataError` naming the trajectory and the field."""
-    value = field_value(traj, path)
-    if isinstance(value, (list, dict)):
-        raise DataError(f"an attribute field must hold a number, string or boolean, not a "
-                        f"{type(value).__name__}", location=f"trajectory {traj.id!r}", field=path)
-    return value
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _kind(values: Sequence[Any]) -> AttributeKind:
-    """Numeric when some value is present and every present one is a number, else categorical."""
-    present = [v for v in values if v is not None]
-    return "numeric" if present and all(_is_number(v) for v in present) else "categorical"
-
-
 class GenericPreset(Preset):
     """The generic preset; ``attribute_fields`` are the named scalar fields (module docstring).
 
     The kinds of the named fields are learned from the real set by :meth:`am_attribute_names` /
-    :meth:`ad_attributes` (the evaluator calls both with the real trajectories first).
+    :meth:`ad_attributes` (the evaluator calls both with the real set's :class:`DataProfile` first).
     """
 
     name = "generic"
@@ -88,22 +76,31 @@ class GenericPreset(Preset):
         self.attribute_fields: tuple[str, ...] = tuple(dict.fromkeys(attribute_fields))
         self._field_kinds: dict[str, AttributeKind] = {}
 
-    def _learn_field_kinds(self, real: Sequence[Trajectory]) -> None:
-        if real:
-            self._field_kinds = {f: _kind([field_scalar(t, f) for t in real]) for f in self.attribute_fields}
+    def _learn_field_kinds(self, real: DataProfile) -> None:
+        if real.n:
+            self._field_kinds = {f: real.field_kind(f) for f in self.attribute_fields}
 
     def _field_kind(self, field: str, trajectories: Sequence[Trajectory]) -> AttributeKind:
         """The learned kind, else the kind of ``trajectories``."""
-        return self._field_kinds.get(field) or _kind([field_scalar(t, field) for t in trajectories])
+        if field in self._field_kinds:
+            return self._field_kinds[field]
+        fold = KindFold()
+        for t in trajectories:
+            fold.add(field_scalar(t, field))
+        return fold.kind
 
-    def am_attribute_names(self, real: Sequence[Trajectory] = ()) -> list[str]:
+    def am_attribute_names(self, real: Sequence[Trajectory] | DataProfile = ()) -> list[str]:
         """The base numeric attributes, the learned ones, the named fields, then the stored ones."""
-        self._learn_field_kinds(real)
-        calls = (LEARNED_NUMERIC[1], TOOLS_USED) if _has_calls(real, code=False) else ()
+        profile = self.profile_of(real)
+        self._learn_field_kinds(profile)
+        calls = (LEARNED_NUMERIC[1], TOOLS_USED) if profile.has_calls else ()
         learned = [LEARNED_NUMERIC[0], *calls]
         names = dict.fromkeys([*self.am_attributes, *learned, *self.attribute_fields])
-        stored = dict.fromkeys(k for t in real for k in t.attributes if k not in names)
-        return [*names, *stored]
+        return [*names, *(k for k in profile.keys if k not in names)]
+
+    def is_stored_attribute(self, attribute: str) -> bool:
+        return (attribute != TOOLS_USED and attribute not in self.attribute_fields
+                and super().is_stored_attribute(attribute))
 
     def extra_numeric_attributes(self) -> tuple[str, ...]:
         """``n_user_turns``, ``n_tool_calls`` and the named fields learned as numeric."""
@@ -117,7 +114,7 @@ class GenericPreset(Preset):
             return [float(n_tool_calls(traj))]
         if attribute in self.attribute_fields:
             value = field_scalar(traj, attribute)
-            return [float(value)] if _is_number(value) else []
+            return [float(value)] if is_number(value) else []
         return super().numeric_values(traj, attribute)
 
     def attribute_values(self, trajectories: Sequence[Trajectory], attribute: str,
@@ -133,13 +130,16 @@ class GenericPreset(Preset):
         return super().attribute_values(trajectories, attribute, options)
 
     def ad_attributes(self, options: MetricOptions | None = None,
-                      trajectories: Sequence[Trajectory] | None = None) -> list[str]:
+                      trajectories: Sequence[Trajectory] | DataProfile | None = None) -> list[str]:
         """The base rule (``options.ad_attributes``, else the categorical stored attributes present
         in every trajectory), then the named fields that are categorical in ``trajectories``."""
-        names = super().ad_attributes(options, trajectories)
-        if (options is not None and options.ad_attributes) or not trajectories:
+        if options is not None and options.ad_attributes:
+            return list(options.ad_attributes)
+        profile = self.profile_of(trajectories or ())
+        names = super().ad_attributes(options, profile)
+        if not profile.n:
             return names
-        self._learn_field_kinds(trajectories)
+        self._learn_field_kinds(profile)
         return [*names, *(f for f in self.attribute_fields
                           if f not in names and self._field_kinds[f] == "categorical")]
 

@@ -18,7 +18,7 @@ from synae.attributes import KeywordVocabulary
 from synae.config import Config, MetricOptions
 from synae.envs.t1_ontology import T1_TOOLS, load_ontology
 from synae.errors import ConfigError
-from synae.presets.base import CheckerKind, OutputPrompt, Preset
+from synae.presets.base import CheckerKind, DataProfile, OutputPrompt, Preset
 from synae.schema import Trajectory
 
 if TYPE_CHECKING:
@@ -48,6 +48,8 @@ def utterance_text(traj: Trajectory) -> str:
 
 class T1Preset(Preset):
     name = "t1"
+    learns_from_data = False  # fixed AD attributes, the declared AM attributes
+    rules_use_sources = True  # provenance rules
     instruction_roles = "user+responses"
     knd_pairs = ("user_assistant", "assistant_user")
     am_attributes = ("n_turns", "user_token_length", "assistant_token_length", "total_token_length",
@@ -74,7 +76,7 @@ class T1Preset(Preset):
         return {"city": tuple(onto.cities), "type": tuple(onto.types)}
 
     def ad_attributes(self, options: MetricOptions | None = None,
-                      trajectories: Sequence[Trajectory] | None = None) -> list[str]:
+                      trajectories: Sequence[Trajectory] | DataProfile | None = None) -> list[str]:
         return ["city", "type"]
 
     def default_checker(self, judge_configured: bool) -> CheckerKind:

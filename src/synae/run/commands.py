@@ -25,12 +25,13 @@ from synae.results import ComparisonResults, EvaluationReport, MetricResult, cle
 from synae.schema import Dataset, Trajectory
 
 if TYPE_CHECKING:
+    from synae.run.evaluation import ExtraMetrics
     from synae.run.precomputed import View
+    from synae.run.streaming import TrajectoryStream
 
 VALIDITY_IDS = ("validity.tool_calls.rate", "validity.output.rate")
 SKIPPED_SHOWN = 3  # reasons shown per dataset that skipped records
 LABEL = "{label}"  # in an inputs.synthetic_embeddings path: the synthetic set's label
-ExtraMetrics = Callable[[Dataset, Dataset], list[MetricResult]]
 
 
 def required(value: Any, key: str, flag: str) -> Any:
@@ -53,6 +54,34 @@ def load_input(path: Path, config: Config, *, synthetic: bool = False, name: str
     check_not_all_skipped(dataset, path)
     attach_embeddings(dataset, i.synthetic_embeddings if synthetic else i.embeddings)
     return dataset
+
+
+def open_input(path: Path, config: Config, *, synthetic: bool = False, name: str | None = None,
+               whole: bool = False) -> Dataset | TrajectoryStream:
+    """An input of ``evaluate``/``compare``: a :class:`~synae.run.streaming.TrajectoryStream` when
+    ``path`` streams (:func:`synae.run.streaming.streaming_format`), ``whole`` is false and its
+    precomputed-vector side files are all ``.npy`` (memory-mapped; a ``.parquet`` one is matched by
+    id, which needs the trajectories); else :func:`load_input`."""
+    from synae.run.precomputed import VIEWS, read_npy
+    from synae.run.streaming import TrajectoryStream, streaming_format
+
+    i = config.inputs
+    files = i.synthetic_embeddings if synthetic else i.embeddings
+    fmt = None if whole else streaming_format(path, config, i.synthetic_format if synthetic else None)
+    if fmt is None or any(Path(f).suffix.lower() != ".npy" for f in files.values()):
+        return load_input(path, config, synthetic=synthetic, name=name)
+    stream = TrajectoryStream(path, fmt, skip_invalid=i.skip_invalid, output_from=i.output_from,
+                              preset=config.preset, answers=None if synthetic else i.answers, name=name)
+    for view in VIEWS:
+        if view in files:
+            stream.embeddings[view] = read_npy(Path(str(files[view]).replace(LABEL, stream.name)), view)
+    return stream
+
+
+def streamed_run(config: Config, *, report: bool) -> bool:
+    """Whether ``evaluate``/``compare`` may stream their inputs: not when the HTML ``report``'s data
+    (its drill-down shows trajectories) or downstream agents (they replay trajectories) are asked for."""
+    return not report and not config.downstream.agents
 
 
 def attach_embeddings(dataset: Dataset, files: Mapping[View, Path]) -> None:
@@ -84,7 +113,7 @@ def check_not_all_skipped(dataset: Dataset, path: Path | str) -> None:
                         f"{first}", source=str(path))
 
 
-def skipped_records(datasets: Mapping[str, Dataset]) -> dict[str, dict[str, Any]]:
+def skipped_records(datasets: Mapping[str, Dataset | TrajectoryStream]) -> dict[str, dict[str, Any]]:
     """How many records ``skip_invalid`` dropped per dataset: ``{name: {"n_skipped": n, "first":
     [reason, …]}}`` (at most :data:`SKIPPED_SHOWN` reasons, as the adapters gave them)."""
     return {name: {"n_skipped": d.n_skipped, "first": d.skipped[:SKIPPED_SHOWN]}
@@ -98,11 +127,14 @@ def set_extra(result: BaseModel, **values: Any) -> None:
         setattr(result, name, value)
 
 
-def needs_completion(dataset: Dataset) -> str | None:
+def needs_completion(dataset: Dataset | TrajectoryStream) -> str | None:
     """The warning for a synthetic set whose trajectories still hold instructions only
     (``metadata.generation.needs_completion``, set by blankfill and fewshot): their validity would
     be scored on missing tool calls and outputs. ``None`` when no trajectory needs completion."""
-    n = sum(1 for t in dataset if (t.metadata.get("generation") or {}).get("needs_completion"))
+    from synae.run.evaluation import trajectory_chunks
+
+    n = sum(1 for chunk in trajectory_chunks(dataset) for t in chunk
+            if (t.metadata.get("generation") or {}).get("needs_completion"))
     if not n:
         return None
     return (f"{dataset.name}: {n} trajectories have no tool calls or output; complete them with "
@@ -211,7 +243,9 @@ def downstream_extra(config: Config, preset: Any, plan: DownstreamPlan, *,
     """``extra_metrics`` running the planned ``downstream.agents`` on D and D′ (TDD and RD)."""
     from synae.downstream.run import downstream_metrics
 
-    def extra(real: Dataset, synthetic: Dataset) -> list[MetricResult]:
+    def extra(real: Dataset | TrajectoryStream, synthetic: Dataset | TrajectoryStream) -> list[MetricResult]:
+        if not isinstance(real, Dataset) or not isinstance(synthetic, Dataset):  # see streamed_run
+            raise TypeError("downstream agents replay loaded datasets, not streamed inputs")
         return downstream_metrics(real, synthetic, preset, plan.agents, config.downstream.scorer,
                                   config.downstream.runs, judge=plan.judge, settings=_loop_settings(config),
                                   save_dir=save_dir, client=plan.client)
@@ -230,8 +264,9 @@ def evaluate_command(config: Config, *, progress: bool = True) -> EvaluationRepo
     from synae.run.pipeline import evaluate_for_report
 
     check_executor(config)
-    real = load_input(Path(required(config.inputs.real, "inputs.real", "--real")), config)
-    synthetic = load_input(one_synthetic(config), config, synthetic=True)
+    whole = not streamed_run(config, report=config.output.report is not None)
+    real = open_input(Path(required(config.inputs.real, "inputs.real", "--real")), config, whole=whole)
+    synthetic = open_input(one_synthetic(config), config, synthetic=True, whole=whole)
     out = config.output.out
     plan = plan_downstream(config) if config.downstream.agents else None
     evaluator = Evaluator(real, config, metric_patterns=config.evaluation.select, progress=progress)
@@ -277,8 +312,9 @@ def compare_command(config: Config, *, progress: bool = False) -> ComparisonResu
         raise ConfigError(f"--labels must give {len(paths)} distinct labels, got {labels}")
     if c.param_values is not None and len(c.param_values) != len(paths):
         raise ConfigError(f"--param-values must give {len(paths)} values, got {len(c.param_values)}")
-    real = load_input(Path(required(config.inputs.real, "inputs.real", "--real")), config)
-    synthetic = {label: load_input(p, config, synthetic=True, name=label)
+    whole = not streamed_run(config, report=config.output.html)
+    real = open_input(Path(required(config.inputs.real, "inputs.real", "--real")), config, whole=whole)
+    synthetic = {label: open_input(p, config, synthetic=True, name=label, whole=whole)
                  for label, p in zip(labels, paths, strict=True)}
     results = run_comparison(real, synthetic, config, param_name=c.param_name, param_values=c.param_values,
                              reference=c.reference, bootstrap=config.evaluation.bootstrap,
@@ -313,13 +349,12 @@ def validate_command(config: Config, *, progress: bool = True) -> ValidateOutcom
     ``llm.dry_run``: no request is sent; the outcome holds the judge-call budget. A judge that
     scored nothing raises :class:`LLMFatalError` after the verdicts are written.
 
-    A file that streams (:func:`synae.run.streaming.streams`: unsorted JSON Lines of canonical,
-    OpenAI chat or ShareGPT records) is checked
+    A file that streams (:func:`synae.run.streaming.streams`: any unsorted input file) is checked
     chunk by chunk, each chunk's verdicts written as they come and only counts kept (the outcome's
     run has ``tallies``, no ``verdicts``), so memory does not grow with the file; the counts and the
     agreement equal a whole-file run's, and the verdict file has the same lines, grouped by target
-    and checker within each chunk instead of over the whole file. Other inputs are loaded whole and
-    checked in one piece (the run keeps its verdicts)."""
+    and checker within each chunk instead of over the whole file. A sorted input is loaded whole
+    and checked in one piece (the run keeps its verdicts)."""
     from contextlib import nullcontext
 
     from synae.files import atomic_write
@@ -420,7 +455,7 @@ def validation_source(path: Path, config: Config) -> ValidationSource:
 
     def read(counted: StreamHeader | None) -> Iterator[list[Trajectory]]:
         return chunked(stream_trajectories(path, fmt, skip_invalid=i.skip_invalid, output_from=i.output_from,
-                                           preset=config.preset,
+                                           answers=i.answers, preset=config.preset,
                                            dataset=None if counted is None else header), counted)
 
     targets = validity_targets_over(get_preset(preset), read(None))

@@ -27,6 +27,7 @@ from synae.run.evaluation import Evaluator
 from synae.run.pipeline import ReportOptions, aggregate_scale, evaluate_for_report
 from synae.run.privacy import attach_privacy, has_privacy_metrics, privacy_score
 from synae.run.report_data import Projection
+from synae.run.streaming import TrajectoryStream
 from synae.run.uncertainty import noise_floor
 from synae.run.validity import ValiditySession
 from synae.schema import Dataset
@@ -41,7 +42,8 @@ def group_self_row(reports: Sequence[EvaluationReport], bound: str) -> dict[str,
     return row
 
 
-def run_comparison(real: Dataset, synthetic: Mapping[str, Dataset], config: Config | None = None, *,
+def run_comparison(real: Dataset | TrajectoryStream, synthetic: Mapping[str, Dataset | TrajectoryStream],
+                   config: Config | None = None, *,
                    param_name: str | None = None, param_values: Sequence[float] | None = None,
                    reference: str | None = None, bootstrap: int = 0, noise_repeats: int = 0,
                    checker: str | None = "rules", metric_patterns: str | Sequence[str] | None = None,
@@ -67,9 +69,9 @@ def run_comparison(real: Dataset, synthetic: Mapping[str, Dataset], config: Conf
                         checker=checker, report_data=report_data, client=client)
 
 
-def _compare(evaluator: Evaluator, synthetic: Mapping[str, Dataset], *, param_name: str | None,
-             param_values: Sequence[float] | None, reference: str | None, bootstrap: int,
-             noise_repeats: int, checker: str | None, report_data: bool,
+def _compare(evaluator: Evaluator, synthetic: Mapping[str, Dataset | TrajectoryStream], *,
+             param_name: str | None, param_values: Sequence[float] | None, reference: str | None,
+             bootstrap: int, noise_repeats: int, checker: str | None, report_data: bool,
              client: LLMClient | None) -> ComparisonResults:
     """:func:`run_comparison` with its evaluator."""
     real, config, progress = evaluator.real, evaluator.config, evaluator.progress

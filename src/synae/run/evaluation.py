@@ -32,8 +32,9 @@ import datetime as _dt
 import fnmatch
 import math
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from itertools import chain
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -55,25 +56,50 @@ from synae.metrics.features import DatasetFeatures, Ragged
 from synae.metrics.pairs import turn_pairs
 from synae.metrics.registry import Feature, MetricContext, failed
 from synae.presets import Preset, detect_preset, get_preset
-from synae.presets.base import NUMERIC_ATTRIBUTES
+from synae.presets.base import NUMERIC_ATTRIBUTES, DataProfile, stored_values
 from synae.results import DatasetSummary, EmbedderInfo, EvaluationReport, MetricResult
 from synae.run import precomputed
 from synae.run.executors import Executor, make_executor
 from synae.schema import Dataset, Trajectory
 from synae.views import instruction_transcript, tool_call_sequence
 
-ExtraMetrics = Callable[[Dataset, Dataset], list[MetricResult]]
-"""``extra_metrics(real, synthetic)``: records computed by another stage (validity, downstream)."""
+if TYPE_CHECKING:
+    from synae.run.streaming import TrajectoryStream
+
+ExtraMetrics = Callable[["Dataset | TrajectoryStream", "Dataset | TrajectoryStream"], list[MetricResult]]
+"""``extra_metrics(real, synthetic)``: records computed by another stage (validity, downstream);
+each side a :class:`~synae.schema.Dataset` or a :class:`~synae.run.streaming.TrajectoryStream`."""
 PAIR_CHUNK = 65_536
+FEATURE_CHUNK = 8192  # trajectories per chunk when a stream's features are built
+
+
+def trajectory_chunks(data: Dataset | TrajectoryStream,
+                      size: int | None = None) -> Iterable[list[Trajectory]]:
+    """``data``'s trajectories in order: a dataset's list as one chunk, a stream's chunks of ``size``
+    (default :data:`FEATURE_CHUNK`)."""
+    if isinstance(data, Dataset):
+        return [data.trajectories]
+    return data.chunks(size or FEATURE_CHUNK)
+
+
+def data_profile(preset: Preset, data: Dataset | TrajectoryStream) -> DataProfile:
+    """The real set's :class:`DataProfile` for ``preset`` (one pass over a stream; empty when the
+    preset decides nothing from the data, :attr:`Preset.learns_from_data`)."""
+    if not preset.learns_from_data:
+        return preset.profile_of(())
+    return preset.profile_of(chain.from_iterable(trajectory_chunks(data)))
 
 
 # ------------------------------------------------------------------------------------------------
 # Which metrics apply
 
 
-def metric_context(preset: Preset, config: Config, real: Sequence[Trajectory] = ()) -> MetricContext:
+def metric_context(preset: Preset, config: Config,
+                   real: Sequence[Trajectory] | DataProfile = ()) -> MetricContext:
     """The preset's and the config's decisions for the metrics, as plain data (the AM attributes of
-    ``real`` from :meth:`Preset.am_attribute_names`, the AD attributes from :meth:`Preset.ad_attributes`)."""
+    ``real`` — its trajectories or their :class:`DataProfile` — from :meth:`Preset.am_attribute_names`,
+    the AD attributes from :meth:`Preset.ad_attributes`)."""
+    real = preset.profile_of(real)
     return MetricContext(
         options=config.metrics, seed=config.seed, has_tool_calls=preset.has_tool_calls,
         has_outputs=preset.has_outputs, knd_pairs=tuple(preset.knd_pairs),
@@ -84,7 +110,8 @@ def metric_context(preset: Preset, config: Config, real: Sequence[Trajectory] = 
         keyword_vocabulary_sizes={a: len(t) for a, t in preset.keyword_vocabularies().items()})
 
 
-def planned_metrics(preset: Preset, config: Config, real: Sequence[Trajectory] = ()) -> list[str]:
+def planned_metrics(preset: Preset, config: Config,
+                    real: Sequence[Trajectory] | DataProfile = ()) -> list[str]:
     """Every metric ID the preset computes (``metrics.md`` §4.1), in report (registry) order."""
     return registry.plan(metric_context(preset, config, real))
 
@@ -115,7 +142,8 @@ class Evaluator:
     likewise (defaults ``cpu`` and ``None``). An executor built here is closed by :meth:`close`.
     """
 
-    def __init__(self, real: Dataset, config: Config | None = None, *, preset: str | Preset | None = None,
+    def __init__(self, real: Dataset | TrajectoryStream, config: Config | None = None, *,
+                 preset: str | Preset | None = None,
                  metric_patterns: str | Sequence[str] | None = None,
                  embedder: Embedder | EmbeddingPipeline | str | None = None, progress: bool = True,
                  executor: str | Executor | None = None, device: str | None = None,
@@ -133,10 +161,11 @@ class Evaluator:
         if isinstance(preset, Preset):
             self.preset: Preset = preset
         else:
-            name = preset or self.config.preset or detect_preset(real)
+            name = preset or self.config.preset or (detect_preset(real) if isinstance(real, Dataset)
+                                                    else real.detect_preset())
             self.preset = get_preset(name, attribute_fields=self.config.metrics.attribute_fields)
         self.options = self.config.metrics
-        self.context = metric_context(self.preset, self.config, real.trajectories)
+        self.context = metric_context(self.preset, self.config, data_profile(self.preset, real))
         self.metric_ids = select_metrics(registry.plan(self.context), metric_patterns)
         self._embedder_arg = None if isinstance(embedder, EmbeddingPipeline) else embedder
         self._pipeline = embedder if isinstance(embedder, EmbeddingPipeline) else None
@@ -209,12 +238,20 @@ class Evaluator:
         out = self._embed_output(texts)
         return out.vectors, out.stats
 
-    def _vectors(self, dataset: Dataset, view: precomputed.View,
-                 texts: Callable[[], list[str]]) -> tuple[np.ndarray, EmbeddingStats]:
-        """Precomputed ``view`` vectors of ``dataset`` when given, else ``texts()`` embedded."""
-        given = precomputed.vectors(dataset, view)
-        if given is not None:
-            return given, precomputed.stats(given)
+    def _vectors(self, dataset: Dataset, view: precomputed.View, texts: Callable[[], list[str]],
+                 given: dict[str, bool] | None = None) -> tuple[np.ndarray, EmbeddingStats]:
+        """Precomputed ``view`` vectors of ``dataset`` when given, else ``texts()`` embedded.
+        ``given`` (view → whether an earlier chunk of the same set had precomputed vectors) makes
+        a chunk that disagrees a :class:`DataError` naming its first record of the view."""
+        array = precomputed.vectors(dataset, view)
+        rows = precomputed.rows(dataset, view)
+        if given is not None and rows and given.setdefault(view, array is not None) != (array is not None):
+            raise DataError(f"no {view} vector while other records have one" if array is None else
+                            f"a {view} vector while earlier records have none",
+                            source=dataset.source or dataset.name, location=f"trajectory {rows[0].id!r}",
+                            field=f"{precomputed.RECORD_FIELD}.{view}")
+        if array is not None:
+            return array, precomputed.stats(array)
         return self._embed(texts())
 
     # -- features ----------------------------------------------------------------------------
@@ -225,9 +262,54 @@ class Evaluator:
             self._real_features = self.features(self.real)
         return self._real_features
 
-    def features(self, dataset: Dataset) -> DatasetFeatures:
-        """All features of ``dataset`` that the selected metrics need."""
-        trajs = dataset.trajectories
+    def features(self, dataset: Dataset | TrajectoryStream) -> DatasetFeatures:
+        """All features of ``dataset`` that the selected metrics need.
+
+        A :class:`Dataset` is one chunk. A :class:`~synae.run.streaming.TrajectoryStream` is read in
+        chunks of :data:`FEATURE_CHUNK` trajectories, each chunk's features built and the chunks
+        joined (:meth:`DatasetFeatures.concat`), so only the feature columns and vectors outlive a
+        chunk: the same features as the whole list gives (texts embedded per chunk; the embedding
+        statistics' ``n_unique`` then counts distinct texts per chunk). A stored attribute's kind
+        (numeric or categorical, :func:`~synae.presets.base.stored_values`) is decided over the
+        whole set from its raw values, kept until the end. Precomputed vectors: a side file
+        attached to the stream is checked against the row count after the pass; the records'
+        ``embeddings`` field must be given on every record of the view or on none, across chunks."""
+        stored = [a for a in self._wanted_attributes() if self.preset.is_stored_attribute(a)]
+        raw: dict[str, list[Any]] = {a: [] for a in stored}
+        parts: list[DatasetFeatures] = []
+        side: dict[str, Any] = {} if isinstance(dataset, Dataset) else dict(dataset.embeddings)
+        given: dict[str, bool] = {}
+        for chunk in trajectory_chunks(dataset):
+            for a in stored:
+                raw[a].extend(t.attributes.get(a) for t in chunk)
+            part = Dataset(trajectories=chunk, name=dataset.name, source=dataset.source,
+                           embeddings=dataset.embeddings if isinstance(dataset, Dataset) else {})
+            parts.append(self._chunk_features(part, skip_views=set(side), given=given))
+        if not parts:  # an empty stream: the features of an empty dataset
+            parts.append(self._chunk_features(Dataset(trajectories=[], name=dataset.name), set(side), given))
+        feats = parts[0] if len(parts) == 1 else DatasetFeatures.concat(parts, dataset.name)
+        del parts
+        for a in stored:
+            self._add_stored(feats, a, raw.pop(a))
+        for view, array in side.items():  # every side file's row count is checked; used if needed
+            n_rows = feats.n if view == "transcript" else feats.n_outputs
+            source = str(getattr(array, "filename", None) or dataset.source or dataset.name)  # the .npy
+            if f"{view}s" not in self._needs:
+                precomputed.check_rows(array, n_rows, view, source)
+                continue
+            vectors = precomputed.side_vectors(array, view, n_rows, source)
+            if view == "transcript":
+                feats.transcripts = vectors
+            else:
+                feats.outputs = vectors
+            feats.embedding[f"{view}s"] = precomputed.stats(vectors)
+        return feats
+
+    def _chunk_features(self, part: Dataset, skip_views: set[str], given: dict[str, bool]) -> DatasetFeatures:
+        """The features of one chunk, stored attributes aside (:meth:`features` adds them); the
+        views in ``skip_views`` are not embedded (their vectors come from a side file). ``given``
+        records per view whether earlier chunks had precomputed vectors (a mix is a DataError)."""
+        trajs = part.trajectories
         preset, opts = self.preset, self.options
         calls: list[tuple[str, ...]] = []
         unparsable = 0
@@ -247,7 +329,7 @@ class Evaluator:
         has_out = np.array([t.output is not None for t in trajs], dtype=bool)
         output_row[has_out] = np.arange(int(has_out.sum()))
         feats = DatasetFeatures(
-            name=dataset.name, n=len(trajs), calls=calls, unparsable_code=unparsable, numeric=numeric,
+            name=part.name, n=len(trajs), calls=calls, unparsable_code=unparsable, numeric=numeric,
             categorical=categorical,
             ad_labels=self._ad(trajs, categorical) if wants_ad else None,
             output_row=output_row,
@@ -258,34 +340,50 @@ class Evaluator:
             from synae.metrics.privacy import privacy_features
 
             feats.privacy = privacy_features(trajs, privacy_targets)
-        if "transcripts" in self._needs:
+        if "transcripts" in self._needs and "transcript" not in skip_views:
             roles = preset.instruction_roles
             feats.transcripts, feats.embedding["transcripts"] = self._vectors(
-                dataset, "transcript", lambda: [instruction_transcript(t, roles) for t in trajs])
-        if "outputs" in self._needs:
+                part, "transcript", lambda: [instruction_transcript(t, roles) for t in trajs], given)
+        if "outputs" in self._needs and "output" not in skip_views:
             feats.outputs, feats.embedding["outputs"] = self._vectors(
-                dataset, "output", lambda: [t.output for t in trajs if t.output is not None])
+                part, "output", lambda: [t.output for t in trajs if t.output is not None], given)
         if "pairs" in self._needs:
             feats.pair_sims, stats = self._pair_similarities(trajs)
             if stats is not None:
                 feats.embedding["pairs"] = stats
         return feats
 
+    def _wanted_attributes(self) -> list[str]:
+        """The attributes the selected metrics read, in metric order."""
+        return [a for a in (registry.spec(i).attribute_of(i) for i in self.metric_ids) if a is not None]
+
     def _attributes(self, trajs: list[Trajectory]) -> tuple[dict[str, Ragged], dict[str, list[list[str]]]]:
+        """The computed (not stored) attributes of ``trajs``: numeric values per trajectory, labels."""
         numeric: dict[str, Ragged] = {}
         categorical: dict[str, list[list[str]]] = {}
-        wanted = [a for a in (registry.spec(i).attribute_of(i) for i in self.metric_ids) if a is not None]
         builtin_numeric = set(NUMERIC_ATTRIBUTES) | set(self.preset.extra_numeric_attributes())
-        for attr in wanted:
+        for attr in self._wanted_attributes():
+            if self.preset.is_stored_attribute(attr):
+                continue
             if attr in builtin_numeric:
                 numeric[attr] = Ragged.from_lists([self.preset.numeric_values(t, attr) for t in trajs])
                 continue
             values = self.preset.attribute_values(trajs, attr, self.options)
             if values.kind == "categorical":
                 categorical[attr] = values.values
-            else:  # a stored numeric attribute: one value per trajectory that has a number
-                numeric[attr] = Ragged.from_lists([_stored_number(t.attributes.get(attr)) for t in trajs])
+            else:  # a numeric named field: one value per trajectory that has a number
+                numeric[attr] = Ragged.from_lists([self.preset.numeric_values(t, attr) for t in trajs])
         return numeric, categorical
+
+    @staticmethod
+    def _add_stored(feats: DatasetFeatures, attr: str, raw: list[Any]) -> None:
+        """Stored attribute ``attr`` from each trajectory's raw value (kind over the whole set):
+        numeric — one value per trajectory that has a finite number; categorical — its labels."""
+        values = stored_values(raw)
+        if values.kind == "categorical":
+            feats.categorical[attr] = values.values
+        else:
+            feats.numeric[attr] = Ragged.from_lists([_stored_number(v) for v in raw])
 
     def _ad(self, trajs: list[Trajectory], am_labels: dict[str, list[list[str]]]) -> list[tuple[str, ...]]:
         """AD combinations. For keyword attributes whose multi-labels AM already computed, the
@@ -377,7 +475,7 @@ class Evaluator:
 
     # -- reports -----------------------------------------------------------------------------
 
-    def evaluate(self, synthetic: Dataset, extra_metrics: ExtraMetrics | None = None, *,
+    def evaluate(self, synthetic: Dataset | TrajectoryStream, extra_metrics: ExtraMetrics | None = None, *,
                  synthetic_features: DatasetFeatures | None = None) -> EvaluationReport:
         """Evaluate ``synthetic`` against the real set; ``extra_metrics(real, synthetic)`` adds
         records computed elsewhere (validity checkers, downstream agents). Pass
@@ -409,8 +507,8 @@ class Evaluator:
         timings["total"] = time.perf_counter() - t0
         return self.report(synthetic, metrics, real_f, syn_f, timings=timings, warnings=warnings)
 
-    def report(self, synthetic: Dataset, metrics: dict[str, MetricResult], real_f: DatasetFeatures,
-               syn_f: DatasetFeatures, *, timings: dict[str, float] | None = None,
+    def report(self, synthetic: Dataset | TrajectoryStream, metrics: dict[str, MetricResult],
+               real_f: DatasetFeatures, syn_f: DatasetFeatures, *, timings: dict[str, float] | None = None,
                warnings: list[str] | None = None) -> EvaluationReport:
         """Wrap computed metrics into an :class:`EvaluationReport` (config, datasets, embedder)."""
         config = self.config.resolved()
@@ -438,8 +536,8 @@ class Evaluator:
                             stats={**merged.to_dict(), "per_source": per_source})
 
 
-def _check_dimensions(real_f: DatasetFeatures, syn_f: DatasetFeatures, real: Dataset,
-                      synthetic: Dataset) -> None:
+def _check_dimensions(real_f: DatasetFeatures, syn_f: DatasetFeatures, real: Dataset | TrajectoryStream,
+                      synthetic: Dataset | TrajectoryStream) -> None:
     """Both sets' vectors of a view must have one dimension (e.g. precomputed vectors of another
     model on one side): :class:`DataError` naming both datasets otherwise."""
     for view, a, b in (("transcript", real_f.transcripts, syn_f.transcripts),
@@ -456,7 +554,7 @@ def _stored_number(value: Any) -> list[float]:
     return []
 
 
-def _summary(dataset: Dataset) -> DatasetSummary:
+def _summary(dataset: Dataset | TrajectoryStream) -> DatasetSummary:
     return DatasetSummary(name=dataset.name, source=dataset.source, format=dataset.format, n=len(dataset),
                           fingerprint=dataset.fingerprint(), n_skipped=dataset.n_skipped)
 

@@ -4,11 +4,10 @@
 :func:`dataset_stats` computes the same dict for a dataset already in memory. Both feed trajectories
 in chunks (:data:`synae.run.streaming.CHUNK`) to :class:`StatsAccumulator`, which keeps only
 counters and running sums: its memory is O(distinct labels + distinct tool names + distinct
-attribute names), never O(n). A JSON Lines(.gz) file of canonical records (the format
-``synae convert`` writes), OpenAI chat or ShareGPT records, unsorted, streams
-(:mod:`synae.run.streaming`) — one chunk alive at a time besides the reader's set of seen ids
-(duplicate-id check). Other inputs (tables, JSON arrays, benchmark formats, ``--sort``) are
-loaded whole by :func:`synae.run.commands.load_input` and then summarised by the same accumulator.
+attribute names), never O(n). An unsorted input file streams (:mod:`synae.run.streaming`) — one
+chunk alive at a time besides the reader's set of seen ids (duplicate-id check). A sorted input
+(``--sort``) is loaded whole by :func:`synae.run.commands.load_input` and then summarised by the
+same accumulator.
 
 Statistics (equal to what a whole-dataset computation gives):
 
@@ -37,10 +36,10 @@ from pathlib import Path
 from typing import Any
 
 from synae.adapters.common import source_of
+from synae.attributes import field_scalar
 from synae.config import Config, MetricOptions
 from synae.presets import detect_preset, get_preset
 from synae.presets.base import NONE, NUMERIC_ATTRIBUTES, Preset, label_text
-from synae.presets.generic import field_scalar
 from synae.run.commands import SKIPPED_SHOWN, load_input
 from synae.run.streaming import (
     StreamHeader,
@@ -239,7 +238,7 @@ def dataset_stats(dataset: Dataset, preset: Preset, options: MetricOptions) -> d
 
 
 def _jsonl_source(path: Path, fmt: str, config: Config, header: Dataset) -> TrajectorySource:
-    """Passes over a JSON Lines file of chat format ``fmt`` as :func:`synae.run.commands.load_input`
+    """Passes over a file that streams in format ``fmt`` as :func:`synae.run.commands.load_input`
     reads it (:func:`~synae.run.streaming.stream_trajectories`); only the first pass records skipped
     records and warnings on ``header``."""
     n_passes = 0
@@ -249,7 +248,7 @@ def _jsonl_source(path: Path, fmt: str, config: Config, header: Dataset) -> Traj
         n_passes += 1
         return stream_trajectories(path, fmt, skip_invalid=config.inputs.skip_invalid,
                                    output_from=config.inputs.output_from, preset=config.preset,
-                                   dataset=header if n_passes == 1 else None)
+                                   answers=config.inputs.answers, dataset=header if n_passes == 1 else None)
     return passes
 
 

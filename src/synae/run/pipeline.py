@@ -32,6 +32,7 @@ from synae.run.aggregate import (
 from synae.run.evaluation import DatasetFeatures, Evaluator, ExtraMetrics
 from synae.run.privacy import attach_privacy, has_privacy_metrics, privacy_score
 from synae.run.report_data import Projection, build_report_data
+from synae.run.streaming import TrajectoryStream
 from synae.run.uncertainty import add_uncertainty, noise_floor
 from synae.run.validity import ValidityRun, ValiditySession
 from synae.schema import Dataset
@@ -191,7 +192,7 @@ def _pillar_aggregates(evaluator: Evaluator, report: EvaluationReport, name: str
 
 def validity_for(evaluator: Evaluator, checker: str | None, *,
                  session: ValiditySession | None = None, progress: bool = False) -> tuple[
-        ExtraMetrics | None, Callable[[Dataset], list[Verdict]] | None]:
+        ExtraMetrics | None, Callable[[Dataset | TrajectoryStream], list[Verdict]] | None]:
     """``extra_metrics`` giving the validity rates, and the primary checker's verdicts for the
     drill-down (``checker``: ``rules``, ``llm``, ``both``, ``None`` = preset default; ``"none"`` → no
     validity). One checker run per synthetic set feeds both; pass the same ``session`` for several
@@ -203,22 +204,22 @@ def validity_for(evaluator: Evaluator, checker: str | None, *,
                                   progress=progress)
     runs: dict[int, ValidityRun] = {}
 
-    def run_of(synthetic: Dataset) -> ValidityRun:
+    def run_of(synthetic: Dataset | TrajectoryStream) -> ValidityRun:
         if id(synthetic) not in runs:
             runs[id(synthetic)] = session.run(synthetic)
         return runs[id(synthetic)]
 
-    def extra(real: Dataset, synthetic: Dataset) -> list[MetricResult]:
+    def extra(real: Dataset | TrajectoryStream, synthetic: Dataset | TrajectoryStream) -> list[MetricResult]:
         return session.metrics(run_of(synthetic))
 
-    def verdicts(synthetic: Dataset) -> list[Verdict]:
+    def verdicts(synthetic: Dataset | TrajectoryStream) -> list[Verdict]:
         run = run_of(synthetic)
         return [v for by_kind in run.verdicts.values() for v in by_kind.get(run.primary, [])]
 
     return extra, verdicts
 
 
-def evaluate_for_report(evaluator: Evaluator, synthetic: Dataset, *,
+def evaluate_for_report(evaluator: Evaluator, synthetic: Dataset | TrajectoryStream, *,
                         checker: str | None = "none", extra_metrics: ExtraMetrics | None = None,
                         verdicts: Iterable[Verdict] = (), options: ReportOptions | None = None,
                         floor: Mapping[str, dict[str, Any]] | None = None,
@@ -233,6 +234,10 @@ def evaluate_for_report(evaluator: Evaluator, synthetic: Dataset, *,
     sets (:func:`synae.run.uncertainty.noise_floor`); ``projection`` shares the map's axes.
     """
     options = options or ReportOptions()
+    real = evaluator.real
+    if options.report_data and not (isinstance(real, Dataset) and isinstance(synthetic, Dataset)):
+        raise ValueError("report data (the HTML report's drill-down) needs both sets loaded whole, not "
+                         "streamed")
     validity_extra, verdicts_of = validity_for(evaluator, checker, session=validity)
     if validity_extra is not None:
         extra_metrics = _chain(extra_metrics, validity_extra)
@@ -255,7 +260,8 @@ def evaluate_for_report(evaluator: Evaluator, synthetic: Dataset, *,
         report.timings["aggregates"] = time.perf_counter() - t3
     if options.report_data:
         t2 = time.perf_counter()
-        report.report_data = report_data_for(evaluator, real_f, syn_f, evaluator.real, synthetic,
+        assert isinstance(real, Dataset) and isinstance(synthetic, Dataset)  # checked above
+        report.report_data = report_data_for(evaluator, real_f, syn_f, real, synthetic,
                                              verdicts=verdicts, projection=projection, options=options,
                                              metrics=report.metrics)
         report.timings["report_data"] = time.perf_counter() - t2

@@ -40,14 +40,17 @@ RECORD_FIELD = "embeddings"
 MODEL = "precomputed"
 
 
-def _rows(dataset: Dataset, view: str) -> list[Trajectory]:
+def rows(dataset: Dataset, view: str) -> list[Trajectory]:
+    """The trajectories that have a ``view`` vector: all for ``transcript``, those with an output
+    for ``output``."""
     if view not in VIEWS:
         raise DataError(f"unknown embedding view {view!r} (expected {' or '.join(VIEWS)})")
     trajs = dataset.trajectories
     return list(trajs) if view == "transcript" else [t for t in trajs if t.output is not None]
 
 
-def _checked(array: np.ndarray, rows: int, view: str, source: str) -> np.ndarray:
+def check_rows(array: np.ndarray, rows: int, view: str, source: str) -> np.ndarray:
+    """``array`` when it is 2-D with ``rows`` rows, else a :class:`DataError` naming ``source``."""
     if array.ndim != 2:
         raise DataError(f"{view} embeddings must be a 2-D array (rows × dimension), not shape "
                         f"{array.shape}", source=source)
@@ -62,23 +65,36 @@ def attach(dataset: Dataset, view: View, path: str | Path) -> np.ndarray:
     docstring), check it, keep it on ``dataset.embeddings[view]`` and return it."""
     path = Path(path)
     src = str(path)
-    rows = _rows(dataset, view)
+    wanted = rows(dataset, view)
     if not path.is_file():
         raise DataError("embedding file not found", source=src)
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        try:
-            array = np.load(path, mmap_mode="r", allow_pickle=False)
-        except ValueError as exc:
-            raise DataError(f"not a .npy array ({exc})", source=src) from None
-        if not np.issubdtype(array.dtype, np.floating):
-            raise DataError(f"{view} embeddings must be floats, not {array.dtype}", source=src)
-        out = _checked(array, len(rows), view, src)
+        out = check_rows(read_npy(path, view), len(wanted), view, src)
     elif suffix in (".parquet", ".pq"):
-        out = _from_parquet(path, rows, view)
+        out = _from_parquet(path, wanted, view)
     else:
         raise DataError("embedding side files are .npy or .parquet", source=src)
     dataset.embeddings[view] = out
+    return out
+
+
+def read_npy(path: Path, view: str) -> np.ndarray:
+    """A ``.npy`` side file of ``view`` vectors, memory-mapped (never read whole); a float array,
+    else a :class:`DataError` naming the file. The row count is the caller's check."""
+    src = str(path)
+    if not path.is_file():
+        raise DataError("embedding file not found", source=src)
+    try:
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
+    except ValueError as exc:
+        raise DataError(f"not a .npy array ({exc})", source=src) from None
+    if not np.issubdtype(array.dtype, np.floating):
+        raise DataError(f"{view} embeddings must be floats, not {array.dtype}", source=src)
+    if array.ndim != 2:
+        raise DataError(f"{view} embeddings must be a 2-D array (rows × dimension), not shape "
+                        f"{array.shape}", source=src)
+    out: np.ndarray = array
     return out
 
 
@@ -145,7 +161,7 @@ def vectors(dataset: Dataset, view: View) -> np.ndarray | None:
     source = dataset.source or dataset.name
     array: Any = dataset.embeddings.get(view)
     if array is None:
-        array = _record_vectors(_rows(dataset, view), view, source)
+        array = _record_vectors(rows(dataset, view), view, source)
         if array is None:
             return None
     out = np.asarray(array, dtype=np.float32)
@@ -153,7 +169,18 @@ def vectors(dataset: Dataset, view: View) -> np.ndarray | None:
     if not finite.all():
         bad = int(np.flatnonzero(~finite)[0])
         raise DataError(f"{view} vector is not finite", source=source,
-                        location=f"trajectory {_rows(dataset, view)[bad].id!r}")
+                        location=f"trajectory {rows(dataset, view)[bad].id!r}")
+    return out
+
+
+def side_vectors(array: np.ndarray, view: str, n_rows: int, source: str) -> np.ndarray:
+    """A side file's ``view`` array attached to a streamed input (:func:`read_npy`),
+    checked once the stream's row count ``n_rows`` is known: the row count, finite values."""
+    out = check_rows(np.asarray(array, dtype=np.float32), n_rows, view, source)
+    finite = np.isfinite(out).all(axis=1) if out.size else np.ones(out.shape[0], dtype=bool)
+    if not finite.all():
+        raise DataError(f"{view} vector is not finite", source=source,
+                        location=f"row {int(np.flatnonzero(~finite)[0]) + 1}")
     return out
 
 
@@ -164,4 +191,5 @@ def stats(array: np.ndarray) -> EmbeddingStats:
                           n_unique=int(array.shape[0]))
 
 
-__all__ = ["MODEL", "RECORD_FIELD", "VIEWS", "View", "attach", "stats", "vectors"]
+__all__ = ["MODEL", "RECORD_FIELD", "VIEWS", "View", "attach", "check_rows", "read_npy", "rows",
+           "side_vectors", "stats", "vectors"]

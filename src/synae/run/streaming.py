@@ -1,31 +1,37 @@
-"""Streaming input: a chat-format JSON Lines(.gz) file (canonical, OpenAI chat or ShareGPT records)
-read one trajectory at a time, in chunks, so that the commands over it (``inspect``, ``convert``,
-``validate``) hold one chunk, never the file.
+"""Streaming input: a file (canonical, OpenAI chat or ShareGPT records as JSON Lines(.gz), one JSON
+array or a CSV/Parquet table; a benchmark file or a transcript table) read one trajectory at a time,
+in chunks, so that the commands over it (``inspect``, ``convert``, ``validate``, ``evaluate``,
+``compare``) hold one chunk, never the file.
 
-- :func:`streaming_format` / :func:`streams` — whether a file streams: unsorted JSON Lines in one of
-  :data:`STREAMING_FORMATS`. Other inputs (tables, JSON arrays, benchmark formats, ``--sort``) are
-  loaded whole.
+- :func:`streaming_format` / :func:`streams` — whether a file streams: any unsorted input file
+  (``--sort`` needs every record: loaded whole). A T1 turn-level file and a JSON Lines table are
+  held by their reader (:func:`synae.adapters.iter_file`).
 - :func:`stream_trajectories` — its trajectories as :func:`synae.run.data.load_dataset` reads them
   (the same ids, outputs by ``output_from``, a preset's stored attributes merged in).
-- :func:`detect_preset_streaming` — :func:`synae.presets.detect_preset` without converting every
-  record.
+- :func:`detect_preset_streaming` — :func:`synae.presets.detect_preset` in one pass (over JSON
+  Lines, converting only the records that can name a benchmark).
 - :class:`StreamHeader` + :func:`chunked` — chunks of :data:`CHUNK` trajectories, the header's
   schema warnings counted and dropped and its skipped reasons cut to the first
   :data:`~synae.run.commands.SKIPPED_SHOWN` between chunks, so the header stays small too.
+- :class:`TrajectoryStream` — such a file as an input that ``evaluate`` and ``compare`` read again
+  on every pass instead of holding (its features are built chunk by chunk,
+  :meth:`synae.run.evaluation.Evaluator.features`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
-from synae.adapters import detect_format
+from synae.adapters import READERS_BY_NAME, detect_format, iter_file
 from synae.adapters.chat import iter_chat, record_trajectory
 from synae.adapters.common import apply_output_from, check_output_from, is_json_array, source_of, table_kind
 from synae.config import Config
-from synae.errors import SynaeError
+from synae.errors import DataError, SynaeError
 from synae.presets import detect_preset, get_preset
 from synae.run.commands import SKIPPED_SHOWN, check_not_all_skipped
 from synae.schema import Dataset, Trajectory, decode_line, iter_jsonl, iter_raw_lines, parse_trajectory
@@ -34,14 +40,23 @@ CHUNK = 1024  # trajectories held at a time
 STREAMING_FORMATS = ("canonical", "openai", "sharegpt")
 
 
-def streaming_format(path: Path, config: Config) -> str | None:
-    """The format ``path`` streams in with ``config.inputs`` (unsorted JSON Lines(.gz) records of
-    one of :data:`STREAMING_FORMATS`), else ``None``."""
+def streaming_format(path: Path, config: Config, fmt: str | None = None) -> str | None:
+    """The format ``path`` streams in with ``config.inputs`` (the format ``fmt``, else
+    ``inputs.format``, else detected), else ``None``: unsorted records of one of
+    :data:`STREAMING_FORMATS` in JSON Lines(.gz), a JSON array or a CSV/Parquet table, or a file of
+    a benchmark format (T1, BFCL, ACP) or a transcript table, read record by record by its reader
+    (:func:`synae.adapters.iter_file`)."""
     inputs = config.inputs
-    if inputs.sort != "none" or table_kind(path) != "jsonl" or is_json_array(path):
+    if inputs.sort != "none" or table_kind(path) is None:
         return None
-    fmt = (inputs.format or detect_format(path)).lower()
-    return fmt if fmt in STREAMING_FORMATS else None
+    fmt = (fmt or inputs.format or detect_format(path)).lower()
+    reader = READERS_BY_NAME.get(fmt)
+    return fmt if fmt in STREAMING_FORMATS or (reader is not None and reader.records is not None) else None
+
+
+def is_jsonl(path: Path) -> bool:
+    """``path`` holds JSON Lines (not a table, not one JSON array)."""
+    return table_kind(path) == "jsonl" and not is_json_array(path)
 
 
 def streams(path: Path, config: Config) -> bool:
@@ -51,26 +66,35 @@ def streams(path: Path, config: Config) -> bool:
 
 def stream_trajectories(path: Path, fmt: str = "canonical", *, skip_invalid: bool = False,
                         output_from: str | None = None, preset: str | None = None,
-                        dataset: Dataset | None = None) -> Iterator[Trajectory]:
-    """The trajectories of a JSON Lines(.gz) file of chat format ``fmt`` one at a time, as
-    :func:`synae.run.data.load_dataset` reads them: canonical records through
-    :func:`synae.schema.iter_jsonl`, OpenAI and ShareGPT records through
-    :func:`synae.adapters.chat.iter_chat` (ids by record position); outputs by ``output_from``
-    (default ``last-assistant``); the stored attributes of ``preset`` merged in (a missing preset
-    resource becomes one warning on ``dataset`` and stops deriving, as
-    :func:`synae.run.data.derive_attributes` does). Skipped records and schema warnings are counted
-    on ``dataset`` when given."""
+                        answers: Path | None = None, dataset: Dataset | None = None) -> Iterator[Trajectory]:
+    """The trajectories of a file of format ``fmt`` one at a time, as
+    :func:`synae.run.data.load_dataset` reads them: canonical JSON Lines through
+    :func:`synae.schema.iter_jsonl`, other chat records through :func:`synae.adapters.chat.iter_chat`
+    (ids by record position; outputs by ``output_from``, default ``last-assistant``), the other
+    formats through their reader's records (:func:`synae.adapters.iter_file`; BFCL ground truth from
+    ``answers``); the stored attributes of ``preset`` (default: the format's benchmark preset)
+    merged in (a missing preset resource becomes one warning on ``dataset`` and stops deriving, as
+    :func:`synae.run.data.derive_attributes` does). Skipped records and warnings are counted on
+    ``dataset`` when given."""
+    reader = READERS_BY_NAME[fmt]
+    preset = preset or reader.preset
     derive = get_preset(preset) if preset else None
-    rule = output_from or "last-assistant"
-    check_output_from(rule)
-    if fmt == "canonical":
-        read: Iterator[Trajectory] = (
-            apply_output_from(t, rule, has_field="output" in t.model_fields_set)
-            for t in iter_jsonl(path, skip_invalid=skip_invalid, dataset=dataset))
+    source = source_of(path)
+    counts = dataset if dataset is not None else Dataset(trajectories=[], name=source.default_name,
+                                                        source=source.label)
+    if not reader.chat:
+        if output_from is not None:
+            raise DataError(f"output_from applies to chat formats (canonical, openai, sharegpt); {fmt!r} "
+                            "takes its output from its own output column", source=source.label)
+        read: Iterator[Trajectory] = iter_file(path, fmt, counts, answers=answers, skip_invalid=skip_invalid)
+    elif fmt == "canonical" and is_jsonl(path):
+        rule = output_from or "last-assistant"
+        check_output_from(rule)
+        read = (apply_output_from(t, rule, has_field="output" in t.model_fields_set)
+                for t in iter_jsonl(path, skip_invalid=skip_invalid, dataset=dataset))
     else:
-        source = source_of(path)
-        counts = dataset if dataset is not None else Dataset(trajectories=[], name=source.default_name,
-                                                            source=source.label)
+        rule = output_from or "last-assistant"
+        check_output_from(rule)
         read = iter_chat(source, fmt, dataset=counts, skip_invalid=skip_invalid, output_from=rule)
     for t in read:
         if derive is not None:
@@ -87,7 +111,13 @@ def detect_preset_streaming(path: Path, fmt: str = "canonical") -> str:
     """:func:`synae.presets.detect_preset` over a pass that converts only the records that can name
     a benchmark (``"kind"`` or ``"benchmark"`` in the raw line); a bad record is left to the pass
     that reads the file (which reports or skips it)."""
+    reader = READERS_BY_NAME[fmt]
+    if reader.preset is not None:  # a benchmark format: its own preset, as its records say
+        return reader.preset
     source = source_of(path)
+    if not is_jsonl(path):  # a table or a JSON array: every record converted, one at a time
+        counts = Dataset(trajectories=[], name=source.default_name, source=source.label)
+        return detect_preset(iter_chat(source, fmt, dataset=counts, skip_invalid=True, output_from="none"))
 
     def candidates() -> Iterator[Trajectory]:
         for lineno, raw in iter_raw_lines(path):
@@ -144,5 +174,93 @@ def chunked(trajectories: Iterable[Trajectory], counted: StreamHeader | None = N
             check_not_all_skipped(counted.header, counted.header.source or counted.header.name)
 
 
-__all__ = ["CHUNK", "STREAMING_FORMATS", "StreamHeader", "chunked", "detect_preset_streaming",
-           "stream_trajectories", "streaming_format", "streams"]
+class TrajectoryStream:
+    """A streaming input (:func:`streaming_format`) that is read again on every pass instead of
+    held: :meth:`chunks` yields its trajectories as :func:`stream_trajectories` reads them.
+
+    The first complete pass counts the skipped records and schema warnings on :attr:`header` and
+    records the trajectory count and the fingerprint (SHA-256 of the canonical JSONL, as
+    :meth:`synae.schema.Dataset.fingerprint`); ``len()`` and :meth:`fingerprint` make that pass
+    when none has run yet. :attr:`embeddings` holds ``.npy`` side files of precomputed vectors
+    (memory-mapped; their row count is checked by the pass that uses them). Every other pass reads
+    the same trajectories (the file must not change while the run reads it)."""
+
+    def __init__(self, path: Path, fmt: str = "canonical", *, skip_invalid: bool = False,
+                 output_from: str | None = None, preset: str | None = None, answers: Path | None = None,
+                 name: str | None = None) -> None:
+        src = source_of(path)
+        self.path, self.fmt = path, fmt
+        self._options: dict[str, Any] = {"skip_invalid": skip_invalid, "output_from": output_from,
+                                         "preset": preset, "answers": answers}
+        self.header = Dataset(trajectories=[], name=name or src.default_name, source=src.label, format=fmt)
+        self.counted = StreamHeader(self.header)
+        self.embeddings: dict[str, Any] = {}
+        self._n: int | None = None
+        self._fingerprint: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.header.name
+
+    @property
+    def source(self) -> str | None:
+        return self.header.source
+
+    @property
+    def format(self) -> str:
+        return self.header.format
+
+    @property
+    def n_skipped(self) -> int:
+        return self.header.n_skipped
+
+    @property
+    def skipped(self) -> list[str]:
+        """The first skipped records' reasons (:data:`~synae.run.commands.SKIPPED_SHOWN`)."""
+        return self.header.skipped
+
+    def chunks(self, size: int | None = None) -> Iterator[list[Trajectory]]:
+        """One pass: consecutive lists of at most ``size`` (default :data:`CHUNK`) trajectories."""
+        first = self._n is None
+        digest = hashlib.sha256() if first else None
+        if first:  # (again, when an earlier first pass was left unfinished)
+            self.header.n_skipped = 0
+            self.header.skipped.clear()
+            self.header.warnings.clear()
+            self.counted = StreamHeader(self.header)
+        read = stream_trajectories(self.path, self.fmt, dataset=self.header if first else None,
+                                   **self._options)
+        n = 0
+        for chunk in chunked(read, self.counted if first else None, size):
+            n += len(chunk)
+            if digest is not None:
+                for t in chunk:
+                    digest.update(t.to_json().encode("utf-8"))
+                    digest.update(b"\n")
+            yield chunk
+        if digest is not None:
+            self._n, self._fingerprint = n, digest.hexdigest()
+
+    def _count(self) -> None:
+        if self._n is None:
+            for _ in self.chunks():
+                pass
+
+    def __len__(self) -> int:
+        self._count()
+        assert self._n is not None
+        return self._n
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the canonical JSONL serialisation (order-sensitive), as hex."""
+        self._count()
+        assert self._fingerprint is not None
+        return self._fingerprint
+
+    def detect_preset(self) -> str:
+        """:func:`detect_preset_streaming` of the file."""
+        return detect_preset_streaming(self.path, self.fmt)
+
+
+__all__ = ["CHUNK", "STREAMING_FORMATS", "StreamHeader", "TrajectoryStream", "chunked",
+           "detect_preset_streaming", "stream_trajectories", "streaming_format", "streams"]

@@ -37,9 +37,10 @@ from synae.presets import PRESET_NAMES, Preset, get_preset
 from synae.presets.base import CheckerKind
 from synae.results import MetricResult
 from synae.run.factory import judge, judge_client
+from synae.run.streaming import TrajectoryStream
 from synae.schema import Dataset, Trajectory
 from synae.validity.judge import judge_info
-from synae.validity.rules.generic import check_counts
+from synae.validity.rules.generic import CHECK_STATES, check_counts
 from synae.validity.verdict import Checker, CheckTarget, Verdict
 
 CHECKER_CHOICES = ("rules", "llm", "judge", "both")
@@ -103,7 +104,9 @@ def rule_checkers(preset: str | Preset, config: Config | None = None, *,
 
 @dataclass
 class VerdictCounts:
-    """Counts of one checker's verdicts on one target."""
+    """Counts of one checker's verdicts on one target: verdicts, valid, invalid and unscored ones,
+    their reasons, per rule check how many verdicts passed / failed / did not run it
+    (:func:`~synae.validity.rules.generic.check_counts`) and the judge's truncated prompt fields."""
 
     n: int
     valid: int
@@ -111,14 +114,21 @@ class VerdictCounts:
     unscored: int
     reasons: dict[str, int]
     unscored_reasons: dict[str, int]
+    checks: dict[str, dict[str, int]] = field(default_factory=dict)
+    truncated_fields: int = 0
 
     def __add__(self, other: VerdictCounts) -> VerdictCounts:
-        """The counts of both sets of verdicts together."""
+        """The counts of both sets of verdicts together (checks in first-appearance order)."""
+        checks = {c: dict(Counter(self.checks.get(c, {})) + Counter(other.checks.get(c, {})))
+                  for c in dict.fromkeys([*self.checks, *other.checks])}
         return VerdictCounts(n=self.n + other.n, valid=self.valid + other.valid,
                              invalid=self.invalid + other.invalid, unscored=self.unscored + other.unscored,
                              reasons=dict(Counter(self.reasons) + Counter(other.reasons)),
                              unscored_reasons=dict(Counter(self.unscored_reasons)
-                                                   + Counter(other.unscored_reasons)))
+                                                   + Counter(other.unscored_reasons)),
+                             checks={c: {state: counts.get(state, 0) for state in CHECK_STATES}
+                                     for c, counts in checks.items()},
+                             truncated_fields=self.truncated_fields + other.truncated_fields)
 
     @classmethod
     def of(cls, verdicts: Sequence[Verdict]) -> VerdictCounts:
@@ -126,7 +136,9 @@ class VerdictCounts:
         unscored = [v for v in verdicts if v.valid is None]
         return cls(n=len(verdicts), valid=sum(v.valid is True for v in verdicts), invalid=len(invalid),
                    unscored=len(unscored), reasons=dict(Counter(r for v in invalid for r in v.reasons)),
-                   unscored_reasons=dict(Counter(r for v in unscored for r in v.reasons[:1])))
+                   unscored_reasons=dict(Counter(r for v in unscored for r in v.reasons[:1])),
+                   checks=check_counts(verdicts),
+                   truncated_fields=sum(int(v.details.get("truncated_fields", 0)) for v in verdicts))
 
     @property
     def scored(self) -> int:
@@ -254,12 +266,11 @@ def _metric(metric_id: str, target: CheckTarget, kind: CheckerKind, counts: Verd
     if real is not None:
         details["real"] = {"n_valid": real.valid, "n_invalid": real.invalid, "n_unscored": real.unscored,
                           "coverage": real.coverage, "rate_all": real.rate_all}
-    verdicts = run.verdicts[target][kind]
-    if kind == "rules" and (checks := check_counts(verdicts)):
-        details["checks"] = checks
+    if kind == "rules" and counts.checks:
+        details["checks"] = counts.checks
     if checker_name == "judge" and run.judge:
         details["judge"] = run.judge
-        details["truncated_fields"] = sum(int(v.details.get("truncated_fields", 0)) for v in verdicts)
+        details["truncated_fields"] = counts.truncated_fields
     warnings = []
     if counts.coverage is not None and counts.coverage < MIN_COVERAGE:
         why = ", ".join(f"{k}: {v}" for k, v in sorted(counts.unscored_reasons.items()))
@@ -276,17 +287,26 @@ class ValiditySession:
 
     The real set's checkers run once (on first use); each synthetic set is checked with the real
     trajectories as provenance sources, and one LLM client is shared by every run.
+
+    Either side may be a :class:`~synae.run.streaming.TrajectoryStream`: it is checked chunk by
+    chunk (:func:`validity_targets_over` over the whole stream, the runs merged with
+    :meth:`ValidityRun.merge`: counts, no verdicts). The provenance sources of a synthetic set
+    checked against a streamed real set are only the real trajectories it names
+    (:func:`named_sources`: one pass over each), looked up only for presets whose rules read them
+    (``Preset.rules_use_sources``).
     """
 
-    def __init__(self, real: Dataset | Sequence[Trajectory] | None, preset: str | Preset | None,
-                 config: Config | None = None, checker: str | None = None, *,
+    def __init__(self, real: Dataset | Sequence[Trajectory] | TrajectoryStream | None,
+                 preset: str | Preset | None, config: Config | None = None, checker: str | None = None, *,
                  client: LLMClient | None = None, progress: bool = True) -> None:
         self.config = config or Config()
-        self.real = list(real) if real is not None else None
+        self.real: list[Trajectory] | TrajectoryStream | None = (
+            real if real is None or isinstance(real, TrajectoryStream) else list(real))
         if preset is None:
             from synae.presets import detect_preset
 
-            preset = detect_preset(self.real or [])
+            preset = (self.real.detect_preset() if isinstance(self.real, TrajectoryStream)
+                      else detect_preset(self.real or []))
         self.preset = preset if isinstance(preset, Preset) else get_preset(preset)
         self.checker = checker
         kinds, _ = checker_kinds(self.preset, self.config, checker)
@@ -295,10 +315,19 @@ class ValiditySession:
         self.progress = progress
         self._real_run: ValidityRun | None = None
 
-    def _run(self, trajectories: Sequence[Trajectory],
+    def _run(self, data: Sequence[Trajectory] | TrajectoryStream,
              sources: Mapping[str, Trajectory] | None = None) -> ValidityRun:
-        return run_validity(trajectories, self.preset, self.config, self.checker, sources=sources,
-                            client=self.client, progress=self.progress)
+        if not isinstance(data, TrajectoryStream):
+            return run_validity(data, self.preset, self.config, self.checker, sources=sources,
+                                client=self.client, progress=self.progress)
+        targets = validity_targets_over(self.preset, data.chunks())
+        run: ValidityRun | None = None
+        for chunk in data.chunks():
+            part = run_validity(chunk, self.preset, self.config, self.checker, sources=sources,
+                                client=self.client, progress=self.progress, targets=targets)
+            run = part if run is None else run.merge(part)
+        return run if run is not None else run_validity([], self.preset, self.config, self.checker,
+                                                        client=self.client, progress=False, targets=targets)
 
     @property
     def real_run(self) -> ValidityRun | None:
@@ -306,15 +335,33 @@ class ValiditySession:
             self._real_run = self._run(self.real)
         return self._real_run
 
-    def run(self, synthetic: Dataset | Sequence[Trajectory]) -> ValidityRun:
+    def run(self, synthetic: Dataset | Sequence[Trajectory] | TrajectoryStream) -> ValidityRun:
         """Check a synthetic set (real trajectories serve as provenance sources)."""
-        sources = {t.id: t for t in self.real} if self.real is not None else None
-        return self._run(list(synthetic), sources)
+        data = synthetic if isinstance(synthetic, TrajectoryStream) else list(synthetic)
+        if isinstance(self.real, TrajectoryStream):
+            kinds, _ = checker_kinds(self.preset, self.config, self.checker)
+            wanted = "rules" in kinds and self.preset.rules_use_sources
+            sources: Mapping[str, Trajectory] | None = named_sources(self.real, data) if wanted else None
+        else:
+            sources = {t.id: t for t in self.real} if self.real is not None else None
+        return self._run(data, sources)
 
     def metrics(self, synthetic_run: ValidityRun) -> list[MetricResult]:
         """The validity metrics of a synthetic run, with the real rates as ``details.real_value``."""
         n_real = len(self.real) if self.real is not None else None
         return metrics_from_runs(synthetic_run, self.real_run, n_real, client=self.client)
+
+
+def named_sources(real: TrajectoryStream, synthetic: Sequence[Trajectory] | TrajectoryStream
+                  ) -> dict[str, Trajectory]:
+    """The real trajectories that ``synthetic`` names as generation sources
+    (``metadata.generation.source_id``), by id: one pass over each side, keeping only those."""
+    chunks = synthetic.chunks() if isinstance(synthetic, TrajectoryStream) else [synthetic]
+    named = {str(g["source_id"]) for chunk in chunks for t in chunk
+             if isinstance(g := t.metadata.get("generation"), Mapping) and g.get("source_id") is not None}
+    if not named:
+        return {}
+    return {t.id: t for chunk in real.chunks() for t in chunk if t.id in named}
 
 
 def validity_metrics(real: Dataset | Sequence[Trajectory] | None, synthetic: Dataset | Sequence[Trajectory],

@@ -197,6 +197,9 @@ class GenericOutputChecker:
         return [self.check(t) for t in trajectories]
 
 
+CHECK_STATES = ("passed", "failed", "not_run")
+
+
 def check_counts(verdicts: Sequence[Verdict]) -> dict[str, dict[str, int]]:
     """Per check, how many verdicts ``passed`` / ``failed`` / ``not_run`` it (verdicts that record
     ``details["checks"]``; others are ignored). The order is the checks' first appearance."""
@@ -204,8 +207,7 @@ def check_counts(verdicts: Sequence[Verdict]) -> dict[str, dict[str, int]]:
     for verdict in verdicts:
         for check, state in (verdict.details.get("checks") or {}).items():
             tally.setdefault(check, Counter())[state] += 1
-    return {check: {state: counts[state] for state in ("passed", "failed", "not_run")}
-            for check, counts in tally.items()}
+    return {check: {state: counts[state] for state in CHECK_STATES} for check, counts in tally.items()}
 
 
-__all__ = ["GenericOutputChecker", "GenericToolCallChecker", "check_counts"]
+__all__ = ["CHECK_STATES", "GenericOutputChecker", "GenericToolCallChecker", "check_counts"]

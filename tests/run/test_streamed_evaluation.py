@@ -1,0 +1,233 @@
+"""``synae evaluate`` and ``compare`` on streamed inputs (:class:`synae.run.streaming.TrajectoryStream`):
+features built chunk by chunk give the whole-dataset run's metrics, validity counts and dataset
+summaries; data-dependent preset decisions (stored attribute kinds, AD attributes, named fields) are
+taken over the whole input; bad precomputed vectors are errors naming the record or the file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from synae.config import load_config
+from synae.errors import DataError
+from synae.run import commands, evaluation, streaming
+from synae.run.commands import compare_command, evaluate_command, open_input
+from synae.run.evaluation import Evaluator
+from synae.run.streaming import TrajectoryStream
+from synae.schema import Message, ToolCall, Trajectory, write_jsonl
+
+KNN = "fidelity.instructions.knn_*"  # metrics that read the transcript vectors only
+
+
+def _metrics(report: Any) -> dict[str, Any]:
+    """Each metric's status, value and details, the embedding statistics aside (texts are embedded
+    per chunk, so their ``n_unique`` counts distinct texts per chunk)."""
+    return {mid: (m.status, m.value, json.dumps({k: v for k, v in m.details.items() if k != "embedding"},
+                                                sort_keys=True, default=str))
+            for mid, m in report.metrics.items()}
+
+
+def _both(config: Any, monkeypatch: pytest.MonkeyPatch, run: Any = evaluate_command) -> tuple[Any, Any]:
+    """(whole-dataset run, streamed run in chunks of 7 trajectories) of ``run(config)``."""
+    with monkeypatch.context() as m:
+        m.setattr(commands, "streamed_run", lambda config, report: False)
+        whole = run(config, progress=False)
+    with monkeypatch.context() as m:
+        m.setattr(evaluation, "FEATURE_CHUNK", 7)
+        m.setattr(streaming, "CHUNK", 7)
+        streamed = run(config, progress=False)
+    return whole, streamed
+
+
+def _call(i: int, name: str = "lookup") -> ToolCall:
+    return ToolCall.model_validate({"id": f"c{i}", "type": "function",
+                                    "function": {"name": name, "arguments": json.dumps({"q": i})}})
+
+
+def _chat(prefix: str, n: int, seed: int, *, mixed_at: int | None = None,
+          vectors: bool = False) -> list[Trajectory]:
+    """Generic chat trajectories: stored attributes ``difficulty`` (a number, except a string at
+    ``mixed_at``), ``topic`` (a label in every record) and ``tags`` (a list in some), a named field
+    ``metadata.level``, calls to two tools, an output on most; optional record-level vectors."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        topic = ["travel", "weather", "food"][int(rng.integers(3))]
+        words = " ".join(rng.choice(["book", "a", "flight", "to", "paris", "rain", "today", "pizza",
+                                     "near", "me", "cheap", "hotel"], size=int(rng.integers(3, 9))))
+        messages = [Message(role="user", content=f"{words} {i % 5}"),
+                    Message(role="assistant", tool_calls=[_call(i, "lookup" if i % 3 else "search")]),
+                    Message(role="tool", tool_call_id=f"c{i}", content=f"result {i}")]
+        if i % 4:
+            messages.append(Message(role="assistant", content=f"{topic} answer {words}"))
+        attributes: dict[str, Any] = {"difficulty": "hard" if i == mixed_at else int(rng.integers(1, 5)),
+                                      "topic": topic}
+        if i % 2:
+            attributes["tags"] = [topic, "x"]
+        extra: dict[str, Any] = {}
+        if vectors:
+            extra["embeddings"] = {"transcript": rng.normal(size=6).round(3).tolist()}
+            if i % 4:
+                extra["embeddings"]["output"] = rng.normal(size=6).round(3).tolist()
+        out.append(Trajectory.model_validate({
+            "id": f"{prefix}{i:03d}", "messages": [m.model_dump(exclude_none=True) for m in messages],
+            "attributes": attributes, "metadata": {"level": ["low", "high"][i % 2]}, **extra}))
+    return out
+
+
+@pytest.fixture
+def generic_files(tmp_path: Path) -> tuple[Path, Path]:
+    real, synthetic = tmp_path / "real.jsonl", tmp_path / "synthetic.jsonl"
+    write_jsonl(_chat("r", 40, 1, vectors=True), real)
+    write_jsonl(_chat("s", 30, 2, mixed_at=25, vectors=True), synthetic)  # numeric until trajectory 25
+    return real, synthetic
+
+
+def test_streamed_generic_evaluation_equals_the_whole_dataset_run(generic_files: tuple[Path, Path],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    real, synthetic = generic_files
+    config = load_config(inputs={"real": real, "synthetic": [synthetic]}, embedding={"model": "lexical"},
+                         validity={"checker": "rules"}, metrics={"attribute_fields": ["metadata.level"]})
+    whole, streamed = _both(config, monkeypatch)
+    assert _metrics(streamed) == _metrics(whole)
+    assert streamed.datasets == whole.datasets
+    assert streamed.aggregates == whole.aggregates
+    m = streamed.metrics
+    # the synthetic difficulty is categorical over the whole set (a string at trajectory 25 of 30),
+    # though the first chunks hold numbers only; the real one is numeric
+    assert m["fidelity.instructions.am.difficulty"].reason.startswith("attribute_kind_mismatch")
+    assert m["fidelity.instructions.am.metadata.level"].status == "ok"
+    assert m["fidelity.instructions.am.tags"].value is not None
+    assert m["validity.output.rate"].value is not None
+    assert m["validity.tool_calls.rate"].details["n_valid"] == 30
+    assert streamed.embedder is not None and streamed.embedder.model == "precomputed"
+    assert streamed.datasets["synthetic"].n == 30 and streamed.datasets["real"].fingerprint
+
+
+def test_the_streamed_evaluator_holds_no_trajectories_and_reads_the_profile_once(
+        generic_files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    real, _ = generic_files
+    monkeypatch.setattr(evaluation, "FEATURE_CHUNK", 7)
+    config = load_config(embedding={"model": "lexical"}, metrics={"attribute_fields": ["metadata.level"]})
+    stream = TrajectoryStream(real)
+    passes = []
+    original = stream.chunks
+
+    def counting(size: int | None = None) -> Any:
+        passes.append(size)
+        return original(size)
+    monkeypatch.setattr(stream, "chunks", counting)
+    ev = Evaluator(stream, config, progress=False)
+    assert len(passes) == 1  # the data profile of the generic preset
+    assert "topic" in ev.context.ad_attributes and "metadata.level" in ev.context.ad_attributes
+    feats = ev.real_features
+    assert passes == [7, 7] and feats.n == 40 and len(stream) == 40  # no pass for len(): counted
+    from synae.run.data import load_dataset
+
+    whole = Evaluator(load_dataset(real), config, progress=False).real_features
+    assert np.array_equal(feats.transcripts, whole.transcripts)
+    assert np.array_equal(feats.outputs, whole.outputs)
+    assert np.array_equal(feats.output_row, whole.output_row)
+    assert feats.categorical == whole.categorical and feats.calls == whole.calls
+    assert feats.ad_labels == whole.ad_labels
+    assert {k: (v.values.tolist(), v.offsets.tolist()) for k, v in feats.numeric.items()} == \
+           {k: (v.values.tolist(), v.offsets.tolist()) for k, v in whole.numeric.items()}
+
+
+def test_streamed_t1_evaluation_with_provenance_rules_equals_the_whole_run(
+        shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """T1 rules check generated trajectories against the real ones they name (provenance): the
+    streamed real set gives the synthetic run exactly those sources."""
+    from synae.generate.invalidate import invalidate
+    from synae.presets import get_preset
+    from synae.run.data import load_dataset
+
+    source = load_dataset(shared_data / "t1" / "t1_attraction_augmented_valid.csv")
+    real, synthetic = tmp_path / "real.jsonl", tmp_path / "invalidated.jsonl"
+    write_jsonl(source.trajectories[:60], real)
+    broken = invalidate(source, 0.5, preset=get_preset("t1"), target="tool_calls", seed=3)
+    write_jsonl(broken.trajectories[:50], synthetic)
+    config = load_config(inputs={"real": real, "synthetic": [synthetic]}, embedding={"model": "lexical"},
+                         validity={"checker": "rules"}, preset="t1")
+    whole, streamed = _both(config, monkeypatch)
+    assert _metrics(streamed) == _metrics(whole)
+    assert streamed.datasets == whole.datasets
+    counts = streamed.metrics["validity.tool_calls.rate"].details
+    assert counts["n_valid"] + counts["n_invalid"] + counts["n_unscored"] == 50
+    assert 0 < counts["n_invalid"] < 50
+
+
+def test_streamed_compare_equals_the_whole_run(generic_files: tuple[Path, Path], tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    real, synthetic = generic_files
+    config = load_config(inputs={"real": real, "synthetic": [synthetic, real]},
+                         embedding={"model": "lexical"}, validity={"checker": "rules"},
+                         output={"out": tmp_path / "cmp", "html": False}, compare={"labels": ["syn", "self"]})
+    whole, streamed = _both(config, monkeypatch, compare_command)
+    assert set(streamed.members) == {"syn", "self"}
+    for label in streamed.members:
+        assert _metrics(streamed.members[label]) == _metrics(whole.members[label])
+    assert streamed.aggregates == whole.aggregates
+
+
+def test_inputs_stream_only_when_nothing_needs_their_trajectories(generic_files: tuple[Path, Path],
+                                                                   tmp_path: Path) -> None:
+    real, _ = generic_files
+    config = load_config(inputs={"real": real})
+    assert isinstance(open_input(real, config), TrajectoryStream)
+    assert not isinstance(open_input(real, config, whole=True), TrajectoryStream)
+    assert commands.streamed_run(config, report=False)
+    assert not commands.streamed_run(config, report=True)
+    sorted_config = load_config(inputs={"real": real, "sort": "str_id"})
+    assert not isinstance(open_input(real, sorted_config), TrajectoryStream)
+
+
+def test_record_vectors_on_some_chunks_only_are_an_error_naming_the_record(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    trajs = _chat("r", 20, 1, vectors=True)
+    trajs[15] = trajs[15].model_copy(update={"embeddings": None})
+    for t in trajs[14:]:  # chunks 3 (14..20) have no transcript vectors
+        (t.model_extra or {}).pop("embeddings", None)
+    path = tmp_path / "mixed.jsonl"
+    write_jsonl(trajs, path)
+    monkeypatch.setattr(evaluation, "FEATURE_CHUNK", 7)
+    config = load_config(embedding={"model": "lexical"}, preset="generic")
+    with pytest.raises(DataError, match=r"trajectory 'r014'.*embeddings.transcript.*no transcript vector"):
+        _ = Evaluator(TrajectoryStream(path), config, metric_patterns=KNN, progress=False).real_features
+
+
+def test_a_side_file_with_the_wrong_row_count_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "real.jsonl"
+    write_jsonl(_chat("r", 12, 1), path)
+    side = tmp_path / "real.npy"
+    np.save(side, np.ones((11, 4), dtype=np.float32))
+    config = load_config(inputs={"real": path, "embeddings": {"transcript": side}},
+                         embedding={"model": "lexical"}, preset="generic")
+    stream = open_input(path, config)
+    assert isinstance(stream, TrajectoryStream) and stream.embeddings["transcript"].shape == (11, 4)
+    with pytest.raises(DataError, match=r"real.npy.*11 transcript vectors for 12 trajectories"):
+        _ = Evaluator(stream, config, metric_patterns=KNN, progress=False).real_features
+    np.save(side, np.ones((12, 4), dtype=np.float32))
+    feats = Evaluator(open_input(path, config), config, metric_patterns=KNN, progress=False).real_features
+    assert feats.transcripts is not None and feats.transcripts.shape == (12, 4)
+    assert feats.embedding["transcripts"].model == "precomputed"
+
+
+@pytest.mark.parametrize(("real", "synthetic"), [
+    ("t1/t1_attraction_turns.csv", "t1/t1_attraction_augmented_valid.csv"),
+    ("acp/acp_app_prog.csv", "acp/acp_app_bool.parquet"),
+])
+def test_benchmark_files_evaluate_streamed_as_loaded(shared_data: Path, real: str, synthetic: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Benchmark files (T1 CSV, ACP CSV and Parquet) stream through evaluate with the rule checkers
+    and give the whole-dataset run's metrics."""
+    config = load_config(inputs={"real": shared_data / real, "synthetic": [shared_data / synthetic]},
+                         embedding={"model": "lexical"}, validity={"checker": "rules"})
+    whole, streamed = _both(config, monkeypatch)
+    assert _metrics(streamed) == _metrics(whole)
+    assert streamed.datasets == whole.datasets
+    assert any(m.pillar == "validity" and m.value is not None for m in streamed.metrics.values())
