@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import fnmatch
-import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from itertools import chain
@@ -56,12 +55,13 @@ from synae.metrics.features import DatasetFeatures, Ragged
 from synae.metrics.pairs import turn_pairs
 from synae.metrics.registry import Feature, MetricContext, failed
 from synae.presets import Preset, detect_preset, get_preset
-from synae.presets.base import NUMERIC_ATTRIBUTES, DataProfile, stored_values
+from synae.presets.base import DataProfile
 from synae.results import DatasetSummary, EmbedderInfo, EvaluationReport, MetricResult
 from synae.run import precomputed
-from synae.run.executors import Executor, make_executor
+from synae.run.executors import Executor, PerItem, make_executor
+from synae.run.record_features import RecordFeatures, add_stored
 from synae.schema import Dataset, Trajectory
-from synae.views import instruction_transcript, tool_call_sequence
+from synae.views import instruction_transcript
 
 if TYPE_CHECKING:
     from synae.run.streaming import TrajectoryStream
@@ -71,6 +71,7 @@ ExtraMetrics = Callable[["Dataset | TrajectoryStream", "Dataset | TrajectoryStre
 each side a :class:`~synae.schema.Dataset` or a :class:`~synae.run.streaming.TrajectoryStream`."""
 PAIR_CHUNK = 65_536
 FEATURE_CHUNK = 8192  # trajectories per chunk when a stream's features are built
+MAP_BATCH = 1024  # trajectories per task when another executor maps the record features
 
 
 def trajectory_chunks(data: Dataset | TrajectoryStream,
@@ -171,8 +172,9 @@ class Evaluator:
         self._pipeline = embedder if isinstance(embedder, EmbeddingPipeline) else None
         self.progress = progress
         self._needs: set[Feature] = {f for i in self.metric_ids for f in registry.spec(i).needs}
+        self.record_features = RecordFeatures(self.preset, self.options, tuple(self.metric_ids),
+                                              tuple(self.context.ad_attributes))
         self._real_features: DatasetFeatures | None = None
-        self._declared = self.preset.declared_tools if self.preset.has_tool_calls else frozenset()
         self.metric_seconds: dict[str, float] = {}  # wall time per metric of the last compute_metrics
         self.stage_seconds: dict[str, float] = {}  # executor passes of the last compute_metrics (k-NN)
 
@@ -274,7 +276,7 @@ class Evaluator:
         whole set from its raw values, kept until the end. Precomputed vectors: a side file
         attached to the stream is checked against the row count after the pass; the records'
         ``embeddings`` field must be given on every record of the view or on none, across chunks."""
-        stored = [a for a in self._wanted_attributes() if self.preset.is_stored_attribute(a)]
+        stored = self.record_features.stored_attributes()
         raw: dict[str, list[Any]] = {a: [] for a in stored}
         parts: list[DatasetFeatures] = []
         side: dict[str, Any] = {} if isinstance(dataset, Dataset) else dict(dataset.embeddings)
@@ -290,7 +292,7 @@ class Evaluator:
         feats = parts[0] if len(parts) == 1 else DatasetFeatures.concat(parts, dataset.name)
         del parts
         for a in stored:
-            self._add_stored(feats, a, raw.pop(a))
+            add_stored(feats, a, raw.pop(a))
         for view, array in side.items():  # every side file's row count is checked; used if needed
             n_rows = feats.n if view == "transcript" else feats.n_outputs
             source = str(getattr(array, "filename", None) or dataset.source or dataset.name)  # the .npy
@@ -305,41 +307,25 @@ class Evaluator:
             feats.embedding[f"{view}s"] = precomputed.stats(vectors)
         return feats
 
-    def _chunk_features(self, part: Dataset, skip_views: set[str], given: dict[str, bool]) -> DatasetFeatures:
-        """The features of one chunk, stored attributes aside (:meth:`features` adds them); the
-        views in ``skip_views`` are not embedded (their vectors come from a side file). ``given``
-        records per view whether earlier chunks had precomputed vectors (a mix is a DataError)."""
-        trajs = part.trajectories
-        preset, opts = self.preset, self.options
-        calls: list[tuple[str, ...]] = []
-        unparsable = 0
-        if preset.has_tool_calls:
-            for t in trajs:
-                seq = tool_call_sequence(t, scope=opts.code_parse_scope or "message",
-                                         extraction=opts.call_extraction or "non_builtin",
-                                         declared_tools=self._declared)
-                calls.append(tuple(seq.names))
-                unparsable += seq.unparsable_code
-        else:
-            calls = [()] * len(trajs)
-        numeric, categorical = self._attributes(trajs)
-        wants_ad = "ad_labels" in self._needs
-        out_tokens = [preset.numeric_values(t, "output_token_length") for t in trajs]
-        output_row = np.full(len(trajs), -1, dtype=np.int64)
-        has_out = np.array([t.output is not None for t in trajs], dtype=bool)
-        output_row[has_out] = np.arange(int(has_out.sum()))
-        feats = DatasetFeatures(
-            name=part.name, n=len(trajs), calls=calls, unparsable_code=unparsable, numeric=numeric,
-            categorical=categorical,
-            ad_labels=self._ad(trajs, categorical) if wants_ad else None,
-            output_row=output_row,
-            output_tokens=np.array([v[0] for v in out_tokens if v], dtype=np.float64))
-        privacy_targets = tuple(dict.fromkeys(registry.spec(i).target for i in self.metric_ids
-                                              if registry.spec(i).pillar == "privacy"))
-        if privacy_targets:  # view hashes, token hashes and PII of the targets the privacy metrics read
-            from synae.metrics.privacy import privacy_features
+    def _record_features(self, trajs: list[Trajectory]) -> DatasetFeatures:
+        """:attr:`record_features` of ``trajs``: in this process on the local executor; on another
+        executor mapped over its workers in batches of :data:`MAP_BATCH` trajectories
+        (:meth:`Executor.map_batches`) and joined in order — the same features either way."""
+        if self.executor.name == "local" or not trajs:
+            return self.record_features(trajs)
+        batches = [trajs[s:s + MAP_BATCH] for s in range(0, len(trajs), MAP_BATCH)]
+        parts = self.executor.map_batches(PerItem(self.record_features), batches, batch_size=1)
+        return parts[0] if len(parts) == 1 else DatasetFeatures.concat(parts, "")
 
-            feats.privacy = privacy_features(trajs, privacy_targets)
+    def _chunk_features(self, part: Dataset, skip_views: set[str], given: dict[str, bool]) -> DatasetFeatures:
+        """The features of one chunk, stored attributes aside (:meth:`features` adds them): its
+        record features (:meth:`_record_features`), then its embeddings; the views in
+        ``skip_views`` are not embedded (their vectors come from a side file). ``given`` records
+        per view whether earlier chunks had precomputed vectors (a mix is a DataError)."""
+        trajs = part.trajectories
+        preset = self.preset
+        feats = self._record_features(trajs)
+        feats.name = part.name
         if "transcripts" in self._needs and "transcript" not in skip_views:
             roles = preset.instruction_roles
             feats.transcripts, feats.embedding["transcripts"] = self._vectors(
@@ -352,55 +338,6 @@ class Evaluator:
             if stats is not None:
                 feats.embedding["pairs"] = stats
         return feats
-
-    def _wanted_attributes(self) -> list[str]:
-        """The attributes the selected metrics read, in metric order."""
-        return [a for a in (registry.spec(i).attribute_of(i) for i in self.metric_ids) if a is not None]
-
-    def _attributes(self, trajs: list[Trajectory]) -> tuple[dict[str, Ragged], dict[str, list[list[str]]]]:
-        """The computed (not stored) attributes of ``trajs``: numeric values per trajectory, labels."""
-        numeric: dict[str, Ragged] = {}
-        categorical: dict[str, list[list[str]]] = {}
-        builtin_numeric = set(NUMERIC_ATTRIBUTES) | set(self.preset.extra_numeric_attributes())
-        for attr in self._wanted_attributes():
-            if self.preset.is_stored_attribute(attr):
-                continue
-            if attr in builtin_numeric:
-                numeric[attr] = Ragged.from_lists([self.preset.numeric_values(t, attr) for t in trajs])
-                continue
-            values = self.preset.attribute_values(trajs, attr, self.options)
-            if values.kind == "categorical":
-                categorical[attr] = values.values
-            else:  # a numeric named field: one value per trajectory that has a number
-                numeric[attr] = Ragged.from_lists([self.preset.numeric_values(t, attr) for t in trajs])
-        return numeric, categorical
-
-    @staticmethod
-    def _add_stored(feats: DatasetFeatures, attr: str, raw: list[Any]) -> None:
-        """Stored attribute ``attr`` from each trajectory's raw value (kind over the whole set):
-        numeric — one value per trajectory that has a finite number; categorical — its labels."""
-        values = stored_values(raw)
-        if values.kind == "categorical":
-            feats.categorical[attr] = values.values
-        else:
-            feats.numeric[attr] = Ragged.from_lists([_stored_number(v) for v in raw])
-
-    def _ad(self, trajs: list[Trajectory], am_labels: dict[str, list[list[str]]]) -> list[tuple[str, ...]]:
-        """AD combinations. For keyword attributes whose multi-labels AM already computed, the
-        first-match label is the first multi-label (both follow vocabulary order, ``"Other"`` when
-        nothing matches), so the transcript is not matched twice; other attributes ask the preset."""
-        preset = self.preset
-        ad_attributes = self.context.ad_attributes
-        reusable = {a for a in ad_attributes if a in am_labels and a in preset.keyword_vocabularies()}
-        if type(preset).ad_label is not Preset.ad_label:  # a preset with its own first-match rule
-            reusable = set()
-        columns = []
-        for attr in ad_attributes:
-            if attr in reusable:
-                columns.append([labels[0] for labels in am_labels[attr]])
-            else:
-                columns.append([preset.ad_label(t, attr, self.options) for t in trajs])
-        return list(zip(*columns, strict=True)) if columns else [() for _ in trajs]
 
     def _pair_similarities(self, trajs: list[Trajectory]) -> tuple[dict[str, Ragged], EmbeddingStats | None]:
         pair_types = [str(registry.spec(i).qualifier(i)) for i in self.metric_ids
@@ -546,12 +483,6 @@ def _check_dimensions(real_f: DatasetFeatures, syn_f: DatasetFeatures, real: Dat
             raise DataError(f"{view} vectors have dimension {a.shape[1]} in {real.source or real.name!r} "
                             f"but {b.shape[1]} in {synthetic.source or synthetic.name!r}",
                             source=synthetic.source or synthetic.name)
-
-
-def _stored_number(value: Any) -> list[float]:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        return [float(value)]
-    return []
 
 
 def _summary(dataset: Dataset | TrajectoryStream) -> DatasetSummary:

@@ -108,16 +108,19 @@ def stream_trajectories(path: Path, fmt: str = "canonical", *, skip_invalid: boo
 
 
 def detect_preset_streaming(path: Path, fmt: str = "canonical") -> str:
-    """:func:`synae.presets.detect_preset` over a pass that converts only the records that can name
-    a benchmark (``"kind"`` or ``"benchmark"`` in the raw line); a bad record is left to the pass
-    that reads the file (which reports or skips it)."""
+    """:func:`synae.presets.detect_preset` in one pass: a benchmark format's own preset (its records
+    name it); over chat JSON Lines, a pass that converts only the records that can name a benchmark
+    (``"kind"`` or ``"benchmark"`` in the raw line); otherwise every record converted, one at a
+    time. A bad record is left to the pass that reads the file (which reports or skips it)."""
     reader = READERS_BY_NAME[fmt]
-    if reader.preset is not None:  # a benchmark format: its own preset, as its records say
+    if reader.preset is not None:
         return reader.preset
     source = source_of(path)
-    if not is_jsonl(path):  # a table or a JSON array: every record converted, one at a time
+    if not reader.chat or not is_jsonl(path):
         counts = Dataset(trajectories=[], name=source.default_name, source=source.label)
-        return detect_preset(iter_chat(source, fmt, dataset=counts, skip_invalid=True, output_from="none"))
+        read = (iter_file(path, fmt, counts, skip_invalid=True) if not reader.chat else
+                iter_chat(source, fmt, dataset=counts, skip_invalid=True, output_from="none"))
+        return detect_preset(read)
 
     def candidates() -> Iterator[Trajectory]:
         for lineno, raw in iter_raw_lines(path):

@@ -23,6 +23,7 @@ from synae.embed import EmbeddingPipeline
 from synae.embed.lexical import LexicalEmbedder
 from synae.llm.client import ChatRequest, ChatResponse, LLMError
 from synae.metrics import knn
+from synae.run import evaluation
 from synae.run.data import load_dataset
 from synae.run.evaluation import Evaluator
 from synae.run.executors import LocalExecutor, PerItem
@@ -146,9 +147,11 @@ def test_concurrency_split() -> None:
     assert sum(split_concurrency(5, 5)) == 5
 
 
-def test_evaluator_on_ray_equals_the_local_evaluator(executor: RayExecutor, shared_data) -> None:
-    """Embeddings (actors building the pipeline from a PipelineFactory) and both k-NN passes on the
-    cluster: every metric record equals the local run's, embedding statistics included."""
+def test_evaluator_on_ray_equals_the_local_evaluator(executor: RayExecutor, shared_data,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Record features as map tasks (batches of 16 trajectories, joined in order), embeddings
+    (actors building the pipeline from a PipelineFactory) and both k-NN passes on the cluster:
+    every metric record equals the local run's, embedding statistics included."""
     config = load_config(embedding={"model": "lexical"})
     real = load_dataset(shared_data / "t1" / "t1_attraction_turns_with_output.csv")
     syn = Dataset(real.trajectories[1::3], name="third")
@@ -158,8 +161,18 @@ def test_evaluator_on_ray_equals_the_local_evaluator(executor: RayExecutor, shar
         return {i: (m.status, m.value, m.reason, m.details) for i, m in report.metrics.items()}
 
     local = outcomes(Evaluator(real, config))
+    mapped: list[int] = []
+    original = executor.map_batches
+
+    def recording(fn, items, batch_size):  # the real map, counted
+        mapped.append(len(items))
+        return original(fn, items, batch_size)
+
+    monkeypatch.setattr(evaluation, "MAP_BATCH", 16)
+    monkeypatch.setattr(executor, "map_batches", recording)
     on_ray = Evaluator(real, config, executor=executor)
     assert outcomes(on_ray) == local
+    assert mapped == [-(-len(real) // 16), -(-len(syn) // 16)] and mapped[0] > 1  # real, then synthetic
     assert on_ray.executor is executor and on_ray._pipeline is None  # nothing embedded in this process
     on_ray.close()  # not the evaluator's executor: left running
     assert executor._ray.is_initialized()
