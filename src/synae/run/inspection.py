@@ -237,7 +237,7 @@ def dataset_stats(dataset: Dataset, preset: Preset, options: MetricOptions) -> d
 # Streaming input
 
 
-def _jsonl_source(path: Path, fmt: str, config: Config, header: Dataset) -> TrajectorySource:
+def _streamed_source(path: Path, fmt: str, config: Config, header: Dataset) -> TrajectorySource:
     """Passes over a file that streams in format ``fmt`` as :func:`synae.run.commands.load_input`
     reads it (:func:`~synae.run.streaming.stream_trajectories`); only the first pass records skipped
     records and warnings on ``header``."""
@@ -270,7 +270,7 @@ def inspect_input(path: Path, config: Config, *, name: str | None = None) -> tup
     preset = get_preset(config.preset or detect_preset_streaming(path, fmt),
                         attribute_fields=config.metrics.attribute_fields)
     counted = StreamHeader(header)
-    acc = accumulate(_jsonl_source(path, fmt, config, header), preset, config.metrics, counted)
+    acc = accumulate(_streamed_source(path, fmt, config, header), preset, config.metrics, counted)
     stats = _stats(acc, header, preset, counted.n_warnings)
     stats["mode"] = config.mode
     return stats, header
