@@ -231,3 +231,31 @@ def test_benchmark_files_evaluate_streamed_as_loaded(shared_data: Path, real: st
     assert _metrics(streamed) == _metrics(whole)
     assert streamed.datasets == whole.datasets
     assert any(m.pillar == "validity" and m.value is not None for m in streamed.metrics.values())
+
+
+def test_chunks_without_records_of_a_view_add_nothing(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chunk with no outputs neither embeds nor breaks the precomputed output vectors of the
+    others; a stream with no outputs at all gets the loaded set's empty output view."""
+    from synae.run.data import load_dataset
+
+    trajs = _chat("r", 20, 1, vectors=True)
+    for t in trajs[7:14]:  # the second chunk of 7: no output, no output vector
+        t.messages, t.output = t.messages[:3], None
+        (t.model_extra or {})["embeddings"].pop("output", None)
+    path, bare = tmp_path / "gap.jsonl", tmp_path / "bare.jsonl"
+    write_jsonl(trajs, path)
+    write_jsonl([t.model_copy(update={"messages": t.messages[:3], "output": None}) for t in _chat("b", 9, 2)],
+                bare)
+    monkeypatch.setattr(evaluation, "FEATURE_CHUNK", 7)
+    config = load_config(embedding={"model": "lexical"}, preset="generic")
+    for file in (path, bare):
+        streamed = Evaluator(TrajectoryStream(file), config, metric_patterns="fidelity.output.*",
+                             progress=False).real_features
+        whole = Evaluator(load_dataset(file), config, metric_patterns="fidelity.output.*",
+                          progress=False).real_features
+        assert streamed.outputs is not None and whole.outputs is not None
+        assert np.array_equal(streamed.outputs, whole.outputs)
+        assert streamed.outputs.shape == whole.outputs.shape
+        assert streamed.embedding["outputs"] == whole.embedding["outputs"]
+    assert whole.outputs.shape[0] == 0 and streamed.embedding["outputs"].model.startswith("synae-lexical")

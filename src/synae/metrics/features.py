@@ -127,7 +127,10 @@ class DatasetFeatures:
 
 
 def _stack(arrays: Sequence[np.ndarray | None]) -> np.ndarray | None:
-    """Rows of every array one after the other (float32); ``None`` when the feature was not built."""
+    """Rows of every array one after the other (float32; arrays without rows are skipped, so a
+    chunk without records of a view adds nothing); ``None`` when the feature was not built."""
     if any(a is None for a in arrays):
         return None
-    return np.concatenate([np.asarray(a, dtype=np.float32) for a in arrays if a is not None])
+    present = [a for a in arrays if a is not None]
+    with_rows = [a for a in present if a.shape[0]] or present[:1]
+    return np.concatenate([np.asarray(a, dtype=np.float32) for a in with_rows])

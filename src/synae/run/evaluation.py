@@ -241,13 +241,17 @@ class Evaluator:
         return out.vectors, out.stats
 
     def _vectors(self, dataset: Dataset, view: precomputed.View, texts: Callable[[], list[str]],
-                 given: dict[str, bool] | None = None) -> tuple[np.ndarray, EmbeddingStats]:
+                 given: dict[str, bool] | None = None) -> tuple[np.ndarray, EmbeddingStats] | None:
         """Precomputed ``view`` vectors of ``dataset`` when given, else ``texts()`` embedded.
-        ``given`` (view → whether an earlier chunk of the same set had precomputed vectors) makes
-        a chunk that disagrees a :class:`DataError` naming its first record of the view."""
+        ``given`` is set for the chunks of a stream (view → whether an earlier chunk had
+        precomputed vectors): a chunk that disagrees is a :class:`DataError` naming its first
+        record of the view, and a chunk without records of the view gives ``None`` (nothing to
+        embed; :meth:`features` makes the empty view of a stream that has none)."""
         array = precomputed.vectors(dataset, view)
         rows = precomputed.rows(dataset, view)
-        if given is not None and rows and given.setdefault(view, array is not None) != (array is not None):
+        if given is not None and not rows:
+            return None
+        if given is not None and given.setdefault(view, array is not None) != (array is not None):
             raise DataError(f"no {view} vector while other records have one" if array is None else
                             f"a {view} vector while earlier records have none",
                             source=dataset.source or dataset.name, location=f"trajectory {rows[0].id!r}",
@@ -280,7 +284,7 @@ class Evaluator:
         raw: dict[str, list[Any]] = {a: [] for a in stored}
         parts: list[DatasetFeatures] = []
         side: dict[str, Any] = {} if isinstance(dataset, Dataset) else dict(dataset.embeddings)
-        given: dict[str, bool] = {}
+        given: dict[str, bool] | None = None if isinstance(dataset, Dataset) else {}
         for chunk in trajectory_chunks(dataset):
             for a in stored:
                 raw[a].extend(t.attributes.get(a) for t in chunk)
@@ -293,6 +297,13 @@ class Evaluator:
         del parts
         for a in stored:
             add_stored(feats, a, raw.pop(a))
+        for view in ("transcript", "output"):  # a stream without records of a view: as when loaded
+            if f"{view}s" in self._needs and view not in side and f"{view}s" not in feats.embedding:
+                empty = self._vectors(Dataset(trajectories=[], name=dataset.name, source=dataset.source),
+                                      view, list)
+                assert empty is not None  # not a stream chunk
+                setattr(feats, f"{view}s", empty[0])
+                feats.embedding[f"{view}s"] = empty[1]
         for view, array in side.items():  # every side file's row count is checked; used if needed
             n_rows = feats.n if view == "transcript" else feats.n_outputs
             source = str(getattr(array, "filename", None) or dataset.source or dataset.name)  # the .npy
@@ -317,7 +328,8 @@ class Evaluator:
         parts = self.executor.map_batches(PerItem(self.record_features), batches, batch_size=1)
         return parts[0] if len(parts) == 1 else DatasetFeatures.concat(parts, "")
 
-    def _chunk_features(self, part: Dataset, skip_views: set[str], given: dict[str, bool]) -> DatasetFeatures:
+    def _chunk_features(self, part: Dataset, skip_views: set[str],
+                        given: dict[str, bool] | None) -> DatasetFeatures:
         """The features of one chunk, stored attributes aside (:meth:`features` adds them): its
         record features (:meth:`_record_features`), then its embeddings; the views in
         ``skip_views`` are not embedded (their vectors come from a side file). ``given`` records
@@ -326,13 +338,16 @@ class Evaluator:
         preset = self.preset
         feats = self._record_features(trajs)
         feats.name = part.name
-        if "transcripts" in self._needs and "transcript" not in skip_views:
-            roles = preset.instruction_roles
-            feats.transcripts, feats.embedding["transcripts"] = self._vectors(
-                part, "transcript", lambda: [instruction_transcript(t, roles) for t in trajs], given)
-        if "outputs" in self._needs and "output" not in skip_views:
-            feats.outputs, feats.embedding["outputs"] = self._vectors(
-                part, "output", lambda: [t.output for t in trajs if t.output is not None], given)
+        roles = preset.instruction_roles
+        views: dict[precomputed.View, Callable[[], list[str]]] = {
+            "transcript": lambda: [instruction_transcript(t, roles) for t in trajs],
+            "output": lambda: [t.output for t in trajs if t.output is not None]}
+        for view, texts in views.items():
+            if f"{view}s" in self._needs and view not in skip_views:
+                got = self._vectors(part, view, texts, given)
+                setattr(feats, f"{view}s", got[0] if got is not None else np.zeros((0, 0), np.float32))
+                if got is not None:
+                    feats.embedding[f"{view}s"] = got[1]
         if "pairs" in self._needs:
             feats.pair_sims, stats = self._pair_similarities(trajs)
             if stats is not None:
