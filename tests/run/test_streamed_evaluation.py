@@ -200,6 +200,19 @@ def test_record_vectors_on_some_chunks_only_are_an_error_naming_the_record(
         _ = Evaluator(TrajectoryStream(path), config, metric_patterns=KNN, progress=False).real_features
 
 
+def test_record_vectors_of_another_dimension_in_a_later_chunk_name_the_record(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    trajs = _chat("r", 20, 1, vectors=True)
+    for t in trajs[14:]:  # the third chunk of 7: 8-d transcript vectors, the others 6-d
+        (t.model_extra or {})["embeddings"]["transcript"] = [0.5] * 8
+    path = tmp_path / "dims.jsonl"
+    write_jsonl(trajs, path)
+    monkeypatch.setattr(evaluation, "FEATURE_CHUNK", 7)
+    config = load_config(embedding={"model": "lexical"}, preset="generic")
+    with pytest.raises(DataError, match=r"trajectory 'r014'.*embeddings.transcript.*dimension 8, expected 6"):
+        _ = Evaluator(TrajectoryStream(path), config, metric_patterns=KNN, progress=False).real_features
+
+
 def test_a_side_file_with_the_wrong_row_count_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "real.jsonl"
     write_jsonl(_chat("r", 12, 1), path)

@@ -241,21 +241,28 @@ class Evaluator:
         return out.vectors, out.stats
 
     def _vectors(self, dataset: Dataset, view: precomputed.View, texts: Callable[[], list[str]],
-                 given: dict[str, bool] | None = None) -> tuple[np.ndarray, EmbeddingStats] | None:
+                 given: dict[str, int | None] | None = None) -> tuple[np.ndarray, EmbeddingStats] | None:
         """Precomputed ``view`` vectors of ``dataset`` when given, else ``texts()`` embedded.
-        ``given`` is set for the chunks of a stream (view → whether an earlier chunk had
-        precomputed vectors): a chunk that disagrees is a :class:`DataError` naming its first
-        record of the view, and a chunk without records of the view gives ``None`` (nothing to
-        embed; :meth:`features` makes the empty view of a stream that has none)."""
+        ``given`` is set for the chunks of a stream (view → the dimension of the precomputed
+        vectors of the first chunk with records of the view, ``None`` when it had none): a chunk
+        that disagrees (vectors or not, their dimension) is a :class:`DataError` naming its first
+        record of the view, as a whole load names the record; a chunk without records of the view
+        gives ``None`` (nothing to embed; :meth:`features` makes the empty view of a stream that
+        has none)."""
         array = precomputed.vectors(dataset, view)
         rows = precomputed.rows(dataset, view)
         if given is not None and not rows:
             return None
-        if given is not None and given.setdefault(view, array is not None) != (array is not None):
-            raise DataError(f"no {view} vector while other records have one" if array is None else
-                            f"a {view} vector while earlier records have none",
-                            source=dataset.source or dataset.name, location=f"trajectory {rows[0].id!r}",
-                            field=f"{precomputed.RECORD_FIELD}.{view}")
+        if given is not None:
+            dim = None if array is None else int(array.shape[1])
+            first = given.setdefault(view, dim)
+            if first != dim:
+                message = (f"no {view} vector while other records have one" if dim is None else
+                           f"a {view} vector while earlier records have none" if first is None else
+                           f"vector of dimension {dim}, expected {first}")
+                raise DataError(message, source=dataset.source or dataset.name,
+                                location=f"trajectory {rows[0].id!r}",
+                                field=f"{precomputed.RECORD_FIELD}.{view}")
         if array is not None:
             return array, precomputed.stats(array)
         return self._embed(texts())
@@ -284,7 +291,7 @@ class Evaluator:
         raw: dict[str, list[Any]] = {a: [] for a in stored}
         parts: list[DatasetFeatures] = []
         side: dict[str, Any] = {} if isinstance(dataset, Dataset) else dict(dataset.embeddings)
-        given: dict[str, bool] | None = None if isinstance(dataset, Dataset) else {}
+        given: dict[str, int | None] | None = None if isinstance(dataset, Dataset) else {}
         for chunk in trajectory_chunks(dataset):
             for a in stored:
                 raw[a].extend(t.attributes.get(a) for t in chunk)
@@ -329,11 +336,11 @@ class Evaluator:
         return parts[0] if len(parts) == 1 else DatasetFeatures.concat(parts, "")
 
     def _chunk_features(self, part: Dataset, skip_views: set[str],
-                        given: dict[str, bool] | None) -> DatasetFeatures:
+                        given: dict[str, int | None] | None) -> DatasetFeatures:
         """The features of one chunk, stored attributes aside (:meth:`features` adds them): its
         record features (:meth:`_record_features`), then its embeddings; the views in
         ``skip_views`` are not embedded (their vectors come from a side file). ``given`` records
-        per view whether earlier chunks had precomputed vectors (a mix is a DataError)."""
+        per view what earlier chunks had (see :meth:`_vectors`)."""
         trajs = part.trajectories
         preset = self.preset
         feats = self._record_features(trajs)
