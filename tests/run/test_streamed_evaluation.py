@@ -186,18 +186,21 @@ def test_inputs_stream_only_when_nothing_needs_their_trajectories(generic_files:
     assert not isinstance(open_input(real, sorted_config), TrajectoryStream)
 
 
-def test_record_vectors_on_some_chunks_only_are_an_error_naming_the_record(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    trajs = _chat("r", 20, 1, vectors=True)
-    trajs[15] = trajs[15].model_copy(update={"embeddings": None})
-    for t in trajs[14:]:  # chunks 3 (14..20) have no transcript vectors
-        (t.model_extra or {}).pop("embeddings", None)
-    path = tmp_path / "mixed.jsonl"
+def _stream_features(trajs: list[Trajectory], path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The transcript features of ``trajs`` written to ``path`` and streamed in chunks of 7."""
     write_jsonl(trajs, path)
     monkeypatch.setattr(evaluation, "FEATURE_CHUNK", 7)
     config = load_config(embedding={"model": "lexical"}, preset="generic")
+    return Evaluator(TrajectoryStream(path), config, metric_patterns=KNN, progress=False).real_features
+
+
+def test_record_vectors_on_some_chunks_only_are_an_error_naming_the_record(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    trajs = _chat("r", 20, 1, vectors=True)
+    for t in trajs[14:]:  # the third chunk of 7 (14..19) has no transcript vectors
+        (t.model_extra or {}).pop("embeddings", None)
     with pytest.raises(DataError, match=r"trajectory 'r014'.*embeddings.transcript.*no transcript vector"):
-        _ = Evaluator(TrajectoryStream(path), config, metric_patterns=KNN, progress=False).real_features
+        _stream_features(trajs, tmp_path / "mixed.jsonl", monkeypatch)
 
 
 def test_record_vectors_of_another_dimension_in_a_later_chunk_name_the_record(
@@ -205,12 +208,8 @@ def test_record_vectors_of_another_dimension_in_a_later_chunk_name_the_record(
     trajs = _chat("r", 20, 1, vectors=True)
     for t in trajs[14:]:  # the third chunk of 7: 8-d transcript vectors, the others 6-d
         (t.model_extra or {})["embeddings"]["transcript"] = [0.5] * 8
-    path = tmp_path / "dims.jsonl"
-    write_jsonl(trajs, path)
-    monkeypatch.setattr(evaluation, "FEATURE_CHUNK", 7)
-    config = load_config(embedding={"model": "lexical"}, preset="generic")
     with pytest.raises(DataError, match=r"trajectory 'r014'.*embeddings.transcript.*dimension 8, expected 6"):
-        _ = Evaluator(TrajectoryStream(path), config, metric_patterns=KNN, progress=False).real_features
+        _stream_features(trajs, tmp_path / "dims.jsonl", monkeypatch)
 
 
 def test_a_side_file_with_the_wrong_row_count_names_the_file(tmp_path: Path) -> None:

@@ -194,14 +194,20 @@ def load_dataset(data: Any, fmt: str | None = None, *, answers: str | Path | Non
     if not reader.chat and source.path is None:
         raise DataError(f"format {name_!r} reads files only; in-memory records may be canonical, openai or "
                         "sharegpt records", source=source.label)
-    if output_from is not None and not reader.chat:
-        raise DataError(f"output_from applies to chat formats (canonical, openai, sharegpt); {name_!r} takes "
-                        "its output from its own output column", source=source.label)
+    check_reader_output_from(reader, output_from, source.label)
     options = LoadOptions(answers=Path(answers) if answers else None, skip_invalid=skip_invalid,
                           columns=columns, name=name, output_from=output_from)
     dataset = reader.read(source, options)
     sort_dataset(dataset, sort)
     return dataset
+
+
+def check_reader_output_from(reader: Reader, output_from: str | None, source: str) -> None:
+    """``output_from`` applies to chat formats only: a :class:`DataError` naming ``source`` when it is
+    given for another format (which takes its output from its own output column)."""
+    if output_from is not None and not reader.chat:
+        raise DataError(f"output_from applies to chat formats (canonical, openai, sharegpt); {reader.name!r} "
+                        "takes its output from its own output column", source=source)
 
 
 def iter_file(path: Path, fmt: str, dataset: Dataset, *, answers: Path | None = None,
@@ -224,6 +230,7 @@ __all__ = [
     "READERS_BY_NAME",
     "OutputFrom",
     "Reader",
+    "check_reader_output_from",
     "detect_format",
     "iter_file",
     "load_dataset",

@@ -39,7 +39,7 @@ from synae.adapters.common import source_of
 from synae.attributes import field_scalar
 from synae.config import Config, MetricOptions
 from synae.presets import detect_preset, get_preset
-from synae.presets.base import NONE, NUMERIC_ATTRIBUTES, Preset, label_text
+from synae.presets.base import NONE, NUMERIC_ATTRIBUTES, Preset, is_number, label_text
 from synae.run.commands import SKIPPED_SHOWN, load_input
 from synae.run.streaming import (
     StreamHeader,
@@ -92,7 +92,7 @@ class _Stored:
         if value is None:
             return
         self.n_present += 1
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if is_number(value):
             self.numbers.add((float(value),))
         elif isinstance(value, list):
             self.mixed = True
@@ -163,7 +163,7 @@ class StatsAccumulator:
         for t in trajectories:
             for name in names:
                 value = self._value(t, name)
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                if is_number(value):
                     self.stored[name].labels[label_text(value)] += 1
 
     def _stored_result(self, name: str) -> tuple[str, Any]:

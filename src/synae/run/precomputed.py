@@ -165,22 +165,26 @@ def vectors(dataset: Dataset, view: View) -> np.ndarray | None:
         if array is None:
             return None
     out = np.asarray(array, dtype=np.float32)
-    finite = np.isfinite(out).all(axis=1) if out.size else np.ones(out.shape[0], dtype=bool)
-    if not finite.all():
-        bad = int(np.flatnonzero(~finite)[0])
+    bad = _first_not_finite(out)
+    if bad is not None:
         raise DataError(f"{view} vector is not finite", source=source,
                         location=f"trajectory {rows(dataset, view)[bad].id!r}")
     return out
+
+
+def _first_not_finite(array: np.ndarray) -> int | None:
+    """The first row of ``array`` holding a NaN or an infinity, ``None`` when every value is finite."""
+    finite = np.isfinite(array).all(axis=1) if array.size else np.ones(array.shape[0], dtype=bool)
+    return None if finite.all() else int(np.flatnonzero(~finite)[0])
 
 
 def side_vectors(array: np.ndarray, view: str, n_rows: int, source: str) -> np.ndarray:
     """A side file's ``view`` array attached to a streamed input (:func:`read_npy`),
     checked once the stream's row count ``n_rows`` is known: the row count, finite values."""
     out = check_rows(np.asarray(array, dtype=np.float32), n_rows, view, source)
-    finite = np.isfinite(out).all(axis=1) if out.size else np.ones(out.shape[0], dtype=bool)
-    if not finite.all():
-        raise DataError(f"{view} vector is not finite", source=source,
-                        location=f"row {int(np.flatnonzero(~finite)[0]) + 1}")
+    bad = _first_not_finite(out)
+    if bad is not None:
+        raise DataError(f"{view} vector is not finite", source=source, location=f"row {bad + 1}")
     return out
 
 

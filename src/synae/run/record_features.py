@@ -21,7 +21,7 @@ from synae.config import MetricOptions
 from synae.metrics import registry
 from synae.metrics.features import DatasetFeatures, Ragged
 from synae.presets import Preset
-from synae.presets.base import NUMERIC_ATTRIBUTES, stored_values
+from synae.presets.base import NUMERIC_ATTRIBUTES, is_number, stored_values
 from synae.schema import Trajectory
 from synae.views import tool_call_sequence
 
@@ -126,7 +126,7 @@ def add_stored(feats: DatasetFeatures, attr: str, raw: list[Any]) -> None:
 
 
 def _stored_number(value: Any) -> list[float]:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+    if is_number(value) and math.isfinite(value):
         return [float(value)]
     return []
 

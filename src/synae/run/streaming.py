@@ -27,11 +27,11 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from synae.adapters import READERS_BY_NAME, detect_format, iter_file
+from synae.adapters import READERS_BY_NAME, check_reader_output_from, detect_format, iter_file
 from synae.adapters.chat import iter_chat, record_trajectory
 from synae.adapters.common import apply_output_from, check_output_from, is_json_array, source_of, table_kind
 from synae.config import Config
-from synae.errors import DataError, SynaeError
+from synae.errors import SynaeError
 from synae.presets import detect_preset, get_preset
 from synae.run.commands import SKIPPED_SHOWN, check_not_all_skipped
 from synae.schema import Dataset, Trajectory, decode_line, iter_jsonl, iter_raw_lines, parse_trajectory
@@ -82,19 +82,15 @@ def stream_trajectories(path: Path, fmt: str = "canonical", *, skip_invalid: boo
     source = source_of(path)
     counts = dataset if dataset is not None else Dataset(trajectories=[], name=source.default_name,
                                                         source=source.label)
+    check_reader_output_from(reader, output_from, source.label)
+    rule = output_from or "last-assistant"
+    check_output_from(rule)
     if not reader.chat:
-        if output_from is not None:
-            raise DataError(f"output_from applies to chat formats (canonical, openai, sharegpt); {fmt!r} "
-                            "takes its output from its own output column", source=source.label)
         read: Iterator[Trajectory] = iter_file(path, fmt, counts, answers=answers, skip_invalid=skip_invalid)
     elif fmt == "canonical" and is_jsonl(path):
-        rule = output_from or "last-assistant"
-        check_output_from(rule)
         read = (apply_output_from(t, rule, has_field="output" in t.model_fields_set)
                 for t in iter_jsonl(path, skip_invalid=skip_invalid, dataset=dataset))
     else:
-        rule = output_from or "last-assistant"
-        check_output_from(rule)
         read = iter_chat(source, fmt, dataset=counts, skip_invalid=skip_invalid, output_from=rule)
     for t in read:
         if derive is not None:
@@ -196,7 +192,6 @@ class TrajectoryStream:
         self._options: dict[str, Any] = {"skip_invalid": skip_invalid, "output_from": output_from,
                                          "preset": preset, "answers": answers}
         self.header = Dataset(trajectories=[], name=name or src.default_name, source=src.label, format=fmt)
-        self.counted = StreamHeader(self.header)
         self.embeddings: dict[str, Any] = {}
         self._n: int | None = None
         self._fingerprint: str | None = None
@@ -230,11 +225,10 @@ class TrajectoryStream:
             self.header.n_skipped = 0
             self.header.skipped.clear()
             self.header.warnings.clear()
-            self.counted = StreamHeader(self.header)
         read = stream_trajectories(self.path, self.fmt, dataset=self.header if first else None,
                                    **self._options)
         n = 0
-        for chunk in chunked(read, self.counted if first else None, size):
+        for chunk in chunked(read, StreamHeader(self.header) if first else None, size):
             n += len(chunk)
             if digest is not None:
                 for t in chunk:
