@@ -110,3 +110,44 @@ def test_mapping_keys_read_key_value_pairs_from_the_environment() -> None:
     assert parse_mapping("") == {}
     with pytest.raises(ConfigError, match="KEY=VALUE"):
         parse_mapping("transcript=", "--embeddings")
+
+
+def test_a_config_file_that_is_not_utf8_is_a_config_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "latin.yaml"
+    path.write_bytes("judge:\n  model: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"latin\.yaml: config file is not valid UTF-8 \(byte 0xe9"):
+        load_config(path)
+
+
+def test_duplicate_yaml_keys_are_rejected_with_the_key_named(tmp_path: Path) -> None:
+    path = tmp_path / "dup.yaml"
+    path.write_text("llm:\n  timeout: 5\n  concurrency: 2\n  timeout: 9\n")
+    with pytest.raises(ConfigError, match=r"dup\.yaml: not valid YAML: .*duplicate key 'timeout'"):
+        load_config(path)
+    path.write_text("llm:\n  timeout: 5\njudge:\n  timeout: 9\n")  # same name in two sections is fine
+    with pytest.raises(ConfigError, match=r"judge\.timeout"):  # (but judge has no timeout key)
+        load_config(path)
+
+
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan"])
+def test_infinite_or_nan_numbers_are_rejected(tmp_path: Path, value: str) -> None:
+    path = tmp_path / "inf.yaml"
+    path.write_text(f"llm:\n  timeout: {value}\n")
+    with pytest.raises(ConfigError, match=r"llm\.timeout"):
+        load_config(path)
+    with pytest.raises(ConfigError, match=r"environment / flags: llm\.deadline: .*finite"):
+        load_config(environ={"SYNAE_LLM_DEADLINE": "inf"})
+
+
+def test_misspelt_synae_variables_are_errors_and_others_are_left_alone() -> None:
+    with pytest.raises(ConfigError, match="TIMEOUTT: not a synae setting; did you mean SYNAE_LLM_TIMEOUT"):
+        load_config(environ={"SYNAE_LLM_TIMEOUTT": "5"})
+    with pytest.raises(ConfigError, match="SYNAE_JUDGE_MODLE"):
+        load_config(environ={"SYNAE_JUDGE_MODLE": "m"})
+    with pytest.raises(ConfigError, match="did you mean SYNAE_MODE"):
+        load_config(environ={"SYNAE_MDOE": "reference"})
+    with pytest.raises(ConfigError, match="did you mean SYNAE_DATA_DIR"):
+        load_config(environ={"SYNAE_DATA_DIRR": "/x"})
+    config = load_config(environ={"SYNAE_DATA_DIR": "/d", "SYNAE_CACHE_DIR": "/c",
+                                  "SYNAE_SKIP_BROWSER_TESTS": "1", "SYNAE_LLM_TIMEOUT": "5"})
+    assert config.llm.timeout == 5

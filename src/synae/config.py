@@ -20,6 +20,7 @@ A key is set, highest precedence first, by
 from __future__ import annotations
 
 import contextlib
+import difflib
 import json
 import os
 import sys
@@ -67,7 +68,8 @@ JUDGE_PARSE = {"default": "robust", "reference": "reference"}
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # unknown keys are errors; float options take finite numbers only (``.inf``/``nan`` rejected)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class MetricOptions(_Section):
@@ -304,15 +306,35 @@ def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, 
     return out
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a key repeated in one mapping is an error (YAML would keep
+    the last value silently; TOML already rejects repeats)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_config_file(path: str | Path) -> dict[str, Any]:
-    """Load a YAML (``.yaml``/``.yml``) or TOML (``.toml``) config file as a dict."""
+    """Load a YAML (``.yaml``/``.yml``) or TOML (``.toml``) config file as a dict. A file that is
+    not UTF-8, not valid YAML/TOML or repeats a key in one mapping is a :class:`ConfigError`
+    naming the file."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: config file is not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} "
+                          f"at offset {exc.start}); re-encode it as UTF-8") from None
     try:
-        data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+        data = tomllib.loads(text) if path.suffix == ".toml" else yaml.load(text, Loader=_UniqueKeyLoader)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
         kind = "TOML" if path.suffix == ".toml" else "YAML"
         raise ConfigError(f"{path}: not valid {kind}: {exc}") from None
@@ -392,9 +414,32 @@ def _env_value(name: str, raw: str, field: FieldInfo) -> Any:
     raise ConfigError(f"environment variable {name}={raw!r}: {error}")
 
 
+# SYNAE_* variables that are not config keys (data folder, cache folder, the config file itself).
+NON_CONFIG_ENV = frozenset({"SYNAE_DATA_DIR", "SYNAE_CACHE_DIR", "SYNAE_CONFIG"})
+
+
+def check_env_names(environ: Mapping[str, str]) -> None:
+    """:class:`ConfigError` for a ``SYNAE_*`` variable that looks like a misspelt setting, as a
+    config file rejects an unknown key: a name under a config section's prefix
+    (``SYNAE_LLM_TIMEOUTT``) that is no key, or a name close to a known variable (``SYNAE_MDOE``,
+    ``SYNAE_DATA_DIRR``; :func:`difflib.get_close_matches`, cutoff 0.85). Other ``SYNAE_*`` names
+    (another tool's) are left alone. The message names the variable and the closest known one."""
+    known = {env_name(key) for key in config_keys()} | NON_CONFIG_ENV
+    prefixes = tuple(f"SYNAE_{name.upper()}_" for name, field in Config.model_fields.items()
+                     if isinstance(field.annotation, type) and issubclass(field.annotation, _Section))
+    for name in sorted(n for n in environ if n.startswith("SYNAE_") and n not in known):
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.85)
+        if close or name.startswith(prefixes):
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise ConfigError(f"environment variable {name}: not a synae setting{hint} "
+                              "(docs/configuration.md lists every SYNAE_* variable)")
+
+
 def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     """The config keys set by ``SYNAE_<SECTION>_<KEY>`` variables of ``environ`` (nested); empty
-    values count as unset. Other variables (``SYNAE_DATA_DIR``, ``SYNAE_CACHE_DIR``) are ignored."""
+    values count as unset. Other variables (``SYNAE_DATA_DIR``, ``SYNAE_CACHE_DIR``) are ignored;
+    a misspelt one is an error (:func:`check_env_names`)."""
+    check_env_names(environ)
     flat = {key: _env_value(env_name(key), environ[env_name(key)], field)
             for key, field in config_keys().items() if environ.get(env_name(key))}
     return nested(flat)
