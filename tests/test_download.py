@@ -78,3 +78,25 @@ def test_http_errors_are_clear_and_leave_no_partial_files(tmp_path):
 def test_connection_refused_is_a_synae_error(tmp_path):
     with pytest.raises(SynaeError, match="download failed"):
         download("acp", tmp_path / "data", base_url="http://127.0.0.1:9/")
+
+
+@pytest.mark.parametrize("hostile", ["", ".", "..", f"{T1_FOLDER}/train/..", "a\\b"])
+def test_t1_listing_with_an_unusable_name_is_an_error_and_writes_nothing(tmp_path, hostile):
+    root = tmp_path / "srv"
+    listing = root / "api" / "datasets" / T1_REPO / "tree" / "main" / T1_FOLDER / "train"
+    listing.parent.mkdir(parents=True)
+    listing.write_text(json.dumps([{"type": "file", "path": hostile}]))
+    (tmp_path / "data" / "t1" / "raw" / "train").mkdir(parents=True)
+    with serve_folder(root) as url, pytest.raises(SynaeError, match="unusable file name"):
+        download("t1", tmp_path / "data", base_url=url)
+    assert (tmp_path / "data" / "t1" / "raw" / "train").is_dir()  # never turned into a file
+    assert not [p for p in (tmp_path / "data").rglob("*") if p.is_file()]
+
+
+def test_download_into_a_file_or_with_an_empty_name_is_a_clear_error(tmp_path):
+    (tmp_path / "taken").write_text("x")
+    with pytest.raises(SynaeError, match="--dest is not a folder"):
+        download("bfcl", tmp_path / "taken")
+    for name in ("", ".", ".."):
+        with pytest.raises(SynaeError, match="unknown benchmark"):
+            download(name, tmp_path / "data")

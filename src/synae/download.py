@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import httpx
 
@@ -58,24 +58,38 @@ def _base(url: str) -> str:
 
 
 def fetch(client: httpx.Client, url: str, target: Path) -> Path:
-    """Stream ``url`` to ``target`` (via a temporary file); HTTP and network errors → SynaeError."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Stream ``url`` to ``target`` (via a temporary file); HTTP, network and file-system errors →
+    SynaeError, with the temporary file removed."""
     partial = target.with_name(target.name + ".part")
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         with client.stream("GET", url) as response:
             if response.status_code != 200:
                 raise SynaeError(f"download failed: {url} returned HTTP {response.status_code}")
             with open(partial, "wb") as fh:
                 for chunk in response.iter_bytes():
                     fh.write(chunk)
+        partial.replace(target)
     except httpx.HTTPError as exc:
         partial.unlink(missing_ok=True)
         raise SynaeError(f"download failed: {url}: {exc}") from None
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise SynaeError(f"cannot write {target}: {exc.strerror}") from None
     except SynaeError:
         partial.unlink(missing_ok=True)
         raise
-    partial.replace(target)
     return target
+
+
+def file_name(path: object, listing: str) -> str:
+    """The last part of a listed file's ``path`` as a safe file name; a name that is empty, ``.``,
+    ``..``, or holds a NUL or backslash (which would write over the split's folder or outside it)
+    is a :class:`SynaeError` naming the listing."""
+    name = PurePosixPath(path).name if isinstance(path, str) else ""
+    if name in ("", ".", "..") or "\0" in name or "\\" in name:
+        raise SynaeError(f"cannot list the T1 files: unusable file name {path!r} in {listing}")
+    return name
 
 
 def _fetch_all(client: httpx.Client, base: str, files: tuple[tuple[str, str], ...], dest: Path) -> list[Path]:
@@ -117,7 +131,7 @@ def download_t1(client: httpx.Client, dest: Path, base_url: str | None) -> list[
             raise SynaeError(f"cannot list the T1 files: unexpected reply from {listing}") from None
         for path in entries:
             url = f"{base}datasets/{T1_REPO}/resolve/main/{path}"
-            files.append(fetch(client, url, dest / "t1" / "raw" / split / Path(path).name))
+            files.append(fetch(client, url, dest / "t1" / "raw" / split / file_name(path, listing)))
     if not files:
         raise SynaeError(f"no T1 files found under {T1_FOLDER} of {T1_REPO}")
     return files
@@ -144,6 +158,8 @@ def download(benchmark: str, dest: str | Path, *, base_url: str | None = None,
     if source is None:
         raise SynaeError(f"unknown benchmark {benchmark!r} (expected one of {', '.join(BENCHMARKS)})")
     dest = Path(dest).resolve()
+    if dest.exists() and not dest.is_dir():
+        raise SynaeError(f"{dest}: --dest is not a folder")
     own = client is None
     http = client or httpx.Client(timeout=TIMEOUT, follow_redirects=True,
                                   headers={"User-Agent": "synae-download"})

@@ -10,12 +10,36 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Literal, overload
 
-from synae.errors import ConfigError
+from synae.errors import ConfigError, DataError
+
+
+def check_input_file(path: str | Path, what: str = "file") -> Path:
+    """``path`` as a :class:`Path` when it is a regular file that can be read; otherwise a
+    :class:`DataError` naming it and saying what it is instead: ``{what} not found``, ``is a
+    directory``, ``is not a regular file (a FIFO/device/socket)`` — a FIFO or a device would block
+    or never end — or ``cannot be read (permission denied)``."""
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise DataError(f"{what} not found", source=str(path)) from None
+    except OSError as exc:
+        raise DataError(f"cannot open {what} ({exc.strerror})", source=str(path)) from None
+    if stat.S_ISDIR(mode):
+        raise DataError(f"is a directory, not a {what}; give the {what}'s path", source=str(path))
+    if not stat.S_ISREG(mode):
+        kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                else "a socket" if stat.S_ISSOCK(mode) else "not a file")
+        raise DataError(f"is not a regular file ({kind}); give a regular {what}", source=str(path))
+    if not os.access(path, os.R_OK):
+        raise DataError(f"cannot open {what} (permission denied)", source=str(path))
+    return path
 
 
 def check_output_path(path: str | Path) -> Path:

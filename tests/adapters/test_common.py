@@ -96,5 +96,7 @@ def test_csv_rows_stream_and_a_short_row_is_an_error_naming_it(tmp_path: Path) -
     rows = table_rows(path)
     assert next(rows).cells == {"id": "1", "text": "a"}
     assert next(rows).cells == {"id": "2", "text": "b, c"}  # the blank line is skipped
+    short = next(rows)
+    assert short.cells == {"id": "3", "text": ""}
     with pytest.raises(DataError, match=r"t\.csv: row 4: has 1 fields, the header has 2"):
-        next(rows)
+        short.check(str(path))

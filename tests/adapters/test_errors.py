@@ -215,3 +215,35 @@ def test_in_memory_sources_take_chat_records_only():
         load_dataset([{"context": "c", "question": "q", "answer": "yes"}])
     with pytest.raises(DataError, match="cannot read a int"):
         load_dataset(3)
+
+
+@pytest.mark.parametrize(("name", "text", "fmt"), [
+    ("acp.csv", "id,context,question,answer\n1,ctx,q?,yes\n2,ctx,q?\n3,ctx,q?,no,extra\n4,c,q?,no\n", "acp"),
+    ("turns.csv", "ID,Filled_Template,Filled_Plan\n1,user: a,\n1,assistant: b,x\n2,user: c\n3,user: d,\n",
+     "t1"),
+    ("chat.csv", 'id,messages\na,"[{""role"": ""user"", ""content"": ""hi""}]"\nb\n'
+                 'c,"[{""role"": ""user"", ""content"": ""yo""}]"\n', None),
+])
+def test_a_ragged_csv_row_is_skipped_and_counted_with_skip_invalid(tmp_path, name, text, fmt):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError, match=r"row \d: has \d fields, the header has \d"):
+        load_dataset(path, fmt=fmt)
+    ds = load_dataset(path, fmt=fmt, skip_invalid=True)
+    assert len(ds) == 2 and ds.n_skipped == len(ds.skipped) >= 1
+    assert all("fields, the header has" in reason for reason in ds.skipped)
+
+
+def test_a_directory_fifo_or_device_as_input_says_what_it_is(tmp_path):
+    import os
+
+    with pytest.raises(DataError, match=r"is a directory, not a file"):
+        load_dataset(tmp_path)
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    with pytest.raises(DataError, match=r"pipe\.jsonl: is not a regular file \(a FIFO\)"):
+        load_dataset(fifo)  # opening it would block forever
+    with pytest.raises(DataError, match=r"/dev/null: is not a regular file \(a device\)"):
+        load_dataset("/dev/null")
+    with pytest.raises(DataError, match=r"nothing\.jsonl: file not found"):
+        load_dataset(tmp_path / "nothing.jsonl")

@@ -23,6 +23,7 @@ from typing import IO, Any, Literal, Protocol
 
 from synae.datapaths import data_dir
 from synae.errors import DataError
+from synae.files import check_input_file
 from synae.schema import (
     BOM,
     Dataset,
@@ -54,22 +55,24 @@ UNDECODABLE_MESSAGE = "not valid UTF-8; re-encode the file as UTF-8"
 class Row:
     """One record of a table: its 1-based position (for error messages) and its cells.
 
-    ``undecodable`` marks a CSV row with bytes that are not UTF-8: :meth:`check` raises for it, so
-    the error belongs to the row (``skip_invalid`` skips it) rather than to the whole file.
+    ``problem`` marks a CSV row that cannot be a record — bytes that are not UTF-8, or a field
+    count other than the header's (its cells are then padded with ``""`` or cut to the header):
+    :meth:`check` raises for it, so the error belongs to the row (``skip_invalid`` skips it)
+    rather than to the whole file.
     """
 
     number: int
     cells: dict[str, Any]
-    undecodable: bool = False
+    problem: str | None = None
 
     @property
     def location(self) -> str:
         return f"row {self.number}"
 
     def check(self, src: str) -> None:
-        """Raise :class:`DataError` when the row's bytes were not UTF-8."""
-        if self.undecodable:
-            raise DataError(UNDECODABLE_MESSAGE, source=src, location=self.location)
+        """Raise :class:`DataError` naming the row when it has a :attr:`problem`."""
+        if self.problem:
+            raise DataError(self.problem, source=src, location=self.location)
 
 
 @dataclass
@@ -166,8 +169,9 @@ def table_rows(path: Path) -> Iterator[Row]:
     """The rows of a CSV (exact strings; blank lines skipped) or Parquet (native values) file, in
     order, one at a time: a CSV is read line by line, a Parquet file :data:`PARQUET_BATCH` rows at a
     time (``pyarrow.parquet.ParquetFile.iter_batches``), so the table is never held. A CSV row
-    whose field count differs from the header's, an empty CSV (no header) or a file pyarrow cannot
-    read is a :class:`DataError` naming the file (and the row)."""
+    whose field count differs from the header's comes with a :attr:`Row.problem` (raised by
+    :meth:`Row.check`, so ``skip_invalid`` can skip it); an empty CSV (no header) or a file pyarrow
+    cannot read is a :class:`DataError` naming the file."""
     src = str(path)
     if table_kind(path) == "csv":
         with _open_csv(path) as fh:
@@ -178,13 +182,9 @@ def table_rows(path: Path) -> Iterator[Row]:
             if any(is_undecodable(c) for c in header):
                 raise DataError(f"header {UNDECODABLE_MESSAGE}", source=src, location="row 0")
             for number, values in enumerate(reader, start=1):
-                if len(values) != len(header):
-                    if not values:
-                        continue
-                    raise DataError(f"has {len(values)} fields, the header has {len(header)}",
-                                    source=src, location=f"row {number}")
-                yield Row(number, dict(zip(header, values, strict=True)),
-                          undecodable=any(is_undecodable(v) for v in values))
+                if not values:
+                    continue
+                yield _csv_row(number, header, values)
         return
     import pyarrow.parquet as pq
 
@@ -199,6 +199,18 @@ def table_rows(path: Path) -> Iterator[Row]:
         raise
     except Exception as exc:  # pyarrow raises several unrelated types for broken files
         raise DataError(f"not a readable Parquet file ({exc})", source=src) from None
+
+
+def _csv_row(number: int, header: list[str], values: list[str]) -> Row:
+    """A CSV row as a :class:`Row`; a field count other than the header's or bytes that are not
+    UTF-8 become the row's :attr:`Row.problem`."""
+    problem = None
+    if len(values) != len(header):
+        problem = f"has {len(values)} fields, the header has {len(header)}"
+        values = (values + [""] * len(header))[:len(header)]
+    elif any(is_undecodable(v) for v in values):
+        problem = UNDECODABLE_MESSAGE
+    return Row(number, dict(zip(header, values, strict=True)), problem)
 
 
 def iter_json_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -453,8 +465,7 @@ def source_of(data: Any) -> Source:
         path = Path(data)
         if path.is_dir() and (path / "dataset_info.json").is_file():
             return source_of(_load_from_disk(path))
-        if not path.is_file():
-            raise DataError("file not found", source=str(path))
+        check_input_file(path)
         return Source(str(path), path=path, arrow=table_kind(path) == "parquet")
     module = type(data).__module__.split(".")[0]
     if isinstance(data, (list, tuple)):

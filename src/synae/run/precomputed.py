@@ -32,6 +32,7 @@ import numpy as np
 
 from synae.embed import EmbeddingStats
 from synae.errors import DataError
+from synae.files import check_input_file
 from synae.schema import Dataset, Trajectory
 
 View = Literal["transcript", "output"]
@@ -66,8 +67,7 @@ def attach(dataset: Dataset, view: View, path: str | Path) -> np.ndarray:
     path = Path(path)
     src = str(path)
     wanted = rows(dataset, view)
-    if not path.is_file():
-        raise DataError("embedding file not found", source=src)
+    check_input_file(path, "embedding file")
     suffix = path.suffix.lower()
     if suffix == ".npy":
         out = check_rows(read_npy(path, view), len(wanted), view, src)
@@ -83,8 +83,7 @@ def read_npy(path: Path, view: str) -> np.ndarray:
     """A ``.npy`` side file of ``view`` vectors, memory-mapped (never read whole); a float array,
     else a :class:`DataError` naming the file. The row count is the caller's check."""
     src = str(path)
-    if not path.is_file():
-        raise DataError("embedding file not found", source=src)
+    check_input_file(path, "embedding file")
     try:
         array = np.load(path, mmap_mode="r", allow_pickle=False)
     except ValueError as exc:
