@@ -3,18 +3,28 @@
 :func:`atomic_write` opens a temporary file in the target's folder and renames it over the target
 only when the ``with`` block ends without an error, so an interrupted run never leaves a truncated
 file that would load as a smaller valid one. A target that is an existing directory is rejected
-before any work (:func:`check_output_path`).
+before any work (:func:`check_output_path`); :func:`check_writable` also rejects an output under a
+file or where nothing can be written (a read-only file system), before a command starts its work.
+
+Temporary files (``.<name>.<random>.tmp``) are removed when their write fails, at interpreter exit
+and on ``SIGTERM``/``SIGHUP`` (the previous handler then runs, or the signal's default action), so
+only ``kill -9`` or a power cut can leave one behind. :func:`commit_files` writes several files of
+one output folder as one commit (see there).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import signal
 import stat
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import IO, Literal, overload
+from types import FrameType
+from typing import IO, Any, Literal, overload
 
 from synae.errors import ConfigError, DataError
 
@@ -67,24 +77,134 @@ def atomic_write(path: str | Path, mode: str = "w", *, encoding: str = "utf-8",
     return _atomic(check_output_path(path), mode, encoding, newline)
 
 
+# Temporary files being written (absolute names), removed at exit or on a cleanup signal.
+_LIVE_TEMPS: set[str] = set()
+_CLEANUP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+_previous_handlers: dict[int, Any] = {}
+_exit_hook: list[bool] = []
+
+
+def remove_temporary_files() -> None:
+    """Remove every temporary file of a write still in progress (exit and signal clean-up)."""
+    for tmp in list(_LIVE_TEMPS):
+        _discard(tmp)
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    remove_temporary_files()
+    previous = _previous_handlers.get(signum, signal.SIG_DFL)
+    if callable(previous):
+        previous(signum, frame)
+        return
+    signal.signal(signum, signal.SIG_DFL)  # the default action: end the process by this signal
+    os.kill(os.getpid(), signum)
+
+
+def _install_cleanup() -> None:
+    """Register :func:`remove_temporary_files` at exit, and on ``SIGTERM``/``SIGHUP`` when called
+    from the main thread (only it may set handlers) for a signal not ignored by the process."""
+    if not _exit_hook:
+        atexit.register(remove_temporary_files)
+        _exit_hook.append(True)
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum in _CLEANUP_SIGNALS:
+        current = signal.getsignal(signum)
+        if signum in _previous_handlers or current in (signal.SIG_IGN, None) or current is _on_signal:
+            continue
+        _previous_handlers[signum] = current
+        signal.signal(signum, _on_signal)
+
+
+def _discard(tmp: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(tmp)
+    _LIVE_TEMPS.discard(tmp)
+
+
 @contextlib.contextmanager
-def _atomic(path: Path, mode: str, encoding: str, newline: str | None) -> Iterator[IO]:  # type: ignore[type-arg]
+def _temp_file(path: Path, mode: str, encoding: str, newline: str | None) -> Iterator[tuple[IO, str]]:  # type: ignore[type-arg]
+    """A temporary file beside ``path`` and its name, flushed to disk when the block ends; removed
+    when the block fails, else left (registered for clean-up) for :func:`_rename`."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    _install_cleanup()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    _LIVE_TEMPS.add(tmp)
     try:
         if "b" in mode:
             handle: IO = os.fdopen(fd, mode)  # type: ignore[type-arg]
         else:
             handle = os.fdopen(fd, mode, encoding=encoding, newline=newline)
         with handle:
-            yield handle
+            yield handle, tmp
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        _discard(tmp)
         raise
+
+
+def _rename(tmp: str, path: Path) -> None:
+    try:
+        os.replace(tmp, path)
+    finally:
+        _discard(tmp)  # after a successful rename there is nothing left to remove
+
+
+@contextlib.contextmanager
+def _atomic(path: Path, mode: str, encoding: str, newline: str | None) -> Iterator[IO]:  # type: ignore[type-arg]
+    with _temp_file(path, mode, encoding, newline) as (handle, tmp):
+        yield handle
+    _rename(tmp, path)
+
+
+def commit_files(contents: Mapping[Path, str]) -> list[Path]:
+    """Write several files of one output (``results.json`` and ``report.html`` of ``compare``) as
+    one commit: every file is first written whole to its temporary name; then the previous files of
+    these names are removed, and the new ones renamed into place. Killed at any moment (even by
+    ``kill -9``), the folder never holds a file of the previous run beside a file of this one: it
+    holds the previous set, part of the previous set, part of the new set, or the new set (and at
+    worst a temporary file). Returns the paths, in the order given."""
+    paths = {check_output_path(path): text for path, text in contents.items()}
+    temps: dict[Path, str] = {}
+    try:
+        for path, text in paths.items():
+            with _temp_file(path, "w", "utf-8", None) as (handle, tmp):
+                handle.write(text)
+            temps[path] = tmp
+        for path in paths:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        for path, tmp in temps.items():
+            _rename(tmp, path)
+    finally:
+        for tmp in temps.values():
+            _discard(tmp)
+    return list(paths)
+
+
+def check_writable(path: str | Path, *, folder: bool = False) -> Path:
+    """``path`` — an output file, or with ``folder`` an output folder — when it can be written;
+    called before a command does any work. :class:`ConfigError` when the path (for a file) is an
+    existing directory or (for a folder) an existing file, when a part of it is a file ("under a
+    file"), or when its nearest existing folder refuses a new file (a read-only file system, no
+    permission: probed by creating and removing a temporary file there)."""
+    path = Path(path)
+    if folder and path.exists() and not path.is_dir():
+        raise ConfigError(f"{path}: exists and is not a folder; give a folder for the output")
+    existing = path if folder else check_output_path(path).parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"{path}: cannot be created: {existing} is a file, not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".synae-write-check.", dir=existing)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be written: {existing} refuses new files "
+                          f"({exc.strerror}; a read-only file system or no permission)") from None
+    os.close(fd)
+    os.unlink(probe)
+    return path
 
 
 def atomic_write_text(path: str | Path, text: str, *, encoding: str = "utf-8") -> None:

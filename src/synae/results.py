@@ -217,10 +217,12 @@ class ComparisonResults(BaseModel):
         data["members"] = {k: m.to_json_dict() for k, m in self.members.items()}
         return data
 
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_json_dict(), indent=indent, allow_nan=False, ensure_ascii=False)
+
     def write(self, path: str | Path) -> None:
         """Write the JSON atomically (a temporary file renamed when complete)."""
-        text = json.dumps(self.to_json_dict(), indent=2, allow_nan=False, ensure_ascii=False)
-        atomic_write_text(path, text + "\n")
+        atomic_write_text(path, self.to_json() + "\n")
 
 
 def load_any(path: str | Path) -> EvaluationReport | ComparisonResults:

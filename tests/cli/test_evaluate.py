@@ -234,3 +234,38 @@ def test_ray_executor_without_ray_fails_at_once_with_the_install_hint(tmp_path, 
                               "--out", tmp_path / "r.json"], capsys, monkeypatch)
     assert code == 2 and "pip install 'synae[ray]'" in err
     assert not (tmp_path / "r.json").exists()
+
+
+def test_outputs_under_a_file_or_on_a_read_only_path_fail_before_any_work(tmp_path, capsys, monkeypatch):
+    from helpers.synae_cli import run_synae
+
+    import synae.run.evaluation
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the computation started before the outputs were checked")
+
+    monkeypatch.setattr(synae.run.evaluation.Evaluator, "__init__", no_work)
+    data = _generic_set(tmp_path)
+    (tmp_path / "taken").write_text("x")
+    base = ["--real", data, "--synthetic", data, "--embedder", "lexical"]
+    for args, message in [
+        (["evaluate", *base, "--out", tmp_path / "taken" / "r.json"], "taken is a file, not a folder"),
+        (["evaluate", *base, "--report", "/proc/synae/report.html"], "/proc refuses new files"),
+        (["compare", *base, "--out", tmp_path / "taken"], "exists and is not a folder"),
+        (["compare", *base, "--out", tmp_path / "taken" / "runs"], "taken is a file, not a folder"),
+        (["validate", data, "--validity", "rules", "--out", tmp_path / "taken" / "v.jsonl"], "is a file"),
+    ]:
+        code, _, err = run_synae(args, capsys, monkeypatch)
+        assert code == 2 and message in err and "Traceback" not in err, (args, err)
+
+
+def test_evaluate_commits_results_and_report_together(tmp_path):
+    data = str(_generic_set(tmp_path))
+    out, html = tmp_path / "r.json", tmp_path / "r.html"
+    html.write_text("previous report")
+    result = runner.invoke(app, ["evaluate", "--real", data, "--synthetic", data, "--embedder", "lexical",
+                                 "--metrics", "fidelity.instructions.knn_*", "--out", str(out),
+                                 "--report", str(html)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["metrics"] and "previous report" not in html.read_text()
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

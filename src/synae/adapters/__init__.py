@@ -9,9 +9,14 @@ their detector:
 | name | input |
 |---|---|
 | ``t1`` | T1 turn-level files and eval-level (``ID, Data, Tool Call, Output``) files |
+| ``anthropic`` | Anthropic Messages API records (``system``, content blocks, ``input_schema`` tools) |
 | ``canonical`` | canonical records (``id`` + ``messages``): JSONL(.gz), JSON array, table, in memory |
 | ``openai`` | OpenAI chat records (``messages`` [+ ``tools``]), in any container ``canonical`` takes |
 | ``sharegpt`` | ShareGPT records (``conversations`` of ``from``/``value`` turns), likewise |
+| ``responses`` | OpenAI Responses API records (``instructions``, ``input``/``output`` items) |
+| ``otel`` | OpenTelemetry GenAI spans (OTLP/JSON trace exports), one trajectory per conversation |
+| ``openinference`` | OpenInference (Phoenix) spans, one trajectory per session or trace |
+| ``langsmith`` | LangSmith run exports, one trajectory per thread or trace |
 | ``bfcl`` | BFCL questions JSONL + ground truth (found automatically or ``answers=``) |
 | ``acp`` | ACPBench CSV/Parquet/JSONL (``context``, ``question``, ``answer``[, ``id``, ``group``]) |
 | ``transcript`` | CSV/Parquet/JSONL table with a ``user:``/``assistant:`` transcript column |
@@ -20,11 +25,12 @@ their detector:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from synae.adapters.acp import acp_records, load_acp
+from synae.adapters.anthropic import anthropic_records, is_anthropic
 from synae.adapters.bfcl import bfcl_records, load_bfcl
 from synae.adapters.chat import load_canonical, load_openai, load_sharegpt
 from synae.adapters.common import (
@@ -40,21 +46,28 @@ from synae.adapters.common import (
     source_of,
     table_kind,
 )
+from synae.adapters.langsmith import is_langsmith, langsmith_records
+from synae.adapters.openinference import openinference_records
+from synae.adapters.otel import is_otel, otel_records
+from synae.adapters.responses import is_responses, responses_records
+from synae.adapters.spans import first_attribute_keys, is_span_record
 from synae.adapters.t1 import load_t1, t1_records
 from synae.adapters.transcript import DEFAULT_COLUMNS, load_transcript, transcript_records
 from synae.errors import DataError
-from synae.schema import Dataset, Trajectory
+from synae.schema import Dataset, Trajectory, gc_paused
 
 _T1_EVAL_COLUMNS = ("ID", "Data", "Tool Call", "Output")
 
 
 @dataclass(frozen=True)
 class Probe:
-    """What detection sees: the keys of the first record (the header of a CSV/Parquet file)."""
+    """What detection sees: the keys of the first record (the header of a CSV/Parquet file) and,
+    for JSON inputs, the record itself."""
 
     keys: frozenset[str]
     columns: tuple[str, ...]
     table: bool  # a CSV/Parquet file
+    record: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -113,13 +126,42 @@ def _chat(load: Callable[..., Dataset]) -> Callable[[Source, LoadOptions], Datas
     return read
 
 
+def _read_records(fmt: str) -> Callable[[Source, LoadOptions], Dataset]:
+    """The ``read`` of a format read only through its ``records``: every trajectory of
+    :func:`iter_file`, file warnings and skipped records counted on the dataset."""
+    def read(source: Source, o: LoadOptions) -> Dataset:
+        dataset = Dataset(trajectories=[], name=o.name or source.default_name, source=source.label,
+                          format=fmt)
+        with gc_paused():
+            dataset.trajectories = list(iter_file(_path(source), fmt, dataset, skip_invalid=o.skip_invalid))
+        if not dataset.trajectories and not dataset.n_skipped:
+            raise DataError("file has no records", source=source.label)
+        return dataset
+    return read
+
+
+def _spans_of(otel: bool) -> Callable[[Probe], bool]:
+    """Span records whose attributes are GenAI ones (``otel``) or OpenInference ones."""
+    return lambda p: is_span_record(p.record) and is_otel(first_attribute_keys(p.record)) == otel
+
+
 READERS: tuple[Reader, ...] = (
     Reader("t1", _is_t1, lambda s, o: load_t1(_path(s), columns=o.columns, skip_invalid=o.skip_invalid,
                                                name=o.name), preset="t1",
            records=lambda p, o, warn: t1_records(p, columns=o.columns)),
+    Reader("anthropic", lambda p: is_anthropic(p.record), _read_records("anthropic"),
+           records=lambda p, o, warn: anthropic_records(p)),
     Reader("canonical", lambda p: {"id", "messages"} <= p.keys, _chat(load_canonical), chat=True),
     Reader("openai", lambda p: "messages" in p.keys, _chat(load_openai), chat=True),
     Reader("sharegpt", lambda p: "conversations" in p.keys, _chat(load_sharegpt), chat=True),
+    Reader("responses", lambda p: is_responses(p.record), _read_records("responses"),
+           records=lambda p, o, warn: responses_records(p)),
+    Reader("otel", _spans_of(otel=True), _read_records("otel"),
+           records=lambda p, o, warn: otel_records(p, warn)),
+    Reader("openinference", _spans_of(otel=False), _read_records("openinference"),
+           records=lambda p, o, warn: openinference_records(p, warn)),
+    Reader("langsmith", lambda p: is_langsmith(p.keys), _read_records("langsmith"),
+           records=lambda p, o, warn: langsmith_records(p, warn)),
     Reader("bfcl", _is_bfcl, lambda s, o: load_bfcl(_path(s), answers=o.answers, skip_invalid=o.skip_invalid,
                                                      name=o.name), preset="bfcl",
            records=lambda p, o, warn: bfcl_records(p, answers=o.answers, warn=warn)),
@@ -154,7 +196,7 @@ def _detect(source: Source) -> str:
                         source=source.label, location=first)
     columns = tuple(record)
     table = path is not None and table_kind(path) in ("csv", "parquet")
-    probe = Probe(frozenset(columns), columns, table=table)
+    probe = Probe(frozenset(columns), columns, table=table, record={} if table else record)
     for reader in READERS:
         try:
             if reader.detect(probe):

@@ -148,15 +148,12 @@ def register(app: typer.Typer) -> None:
         """Evaluate a synthetic dataset against a real one: fidelity, diversity and pillar scores;
         validity, downstream agents and the HTML report on request."""
         from synae.report.console import print_aggregates
+        from synae.report.html import render_html
         from synae.run.commands import evaluate_command
 
         config = command_config(ctx)
-        report = evaluate_command(config, progress=not json_output)
+        report = evaluate_command(config, progress=not json_output, render=render_html)
         html = config.output.report
-        if html is not None:
-            from synae.report.html import write_html
-
-            write_html(report, html)
         if json_output:
             typer.echo(report.to_json())
             return

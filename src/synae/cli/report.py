@@ -155,7 +155,7 @@ def _compare(
     parameter). Each of these also accepts repeated options or comma-separated values.
     """
     from synae.report.console import print_aggregates
-    from synae.report.html import write_html
+    from synae.report.html import render_html
     from synae.run.commands import compare_command
 
     lists = _greedy_lists(ctx.args)
@@ -170,16 +170,13 @@ def _compare(
     given: dict[str, object] = {flag: lists[flag] or None for flag in GREEDY}
     given["--param-values"] = values
     cfg = command_config(ctx, **{MULTI_VALUE_KEYS[flag]: value for flag, value in given.items()})
-    results = compare_command(cfg)
+    results = compare_command(cfg, render=render_html)
     out = cfg.output.out
     assert out is not None  # compare_command requires it
     err = Console(stderr=True)
     print_skipped(getattr(results, "skipped", None), err)
     print_aggregates(results.aggregates)
     if cfg.output.html:
-        start = time.perf_counter()
-        write_html(results, out / "report.html")
-        results.timings["render_html"] = time.perf_counter() - start
         err.print(f"wrote {out / 'report.html'} ({results.timings['render_html']:.1f} s)")
     err.print(f"wrote {out / 'results.json'}")
 

@@ -9,12 +9,13 @@ judge — happens here, so the Python API gets the same behaviour as the command
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel
 
@@ -257,13 +258,33 @@ def downstream_extra(config: Config, preset: Any, plan: DownstreamPlan, *,
 # evaluate, compare
 
 
-def evaluate_command(config: Config, *, progress: bool = True) -> EvaluationReport:
+Render = Callable[[Any], str]
+"""The HTML report of a results object (``synae.report.html.render_html``, passed by the caller)."""
+
+
+def check_outputs(config: Config, *, folder: bool = False) -> None:
+    """Check ``output.out`` (a folder with ``folder``) and ``output.report`` before any work
+    (:func:`synae.files.check_writable`): an output under a file or on a read-only path is a
+    :class:`ConfigError` now, not a traceback after the computation."""
+    from synae.files import check_writable
+
+    if config.output.out is not None:
+        check_writable(config.output.out, folder=folder)
+    if config.output.report is not None:
+        check_writable(config.output.report)
+
+
+def evaluate_command(config: Config, *, progress: bool = True,
+                     render: Render | None = None) -> EvaluationReport:
     """``synae evaluate``: D′ against D (fidelity, diversity, validity, downstream on request); writes
-    the results JSON to ``output.out`` when set. The HTML (``output.report``) is the caller's."""
+    the results JSON to ``output.out`` when set, and with ``render`` the HTML report to
+    ``output.report`` when set — both in one commit (:func:`synae.files.commit_files`)."""
+    from synae.files import commit_files
     from synae.run.evaluation import Evaluator
     from synae.run.pipeline import evaluate_for_report
 
     check_executor(config)
+    check_outputs(config)
     whole = not streamed_run(config, report=config.output.report is not None)
     real = open_input(Path(required(config.inputs.real, "inputs.real", "--real")), config, whole=whole)
     synthetic = open_input(one_synthetic(config), config, synthetic=True, whole=whole)
@@ -287,20 +308,28 @@ def evaluate_command(config: Config, *, progress: bool = True) -> EvaluationRepo
         set_extra(report, warnings=[warning])
     if config.inputs.skip_invalid:
         set_extra(report, skipped=skipped_records({"real": real, "synthetic": synthetic}))
-    if out is not None:
-        report.write(out)
+    files = {out: report.to_json() + "\n"} if out is not None else {}
+    if render is not None and config.output.report is not None:
+        files[config.output.report] = render(report)
+    commit_files(files)
     raise_if_all_unscored([session.client if session else None, plan.client if plan else None], out)
     return report
 
 
-def compare_command(config: Config, *, progress: bool = False) -> ComparisonResults:
+def compare_command(config: Config, *, progress: bool = False,
+                    render: Render | None = None) -> ComparisonResults:
     """``synae compare``: every ``inputs.synthetic`` set against ``inputs.real``; writes
-    ``<out>/results.json`` (with the HTML report's data when ``output.html``; the HTML itself is the
-    caller's)."""
+    ``<out>/results.json`` (with the HTML report's data when ``output.html``) and, with ``render``
+    and ``output.html``, ``<out>/report.html`` (its time in ``timings.render_html`` of the returned
+    results, not of the file) — both in one
+    commit (:func:`synae.files.commit_files`: never a new ``results.json`` beside an old
+    ``report.html``)."""
+    from synae.files import commit_files
     from synae.run.compare import run_comparison
 
     check_executor(config)
     out = Path(required(config.output.out, "output.out", "--out"))
+    check_outputs(config, folder=True)
     paths = [Path(p) for p in required(config.inputs.synthetic, "inputs.synthetic", "--synthetic")]
     unlabelled = [str(p) for p in config.inputs.synthetic_embeddings.values() if LABEL not in str(p)]
     if len(paths) > 1 and unlabelled:
@@ -323,8 +352,12 @@ def compare_command(config: Config, *, progress: bool = False) -> ComparisonResu
                              progress=progress)
     if config.inputs.skip_invalid:
         set_extra(results, skipped=skipped_records({"real": real, **synthetic}))
-    out.mkdir(parents=True, exist_ok=True)
-    results.write(out / "results.json")
+    files = {out / "results.json": results.to_json() + "\n"}  # the JSON as computed, before rendering
+    if render is not None and config.output.html:
+        start = time.perf_counter()
+        files[out / "report.html"] = render(results)
+        results.timings["render_html"] = time.perf_counter() - start
+    commit_files(files)
     return results
 
 
@@ -366,6 +399,8 @@ def validate_command(config: Config, *, progress: bool = True) -> ValidateOutcom
     checker = config.validity.checker
     if checker == "none":
         raise ConfigError("validate needs a checker: rules, llm or both (--validity)")
+    if not config.llm.dry_run:
+        check_outputs(config)
     source = validation_source(data, config)
     kinds, _ = checker_kinds(source.preset, config, checker)
     dry_run = config.llm.dry_run
@@ -486,6 +521,7 @@ class DownstreamJob:
     preset: Any
     plan: DownstreamPlan
     budgets: list[Any] = field(default_factory=list)
+    DEFAULT_OUT: ClassVar[Path] = Path("downstream.json")
 
     @property
     def total(self) -> int:
@@ -495,7 +531,7 @@ class DownstreamJob:
 
     @property
     def out(self) -> Path:
-        return self.config.output.out or Path("downstream.json")
+        return self.config.output.out or self.DEFAULT_OUT
 
     @property
     def save_dir(self) -> Path:
@@ -505,8 +541,10 @@ class DownstreamJob:
 def plan_downstream_command(config: Config) -> DownstreamJob:
     """Load D and D′, build agents and judge, and compute the LLM-call budget (no call is made)."""
     from synae.downstream.run import call_budget
+    from synae.files import check_writable
     from synae.presets import detect_preset, get_preset
 
+    check_writable(config.output.out or DownstreamJob.DEFAULT_OUT)
     real = load_input(Path(required(config.inputs.real, "inputs.real", "--real")), config)
     synthetic = load_input(one_synthetic(config), config, synthetic=True)
     preset = get_preset(config.preset or detect_preset(real))

@@ -1,0 +1,190 @@
+"""OpenTelemetry GenAI spans (``--from otel``) give exactly the OpenAI chat twin.
+
+Golden spans written by hand from the OpenTelemetry semantic conventions v1.38.0 for generative AI
+(``invoke_agent`` / ``chat`` / ``execute_tool`` spans; ``gen_ai.system_instructions``,
+``gen_ai.input.messages``, ``gen_ai.output.messages`` with ``text`` / ``tool_call`` /
+``tool_call_response`` parts, ``gen_ai.tool.definitions``, ``gen_ai.tool.call.id``,
+``gen_ai.conversation.id``) in the OTLP/JSON encoding of the OpenTelemetry protocol (``resourceSpans``
+→ ``scopeSpans`` → ``spans``, ids as hex, times as decimal nanosecond text, attributes as
+``{"key", "value": {"stringValue": …}}``), one export per line as a collector's file exporter writes.
+Conversation 1 carries its conversation id on the agent span only; conversation 2 has none (its trace
+names it); conversation 3 spans two traces, written in reverse time order within a line.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from helpers.format_twin import (
+    CURRENCY_DOC,
+    CURRENCY_PARAMS,
+    ERROR_RESULT,
+    SYSTEM,
+    TRACE_2,
+    WEATHER_DOC,
+    WEATHER_PARAMS,
+    assert_cli_like_twin,
+    assert_twin,
+    write_jsonl,
+)
+from synae.adapters import detect_format, load_dataset
+from synae.errors import DataError
+
+T1 = "0af7651916cd43dd8448eb211c80319c"
+T3A, T3B = "5b8aa5a2d2c872e8321cf37308d69df2", "6e0c63257de34c92bf9efcd03927272e"
+DEFINITIONS = [{"type": "function", "name": "get_weather", "description": WEATHER_DOC,
+                "parameters": WEATHER_PARAMS},
+               {"type": "function", "name": "convert_currency", "description": CURRENCY_DOC,
+                "parameters": CURRENCY_PARAMS}]
+
+
+def attrs(**values: Any) -> list[dict[str, Any]]:
+    """OTLP attributes; keys use ``__`` for ``.``; lists/dicts are JSON text (as SDKs record them)."""
+    out = []
+    for key, value in values.items():
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        out.append({"key": key.replace("__", "."), "value": {"stringValue": text}})
+    return out
+
+
+def span(trace, span_id, parent, name, start, attributes, status=None):
+    out = {"traceId": trace, "spanId": span_id, "name": name, "kind": 1 if parent is None else 3,
+           "startTimeUnixNano": str(start), "endTimeUnixNano": str(start + 900), "attributes": attributes,
+           "status": status or {}}
+    if parent:
+        out["parentSpanId"] = parent
+    return out
+
+
+def export(*spans):
+    return {"resourceSpans": [{"resource": {"attributes": attrs(service__name="travel-agent")},
+                               "scopeSpans": [{"scope": {"name": "travel.agent", "version": "1.0"},
+                                               "spans": list(spans)}]}]}
+
+
+def text(role, content):
+    return {"role": role, "parts": [{"type": "text", "content": content}]}
+
+
+def chat(trace, span_id, parent, start, sent, received, system=True):
+    extra = {"gen_ai__system_instructions": [{"type": "text", "content": SYSTEM}]} if system else {}
+    return span(trace, span_id, parent, "chat gpt-5", start, attrs(
+        gen_ai__operation__name="chat", gen_ai__provider__name="openai", gen_ai__request__model="gpt-5",
+        gen_ai__tool__definitions=DEFINITIONS, gen_ai__input__messages=sent,
+        gen_ai__output__messages=received, **extra))
+
+
+def tool(trace, span_id, parent, start, call_id, name, status=None):
+    return span(trace, span_id, parent, f"execute_tool {name}", start, attrs(
+        gen_ai__operation__name="execute_tool", gen_ai__tool__name=name, gen_ai__tool__call__id=call_id,
+        gen_ai__tool__type="function"), status)
+
+
+def agent(trace, span_id, start, conversation=None):
+    extra = {"gen_ai__conversation__id": conversation} if conversation else {}
+    return span(trace, span_id, None, "invoke_agent travel", start, attrs(
+        gen_ai__operation__name="invoke_agent", gen_ai__agent__name="travel", **extra))
+
+
+def call(call_id, name, arguments):
+    return {"type": "tool_call", "id": call_id, "name": name, "arguments": arguments}
+
+
+def response(call_id, result):
+    return {"role": "tool", "parts": [{"type": "tool_call_response", "id": call_id, "response": result}]}
+
+
+ASK_1 = text("user", "What is the weather in Oslo?")
+CALL_1 = {"role": "assistant", "parts": [{"type": "text", "content": "Let me check."},
+                                         call("call_1", "get_weather", {"city": "Oslo"})],
+          "finish_reason": "tool_call"}
+ASK_2 = text("user", "Convert 100 EUR to NOK and check the weather in Paris.")
+CALLS_2 = {"role": "assistant", "parts": [
+    call("call_2", "convert_currency", {"amount": 100, "from": "EUR", "to": "NOK"}),
+    call("call_3", "get_weather", {"city": "Paris"})]}
+HELLO = [text("user", "Hi!")]
+HELLO_OUT = text("assistant", "Hello! How can I help?")
+CALL_4 = {"role": "assistant", "parts": [call("call_4", "get_weather", {"city": "Lima"})]}
+
+GOLDEN = [
+    export(agent(T1, "00f067aa0ba902b7", 1000, "conv-1"),
+           chat(T1, "b7ad6b7169203331", "00f067aa0ba902b7", 1100, [ASK_1], [CALL_1]),
+           tool(T1, "b9c7c989f97918e1", "00f067aa0ba902b7", 1200, "call_1", "get_weather"),
+           chat(T1, "c1d2e3f4a5b6c7d8", "00f067aa0ba902b7", 1300,
+                [ASK_1, CALL_1, response("call_1", "rain, 8 °C")],
+                [text("assistant", "It is raining in Oslo, 8 °C.")])),
+    export(agent(TRACE_2, "a1b2c3d4e5f60718", 2000),
+           chat(TRACE_2, "a1b2c3d4e5f60719", "a1b2c3d4e5f60718", 2100, [ASK_2], [CALLS_2], system=False),
+           tool(TRACE_2, "a1b2c3d4e5f6071a", "a1b2c3d4e5f60718", 2200, "call_2", "convert_currency"),
+           tool(TRACE_2, "a1b2c3d4e5f6071b", "a1b2c3d4e5f60718", 2300, "call_3", "get_weather",
+                {"code": 2, "message": "weather service unavailable"}),
+           chat(TRACE_2, "a1b2c3d4e5f6071c", "a1b2c3d4e5f60718", 2400,
+                [ASK_2, CALLS_2, {"role": "tool", "parts": [
+                    {"type": "tool_call_response", "id": "call_2", "response": "1160.5 NOK"},
+                    {"type": "tool_call_response", "id": "call_3", "response": ERROR_RESULT}]}],
+                [text("assistant", "100 EUR is 1160.5 NOK. I could not get the weather in Paris.")],
+                system=False)),
+    export(chat(T3B, "d1d2d3d4d5d6d7d9", "d1d2d3d4d5d6d7d8", 4100,
+                [*HELLO, HELLO_OUT, text("user", "Weather in Lima?")], [CALL_4]),
+           agent(T3B, "d1d2d3d4d5d6d7d8", 4000, "conv-3"),
+           tool(T3B, "d1d2d3d4d5d6d7da", "d1d2d3d4d5d6d7d8", 4200, "call_4", "get_weather"),
+           chat(T3B, "d1d2d3d4d5d6d7db", "d1d2d3d4d5d6d7d8", 4300,
+                [*HELLO, HELLO_OUT, text("user", "Weather in Lima?"), CALL_4,
+                 response("call_4", "sunny, 24 °C")],
+                [text("assistant", "Sunny in Lima, 24 °C.")]),
+           agent(T3A, "e1e2e3e4e5e6e7e8", 3000, "conv-3"),
+           chat(T3A, "e1e2e3e4e5e6e7e9", "e1e2e3e4e5e6e7e8", 3100, HELLO, [HELLO_OUT])),
+]
+
+
+def test_otel_gives_the_twin_with_trace_links(tmp_path):
+    path = write_jsonl(tmp_path / "otel.jsonl", GOLDEN)
+    assert detect_format(path) == "otel"
+    dataset = load_dataset(path)
+    assert_twin(dataset, tmp_path)
+    first, second, third = dataset
+    assert first.metadata == {"source_format": "otel", "trace_id": T1, "span_id": "00f067aa0ba902b7",
+                              "trace_ids": [T1], "conversation_id": "conv-1"}
+    assert "conversation_id" not in second.metadata and second.metadata["trace_id"] == TRACE_2
+    assert third.metadata["trace_ids"] == [T3A, T3B] and third.metadata["span_id"] == "e1e2e3e4e5e6e7e8"
+    assert first.messages[3].metadata["span_id"] == "c1d2e3f4a5b6c7d8"  # the tool result came with chat 2
+    assert not dataset.warnings
+
+
+def test_otel_cli_matches_the_twin(tmp_path, capsys, monkeypatch):
+    assert_cli_like_twin(write_jsonl(tmp_path / "otel.jsonl", GOLDEN), "otel", tmp_path, capsys, monkeypatch)
+
+
+def test_content_not_captured_is_counted_never_empty_text(tmp_path):
+    bare = export(agent(T1, "00f067aa0ba902b7", 1000, "conv-1"),
+                  span(T1, "b7ad6b7169203331", "00f067aa0ba902b7", "chat gpt-5", 1100,
+                       attrs(gen_ai__operation__name="chat")),
+                  span(T1, "b9c7c989f97918e1", "00f067aa0ba902b7", "execute_tool get_weather", 1200,
+                       attrs(gen_ai__operation__name="execute_tool", gen_ai__tool__name="get_weather",
+                             gen_ai__tool__call__id="call_1")),
+                  span(T1, "c1d2e3f4a5b6c7d8", "00f067aa0ba902b7", "chat gpt-5", 1300,
+                       attrs(gen_ai__operation__name="chat")))
+    dataset = load_dataset(write_jsonl(tmp_path / "bare.jsonl", [bare]), "otel")
+    (traj,) = dataset
+    assert traj.metadata["not_captured"] == 2
+    assert [(m.role, m.content) for m in traj.messages] == [("assistant", None), ("tool", None)]
+    assert traj.messages[0].tool_calls[0].function.name == "get_weather" and traj.output is None
+    assert any("2 model call(s) without recorded messages" in w for w in dataset.warnings)
+
+
+def test_span_without_trace_id_and_result_without_call(tmp_path):
+    broken = json.loads(json.dumps(GOLDEN[1]))
+    del broken["resourceSpans"][0]["scopeSpans"][0]["spans"][2]["traceId"]
+    path = write_jsonl(tmp_path / "broken.jsonl", [GOLDEN[0], broken])
+    with pytest.raises(DataError, match=r"line 2, span 3 \('execute_tool convert_currency'\): "
+                                        "field 'traceId': span without a trace id"):
+        load_dataset(path)
+    dataset = load_dataset(path, skip_invalid=True)
+    assert [t.id for t in dataset] == ["conv-1", TRACE_2] and dataset.n_skipped == 1
+
+    orphan = export(chat(T1, "b7ad6b7169203331", None, 1100, [response("call_9", "x")], []))
+    with pytest.raises(DataError, match=r"line 1, span 1 \('chat gpt-5'\): tool result for call 'call_9'"):
+        load_dataset(write_jsonl(tmp_path / "orphan.jsonl", [orphan]), "otel")

@@ -1,0 +1,82 @@
+"""Atomic writes: temporary files cleaned on signals, several files committed as one, output paths
+checked before any work."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from synae.errors import ConfigError
+from synae.files import atomic_write, check_writable, commit_files
+
+
+def test_sigterm_during_an_atomic_write_removes_the_temporary_file(tmp_path: Path) -> None:
+    script = textwrap.dedent(f"""
+        import sys, time
+        from synae.files import atomic_write
+        with atomic_write({str(tmp_path / "out.json")!r}) as fh:
+            fh.write("partial")
+            print("writing", flush=True)
+            time.sleep(30)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline() == "writing\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # the write is under way
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == -signal.SIGTERM  # still ends by the signal
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_write_leaves_the_target_and_no_temporary_file(tmp_path: Path) -> None:
+    target = tmp_path / "out.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError), atomic_write(target) as fh:
+        fh.write("new")
+        raise RuntimeError
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"] and target.read_text() == "old"
+
+
+def test_commit_files_never_leaves_an_old_file_beside_a_new_one(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    results, report = tmp_path / "results.json", tmp_path / "report.html"
+    results.write_text("old results")
+    report.write_text("old report")
+    assert commit_files({results: "new results", report: "new report"}) == [results, report]
+    assert (results.read_text(), report.read_text()) == ("new results", "new report")
+    import synae.files
+
+    real_replace = synae.files.os.replace
+    calls: list[str] = []
+
+    def dies_after_first_rename(src: str, dst: str) -> None:  # a kill between the two renames
+        if calls:
+            raise KeyboardInterrupt
+        calls.append(dst)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(synae.files.os, "replace", dies_after_first_rename)
+    with pytest.raises(KeyboardInterrupt):
+        commit_files({results: "third results", report: "third report"})
+    assert results.read_text() == "third results" and not report.exists()  # no stale report.html
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]  # and no temporary file
+
+
+def test_check_writable_rejects_outputs_under_a_file_or_where_nothing_can_be_written(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ConfigError, match=r"cannot be created: .*file is a file, not a folder"):
+        check_writable(tmp_path / "file" / "sub" / "results.json")
+    with pytest.raises(ConfigError, match=r"file: exists and is not a folder"):
+        check_writable(tmp_path / "file", folder=True)
+    with pytest.raises(ConfigError, match=r"cannot be created: .*file is a file"):
+        check_writable(tmp_path / "file" / "runs", folder=True)
+    with pytest.raises(ConfigError, match="is a directory"):
+        check_writable(tmp_path)
+    with pytest.raises(ConfigError, match=r"cannot be written: /proc refuses new files"):
+        check_writable("/proc/synae-out/results.json")  # /proc takes no new files, even from root
+    assert check_writable(tmp_path / "new" / "deeper" / "r.json") == tmp_path / "new" / "deeper" / "r.json"
+    assert not (tmp_path / "new").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["file"]
