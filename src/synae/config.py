@@ -128,7 +128,14 @@ class LLMSettings(_Section):
     # fail fast (synae.llm.client): consecutive attempts without any HTTP reply that stop the run
     # (0 = never), and the total seconds a client may work from its first request (None = no limit)
     breaker_threshold: int = Field(5, ge=0)
+    breaker_window: float = Field(30.0, ge=0)  # …unless an attempt succeeded in the last this many seconds
     deadline: float | None = Field(None, gt=0)
+    connect_timeout: float = Field(10.0, gt=0)  # seconds to open a connection
+    probe_timeout: float = Field(15.0, ge=0)  # first request: GET /models must answer (0 = no probe)
+    timeout_max: float = Field(600.0, gt=0)  # attempt timeouts scaled by latency stop here
+    adaptive_timeout: bool = True  # attempt timeout follows measured latency (synae.llm.pacing)
+    adaptive_concurrency: bool = True  # fewer requests in flight on timeouts, 429, 503 (AIMD)
+    max_reply_bytes: int = Field(4_000_000, ge=1)  # larger replies are rejected, never cached
     cache: bool = True
     cache_dir: Path | None = None
     dry_run: bool = False

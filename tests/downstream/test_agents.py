@@ -8,7 +8,8 @@ import asyncio
 import numpy as np
 import pytest
 
-from synae.config import Config
+from helpers.openai_server import ScriptedOpenAIServer
+from synae.config import Config, LLMSettings
 from synae.downstream.agents import (
     NO_PLANNING,
     AgentStep,
@@ -20,7 +21,8 @@ from synae.downstream.agents import (
     reference_turn_codes,
 )
 from synae.errors import ConfigError
-from synae.schema import Dataset
+from synae.llm.client import LLMClient
+from synae.schema import Dataset, Trajectory
 
 PLAN = ('attractions = search_attractions(city="Boston", type=["Art"])\n'
         'save_to_cache(key="boston", value=attractions)\n'
@@ -100,3 +102,20 @@ def test_make_agent_parses_command_line_forms() -> None:
         make_agent("noisy-oracle:abc", config)
     with pytest.raises(ConfigError, match="rate must be in"):
         make_agent("noisy-oracle:1.5", config)
+
+
+def test_tool_call_turns_are_sent_with_empty_content_to_llama_cpp() -> None:
+    call = {"id": "c0", "type": "function", "function": {"name": "ls", "arguments": "{}"}}
+    messages = [{"role": "user", "content": "list the files"},
+                {"role": "assistant", "content": None, "tool_calls": [call]},
+                {"role": "tool", "tool_call_id": "c0", "content": "a.txt"}]
+    step = AgentStep(reference=Trajectory(id="r", messages=[]), run=0, phase="call", turn=1, step=1,
+                     messages=messages)
+    with ScriptedOpenAIServer(["Done."], flavor="llama.cpp") as server:
+        client = LLMClient(LLMSettings(backoff_base=0.01, cache=False), base_url=server.base_url,
+                           progress=False)
+        reply = asyncio.run(ModelAgent("m", client).respond(step))
+        sent = server.requests
+    # before: content null → HTTP 500 from llama-cpp-python, retried, then an agent failure
+    assert reply.error is None and reply.content == "Done." and len(sent) == 1
+    assert sent[0]["messages"][1]["content"] == "" and messages[1]["content"] is None

@@ -5,6 +5,8 @@ malformed bodies), so instead of stubbing the client they talk to this server. I
 ``127.0.0.1`` on an ephemeral port, in a background thread, and answers:
 
 - ``POST /v1/chat/completions`` — with the next scripted :class:`Reply` (see below);
+- ``GET /v1/models`` — the ``list_models`` ids (else the ``models`` ids) as an OpenAI model list,
+  or 404 when neither is given (a server without the route); counted in :attr:`model_listings`;
 - ``POST /v1/embeddings`` — with deterministic unit vectors: the vector of a text is drawn from a
   normal distribution seeded by the SHA-256 of the text and L2-normalised, so equal texts get equal
   vectors and different texts (almost surely) different ones, across runs and processes
@@ -32,10 +34,11 @@ How a chat reply is chosen, for each request in arrival order:
 
 A :class:`Reply` can be a text (``Reply.text``), tool calls in OpenAI format (``Reply.tools``), an
 error status with headers (``Reply.error(429, retry_after=1)``), a slow reply (``delay=`` seconds,
-any kind), a raw body that is not valid JSON (``Reply.raw("{not json")``), or a reply with an empty
-``choices`` list (``Reply.empty_choices()``). ``reasoning_content`` adds a reasoning field as vLLM
-and DeepSeek send it. Usage counts default to ``prompt_tokens`` = characters of the messages / 4
-and ``completion_tokens`` = characters of the content / 4.
+any kind), a raw body that is not valid JSON (``Reply.raw("{not json")``; ``bytes`` are sent as they
+are, e.g. invalid UTF-8), a reply with an empty ``choices`` list (``Reply.empty_choices()``), or a
+connection reset without any reply (``Reply.connection_reset()``). ``reasoning_content`` adds a
+reasoning field as vLLM and DeepSeek send it. Usage counts default to ``prompt_tokens`` =
+characters of the messages / 4 and ``completion_tokens`` = characters of the content / 4.
 
 Embedding failures can be scripted too: ``embedding_replies`` is a separate queue; a popped reply
 with a non-200 status, a raw body or a delay is applied to that embeddings request (a delay-only
@@ -47,15 +50,20 @@ Server flavours (``flavor=``) reproduce the quirks of real servers that synae mu
 - ``"llama.cpp"`` (llama-cpp-python without a function-calling chat format): a request whose
   ``response_format`` carries a JSON schema gets HTTP 500 (``{"error": {"code": 500, "message":
   "… json_schema … grammar …"}}``); scripted tool calls are sent as JSON text in ``content``
-  (``{"name": …, "arguments": {…}}``, a list of them when several) instead of ``tool_calls``;
+  (``{"name": …, "arguments": {…}}``, a list of them when several) instead of ``tool_calls``; a
+  request with a message whose ``content`` is ``null`` gets HTTP 500 (llama-cpp-python's chat
+  templates concatenate the content as a string);
 - ``"vllm"``: errors as ``{"object": "error", "message": …, "type": "BadRequestError", "code": …}``;
 - ``"ollama"``: errors as ``{"error": "<text>"}``, and only ``/v1/chat/completions`` exists
   (any other path: 404 with the plain body ``404 page not found``).
 
 Independent of the flavour: ``unsupported_params`` — a request carrying one of these parameters gets
 HTTP 400 naming it (in the flavour's error shape); ``models`` — a request for another model gets
-HTTP 404 ``model "<name>" not found``; ``api_key`` — a request without ``Authorization: Bearer
+HTTP 404 ``model "<name>" not found``; ``list_models`` — ids ``/v1/models`` lists while chat requests
+are answered under any model name (llama.cpp); ``api_key`` — a request without ``Authorization: Bearer
 <api_key>`` gets HTTP 401. These checks come before the scripted replies (no reply is consumed).
+``silent=True``: every request (``/v1/models`` included) is held without an answer until the server
+stops — a server that never answers.
 
 Every received request is recorded (thread-safe): :attr:`requests` gives the JSON bodies,
 :attr:`calls` gives :class:`ReceivedCall` records with path, headers, body and arrival time
@@ -67,6 +75,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
+import struct
 import threading
 import time
 from collections import deque
@@ -91,11 +101,12 @@ class Reply:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait before answering
-    raw_body: str | None = None  # sent verbatim (e.g. malformed JSON) instead of a generated body
+    raw_body: str | bytes | None = None  # sent verbatim (e.g. malformed JSON) instead of a generated body
     no_choices: bool = False  # a well-formed body whose "choices" list is empty
     reasoning_content: str | None = None
     usage: dict[str, int] | None = None
     model: str | None = None  # default: the request's model
+    reset: bool = False  # close the connection without any reply (a connection reset)
 
     @classmethod
     def text(cls, content: str | None, **kwargs: Any) -> Reply:
@@ -124,8 +135,12 @@ class Reply:
         return cls(content=None, status=status, headers=headers, raw_body=body, **kwargs)
 
     @classmethod
-    def raw(cls, body: str, status: int = 200, **kwargs: Any) -> Reply:
+    def raw(cls, body: str | bytes, status: int = 200, **kwargs: Any) -> Reply:
         return cls(content=None, raw_body=body, status=status, **kwargs)
+
+    @classmethod
+    def connection_reset(cls, **kwargs: Any) -> Reply:
+        return cls(content=None, reset=True, **kwargs)
 
     @classmethod
     def empty_choices(cls, **kwargs: Any) -> Reply:
@@ -202,17 +217,22 @@ class ScriptedOpenAIServer:
     Parameters: ``replies`` — initial queue of chat replies; ``responder`` — called when the queue is
     empty; ``default_text`` — reply text when neither applies; ``embedding_dim`` — size of the
     embedding vectors; ``embedding_replies`` — queue of scripted embeddings replies; ``flavor``,
-    ``unsupported_params``, ``models``, ``api_key`` — server quirks (see the module docstring).
+    ``unsupported_params``, ``models``, ``list_models``, ``api_key``, ``silent`` — server quirks (see
+    the module docstring).
     """
 
     def __init__(self, replies: Iterable[Reply | str] = (), *, responder: Responder | None = None,
                  default_text: str = "ok", embedding_dim: int = DEFAULT_EMBEDDING_DIM,
                  embedding_replies: Iterable[Reply] = (), flavor: Flavor = "openai",
                  unsupported_params: Iterable[str] = (), models: Iterable[str] | None = None,
-                 api_key: str | None = None) -> None:
+                 list_models: Iterable[str] | None = None, api_key: str | None = None,
+                 silent: bool = False) -> None:
         self.flavor: Flavor = flavor
         self.unsupported_params = frozenset(unsupported_params)
         self.models = frozenset(models) if models is not None else None
+        self.list_models = list(list_models) if list_models is not None else None
+        self.silent = silent
+        self.model_listings = 0  # GET /v1/models requests received
         self.api_key = api_key
         self._replies: deque[Reply | str] = deque(replies)
         self._embedding_replies: deque[Reply] = deque(embedding_replies)
@@ -299,6 +319,9 @@ class ScriptedOpenAIServer:
             return error(404, f'model "{body.get("model")}" not found, try pulling it first')
         for name in sorted(self.unsupported_params & set(body)):
             return error(400, f"Unsupported parameter: '{name}' is not supported with this model.")
+        if self.flavor == "llama.cpp" and any(isinstance(m, dict) and m.get("content", "") is None
+                                               for m in body.get("messages") or []):
+            return error(500, 'can only concatenate str (not "NoneType") to str')
         response_format = body.get("response_format")
         if self.flavor == "llama.cpp" and isinstance(response_format, dict) \
                 and response_format.get("type") == "json_schema":
@@ -320,6 +343,15 @@ class ScriptedOpenAIServer:
     def _sleep(self, seconds: float) -> None:
         if seconds > 0:
             self._stopping.wait(seconds)
+
+    def _model_list(self) -> list[str] | None:
+        """The ids ``GET /v1/models`` lists (``None``: no such route); counts the request."""
+        with self._lock:
+            self.model_listings += 1
+        if self.flavor == "ollama":
+            return None
+        return self.list_models if self.list_models is not None else (
+            sorted(self.models) if self.models is not None else None)
 
 
 class _Server(ThreadingHTTPServer):
@@ -352,6 +384,22 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
             self.close_connection = True
 
+    def do_GET(self) -> None:
+        owner = self.owner
+        if owner.silent:
+            owner._stopping.wait()
+            self.close_connection = True
+            return
+        if owner.api_key is not None and self.headers.get("Authorization") != f"Bearer {owner.api_key}":
+            self._send(401, error_body(owner.flavor, 401, "Incorrect API key provided"))
+            return
+        ids = owner._model_list() if self.path.rstrip("/") == "/v1/models" else None
+        if ids is None:
+            self._send(404, json.dumps({"error": {"message": f"no route {self.path}"}}))
+            return
+        data = [{"id": m, "object": "model", "created": 0, "owned_by": "scripted"} for m in ids]
+        self._send(200, json.dumps({"object": "list", "data": data}))
+
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -362,6 +410,10 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.owner
         headers = {k.lower(): v for k, v in self.headers.items()}
         owner._record(ReceivedCall(self.path, headers, body, time.monotonic()))
+        if owner.silent:
+            owner._stopping.wait()
+            self.close_connection = True
+            return
         if self.path.rstrip("/").endswith("/chat/completions") and isinstance(body, dict):
             reply = owner._refusal(self.path, headers, body) or owner._next_chat_reply(body)
             self._answer(reply, lambda r: _chat_body(r, body, owner.flavor))
@@ -376,6 +428,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.owner._sleep(reply.delay)
         if self.owner._stopping.is_set():
+            self.close_connection = True
+            return
+        if reply.reset:  # RST instead of a reply: the client sees a transport error
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True
             return
         if reply.raw_body is not None:

@@ -29,3 +29,12 @@ def test_scripted_embedding_failure() -> None:
         second = httpx.post(f"{server.base_url}/embeddings", json={"input": ["x"]})
     assert first.status_code == 503 and first.headers["retry-after"] == "1"
     assert second.status_code == 200 and len(second.json()["data"]) == 1
+
+
+def test_llama_cpp_mode_refuses_null_content_and_lists_models() -> None:
+    body = {"model": "m", "messages": [{"role": "assistant", "content": None}]}
+    with ScriptedOpenAIServer(flavor="llama.cpp", list_models=["m.gguf"]) as server:
+        refused = httpx.post(f"{server.base_url}/chat/completions", json=body)
+        listed = httpx.get(f"{server.base_url}/models").json()
+    assert refused.status_code == 500 and "NoneType" in refused.json()["error"]["message"]
+    assert [m["id"] for m in listed["data"]] == ["m.gguf"]

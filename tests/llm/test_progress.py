@@ -27,4 +27,17 @@ def test_call_progress_logs_when_not_a_terminal(capsys) -> None:
         for _ in range(20):
             bar.advance("done")
     err = capsys.readouterr().err
-    assert "judge: started, 20 items" in err and "judge: done, 20/20 items" in err
+    assert "judge: started, 20 requests" in err and "judge: done, 20/20 requests" in err
+    assert "requests/s, ETA" in err
+
+
+def test_a_slow_batch_prints_a_line_every_30_seconds_with_rate_and_eta() -> None:
+    ticks = iter([0.0, 0.0, 5.0, 40.0, 45.0, 80.0, 100.0])  # start, then one request every ~20 s
+    out = io.StringIO()
+    log = LogProgress(100, "judge", stream=out, clock=lambda: next(ticks), unit="requests")
+    log.start()
+    for _ in range(5):
+        log.advance()
+    lines = out.getvalue().splitlines()
+    assert lines[1:] == ["judge: 2/100 (2 %), 0.05 requests/s, ETA 1960 s",
+                         "judge: 4/100 (4 %), 0.05 requests/s, ETA 1920 s"]

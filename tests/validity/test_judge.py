@@ -156,9 +156,9 @@ def test_verdicts_reasons_and_request_parameters() -> None:
     body = bodies[0]
     assert body["temperature"] == 0.0 and body["max_tokens"] == 16 and body["model"] == "judge-model"
     assert body["response_format"]["type"] == "json_schema"
-    # t3: 3 attempts (max_retries=2), then sent again in 2 more rounds of 3 attempts;
+    # t3: a deterministic 500 is tried twice, then reported as refused and not asked again;
     # t2 and t5 (unreadable, empty) got two repair turns each
-    assert len(bodies) == 6 + 2 + 2 * 3 + 2 * 2
+    assert len(bodies) == 6 + 1 + 2 * 2
 
 
 def test_structured_reply_is_read() -> None:

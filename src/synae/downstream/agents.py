@@ -109,6 +109,13 @@ def _as_tool_call(raw: Any, index: int) -> ToolCall:
                     function=FunctionCall(name=str(function.get("name") or ""), arguments=arguments))
 
 
+def sendable_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Chat messages as every OpenAI-compatible server accepts them: a ``None`` content (an
+    assistant turn that only calls tools) is sent as ``""`` (llama-cpp-python answers ``null`` with
+    HTTP 500)."""
+    return [{**m, "content": ""} if m.get("content") is None else m for m in messages]
+
+
 @dataclass
 class ModelAgent:
     """An OpenAI-compatible chat model. ``temperature=None`` takes the benchmark default (T1/ACP 0.5,
@@ -130,7 +137,7 @@ class ModelAgent:
 
         native_tools = step.tools if (step.tools and self.call_format == "native") else None
         return ChatRequest(
-            messages=step.messages,
+            messages=sendable_messages(step.messages),
             model=self.model,
             temperature=self.temperature if self.temperature is not None else step.temperature,
             max_tokens=self.max_tokens,
