@@ -156,7 +156,8 @@ class GenericPreset(Preset):
                       sources: Mapping[str, Trajectory] | None = None) -> list[Checker]:
         """The environment-free checks: :class:`GenericToolCallChecker` (tool calls parse, names are
         declared, arguments validate against the tools' JSON Schemas, results answer calls) and
-        :class:`GenericOutputChecker` (non-empty output)."""
+        :class:`GenericOutputChecker` (non-empty output, then answer checks: grounded values, tool
+        results used, action claims backed by calls, not garbled, not cut off)."""
         from synae.validity.rules.generic import GenericOutputChecker, GenericToolCallChecker
 
         return [GenericToolCallChecker(), GenericOutputChecker()]

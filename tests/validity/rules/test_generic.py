@@ -55,7 +55,9 @@ def chat_record(i: int) -> dict[str, Any]:
         answer = f"Lunch with team {i} is in your calendar."
     messages = [{"role": "user", "content": question},
                 {"role": "assistant", "content": None, "tool_calls": calls}]
-    messages += [{"role": "tool", "tool_call_id": c["id"], "content": "ok"} for c in calls]
+    weather = json.dumps({"temperature": 12, "conditions": "cloudy"})
+    messages += [{"role": "tool", "tool_call_id": c["id"],
+                  "content": weather if c["function"]["name"] == "get_weather" else "ok"} for c in calls]
     messages.append({"role": "assistant", "content": answer})
     return {"id": f"chat{i}", "messages": messages, "tools": TOOLS}
 

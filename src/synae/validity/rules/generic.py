@@ -1,4 +1,4 @@
-"""Rule-based validity of any chat data without a benchmark environment (``validity_downstream.md`` §2.2).
+"""Rule-based validity of any chat data without a benchmark environment.
 
 **Tool calls** (:class:`GenericToolCallChecker`) — the checks, in order, each with the reason code
 it reports when it fails:
@@ -18,8 +18,22 @@ A check that does not apply (e.g. ``declared``/``schema`` without ``tools``) is 
 failed. ``valid`` is ``False`` when a check that ran failed, ``True`` when at least one ran and
 none failed, and ``None`` (unscored, reason ``no_applicable_check``) when none ran.
 
-**Output** (:class:`GenericOutputChecker`): one check, ``empty_output`` — the output is missing
-or only whitespace (the LLM judge calls such outputs invalid too).
+**Output** (:class:`GenericOutputChecker`): ``empty_output`` — the output is missing or only
+whitespace (the LLM judge calls such outputs invalid too); then the answer checks of
+:mod:`synae.validity.rules.output_checks`, which read the answer against the trajectory:
+
+- ``ungrounded_values`` — "It is 25 °C in Bergen" when the only tool result says 12 °C in Oslo;
+- ``ignores_tool_results`` — "Sorry, something went wrong." or "Done." after a weather lookup
+  that returned data; another conversation's answer;
+- ``unsupported_action_claim`` — "I've booked the meeting" with no booking/creating call, or with
+  one whose result is an error;
+- ``garbled_text`` — reversed words (".olsO ni ydwolc"), keyboard mash;
+- ``truncated`` — "…so you might want to take a".
+
+Without an output they are not run (reason ``no output``); without tool results the grounding
+checks are not run. They cannot see semantic errors — a value that exists in the trajectory but is
+attached to the wrong thing, a wrong conclusion, a paraphrased contradiction: those need the LLM
+judge (``--validity llm``).
 
 Every verdict records ``details["checks"]`` = check → ``"passed"`` / ``"failed"`` / ``"not_run"``
 and ``details["not_run"]`` = check → why; :func:`check_counts` tallies them over many verdicts.
@@ -50,12 +64,13 @@ from referencing.exceptions import Unresolvable
 from synae.errors import DataError
 from synae.schema import Message, Trajectory
 from synae.validity.rules.base import RuleOutcome, message_parse_error
+from synae.validity.rules.output_checks import ANSWER_CHECKS, output_checks
 from synae.validity.rules.schema import tool_parameters
 from synae.validity.verdict import CheckTarget, Verdict
 
 CheckState = Literal["passed", "failed", "not_run"]
 TOOL_CALL_CHECKS = ("parses", "declared", "schema", "results_answer_calls")
-OUTPUT_CHECKS = ("empty_output",)
+OUTPUT_CHECKS = ("empty_output", *ANSWER_CHECKS)
 
 
 class _Checks:
@@ -181,7 +196,8 @@ class GenericToolCallChecker:
 
 
 class GenericOutputChecker:
-    """``empty_output``: the output must be present and not only whitespace."""
+    """``empty_output`` (the output must be present and not only whitespace), then the answer checks
+    of :mod:`synae.validity.rules.output_checks`."""
 
     name = "rules.generic_output"
     target: CheckTarget = "output"
@@ -191,6 +207,15 @@ class GenericOutputChecker:
         checks.ran("empty_output")
         if traj.output is None or not traj.output.strip():
             checks.fail("empty_output", "no output" if traj.output is None else "the output is empty")
+        results, details = output_checks(traj)
+        checks.outcome.details.update(details)
+        for check, result in results.items():
+            if result.not_run is not None:
+                checks.skip(check, result.not_run)
+                continue
+            checks.ran(check)
+            for message in result.failures:
+                checks.fail(check, message)
         return checks.verdict(traj, "output", self.name)
 
     def check_all(self, trajectories: Sequence[Trajectory]) -> list[Verdict]:

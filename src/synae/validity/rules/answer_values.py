@@ -1,0 +1,340 @@
+"""The checkable values a text states, and whether a body of evidence contains them.
+
+A *value* is a piece of an answer that must come from somewhere: a number (``72``, ``71.6``,
+``1,200``, ``$45``, ``30 %``, ``12 °C``), a date (``2024-05-03``, ``05/03/2024``, ``May 3``,
+``3rd of May 2024``), a clock time (``15:30``, ``3 pm``, ``3:30 p.m.``), a quoted title
+(``"Team sync"``) or a proper name (a run of capitalised words such as ``Pike Place Market``, or
+one capitalised word that does not start a sentence, such as ``Oslo`` in "… cloudy in Oslo.").
+
+:class:`Evidence` indexes the texts an answer may draw on (each one lower-cased, JSON decoded
+where it parses) and answers :meth:`Evidence.grounds`:
+
+- **numbers** compare as values after dropping thousands separators (``1,200`` = ``1200``,
+  ``72`` = ``72.0``); an evidence number also grounds its roundings to 0, 1 and 2 decimals
+  (``71.6`` grounds "about 72"), its ×100 and ÷100 (``0.3`` grounds ``30 %``) and its absolute
+  value (``-5`` grounds "5 below zero"). Bare integers 0–10 without a unit, currency or percent sign,
+  and list markers (``1.`` at a line start), are not values: counts and enumerations rarely come
+  from a source;
+- **dates** compare as (month, day) plus the year when both sides state one; a numeric
+  ``a/b/yyyy`` date matches month/day either way round;
+- **times** compare as minutes after midnight; a time without am/pm also matches 12 hours later,
+  and a full hour is grounded by its hour number in the evidence (``15`` or ``3``);
+- **titles and names** compare as words (lower case, punctuation as spaces): the phrase must occur in
+  the evidence, or else every word of it must occur somewhere in the evidence. Weekday and month
+  names, ``I``, units and time-zone abbreviations are never names; a run that starts a sentence
+  is grounded with or without its first word (often an ordinary word: "Sunny skies in …"), and a
+  single capitalised word that starts a sentence or a list item is not checked. Text in quotes is
+  checked as a title, not as names.
+
+A temperature (a number with ``°`` or *degrees*) is also grounded by an evidence number converted
+between °C and °F (rounded to 0 or 1 decimals). Title-case heading lines ("Oslo Weather
+Forecast", a line without ``.!?`` whose first words are capitalised) are not searched for names.
+
+Other unit conversions (km/h in the answer, m/s in the source), computed values (sums, differences, counts
+above 10) and numbers written as words are outside these rules.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ValueKind = Literal["number", "temperature", "date", "time", "title", "name"]
+
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+          "october", "november", "december")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+FUNCTION_WORDS = frozenset({
+    "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are",
+    "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can",
+    "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further",
+    "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "if", "in",
+    "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "no", "nor", "not", "now",
+    "of", "off", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "same", "she",
+    "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "then", "there",
+    "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we",
+    "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would",
+    "you", "your", "yours", "yes", "let", "let's", "it's", "i'm", "i've", "i'll", "you're", "you'll",
+    "we've", "we're", "there's", "that's", "here's", "don't", "can't", "won't", "isn't", "aren't",
+    "didn't"
+})
+NEVER_NAMES = frozenset({"i", "i'm", "i've", "i'll", "i'd", "ok", "okay", "am", "pm", "a.m", "p.m", "utc",
+                         "gmt", "celsius", "fahrenheit", "kelvin", "c", "f", "mr", "mrs", "ms", "dr",
+                         *MONTHS, *(m[:3] for m in MONTHS), "sept", *WEEKDAYS, *(d[:3] for d in WEEKDAYS)})
+CONNECTORS = frozenset({"of", "the", "de", "del", "la", "le", "du", "van", "von", "and", "&", "y", "da"})
+ABBREVIATIONS = frozenset({"st", "dr", "mr", "mrs", "ms", "mt", "ft", "jr", "sr", "no", "vs", "u.s"})
+
+_MONTH = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|" \
+         r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+DATE_PATTERNS = (
+    ("iso", re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")),
+    ("slash", re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b")),
+    ("month_day", re.compile(_MONTH + r"\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4})\b)?", re.I)),
+    ("day_month", re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH
+                             + r"\b\.?(?:,?\s+(\d{4})\b)?", re.I)),
+)
+TIME_PATTERN = re.compile(r"\b(\d{1,2}):(\d{2})(?::\d{2})?\s*([ap]\.?m\b\.?)?|\b(\d{1,2})\s*([ap]\.?m\b\.?)",
+                          re.I)
+NUMBER_PATTERN = re.compile(
+    r"(?<![\w.,])(?P<cur>[$€£¥])?\s?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?![\d,]\d)"
+    r"(?P<unit>\s?(?:%|percent\b|°\s?[cf]?|degrees?\b))?", re.I)
+LIST_MARKER = re.compile(r"(?:^|\n)[ \t]*(\d+)[.)]\s")
+QUOTED = re.compile(r"\"([^\"\n]{2,80})\"|“([^”\n]{2,80})”|(?<![\w'])'([^'\n]{2,80})'(?![\w'])")
+WORD = re.compile(r"[^\W\d_](?:[\w'’&.-]*\w)?")
+DIGIT_RUN = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
+NON_WORD = re.compile(r"[\W_]+")
+MARKDOWN = re.compile(r"\*\*|__|`+|^#+\s", re.M)
+HEADING = re.compile(r"^[ \t]*(?:[^\W\d_][\w'’-]*[ \t]+){0,2}(?:[A-Z][\w'’-]{3,}[ \t]+\W*){2,}"
+                     r"[^\n.!?]*:?[ \t]*$", re.M)
+STRIP = "\"'“”‘’()[]{}*_,;:!?"
+CLOSERS = "\"'“”‘’)]}*_"
+BULLETS = frozenset({"-", "*", "•", "–"})
+DateKey = tuple[tuple[tuple[int, int], ...], int | None]  # (candidate (month, day) pairs, year)
+
+
+@dataclass(frozen=True)
+class Value:
+    """One checkable value of an answer: its kind, the text as written, and its comparable form."""
+
+    kind: ValueKind
+    text: str
+    key: Any
+
+
+def words(text: str) -> str:
+    """``text`` lower-cased with every run of non-word characters as one space, padded by spaces."""
+    return f" {NON_WORD.sub(' ', text.lower()).strip()} "
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def _clock(hour: int, minute: int, suffix: str | None) -> int | None:
+    """Minutes after midnight, or ``None`` for an impossible time."""
+    if suffix:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if suffix.lower().startswith("p") else 0)
+    return hour * 60 + minute if hour < 24 and minute < 60 else None
+
+
+def _month(name: str) -> int:
+    return next(i for i, m in enumerate(MONTHS, start=1) if m.startswith(name.lower()[:3]))
+
+
+def _year(text: str | None) -> int | None:
+    if not text:
+        return None
+    year = int(text)
+    return year + 2000 if year < 100 else year
+
+
+def date_values(text: str) -> Iterator[tuple[tuple[int, int], DateKey]]:
+    """(span, key) of every date in ``text``; the key lists the possible (month, day) readings."""
+    for kind, pattern in DATE_PATTERNS:
+        for m in pattern.finditer(text):
+            if kind == "iso":
+                pairs, year = [(int(m[2]), int(m[3]))], _year(m[1])
+            elif kind == "slash":
+                pairs, year = [(int(m[1]), int(m[2])), (int(m[2]), int(m[1]))], _year(m[3])
+            elif kind == "month_day":
+                pairs, year = [(_month(m[1]), int(m[2]))], _year(m[3])
+            else:
+                pairs, year = [(_month(m[2]), int(m[1]))], _year(m[3])
+            valid = tuple(p for p in pairs if 1 <= p[0] <= 12 and 1 <= p[1] <= 31)
+            if valid:
+                yield m.span(), (valid, year)
+
+
+def time_values(text: str) -> Iterator[tuple[tuple[int, int], int, bool]]:
+    """(span, minutes after midnight, whether am/pm was given) of every clock time in ``text``."""
+    for m in TIME_PATTERN.finditer(text):
+        minutes = _clock(int(m[1]), int(m[2]), m[3]) if m[1] is not None else _clock(int(m[4]), 0, m[5])
+        if minutes is not None:
+            yield m.span(), minutes, bool(m[3] or m[5])
+
+
+def _masked(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
+
+
+def answer_values(text: str) -> list[Value]:
+    """The values of the module docstring in ``text``: dates, times, numbers, titles, names (each
+    distinct value once, in that order)."""
+    text = MARKDOWN.sub(" ", text)
+    found: list[Value] = []
+    spans: list[tuple[int, int]] = []
+    for span, key in date_values(text):
+        if not any(s[0] < span[1] and span[0] < s[1] for s in spans):
+            spans.append(span)
+            found.append(Value("date", text[span[0]:span[1]], key))
+    for span, minutes, suffixed in time_values(_masked(text, spans)):
+        spans.append(span)
+        found.append(Value("time", text[span[0]:span[1]].strip(), (minutes, suffixed)))
+    rest = _masked(text, spans)
+    markers = {m.end(1) for m in LIST_MARKER.finditer(rest)}
+    for m in NUMBER_PATTERN.finditer(rest):
+        value, unit = _number(m["num"]), (m["unit"] or "").strip().lower()
+        marked = bool(m["cur"]) or unit in ("%", "percent") or unit.startswith(("°", "degree"))
+        if m.end("num") in markers or (not marked and value == int(value) and 0 <= value <= 10):
+            continue
+        kind: ValueKind = "temperature" if unit.startswith(("°", "degree")) else "number"
+        found.append(Value(kind, m[0].strip(), value))
+    quoted = list(QUOTED.finditer(text))
+    for m in quoted:
+        title = next(g for g in m.groups() if g is not None).strip()
+        if WORD.search(title):
+            found.append(Value("title", title, (words(title),)))
+    headings = [m.span() for m in HEADING.finditer(text)]
+    for run, starts_sentence in proper_names(_masked(text, [m.span() for m in quoted] + headings)):
+        phrases = [words(" ".join(run))] + ([words(" ".join(run[1:]))] if starts_sentence else [])
+        found.append(Value("name", " ".join(run), tuple(phrases)))
+    unique: dict[tuple[str, str], Value] = {}
+    for item in found:
+        unique.setdefault((item.kind, str(item.key)), item)
+    return list(unique.values())
+
+
+def _ends_sentence(token: str, after: str) -> bool:
+    """``token`` (closing quotes and brackets removed) ends a sentence: it ends with ``.!?:;`` but is
+    not an abbreviation such as *St.* or an initial, or a line break follows it."""
+    core = token.rstrip(".").lower()
+    if token.endswith(".") and (core in ABBREVIATIONS or len(core) == 1):
+        return False
+    return token[-1:] in ".!?:;" or "\n" in after
+
+
+def proper_names(text: str) -> list[tuple[list[str], bool]]:
+    """Runs of capitalised words (connectors such as *of*, *de* allowed inside; possessive ``'s``
+    removed) with whether the run starts a sentence; a single sentence-initial word is left out."""
+    names: list[tuple[list[str], bool]] = []
+    run: list[str] = []
+    run_starts_sentence = sentence_start = True
+    for m in re.finditer(r"\S+", text):
+        raw, after = m.group(), text[m.end():m.end() + 2]
+        core = re.sub(r"['’]s$", "", raw.strip(STRIP).rstrip("."))
+        closed = raw.rstrip(CLOSERS)
+        ends = bool(closed) and _ends_sentence(closed, after)
+        if core[:1].isalpha() and core[:1].isupper() and core.lower() not in NEVER_NAMES:
+            if not run:
+                run_starts_sentence = sentence_start
+            run.append(core)
+        elif run and core.lower() in CONNECTORS and not closed.endswith((",", ";", ":", ".")):
+            run.append(core)
+        else:
+            names += _name_of(run, run_starts_sentence)
+            run = []
+        if run and (ends or closed.endswith((",", ";", ":"))):
+            names += _name_of(run, run_starts_sentence)
+            run = []
+        sentence_start = ends or raw in BULLETS or bool(re.fullmatch(r"\d+[.)]", raw))
+    return names + _name_of(run, run_starts_sentence)
+
+
+def _name_of(run: list[str], starts_sentence: bool) -> list[tuple[list[str], bool]]:
+    """The run with connectors trimmed at both ends; nothing for one sentence-initial word."""
+    while run and run[0].lower() in CONNECTORS:
+        run = run[1:]
+    while run and run[-1].lower() in CONNECTORS:
+        run = run[:-1]
+    return [(run, starts_sentence)] if len(run) > int(starts_sentence) else []
+
+
+def _leaves(value: Any) -> Iterator[tuple[str, Any]]:
+    """(key, scalar) of every leaf of decoded JSON, in no particular order (the key is the nearest
+    object key, ``""`` at the top level)."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        key, item = stack.pop()
+        if isinstance(item, dict):
+            stack += [(str(k), v) for k, v in item.items()]
+        elif isinstance(item, list):
+            stack += [(key, v) for v in item]
+        else:
+            yield key, item
+
+
+def decoded(text: str) -> Any:
+    """``text`` as JSON when it is a JSON object or array, else ``None``."""
+    stripped = text.strip()
+    if stripped[:1] not in ("{", "["):
+        return None
+    try:
+        return json.loads(stripped)
+    except (json.JSONDecodeError, RecursionError):
+        return None
+
+
+def json_leaves(text: str) -> list[tuple[str, Any]]:
+    """(key, scalar) of every leaf of ``text`` when it is JSON (see :func:`_leaves`), else ``[]``."""
+    value = decoded(text)
+    return [] if value is None else list(_leaves(value))
+
+
+@dataclass
+class Evidence:
+    """Texts an answer may draw on, indexed for :meth:`grounds` (see the module docstring). A JSON
+    text is read both as written and as its decoded strings (so ``\\u00e9`` reads as ``é``)."""
+
+    text: str = " "
+    vocabulary: set[str] = field(default_factory=set)
+    numbers: set[float] = field(default_factory=set)
+    hours: set[int] = field(default_factory=set)
+    dates: list[DateKey] = field(default_factory=list)
+    times: set[int] = field(default_factory=set)
+    temperatures: set[float] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, texts: Iterable[str]) -> Evidence:
+        pieces: list[str] = []
+        for text in texts:
+            pieces.append(text)
+            pieces += [str(leaf) for _, leaf in json_leaves(text) if isinstance(leaf, str)]
+        joined = "\n".join(pieces).lower()
+        evidence = cls(text=words(joined))
+        evidence.vocabulary = set(evidence.text.split())
+        evidence.dates = [key for _, key in date_values(joined)]
+        evidence.times = {minutes for _, minutes, _ in time_values(re.sub(r"(\d)t(\d)", r"\1 \2", joined))}
+        for m in DIGIT_RUN.finditer(joined):
+            for part in {m[0], *m[0].split(",")}:
+                if part:
+                    evidence.add_number(_number(part))
+        return evidence
+
+    def add_number(self, value: float) -> None:
+        """Index ``value`` with its roundings, ×100, ÷100 and absolute value; a whole number up to 24
+        is also an hour."""
+        for v in (value, value * 100, value / 100):
+            for digits in (0, 1, 2, 6):
+                self.numbers.add(round(abs(v), digits))
+        if value == int(value) and 0 <= value <= 24:
+            self.hours.add(int(value) % 12)
+        for converted in (value * 9 / 5 + 32, (value - 32) * 5 / 9):
+            self.temperatures.update({round(abs(converted)), round(abs(converted), 1)})
+
+    def has_phrase(self, phrase: str) -> bool:
+        """``phrase`` (in :func:`words` form) occurs, or else every word of it does."""
+        return phrase in self.text or all(w in self.vocabulary for w in phrase.split())
+
+    def grounds(self, value: Value) -> bool:
+        """Whether the evidence contains ``value`` (rules of the module docstring)."""
+        if value.kind in ("number", "temperature"):
+            magnitude = round(abs(value.key), 6)
+            converted = value.kind == "temperature" and magnitude in self.temperatures
+            return magnitude in self.numbers or converted
+        if value.kind == "date":
+            pairs, year = value.key
+            return any(set(pairs) & set(their_pairs) and (year is None or their_year in (None, year))
+                       for their_pairs, their_year in self.dates)
+        if value.kind == "time":
+            minutes, suffixed = value.key
+            candidates = {minutes} if suffixed else {minutes, (minutes + 720) % 1440}
+            return bool(candidates & self.times) or (minutes % 60 == 0 and (minutes // 60) % 12 in self.hours)
+        return any(self.has_phrase(phrase) for phrase in value.key)

@@ -1,0 +1,394 @@
+"""Grounding and consistency checks of a trajectory's final answer against the trajectory itself.
+
+:func:`output_checks` runs five checks on ``traj.output`` (the first :data:`MAX_ANSWER_CHARS`
+characters; the evidence is the first :data:`MAX_EVIDENCE_CHARS` characters of the trajectory's
+texts), each giving failure messages that quote the offending text, or why it did not run:
+
+- ``ungrounded_values`` — a number, date, time, quoted title or proper name of the answer occurs in
+  no tool result, tool-call argument, user or system message (rules of
+  :mod:`synae.validity.rules.answer_values`). E.g. "It is 25 °C in Oslo" when the tool returned 12.
+  Runs when the trajectory has tool results and every call has one (an answer may otherwise quote a
+  result we cannot see, or the model's own knowledge).
+- ``ignores_tool_results`` — tools returned content but the answer carries none of it: no word
+  (3+ letters, not a function or status word), number, date or time of a successful result or of a
+  call's arguments ("Done." after a weather lookup, another conversation's answer), or it
+  apologises or refuses ("Sorry, something went wrong.") while carrying nothing of the results. Runs
+  when a call succeeded with a result that says more than a status (``{"status": "ok", "id": 7}`` does
+  not); an answer that starts with *yes* or *no* passes.
+- ``unsupported_action_claim`` — the answer claims an action in the first person, the perfect
+  passive or with *successfully* ("I've booked", "has been added", "Successfully cancelled",
+  "Booked a …" at a sentence start; not in a question or after a negation) and no call whose name
+  (or ``action``-like argument) relates to the verb succeeded; or every related call returned an
+  error; or every call failed and the answer reports success. Runs when the trajectory has tool
+  calls or tool definitions.
+- ``garbled_text`` — at least 30 % (and 2) of the words read as known words only backwards
+  (known: common English function words and the words of the evidence), or at least 40 % (and 2)
+  are not pronounceable (4+ letters without a vowel, 6 consonants in a row, or a letter 4 times in a
+  row). Runs on answers of 3+ words, mostly in Latin script.
+- ``truncated`` — the answer ends without terminal punctuation and with a comma, a hyphen, an open
+  bracket, a dangling function word ("… the", "… and"), an unclosed bracket, quote or bold marker,
+  or a word cut short (a word of at most 4 letters, or without a vowel, that is not a word of the
+  evidence but starts a longer one of the answer or the evidence: "… partly clou").
+  Runs on answers of 5+ words.
+
+A tool result *fails* when it is a JSON object with a non-empty ``error``-like key, a
+``status``/``result`` of ``error``/``failed``/…, or ``success``/``ok`` false; or a text that starts
+with *error*/*exception*/*failed*, or (at most 300 characters) says *not found*, *invalid*, *could not*,
+… Calls without a result count as possibly successful.
+
+What these rules cannot see: unit conversions, computed values, a value that exists in the
+evidence but belongs to something else (the humidity quoted as the temperature), wrong reasoning
+and paraphrased contradictions — those need ``--validity llm``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from synae.schema import Trajectory
+from synae.validity.rules.answer_values import (
+    FUNCTION_WORDS,
+    WORD,
+    Evidence,
+    Value,
+    answer_values,
+    decoded,
+    json_leaves,
+    words,
+)
+
+MAX_ANSWER_CHARS = 4_000
+MAX_EVIDENCE_CHARS = 200_000
+MAX_QUOTED = 60  # characters of the answer quoted in a message
+ANSWER_CHECKS = ("ungrounded_values", "ignores_tool_results", "unsupported_action_claim", "garbled_text",
+                 "truncated")
+
+STATUS_WORDS = frozenset({"ok", "okay", "success", "successful", "successfully", "succeeded", "done", "true",
+                          "false", "created", "added", "updated", "deleted", "removed", "sent", "scheduled",
+                          "booked", "saved", "confirmed", "completed", "complete", "accepted", "status",
+                          "result", "null", "none"})
+NON_CONTENT_KEY = re.compile(r"(?:^|_)(?:id|uuid|key|token|code|status|success|ok)$", re.I)
+ERROR_KEYS = frozenset({"error", "errors", "error_message", "exception", "err"})
+STATUS_KEYS = frozenset({"status", "result", "state", "outcome"})
+FAILED_STATUS = frozenset({"error", "failed", "failure", "fail", "not_found", "not found", "denied",
+                           "rejected", "invalid", "unavailable"})
+ERROR_START = re.compile(r"^\W*(?:error|exception|traceback|failed|failure)\b", re.I)
+ERROR_WORDS = re.compile(r"\b(?:not found|does not exist|doesn't exist|no such|permission denied|"
+                         r"access denied|unauthori[sz]ed|forbidden|invalid|timed out|failed to|could not|"
+                         r"couldn't|unable to)\b", re.I)
+REFUSAL = re.compile(r"\b(?:sorry|apologi[sz]e|something went wrong|an error occurred|error occurred|"
+                     r"(?:could ?n[o']t|can ?n[o']t|unable to|was unable|am unable|failed to)\s+"
+                     r"(?:\w+\s+)?(?:get|retrieve|find|fetch|access|complete|process|load|reach|connect|"
+                     r"determine|look|check)|try again later|not available right now)\b", re.I)
+SUCCESS = re.compile(r"\b(?:successfully|all set|went through|succeeded|is confirmed|has been confirmed)\b",
+                     re.I)
+YES_NO = re.compile(r"^\W*(?:yes|no)\b", re.I)
+
+ACTIONS = {  # claimed verb forms → stems of call names (or action-like arguments) that can do them
+    "added": "add create insert append put save schedule book new post set register upload write",
+    "booked": "book reserve create add schedule order buy purchase hold",
+    "created": "create add new insert make schedule book post generate write open register mkdir touch",
+    "scheduled rescheduled": "schedule reschedule create add book set plan move update",
+    "sent emailed messaged texted forwarded": "send email mail message post notify reply forward sms text "
+                                              "share submit publish",
+    "cancelled canceled": "cancel delete remove decline void refund",
+    "deleted removed erased": "delete remove cancel clear rm drop erase purge trash archive unsubscribe",
+    "updated changed modified edited renamed moved": "update edit modify change set patch rename move mv "
+                                                     "reschedule replace put write",
+    "reserved": "reserve book hold create add",
+    "saved stored": "save store write add create put set cache remember bookmark",
+    "ordered purchased bought paid": "order buy purchase pay checkout book transfer send",
+    "transferred": "transfer send pay move",
+    "posted published submitted uploaded": "post publish submit upload send create share",
+    "invited": "invite add send share create",
+}
+STEMS = {form: tuple(stems.split()) for forms, stems in ACTIONS.items() for form in forms.split()}
+ACTION_ARGUMENT_KEYS = frozenset({"action", "operation", "op", "method", "command", "cmd", "mode", "verb",
+                                  "intent"})
+_VERB = "|".join(sorted(STEMS, key=len, reverse=True))
+CLAIM = re.compile(
+    rf"\b(?:(?:i|we)(?:['’]ve| have| had)?|(?:has|have) been|(?:is|are) now|successfully)"
+    rf"(?:\s+(?:also|just|now|already|successfully|gone ahead and|been))*\s+(?P<verb>{_VERB})\b"
+    rf"|(?:^|[.!?]\s+|\n\s*(?:[-*•]\s+)?)(?P<lead>{_VERB})\s+(?:a|an|the|your|it|them|this|that|my|all)\b"
+    rf"|\b(?P<after>{_VERB})\s+successfully\b", re.I)
+NEGATION = re.compile(r"\b(?:not|never|no|unable|cannot|failed|if|n't)\b|n['’]t\b", re.I)
+
+DANGLING = frozenset({
+    "a", "an", "the", "to", "of", "and", "or", "but", "with", "for", "in", "on", "at", "by", "from",
+    "into", "about", "as", "than", "that", "which", "who", "whose", "your", "my", "our", "their", "his",
+    "her", "its", "this", "these", "those", "is", "are", "was", "were", "be", "been", "will", "can",
+    "would", "should", "could", "has", "have", "had", "not", "very", "more", "most", "some", "any", "such",
+    "both", "each", "every", "between", "through", "during", "before", "after", "over", "under", "while",
+    "when", "where", "because", "if", "so", "including", "like", "also", "then"
+})
+TERMINAL = ".!?…)]}\"'”’»*`|>:;"
+VOWELS = set("aeiouy")
+NOT_PRONOUNCEABLE = re.compile(r"[^aeiouy\W\d_]{6}|(\w)\1{3}", re.I)
+
+
+@dataclass
+class CheckResult:
+    """One check's failure messages, or why it did not run (``not_run``)."""
+
+    failures: list[str] = field(default_factory=list)
+    not_run: str | None = None
+
+
+@dataclass
+class Exchange:
+    """One tool call with its result (``None`` when none came back) and the error the result reports."""
+
+    name: str
+    arguments: str
+    result: str | None = None
+    error: str | None = None
+
+
+def quote(text: str) -> str:
+    """``text`` on one line, cut to :data:`MAX_QUOTED` characters, in single quotes."""
+    flat = " ".join(text.split())
+    return repr(flat if len(flat) <= MAX_QUOTED else flat[:MAX_QUOTED - 1] + "…")
+
+
+def result_error(text: str) -> str | None:
+    """What a tool result says went wrong (rules of the module docstring), else ``None``."""
+    value = decoded(text)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = str(key).lower()
+            if name in ERROR_KEYS and item not in (None, "", [], {}, False):
+                return f"{key}: {item}"
+            if name in STATUS_KEYS and isinstance(item, str) and item.strip().lower() in FAILED_STATUS:
+                return f"{key}: {item}"
+            if name in ("success", "ok", "succeeded") and item is False:
+                return f"{key}: false"
+        return None
+    if value is not None:
+        return None
+    stripped = text.strip()
+    if ERROR_START.match(stripped) or (len(stripped) <= 300 and ERROR_WORDS.search(stripped)):
+        return stripped
+    return None
+
+
+def exchanges(traj: Trajectory) -> list[Exchange]:
+    """Every tool call of the trajectory, in order, with its result and error."""
+    calls: dict[str, Exchange] = {}
+    out: list[Exchange] = []
+    for message in traj.messages:
+        for call in message.tool_calls or ():
+            calls[call.id] = Exchange(call.function.name, call.function.arguments)
+            out.append(calls[call.id])
+        if message.role == "tool":
+            exchange = calls.get(message.tool_call_id or "")
+            if exchange is None:
+                exchange = Exchange(message.name or "tool", "{}")
+                out.append(exchange)
+            exchange.result = message.content or ""
+            exchange.error = result_error(exchange.result)
+    return out
+
+
+def content_values(text: str) -> list[str]:
+    """The values of a result or arguments text that carry content: JSON leaves other than ids,
+    statuses and booleans (the whole text when it is not JSON), without status words."""
+    value = decoded(text)
+    if value is None:
+        texts = [text]
+    else:
+        texts = [str(leaf) for key, leaf in json_leaves(text)
+                 if leaf is not None and not isinstance(leaf, bool) and not NON_CONTENT_KEY.search(key)]
+    return [t for t in texts if set(words(t).split()) - STATUS_WORDS]
+
+
+def content_words(texts: Iterable[str]) -> set[str]:
+    """Lower-case words of 3+ characters that are neither function nor status words."""
+    return {w for t in texts for w in words(t).split()
+            if len(w) >= 3 and not w.isdigit() and w not in FUNCTION_WORDS and w not in STATUS_WORDS}
+
+
+@dataclass
+class _Carry:
+    """What of some texts (results or arguments) an answer repeats."""
+
+    vocabulary: set[str]
+    evidence: Evidence
+
+    @classmethod
+    def of(cls, texts: list[str]) -> _Carry:
+        return cls(content_words(texts), Evidence.of(texts))
+
+    def carried(self, answer_words: set[str], values: Sequence[Value]) -> bool:
+        return bool(answer_words & self.vocabulary) or any(
+            self.evidence.grounds(v) for v in values if v.kind in ("number", "temperature", "date", "time"))
+
+
+def evidence_texts(traj: Trajectory) -> tuple[list[str], bool]:
+    """User and system messages, call arguments and code, and tool results, in order, up to
+    :data:`MAX_EVIDENCE_CHARS` characters; and whether that cap cut anything."""
+    texts: list[str] = []
+    budget = MAX_EVIDENCE_CHARS
+    for message in traj.messages:
+        pieces = [message.content or ""] if message.role != "assistant" else []
+        pieces += [call.function.arguments for call in message.tool_calls or ()]
+        pieces += [message.code] if message.code else []
+        for piece in pieces:
+            if budget <= 0:
+                return texts, True
+            texts.append(piece[:budget])
+            budget -= len(piece)
+    return texts, budget < 0
+
+
+def ungrounded_values(values: Sequence[Value], evidence: Evidence, calls: list[Exchange]) -> CheckResult:
+    if not any(x.result is not None for x in calls):
+        return CheckResult(not_run="no tool results: the answer may rest on the model's own knowledge")
+    missing = sum(x.result is None for x in calls)
+    if missing:
+        return CheckResult(not_run=f"{missing} tool call(s) without a result: the answer may quote them")
+    return CheckResult([f"{v.kind} {quote(v.text)} appears in no tool result, tool-call argument, user or "
+                        "system message" for v in values if not evidence.grounds(v)])
+
+
+def ignores_tool_results(answer: str, values: Sequence[Value], calls: list[Exchange]) -> CheckResult:
+    if not any(x.result is not None for x in calls):
+        return CheckResult(not_run="no tool results")
+    succeeded = [x for x in calls if x.result is not None and x.error is None]
+    results = [v for x in succeeded for v in content_values(x.result or "")]
+    if not results:
+        why = "the tool results carry only statuses and ids" if succeeded else "no tool call succeeded"
+        return CheckResult(not_run=why)
+    names = ", ".join(dict.fromkeys(f"{x.name}()" for x in succeeded if content_values(x.result or "")))
+    answer_words = content_words([answer])
+    from_results = _Carry.of(results).carried(answer_words, values)
+    arguments = [v for x in calls for v in content_values(x.arguments)]
+    if from_results or YES_NO.match(answer):
+        return CheckResult()
+    refusal = REFUSAL.search(answer)
+    if refusal:
+        return CheckResult([f"{quote(answer)} apologises or refuses ({quote(refusal.group())}) although "
+                            f"{names} returned results"])
+    if not _Carry.of(arguments).carried(answer_words, values):
+        return CheckResult([f"{quote(answer)} carries nothing from the results of {names}"])
+    return CheckResult()
+
+
+def _related(exchange: Exchange, stems: tuple[str, ...]) -> bool:
+    """The call's name (split at ``_``, ``.``, ``-`` and camelCase) or an action-like argument has a
+    word starting with one of ``stems``."""
+    tokens = re.sub(r"([a-z])([A-Z])", r"\1 \2", exchange.name).lower()
+    tokens += " " + " ".join(str(v) for k, v in json_leaves(exchange.arguments)
+                             if k.lower() in ACTION_ARGUMENT_KEYS)
+    return any(token.startswith(stems) for token in re.split(r"[^a-z0-9]+", tokens.lower()) if token)
+
+
+def action_claims(answer: str) -> list[tuple[str, str]]:
+    """(claimed verb, the claim's sentence) of every action claim (rules of the module docstring)."""
+    claims = []
+    for m in CLAIM.finditer(answer):
+        verb = next(g for g in (m["verb"], m["lead"], m["after"]) if g)
+        start = max(answer.rfind(c, 0, m.start() + 1) for c in ".!?\n") + 1
+        ends = [i for i in (answer.find(c, m.end()) for c in ".!?\n") if i >= 0]
+        end = min(ends) if ends else len(answer)
+        if answer[end:end + 1] == "?" or NEGATION.search(answer[max(start, m.start() - 30):m.start()]):
+            continue
+        claims.append((verb.lower(), answer[start:end + 1].strip()))
+    return claims
+
+
+def unsupported_action_claim(traj: Trajectory, answer: str, calls: list[Exchange]) -> CheckResult:
+    if not calls and not traj.tools:
+        return CheckResult(not_run="no tool calls or tool definitions")
+    result = CheckResult()
+    names = ", ".join(dict.fromkeys(f"{x.name}()" for x in calls)) or "none"
+    for verb, sentence in action_claims(answer):
+        related = [x for x in calls if _related(x, STEMS[verb])]
+        failed = [x for x in related if x.error is not None]
+        if len(failed) == len(related) and failed:
+            result.failures.append(f"{quote(sentence)} claims '{verb}' but {failed[-1].name}() returned an "
+                                   f"error: {quote(failed[-1].error or '')}")
+        elif not related:
+            result.failures.append(f"{quote(sentence)} claims '{verb}' but no tool call could have done it "
+                                   f"(calls: {names})")
+    answered = [x for x in calls if x.result is not None]
+    success = SUCCESS.search(answer)
+    if not result.failures and success and answered and all(x.error is not None for x in answered):
+        result.failures.append(f"{quote(answer)} reports success ({quote(success.group())}) but every tool "
+                               f"call failed ({answered[-1].name}(): {quote(answered[-1].error or '')})")
+    return result
+
+
+def _tokens(answer: str) -> list[str]:
+    return [t.lower().replace("’", "'") for t in WORD.findall(answer)]
+
+
+def garbled_text(answer: str, known: set[str]) -> CheckResult:
+    tokens = _tokens(answer)
+    if len(tokens) < 3:
+        return CheckResult(not_run="fewer than 3 words")
+    letters = [c for c in answer if c.isalpha()]
+    if sum(c.isascii() for c in letters) < len(letters) / 2:
+        return CheckResult(not_run="not mostly Latin-script text")
+    backwards = [t for t in tokens if len(t) >= 2 and t not in known and t[::-1] in known]
+    if len(backwards) >= 2 and len(backwards) >= 0.3 * len(tokens):
+        return CheckResult([f"{len(backwards)} of {len(tokens)} words read as words only backwards: "
+                            f"{quote(' '.join(backwards))}"])
+    odd = [t for t in tokens if len(t) >= 4 and t.isascii()
+           and (not VOWELS & set(t) or NOT_PRONOUNCEABLE.search(t))]
+    if len(odd) >= 2 and len(odd) >= 0.4 * len(tokens):
+        return CheckResult([f"{len(odd)} of {len(tokens)} words are not words: {quote(' '.join(odd))}"])
+    return CheckResult()
+
+
+def truncated(answer: str, known: set[str]) -> CheckResult:
+    tokens = _tokens(answer)
+    if len(tokens) < 5:
+        return CheckResult(not_run="fewer than 5 words")
+    text = answer.rstrip()
+    if text.endswith(tuple(TERMINAL)) or (not text[-1:].isalnum() and text[-1:] not in ",-–(/&[{"):
+        return CheckResult()
+    last = re.split(r"\s+", text)[-1]
+    word = _tokens(last)[-1] if _tokens(last) else ""
+    longer = {w for w in known | set(tokens[:-1]) if len(w) > len(word) + 1}
+    if text[-1:] in ",-–(/&[{":
+        why = f"ends with {text[-1]!r}"
+    elif word in DANGLING and last.lower().rstrip("'’").endswith(word):
+        why = f"ends with the function word {word!r}"
+    elif text.count("(") > text.count(")") or text.count("**") % 2 or text.count('"') % 2:
+        why = "leaves a bracket, quote or bold marker open"
+    elif (word and word not in known and word.isalpha() and (len(word) <= 4 or not VOWELS & set(word))
+          and any(w.startswith(word) for w in longer)):
+        why = f"ends mid-word ({word!r})"
+    else:
+        return CheckResult()
+    return CheckResult([f"the answer stops mid-sentence: {quote('…' + text[2 - MAX_QUOTED:])} ({why})"])
+
+
+def output_checks(traj: Trajectory) -> tuple[dict[str, CheckResult], dict[str, Any]]:
+    """Each check of :data:`ANSWER_CHECKS` on ``traj.output`` (all *not run* without an output) and
+    the details to record: ``capped`` says which texts were cut to their limits."""
+    answer = (traj.output or "").strip()
+    if not answer:
+        return {name: CheckResult(not_run="no output") for name in ANSWER_CHECKS}, {}
+    details: dict[str, Any] = {}
+    capped: list[str] = []
+    if len(answer) > MAX_ANSWER_CHARS:
+        capped.append(f"answer: first {MAX_ANSWER_CHARS} of {len(answer)} characters examined")
+        answer = answer[:MAX_ANSWER_CHARS]
+    texts, cut = evidence_texts(traj)
+    if cut:
+        capped.append(f"evidence: first {MAX_EVIDENCE_CHARS} characters of the trajectory's texts used")
+    if capped:
+        details["capped"] = capped
+    evidence = Evidence.of(texts)
+    calls = exchanges(traj)
+    values = answer_values(answer)
+    known = evidence.vocabulary | FUNCTION_WORDS
+    return {"ungrounded_values": ungrounded_values(values, evidence, calls),
+            "ignores_tool_results": ignores_tool_results(answer, values, calls),
+            "unsupported_action_claim": unsupported_action_claim(traj, answer, calls),
+            "garbled_text": garbled_text(answer, known),
+            "truncated": truncated(answer, known)}, details
