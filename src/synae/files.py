@@ -21,7 +21,8 @@ import signal
 import stat
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+import warnings
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any, Literal, overload
@@ -181,6 +182,35 @@ def commit_files(contents: Mapping[Path, str]) -> list[Path]:
         for tmp in temps.values():
             _discard(tmp)
     return list(paths)
+
+
+def _cache_disabled(what: str, where: Path, why: str) -> None:
+    warnings.warn(f"{what} disabled: cannot write to {where} ({why}); the run goes on without it",
+                  RuntimeWarning, stacklevel=3)
+
+
+def cache_dir_usable(root: str | Path, what: str) -> bool:
+    """Whether the cache folder ``root`` can be written (:func:`check_writable`), checked before a
+    cache is used; otherwise one :class:`RuntimeWarning` (``{what} disabled: …``) and ``False``: a
+    cache only saves work, so a run goes on without it rather than failing."""
+    try:
+        check_writable(root, folder=True)
+    except ConfigError as exc:
+        _cache_disabled(what, Path(root), str(exc))
+        return False
+    return True
+
+
+def write_or_disable(write: Callable[[], None], what: str, where: Path) -> bool:
+    """Run ``write`` (one cache write); when the disk refuses it (full, read-only, not a folder: an
+    :class:`OSError`) warn once as :func:`cache_dir_usable` does and return ``False`` — the caller
+    drops its cache and keeps the result it was about to store. ``True`` when written."""
+    try:
+        write()
+    except OSError as exc:
+        _cache_disabled(what, where, str(exc))
+        return False
+    return True
 
 
 def check_writable(path: str | Path, *, folder: bool = False) -> Path:

@@ -132,3 +132,19 @@ def test_lexical_embedder_is_deterministic_and_normalised():
 def test_unknown_embedder_name():
     with pytest.raises(ConfigError):
         get_embedder("nope")
+
+
+def test_an_unwritable_cache_folder_warns_and_the_run_goes_on_without_it(tmp_path):
+    (tmp_path / "file").write_text("x")
+    settings = EmbeddingSettings(cache_dir=tmp_path / "file" / "cache")  # a folder under a file
+    with pytest.warns(RuntimeWarning, match=r"embedding cache disabled: cannot write to .*file.*is a file"):
+        pipe = make_pipeline(settings, embedder=FakeEmbedder(), progress=False)
+    assert pipe.cache is None and pipe.embed(["a b", "c"]).stats.n_embedded == 2
+    # a cache that becomes unwritable during the run (disk full, remounted read-only): the vectors
+    # just computed are kept, the cache is dropped with a warning
+    cache = EmbeddingCache(tmp_path / "ok", {"model": "fake"})
+    pipe = EmbeddingPipeline(FakeEmbedder(), cache=cache, progress=False)
+    cache.dir = tmp_path / "file" / "sub"
+    with pytest.warns(RuntimeWarning, match="embedding cache disabled"):
+        out = pipe.embed(["one", "two"])
+    assert out.vectors.shape == (2, 8) and np.isfinite(out.vectors).all() and pipe.cache is None

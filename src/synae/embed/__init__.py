@@ -17,6 +17,7 @@ from synae.embed.base import Embedder, EmbeddingStats
 from synae.embed.cache import EmbeddingCache
 from synae.embed.pipeline import EmbeddingOutput, EmbeddingPipeline
 from synae.errors import ConfigError
+from synae.files import cache_dir_usable
 
 
 def get_embedder(name: str, settings: EmbeddingSettings | None = None) -> Embedder:
@@ -40,12 +41,13 @@ def get_embedder(name: str, settings: EmbeddingSettings | None = None) -> Embedd
 def make_pipeline(settings: EmbeddingSettings | None = None, embedder: Embedder | None = None, *,
                   progress: bool = True) -> EmbeddingPipeline:
     """An :class:`EmbeddingPipeline` for ``settings`` (cache under ``cache_root()/embeddings`` unless
-    ``settings.cache_dir`` is set; no cache when ``settings.cache`` is false)."""
+    ``settings.cache_dir`` is set; no cache when ``settings.cache`` is false, or — with a warning —
+    when the cache folder cannot be written: :func:`synae.files.cache_dir_usable`)."""
     settings = settings or EmbeddingSettings()
     embedder = embedder or get_embedder(settings.model, settings)
     cache = None
-    if settings.cache and embedder.cacheable:
-        root = settings.cache_dir or (cache_root() / "embeddings")
+    root = settings.cache_dir or (cache_root() / "embeddings")
+    if settings.cache and embedder.cacheable and cache_dir_usable(root, "embedding cache"):
         identity = {"model": embedder.model_id, "window": embedder.window, "chunking": settings.chunking,
                     "normalise": "l2", "pooling": "token_weighted_mean", "dtype": "float32",
                     "batch_size": settings.batch_size}

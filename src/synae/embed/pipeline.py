@@ -20,6 +20,7 @@ import numpy as np
 
 from synae.embed.base import Embedder, EmbeddingStats
 from synae.embed.cache import EmbeddingCache, TextInfo, text_key
+from synae.files import write_or_disable
 
 SPECIAL_TOKENS = 2
 RETOKENISE_SLACK = 8  # S = W − 2 − 8 = W − 10; an embedder may set ``chunk_slack`` (0 for words)
@@ -109,8 +110,11 @@ class EmbeddingPipeline:
             out[missing] = new_vectors
             for i, info in zip(missing, new_infos, strict=False):
                 info_list[i] = info
-            if self.cache is not None:
-                self.cache.add([keys[i] for i in missing], new_vectors, new_infos)
+            cache = self.cache
+            if cache is not None and not write_or_disable(
+                    lambda: cache.add([keys[i] for i in missing], new_vectors, new_infos),
+                    "embedding cache", cache.dir):
+                self.cache = None  # the vectors just computed are kept; later batches skip the cache
         stats = self._stats(len(texts), info_list, n_cached=len(unique) - len(missing), dim=dim)
         return EmbeddingOutput(unique=out, inverse=inverse, stats=stats)
 

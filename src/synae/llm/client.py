@@ -83,7 +83,6 @@ import random
 import re
 import threading
 import time
-import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -94,6 +93,7 @@ import httpx
 from synae import __version__
 from synae.config import LLMSettings, cache_root
 from synae.errors import LLMFatalError, SynaeError
+from synae.files import write_or_disable
 from synae.llm.cache import ReplyCache, request_key
 from synae.llm.pacing import AdaptiveLimit, LatencyTimeout
 from synae.llm.progress import CallProgress
@@ -617,12 +617,10 @@ class LLMClient:
     def _store(self, key: str, payload: dict[str, Any], body: dict[str, Any]) -> None:
         """Cache one reply; a failing disk (full, read-only) disables the cache with one warning
         instead of losing the reply that was just paid for."""
-        assert self.cache is not None
-        try:
-            self.cache.put(key, payload, body, self.base_url)
-        except OSError as exc:
-            warnings.warn(f"LLM reply cache disabled: cannot write to {self.cache.root} ({exc})",
-                          RuntimeWarning, stacklevel=2)
+        cache = self.cache
+        assert cache is not None
+        if not write_or_disable(lambda: cache.put(key, payload, body, self.base_url), "LLM reply cache",
+                                cache.root):
             self.cache = None
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
