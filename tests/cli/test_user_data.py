@@ -272,12 +272,16 @@ def test_user_traces_inspect_generate_and_evaluate(pair: ChatPair, tmp_path: Pat
                    "failed": len(WRONG_TYPE) + len(MISSING_REQUIRED), "not_run": schema_not_run},
         "results_answer_calls": {"passed": pair.n, "failed": 0, "not_run": 0},
     }
-    bad_outputs = len(EMPTIED) + len(BLANK) + len(DROPPED)  # a replaced answer is still a non-empty one
+    no_output = len(EMPTIED) + len(BLANK) + len(DROPPED)
+    bad_outputs = no_output + len(REPLACED)  # a replaced answer quotes another record's date or temperature
     outputs = metrics["validity.output.rate"]
     assert outputs["status"] == "ok"
-    assert outputs["value"] == pytest.approx((pair.n - bad_outputs) / pair.n, abs=1e-12)  # 25/30
-    assert outputs["details"]["checks"] == {"empty_output": {"passed": pair.n - bad_outputs,
-                                                             "failed": bad_outputs, "not_run": 0}}
+    assert outputs["value"] == pytest.approx((pair.n - bad_outputs) / pair.n, abs=1e-12)  # 22/30
+    checks = outputs["details"]["checks"]
+    assert checks["empty_output"] == {"passed": pair.n - no_output, "failed": no_output, "not_run": 0}
+    assert checks["ungrounded_values"] == {"passed": pair.n - bad_outputs, "failed": len(REPLACED),
+                                           "not_run": no_output}
+    assert all(checks[c]["failed"] == 0 for c in ("unsupported_action_claim", "garbled_text", "truncated"))
     scores = data["aggregates"]["scores"]["syn"]
     assert scores["fidelity"] is not None and scores["diversity"] is not None
     assert scores["validity"] == pytest.approx((calls["value"] + outputs["value"]) / 2)
