@@ -278,6 +278,11 @@ def rebuild(fmt: SpanFormat, key: str, spans: list[Span], *, src: str, conversat
     return out.trajectory(key, location=spans[0].location, tools=tools, metadata=metadata)
 
 
+def trace_link(traj: Trajectory) -> dict[str, str]:
+    """``{"trace_id", "span_id"}`` of a trajectory read from spans (empty for any other)."""
+    return {k: traj.metadata[k] for k in ("trace_id", "span_id") if isinstance(traj.metadata.get(k), str)}
+
+
 def _linked(msg: Msg, link: dict[str, str]) -> Msg:
     return {**msg, "metadata": {**link, **(msg.get("metadata") or {})}}
 

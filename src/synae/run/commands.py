@@ -390,6 +390,7 @@ def validate_command(config: Config, *, progress: bool = True) -> ValidateOutcom
     and checked in one piece (the run keeps its verdicts)."""
     from contextlib import nullcontext
 
+    from synae.adapters.spans import trace_link
     from synae.files import atomic_write
     from synae.run.factory import judge_client, llm_client
     from synae.run.validity import checker_kinds, run_validity
@@ -424,7 +425,7 @@ def validate_command(config: Config, *, progress: bool = True) -> ValidateOutcom
                                 targets=source.targets)
             run = part if run is None else run.merge(part)
             if fh is not None:
-                fh.writelines(verdict_lines(part))
+                fh.writelines(verdict_lines(part, {t.id: link for t in chunk if (link := trace_link(t))}))
             if labels is not None:
                 chunk_labels = construction_labels(chunk) if known is None else known
                 for target, by_kind in part.verdicts.items():
@@ -497,13 +498,16 @@ def validation_source(path: Path, config: Config) -> ValidationSource:
     return ValidationSource(header, preset, targets, lambda: read(StreamHeader(header)))
 
 
-def verdict_lines(run: Any) -> Iterator[str]:
-    """One JSON line per verdict of ``run`` (trajectory, target, checker kind, the verdict)."""
+def verdict_lines(run: Any, links: Mapping[str, Mapping[str, str]] | None = None) -> Iterator[str]:
+    """One JSON line per verdict of ``run`` (trajectory, target, checker kind, the verdict), plus the
+    ``trace_id``/``span_id`` of trajectories read from spans (``links``: id → link,
+    :func:`synae.adapters.spans.trace_link`)."""
     for target, by_kind in run.verdicts.items():
         for kind, verdicts in by_kind.items():
             for verdict in verdicts:
                 row = {"trajectory_id": verdict.trajectory_id, "target": target, "kind": kind,
-                       **verdict.model_dump(mode="json", exclude={"trajectory_id", "target"})}
+                       **verdict.model_dump(mode="json", exclude={"trajectory_id", "target"}),
+                       **(links or {}).get(verdict.trajectory_id, {})}
                 yield json.dumps(row, ensure_ascii=False) + "\n"
 
 
