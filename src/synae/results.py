@@ -75,11 +75,31 @@ class MetricResult(BaseModel):
 
 
 class PillarLabel(TypedDict):
-    """A member's label for one pillar; ``label`` and ``delta`` are ``None`` when ``reason`` says why."""
+    """A member's label for one pillar (or one target of a pillar); ``label`` and ``delta`` are
+    ``None`` when ``reason`` says why. ``capped_by`` names the target whose worse label the pillar's
+    label was lowered to, and ``uncapped`` is the label the pillar score alone would give."""
 
     label: Label | None
     delta: float | None
     reason: str | None
+    capped_by: NotRequired[str]
+    uncapped: NotRequired[Label | None]
+
+
+class TargetScore(TypedDict):
+    """One target of one pillar for one member (``aggregates.targets``): its score (the mean of the
+    pillar's per-metric values — validity rates, normalised u — over the target's metrics), the
+    metrics it averages, its label, and how it was decided. ``forced`` (with ``reason``) is a label
+    set by a rule rather than a score: a target the real set has and the synthetic set lost, or
+    whole-trajectory copies of the real set. ``basis`` says what the score rests on (validity:
+    ``structural`` when only structural checks — parses, schema — ran)."""
+
+    score: float | None
+    metrics: list[str]
+    label: NotRequired[PillarLabel]
+    forced: NotRequired[Label]
+    reason: NotRequired[str]
+    basis: NotRequired[str]
 
 
 class ExcludedMetric(TypedDict):
@@ -124,6 +144,8 @@ class Aggregates(TypedDict):
     anchors: NotRequired[dict[str, Any]]  # anchored: member -> collapse anchor (indices, copies, floor, ...)
     noise_floor_scores: NotRequired[dict[str, float | None]]  # anchored score of a real half split
     privacy: NotRequired[dict[str, Any]]  # member -> its privacy score, anchors and excluded metrics
+    targets: NotRequired[dict[str, dict[str, dict[str, TargetScore]]]]  # member -> pillar -> target -> score
+    ranking: NotRequired[list[str]]  # the synthetic members, best first (synae.run.aggregate.rank_members)
 
 
 class DatasetSummary(BaseModel):

@@ -215,3 +215,71 @@ def test_combined_anchored_scores_are_each_members_own() -> None:
     assert against_a["labels"]["A"]["fidelity"]["label"] == "Strong"
     with pytest.raises(ValueError, match="reference member"):
         combine_anchored(alone, AggregateOptions(reference="nope"))
+
+
+def _anchored_member(tool_rate, output_rate, *, output_checks=None, output_reason=None):
+    checks = ({"details": {"checker": "rules.generic_output@1", "checks": output_checks}}
+              if output_checks else {})
+    output = metric("validity.output.rate", output_rate, **checks)
+    if output_rate is None:
+        output = output.model_copy(update={"status": "skipped", "reason": output_reason})
+    ms = [metric("validity.tool_calls.rate", tool_rate), output,
+          metric("fidelity.tool_calls.tum", 0.1), metric("fidelity.instructions.knn_precision", 0.9)]
+    return {m.id: m for m in ms}
+
+
+ANCHOR = Anchor(indices=[0, 1], copies=10, seed=1,
+                floor={"fidelity.tool_calls.tum": 0.5, "fidelity.instructions.knn_precision": 0.0})
+
+
+def test_a_pillar_label_is_never_better_than_its_worst_target() -> None:
+    # tool calls at 1.0 average output at 0.9 up to 0.95 ("Strong"); output alone is "Moderate"
+    agg = aggregate_anchored(_anchored_member(1.0, 0.9), ANCHOR, "s")
+    assert agg["scores"]["s"]["validity"] == pytest.approx(0.95)
+    targets = agg["targets"]["s"]["validity"]
+    assert targets["tool_calls"]["score"] == 1.0 and targets["tool_calls"]["label"]["label"] == "Strong"
+    assert targets["output"]["score"] == 0.9 and targets["output"]["label"]["label"] == "Moderate"
+    label = agg["labels"]["s"]["validity"]
+    assert label["label"] == "Moderate" and label["capped_by"] == "output" and label["uncapped"] == "Strong"
+    # fidelity targets: tum u = 0.8 (tool_calls), knn precision u = 0.9 (instructions)
+    fid = agg["targets"]["s"]["fidelity"]
+    assert fid["tool_calls"]["score"] == pytest.approx(0.8)
+    assert fid["instructions"]["score"] == pytest.approx(0.9)
+    assert agg["labels"]["s"]["fidelity"]["label"] == "Poor"  # 0.85 and the worst target 0.8
+
+
+def test_a_target_the_synthetic_set_lost_makes_the_pillar_poor() -> None:
+    reason = "missing_in_synthetic: the real set has outputs, the synthetic set has none"
+    agg = aggregate_anchored(_anchored_member(1.0, None, output_reason=reason), ANCHOR, "s")
+    assert agg["scores"]["s"]["validity"] == 1.0  # the mean of what is left ...
+    assert agg["labels"]["s"]["validity"]["label"] == "Poor"  # ... cannot hide the lost target
+    assert agg["targets"]["s"]["validity"]["output"]["forced"] == "Poor"
+    assert agg["targets"]["s"]["validity"]["output"]["reason"] == reason
+
+
+def test_structural_only_validity_says_so() -> None:
+    structural = {"empty_output": {"passed": 5, "failed": 0, "not_run": 0}}
+    agg = aggregate_anchored(_anchored_member(1.0, 1.0, output_checks=structural), ANCHOR, "s")
+    assert agg["targets"]["s"]["validity"]["output"]["basis"] == "structural"
+    grounded = {**structural, "ungrounded_values": {"passed": 4, "failed": 1, "not_run": 0}}
+    agg = aggregate_anchored(_anchored_member(1.0, 1.0, output_checks=grounded), ANCHOR, "s")
+    assert agg["targets"]["s"]["validity"]["output"]["basis"] == "rules"
+
+
+def test_compare_ranks_by_the_worst_target_not_the_mean() -> None:
+    # "garbled" has the higher validity mean (0.95 vs 0.94) but a Moderate output target
+    per_member = {"garbled": aggregate_anchored(_anchored_member(1.0, 0.9), ANCHOR, "garbled"),
+                  "even": aggregate_anchored(_anchored_member(0.96, 0.96), ANCHOR, "even")}
+    agg = combine_anchored(per_member)
+    assert agg["labels"]["garbled"]["validity"]["label"] == "Moderate"  # the cap survives combining
+    assert agg["ranking"] == ["even", "garbled"]
+    assert agg["targets"]["garbled"]["validity"]["output"]["label"]["label"] == "Moderate"
+
+
+def test_group_scale_has_targets_and_caps_too() -> None:
+    members = group()
+    members["A"]["validity.output.rate"] = metric("validity.output.rate", 0.5)
+    agg = aggregate(members)
+    assert agg["targets"]["A"]["validity"]["output"]["score"] == 0.5
+    assert agg["labels"]["A"]["validity"]["label"] == "Poor"
+    assert agg["ranking"][-1] in {"A", "B"} and set(agg["ranking"]) == {"A", "B"}

@@ -54,3 +54,59 @@ def test_privacy_pillar_joins_the_aggregates_console_and_gate():
     report = {"aggregates": agg, "metrics": {k: v.to_json_dict() for k, v in copies.metrics.items()}}
     checks = check(report, {"privacy": {"min": 0.5}})
     assert [c.outcome for c in checks] == ["fail"] and exit_code(checks) == 1
+
+
+def _whole_copy_report(synthetic, name):
+    from synae.config import load_config
+    from synae.run.evaluation import Evaluator
+    from synae.run.pipeline import ReportOptions, evaluate_for_report
+    from synae.schema import Dataset
+
+    config = load_config(embedding={"model": "lexical"})
+    evaluator = Evaluator(Dataset(REAL, name="real"), config, preset="generic", progress=False)
+    return evaluate_for_report(evaluator, Dataset(synthetic, name=name), options=ReportOptions(), name=name)
+
+
+def test_five_verbatim_copies_in_thirty_make_privacy_poor_and_are_counted():
+    # 25 independently written trajectories and 5 real ones copied whole (with new ids)
+    copied = [REAL[i].model_copy(update={"id": f"copy{i}"}) for i in (3, 17, 40, 77, 101)]
+    report = _whole_copy_report([*sample(25, 9, "fresh"), *copied], "leaky")
+    agg = report.aggregates
+    copies = agg["privacy"]["leaky"]["copies"]
+    assert copies["exact"]["count"] == 5 and copies["near"]["count"] == 5 and copies["leak"] is True
+    assert {p["real"] for p in copies["exact"]["pairs"]} == {3, 17, 40, 77, 101}
+    assert copies["anchor_rate"] == 0.0  # the real set holds no duplicates of itself
+    assert agg["labels"]["leaky"]["privacy"]["label"] == "Poor"
+    assert agg["targets"]["leaky"]["privacy"]["trajectory"]["forced"] == "Poor"
+    assert "5 of 30 synthetic trajectories copy a real one whole" in \
+        agg["targets"]["leaky"]["privacy"]["trajectory"]["reason"]
+
+
+def test_near_whole_copies_ignore_punctuation_and_case_but_not_content():
+    from synae.schema import Message
+
+    real = REAL[5]
+    question = Message(role="user", content=real.messages[0].content + "?")
+    edited = real.model_copy(update={"id": "edit", "output": real.output.upper() + " !!",
+                                     "messages": [question, *real.messages[1:]]})
+    changed = real.model_copy(update={"id": "changed", "output": real.output + " extra words"})
+    report = _whole_copy_report([edited, changed, *sample(20, 4, "f")], "edits")
+    copies = report.aggregates["privacy"]["edits"]["copies"]
+    assert copies["exact"]["count"] == 0 and copies["near"]["count"] == 1
+    assert copies["near"]["pairs"] == [{"synthetic": 0, "real": 5}]
+
+
+def test_an_independent_set_is_not_made_poor_by_the_copy_rule():
+    report = _whole_copy_report(sample(30, 11, "indep"), "independent")
+    agg = report.aggregates
+    assert agg["privacy"]["independent"]["copies"]["near"]["count"] == 0
+    assert "trajectory" not in agg["targets"]["independent"]["privacy"]
+    assert agg["labels"]["independent"]["privacy"]["label"] != "Poor"
+
+
+def test_copies_at_the_real_sets_own_duplication_rate_are_not_a_leak():
+    from synae.run.privacy import _tail
+
+    # binomial tail used by the rule: 3 copies in 30 where the real half split duplicates 10 % is
+    # ordinary; 12 in 30 is not
+    assert _tail(3, 30, 0.1) > 0.01 and _tail(12, 30, 0.1) < 0.01 and _tail(0, 30, 0.1) == 1.0

@@ -62,9 +62,10 @@ def test_bootstrap_bca_for_small_sets_and_its_interval_contains_the_estimate() -
     assert large["fidelity.tool_calls.toy_mean"]["ci_method"] == "percentile"
 
 
-def test_max_is_biased_under_resampling_and_flagged() -> None:
-    """The maximum of a resample never exceeds the sample's: a one-sided, biased bootstrap
-    distribution whose interval can exclude the estimate; attach flags it."""
+def test_biased_interval_is_moved_to_hold_its_estimate() -> None:
+    """Distinct rows of a resample never exceed the sample's: a one-sided, biased bootstrap
+    distribution whose raw interval excludes the estimate; the interval shown is moved by the median
+    bias so that it holds the estimate, and says so."""
     def syn_min_gap(real: Sample, syn: Sample) -> dict:
         value = float(len(np.unique(syn.x)))  # distinct rows: like Vendi, lowered by resampled duplicates
         return {"diversity.tool_calls.toy_distinct": metric("diversity.tool_calls.toy_distinct", value)}
@@ -73,7 +74,11 @@ def test_max_is_biased_under_resampling_and_flagged() -> None:
     rep = report({"diversity.tool_calls.toy_distinct": metric("diversity.tool_calls.toy_distinct", 40.0)})
     add_uncertainty(rep, syn_min_gap, syn, syn, bootstrap=40, seed=4)
     details = rep.metrics["diversity.tool_calls.toy_distinct"].details
-    assert details["ci"][1] < 40.0 and details["ci_excludes_estimate"] is True
+    assert details["ci_raw"][1] < 40.0  # the raw interval misses the estimate ...
+    assert details["ci"][0] <= 40.0 <= details["ci"][1] and details["ci_excludes_estimate"] is False
+    assert details["ci_shift"] < 0 and "median bias" in details["ci_method"]
+    lo, hi = details["ci_raw"]
+    assert np.isclose(details["ci"][1] - details["ci"][0], max(hi - lo, 40.0 - (lo - details["ci_shift"])))
 
 
 def test_noise_floor_splits_the_real_set_in_halves() -> None:

@@ -12,14 +12,14 @@ from synae.config import Config, load_config
 from synae.errors import ConfigError
 from synae.llm.client import LLMClient
 from synae.run.data import load_dataset
-from synae.run.validity import VerdictCounts, checker_kinds, run_validity, validity_metrics
+from synae.run.validity import VerdictCounts, checker_kinds, default_note, run_validity, validity_metrics
 from synae.schema import Message, Trajectory
 from synae.validity.verdict import Verdict
 
 
 @pytest.fixture(scope="module")
-def t1_valid(shared_data: Path) -> list[Trajectory]:
-    return load_dataset(shared_data / "t1" / "t1_attraction_augmented_valid.csv").trajectories[:20]
+def t1_valid(bench_data: Path) -> list[Trajectory]:
+    return load_dataset(bench_data / "t1" / "t1_attraction_augmented_valid.csv").trajectories[:20]
 
 
 def judged(server: ScriptedOpenAIServer, **llm) -> Config:
@@ -34,10 +34,17 @@ def test_default_checkers_per_preset() -> None:
     assert checker_kinds("bfcl", with_judge, None) == (["rules"], "rules")
     assert checker_kinds("acp", plain, None) == (["rules"], "rules")
     assert checker_kinds("acp", with_judge, None) == (["judge"], "judge")
-    assert checker_kinds("generic", plain, None) == (["judge"], "judge")
+    # generic without a judge model: the rules, never a judge whose every verdict is unscored
+    assert checker_kinds("generic", plain, None) == (["rules"], "rules")
+    assert checker_kinds("generic", with_judge, None) == (["judge"], "judge")
+    note = default_note("generic", plain, None)
+    assert note is not None and "rule checks" in note
+    assert default_note("generic", with_judge, None) is None
+    assert default_note("generic", plain, "rules") is None
+    assert default_note("t1", plain, None) is None  # its default is the rules anyway
     assert checker_kinds("t1", with_judge, "both") == (["rules", "judge"], "rules")
     assert checker_kinds("t1", with_judge, "llm") == (["judge"], "judge")
-    with pytest.raises(ConfigError, match="needs a judge model"):
+    with pytest.raises(ConfigError, match="--validity llm needs a judge model"):
         checker_kinds("t1", plain, "llm")
     with pytest.raises(ConfigError, match="unknown checker"):
         checker_kinds("t1", plain, "magic")
@@ -112,11 +119,17 @@ def test_low_coverage_warns_and_all_unscored_is_null(t1_valid: list[Trajectory])
     assert result.warnings and "coverage 0.60 < 0.95" in result.warnings[0]
     assert result.details["real_value"] is None
 
-    generic = [Trajectory(id="g", messages=[Message(role="user", content="hi")], output="hello")]
-    [nothing] = validity_metrics(None, generic, "generic", Config(), None)
-    assert nothing.id == "validity.output.rate" and nothing.value is None and nothing.status == "skipped"
+    with ScriptedOpenAIServer(responder=lambda body: "maybe") as server:
+        judged_out = validity_metrics(None, t1_valid[:2], "t1", judged(server, concurrency=1), "llm")
+    [nothing] = [m for m in judged_out if m.id == "validity.output.rate"]
+    assert nothing.value is None and nothing.status == "skipped"
     assert nothing.reason.startswith("no_scored_verdicts")
-    assert nothing.details["unscored_reasons"] == {"no_judge": 1}
+    assert set(nothing.details["unscored_reasons"]) == {"unparseable_reply"}
+
+    # the generic default without a judge model is its rules: scored, never an all-unscored judge
+    generic = [Trajectory(id="g", messages=[Message(role="user", content="hi")], output="hello")]
+    [ruled] = validity_metrics(None, generic, "generic", Config(), None)
+    assert ruled.id == "validity.output.rate" and ruled.details["checker"].startswith("rules.")
 
 
 def test_generic_targets_follow_the_data_and_none_checker() -> None:
@@ -127,12 +140,12 @@ def test_generic_targets_follow_the_data_and_none_checker() -> None:
     assert run.targets == [] and run.verdicts == {}
 
 
-def test_real_set_serves_as_provenance_source(shared_data: Path) -> None:
+def test_real_set_serves_as_provenance_source(bench_data: Path) -> None:
     """ACP answers flipped by the generator are invalid by provenance: the rate is exactly 1 - v."""
     from synae.generate.invalidate import invalidate
     from synae.presets import get_preset
 
-    real = load_dataset(shared_data / "acp" / "acp_app_prog.csv")
+    real = load_dataset(bench_data / "acp" / "acp_app_prog.csv")
     flipped = invalidate(real, 0.3, preset=get_preset("acp"), seed=123)
     [rate] = validity_metrics(real, flipped, "acp", Config(), "rules", progress=False)
     assert rate.id == "validity.output.rate"
@@ -174,3 +187,28 @@ def test_rule_metrics_say_which_checks_ran(t1_valid: list[Trajectory]) -> None:
     # Checkers that record no per-check results (T1 rules) add no ``checks``.
     t1 = validity_metrics(t1_valid, t1_valid, "t1", Config(), "rules", progress=False)
     assert t1 and all("checks" not in m.details for m in t1)
+
+
+def test_a_target_the_synthetic_set_lost_is_reported_not_dropped() -> None:
+    """A chat export that dropped every tool call: the real set has calls, the synthetic one only
+    empty assistant turns. The tool-call rate is reported as skipped with the reason, not left out."""
+    from synae.schema import FunctionCall, ToolCall
+
+    def real_traj(i: int) -> Trajectory:
+        call = ToolCall(id=f"c{i}", function=FunctionCall(name="get_weather", arguments={"city": "Oslo"}))
+        return Trajectory(id=f"r{i}", output="It is 4 °C in Oslo.", messages=[
+            Message(role="user", content="Weather in Oslo?"), Message(role="assistant", tool_calls=[call]),
+            Message(role="tool", tool_call_id=f"c{i}", content='{"temp_c": 4}'),
+            Message(role="assistant", content="It is 4 °C in Oslo.")])
+
+    def exported(i: int) -> Trajectory:
+        return Trajectory(id=f"s{i}", output="It is 4 °C in Oslo.", messages=[
+            Message(role="user", content="Weather in Oslo?"), Message(role="assistant", content=""),
+            Message(role="assistant", content="It is 4 °C in Oslo.")])
+
+    real, synthetic = [real_traj(i) for i in range(4)], [exported(i) for i in range(4)]
+    results = {m.id: m for m in validity_metrics(real, synthetic, "generic", Config(), "rules")}
+    lost = results["validity.tool_calls.rate"]
+    assert lost.value is None and lost.status == "skipped"
+    assert lost.reason.startswith("missing_in_synthetic: the real set has tool calls")
+    assert "validity.output.rate" in results

@@ -35,6 +35,7 @@ from synae.cli.options import (
     ExecutorOpt,
     FormatOpt,
     JsonOpt,
+    JudgeCalibrationOpt,
     JudgeModelOpt,
     MetricsOpt,
     ModeOpt,
@@ -43,6 +44,7 @@ from synae.cli.options import (
     PresetOpt,
     RayAddressOpt,
     RealOpt,
+    ShowPiiOpt,
     SkipInvalidOpt,
     StructuredOpt,
     SyntheticEmbeddingsOpt,
@@ -63,11 +65,16 @@ def _format_value(m: MetricResult) -> str:
 def metrics_table(report: EvaluationReport) -> Table:
     """A rich table of the report's metrics grouped by pillar and target (↓ lower / ↑ higher is better)."""
     table = Table(title=f"{report.datasets['synthetic'].name} vs {report.datasets['real'].name}",
-                  caption="↓ lower is better · ↑ higher is better · real = the metric on D itself")
+                  caption="↓ lower is better · ↑ higher is better · real = the metric on D itself"
+                          + (" · CI = bootstrap interval (* moved by the median bias to hold the value)"
+                             if any("ci_shift" in m.details for m in report.metrics.values()) else ""))
     table.add_column("metric")
     table.add_column("", justify="center")
     for column in ("value", "real", "n real", "n syn"):
         table.add_column(column, justify="right")
+    with_ci = any(isinstance(m.details.get("ci"), list) for m in report.metrics.values())
+    if with_ci:
+        table.add_column("CI", justify="right")
     table.add_column("status")
     order = {pillar: i for i, pillar in enumerate(typing.get_args(Pillar))}  # validity, fidelity, …
     targets = {target: i for i, target in enumerate(typing.get_args(Target))}
@@ -83,10 +90,13 @@ def metrics_table(report: EvaluationReport) -> Table:
         status = m.status if m.status == "ok" else f"{m.status}: {m.reason or ''}"
         if m.warnings:
             status += " (" + "; ".join(w.split(":")[0] for w in m.warnings) + ")"
+        ci = m.details.get("ci")
+        ci_cell = [f"[{ci[0]:.4g}, {ci[1]:.4g}]" + ("*" if "ci_shift" in m.details else "")
+                   if isinstance(ci, list) and len(ci) == 2 and None not in ci else ""] if with_ci else []
         table.add_row("  " + m.id.split(".", 2)[2], ARROW[m.direction], _format_value(m),
                       f"{real_value:.4g}" if isinstance(real_value, (int, float)) else "",
                       "" if m.n_real is None else str(m.n_real),
-                      "" if m.n_synthetic is None else str(m.n_synthetic), status)
+                      "" if m.n_synthetic is None else str(m.n_synthetic), *ci_cell, status)
     return table
 
 
@@ -118,6 +128,7 @@ def register(app: typer.Typer) -> None:
         ray_address: RayAddressOpt = None,
         device: DeviceOpt = None,
         validity: ValidityOpt = None,
+        judge_calibration: JudgeCalibrationOpt = None,
         agents: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045 (typer needs Optional)
             "--downstream", "--agent", help="Also run this downstream agent on D and D′ (a model name, "
             "'oracle' or 'noisy-oracle:<rate>'); repeat for several agents (TDD/RD need two).")] = None,
@@ -136,6 +147,7 @@ def register(app: typer.Typer) -> None:
         llm_deadline: DeadlineOpt = None,
         report_html: Annotated[Path | None, typer.Option(
             "--report", help="Also write the HTML report here.")] = None,
+        show_pii: ShowPiiOpt = False,
         bootstrap: BootstrapOpt = None,
         noise_floor: NoiseFloorOpt = None,
         embedding_cache: Annotated[bool, typer.Option(
@@ -147,7 +159,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Evaluate a synthetic dataset against a real one: fidelity, diversity and pillar scores;
         validity, downstream agents and the HTML report on request."""
-        from synae.report.console import print_aggregates
+        from synae.report.console import print_aggregates, print_judge_notes
         from synae.report.html import render_html
         from synae.run.commands import evaluate_command
 
@@ -161,12 +173,15 @@ def register(app: typer.Typer) -> None:
         print_skipped(getattr(report, "skipped", None), console)
         console.print(metrics_table(report))
         print_aggregates(report.aggregates, console)
+        print_judge_notes(report.metrics.values(), console)
         if report.embedder is not None:
             s = report.embedder.stats
             console.print(f"embedder {report.embedder.model} (d={report.embedder.dimension}): "
                           f"{s.get('n_unique', 0)} distinct texts, {s.get('n_cached', 0)} from cache, "
                           f"{s.get('n_multi_window', 0)} chunked, {s.get('n_truncated', 0)} truncated",
                           highlight=False)
+        for note in getattr(report, "notes", []) or []:
+            console.print(f"[dim]note:[/] {note}", highlight=False)
         for warning in getattr(report, "warnings", []) or []:
             console.print(f"[yellow]warning:[/] {warning}", highlight=False)
         written = [str(p) for p in (config.output.out, html) if p is not None]

@@ -207,6 +207,54 @@ def exact_copies(real: ViewFeatures, syn: ViewFeatures) -> MetricValue:
     return _share(int(leaking.size), eligible, details, int(rows.size), syn.present.size)
 
 
+def _bytes_hash(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+
+
+def trajectory_keys(features: PrivacyFeatures, loose: bool = False) -> np.ndarray:
+    """One 64-bit key per trajectory for all its views together (instructions, tool calls, output, as
+    far as ``features`` has them; 0 when every view is empty). Exact: the views' normalised hashes
+    (case-folded, whitespace collapsed). Loose: the hashes of the views' word-token sequences, so
+    punctuation, spacing and case are ignored (a copy with trivial edits keys like its source)."""
+    views = [features.views[t] for t in TARGETS if t in features.views]
+    if not views:
+        return np.zeros(0, dtype=np.uint64)
+    n = views[0].present.size
+    columns = []
+    for view in views:
+        if loose:
+            values, offsets = view.tokens.values, view.tokens.offsets
+            column = np.fromiter(
+                (_bytes_hash(values[offsets[i]:offsets[i + 1]].tobytes()) if view.present[i] else 0
+                 for i in range(n)), dtype=np.uint64, count=n)
+        else:
+            column = np.where(view.present, view.view_hash, np.uint64(0))
+        columns.append(column.astype(np.uint64))
+    stacked = np.ascontiguousarray(np.stack(columns, axis=1))
+    keys = np.fromiter((_bytes_hash(row.tobytes()) for row in stacked), dtype=np.uint64, count=n)
+    keys[~np.any(np.stack([v.present for v in views], axis=1), axis=1)] = 0
+    return keys
+
+
+def whole_copies(real: PrivacyFeatures, syn: PrivacyFeatures) -> dict[str, Any]:
+    """Whole-trajectory copies of D in D′: per kind, ``exact`` (every view equal after case folding and
+    whitespace collapsing) and ``near`` (every view's word tokens equal: punctuation, spacing and case
+    ignored; includes the exact ones), the count, the eligible synthetic trajectories (a non-empty
+    view) and up to :data:`LEAK_LIMIT` pairs ``{"synthetic": i, "real": j}`` (the first real one with
+    that key). O(n + m) hashing."""
+    out: dict[str, Any] = {}
+    for kind, loose in (("exact", False), ("near", True)):
+        real_keys, syn_keys = trajectory_keys(real, loose), trajectory_keys(syn, loose)
+        rows = np.nonzero(real_keys)[0]
+        uniq, first = _first_index(real_keys[rows])
+        match = _lookup(uniq, rows[first] if rows.size else first, syn_keys)
+        match[syn_keys == 0] = -1
+        leaking = np.nonzero(match >= 0)[0]
+        out[kind] = {"count": int(leaking.size), "eligible": int(np.count_nonzero(syn_keys)),
+                     "pairs": [{"synthetic": int(i), "real": int(match[i])} for i in leaking[:LEAK_LIMIT]]}
+    return out
+
+
 def _ngrams(tokens: Ragged, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every N-gram's polynomial hash, its trajectory and its token position, in order."""
     lengths = np.diff(tokens.offsets)

@@ -94,10 +94,6 @@ class ACPPreset(Preset):
             return str(token_length(traj))
         return super().ad_label(traj, attribute, options)
 
-    def default_checker(self, judge_configured: bool) -> CheckerKind:
-        """The judge when a judge model is configured, else the rules (§2.1)."""
-        return "judge" if judge_configured else "rules"
-
     def rule_checkers(self, config: Config | None = None, *,
                       sources: Mapping[str, Trajectory] | None = None) -> list[Checker]:
         """Output (§2.6), with provenance from ``sources``."""

@@ -272,8 +272,9 @@ class Preset:
         return list(self.validity_targets)  # type: ignore[arg-type]
 
     def default_checker(self, judge_configured: bool) -> CheckerKind:
-        """The default checker kind (§2.1): the LLM judge (generic)."""
-        return "judge"
+        """The default checker kind: the LLM judge when a judge model is configured, else the
+        preset's rules (never a judge without a model, whose every verdict would be unscored)."""
+        return "judge" if judge_configured else "rules"
 
     def rule_checkers(self, config: Config | None = None, *,
                       sources: Mapping[str, Trajectory] | None = None) -> list[Checker]:

@@ -7,15 +7,17 @@ reason for every missing score.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from synae.report.gate import Check
 from synae.report.meanings import missing_reason
-from synae.results import Aggregates
+from synae.results import Aggregates, MetricResult
 from synae.run.aggregate import ANCHORED_MEANING, SELF_ROW, shown_pillars
+from synae.run.judge_calibration import judge_notes, reliability_lines
 from synae.run.privacy import MEANING as PRIVACY_MEANING
 
 LABEL_STYLE = {"Strong": "green", "Moderate": "yellow", "Poor": "red"}
@@ -36,7 +38,11 @@ def aggregates_table(aggregates: Aggregates) -> Table:
     table.add_column("set")
     for pillar in shown_pillars(aggregates):
         table.add_column(pillar, justify="right")
-    for name in [n for n in aggregates["members"] if n != SELF_ROW]:
+    ranking = aggregates.get("ranking") or [n for n in aggregates["members"] if n != SELF_ROW]
+    numbered = len(ranking) > 1
+    if numbered:
+        table.add_column("rank", justify="right")
+    for rank, name in enumerate(ranking, 1):
         cells = []
         for pillar in shown_pillars(aggregates):
             entry = aggregates["labels"].get(name, {}).get(pillar)
@@ -44,9 +50,36 @@ def aggregates_table(aggregates: Aggregates) -> Table:
             text = _score(aggregates["scores"].get(name, {}).get(pillar))
             if label:
                 text += f" [{LABEL_STYLE[label]}]{label}[/]"
-            cells.append(text)
-        table.add_row(name, *cells)
+            lines = [text, *target_lines(aggregates, name, pillar)]
+            cells.append("\n".join(lines))
+        table.add_row(name, *cells, *([str(rank)] if numbered else []))
     return table
+
+
+def target_lines(aggregates: Aggregates, name: str, pillar: str) -> list[str]:
+    """The lines under a pillar's score: one per target (score and label, ``structural checks only``
+    where that is all validity rests on, the reason of a forced label), and for privacy the
+    whole-trajectory copy count."""
+    lines = []
+    targets = (aggregates.get("targets") or {}).get(name, {}).get(pillar, {})
+    for target, entry in targets.items():
+        own = entry.get("label")
+        label = own["label"] if own else None
+        text = f"[dim]{target}[/] {_score(entry.get('score'))}"
+        if label:
+            text += f" [{LABEL_STYLE[label]}]{label}[/]"
+        if entry.get("basis") == "structural":
+            text += " [dim](structural checks only)[/]"
+        if entry.get("forced"):
+            text += f" [dim]— {entry.get('reason', '')}[/]"
+        lines.append(text)
+    privacy = (aggregates.get("privacy") or {}).get(name) or {}
+    copies = privacy.get("copies") if pillar == "privacy" else None
+    if copies:
+        near, exact = copies["near"], copies["exact"]
+        lines.append(f"[dim]copies[/] {near['count']}/{near['eligible']} ({exact['count']} exact; "
+                     f"real half split {copies['anchor_rate']:.1%})")
+    return lines
 
 
 def missing_lines(aggregates: Aggregates) -> list[str]:
@@ -90,3 +123,21 @@ def print_checks(checks: Sequence[Check], console: Console | None = None) -> Non
                       "—" if value is None else str(value),
                       f"[{style[c.outcome]}]{c.outcome.upper()}[/]")
     console.print(table)
+
+
+def _print_notes(lines: Iterable[tuple[str, bool]], console: Console) -> None:
+    for text, warning in lines:
+        console.print(f"[yellow]warning:[/] {text}" if warning else f"[dim]{text}[/]", highlight=False)
+
+
+def print_judge_notes(metrics: Iterable[MetricResult], console: Console | None = None) -> None:
+    """The judge's reliability under each judge validity metric (κ on N items; a warning when the
+    judge is unreliable, :func:`synae.run.judge_calibration.judge_notes`)."""
+    _print_notes(judge_notes(metrics), console or Console())
+
+
+def print_calibration(calibration: Mapping[str, Mapping[str, Any] | None],
+                      console: Console | None = None) -> None:
+    """``validate``'s judge reliability per judged target (``None``: no calibration found)."""
+    _print_notes([line for target, found in calibration.items() for line in reliability_lines(target, found)],
+                 console or Console())

@@ -36,6 +36,17 @@ rates are the agents' per-trajectory success on D averaged over runs (no agent i
 report without those outcomes has no downstream anchor, and TDD/RD are excluded with reason
 ``anchor_not_derivable``. The score of a set depends on D, the configuration and the set alone,
 never on other members. Labels use A_r = 1 (the self row).
+
+**Targets** (:func:`apply_target_labels`): every pillar score is also given per target (the second
+part of a metric ID: instructions, tool_calls, output, downstream) as the mean of the same
+per-metric values (validity rates, normalised u) over that target's metrics, under
+``aggregates.targets[member][pillar][target]``, each labelled like a pillar (against the reference's
+score for that target; A_r = 1 on the anchored scale). A pillar's label is never better than its
+worst target's label: a better one is lowered to it (``capped_by`` names the target, ``uncapped``
+keeps the label of the mean). A target may carry a label forced by a rule (``forced`` with a
+``reason``: a target the real set has and the synthetic set lost; whole-trajectory copies for
+privacy). **Ranking** (:func:`rank_members`) orders the synthetic members by the same rule: first by
+their worst pillar label, then by the mean over pillars of min(pillar score, lowest target score).
 """
 
 from __future__ import annotations
@@ -45,7 +56,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from synae.results import Aggregates, ExcludedMetric, Label, MetricBounds, MetricResult, PillarLabel
+from synae.results import (
+    Aggregates,
+    ExcludedMetric,
+    Label,
+    MetricBounds,
+    MetricResult,
+    PillarLabel,
+    TargetScore,
+)
 
 PILLARS = ("validity", "fidelity", "diversity")  # normalised and scored here (metrics.md §5)
 # Every pillar a report shows: the privacy score has its own anchors (synae.run.privacy)
@@ -53,6 +72,8 @@ REPORTED_PILLARS = (*PILLARS, "privacy")
 VALIDITY_HEADLINES = ("validity.tool_calls.rate", "validity.output.rate")
 DUPLICATE_QUALIFIERS = frozenset({"rules", "judge"})
 SELF_ROW = "real (self)"
+LOST_TARGET = "missing_in_synthetic"  # reason of a validity rate whose target the synthetic set lost
+LABEL_RANK: dict[str, int] = {"Poor": 0, "Moderate": 1, "Strong": 2}
 LABEL_TOL = 1e-9  # thresholds are inclusive; absorbs float rounding of δ (1 - 0.95 = 0.05000000000000004)
 
 ANCHORED_MEANING = ("1 = as close to the real data as the real data itself; "
@@ -168,6 +189,118 @@ def _label(a_ref: float | None, a_s: float | None, options: AggregateOptions) ->
     return {"label": label, "delta": delta, "reason": None}
 
 
+def metric_target(metric_id: str) -> str:
+    """The target of a metric ID ``pillar.target.name`` (its second part)."""
+    parts = metric_id.split(".")
+    return parts[1] if len(parts) > 2 else parts[-1]
+
+
+def target_scores(values: Mapping[str, float], ids: list[str]) -> dict[str, TargetScore]:
+    """Per target, the mean of ``values`` over the IDs of ``ids`` with that target that have a value
+    (targets none of whose metrics has a value are left out)."""
+    groups: dict[str, list[str]] = {}
+    for mid in ids:
+        if mid in values:
+            groups.setdefault(metric_target(mid), []).append(mid)
+    return {t: {"score": sum(values[m] for m in mids) / len(mids), "metrics": mids}
+            for t, mids in groups.items()}
+
+
+def set_targets(aggregates: Aggregates, name: str, pillar: str, targets: Mapping[str, TargetScore]) -> None:
+    """Record member ``name``'s target scores of ``pillar`` (replacing the computed ones of the same
+    targets; forced entries already there are kept)."""
+    pillars = aggregates.setdefault("targets", {}).setdefault(name, {})
+    current = pillars.setdefault(pillar, {})
+    for target, entry in targets.items():
+        if "forced" not in current.get(target, {}):
+            current[target] = entry
+
+
+def force_target(aggregates: Aggregates, name: str, pillar: str, target: str, label: Label, reason: str,
+                 **extra: object) -> None:
+    """Give member ``name``'s ``pillar`` a target whose label is ``label`` by rule (see the module
+    doc), keeping the target's score when it has one."""
+    pillars = aggregates.setdefault("targets", {}).setdefault(name, {}).setdefault(pillar, {})
+    entry = pillars.get(target) or {"score": None, "metrics": []}
+    entry = {**entry, "forced": label, "reason": reason}
+    entry.update(extra)  # type: ignore[typeddict-item]
+    pillars[target] = entry
+
+
+def _reference_target(aggregates: Aggregates, pillar: str, target: str) -> float | None:
+    """A_r of one target: 1 when the reference is the self row on the anchored scale (and for
+    validity when the reference has no value), else the reference member's score of the target."""
+    ref = aggregates.get("reference")
+    if ref is None or (ref == SELF_ROW and aggregates.get("scale") == "anchored") or pillar == "privacy":
+        return 1.0
+    entry = (aggregates.get("targets") or {}).get(ref, {}).get(pillar, {}).get(target)
+    score = entry["score"] if entry else None
+    return 1.0 if score is None and pillar == "validity" else score
+
+
+def _capped(label: PillarLabel, by_target: Mapping[str, TargetScore]) -> PillarLabel:
+    """``label`` lowered to the worst label among the targets (forced labels apply even where the
+    pillar has no score)."""
+    worst: tuple[int, str, Label] | None = None
+    for target, entry in by_target.items():
+        own = entry.get("label")
+        lab = own["label"] if own else None
+        if lab is not None and (worst is None or LABEL_RANK[lab] < worst[0]):
+            worst = (LABEL_RANK[lab], target, lab)
+    current = label.get("uncapped", label["label"]) if "capped_by" in label else label["label"]
+    if worst is None:
+        return label
+    rank, target, lab = worst
+    forced = "forced" in by_target[target]
+    if (current is None and not forced) or (current is not None and LABEL_RANK[current] <= rank):
+        return label
+    reason = label["reason"] if current is not None else by_target[target].get("reason")
+    return {"label": lab, "delta": label["delta"], "reason": reason, "capped_by": target, "uncapped": current}
+
+
+def apply_target_labels(aggregates: Aggregates, options: AggregateOptions) -> None:
+    """Label every target of ``aggregates.targets`` (a forced label as given, else as a pillar score
+    against :func:`_reference_target`), lower each pillar label to its worst target's, and set
+    ``aggregates.ranking`` (:func:`rank_members`). In place; applying it twice changes nothing."""
+    for name, pillars in (aggregates.get("targets") or {}).items():
+        for pillar, by_target in pillars.items():
+            for target, entry in by_target.items():
+                if "forced" in entry:
+                    entry["label"] = {"label": entry["forced"], "delta": None, "reason": entry.get("reason")}
+                else:
+                    reference = _reference_target(aggregates, pillar, target)
+                    entry["label"] = _label(reference, entry["score"], options)
+            labels = aggregates["labels"].setdefault(name, {})
+            current = labels.get(pillar) or _label(1.0, None, options)
+            labels[pillar] = _capped(current, by_target)
+    aggregates["ranking"] = rank_members(aggregates)
+
+
+def headline_score(aggregates: Aggregates, name: str, pillar: str) -> float | None:
+    """min(pillar score, its lowest target score): the number a ranking may read for a pillar."""
+    score = aggregates["scores"].get(name, {}).get(pillar)
+    if score is None:
+        return None
+    targets = (aggregates.get("targets") or {}).get(name, {}).get(pillar, {})
+    lows = [e["score"] for e in targets.values() if e.get("score") is not None]
+    return min([score, *[float(v) for v in lows if v is not None]])
+
+
+def rank_members(aggregates: Aggregates) -> list[str]:
+    """The synthetic members, best first: a member's worst pillar label first (every member without a
+    Poor pillar before any with one; no label counts as neither), then the mean over pillars of
+    :func:`headline_score`; members with no score at all come last, in their given order."""
+    def key(name: str) -> tuple[int, float]:
+        labels = [entry["label"] for entry in aggregates["labels"].get(name, {}).values() if entry["label"]]
+        worst = min((LABEL_RANK[lab] for lab in labels), default=LABEL_RANK["Strong"])
+        scores = [s for p in aggregates["scores"].get(name, {})
+                  if (s := headline_score(aggregates, name, p)) is not None]
+        return (-worst, -(sum(scores) / len(scores)) if scores else float("inf"))
+
+    names = [n for n in aggregates["members"] if n != SELF_ROW]
+    return sorted(names, key=key)
+
+
 def aggregate(members: Members, options: AggregateOptions | None = None) -> Aggregates:
     """Pillar scores, normalised values and labels of a comparison group (JSON-ready dict).
 
@@ -223,7 +356,7 @@ def aggregate(members: Members, options: AggregateOptions | None = None) -> Aggr
             labels[n][pillar] = _label(a_ref, scores[n][pillar], options)
 
     used_ids = {p: [m for m in selected[p] if p == "validity" or m in bounds] for p in PILLARS}
-    return {
+    result: Aggregates = {
         "members": names,
         "reference": reference,
         "diversity_bound": options.diversity_bound,
@@ -236,6 +369,53 @@ def aggregate(members: Members, options: AggregateOptions | None = None) -> Aggr
         "labels": labels,
         "scale": "group",
     }
+    for n in names:
+        set_validity_targets(result, n, members[n], selected["validity"])
+        for pillar in ("fidelity", "diversity"):
+            set_targets(result, n, pillar, target_scores(normalised[n], used_ids[pillar]))
+    apply_target_labels(result, options)
+    return result
+
+
+def set_validity_targets(aggregates: Aggregates, name: str, metrics: Mapping[str, MetricResult],
+                         ids: list[str]) -> None:
+    """Member ``name``'s validity targets: each headline rate, its ``basis`` (``structural`` when the
+    rule checks that ran are all structural, :data:`STRUCTURAL_CHECKS`), and a forced Poor for a
+    target the synthetic set lost (a rate skipped with reason :data:`LOST_TARGET`)."""
+    targets = target_scores(_rates(metrics, ids), ids)
+    for entry in targets.values():
+        basis = validity_basis(metrics[entry["metrics"][0]])
+        if basis:
+            entry["basis"] = basis
+    set_targets(aggregates, name, "validity", targets)
+    for mid in VALIDITY_HEADLINES:
+        result = metrics.get(mid)
+        if result is not None and result.value is None and (result.reason or "").startswith(LOST_TARGET):
+            force_target(aggregates, name, "validity", result.target, "Poor", result.reason or LOST_TARGET)
+
+
+STRUCTURAL_CHECKS = frozenset({"parses", "declared", "schema", "results_answer_calls", "empty_output"})
+
+
+def validity_basis(result: MetricResult) -> str | None:
+    """What a validity rate rests on: ``judge``; ``structural`` when the rule checks that ran
+    (``details.checks``, passed or failed at least once) are all structural (parsing, declared tools,
+    schemas, results answering calls, a non-empty output); ``rules`` otherwise (``None`` when the
+    record does not say)."""
+    checker = str(result.details.get("checker") or "")
+    if checker == "judge":
+        return "judge"
+    checks = result.details.get("checks")
+    if not isinstance(checks, Mapping):
+        return "rules" if checker else None
+    ran = [name for name, states in checks.items()
+           if isinstance(states, Mapping) and (states.get("passed", 0) or states.get("failed", 0))]
+    return "structural" if ran and all(name in STRUCTURAL_CHECKS for name in ran) else "rules"
+
+
+def _rates(metrics: Mapping[str, MetricResult], ids: list[str]) -> dict[str, float]:
+    """The non-null values of ``ids`` among ``metrics`` (the validity rates)."""
+    return {mid: float(v) for mid in ids if mid in metrics and (v := metrics[mid].value) is not None}
 
 
 def bounded_closeness(metrics: Mapping[str, MetricResult]) -> dict[str, float]:
@@ -273,6 +453,9 @@ def aggregate_single(metrics: Mapping[str, MetricResult], name: str = "synthetic
     for pillar in ("fidelity", "diversity"):
         result["scores"][name][pillar] = None
         result["labels"][name][pillar] = {"label": None, "delta": None, "reason": "single_set_group"}
+        for entry in result.get("targets", {}).get(name, {}).get(pillar, {}).values():
+            entry["score"] = None
+    apply_target_labels(result, options)
     result["notes"] = ["single synthetic set: fidelity and diversity scores are normalised within a "
                        "comparison group, which needs at least two synthetic sets (synae compare); "
                        "the per-metric values and the validity score stand on their own"]
@@ -357,14 +540,14 @@ def aggregate_anchored(metrics: Mapping[str, MetricResult], anchor: Anchor, name
                                    "best": {name: best}, "floor": reason}
                     continue
             excluded.append({"id": mid, "pillar": pillar, "reason": reason, "members": [name]})
-    rates = [float(v) for mid in selected["validity"] if (v := metrics[mid].value) is not None]
-    scores: dict[str, float | None] = {"validity": sum(rates) / len(rates) if rates else None}
+    rates = _rates(metrics, selected["validity"])
+    scores: dict[str, float | None] = {"validity": sum(rates.values()) / len(rates) if rates else None}
     for pillar in ("fidelity", "diversity"):
         used = [normalised[mid] for mid in selected[pillar] if mid in normalised]
         scores[pillar] = sum(used) / len(used) if used else None
     labels = {p: _label(1.0, scores[p], options) for p in PILLARS}
     used_ids = {p: [m for m in selected[p] if p == "validity" or m in bounds] for p in PILLARS}
-    return {
+    out: Aggregates = {
         "members": [SELF_ROW, name],
         "reference": SELF_ROW,
         "diversity_bound": options.diversity_bound,
@@ -380,6 +563,11 @@ def aggregate_anchored(metrics: Mapping[str, MetricResult], anchor: Anchor, name
         "meaning": ANCHORED_MEANING,
         "anchors": {name: anchor.to_json()},
     }
+    set_validity_targets(out, name, metrics, selected["validity"])
+    for pillar in ("fidelity", "diversity"):
+        set_targets(out, name, pillar, target_scores(normalised, used_ids[pillar]))
+    apply_target_labels(out, options)
+    return out
 
 
 def combine_anchored(per_member: Mapping[str, Aggregates],
@@ -399,8 +587,10 @@ def combine_anchored(per_member: Mapping[str, Aggregates],
     excluded: list[ExcludedMetric] = []
     bounds: dict[str, MetricBounds] = {}
     anchors: dict[str, Any] = {}
+    targets: dict[str, dict[str, dict[str, TargetScore]]] = {}
     for name, agg in per_member.items():
         scores[name] = dict(agg["scores"][name])
+        targets[name] = agg.get("targets", {}).get(name, {})
         normalised[name] = dict(agg["normalised"][name])
         normalised[SELF_ROW].update(dict.fromkeys(agg["normalised"][name], 1.0))
         for p in PILLARS:
@@ -440,6 +630,8 @@ def combine_anchored(per_member: Mapping[str, Aggregates],
     }
     if privacy:
         combined["privacy"] = privacy
+    combined["targets"] = targets
+    apply_target_labels(combined, options)
     return combined
 
 

@@ -29,7 +29,7 @@ from synae.run.privacy import attach_privacy, has_privacy_metrics, privacy_score
 from synae.run.report_data import Projection
 from synae.run.streaming import TrajectoryStream
 from synae.run.uncertainty import noise_floor
-from synae.run.validity import ValiditySession
+from synae.run.validity import ValiditySession, default_note
 from synae.schema import Dataset
 
 
@@ -117,12 +117,15 @@ def _compare(evaluator: Evaluator, synthetic: Mapping[str, Dataset | TrajectoryS
             if has_privacy_metrics(r.metrics):
                 score = privacy_score(real_f, r.metrics, evaluator.context, seed=config.seed,
                                       options=agg_options)
+                own: dict[str, Any] = r.aggregates.get("privacy", {}) if r.aggregates else {}
+                score.copies = (own.get(label) or {}).get("copies")
                 attach_privacy(aggregates, label, score, agg_options)
     timings["total"] = time.perf_counter() - t0
     first = next(iter(members.values()), None)
+    note = default_note(evaluator.preset, config, checker) if checker != "none" else None
     return ComparisonResults(
         synae_version=__version__,
         created_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         config=first.config if first is not None else config.resolved(), members=members,
         param_name=param_name, param_values=list(param_values) if param_values is not None else None,
-        aggregates=aggregates, timings=timings)
+        aggregates=aggregates, timings=timings, **({"notes": [note]} if note else {}))

@@ -71,7 +71,8 @@ def report_data_for(evaluator: Evaluator, real_f: DatasetFeatures, syn_f: Datase
                     projection: Projection | None = None, options: ReportOptions | None = None,
                     metrics: Mapping[str, MetricResult] | None = None) -> dict[str, Any]:
     """``report_data`` from the evaluator's features (no re-embedding, no re-parsing of calls);
-    ``metrics`` (the report's records) supply the privacy drill-down's leak lists."""
+    ``metrics`` (the report's records) supply the privacy drill-down's leak lists; PII is masked
+    unless ``config.output.show_pii``."""
     options = options or ReportOptions()
     ra, sa = attribute_values(real_f), attribute_values(syn_f)
     names = [*ra, *(n for n in sa if n not in ra)]
@@ -82,7 +83,8 @@ def report_data_for(evaluator: Evaluator, real_f: DatasetFeatures, syn_f: Datase
         instruction_roles=evaluator.preset.instruction_roles,
         calls=([list(c) for c in real_f.calls], [list(c) for c in syn_f.calls]),
         knn_k=evaluator.options.knn_k, projection=projection, max_points=options.max_points,
-        max_rows=options.max_rows, seed=evaluator.config.seed, metrics=metrics)
+        max_rows=options.max_rows, seed=evaluator.config.seed, metrics=metrics,
+        show_pii=evaluator.config.output.show_pii)
 
 
 def aggregate_scale(config: Config) -> AggregateScale:
@@ -157,16 +159,18 @@ def collapse_anchor(evaluator: Evaluator, copies: int, metrics: Mapping[str, Met
 
 
 def aggregates_for(evaluator: Evaluator, report: EvaluationReport, name: str,
-                   options: AggregateOptions) -> Aggregates:
+                   options: AggregateOptions,
+                   synthetic_features: DatasetFeatures | None = None) -> Aggregates:
     """The report's aggregates on the configured scale (:func:`aggregate_scale`, unless
     ``options.scale`` is set). Anchored: with a noise floor in the records, ``noise_floor_scores`` is
     the anchored score of the real-vs-real half split (its metric values are the floor means; its
     anchor has half-size copies) — how far from 1 sampling noise alone puts a set. The privacy score
-    (:func:`synae.run.privacy.privacy_score`, its own anchors) joins them when privacy metrics ran."""
+    (:func:`synae.run.privacy.privacy_score`, its own anchors) joins them when privacy metrics ran,
+    with the whole-trajectory copies counted from ``synthetic_features`` when given."""
     result = _pillar_aggregates(evaluator, report, name, options)
     if has_privacy_metrics(report.metrics):
         score = privacy_score(evaluator.real_features, report.metrics, evaluator.context,
-                              seed=evaluator.config.seed, options=options)
+                              seed=evaluator.config.seed, options=options, synthetic=synthetic_features)
         attach_privacy(result, name, score, options)
     return result
 
@@ -256,7 +260,8 @@ def evaluate_for_report(evaluator: Evaluator, synthetic: Dataset | TrajectoryStr
         report.timings["uncertainty"] = time.perf_counter() - t1
     if options.aggregates:
         t3 = time.perf_counter()
-        report.aggregates = aggregates_for(evaluator, report, name or synthetic.name, options.aggregate)
+        report.aggregates = aggregates_for(evaluator, report, name or synthetic.name, options.aggregate,
+                                           syn_f)
         report.timings["aggregates"] = time.perf_counter() - t3
     if options.report_data:
         t2 = time.perf_counter()

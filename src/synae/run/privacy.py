@@ -15,6 +15,13 @@ For every privacy metric M (a share, lower is better) of the synthetic set, with
   the independent anchor already leaks fully (x_best ≥ x_floor: D is mostly duplicates).
 - Label as for the other anchored pillars (``metrics.md`` §5.3 with A_r = 1): Strong if 1 − score ≤
   0.05, Poor if ≥ 0.15, else Moderate; ``None`` with a reason when no metric is usable.
+- **Copies are leaks, not a degree.** Whole-trajectory copies (:func:`synae.metrics.privacy.whole_copies`:
+  every view equal to one real trajectory's, exactly or up to punctuation, spacing and case) are
+  counted for D′ and for the independent anchor (the half split). When D′ has k near copies among n
+  eligible trajectories and the half split's rate is p₀, the label is **Poor** whatever the mean if
+  k > 0 and either p₀ = 0 or the binomial tail P(X ≥ k | n, p₀) < :data:`COPY_ALPHA` (more copies
+  than the real data's own duplication explains). The count is in ``privacy[member].copies`` and the
+  rule is a forced ``trajectory`` target of the pillar (:func:`synae.run.aggregate.force_target`).
 
 The anchor depends on D alone and is computed once per real feature set (``real.memo``).
 """
@@ -30,11 +37,24 @@ import numpy as np
 
 from synae.metrics import registry
 from synae.metrics.features import DatasetFeatures
+from synae.metrics.privacy import whole_copies
 from synae.metrics.registry import MetricContext
 from synae.results import Aggregates, MetricResult, PillarLabel
-from synae.run.aggregate import SELF_ROW, AggregateOptions, _label, normalise, theoretical_worst
+from synae.run.aggregate import (
+    SELF_ROW,
+    AggregateOptions,
+    _label,
+    apply_target_labels,
+    force_target,
+    normalise,
+    set_targets,
+    target_scores,
+    theoretical_worst,
+)
 
 PILLAR = "privacy"
+COPY_ALPHA = 0.01  # one-sided level of "more whole copies than the half split's own rate"
+COPY_TARGET = "trajectory"  # the forced target of the copy rule
 MEANING = ("1 = leaks no more than an independent sample of the real data; "
            "0 = no better than copying real trajectories.")
 
@@ -51,12 +71,48 @@ class PrivacyScore:
     excluded: list[dict[str, str]] = field(default_factory=list)
     seed: int = 0
     split: tuple[int, int] = (0, 0)  # sizes of the half split (real half, held-out half)
+    copies: dict[str, Any] | None = None  # whole-trajectory copies (copy_check), None when not counted
 
     def to_json(self) -> dict[str, Any]:
-        return {"score": self.score, "label": dict(self.label), "normalised": dict(self.normalised),
-                "anchors": {"independent": dict(self.best), "collapse": dict(self.floor),
-                            "seed": self.seed, "split": list(self.split)},
-                "excluded": list(self.excluded), "meaning": MEANING}
+        out = {"score": self.score, "label": dict(self.label), "normalised": dict(self.normalised),
+               "anchors": {"independent": dict(self.best), "collapse": dict(self.floor),
+                           "seed": self.seed, "split": list(self.split)},
+               "excluded": list(self.excluded), "meaning": MEANING}
+        if self.copies is not None:
+            out["copies"] = self.copies
+        return out
+
+
+def _tail(k: int, n: int, p: float) -> float:
+    """P(X ≥ k) for X ~ Binomial(n, p) (``scipy.special.bdtrc``; 1 for k ≤ 0)."""
+    if k <= 0:
+        return 1.0
+    from scipy.special import bdtrc
+
+    return float(bdtrc(k - 1, n, p))
+
+
+def copy_check(real: DatasetFeatures, synthetic: DatasetFeatures, seed: int) -> dict[str, Any] | None:
+    """Whole-trajectory copies of D in D′ and in D's half split (the anchor), and whether they are
+    leaks (the module doc's rule): ``{"exact": …, "near": …, "anchor": {"exact", "near"} (count,
+    eligible), "rate", "anchor_rate", "p_value", "leak"}``; ``None`` without privacy views."""
+    if real.privacy is None or synthetic.privacy is None:
+        return None
+    found = whole_copies(real.privacy, synthetic.privacy)
+    key = f"privacy.whole_copies_anchor.{seed}"
+    if key not in real.memo:
+        first, second = half_split(real.n, seed)
+        anchor = whole_copies(real.privacy.take(first), real.privacy.take(second))
+        real.memo[key] = {kind: {"count": v["count"], "eligible": v["eligible"]}
+                          for kind, v in anchor.items()}
+    anchor_counts: dict[str, dict[str, int]] = real.memo[key]
+    near, base = found["near"], anchor_counts["near"]
+    rate = near["count"] / near["eligible"] if near["eligible"] else 0.0
+    p0 = base["count"] / base["eligible"] if base["eligible"] else 0.0
+    p_value = _tail(near["count"], near["eligible"], p0) if p0 > 0 else (0.0 if near["count"] else 1.0)
+    leak = near["count"] > 0 and (p0 == 0 or p_value < COPY_ALPHA)
+    return {**found, "anchor": anchor_counts, "rate": rate, "anchor_rate": p0, "p_value": p_value,
+            "alpha": COPY_ALPHA, "leak": leak}
 
 
 def half_split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -87,10 +143,12 @@ def independent_anchor(real: DatasetFeatures, metric_ids: list[str], context: Me
 
 def privacy_score(real: DatasetFeatures, synthetic_metrics: Mapping[str, MetricResult],
                   context: MetricContext, *, seed: int | None = None,
-                  options: AggregateOptions | None = None) -> PrivacyScore:
+                  options: AggregateOptions | None = None,
+                  synthetic: DatasetFeatures | None = None) -> PrivacyScore:
     """The anchored privacy score of the synthetic set whose records are ``synthetic_metrics`` (only
     the privacy pillar's are read), against ``real`` (D's features, as given to the evaluator).
-    ``seed`` defaults to ``context.seed``; ``options`` give the label thresholds."""
+    ``seed`` defaults to ``context.seed``; ``options`` give the label thresholds. With ``synthetic``
+    (D′'s features) the whole-trajectory copies are counted too (:func:`copy_check`)."""
     options = options or AggregateOptions()
     seed = context.seed if seed is None else seed
     ids = [mid for mid, r in synthetic_metrics.items() if r.pillar == PILLAR]
@@ -117,6 +175,8 @@ def privacy_score(real: DatasetFeatures, synthetic_metrics: Mapping[str, MetricR
     if out.normalised:
         out.score = sum(out.normalised.values()) / len(out.normalised)
     out.label = _label(1.0, out.score, options)
+    if synthetic is not None:
+        out.copies = copy_check(real, synthetic, seed)
     return out
 
 
@@ -135,3 +195,12 @@ def attach_privacy(aggregates: Aggregates, name: str, score: PrivacyScore, optio
         aggregates["scores"][SELF_ROW]["privacy"] = 1.0
         aggregates["labels"].setdefault(SELF_ROW, {})["privacy"] = _label(1.0, 1.0, options)
     aggregates.setdefault("privacy", {})[name] = score.to_json()
+    set_targets(aggregates, name, PILLAR, target_scores(score.normalised, list(score.normalised)))
+    copies = score.copies
+    if copies is not None and copies["leak"]:
+        near = copies["near"]
+        force_target(aggregates, name, PILLAR, COPY_TARGET, "Poor",
+                     f"{near['count']} of {near['eligible']} synthetic trajectories copy a real one whole "
+                     f"({copies['exact']['count']} exactly); the real set's own half split: "
+                     f"{copies['anchor_rate']:.1%}", score=None)
+    apply_target_labels(aggregates, options)

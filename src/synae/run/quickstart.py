@@ -19,6 +19,7 @@ With ``output.html`` the reports carry the HTML report's data (``report_data``);
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,12 +27,13 @@ from synae.config import Config
 from synae.datapaths import example_input
 from synae.errors import ConfigError
 from synae.generate.output import WrittenSet, write_generated
-from synae.generate.registry import get_method, parse_values
+from synae.generate.registry import Method, get_method, parse_values
 from synae.presets import get_preset
 from synae.results import EvaluationReport
-from synae.run.commands import needs_completion, raise_if_all_unscored, set_extra
+from synae.run.commands import raise_if_all_unscored, set_extra
 from synae.run.data import load_dataset
-from synae.run.generation import generate_sets, generator_llm
+from synae.run.generation import generate_sets, generator_llm, method_options
+from synae.run.structure import structure_warnings
 
 DEFAULT_BENCHMARK = "bfcl"
 DEFAULT_METHOD = "oversample"
@@ -63,14 +65,40 @@ class QuickstartRun:
     sets: list[QuickstartSet]
 
 
-def quickstart_command(config: Config, *, progress: bool = False) -> QuickstartRun:
+def llm_budget(config: Config, method: Method, n_real: int) -> str | None:
+    """The LLM work a quickstart run is about to ask for, in one line (``None``: no LLM call): the
+    generator requests (one per output: ``generate.n_out``, default one per real trajectory), the
+    completion agent's runs (``generate.complete_with``: one per generated trajectory, several
+    requests each) and the validity judge's requests (when the checker uses the judge)."""
+    from synae.run.validity import default_kind
+
+    g, parts = config.generate, []
+    if method.llm:
+        parts.append(f"up to {g.n_out or n_real} generator request(s) to {g.model}")
+    if g.complete_with:
+        parts.append(f"one agent run of {g.complete_with} per generated trajectory (a few requests each)")
+    checker = config.validity.checker
+    if checker in ("llm", "both") or (checker is None and default_kind(config.preset or DEFAULT_BENCHMARK,
+                                                                        config) != "rules"):
+        parts.append(f"one judge request per synthetic trajectory and target ({config.judge.model})")
+    if not parts:
+        return None
+    where = config.llm.base_url or "$OPENAI_BASE_URL"
+    return f"LLM calls at {where}: " + "; ".join(parts) + " (cached replies are not asked again)"
+
+
+def quickstart_command(config: Config, *, progress: bool = False,
+                       announce: Callable[[str], None] | None = None) -> QuickstartRun:
     """Generate ``generate.method`` (default oversample) with one ``generate.param`` value (default
     :data:`DEFAULT_PARAMS`) from the example data of ``preset`` (default :data:`DEFAULT_BENCHMARK`),
     write it to ``output.out`` and evaluate every generated set against that data (see the module
-    docstring). A sweep (several values) is a :class:`ConfigError`: that is ``synae generate``'s job.
-    ``progress`` shows the evaluator's progress (embedding).
+    docstring). The other ``generate.*`` keys apply as in ``synae generate`` (``n_out``,
+    ``complete_with``, ``examples``, …). A sweep (several values) is a :class:`ConfigError`: that is
+    ``synae generate``'s job. ``progress`` shows the evaluator's progress (embedding); ``announce``
+    receives the LLM call budget (:func:`llm_budget`) before any request.
     """
     from synae.run.evaluation import Evaluator
+    from synae.run.pii_masking import mask_notes
     from synae.run.pipeline import ReportOptions, evaluate_for_report
     from synae.run.validity import ValiditySession
 
@@ -84,8 +112,12 @@ def quickstart_command(config: Config, *, progress: bool = False) -> QuickstartR
     values = parse_values(method, param, preset)
     if len(values) != 1:
         raise ConfigError("quickstart takes one parameter value; use `synae generate` for sweeps")
-    items = generate_sets(method, real, values, preset, options={"seed": config.seed, "mode": config.mode},
-                          llm=generator_llm(config) if method.llm else None)
+    budget = llm_budget(config, method, len(real))
+    if announce is not None and budget:
+        announce(budget)
+    items = generate_sets(method, real, values, preset, options=method_options(config),
+                          llm=generator_llm(config) if method.llm or g.complete_with else None,
+                          complete_with=g.complete_with)
     written, _ = write_generated(items, out, "canonical")
 
     checker = config.validity.checker  # validity is reported unless --validity none
@@ -99,11 +131,12 @@ def quickstart_command(config: Config, *, progress: bool = False) -> QuickstartR
     for item in items:
         report = evaluate_for_report(evaluator, item.dataset, checker=checker, options=options,
                                      validity=session)
-        warning = needs_completion(item.dataset)
-        if warning:
-            set_extra(report, warnings=[warning])
+        warnings = structure_warnings(item.dataset)
+        if warnings:
+            set_extra(report, warnings=warnings)
         suffix = "" if len(items) == 1 else f"_{item.dataset.name}"
         results = out / f"results{suffix}.json"
+        mask_notes(report, config.output.show_pii)
         report.write(results)
         sets.append(QuickstartSet(report=report, results=results, html=out / f"report{suffix}.html"))
     raise_if_all_unscored([session.client if session else None], out)

@@ -11,10 +11,13 @@ is re-embedded: a resample is ``features.subset(indices)`` and the metrics of a 
   when BCa is undefined (a constant bootstrap distribution) or some resamples leave the metric
   undefined (then the percentile interval of the defined ones). Written to ``details.ci = [lo, hi]``,
   ``details.ci_n`` (resamples where the metric was defined), ``details.ci_method`` and
-  ``details.ci_excludes_estimate`` (the point estimate lies outside the interval: the metric is
-  biased under resampling — k-NN recall and Vendi are, because a bootstrap sample holds duplicates;
-  the report flags it). One metric computation per resample serves every metric (a cache keyed by
-  the resampled indices).
+  ``details.ci_excludes_estimate``. **No interval excludes its estimate**: a metric that is biased
+  under resampling (k-NN recall and Vendi are, because a bootstrap sample holds duplicates) has a
+  bootstrap distribution shifted away from the estimate, and its raw interval can miss it. Such an
+  interval is moved by the bootstrap's median bias b = median(θ*) − θ̂ to [lo − b, hi − b] (which
+  holds θ̂ whenever the median lies in the raw interval; otherwise it is widened to reach θ̂), and
+  ``ci_method`` says so (``details.ci_shift`` = b, ``details.ci_raw`` = the raw interval). One
+  metric computation per resample serves every metric (a cache keyed by the resampled indices).
 - **Noise floor** (``--noise-floor R``): the real set is split R times into two random disjoint halves
   of ⌊m/2⌋ trajectories (seeded) and each metric is computed with one half as "real" and the other as
   "synthetic". ``details.noise_floor = {mean, std, min, max, n, half_size}`` (std with divisor n − 1,
@@ -78,14 +81,31 @@ def bootstrap_intervals(compute: MetricFn, real: Any, synthetic: Any, n_boot: in
                           if r.value is not None and np.isfinite(r.value)}
         return cache[key]
 
-    ids = list(values_of(data))
+    estimates = values_of(data)
     method = "BCa" if n + (m if both else 0) <= bca_max_n else "percentile"
     out: dict[str, dict[str, Any]] = {}
-    for mid in ids:
+    for mid, estimate in estimates.items():
         def statistic(*samples: np.ndarray, _mid: str = mid, axis: int = -1) -> float:
             return values_of(samples).get(_mid, np.nan)
 
-        out[mid] = _interval(data, statistic, n_boot, method, confidence, seed)
+        out[mid] = covering(_interval(data, statistic, n_boot, method, confidence, seed), estimate)
+    return out
+
+
+def covering(interval: dict[str, Any], estimate: float) -> dict[str, Any]:
+    """``interval`` unchanged when it holds ``estimate``; else moved by the bootstrap's median bias
+    (``interval["median"]`` − estimate) and, if that still misses it, widened to reach it (see the
+    module doc). The bootstrap median is dropped from the result."""
+    out = dict(interval)
+    median = out.pop("median", None)
+    lo, hi = out["ci"]
+    if not (np.isfinite(lo) and np.isfinite(hi)) or lo - 1e-12 <= estimate <= hi + 1e-12:
+        return out
+    shift = float(median) - estimate if median is not None and np.isfinite(median) else 0.0
+    new_lo, new_hi = lo - shift, hi - shift
+    new_lo, new_hi = min(new_lo, estimate), max(new_hi, estimate)
+    out.update(ci=[new_lo, new_hi], ci_raw=[lo, hi], ci_shift=shift,
+               ci_method=f"{out['ci_method']}, moved by the bootstrap's median bias")
     return out
 
 
@@ -105,7 +125,8 @@ def _interval(data: tuple[np.ndarray, ...], statistic: Callable[..., float], n_b
         alpha = 1.0 - confidence
         lo, hi = ((float(np.quantile(finite, alpha / 2)), float(np.quantile(finite, 1 - alpha / 2)))
                   if finite.size else (np.nan, np.nan))
-    return {"ci": [lo, hi], "ci_n": int(finite.size), "ci_method": method}
+    median = float(np.median(finite)) if finite.size else None
+    return {"ci": [lo, hi], "ci_n": int(finite.size), "ci_method": method, "median": median}
 
 
 def noise_floor(compute: MetricFn, real: Any, repeats: int, *,
@@ -156,8 +177,9 @@ def add_uncertainty(report: EvaluationReport, compute: MetricFn, real: Any, synt
     settings: dict[str, Any] = {"seed": seed}
     if bootstrap:
         settings.update(bootstrap=bootstrap, confidence=confidence, resample=resample,
-                        method="scipy.stats.bootstrap: BCa where it applies, else percentile "
-                               "(per metric: details.ci_method)")
+                        method="scipy.stats.bootstrap: BCa where it applies, else percentile; an interval "
+                               "that missed its estimate is moved by the median bias (per metric: "
+                               "details.ci_method)")
     if floor:
         settings["noise_repeats"] = noise_repeats or next(iter(floor.values()))["n"]
     attach(report, intervals=intervals, floor=floor, settings=settings)

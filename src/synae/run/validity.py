@@ -6,8 +6,9 @@ Checker choice (``validity_downstream.md`` §2.1), ``checker`` = ``rules``, ``ll
 | preset | default | primary with ``both`` |
 |---|---|---|
 | ``t1``, ``bfcl`` | rules | rules |
-| ``acp`` | judge if a judge model is configured, else rules | the same |
-| ``generic`` | judge (unscored ``no_judge`` when none is configured) | judge |
+| ``acp``, ``generic`` | judge if a judge model is configured, else rules | the same |
+
+:func:`default_note` is the one line a command prints when the default fell back to the rules.
 
 Targets: the preset's ``validity_targets_for(data)``; for ``generic`` only those the data has (tool
 calls somewhere / an output somewhere). Rule checkers come from ``Preset.rule_checkers``. A target
@@ -36,6 +37,7 @@ from synae.llm.client import LLMClient
 from synae.presets import PRESET_NAMES, Preset, get_preset
 from synae.presets.base import CheckerKind
 from synae.results import MetricResult
+from synae.run.aggregate import LOST_TARGET
 from synae.run.factory import judge, judge_client
 from synae.run.streaming import TrajectoryStream
 from synae.schema import Dataset, Trajectory
@@ -66,12 +68,22 @@ def checker_kinds(preset: str | Preset, config: Config,
     if checker not in CHECKER_CHOICES:
         raise ConfigError(f"unknown checker {checker!r} (expected rules, llm or both)")
     if checker != "rules" and not config.judge.model:
-        raise ConfigError(f"--checker {checker} needs a judge model (--judge-model, or judge.model in a "
-                          "config file)")
+        raise ConfigError(f"--validity {checker} needs a judge model (--judge-model, SYNAE_JUDGE_MODEL, or "
+                          "judge.model in a config file)")
     if checker == "both":
         return ["rules", "judge"], default_kind(preset, config)
     kind: CheckerKind = "rules" if checker == "rules" else "judge"
     return [kind], kind
+
+
+def default_note(preset: str | Preset, config: Config, checker: str | None) -> str | None:
+    """The line saying validity uses the preset's rules because no judge model is configured
+    (``None`` when a checker was chosen, or the default is not a fallback)."""
+    p = _preset(preset)
+    if checker is not None or config.judge.model or p.default_checker(True) != "judge":
+        return None
+    return (f"validity: no judge model configured, so the {p.name} preset's rule checks are used "
+            "(--validity llm --judge-model M for an LLM judge)")
 
 
 def validity_targets(preset: Preset, trajectories: Sequence[Trajectory]) -> list[CheckTarget]:
@@ -282,6 +294,22 @@ def _metric(metric_id: str, target: CheckTarget, kind: CheckerKind, counts: Verd
     return MetricResult(**base, value=counts.rate, details=details, warnings=warnings)
 
 
+WHAT = {"tool_calls": "tool calls", "output": "outputs"}
+
+
+def _lost_target(target: CheckTarget, syn_run: ValidityRun, real_run: ValidityRun,
+                 n_real: int | None) -> MetricResult:
+    """``validity.<target>.rate`` skipped because the real set has the target and the synthetic set
+    has none of it (reason :data:`~synae.run.aggregate.LOST_TARGET`; the pillar's label becomes Poor)."""
+    counts = real_run.counts(target, real_run.primary)
+    had = f"{counts.n} trajectories checked for {WHAT[target]}" if counts is not None else WHAT[target]
+    return MetricResult(id=f"validity.{target}.rate", pillar="validity", target=target,
+                        direction="higher_is_better", bounds=(0.0, 1.0), n_real=n_real, n_synthetic=None,
+                        value=None, status="skipped",
+                        reason=f"{LOST_TARGET}: the real set has {WHAT[target]} ({had}), the synthetic set "
+                               f"has none — lost in generation or export?")
+
+
 class ValiditySession:
     """Validity of one or more synthetic sets against one real set.
 
@@ -400,6 +428,9 @@ def metrics_from_runs(syn_run: ValidityRun, real_run: ValidityRun | None, n_real
             skip = syn_run.skipped.get(target, {}).get(kind)
             results += [_metric(i, target, kind, counts, real_counts, name, syn_run, n_real, skip)
                         for i in ids]
+    if real_run is not None:
+        results += [_lost_target(target, syn_run, real_run, n_real)
+                    for target in real_run.targets if target not in syn_run.targets]
     if client is not None:
         for result in results:
             if result.details.get("checker") == "judge":
