@@ -70,6 +70,10 @@ def test_a_temperature_the_tool_never_returned() -> None:
 def test_another_city() -> None:
     verdict = check(trace("It is 12 °C and cloudy in Bergen."))
     assert_caught(verdict, "ungrounded_values", "name 'Bergen'")
+    as_the_subject = check(trace("Bergen is cloudy at 12 °C right now."))
+    assert_caught(as_the_subject, "ungrounded_values", "name 'Bergen'")
+    as_a_label = check(trace("Current weather\n- Bergen: 12 °C, cloudy"))
+    assert_caught(as_a_label, "ungrounded_values", "name 'Bergen'")
 
 
 def test_an_apology_after_a_successful_call() -> None:
@@ -89,6 +93,10 @@ def test_an_answer_cut_off_mid_sentence() -> None:
     assert verdict.reasons == ["truncated"]
     cut_mid_word = check(trace("It is 12 °C in Oslo and the sky is cloudy with some clou"))
     assert_caught(cut_mid_word, "truncated", "mid-word ('clou')")
+    cut_after_a_sentence = check(trace("It is 12 °C in Oslo. The sky is cloudy with a light breeze from"))
+    assert_caught(cut_after_a_sentence, "truncated", "breeze from'")
+    cut_on_a_full_word = check(trace("It is 12 °C in St. Louis. The sky over the river is cloudy today"))
+    assert_caught(cut_on_a_full_word, "truncated", "the last sentence has no end")
 
 
 def test_another_conversations_answer() -> None:
@@ -165,6 +173,7 @@ CONSISTENT = [
     trace("No, it will not rain in Oslo: the chance is 10%.", user="Will it rain in Oslo?",
           calls=[("get_forecast", {"city": "Oslo"}, {"precipitation_probability": 0.1})]),
     trace("**Oslo Weather Update**\n- Temperature: 12 °C\n- Conditions: cloudy\n- Humidity: 81%"),
+    trace("Today is cloudy in Oslo.\n| City | Temp |\n|---|---|\n| Oslo | 12 °C |"),
     trace("Sure! Oslo is currently cloudy with a temperature of 12°C.",
           system="You are a helpful assistant. Today is 2024-05-03."),
 ]

@@ -23,8 +23,9 @@ where it parses) and answers :meth:`Evidence.grounds`:
   the evidence, or else every word of it must occur somewhere in the evidence. Weekday and month
   names, ``I``, units and time-zone abbreviations are never names; a run that starts a sentence
   is grounded with or without its first word (often an ordinary word: "Sunny skies in …"), and a
-  single capitalised word that starts a sentence or a list item is not checked. Text in quotes is
-  checked as a title, not as names.
+  single capitalised word that starts a sentence, a list item or a table cell is checked only as a
+  subject label ("Bergen: 12 °C", "Bergen is cloudy"; not a common opener such as "Today is").
+  Text in quotes is checked as a title, not as names.
 
 A temperature (a number with ``°`` or *degrees*) is also grounded by an evidence number converted
 between °C and °F (rounded to 0 or 1 decimals). Title-case heading lines ("Oslo Weather
@@ -62,7 +63,9 @@ FUNCTION_WORDS = frozenset({
     "didn't"
 })
 NEVER_NAMES = frozenset({"i", "i'm", "i've", "i'll", "i'd", "ok", "okay", "am", "pm", "a.m", "p.m", "utc",
-                         "gmt", "celsius", "fahrenheit", "kelvin", "c", "f", "mr", "mrs", "ms", "dr",
+                         "gmt", "est", "edt", "cst", "cdt", "mst", "mdt", "pst", "pdt", "cet", "cest", "bst",
+                         "jst", "ist", "aest", "n/a", "fyi", "asap", "tbd", "etc",
+                         "celsius", "fahrenheit", "kelvin", "c", "f", "mr", "mrs", "ms", "dr",
                          *MONTHS, *(m[:3] for m in MONTHS), "sept", *WEEKDAYS, *(d[:3] for d in WEEKDAYS)})
 CONNECTORS = frozenset({"of", "the", "de", "del", "la", "le", "du", "van", "von", "and", "&", "y", "da"})
 ABBREVIATIONS = frozenset({"st", "dr", "mr", "mrs", "ms", "mt", "ft", "jr", "sr", "no", "vs", "u.s"})
@@ -91,7 +94,16 @@ HEADING = re.compile(r"^[ \t]*(?:[^\W\d_][\w'’-]*[ \t]+){0,2}(?:[A-Z][\w'’-]
                      r"[^\n.!?]*:?[ \t]*$", re.M)
 STRIP = "\"'“”‘’()[]{}*_,;:!?"
 CLOSERS = "\"'“”‘’)]}*_"
-BULLETS = frozenset({"-", "*", "•", "–"})
+BULLETS = frozenset({"-", "*", "•", "–", "|"})
+SUBJECT_VERBS = frozenset({"is", "has", "will", "was", "looks", "remains", "stays", "gets", "sees", "expects",
+                           "reports", "can", "should"})
+OPENERS = frozenset({
+    "today", "tomorrow", "tonight", "yesterday", "currently", "now", "here", "there", "everything", "nothing",
+    "weather", "temperature", "temperatures", "humidity", "wind", "rain", "snow", "forecast", "conditions",
+    "note", "answer", "result", "results", "status", "update", "summary", "total", "time", "date", "event",
+    "events", "meeting", "schedule", "calendar", "reminder", "morning", "afternoon", "evening", "night",
+    "weekend", "location", "price", "cost", "sky", "skies", "outlook", "overall", "everyone", "someone",
+    "done", "sure", "yes", "great", "good", "unfortunately", "sorry", "thanks", "tip", "details"})
 DateKey = tuple[tuple[tuple[int, int], ...], int | None]  # (candidate (month, day) pairs, year)
 
 
@@ -213,7 +225,7 @@ def _ends_sentence(token: str, after: str) -> bool:
 
 def proper_names(text: str) -> list[tuple[list[str], bool]]:
     """Runs of capitalised words (connectors such as *of*, *de* allowed inside; possessive ``'s``
-    removed) with whether the run starts a sentence; a single sentence-initial word is left out."""
+    removed) with whether the run starts a sentence (see :func:`_name_of` for which are kept)."""
     names: list[tuple[list[str], bool]] = []
     run: list[str] = []
     run_starts_sentence = sentence_start = True
@@ -229,22 +241,28 @@ def proper_names(text: str) -> list[tuple[list[str], bool]]:
         elif run and core.lower() in CONNECTORS and not closed.endswith((",", ";", ":", ".")):
             run.append(core)
         else:
-            names += _name_of(run, run_starts_sentence)
+            names += _name_of(run, run_starts_sentence, raw.lower())
             run = []
         if run and (ends or closed.endswith((",", ";", ":"))):
-            names += _name_of(run, run_starts_sentence)
+            names += _name_of(run, run_starts_sentence, closed[-1])
             run = []
-        sentence_start = ends or raw in BULLETS or bool(re.fullmatch(r"\d+[.)]", raw))
-    return names + _name_of(run, run_starts_sentence)
+        if any(c.isalnum() for c in raw) or raw in BULLETS:  # emoji and other symbols keep the state
+            sentence_start = ends or raw in BULLETS or bool(re.fullmatch(r"\d+[.)]", raw))
+    return names + _name_of(run, run_starts_sentence, "")
 
 
-def _name_of(run: list[str], starts_sentence: bool) -> list[tuple[list[str], bool]]:
-    """The run with connectors trimmed at both ends; nothing for one sentence-initial word."""
+def _name_of(run: list[str], starts_sentence: bool, follower: str) -> list[tuple[list[str], bool]]:
+    """The run with connectors trimmed at both ends. A single sentence-initial word is kept only as
+    a subject label — followed by ``:`` or by *is*, *has*, *will*, … ("Bergen: 12 °C", "Bergen is
+    cloudy") — and not when it is a common opener ("Today is …", "Weather:")."""
     while run and run[0].lower() in CONNECTORS:
         run = run[1:]
     while run and run[-1].lower() in CONNECTORS:
         run = run[:-1]
-    return [(run, starts_sentence)] if len(run) > int(starts_sentence) else []
+    if starts_sentence and len(run) == 1:
+        labelled = follower == ":" or follower in SUBJECT_VERBS
+        return [(run, False)] if labelled and run[0].lower() not in OPENERS | FUNCTION_WORDS else []
+    return [(run, starts_sentence)] if run else []
 
 
 def _leaves(value: Any) -> Iterator[tuple[str, Any]]:

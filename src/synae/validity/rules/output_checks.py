@@ -27,8 +27,10 @@ texts), each giving failure messages that quote the offending text, or why it di
   row). Runs on answers of 3+ words, mostly in Latin script.
 - ``truncated`` — the answer ends without terminal punctuation and with a comma, a hyphen, an open
   bracket, a dangling function word ("… the", "… and"), an unclosed bracket, quote or bold marker,
-  or a word cut short (a word of at most 4 letters, or without a vowel, that is not a word of the
-  evidence but starts a longer one of the answer or the evidence: "… partly clou").
+  a word cut short (a word of at most 4 letters, or without a vowel, that is not a word of the
+  evidence but starts a longer one of the answer or the evidence: "… partly clou"), or a last
+  sentence without an end on a line whose earlier sentences have one ("It is 12 °C. The sky is
+  cloudy with light").
   Runs on answers of 5+ words.
 
 A tool result *fails* when it is a JSON object with a non-empty ``error``-like key, a
@@ -50,7 +52,9 @@ from typing import Any
 
 from synae.schema import Trajectory
 from synae.validity.rules.answer_values import (
+    ABBREVIATIONS,
     FUNCTION_WORDS,
+    STRIP,
     WORD,
     Evidence,
     Value,
@@ -343,6 +347,15 @@ def garbled_text(answer: str, known: set[str]) -> CheckResult:
     return CheckResult()
 
 
+def _unfinished_last_sentence(text: str) -> bool:
+    """The last line of ``text`` has a sentence end (``.!?`` and a space, not after an abbreviation
+    or an initial) followed by 3+ more words."""
+    line = text.rsplit("\n", 1)[-1]
+    ends = [m for m in re.finditer(r"(\S+)[.!?]\s+", line)
+            if not ("." in m[1] or len(m[1].strip(STRIP)) <= 1 or m[1].strip(STRIP).lower() in ABBREVIATIONS)]
+    return bool(ends) and len(line[ends[-1].end():].split()) >= 3
+
+
 def truncated(answer: str, known: set[str]) -> CheckResult:
     tokens = _tokens(answer)
     if len(tokens) < 5:
@@ -362,6 +375,8 @@ def truncated(answer: str, known: set[str]) -> CheckResult:
     elif (word and word not in known and word.isalpha() and (len(word) <= 4 or not VOWELS & set(word))
           and any(w.startswith(word) for w in longer)):
         why = f"ends mid-word ({word!r})"
+    elif _unfinished_last_sentence(text):
+        why = "the last sentence has no end although the ones before it on its line do"
     else:
         return CheckResult()
     return CheckResult([f"the answer stops mid-sentence: {quote('…' + text[2 - MAX_QUOTED:])} ({why})"])
