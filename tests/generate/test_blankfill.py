@@ -13,13 +13,14 @@ from synae.config import Config, LLMSettings
 from synae.errors import ConfigError
 from synae.generate import LLMOptions, blankfill
 from synae.generate.blankfill import (
+    blank_problem,
     mask_lines,
     mask_text,
     parse_acp_reply,
     parse_bfcl_reply,
     split_pieces,
 )
-from synae.generate.prompts import acp_parts
+from synae.generate.prompts import T1_EXAMPLE, acp_parts, t1_lines
 from synae.generate.prompts import t1_turns as conversation_turns
 from synae.presets import get_preset
 from synae.run.factory import llm_client
@@ -259,3 +260,30 @@ def test_generic_fills_user_requests_with_the_tools_in_the_prompt(chat):
     rng = np.random.default_rng(123)  # the first request's mask draws come first
     first = "user: " + mask_text(data[0].messages[1].content, 0.5, rng)
     assert result[0].metadata["generation"]["masked"] == first
+
+
+def test_replies_that_keep_their_blanks_or_copy_the_example_are_parse_errors(chat, t1_turns):
+    def echo_masked(body):  # the masked requests sent back unfilled
+        return body["messages"][1]["content"].split("Masked requests:\n", 1)[1].split("\n\n", 1)[0]
+
+    with ScriptedOpenAIServer(responder=echo_masked) as server:
+        kept = blankfill(_subset(chat, 3), 0.5, llm=_llm(server), preset=get_preset("generic"))
+    example = t1_lines(T1_EXAMPLE)
+
+    def copy_example(body):
+        user = body["messages"][1]["content"]
+        return user.split("Completed conversation:\n", 1)[1].split("\n\n", 1)[0]
+
+    with ScriptedOpenAIServer(responder=copy_example) as server:
+        copied = blankfill(_subset(t1_turns, 2), 0.3, llm=_llm(server), preset=T1)
+    # before: both became trajectories with parse errors 0
+    assert all(t.messages == [] and "keeps" in t.metadata["generation"]["parse_error"] for t in kept)
+    assert all(t.messages == [] and "copies its prompt" in t.metadata["generation"]["parse_error"]
+               for t in copied)
+    assert copied[0].metadata["generation"]["reply"].startswith(example[:20])
+
+
+def test_blank_problem_counts_only_the_blanks_masking_added():
+    assert blank_problem("my_file.txt is ready", "my_file.txt is _ady", "my_file.txt is ready") is None
+    assert blank_problem("my_file.txt _ _", "my_file.txt _ _", "my_file.txt is ready") == \
+        "the reply keeps 2 of its 2 blanks"

@@ -40,7 +40,8 @@ def test_counts_and_sidecar():
     result = Dataset(outs, name="x")
     counts = dataset_counts(result, src)
     assert counts == {"n_out": 3, "n_modified": 1, "n_distinct_sources": 2, "n_repeated_sources": 1,
-                      "max_copies": 2, "n_parse_errors": 0, "n_dropped_empty": 0, "n_in": 3}
+                      "max_copies": 2, "n_parse_errors": 0, "n_duplicates": 0, "n_dropped_empty": 0,
+                      "n_in": 3}
     meta = sidecar(result, method="x", params={"v": 0.5}, seed=None, mode="default", source=src)
     assert meta["config"] == {"params": {"v": 0.5}, "seed": 123, "mode": "default"}
     assert meta["source"]["n"] == 3 and meta["source"]["fingerprint"] == src.fingerprint()

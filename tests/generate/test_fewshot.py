@@ -12,6 +12,7 @@ from helpers.openai_server import Reply, ScriptedOpenAIServer
 from synae.config import Config, LLMSettings
 from synae.errors import ConfigError
 from synae.generate import LLMOptions, fewshot
+from synae.generate.common import dataset_counts
 from synae.generate.fewshot import (
     draw_examples,
     parse_acp_question,
@@ -231,3 +232,32 @@ def test_generic_requests_for_a_reference_s_tools(chat):
     assert all("Generate exactly 1 requests" in p and "- list_events(date: string)" in p for p in prompts)
     with pytest.raises(ConfigError, match="not defined for generic"):
         fewshot(chat, 0, condition_on="topic", llm=LLMOptions(model="x"), preset=get_preset("generic"))
+
+
+def test_garbage_replies_are_parse_errors(chat, t1_turns, acp):
+    garbage = "Sure! I would be happy to help you with that task, just let me know."
+    with ScriptedOpenAIServer(default_text=garbage) as server:
+        generic = fewshot(chat, 1, n_out=3, llm=_llm(server), preset=get_preset("generic"))
+        t1 = fewshot(_subset(t1_turns, 10), 1, n_out=2, llm=_llm(server), preset=T1)
+        acp_out = fewshot(_subset(acp, 10), 0, n_out=2, llm=_llm(server), preset=ACP)
+    # before: every reply became a trajectory (parse errors 0)
+    for result, why in ((generic, "no 'Request i:' line"), (t1, "no 'user:' line"), (acp_out, "no question")):
+        assert all(t.messages == [] and why in t.metadata["generation"]["parse_error"] for t in result)
+        assert all(t.metadata["generation"]["reply"] == garbage for t in result)  # raw reply kept
+        assert dataset_counts(result)["n_parse_errors"] == len(result)
+
+
+def test_a_reply_copying_the_example_is_a_parse_error_and_identical_outputs_are_counted(chat):
+    def copy_example(body):
+        user = body["messages"][1]["content"]
+        return next(line for line in user.split("\n") if line.startswith("Request 1: "))
+
+    with ScriptedOpenAIServer(responder=copy_example) as server:
+        copied = fewshot(chat, 1, n_out=3, llm=_llm(server), preset=get_preset("generic"))
+    assert all("copies its prompt" in t.metadata["generation"]["parse_error"] for t in copied)
+    same = "Request 1: Please add a dentist appointment to my calendar for next Monday morning."
+    with ScriptedOpenAIServer(default_text=same) as server:
+        result = fewshot(chat, 1, n_out=4, llm=_llm(server), preset=get_preset("generic"))
+    counts = dataset_counts(result)
+    assert counts["n_parse_errors"] == 0 and counts["n_duplicates"] == 3  # before: not counted
+    assert [t.metadata["generation"].get("duplicate_of") for t in result] == [None] + [result[0].id] * 3

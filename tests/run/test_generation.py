@@ -6,8 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from helpers.openai_server import Reply, ScriptedOpenAIServer
 from synae.config import load_config
 from synae.datapaths import example_input
+from synae.errors import ConfigError
 from synae.generate.output import read_manifest
 from synae.generate.registry import get_method
 from synae.presets import get_preset
@@ -56,7 +60,8 @@ def test_completion_runs_the_agent_loop_of_the_detected_preset(tmp_path: Path):
     assert all(t.metadata["generation"]["completion"]["agent"] == "oracle" for t in done)
     assert all(any(m.role == "tool" for m in t.messages) for t in done)  # the calls were executed
     meta = json.loads((tmp_path / "done.meta.json").read_text())
-    assert meta["completion"] == {"model": "oracle"}
+    assert meta["completion"] == {"model": "oracle", "n_failed": 0, "failures": []}
+    assert meta["counts"]["n_completion_failures"] == 0
 
 
 def test_instructions_only_note_follows_the_agent_loop():
@@ -68,3 +73,29 @@ def test_instructions_only_note_follows_the_agent_loop():
     assert not run("fewshot", "acp").instructions_only  # the ACP generator writes the answers
     assert not run("blankfill", "t1", completed_with="oracle").instructions_only
     assert not run("oversample", "generic").instructions_only
+
+
+def test_a_one_file_out_for_a_sweep_is_refused_before_any_request(tmp_path: Path):
+    write_jsonl(_chat(4), tmp_path / "mine.jsonl")
+    with ScriptedOpenAIServer() as server:
+        config = load_config(inputs={"real": tmp_path / "mine.jsonl"}, output={"out": tmp_path / "one.jsonl"},
+                             generate={"method": "fewshot", "param": "1,3", "model": "gen"},
+                             llm={"base_url": server.base_url, "cache": False})
+        with pytest.raises(ConfigError, match="one file but 2 datasets"):
+            generate_command(config)
+        assert server.requests == []  # before: rejected after every request of the sweep
+
+
+def test_completion_failures_are_counted_in_the_sidecar_and_summary(tmp_path: Path):
+    write_jsonl(_chat(4), tmp_path / "mine.jsonl")
+    with ScriptedOpenAIServer(responder=lambda body: Reply.error(400, message="bad template")) as server:
+        config = load_config(inputs={"real": tmp_path / "mine.jsonl"},
+                             output={"out": tmp_path / "done.jsonl"},
+                             generate={"method": "oversample", "param": "0.5", "complete_with": "agent"},
+                             llm={"base_url": server.base_url, "cache": False, "max_retries": 0})
+        run = generate_command(config)
+    meta = json.loads((tmp_path / "done.meta.json").read_text())
+    # before: nothing said the agent failed on every trajectory
+    assert meta["counts"]["n_completion_failures"] == 4 and meta["completion"]["n_failed"] == 4
+    assert "refused" in meta["completion"]["failures"][0]["error"]
+    assert run.summary()["datasets"][0]["completion"]["n_failed"] == 4

@@ -120,14 +120,22 @@ def generate(
 def _print(report: dict[str, Any], *, llm_instructions_only: bool) -> None:
     console = Console()
     table = Table(title=f"synae generate {report['method']} ({report['benchmark']}, n = {report['n_in']})")
-    for column in ("file", "value", "n", "modified", "distinct sources", "parse errors"):
+    for column in ("file", "value", "n", "modified", "distinct sources", "parse errors", "duplicates"):
         table.add_column(column)
     for d in report["datasets"]:
         c = d["counts"]
         table.add_row(Path(d["files"][0]).name, "" if d["value"] is None else f"{d['value']:g}",
                       str(c["n_out"]), str(c["n_modified"]), str(c["n_distinct_sources"]),
-                      str(c["n_parse_errors"]))
+                      str(c["n_parse_errors"]), str(c.get("n_duplicates", 0)))
     console.print(table)
+    for d in report["datasets"]:
+        completion = d.get("completion") or {}
+        if completion.get("n_failed"):
+            first = completion["failures"][0]
+            console.print(f"warning: {Path(d['files'][0]).name}: {completion['n_failed']} of "
+                          f"{d['counts']['n_out']} trajectories ended with agent errors during "
+                          f"--complete-with (first, {first['id']}: {first['error']}; all counted in "
+                          f"{d['sidecar']})", highlight=False)
     if report["manifest"]:
         console.print(f"manifest: {report['manifest']}")
     if llm_instructions_only:

@@ -67,8 +67,9 @@ def quickstart(
     from synae.run.quickstart import quickstart_command
 
     config = command_config(ctx)
-    run = quickstart_command(config, progress=True)
     console = Console()
+    run = quickstart_command(config, progress=True,
+                             announce=lambda line: Console(stderr=True).print(line, highlight=False))
     made = ", ".join(f"{w.name} (n = {w.counts['n_out']})" for w in run.written)
     console.print(f"generated {made} from {run.source.name} (n = {run.n_real}) into {run.out}",
                   highlight=False)

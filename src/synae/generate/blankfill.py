@@ -22,6 +22,12 @@ is < p becomes ``_``. Role prefixes and newlines are never masked.
   (name, parameters, description from ``tools``); the reply's ``user:`` lines are the new turns, at
   most the source's count; ``tools`` and ``environment`` are the source's.
 
+**Reply checks** (a failed check is a parse error: the output is the empty placeholder, the raw reply
+kept): a reply that keeps at least half of its blanks (:func:`blank_problem`), and a reply of which
+more than half of the lines copy the prompt's example or instructions rather than the source
+(:func:`synae.generate.llm_support.copy_problem`). Outputs equal to an earlier one are marked
+``duplicate_of`` and counted (``n_duplicates``).
+
 Tool calls and outputs of T1/BFCL/generic are *not* produced here: the results hold instructions
 only (``metadata.generation.needs_completion``); run the completion agent on them.
 p = 0 copies the source without any LLM call unless ``llm_at_p0``.
@@ -49,7 +55,9 @@ from synae.generate.common import (
 from synae.generate.llm_support import (
     LLMOptions,
     Prompt,
+    check_reply,
     conversation_lines,
+    copy_problem,
     empty_trajectory,
     finish,
     llm_record,
@@ -196,6 +204,17 @@ def parse_acp_reply(reply: str) -> str:
         if word_count(line) >= MIN_WORDS:
             return line
     return ""
+
+
+def blank_problem(reply: str, masked: str, source: str) -> str | None:
+    """Why ``reply`` did not fill its blanks: ``blanks`` = ``_`` in the masked text beyond those of the
+    unmasked ``source`` text, ``left`` = ``_`` in the reply beyond the source's; a problem when
+    ``left ≥ max(1, blanks / 2)``. ``None`` otherwise."""
+    own = source.count("_")
+    blanks, left = masked.count("_") - own, reply.count("_") - own
+    if blanks > 0 and left > 0 and 2 * left >= blanks:
+        return f"the reply keeps {left} of its {blanks} blanks"
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -377,9 +396,13 @@ def blankfill(dataset: Dataset, p: float = 0.5, *, preset: GeneratorPreset, llm:
     job = FillJob(preset, params, seed, mode)
     out = []
     for i, (traj, prompt, reply) in enumerate(zip(dataset, prompts, replies, strict=True)):
+        if reply.text is not None:
+            source = style.prompt(traj, 0.0, new_rng(0)).context["masked"]  # p = 0: nothing masked
+            reply = check_reply(reply, blank_problem(reply.text, prompt.context["masked"], source)
+                                or copy_problem(reply.text, prompt, source))
         record = llm_record(prompt, reply, options, temperature, request_seed(seed, i))
         record["masked"] = prompt.context["masked"]
-        out.append(style.build(job, traj, i, f"{tag}_{i}", reply.text, record))
+        out.append(style.build(job, traj, i, f"{tag}_{i}", None if reply.error else reply.text, record))
     kept, n_dropped = finish(out, drop_empty=drop_empty)
     result = make_dataset(kept, name=tag, source=dataset)
     result.n_skipped = n_dropped
@@ -389,6 +412,7 @@ def blankfill(dataset: Dataset, p: float = 0.5, *, preset: GeneratorPreset, llm:
 register(Method(METHOD, blankfill, "p", default_grid=(0.1, 0.3, 0.5, 0.7, 0.9), llm=True,
                 summary="mask a fraction p of each text and let an LLM fill the blanks"))
 
-__all__ = ["ACPBlankfill", "BFCLBlankfill", "BlankfillStyle", "ChatBlankfill", "T1Blankfill", "blankfill",
+__all__ = ["ACPBlankfill", "BFCLBlankfill", "BlankfillStyle", "ChatBlankfill", "T1Blankfill", "blank_problem",
+           "blankfill",
            "mask_lines", "mask_text", "parse_acp_reply", "parse_bfcl_reply", "parse_user_lines",
            "split_pieces"]

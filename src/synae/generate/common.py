@@ -107,6 +107,7 @@ def dataset_counts(result: Dataset, source: Dataset | None = None) -> dict[str, 
         "n_repeated_sources": sum(1 for c in source_ids.values() if c > 1),
         "max_copies": max(source_ids.values(), default=0),
         "n_parse_errors": sum(1 for g in generations if g.get("parse_error")),
+        "n_duplicates": sum(1 for g in generations if g.get("duplicate_of")),
         "n_dropped_empty": result.n_skipped,
     }
     if source is not None:

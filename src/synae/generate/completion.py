@@ -11,6 +11,10 @@ the calls execute in the preset's ``completion_environment`` for the generated t
 source (``metadata.generation.source_id`` looked up in ``sources``): the replay environment of the
 source's recorded results (a call the source never made gets an error result). BFCL executes in
 the generated trajectory's own environment.
+
+Agent failures (an LLM request that failed or was refused, a step limit) do not stop the completion:
+they are recorded per trajectory in ``metadata.generation.completion.errors``, and
+:func:`completion_failures` lists them (the generate command counts and prints them).
 """
 
 from __future__ import annotations
@@ -25,6 +29,19 @@ from synae.downstream.loop import AgentLoop
 from synae.envs.base import ToolEnvironment
 from synae.generate.llm_support import LLMOptions
 from synae.schema import Dataset, Trajectory
+
+MAX_LISTED_FAILURES = 20  # failures listed by id in a sidecar (all are counted)
+
+
+def completion_failures(dataset: Dataset) -> list[dict[str, str]]:
+    """``{"id", "error"}`` of every trajectory whose completion recorded agent errors (the first
+    error), in dataset order."""
+    failures = []
+    for traj in dataset:
+        errors = ((traj.metadata.get("generation") or {}).get("completion") or {}).get("errors") or []
+        if errors:
+            failures.append({"id": traj.id, "error": str(errors[0])})
+    return failures
 
 
 class GenerationCompletionPreset(CompletionPreset, Protocol):

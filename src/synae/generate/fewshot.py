@@ -21,6 +21,12 @@ reuses them; ``"random"`` re-draws per output with the same rng.
   requests as the reference has user turns; the reply's request lines (``Request i:`` labels
   removed, non-empty) are the new user turns, with the reference's ``tools`` and ``environment``.
 
+**Reply checks** (a failed check is a parse error: the output is the empty placeholder, the raw reply
+kept): a T1 conversation needs at least one ``user:`` line; BFCL and generic replies need at least one
+``Request i:`` line; an ACP reply needs a line with a question mark; any reply of which more than half
+of the lines copy the prompt (an example) is refused (:func:`synae.generate.llm_support.copy_problem`).
+Outputs equal to an earlier one are marked ``duplicate_of`` and counted (``n_duplicates``).
+
 Ids ``fewshot_fixed_ex{k}_{i}`` / ``fewshot_rand_ex{k}_{i}`` (conditioned:
 ``fewshot_<mode>_ex{k}_by<attribute>_{i}``). T1, BFCL and generic results hold instructions only
 (``needs_completion``); ACP outputs are the requested answers. ``metadata.generation.modified`` is
@@ -44,7 +50,9 @@ from synae.generate.labels import labels_of
 from synae.generate.llm_support import (
     LLMOptions,
     Prompt,
+    check_reply,
     conversation_lines,
+    copy_problem,
     empty_trajectory,
     finish,
     llm_record,
@@ -211,6 +219,22 @@ def chat_prompt(examples: Sequence[Trajectory], tools: list[dict[str, Any]] | No
     return [{"role": "system", "content": system}, {"role": "user", "content": "\n\n".join([*blocks, task])}]
 
 
+def has_request_lines(reply: str) -> bool:
+    """Whether the reply has at least one ``Request i:`` line (the format the prompt asks for)."""
+    return any(_REQUEST_LABEL.match(line) for line in reply.split("\n"))
+
+
+def labelled_requests(text: str | None, n_turns: int, parse: Callable[[str, int], list[str]]
+                      ) -> tuple[list[str], str | None]:
+    """The requests of a BFCL/generic reply (``parse``), or ([], error) when it has no
+    ``Request i:`` line; ``text`` ``None`` (a failed request): ([], None)."""
+    if text is None:
+        return [], None
+    if not has_request_lines(text):
+        return [], "no 'Request i:' line in the reply"
+    return parse(text, n_turns), None
+
+
 def parse_requests(reply: str, n_turns: int) -> list[str]:
     """Non-empty lines minus ``Request i:`` labels, at most ``n_turns``."""
     lines = [_REQUEST_LABEL.sub("", line).strip() for line in reply.split("\n")]
@@ -218,9 +242,9 @@ def parse_requests(reply: str, n_turns: int) -> list[str]:
 
 
 def parse_acp_question(reply: str) -> str:
-    """The first non-empty line, minus a leading ``Question:``."""
+    """The first line with a question mark, minus a leading ``Question:``; ``""`` when none."""
     for line in reply.split("\n"):
-        if line.strip():
+        if "?" in line:
             return _QUESTION_LABEL.sub("", line).strip()
     return ""
 
@@ -348,6 +372,8 @@ class T1Fewshot:
             messages, error = parse_conversation_json(text)
         else:
             messages = conversation_lines(text, limit=T1_TURNS)
+            if not any(m.role == "user" for m in messages):
+                messages, error = [], "no 'user:' line in the reply (not a conversation)"
         return job.instructions(tid, messages, gen, {"kind": job.preset.environment_kind}, None, error)
 
 
@@ -369,10 +395,10 @@ class BFCLFewshot:
     def build(self, job: FewshotJob, dataset: Dataset, tid: str, text: str | None, info: dict[str, Any],
               gen: dict[str, Any]) -> Trajectory:
         source = _reference(dataset, info)
-        requests = parse_bfcl_requests(text, info["n_turns"]) if text is not None else []
+        requests, error = labelled_requests(text, info["n_turns"], parse_bfcl_requests)
         environment = bfcl_environment(source, job.mode, job.preset.environment_kind)
         return job.instructions(tid, [Message(role="user", content=r) for r in requests], gen, environment,
-                                bfcl_tools(environment["involved_classes"], source.tools))
+                                bfcl_tools(environment["involved_classes"], source.tools), error)
 
 
 class ACPFewshot:
@@ -415,7 +441,7 @@ class ACPFewshot:
         environment = {"kind": job.preset.environment_kind}
         if not question:
             return empty_trajectory(tid, gen, environment=environment, benchmark=job.preset.name,
-                                    error="no question in the reply")
+                                    error="no question (a line with '?') in the reply")
         context, _ = acp_parts(source)
         traj = acp_trajectory(tid, context, question, info["answer"], source.attributes.get("group"),
                               generation=gen, preset=job.preset.name, environment=environment)
@@ -440,9 +466,9 @@ class ChatFewshot:
     def build(self, job: FewshotJob, dataset: Dataset, tid: str, text: str | None, info: dict[str, Any],
               gen: dict[str, Any]) -> Trajectory:
         source = _reference(dataset, info)
-        requests = parse_requests(text, info["n_turns"]) if text is not None else []
+        requests, error = labelled_requests(text, info["n_turns"], parse_requests)
         return job.instructions(tid, [Message(role="user", content=r) for r in requests], gen,
-                                source.environment, source.tools)
+                                source.environment, source.tools, error)
 
 
 # --------------------------------------------------------------------------------------------
@@ -488,11 +514,13 @@ def fewshot(dataset: Dataset, k: int = 3, *, preset: GeneratorPreset, examples: 
                    seed=seed)
     out = []
     for i, ((prompt, info), reply) in enumerate(zip(plans, replies, strict=True)):
+        if reply.text is not None:
+            reply = check_reply(reply, copy_problem(reply.text, prompt))
         record = {**llm_record(prompt, reply, options, temperature, request_seed(seed, i)), **info["record"]}
         ref = info.get("reference")
         gen = provenance(METHOD, params, seed, source=dataset[ref] if ref is not None else None, position=ref,
                          modified=True, modification="generated by the LLM", **record)
-        out.append(style.build(job, dataset, f"{tag}_{i}", reply.text, info, gen))
+        out.append(style.build(job, dataset, f"{tag}_{i}", None if reply.error else reply.text, info, gen))
     kept, n_dropped = finish(out, drop_empty=drop_empty)
     result = make_dataset(kept, name=tag, source=dataset)
     result.n_skipped = n_dropped

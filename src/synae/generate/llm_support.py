@@ -6,6 +6,11 @@ Every prompt and raw reply is stored in ``metadata.generation`` (``prompt``, ``r
 failed request or a reply without usable content gives an *empty* trajectory (no messages) that is
 kept, with ``metadata.generation.parse_error``; ``drop_empty`` removes them and counts them in the
 dataset's ``n_skipped`` (reported in the sidecar).
+
+Replies are checked before they are parsed: a reply that mostly copies its prompt
+(:func:`copy_problem`) is a parse error like an unreadable one, and an output whose messages and
+output equal an earlier output's is marked ``metadata.generation.duplicate_of`` (:func:`finish`;
+counted as ``n_duplicates`` in the sidecar).
 """
 
 from __future__ import annotations
@@ -114,6 +119,27 @@ def word_count(text: str) -> int:
     return len(text.split())
 
 
+COPY_MIN_WORDS = 5  # shorter lines are not counted as copies (greetings, labels)
+
+
+def copy_problem(reply: str, prompt: Prompt, own: str = "") -> str | None:
+    """Why ``reply`` is not a new text: more than half of its lines of at least
+    :data:`COPY_MIN_WORDS` words occur verbatim in the prompt (its example, its instructions) but not
+    in ``own`` (text the reply may repeat, e.g. the unmasked source of a blank-filled one).
+    ``None`` when it is not a copy (or has no such line)."""
+    shown = "\n".join(str(m.get("content") or "") for m in prompt.messages)
+    lines = [line.strip() for line in reply.split("\n") if word_count(line) >= COPY_MIN_WORDS]
+    copied = [line for line in lines if line in shown and line not in own]
+    if lines and 2 * len(copied) > len(lines):
+        return f"the reply copies its prompt ({len(copied)} of {len(lines)} lines appear in it verbatim)"
+    return None
+
+
+def check_reply(reply: Reply, problem: str | None) -> Reply:
+    """``reply`` marked failed with ``problem`` (its text kept for the record), or unchanged."""
+    return reply if problem is None or reply.error else Reply(reply.text, error=f"bad reply: {problem}")
+
+
 _ROLE_LINE = re.compile(r"^\s*(user|assistant)\s*:\s*(.*)$", re.IGNORECASE)
 
 
@@ -135,8 +161,27 @@ def conversation_lines(reply: str, *, limit: int | None = None) -> list[Message]
     return messages
 
 
+def mark_duplicates(trajectories: list[Trajectory]) -> int:
+    """Mark every non-empty trajectory whose messages (roles and contents) and output equal an earlier
+    one's with ``metadata.generation.duplicate_of`` = that trajectory's id; returns how many."""
+    first: dict[tuple[Any, ...], str] = {}
+    n = 0
+    for traj in trajectories:
+        if not traj.messages:
+            continue
+        key = (tuple((m.role, m.content) for m in traj.messages), traj.output)
+        if key in first:
+            traj.metadata["generation"] = {**traj.metadata.get("generation", {}), "duplicate_of": first[key]}
+            n += 1
+        else:
+            first[key] = traj.id
+    return n
+
+
 def finish(trajectories: list[Trajectory], *, drop_empty: bool) -> tuple[list[Trajectory], int]:
-    """Apply ``drop_empty``: (kept trajectories, number of empty ones removed)."""
+    """Mark duplicates (:func:`mark_duplicates`), then apply ``drop_empty``: (kept trajectories, number
+    of empty ones removed)."""
+    mark_duplicates(trajectories)
     if not drop_empty:
         return trajectories, 0
     kept = [t for t in trajectories if t.messages]

@@ -128,15 +128,23 @@ class WrittenSet:
     relative: list[str]
 
 
+def check_out(out: Path, n_sets: int) -> bool:
+    """Whether ``out`` names one file (a data suffix) rather than a folder; a
+    :class:`ConfigError` when it is one file but ``n_sets`` ≠ 1 datasets are to be written (checked
+    before any generation work, and again when writing)."""
+    single = data_suffix(out) is not None
+    if single and n_sets != 1:
+        raise ConfigError(f"--out {out} is one file but {n_sets} datasets are generated; "
+                          "give a folder instead")
+    return single
+
+
 def write_generated(items: Sequence[Generated], out: Path, fmt: str, preset: FormatPreset | None = None
                     ) -> tuple[list[WrittenSet], Path | None]:
     """Write every generated dataset in ``fmt`` (``preset`` defines the non-canonical formats);
     returns what was written and the manifest path (folder mode)."""
     layout = _layout(preset, fmt)
-    single = data_suffix(out) is not None
-    if single and len(items) != 1:
-        raise ConfigError(f"--out {out} is one file but {len(items)} datasets were generated; "
-                          "give a folder instead")
+    single = check_out(out, len(items))
     written = []
     root = out.parent if single else out
     for item in items:

@@ -18,7 +18,7 @@ from typing import Any
 from synae.config import Config
 from synae.errors import ConfigError
 from synae.generate.llm_support import LLMOptions
-from synae.generate.output import WrittenSet, resolve_format, write_generated
+from synae.generate.output import WrittenSet, check_out, resolve_format, write_generated
 from synae.generate.registry import Generated, Method, get_method, parse_values, run_sweep
 from synae.presets import Preset, detect_preset, get_preset
 from synae.run.commands import required
@@ -58,20 +58,24 @@ def generate_sets(method: Method, dataset: Dataset, values: list[Any], preset: P
     ``complete_with``) is the generator model. With ``complete_with``, every generated set gets its
     tool calls and outputs from that agent model, which runs the preset's agent loop with the real
     trajectories as sources (``generation.md`` §7; unchanged for a preset whose agent only answers);
-    the sidecar records ``completion.model``."""
+    the sidecar records ``completion.model``, ``completion.n_failed`` (trajectories with agent errors,
+    also ``counts.n_completion_failures``) and the first failures (id, error)."""
     options = dict(options)
     if method.llm:
         options["llm"] = llm
     items = run_sweep(method, dataset, values, options=options, preset=preset)
     if complete_with:
-        from synae.generate.completion import complete
+        from synae.generate.completion import MAX_LISTED_FAILURES, complete, completion_failures
 
         if llm is None:
             raise ConfigError("completion with an agent model needs the LLM options (llm=)")
         for item in items:
             item.dataset = complete(item.dataset, complete_with, llm=llm, preset=preset,
                                     sources=dataset.trajectories)
-            item.meta["completion"] = {"model": complete_with}
+            failures = completion_failures(item.dataset)
+            item.meta["completion"] = {"model": complete_with, "n_failed": len(failures),
+                                       "failures": failures[:MAX_LISTED_FAILURES]}
+            item.meta["counts"]["n_completion_failures"] = len(failures)
     return items
 
 
@@ -87,6 +91,7 @@ class GenerationRun:
     written: list[WrittenSet]
     manifest: Path | None
     completed_with: str | None = None
+    completions: list[dict[str, Any]] | None = None  # per written set: its sidecar's ``completion``
 
     @property
     def instructions_only(self) -> bool:
@@ -100,7 +105,9 @@ class GenerationRun:
                 "n_in": self.n_in, "format": self.format,
                 "manifest": str(self.manifest) if self.manifest else None,
                 "datasets": [{"name": w.name, "value": w.value, "files": [str(f) for f in w.files],
-                              "counts": w.counts} for w in self.written]}
+                              "sidecar": str(w.sidecar), "counts": w.counts,
+                              "completion": self.completions[i] if self.completions else None}
+                             for i, w in enumerate(self.written)]}
 
 
 def generate_command(config: Config) -> GenerationRun:
@@ -116,9 +123,11 @@ def generate_command(config: Config) -> GenerationRun:
     preset = resolve_preset(dataset, config.preset)
     fmt = resolve_format(preset, out, config.output.format)
     values = parse_values(method, g.param, preset)
+    check_out(out, len(values))  # before any request: one file cannot hold a sweep
     llm = generator_llm(config) if method.llm or g.complete_with else None
     items = generate_sets(method, dataset, values, preset, options=method_options(config), llm=llm,
                           complete_with=g.complete_with)
     written, manifest = write_generated(items, out, fmt, preset)
     return GenerationRun(method=method, preset=preset, input=input_path, n_in=len(dataset), format=fmt,
-                         written=written, manifest=manifest, completed_with=g.complete_with)
+                         written=written, manifest=manifest, completed_with=g.complete_with,
+                         completions=[item.meta.get("completion") or {} for item in items])
