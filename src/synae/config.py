@@ -184,6 +184,11 @@ class InputSettings(_Section):
     # for the real set and for the synthetic set(s); ``{label}`` in a path is the synthetic set's label
     embeddings: dict[Literal["transcript", "output"], Path] = Field(default_factory=dict)
     synthetic_embeddings: dict[Literal["transcript", "output"], Path] = Field(default_factory=dict)
+    # size budgets (synae.schema.ReadLimits): a record (JSON Lines line, JSON array element, CSV
+    # row) over max_record_bytes is an error of that record (skippable); a .gz input decompressing
+    # to more than max_decompressed_bytes is an error of the file
+    max_record_bytes: int = Field(16 * 2**20, ge=1)
+    max_decompressed_bytes: int = Field(16 * 2**30, ge=1)
 
 
 class OutputSettings(_Section):

@@ -19,6 +19,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -279,19 +280,126 @@ def iter_jsonl(path: str | Path, *, skip_invalid: bool = False,
 BOM = b"\xef\xbb\xbf"
 
 
+@dataclass(frozen=True)
+class ReadLimits:
+    """Size budgets of reading an input file (``inputs.max_record_bytes``,
+    ``inputs.max_decompressed_bytes``). A record (a JSON Lines line, a JSON array element, a CSV
+    row) over ``max_record_bytes`` is an error of that record — never read whole into memory for
+    JSON Lines; a ``.gz`` file that decompresses to more than ``max_decompressed_bytes`` is an
+    error of the file (a gzip bomb ends there, not in a ``MemoryError``)."""
+
+    max_record_bytes: int = 16 * 2**20
+    max_decompressed_bytes: int = 16 * 2**30
+
+
+class OverBudgetError(DataError):
+    """An input over a :class:`ReadLimits` budget: a record too large, a ``.gz`` file that
+    decompresses too far. Format detection passes it on (it is no sign of another format)."""
+
+
+_READ_LIMITS: ContextVar[ReadLimits | None] = ContextVar("synae_read_limits", default=None)
+
+
+def read_limits() -> ReadLimits:
+    """The :class:`ReadLimits` in force (the defaults unless :func:`set_read_limits` was called)."""
+    return _READ_LIMITS.get() or ReadLimits()
+
+
+def set_read_limits(limits: ReadLimits) -> None:
+    """Use ``limits`` for every read that follows in this context (the command line sets them from
+    the config once per command)."""
+    _READ_LIMITS.set(limits)
+
+
+@contextmanager
+def reading_limits(limits: ReadLimits) -> Iterator[None]:
+    """Use ``limits`` for the reads inside the ``with`` block (the Python API's way)."""
+    token = _READ_LIMITS.set(limits)
+    try:
+        yield
+    finally:
+        _READ_LIMITS.reset(token)
+
+
+class _Decompressed(io.RawIOBase):
+    """A gzip stream that raises :class:`DataError` once it has produced more than ``limit`` bytes."""
+
+    def __init__(self, path: Path, limit: int) -> None:
+        self._inner = gzip.open(path, "rb")  # noqa: SIM115 (closed by close())
+        self._path = path
+        self._limit = limit
+        self._total = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n: int = self._inner.readinto(buffer)
+        self._total += n
+        if self._total > self._limit:
+            raise OverBudgetError(f"decompresses to more than {self._limit} bytes "
+                                  "(inputs.max_decompressed_bytes): a gzip bomb, or raise the limit",
+                                  source=str(self._path))
+        return n
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
+def open_input(path: Path) -> IO[bytes]:
+    """``path`` opened for reading bytes; a ``.gz`` file decompressed, within
+    :attr:`ReadLimits.max_decompressed_bytes`."""
+    if path.suffix.lower() == ".gz":
+        return io.BufferedReader(_Decompressed(path, read_limits().max_decompressed_bytes))
+    return open(path, "rb")
+
+
+class OversizedLine(bytes):
+    """What :func:`iter_raw_lines` yields (empty bytes) for a line over the record budget: its size
+    was counted while skipping it, and :func:`decode_line` raises for it, so the error belongs to
+    that line (``skip_invalid`` skips it)."""
+
+    size: int
+
+
+def _oversized(size: int) -> OversizedLine:
+    marker = OversizedLine()
+    marker.size = size
+    return marker
+
+
+def _skip_line(fh: IO[bytes]) -> int:
+    """Consume the rest of a line (in 1 MiB pieces, never held whole); returns its length."""
+    n = 0
+    while True:
+        piece = fh.readline(1 << 20)
+        n += len(piece)
+        if not piece or piece.endswith(b"\n"):
+            return n
+
+
 def iter_raw_lines(path: str | Path) -> Iterator[tuple[int, bytes]]:
     """(1-based line number, bytes) of every non-blank line of a JSON Lines(.gz) file, a leading
     UTF-8 byte-order mark removed; a file without any record raises :class:`DataError`.
 
     Lines stay bytes so that a line that is not UTF-8 is an error of that line only
-    (:func:`decode_line`), which ``skip_invalid`` can skip.
+    (:func:`decode_line`), which ``skip_invalid`` can skip. A line longer than
+    :attr:`ReadLimits.max_record_bytes` is read no further than that and yielded as an
+    :class:`OversizedLine` (an error of that line, the same way).
     """
     path = Path(path)
     any_record = False
-    opener = gzip.open if path.suffix == ".gz" else open
+    limit = read_limits().max_record_bytes
     try:
-        with opener(path, "rb") as fh:
-            for lineno, line in enumerate(fh, start=1):
+        with open_input(path) as fh:
+            lineno = 0
+            while line := fh.readline(limit + 1):
+                lineno += 1
+                if len(line) > limit and not line.endswith(b"\n"):
+                    any_record = True
+                    yield lineno, _oversized(len(line) + _skip_line(fh))
+                    continue
                 if lineno == 1 and line.startswith(BOM):
                     line = line[len(BOM):]
                 if line.strip():
@@ -303,8 +411,18 @@ def iter_raw_lines(path: str | Path) -> Iterator[tuple[int, bytes]]:
         raise DataError("file is empty (no JSON records)", source=str(path))
 
 
+def oversized(size: int, *, source: str, location: str) -> OverBudgetError:
+    """The error of a record of ``size`` bytes over :attr:`ReadLimits.max_record_bytes`."""
+    limit = read_limits().max_record_bytes
+    return OverBudgetError(f"record is {size} bytes, over the limit of {limit} (inputs.max_record_bytes)",
+                     source=source, location=location)
+
+
 def decode_line(raw: bytes, *, source: str, location: str) -> str:
-    """``raw`` decoded as UTF-8; :class:`DataError` naming the first bad byte otherwise."""
+    """``raw`` decoded as UTF-8; :class:`DataError` naming the first bad byte otherwise (or the size
+    of an :class:`OversizedLine`)."""
+    if isinstance(raw, OversizedLine):
+        raise oversized(raw.size, source=source, location=location)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
+import io
+import itertools
 import json
 import re
 import sys
@@ -28,11 +30,15 @@ from synae.schema import (
     BOM,
     Dataset,
     Message,
+    OverBudgetError,
     Trajectory,
     check_trajectory,
     decode_line,
     gc_paused,
     iter_raw_lines,
+    open_input,
+    oversized,
+    read_limits,
 )
 from synae.toolcalls import parse_calls, to_tool_calls
 from synae.views import OUTPUT_MARK, output_message_index
@@ -104,9 +110,7 @@ def table_kind(path: Path) -> str | None:
 def _open_csv(path: Path) -> IO[str]:
     """A CSV file (optionally ``.gz``) opened for the :mod:`csv` module (``newline=""``); a UTF-8
     byte-order mark is dropped and bytes that are not UTF-8 become lone surrogates (see :class:`Row`)."""
-    if path.suffix.lower() == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8-sig", errors="surrogateescape", newline="")
-    return open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    return io.TextIOWrapper(open_input(path), encoding="utf-8-sig", errors="surrogateescape", newline="")
 
 
 def is_undecodable(text: str) -> bool:
@@ -202,10 +206,15 @@ def table_rows(path: Path) -> Iterator[Row]:
 
 
 def _csv_row(number: int, header: list[str], values: list[str]) -> Row:
-    """A CSV row as a :class:`Row`; a field count other than the header's or bytes that are not
-    UTF-8 become the row's :attr:`Row.problem`."""
+    """A CSV row as a :class:`Row`; more characters than :attr:`ReadLimits.max_record_bytes`, a
+    field count other than the header's or bytes that are not UTF-8 become the row's
+    :attr:`Row.problem`."""
     problem = None
-    if len(values) != len(header):
+    size = sum(len(v) for v in values)
+    if size > read_limits().max_record_bytes:
+        problem = oversized(size, source="", location="").message
+        values = [""] * len(header)
+    elif len(values) != len(header):
         problem = f"has {len(values)} fields, the header has {len(header)}"
         values = (values + [""] * len(header))[:len(header)]
     elif any(is_undecodable(v) for v in values):
@@ -243,6 +252,9 @@ def is_json_array(path: Path) -> bool:
 
 
 JSON_BLOCK = 1 << 20  # characters of a JSON array decoded at a time
+# A JSON decoding error this close to the end of the text read so far may only mean that the value
+# goes on in the next block (``tru`` of ``true``, ``\u12`` of an escape, a number, a missing delimiter)
+_INCOMPLETE_TAIL = 16
 
 
 def iter_json_array(path: Path) -> Iterator[Any]:
@@ -282,9 +294,11 @@ class _ArrayReader:
         self.eof = not block
         self.buf += self._decoder.decode(block, final=self.eof)
 
+    def _line(self, at: int) -> int:
+        return self.lines_before + self.buf.count("\n", 0, at) + 1
+
     def _error(self, message: str, at: int) -> DataError:
-        line = self.lines_before + self.buf.count("\n", 0, at) + 1
-        return DataError(message, source=str(self.path), location=f"line {line}")
+        return DataError(message, source=str(self.path), location=f"line {self._line(at)}")
 
     def _next_char(self, fh: _Readable) -> str:
         """The next non-whitespace character (not consumed), ``""`` at the end of the file."""
@@ -295,25 +309,38 @@ class _ArrayReader:
                 return self.buf[self.pos:self.pos + 1]
             self._fill(fh)
 
-    def _value(self, fh: _Readable) -> Any:
-        """Parse the value at the position, reading more blocks until it is complete."""
+    def _value(self, fh: _Readable, number: int) -> Any:
+        """Parse the value (element ``number``) at the position, reading more blocks until it is
+        complete. A decoding error more than :data:`_INCOMPLETE_TAIL` characters before the end of
+        the buffer (other than an unterminated string) cannot be cured by more input: it is raised
+        at once, not after reading the rest of the file. An element longer than
+        :attr:`ReadLimits.max_record_bytes` characters is an error too."""
+        limit = read_limits().max_record_bytes
         while True:
             try:
                 value, end = self._json.raw_decode(self.buf, self.pos)
             except json.JSONDecodeError as exc:
-                if self.eof:
+                cut_short = (exc.msg.startswith("Unterminated string")
+                             or len(self.buf) - exc.pos <= _INCOMPLETE_TAIL)
+                if self.eof or not cut_short:
                     raise self._error(f"malformed JSON ({exc.msg})", exc.pos) from None
-                self._fill(fh)
+                self._more(fh, number, limit)
                 continue
             if end == len(self.buf) and not self.eof:  # a number may go on in the next block
-                self._fill(fh)
+                self._more(fh, number, limit)
                 continue
             self.pos = end
             return value
 
+    def _more(self, fh: _Readable, number: int, limit: int) -> None:
+        """The next block for an element still incomplete; an error once it exceeds ``limit``."""
+        if len(self.buf) - self.pos > limit:
+            raise oversized(len(self.buf) - self.pos, source=str(self.path),
+                            location=f"record {number} (from line {self._line(self.pos)})")
+        self._fill(fh)
+
     def elements(self) -> Iterator[Any]:
-        opener = gzip.open if self.path.suffix == ".gz" else open
-        with opener(self.path, "rb") as fh:
+        with open_input(self.path) as fh:
             self._fill(fh)
             while not self.buf and not self.eof:  # a block too short to decode a first character
                 self._fill(fh)
@@ -324,10 +351,10 @@ class _ArrayReader:
             if self._next_char(fh) == "]":
                 self.pos += 1
             else:
-                while True:
+                for number in itertools.count(1):
                     if not self._next_char(fh):
                         raise self._error("malformed JSON (Expecting value)", self.pos)
-                    yield self._value(fh)
+                    yield self._value(fh, number)
                     char = self._next_char(fh)
                     self.pos += 1
                     if char == "]":
@@ -340,16 +367,20 @@ class _ArrayReader:
 
 def first_json_object(path: Path) -> dict[str, Any] | None:
     """The first record of a JSON Lines file or JSON array, or ``None`` if it does not start with a
-    JSON object."""
+    JSON object; a record over a size budget (:class:`~synae.schema.OverBudgetError`) is raised."""
     if is_json_array(path):
         try:
             value = next(iter_json_array(path), None)
+        except OverBudgetError:
+            raise
         except DataError:
             return None
         return value if isinstance(value, dict) else None
     try:
         for lineno, raw in iter_raw_lines(path):
             return json_object(raw, source=str(path), location=f"line {lineno}")
+    except OverBudgetError:
+        raise
     except DataError:
         return None
     return None

@@ -22,6 +22,7 @@ from synae.adapters import FORMATS
 from synae.adapters.common import OUTPUT_FROM
 from synae.config import Config, config_keys, load_config, nested, parse_mapping
 from synae.errors import ConfigError
+from synae.schema import ReadLimits, set_read_limits
 
 # parameter name → config key (see synae.config: every key also has a SYNAE_<SECTION>_<KEY> variable)
 CONFIG_KEYS: dict[str, str] = {
@@ -77,7 +78,8 @@ def _on_command_line(ctx: typer.Context, name: str) -> bool:
 def command_config(ctx: typer.Context, **extra: Any) -> Config:
     """The command's :class:`Config`: its ``--config`` file (else ``$SYNAE_CONFIG``), the ``SYNAE_*``
     environment, and the flags given on the command line (plus ``extra`` config-key values parsed
-    outside click, e.g. ``compare``'s multi-value options; ``None`` = not given)."""
+    outside click, e.g. ``compare``'s multi-value options; ``None`` = not given). Its input size
+    budgets apply to every read of the command (:func:`synae.schema.set_read_limits`)."""
     given = {CONFIG_KEYS[name]: value for name, value in ctx.params.items()
              if name in CONFIG_KEYS and _on_command_line(ctx, name)}
     for key in MAPPING_KEYS & set(given):
@@ -86,13 +88,15 @@ def command_config(ctx: typer.Context, **extra: Any) -> Config:
     if isinstance(given.get("inputs.synthetic"), (str, Path)):
         given["inputs.synthetic"] = [given["inputs.synthetic"]]
     try:
-        return load_config(ctx.params.get("config_file"), environ=os.environ, **nested(given))
+        config = load_config(ctx.params.get("config_file"), environ=os.environ, **nested(given))
     except ConfigError as exc:  # name the flag of the key that failed
         flags = [p.opts[0] for p in ctx.command.params
                  if p.name in CONFIG_KEYS and p.opts and f": {CONFIG_KEYS[p.name]}:" in str(exc)]
         if not flags:
             raise
         raise ConfigError(f"{exc} ({' / '.join(flags)})") from None
+    set_read_limits(ReadLimits(config.inputs.max_record_bytes, config.inputs.max_decompressed_bytes))
+    return config
 
 
 def mapping_value(items: str | list[str], key: str) -> dict[str, str]:

@@ -174,6 +174,8 @@ CONSISTENT = [
           calls=[("get_forecast", {"city": "Oslo"}, {"precipitation_probability": 0.1})]),
     trace("**Oslo Weather Update**\n- Temperature: 12 °C\n- Conditions: cloudy\n- Humidity: 81%"),
     trace("Today is cloudy in Oslo.\n| City | Temp |\n|---|---|\n| Oslo | 12 °C |"),
+    trace("It is 20 °C in Zurich. Source: https://wx.example.com/bcdfgh/qwrtzp", user="Weather in Zürich?",
+          calls=[("get_weather", {"city": "Zürich"}, {"temp_c": 20})]),
     trace("Sure! Oslo is currently cloudy with a temperature of 12°C.",
           system="You are a helpful assistant. Today is 2024-05-03."),
 ]
@@ -231,6 +233,13 @@ def test_a_long_answer_is_examined_up_to_the_cap() -> None:
     assert verdict.valid is True
     assert verdict.details["capped"] == [
         f"answer: first {MAX_ANSWER_CHARS} of {len(answer)} characters examined"]
+
+
+def test_long_tool_results_are_read_up_to_the_cap() -> None:
+    listing = json.dumps({"conditions": "cloudy", "log": "x" * 250_000, "temperature_c": 12})
+    verdict = check(trace("It is cloudy in Oslo.", calls=[("get_weather", {"city": "Oslo"}, listing)]))
+    assert verdict.valid is True
+    assert verdict.details["capped"] == ["evidence: first 200000 characters of the trajectory's texts used"]
 
 
 def test_the_generic_preset_uses_the_answer_checks() -> None:

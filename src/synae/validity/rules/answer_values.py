@@ -19,12 +19,12 @@ where it parses) and answers :meth:`Evidence.grounds`:
   ``a/b/yyyy`` date matches month/day either way round;
 - **times** compare as minutes after midnight; a time without am/pm also matches 12 hours later,
   and a full hour is grounded by its hour number in the evidence (``15`` or ``3``);
-- **titles and names** compare as words (lower case, punctuation as spaces): the phrase must occur in
-  the evidence, or else every word of it must occur somewhere in the evidence. Weekday and month
-  names, ``I``, units and time-zone abbreviations are never names; a run that starts a sentence
-  is grounded with or without its first word (often an ordinary word: "Sunny skies in …"), and a
-  single capitalised word that starts a sentence, a list item or a table cell is checked only as a
-  subject label ("Bergen: 12 °C", "Bergen is cloudy"; not a common opener such as "Today is").
+- **titles and names** compare as words (lower case, accents and punctuation removed): the phrase
+  must occur in the evidence, or else every word of it must occur somewhere in the evidence. Weekday
+  and month names, ``I``, units and time-zone abbreviations are never names; a run that starts a
+  sentence is grounded with or without its first word (often an ordinary word: "Sunny skies in …"),
+  and a single capitalised word that starts a sentence, a list item or a table cell is checked only
+  as a subject label ("Bergen: 12 °C", "Bergen is cloudy"; not a common opener such as "Today is").
   Text in quotes is checked as a title, not as names.
 
 A temperature (a number with ``°`` or *degrees*) is also grounded by an evidence number converted
@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -103,7 +104,12 @@ OPENERS = frozenset({
     "note", "answer", "result", "results", "status", "update", "summary", "total", "time", "date", "event",
     "events", "meeting", "schedule", "calendar", "reminder", "morning", "afternoon", "evening", "night",
     "weekend", "location", "price", "cost", "sky", "skies", "outlook", "overall", "everyone", "someone",
-    "done", "sure", "yes", "great", "good", "unfortunately", "sorry", "thanks", "tip", "details"})
+    "done", "sure", "yes", "great", "good", "unfortunately", "sorry", "thanks", "tip", "details", "source",
+    "sources", "link", "links", "reference", "info", "information", "warning", "caution", "alert", "advice",
+    "recommendation", "question", "next", "important", "example", "high", "low", "feels", "pressure",
+    "visibility", "precipitation", "sunrise", "sunset", "title", "duration", "attendees", "organizer",
+    "agenda", "notes", "start", "end", "subject", "body", "message", "recipient", "confirmation", "rating",
+    "distance", "address", "phone", "hours", "when", "where", "who", "what", "why", "how"})
 DateKey = tuple[tuple[tuple[int, int], ...], int | None]  # (candidate (month, day) pairs, year)
 
 
@@ -117,8 +123,10 @@ class Value:
 
 
 def words(text: str) -> str:
-    """``text`` lower-cased with every run of non-word characters as one space, padded by spaces."""
-    return f" {NON_WORD.sub(' ', text.lower()).strip()} "
+    """``text`` lower-cased, accents removed (``Zürich`` → ``zurich``), every run of non-word
+    characters as one space, padded by spaces."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+    return f" {NON_WORD.sub(' ', folded).strip()} "
 
 
 def _number(text: str) -> float:

@@ -2,7 +2,8 @@
 
 :func:`output_checks` runs five checks on ``traj.output`` (the first :data:`MAX_ANSWER_CHARS`
 characters; the evidence is the first :data:`MAX_EVIDENCE_CHARS` characters of the trajectory's
-texts), each giving failure messages that quote the offending text, or why it did not run:
+texts; at most :data:`MAX_VALUES` values are looked up; ``details["capped"]`` says what was cut),
+each giving failure messages that quote the offending text, or why it did not run:
 
 - ``ungrounded_values`` — a number, date, time, quoted title or proper name of the answer occurs in
   no tool result, tool-call argument, user or system message (rules of
@@ -21,10 +22,11 @@ texts), each giving failure messages that quote the offending text, or why it di
   (or ``action``-like argument) relates to the verb succeeded; or every related call returned an
   error; or every call failed and the answer reports success. Runs when the trajectory has tool
   calls or tool definitions.
-- ``garbled_text`` — at least 30 % (and 2) of the words read as known words only backwards
+- ``garbled_text`` — at least 30 % (and 3) of the words read as known words only backwards
   (known: common English function words and the words of the evidence), or at least 40 % (and 2)
   are not pronounceable (4+ letters without a vowel, 6 consonants in a row, or a letter 4 times in a
-  row). Runs on answers of 3+ words, mostly in Latin script.
+  row; all-capital acronyms, URLs and e-mail addresses are left out). Runs on answers of 3+ words,
+  mostly in Latin script.
 - ``truncated`` — the answer ends without terminal punctuation and with a comma, a hyphen, an open
   bracket, a dangling function word ("… the", "… and"), an unclosed bracket, quote or bold marker,
   a word cut short (a word of at most 4 letters, or without a vowel, that is not a word of the
@@ -66,6 +68,7 @@ from synae.validity.rules.answer_values import (
 
 MAX_ANSWER_CHARS = 4_000
 MAX_EVIDENCE_CHARS = 200_000
+MAX_VALUES = 200  # answer values looked up in the evidence
 MAX_QUOTED = 60  # characters of the answer quoted in a message
 ANSWER_CHECKS = ("ungrounded_values", "ignores_tool_results", "unsupported_action_claim", "garbled_text",
                  "truncated")
@@ -130,6 +133,7 @@ DANGLING = frozenset({
 })
 TERMINAL = ".!?…)]}\"'”’»*`|>:;"
 VOWELS = set("aeiouy")
+URL_OR_EMAIL = re.compile(r"\b(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.I)
 NOT_PRONOUNCEABLE = re.compile(r"[^aeiouy\W\d_]{6}|(\w)\1{3}", re.I)
 
 
@@ -330,18 +334,20 @@ def _tokens(answer: str) -> list[str]:
 
 
 def garbled_text(answer: str, known: set[str]) -> CheckResult:
-    tokens = _tokens(answer)
+    prose = URL_OR_EMAIL.sub(" ", answer)
+    tokens = _tokens(prose)
     if len(tokens) < 3:
         return CheckResult(not_run="fewer than 3 words")
-    letters = [c for c in answer if c.isalpha()]
+    letters = [c for c in prose if c.isalpha()]
     if sum(c.isascii() for c in letters) < len(letters) / 2:
         return CheckResult(not_run="not mostly Latin-script text")
     backwards = [t for t in tokens if len(t) >= 2 and t not in known and t[::-1] in known]
-    if len(backwards) >= 2 and len(backwards) >= 0.3 * len(tokens):
+    if len(backwards) >= 3 and len(backwards) >= 0.3 * len(tokens):
         return CheckResult([f"{len(backwards)} of {len(tokens)} words read as words only backwards: "
                             f"{quote(' '.join(backwards))}"])
-    odd = [t for t in tokens if len(t) >= 4 and t.isascii()
-           and (not VOWELS & set(t) or NOT_PRONOUNCEABLE.search(t))]
+    odd = [t.lower() for t in WORD.findall(prose)
+           if len(t) >= 4 and t.isascii() and t.isalpha() and not t.isupper()
+           and (not VOWELS & set(t.lower()) or NOT_PRONOUNCEABLE.search(t))]
     if len(odd) >= 2 and len(odd) >= 0.4 * len(tokens):
         return CheckResult([f"{len(odd)} of {len(tokens)} words are not words: {quote(' '.join(odd))}"])
     return CheckResult()
@@ -396,11 +402,14 @@ def output_checks(traj: Trajectory) -> tuple[dict[str, CheckResult], dict[str, A
     texts, cut = evidence_texts(traj)
     if cut:
         capped.append(f"evidence: first {MAX_EVIDENCE_CHARS} characters of the trajectory's texts used")
-    if capped:
-        details["capped"] = capped
     evidence = Evidence.of(texts)
     calls = exchanges(traj)
     values = answer_values(answer)
+    if len(values) > MAX_VALUES:
+        capped.append(f"values: first {MAX_VALUES} of {len(values)} looked up")
+        values = values[:MAX_VALUES]
+    if capped:
+        details["capped"] = capped
     known = evidence.vocabulary | FUNCTION_WORDS
     return {"ungrounded_values": ungrounded_values(values, evidence, calls),
             "ignores_tool_results": ignores_tool_results(answer, values, calls),
