@@ -19,8 +19,10 @@ from helpers.format_twin import (
     SYSTEM,
     TOOLS,
     TRACE_2,
+    TWIN,
     assert_cli_like_twin,
     assert_twin,
+    projection,
     write_jsonl,
 )
 from synae.adapters import detect_format, load_dataset
@@ -118,3 +120,13 @@ def test_langsmith_malformed_runs(tmp_path):
                                         "run without a trace id"):
         load_dataset(path, "langsmith")
     assert [t.id for t in load_dataset(path, "langsmith", skip_invalid=True)] == ["conv-1"]
+
+
+def test_plain_openai_style_messages(tmp_path):
+    """Runs whose messages are OpenAI chat dicts (``role``, ``tool_calls`` with ``function``)."""
+    messages = TWIN[0]["messages"]
+    runs = [run("p-1", "p", None, "llm", 1, {"messages": messages[:4]}, {"messages": [messages[4]]},
+                thread="conv-1")]
+    (traj,) = load_dataset(write_jsonl(tmp_path / "plain.jsonl", runs))
+    twin = load_dataset(write_jsonl(tmp_path / "twin.jsonl", TWIN[:1]), "openai")
+    assert projection([traj]) == projection(twin)

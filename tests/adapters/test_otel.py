@@ -18,27 +18,17 @@ from typing import Any
 
 import pytest
 
-from helpers.format_twin import (
-    CURRENCY_DOC,
-    CURRENCY_PARAMS,
-    ERROR_RESULT,
-    SYSTEM,
-    TRACE_2,
-    WEATHER_DOC,
-    WEATHER_PARAMS,
-    assert_cli_like_twin,
-    assert_twin,
-    write_jsonl,
-)
+from helpers import format_twin as twin
 from synae.adapters import detect_format, load_dataset
+from synae.adapters.otel import otel_records
 from synae.errors import DataError
 
 T1 = "0af7651916cd43dd8448eb211c80319c"
 T3A, T3B = "5b8aa5a2d2c872e8321cf37308d69df2", "6e0c63257de34c92bf9efcd03927272e"
-DEFINITIONS = [{"type": "function", "name": "get_weather", "description": WEATHER_DOC,
-                "parameters": WEATHER_PARAMS},
-               {"type": "function", "name": "convert_currency", "description": CURRENCY_DOC,
-                "parameters": CURRENCY_PARAMS}]
+DEFINITIONS = [{"type": "function", "name": "get_weather", "description": twin.WEATHER_DOC,
+                "parameters": twin.WEATHER_PARAMS},
+               {"type": "function", "name": "convert_currency", "description": twin.CURRENCY_DOC,
+                "parameters": twin.CURRENCY_PARAMS}]
 
 
 def attrs(**values: Any) -> list[dict[str, Any]]:
@@ -70,7 +60,7 @@ def text(role, content):
 
 
 def chat(trace, span_id, parent, start, sent, received, system=True):
-    extra = {"gen_ai__system_instructions": [{"type": "text", "content": SYSTEM}]} if system else {}
+    extra = {"gen_ai__system_instructions": [{"type": "text", "content": twin.SYSTEM}]} if system else {}
     return span(trace, span_id, parent, "chat gpt-5", start, attrs(
         gen_ai__operation__name="chat", gen_ai__provider__name="openai", gen_ai__request__model="gpt-5",
         gen_ai__tool__definitions=DEFINITIONS, gen_ai__input__messages=sent,
@@ -116,15 +106,15 @@ GOLDEN = [
            chat(T1, "c1d2e3f4a5b6c7d8", "00f067aa0ba902b7", 1300,
                 [ASK_1, CALL_1, response("call_1", "rain, 8 °C")],
                 [text("assistant", "It is raining in Oslo, 8 °C.")])),
-    export(agent(TRACE_2, "a1b2c3d4e5f60718", 2000),
-           chat(TRACE_2, "a1b2c3d4e5f60719", "a1b2c3d4e5f60718", 2100, [ASK_2], [CALLS_2], system=False),
-           tool(TRACE_2, "a1b2c3d4e5f6071a", "a1b2c3d4e5f60718", 2200, "call_2", "convert_currency"),
-           tool(TRACE_2, "a1b2c3d4e5f6071b", "a1b2c3d4e5f60718", 2300, "call_3", "get_weather",
+    export(agent(twin.TRACE_2, "a1b2c3d4e5f60718", 2000),
+           chat(twin.TRACE_2, "a1b2c3d4e5f60719", "a1b2c3d4e5f60718", 2100, [ASK_2], [CALLS_2], system=False),
+           tool(twin.TRACE_2, "a1b2c3d4e5f6071a", "a1b2c3d4e5f60718", 2200, "call_2", "convert_currency"),
+           tool(twin.TRACE_2, "a1b2c3d4e5f6071b", "a1b2c3d4e5f60718", 2300, "call_3", "get_weather",
                 {"code": 2, "message": "weather service unavailable"}),
-           chat(TRACE_2, "a1b2c3d4e5f6071c", "a1b2c3d4e5f60718", 2400,
+           chat(twin.TRACE_2, "a1b2c3d4e5f6071c", "a1b2c3d4e5f60718", 2400,
                 [ASK_2, CALLS_2, {"role": "tool", "parts": [
                     {"type": "tool_call_response", "id": "call_2", "response": "1160.5 NOK"},
-                    {"type": "tool_call_response", "id": "call_3", "response": ERROR_RESULT}]}],
+                    {"type": "tool_call_response", "id": "call_3", "response": twin.ERROR_RESULT}]}],
                 [text("assistant", "100 EUR is 1160.5 NOK. I could not get the weather in Paris.")],
                 system=False)),
     export(chat(T3B, "d1d2d3d4d5d6d7d9", "d1d2d3d4d5d6d7d8", 4100,
@@ -141,21 +131,22 @@ GOLDEN = [
 
 
 def test_otel_gives_the_twin_with_trace_links(tmp_path):
-    path = write_jsonl(tmp_path / "otel.jsonl", GOLDEN)
+    path = twin.write_jsonl(tmp_path / "otel.jsonl", GOLDEN)
     assert detect_format(path) == "otel"
     dataset = load_dataset(path)
-    assert_twin(dataset, tmp_path)
+    twin.assert_twin(dataset, tmp_path)
     first, second, third = dataset
     assert first.metadata == {"source_format": "otel", "trace_id": T1, "span_id": "00f067aa0ba902b7",
                               "trace_ids": [T1], "conversation_id": "conv-1"}
-    assert "conversation_id" not in second.metadata and second.metadata["trace_id"] == TRACE_2
+    assert "conversation_id" not in second.metadata and second.metadata["trace_id"] == twin.TRACE_2
     assert third.metadata["trace_ids"] == [T3A, T3B] and third.metadata["span_id"] == "e1e2e3e4e5e6e7e8"
     assert first.messages[3].metadata["span_id"] == "c1d2e3f4a5b6c7d8"  # the tool result came with chat 2
     assert not dataset.warnings
 
 
 def test_otel_cli_matches_the_twin(tmp_path, capsys, monkeypatch):
-    assert_cli_like_twin(write_jsonl(tmp_path / "otel.jsonl", GOLDEN), "otel", tmp_path, capsys, monkeypatch)
+    path = twin.write_jsonl(tmp_path / "otel.jsonl", GOLDEN)
+    twin.assert_cli_like_twin(path, "otel", tmp_path, capsys, monkeypatch)
 
 
 def test_content_not_captured_is_counted_never_empty_text(tmp_path):
@@ -167,7 +158,7 @@ def test_content_not_captured_is_counted_never_empty_text(tmp_path):
                              gen_ai__tool__call__id="call_1")),
                   span(T1, "c1d2e3f4a5b6c7d8", "00f067aa0ba902b7", "chat gpt-5", 1300,
                        attrs(gen_ai__operation__name="chat")))
-    dataset = load_dataset(write_jsonl(tmp_path / "bare.jsonl", [bare]), "otel")
+    dataset = load_dataset(twin.write_jsonl(tmp_path / "bare.jsonl", [bare]), "otel")
     (traj,) = dataset
     assert traj.metadata["not_captured"] == 2
     assert [(m.role, m.content) for m in traj.messages] == [("assistant", None), ("tool", None)]
@@ -178,13 +169,28 @@ def test_content_not_captured_is_counted_never_empty_text(tmp_path):
 def test_span_without_trace_id_and_result_without_call(tmp_path):
     broken = json.loads(json.dumps(GOLDEN[1]))
     del broken["resourceSpans"][0]["scopeSpans"][0]["spans"][2]["traceId"]
-    path = write_jsonl(tmp_path / "broken.jsonl", [GOLDEN[0], broken])
+    path = twin.write_jsonl(tmp_path / "broken.jsonl", [GOLDEN[0], broken])
     with pytest.raises(DataError, match=r"line 2, span 3 \('execute_tool convert_currency'\): "
                                         "field 'traceId': span without a trace id"):
         load_dataset(path)
     dataset = load_dataset(path, skip_invalid=True)
-    assert [t.id for t in dataset] == ["conv-1", TRACE_2] and dataset.n_skipped == 1
+    assert [t.id for t in dataset] == ["conv-1", twin.TRACE_2] and dataset.n_skipped == 1
 
     orphan = export(chat(T1, "b7ad6b7169203331", None, 1100, [response("call_9", "x")], []))
     with pytest.raises(DataError, match=r"line 1, span 1 \('chat gpt-5'\): tool result for call 'call_9'"):
-        load_dataset(write_jsonl(tmp_path / "orphan.jsonl", [orphan]), "otel")
+        load_dataset(twin.write_jsonl(tmp_path / "orphan.jsonl", [orphan]), "otel")
+
+
+def test_failed_tool_span_marks_its_result_and_conversations_come_as_they_end(tmp_path):
+    dataset = load_dataset(twin.write_jsonl(tmp_path / "otel.jsonl", GOLDEN))
+    assert dataset[1].messages[3].metadata["is_error"] is True  # execute_tool call_3 has status ERROR
+    assert "is_error" not in dataset[1].messages[2].metadata
+    path = tmp_path / "partly_bad.jsonl"
+    path.write_text(json.dumps(GOLDEN[0]) + "\n" + json.dumps(GOLDEN[1]) + "\n{not json\n", encoding="utf-8")
+    records = otel_records(path, lambda warning: None)
+    location, make = next(records)  # conversation 1 is rebuilt before the later lines are read
+    assert (location, make().id) == ("line 1", "conv-1")
+    assert next(records)[0] == "line 2"
+    location, make = next(records)
+    with pytest.raises(DataError, match="line 3: malformed JSON"):
+        make()

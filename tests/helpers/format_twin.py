@@ -12,12 +12,13 @@ formats, so its trace names it), ``conv-3``.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from helpers.synae_cli import run_synae
 from synae.adapters import load_dataset
-from synae.schema import Dataset
+from synae.schema import Dataset, Trajectory
 
 TRACE_2 = "4bf92f3577b34da6a3ce929d0e0e4736"
 SYSTEM = "You are a helpful travel assistant."
@@ -70,7 +71,7 @@ def write_jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
     return path
 
 
-def projection(dataset: Dataset) -> list[dict[str, Any]]:
+def projection(dataset: Iterable[Trajectory]) -> list[dict[str, Any]]:
     """What must match the twin: ids, messages (roles, text, tool calls, results), outputs, tools."""
     out = []
     for t in dataset:

@@ -16,8 +16,9 @@ blocks → its text; ``tool_use`` blocks → tool calls (``input`` stored as its
 ``tool_result`` block of a user turn → one ``tool`` message answering ``tool_use_id`` (its content, a
 string or text blocks; ``is_error: true`` → message ``metadata.is_error``), followed by the turn's
 text, if any, as a user message. An optional ``response`` (a Message object) is the final assistant
-turn. ``tools`` → function tools (``input_schema`` → ``parameters``). The id is the record's ``id``,
-else its 0-based position. Other block types (images, documents, thinking) are left out.
+turn. ``tools`` → function tools (``input_schema`` → ``parameters``). The id is the record's
+conversation id or ``id`` (:func:`~synae.adapters.transcripts.record_id`), else its 0-based
+position. Other block types (images, documents, thinking) are left out.
 """
 
 from __future__ import annotations
@@ -27,21 +28,32 @@ from pathlib import Path
 from typing import Any
 
 from synae.adapters.common import Thunk
-from synae.adapters.transcripts import Transcript, block_text, function_tool, record_thunks, tool_call
+from synae.adapters.transcripts import (
+    Transcript,
+    block_text,
+    function_tool,
+    record_id,
+    record_thunks,
+    tool_call,
+)
 from synae.errors import DataError
 from synae.schema import Trajectory
 
 
 def is_anthropic(record: Mapping[str, Any]) -> bool:
     """A Messages API record: ``messages`` without ``system``/``tool`` roles, and a top-level
-    ``system``, tools with ``input_schema`` or content blocks of Anthropic types
-    (``tool_use``/``tool_result``). (Without any of these, a record reads the same as OpenAI chat.)"""
+    ``system``, ``max_tokens`` (required by the API) without OpenAI ``tool_calls``, tools with
+    ``input_schema`` or content blocks of Anthropic types (``tool_use``/``tool_result``). (Without any
+    of these, a record reads the same as OpenAI chat.)"""
     messages = record.get("messages")
     if not isinstance(messages, list) or any(isinstance(m, Mapping) and m.get("role") in ("system", "tool")
                                              for m in messages):
         return False
     tools = record.get("tools") or ()
-    if "system" in record or any(isinstance(t, Mapping) and "input_schema" in t for t in tools):
+    if "system" in record or ("max_tokens" in record and not any(
+            isinstance(m, Mapping) and "tool_calls" in m for m in messages)):
+        return True
+    if any(isinstance(t, Mapping) and "input_schema" in t for t in tools):
         return True
     return any(isinstance(m, Mapping) and isinstance(m.get("content"), list)
                and any(isinstance(b, Mapping) and b.get("type") in ("tool_use", "tool_result")
@@ -74,7 +86,7 @@ def convert(record: dict[str, Any], *, position: int, src: str, location: str) -
     tools = [function_tool(t.get("name"), t.get("description"), t.get("input_schema"))
              for t in record.get("tools") or () if isinstance(t, Mapping) and "name" in t]
     metadata = {"source_format": "anthropic", **({"model": record["model"]} if "model" in record else {})}
-    return out.trajectory(str(record.get("id", position)), location=location, tools=tools, metadata=metadata)
+    return out.trajectory(record_id(record, position), location=location, tools=tools, metadata=metadata)
 
 
 def _turn(out: Transcript, turn: Mapping[str, Any], *, where: str, fld: str) -> None:

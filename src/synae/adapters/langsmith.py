@@ -16,7 +16,8 @@ are the messages sent; ``outputs.generations`` (each list's first generation's `
 (``{"lc": 1, "type": "constructor", "id": [..., "AIMessage"], "kwargs": {...}}``), ``message_to_dict``
 form (``{"type": "ai", "data": {...}}``) or plain (``{"type"|"role", "content", …}``): type
 ``human``/``ai``/``system``/``tool`` → role; ``content`` (a string or text blocks); ``tool_calls``
-(``name``, ``args`` object, ``id``; else OpenAI-style ``additional_kwargs.tool_calls``) → tool calls;
+(``name``, ``args`` object, ``id``, or OpenAI-style ``function``; else
+``additional_kwargs.tool_calls``) → tool calls;
 a tool message's ``tool_call_id`` → the call it answers (``status: "error"`` → ``metadata.is_error``).
 Tool definitions: ``extra.invocation_params.tools`` (OpenAI tools). An ``llm`` run without inputs and
 outputs recorded (hidden) is counted as not captured. Chain and tool runs add no messages.
@@ -30,7 +31,7 @@ from typing import Any
 
 from synae.adapters.common import Thunk
 from synae.adapters.spans import ModelCall, Span, SpanFormat, attributes_of, span_thunks
-from synae.adapters.transcripts import Msg, block_text, mapping, openai_tool, time_ns, tool_call
+from synae.adapters.transcripts import Msg, any_tool_call, block_text, mapping, openai_tool, time_ns
 from synae.errors import DataError
 
 _TYPES = {"human": "user", "user": "user", "ai": "assistant", "assistant": "assistant", "system": "system",
@@ -83,12 +84,8 @@ def lc_message(value: Any, *, src: str, where: str, fld: str) -> Msg:
     if role is None:
         raise DataError(f"unknown message type {kind!r}", source=src, location=where, field=fld)
     msg: Msg = {"role": role, "content": block_text(data.get("content"))}
-    calls = [tool_call(c.get("id"), c.get("name"), c.get("args")) for c in data.get("tool_calls") or ()
-             if isinstance(c, Mapping)]
-    calls = calls or [tool_call(c.get("id"), mapping(c.get("function")).get("name"),
-                                mapping(c.get("function")).get("arguments"))
-                      for c in mapping(data.get("additional_kwargs")).get("tool_calls") or ()
-                      if isinstance(c, Mapping)]
+    raw_calls = data.get("tool_calls") or mapping(data.get("additional_kwargs")).get("tool_calls") or ()
+    calls = [any_tool_call(c) for c in raw_calls if isinstance(c, Mapping)]
     if calls:
         msg["tool_calls"] = calls
     if role == "tool":

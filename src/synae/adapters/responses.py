@@ -17,8 +17,10 @@ a list of items) then ``output`` (a list of items) in order: ``message`` items (
 ``arguments`` kept as the JSON string) added to the assistant message just before them, else to a
 new assistant message; ``function_call_output`` items → ``tool`` messages answering ``call_id``
 (``output`` a string or text parts). Other items (reasoning, built-in tool calls) are left out.
-Function ``tools`` → canonical function tools; others are kept as given. The id is the record's
-``conversation`` (a string or ``{"id": …}``), else its ``id``, else its 0-based position.
+Without ``output`` items, an ``output_text`` string is the final assistant answer. Function
+``tools`` → canonical function tools; others are kept as given. The id is the record's
+``conversation`` (a string or ``{"id": …}``) or another conversation id, else its ``id``, else its
+0-based position (:func:`~synae.adapters.transcripts.record_id`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,14 @@ from pathlib import Path
 from typing import Any
 
 from synae.adapters.common import Thunk
-from synae.adapters.transcripts import Transcript, block_text, openai_tool, record_thunks, tool_call
+from synae.adapters.transcripts import (
+    Transcript,
+    block_text,
+    openai_tool,
+    record_id,
+    record_thunks,
+    tool_call,
+)
 from synae.errors import DataError
 from synae.schema import Trajectory
 
@@ -63,15 +72,13 @@ def convert(record: dict[str, Any], *, position: int, src: str, location: str) -
             raise DataError("expected a list of items", source=src, location=location, field=key)
         for i, item in enumerate(value):
             _item(out, item, where=location, fld=f"{key}.{i}")
-    conversation = record.get("conversation")
-    if isinstance(conversation, Mapping):
-        conversation = conversation.get("id")
-    traj_id = conversation or record.get("id", position)
+    if record.get("output") is None and isinstance(record.get("output_text"), str):
+        out.append({"role": "assistant", "content": record["output_text"]}, where=location)
     tools = [openai_tool(t) for t in record.get("tools") or ()]
     metadata: dict[str, Any] = {"source_format": "responses"}
     if record.get("object") == "response" and "id" in record:
         metadata["response_id"] = record["id"]
-    return out.trajectory(str(traj_id), location=location, tools=tools, metadata=metadata)
+    return out.trajectory(record_id(record, position), location=location, tools=tools, metadata=metadata)
 
 
 def _item(out: Transcript, item: Any, *, where: str, fld: str) -> None:

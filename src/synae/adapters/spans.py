@@ -31,7 +31,8 @@ export per trace does), by the whole file when every conversation spans the whol
 whose content was not recorded (``None``: content capture is opt-in in OpenTelemetry) adds nothing
 and is counted: the trajectory's ``metadata.not_captured`` and one warning per conversation —
 never empty text. A format may also give the tool executions (:attr:`SpanFormat.tool_step`): they
-build the calls and results of a conversation none of whose model calls carries content.
+build the calls and results of a conversation none of whose model calls carries content, and a
+failed one (status ERROR) marks its result ``metadata.is_error``.
 
 **Links back.** Every message carries ``metadata.trace_id``/``span_id`` of the span it was first
 read from; the trajectory carries ``metadata.trace_id`` (its first trace), ``span_id`` (the root span
@@ -251,18 +252,20 @@ def rebuild(fmt: SpanFormat, key: str, spans: list[Span], *, src: str, conversat
         if call.sent is None and call.received is None:
             not_captured += 1
             continue
-        link = {"trace_id": span.trace_id, "span_id": span.span_id}
+        link = _link(span)
         out.merge([_linked(m, link) for m in call.sent or ()], where=span.location)
         for msg in call.received or ():
             out.append(_linked(msg, link), where=span.location)
         dedup_tools(tools, call.tools)
-    if not out.messages and fmt.tool_step is not None:
-        for span in spans:
-            step = fmt.tool_step(span)
-            if step is not None:
-                link = {"trace_id": span.trace_id, "span_id": span.span_id}
-                out.add_calls([step[0]], where=span.location)
-                out.append(_linked(step[1], link), where=span.location)
+    steps = [(span, step) for span in spans if fmt.tool_step is not None and (step := fmt.tool_step(span))]
+    if not out.messages:
+        for span, (requested, result) in steps:
+            out.add_calls([requested], where=span.location)
+            out.append(_linked(result, _link(span)), where=span.location)
+    failed = {result["tool_call_id"] for span, (_, result) in steps if span.error}
+    for msg in out.messages:
+        if msg["role"] == "tool" and msg.get("tool_call_id") in failed:
+            msg["metadata"] = {**(msg.get("metadata") or {}), "is_error": True}
     traces = list(dict.fromkeys(s.trace_id for s in spans))
     first = [s for s in spans if s.trace_id == traces[0]]
     ids = {s.span_id for s in first}
@@ -281,6 +284,10 @@ def rebuild(fmt: SpanFormat, key: str, spans: list[Span], *, src: str, conversat
 def trace_link(traj: Trajectory) -> dict[str, str]:
     """``{"trace_id", "span_id"}`` of a trajectory read from spans (empty for any other)."""
     return {k: traj.metadata[k] for k in ("trace_id", "span_id") if isinstance(traj.metadata.get(k), str)}
+
+
+def _link(span: Span) -> dict[str, str]:
+    return {"trace_id": span.trace_id, "span_id": span.span_id}
 
 
 def _linked(msg: Msg, link: dict[str, str]) -> Msg:

@@ -49,6 +49,32 @@ def tool_call(call_id: Any, name: Any, arguments: Any) -> Msg:
             "function": {"name": str(name), "arguments": arguments_text(arguments)}}
 
 
+def any_tool_call(call: Mapping[str, Any]) -> Msg:
+    """A tool call given either as ``{"id", "name", "args"|"arguments"|"input"}`` (LangChain, OTel,
+    Anthropic) or in OpenAI form ``{"id", "function": {"name", "arguments"}}``."""
+    function = call.get("function")
+    if isinstance(function, Mapping):
+        return tool_call(call.get("id"), function.get("name"), function.get("arguments"))
+    arguments = next((call[k] for k in ("args", "arguments", "input") if k in call), None)
+    return tool_call(call.get("id"), call.get("name"), arguments)
+
+
+CONVERSATION_KEYS = ("conversation_id", "thread_id", "session_id")
+
+
+def record_id(record: Mapping[str, Any], position: int) -> str:
+    """The trajectory id of a logged request: its ``conversation`` (a string or ``{"id": …}``), else
+    ``conversation_id``, else ``metadata.conversation_id``/``thread_id``/``session_id``, else its
+    ``id``, else its 0-based position in the file."""
+    conversation = record.get("conversation")
+    if isinstance(conversation, Mapping):
+        conversation = conversation.get("id")
+    metadata = mapping(record.get("metadata"))
+    found = [conversation, record.get("conversation_id"), *(metadata.get(k) for k in CONVERSATION_KEYS),
+             record.get("id")]
+    return str(next((v for v in found if v not in (None, "")), position))
+
+
 def function_tool(name: Any, description: Any = None, parameters: Any = None) -> Msg:
     """One canonical function-tool definition; absent description/parameters stay absent."""
     function: Msg = {"name": str(name)}
