@@ -199,6 +199,7 @@ class OutputSettings(_Section):
     out: Path | None = None
     report: Path | None = None  # evaluate: also write the HTML report to this file
     html: bool = True  # compare, quickstart: also write ``<out>/report.html`` (``synae report``: ``out``)
+    show_pii: bool = False  # report data and HTML keep raw PII (a private report; default: masked)
     format: str | None = None  # generate: canonical, t1-csv, acp-csv or bfcl (default: from out's suffix)
 
 

@@ -90,3 +90,36 @@ def test_gate_uses_anchored_scores_of_one_set_and_says_why_a_key_is_missing() ->
     missing = outcome[("validity", "≥ 0.5")]
     assert missing.outcome == "missing" and "no validity checker ran" in missing.reason
     assert exit_code(checks) == EXIT_MISSING
+
+
+def _judged(calibration: dict | None, checker: str = "judge") -> dict:
+    """Results with one validity metric of ``checker``; ``calibration`` ``{}`` = no calibration key."""
+    details: dict = {"checker": checker}
+    if calibration != {}:
+        details["judge_calibration"] = calibration
+    rate = metric("validity.output.rate", 0.9, details=details)
+    return report({rate.id: rate}).to_json_dict()
+
+
+def test_gate_can_require_a_minimum_judge_kappa(tmp_path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text("judge: {min_kappa: 0.4}\n")
+    bounds = load_thresholds(path)
+    low, high = check(_judged({"kappa": 0.1}), bounds), check(_judged({"kappa": 0.75}), bounds)
+    assert [(c.outcome, c.value, c.bound) for c in low] == [("fail", 0.1, "κ ≥ 0.4")]
+    assert exit_code(low) == EXIT_FAIL
+    assert [c.outcome for c in high] == ["pass"] and exit_code(high) == EXIT_PASS
+    for results, why in [(_judged({}), "no judge calibration recorded"),
+                         (_judged(None), "no judge calibration"), (_judged({"kappa": None}), "undefined"),
+                         (_judged({}, "rules"), "no validity metric judged")]:
+        missing = check(results, bounds)
+        assert missing[0].outcome == "missing" and why in (missing[0].reason or "")
+
+
+@pytest.mark.parametrize("text", ["validity: {min_kappa: 0.4}\n", "judge: {min: 0.4}\n",
+                                  "judge: {min_kappa: 0.4, max: 1}\n", "judge: {min_kappa: high}\n"])
+def test_min_kappa_is_the_judge_keys_one_numeric_bound(tmp_path, text) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=r"min_kappa|must be a number"):
+        load_thresholds(path)

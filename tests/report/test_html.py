@@ -184,3 +184,21 @@ def test_privacy_drilldown_highlights_copies_and_never_shows_pii(tmp_path) -> No
     assert shown["messages"][0]["content"][start:end].startswith("please write to «email» about the")
     assert shown["output"] == "Sure, I mailed «email» as asked"
     assert "r5" in data["trajectories"]["real"] and "s1" in data["trajectories"]["synthetic"]
+
+
+def test_the_card_shows_the_judges_kappa_and_warns_when_it_is_low() -> None:
+    def card(kappa: float) -> str:
+        found = {"kappa": kappa, "kappa_interval": [kappa - 0.1, kappa + 0.1], "n": 40, "warnings": []}
+        if kappa < 0.4:
+            found["warnings"] = ["unreliable judge: κ below 0.4"]
+        ms = {"validity.output.rate": metric("validity.output.rate", 0.8, details={
+            "checker": "judge", "judge_calibration": found})}
+        rep = report(ms, name="syn")
+        rep.aggregates = aggregate_single(rep.metrics, "syn")
+        html = render_html(rep)
+        return html.split('<div class="cards">', 1)[1].split("</section>", 1)[0]
+
+    good, bad = card(0.8), card(0.1)
+    assert "judge κ = 0.80 [0.70, 0.90] on 40 items" in good and "judge-warning" not in good
+    assert "judge κ = 0.10 [0.00, 0.20] on 40 items" in bad
+    assert '<div class="reason judge-warning">validity.output.rate: unreliable judge' in bad

@@ -29,7 +29,7 @@ EXIT_LLM_FATAL = 4
 
 COMMAND_MODULES = (
     "inspect", "convert", "download", "evaluate", "validate", "downstream", "generate", "report",
-    "quickstart", "export_otel",
+    "quickstart", "judge", "export_otel",
 )
 
 app = typer.Typer(

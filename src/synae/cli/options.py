@@ -33,6 +33,7 @@ CONFIG_KEYS: dict[str, str] = {
     "skip_invalid": "inputs.skip_invalid", "output_from": "inputs.output_from",
     "embeddings": "inputs.embeddings", "synthetic_embeddings": "inputs.synthetic_embeddings",
     "out": "output.out", "report_html": "output.report", "html": "output.html", "out_format": "output.format",
+    "show_pii": "output.show_pii",
     "metrics": "evaluation.select", "bootstrap": "evaluation.bootstrap",
     "noise_floor": "evaluation.noise_floor", "aggregate_scale": "evaluation.aggregate_scale",
     "attribute_fields": "metrics.attribute_fields",
@@ -166,6 +167,9 @@ RayAddressOpt = Annotated[str | None, typer.Option(
 DeviceOpt = Annotated[str | None, typer.Option(
     "--device", help="k-NN screening device: cpu (default), cuda or auto.")]
 HtmlOpt = Annotated[bool, typer.Option("--html/--no-html", help="Also write <out>/report.html.")]
+ShowPiiOpt = Annotated[bool, typer.Option(
+    "--show-pii", help="Keep raw PII (e-mails, phones, keys, ...) in the report data and the HTML report: "
+                       "a private report, not to be shared (default: every detected value is masked).")]
 
 # Flags with a value default to None in the signatures: the config holds every default.
 # The LLM options: every command that may call an LLM takes all of them.

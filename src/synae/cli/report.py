@@ -44,6 +44,7 @@ from synae.cli.options import (
     PresetOpt,
     RayAddressOpt,
     RealOpt,
+    ShowPiiOpt,
     SkipInvalidOpt,
     StructuredOpt,
     SyntheticEmbeddingsOpt,
@@ -76,13 +77,19 @@ def _greedy_lists(args: list[str]) -> dict[str, list[str]]:
 def _report(results: Annotated[Path, typer.Argument(help="results.json written by evaluate or compare.")],
             out: Annotated[Path, typer.Option("--out", help="Where to write the HTML report.")],
             quiet: Annotated[bool, typer.Option("--quiet", help="Do not print the pillar table.")] = False,
+            show_pii: ShowPiiOpt = False,
             ) -> None:
-    """Re-render the HTML report from a results JSON (nothing is recomputed)."""
+    """Re-render the HTML report from a results JSON (nothing is recomputed). A results JSON written
+    with --show-pii holds raw PII: rendering it needs --show-pii too."""
     from synae.report.console import print_aggregates
-    from synae.report.html import write_html
+    from synae.report.html import raw_pii, write_html
     from synae.results import load_any
 
     loaded = load_any(results)
+    if raw_pii(loaded) and not show_pii:
+        raise ConfigError(f"{results} was written with --show-pii and holds raw PII; pass --show-pii to "
+                          "render it as a private report (or re-run the evaluation without --show-pii "
+                          "for a report to share)")
     start = time.perf_counter()
     write_html(loaded, out)
     if not quiet:
@@ -137,6 +144,7 @@ def _compare(
     llm_breaker: BreakerOpt = None,
     llm_deadline: DeadlineOpt = None,
     html: HtmlOpt = True,
+    show_pii: ShowPiiOpt = False,
     skip_invalid: SkipInvalidOpt = False,
     fmt: FormatOpt = None,
     output_from: OutputFromOpt = None,

@@ -3,9 +3,11 @@
 Prints a table of valid / invalid / unscored counts and VR per target (or, with ``--json``, exactly
 one object ``{"tool_calls": {"valid", "invalid", "unscored", "rate"}, "output": {...}}`` — ``null``
 for a target the preset does not check — plus ``"agreement"`` with ``--known-labels`` and
-``"n_skipped"``/``"skipped"`` with ``--skip-invalid``), and writes every verdict with its reasons to
-``--out`` (JSONL). ``--known-labels`` compares the verdicts with known labels (§1.6). ``--dry-run``
-sends nothing and prints how many judge calls (and roughly how many tokens) the run would make.
+``"n_skipped"``/``"skipped"`` with ``--skip-invalid`` and ``"judge_calibration"`` (per judged target
+the judge's κ on its calibration, ``null`` when none is found) when the judge ran), and writes every
+verdict with its reasons to ``--out`` (JSONL). ``--known-labels`` compares the verdicts with known
+labels (§1.6). ``--dry-run`` sends nothing and prints how many judge calls (and roughly how many
+tokens) the run would make.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from synae.cli.options import (
     DryRunOpt,
     FormatOpt,
     JsonOpt,
+    JudgeCalibrationOpt,
     JudgeModelOpt,
     ModeOpt,
     OutputFromOpt,
@@ -36,6 +39,7 @@ from synae.cli.options import (
     StructuredOpt,
     command_config,
 )
+from synae.report.console import print_calibration
 from synae.run.validity import ValidityRun
 from synae.schema import dumps_strict
 
@@ -135,6 +139,7 @@ def validate(
     llm_breaker: BreakerOpt = None,
     llm_deadline: DeadlineOpt = None,
     known_labels: KnownLabelsOpt = None,
+    judge_calibration: JudgeCalibrationOpt = None,
     config_file: ConfigOpt = None,
     skip_invalid: SkipInvalidOpt = False,
 ) -> None:
@@ -156,6 +161,8 @@ def validate(
     found = outcome.agreement
     if json_output:
         extra = {"agreement": found} if found is not None else {}
+        if outcome.calibration is not None:
+            extra["judge_calibration"] = outcome.calibration
         typer.echo(dumps_strict({**summary(outcome.run), **extra, **skipped}))
         return
     console = Console()
@@ -163,6 +170,8 @@ def validate(
     _print_table(outcome.run, console)
     if found is not None:
         _print_agreement(found, console)
+    if outcome.calibration is not None:
+        print_calibration(outcome.calibration, console)
     if config.output.out is not None:
         console.print(f"verdicts written to {config.output.out}", highlight=False)
 

@@ -7,12 +7,17 @@ top-level ``thresholds`` key. A key is
 - a pillar name (``validity``, ``fidelity``, ``diversity``) — the pillar score from ``aggregates``.
 
 Bounds: ``min`` (value ≥ min) and/or ``max`` (value ≤ max); for a pillar also ``min_label``
-(``Moderate`` accepts Moderate and Strong, ``Strong`` only Strong). Example (YAML)::
+(``Moderate`` accepts Moderate and Strong, ``Strong`` only Strong). The key ``judge`` takes one
+bound, ``min_kappa``: the LLM judge's Cohen's κ on its calibration (``synae judge calibrate``) as
+recorded with the judge validity metrics (``details.judge_calibration.kappa``; the lowest over the
+judged targets) must be ≥ it; results whose judge metrics record no calibration are missing.
+Example (YAML)::
 
     fidelity.tool_calls.tum: {max: 0.1}
     fidelity.instructions.knn_precision: {min: 0.5}
     validity: {min: 0.9}
     fidelity: {min_label: Moderate}
+    judge: {min_kappa: 0.4}
 
 Pillar keys read the results' ``aggregates``: for one synthetic set these are the anchored scores
 and labels (``metrics.md`` §5.4, the default profile), so ``fidelity: {min: 0.6}`` or
@@ -45,7 +50,8 @@ else:  # pragma: no cover
 
 EXIT_PASS, EXIT_FAIL, EXIT_MISSING = 0, 1, 3
 LABEL_RANK = {"Poor": 0, "Moderate": 1, "Strong": 2}
-BOUND_KEYS = frozenset({"min", "max", "min_label"})
+BOUND_KEYS = frozenset({"min", "max", "min_label", "min_kappa"})
+JUDGE_KEY = "judge"
 
 
 @dataclass
@@ -82,7 +88,9 @@ def load_thresholds(path: str | Path) -> dict[str, dict[str, Any]]:
             raise ConfigError(f"{path}: {key}: bounds must be a mapping with keys among min, max, min_label")
         if "min_label" in bounds and (key not in REPORTED_PILLARS or bounds["min_label"] not in LABEL_RANK):
             raise ConfigError(f"{path}: {key}: min_label applies to pillars and is Poor, Moderate or Strong")
-        for name in ("min", "max"):
+        if (key == JUDGE_KEY) != ("min_kappa" in bounds) or (key == JUDGE_KEY and len(bounds) > 1):
+            raise ConfigError(f"{path}: {key}: min_kappa is the one bound of the key {JUDGE_KEY!r}")
+        for name in ("min", "max", "min_kappa"):
             if name in bounds and not isinstance(bounds[name], (int, float)):
                 raise ConfigError(f"{path}: {key}: {name} must be a number")
         out[str(key)] = bounds
@@ -141,7 +149,10 @@ def check(results: dict[str, Any], thresholds: dict[str, dict[str, Any]],
     for name in names:
         report = reports[name]
         for key, bounds in thresholds.items():
-            if key in REPORTED_PILLARS:
+            if key == JUDGE_KEY:
+                value, reason = judge_kappa(report)
+                label = None
+            elif key in REPORTED_PILLARS:
                 source = results if results.get("kind") == "comparison" else report
                 value, label = _pillar_info(source.get("aggregates"), name, key)
                 reason = _pillar_reason(source.get("aggregates"), name, key)
@@ -159,6 +170,21 @@ def check(results: dict[str, Any], thresholds: dict[str, dict[str, Any]],
     return checks
 
 
+def judge_kappa(report: dict[str, Any]) -> tuple[float | None, str]:
+    """The lowest judge κ recorded with the report's judge validity metrics, and why it is missing."""
+    judged = [m for m in (report.get("metrics") or {}).values()
+              if (m.get("details") or {}).get("checker") == "judge"]
+    if not judged:
+        return None, "no validity metric judged by an LLM judge"
+    kappas = [c.get("kappa") for m in judged if isinstance(c := m["details"].get("judge_calibration"), dict)]
+    if not kappas:
+        return None, "no judge calibration recorded (synae judge calibrate, then --judge-calibration)"
+    defined = [float(k) for k in kappas if isinstance(k, (int, float))]
+    if len(defined) < len(kappas):
+        return None, "the judge's kappa is undefined on its calibration"
+    return min(defined), ""
+
+
 def _one(member: str, key: str, bound: str, limit: Any, value: Any, label: Any) -> Check:
     if bound == "min_label":
         text = f"label ≥ {limit}"
@@ -166,10 +192,10 @@ def _one(member: str, key: str, bound: str, limit: Any, value: Any, label: Any) 
             return Check(member, key, text, None, "missing")
         ok = LABEL_RANK[label] >= LABEL_RANK[limit]
         return Check(member, key, text, label, "pass" if ok else "fail")
-    text = f"≥ {limit}" if bound == "min" else f"≤ {limit}"
+    text = f"κ ≥ {limit}" if bound == "min_kappa" else f"≥ {limit}" if bound == "min" else f"≤ {limit}"
     if not isinstance(value, (int, float)):
         return Check(member, key, text, None, "missing")
-    ok = value >= limit if bound == "min" else value <= limit
+    ok = value <= limit if bound == "max" else value >= limit
     return Check(member, key, text, float(value), "pass" if ok else "fail")
 
 

@@ -15,6 +15,8 @@ most-leaking synthetic trajectories next to the real trajectory each copies, the
 highlighted, echoed PII shown as ``«kind»`` masks and counts per kind, never the values),
 ``drilldown`` (whole trajectories next to their nearest neighbour), ``sweep`` (when a parameter was
 swept), ``config``. The summary lists the metrics left out of the scores, privacy's included.
+Every PII mask (``«kind»``, :mod:`synae.run.pii_masking`) is highlighted; a report whose data keeps
+raw PII (``output.show_pii``) opens with a notice saying so (:func:`raw_pii`).
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ from synae.report import plots
 from synae.report.meanings import meaning, missing_reason
 from synae.results import Aggregates, ComparisonResults, EvaluationReport, MetricResult
 from synae.run.aggregate import ANCHORED_MEANING, SELF_ROW, shown_pillars
+from synae.run.pii_masking import PII_LABEL
 from synae.run.privacy import MEANING as PRIVACY_MEANING
-from synae.run.report_data import PII_LABEL
 
 GOOD, FAIR = 0.9, 0.5  # colour classes of a normalised metric value u (1 = ideal)
 
@@ -233,7 +235,7 @@ def _sweep(results: EvaluationReport | ComparisonResults, members: dict[str, Eva
     return plots.sweep(results.param_name or "parameter", results.param_values, series, noise)
 
 
-PII_TITLE = "personal data echoed from the real set, masked"
+PII_TITLE = "detected personal data or secret, masked"
 PRIVACY_TITLES = {"exact_copies": "Exact copies", "verbatim_spans": "Verbatim spans",
                   "near_copies": "Near copies", "pii_echo": "PII echo"}
 
@@ -345,6 +347,11 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def raw_pii(results: EvaluationReport | ComparisonResults) -> bool:
+    """Whether some member's ``report_data`` keeps raw PII (built with ``output.show_pii``)."""
+    return any((r.report_data or {}).get("pii_masked") is False for r in _members(results).values())
+
+
 def render_html(results: EvaluationReport | ComparisonResults) -> str:
     """The complete HTML page for ``results`` (a string; see :func:`write_html`)."""
     members = _members(results)
@@ -385,6 +392,7 @@ def render_html(results: EvaluationReport | ComparisonResults) -> str:
                                for r in members.values() for m in r.metrics.values()),
         "uncertainty": next((r.uncertainty for r in members.values() if r.uncertainty), None),
         "config": results.config,
+        "raw_pii": raw_pii(results),
     }
     return _environment().get_template("report.html.j2").render(**context)
 

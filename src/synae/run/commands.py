@@ -303,6 +303,9 @@ def evaluate_command(config: Config, *, progress: bool = True,
         session = ValiditySession(evaluator.real, evaluator.preset, config, checker, progress=progress)
     report = evaluate_for_report(evaluator, synthetic, checker=checker, extra_metrics=extra,
                                  options=_report_options(config), validity=session)
+    if session is not None and session.client is not None:
+        record_judge_calibration(report.metrics.values(), config, session.client.base_url,
+                                 evaluator.preset.name)
     warning = needs_completion(synthetic)
     if warning:
         set_extra(report, warnings=[warning])
@@ -362,19 +365,64 @@ def compare_command(config: Config, *, progress: bool = False,
 
 
 # ----------------------------------------------------------------------------------------------
+# judge calibration
+
+
+def record_judge_calibration(metrics: Iterable[MetricResult], config: Config, endpoint: str | None,
+                             preset: str) -> None:
+    """Attach the judge's calibration (``validity.judge_calibration``, else the cache's for this judge
+    model, endpoint and preset) to the judge validity metrics among ``metrics``
+    (:func:`synae.run.judge_calibration.attach`); nothing when none of them is a judge's."""
+    from synae.run.judge_calibration import attach, find_calibration
+
+    judged = [m for m in metrics if m.details.get("checker") == "judge"]
+    if judged:
+        attach(judged, find_calibration(config, endpoint, preset), model=config.judge.model,
+               endpoint=endpoint, preset=preset)
+
+
+def judge_calibrate_command(config: Config, *, progress: bool = True) -> dict[str, Any]:
+    """``synae judge calibrate``: the judge's agreement with labels built by construction from
+    ``inputs.real`` (:func:`synae.run.judge_calibration.calibrate`), written to
+    ``<output.out>/judge_calibration.json`` (and the cache when ``llm.cache``). ``llm.dry_run``: no
+    request is sent; returns the call budget. A judge that scored nothing raises
+    :class:`LLMFatalError` after the file is written."""
+    from synae.presets import detect_preset, get_preset
+    from synae.run.factory import llm_client
+    from synae.run.judge_calibration import calibrate, write_calibration
+
+    real_path = Path(required(config.inputs.real, "inputs.real", "--real"))
+    if not config.judge.model:
+        raise ConfigError("judge calibrate needs a judge model (--judge-model, or judge.model in a "
+                          "config file)")
+    out = None if config.llm.dry_run else Path(required(config.output.out, "output.out", "--out"))
+    dataset = load_input(real_path, config)
+    preset = get_preset(config.preset or detect_preset(dataset))
+    client = llm_client(config, progress=progress)
+    record = calibrate(dataset.trajectories, preset, config, client, source=str(real_path))
+    if out is None:
+        return record
+    path = write_calibration(record, out, cache=config.llm.cache)
+    raise_if_all_unscored([client], path)
+    return {**record, "path": str(path)}
+
+
+# ----------------------------------------------------------------------------------------------
 # validate
 
 
 @dataclass
 class ValidateOutcome:
     """``synae validate``'s result: the run (``None`` on a dry run), agreement with known labels,
-    on a dry run the call budget, and with ``inputs.skip_invalid`` the skipped records
-    (:func:`skipped_records`)."""
+    on a dry run the call budget, with ``inputs.skip_invalid`` the skipped records
+    (:func:`skipped_records`), and when the judge ran its calibration per judged target
+    (:func:`synae.run.judge_calibration.reliability`, ``None`` when none is found)."""
 
     run: Any = None
     agreement: dict[Any, dict[Any, Any]] | None = None
     budget: dict[str, Any] | None = None
     skipped: dict[str, dict[str, Any]] | None = None
+    calibration: dict[str, Any] | None = None  # judged target → the judge's reliability (None: unknown)
 
 
 def validate_command(config: Config, *, progress: bool = True) -> ValidateOutcome:
@@ -446,8 +494,17 @@ def validate_command(config: Config, *, progress: bool = True) -> ValidateOutcom
         found = {}
         for (target, kind), counts in confusion.items():
             found.setdefault(target, {})[kind] = counts.result()
+    calibration: dict[str, Any] | None = None
+    if "judge" in kinds and client is not None and run is not None:
+        from synae.run.judge_calibration import find_calibration, reliability
+
+        record = find_calibration(config, client.base_url, source.preset)
+        calibration = {target: None if record is None else
+                       reliability(record, target, model=config.judge.model, endpoint=client.base_url,
+                                   preset=source.preset)
+                       for target, kind in run.checked() if kind == "judge"}
     raise_if_all_unscored([client], out)
-    return ValidateOutcome(run=run, agreement=found, skipped=skipped)
+    return ValidateOutcome(run=run, agreement=found, skipped=skipped, calibration=calibration)
 
 
 @dataclass
