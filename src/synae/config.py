@@ -163,6 +163,13 @@ class ValiditySettings(_Section):
     t1_output_strict: bool = False  # §2.4: cities, states and attraction names must be grounded too
     t1_positional: Literal["error", "map"] = "error"  # §3.1: positional arguments to T1 tools
     bfcl_grounding: bool = False  # §2.5: single-quoted literals must occur in the conversation/state
+    # the judge's reliability (synae.run.judge_calibration): a `synae judge calibrate` folder (or its
+    # JSON file) that validate/evaluate record with the judge's verdicts (None: the cache's calibration
+    # for the same judge model, endpoint and preset, if any)
+    judge_calibration: Path | None = None
+    calibration_items: int = Field(50, ge=2)  # judge calibrate: rule-valid originals per target (seeded draw)
+    calibration_fractions: list[float] = [0.0, 0.25, 0.5, 0.75, 1.0]  # invalidation curve points
+    calibration_resamples: int = Field(1000, ge=0)  # bootstrap resamples of κ's interval (0 = none)
 
 
 class InputSettings(_Section):

@@ -45,6 +45,8 @@ CONFIG_KEYS: dict[str, str] = {
     "judge_model": "judge.model", "judge_alias": "judge.model",
     "structured_output": "judge.structured_output",
     "validity": "validity.checker", "known_labels": "validity.known_labels",
+    "judge_calibration": "validity.judge_calibration", "items": "validity.calibration_items",
+    "resamples": "validity.calibration_resamples",
     "agents": "downstream.agents", "scorer": "downstream.scorer", "runs": "downstream.runs",
     "parallel": "downstream.parallel", "max_steps": "downstream.max_steps",
     "agent_temperature": "downstream.temperature", "agent_max_tokens": "downstream.max_tokens",
@@ -182,6 +184,10 @@ CacheOpt = Annotated[bool, typer.Option("--cache/--no-cache", help="Read and wri
 StructuredOpt = Annotated[bool, typer.Option(
     "--structured-output/--no-structured-output",
     help="Ask the judge for {\"answer\": \"yes\"|\"no\"} via response_format where supported.")]
+JudgeCalibrationOpt = Annotated[Path | None, typer.Option(
+    "--judge-calibration", help="A `synae judge calibrate` folder: the judge's reliability (kappa) is "
+                                "recorded with its verdicts (default: the cached calibration of the same "
+                                "judge model, endpoint and preset, if any).")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Count the LLM calls (and tokens); send none.")]
 BreakerOpt = Annotated[int | None, typer.Option(
     "--llm-breaker", min=0, help="Stop the run after this many consecutive LLM attempts without any reply "

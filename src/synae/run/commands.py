@@ -221,6 +221,7 @@ def plan_downstream(config: Config, *, progress: bool = False) -> DownstreamPlan
     specs = required(config.downstream.agents, "downstream.agents", "--agent")
     d = config.downstream
     needs_client = config.judge.model or any(map(uses_model, specs))
+    from synae.envs.budget import TrajectoryLimits
     client = llm_client(config, progress=progress) if needs_client else None
     judge = None
     if config.judge.model:
@@ -236,7 +237,9 @@ def plan_downstream(config: Config, *, progress: bool = False) -> DownstreamPlan
 def _loop_settings(config: Config) -> Any:
     from synae.downstream.loop import LoopSettings
 
-    return LoopSettings(max_steps=config.downstream.max_steps, concurrency=config.downstream.parallel)
+    d = config.downstream
+    return LoopSettings(max_steps=d.max_steps, concurrency=d.parallel,
+                        limits=TrajectoryLimits(d.trajectory_seconds, d.state_max_nodes))
 
 
 def downstream_extra(config: Config, preset: Any, plan: DownstreamPlan, *,
