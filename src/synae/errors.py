@@ -41,7 +41,7 @@ class LLMFatalError(SynaeError):
     silent endpoint, deadline passed): the run stops at once instead of ending with every LLM item
     unscored. The message says what happened and how much was done; replies already received stay
     cached, so a re-run resumes where this one stopped. ``kind``: ``auth``, ``model_not_found``,
-    ``not_found``, ``breaker``, ``deadline`` or ``all_unscored``."""
+    ``not_found``, ``unreachable``, ``breaker``, ``deadline`` or ``all_unscored``."""
 
     def __init__(self, kind: str, message: str) -> None:
         self.kind = kind

@@ -102,3 +102,27 @@ def test_an_unknown_model_stops_the_run_with_exit_4(tmp_path, acp_files, capsys,
     assert code == 4, err
     assert "error: LLM model not found" in err and "cached" in err
     assert n_requests < 24  # stopped early, not once per trajectory
+
+
+def test_a_trajectory_beyond_its_state_budget_is_unscored_and_the_metrics_stay(tmp_path) -> None:
+    """Issue 21: ``downstream.state_max_nodes`` (here from the environment) reaches the scoring; the
+    2^40-path trajectory is unscored, the others are scored and both metrics are computed."""
+    from helpers.hostile_bfcl import doubling_calls, fs_trajectory, self_copy_calls
+
+    plain = [fs_trajectory("plain", [("mkdir", {"dir_name": "a"})]),
+             fs_trajectory("cycle", self_copy_calls())]
+    real, synthetic = tmp_path / "real.jsonl", tmp_path / "synthetic.jsonl"
+    write_jsonl(plain, real)
+    write_jsonl([fs_trajectory("doubling", doubling_calls(40)), *plain], synthetic)
+    out = tmp_path / "results.json"
+    result = CliRunner().invoke(app, ["downstream", "--real", str(real), "--synthetic", str(synthetic),
+                                      "--preset", "bfcl", "--agent", "oracle", "--agent", "noisy-oracle:0.5",
+                                      "--runs", "1", "--out", str(out)],
+                                env={"SYNAE_DOWNSTREAM_STATE_MAX_NODES": "400"})
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(out.read_text())["metrics"]
+    tdd = metrics["fidelity.downstream.tdd.tool_calls"]
+    assert tdd["status"] == "ok" and "fidelity.downstream.rd.tool_calls" in metrics
+    oracle = tdd["details"]["agents"][0]["synthetic"]
+    assert oracle["counts"] == [{"success": 2, "failure": 0, "unscored": 1}]
+    assert oracle["unscored_reasons"] == {"state_budget_exceeded": 1}

@@ -148,3 +148,28 @@ def test_an_unwritable_cache_folder_warns_and_the_run_goes_on_without_it(tmp_pat
     with pytest.warns(RuntimeWarning, match="embedding cache disabled"):
         out = pipe.embed(["one", "two"])
     assert out.vectors.shape == (2, 8) and np.isfinite(out.vectors).all() and pipe.cache is None
+
+
+def test_windows_per_text_are_capped_and_the_capped_texts_counted(tmp_path):
+    long = " ".join(f"w{i}" for i in range(100))  # 100 tokens: 10 windows of S = 10 without a cap
+    first30 = " ".join(f"w{i}" for i in range(30))
+    fake = FakeEmbedder()
+    pipe = EmbeddingPipeline(fake, cache=EmbeddingCache(tmp_path, {"model": "fake"}), progress=False,
+                             max_windows=3)
+    out = pipe.embed([long, first30, "short text"])
+    assert len(fake.encoded) == 3 + 3 + 1  # three windows each for the two long texts, one for the short
+    assert np.array_equal(out.vectors[0], out.vectors[1])  # the capped text = its first 3 windows
+    assert out.stats.n_capped == 1 and out.stats.max_windows == 3 and out.stats.n_windows == 7
+    warm = EmbeddingPipeline(FakeEmbedder(), cache=EmbeddingCache(tmp_path, {"model": "fake"}),
+                             progress=False,
+                             max_windows=3).embed([long])
+    assert warm.stats.n_cached == 1 and warm.stats.n_capped == 1  # still reported from the cache
+    uncapped = EmbeddingPipeline(FakeEmbedder(), progress=False).embed([long])
+    assert uncapped.stats.n_windows == 10 and uncapped.stats.n_capped == 0
+
+
+def test_make_pipeline_applies_the_configured_window_cap(tmp_path):
+    pipe = make_pipeline(EmbeddingSettings(max_windows=2, cache_dir=tmp_path), embedder=FakeEmbedder(),
+                         progress=False)
+    stats = pipe.embed([" ".join(f"t{i}" for i in range(50))]).stats
+    assert stats.n_capped == 1 and stats.n_windows == 2

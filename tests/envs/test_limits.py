@@ -5,6 +5,7 @@ from __future__ import annotations
 import decimal
 import json
 import time
+import typing
 
 import mpmath
 import pytest
@@ -12,7 +13,8 @@ import pytest
 from synae.config import Config
 from synae.downstream.agents import OracleAgent
 from synae.envs.bfcl import BFCLEnvironment
-from synae.envs.limits import MAX_PRECISION, CallTimeout, bfcl_argument_problem, run_limited
+from synae.envs.budget import BudgetExceeded, TrajectoryBudget, trajectory_budget
+from synae.envs.limits import MAX_PRECISION, CallTimeout, bfcl_argument_problem, run_limited, type_problem
 from synae.run.downstream import evaluate_dataset
 from synae.run.validity import ValiditySession
 from synae.schema import FunctionCall, Message, ToolCall, Trajectory
@@ -92,3 +94,59 @@ def test_downstream_run_with_hostile_agent_calls_finishes_fast() -> None:
     result = evaluate_dataset([hostile_trajectory()], [OracleAgent()], "bfcl", runs=1)
     elapsed = time.monotonic() - start
     assert elapsed < 10 and result.agents["oracle"].runs[0].scores
+
+
+def test_a_float_precision_is_rejected_before_any_call() -> None:
+    """Issue 21: ``precision=1e8`` (a float) passed the integer-only cap and ran for seconds in C."""
+    calls = [ToolCall(id=f"c{i}", function=FunctionCall(
+        name="logarithm", arguments=json.dumps({"value": 10 + i, "base": 2, "precision": 1e8})))
+        for i in range(12)]
+    trajectory = Trajectory(id="floats", messages=[
+        Message(role="user", content="Logarithms, very precisely."),
+        Message(role="assistant", content=None, tool_calls=calls),
+        *(Message(role="tool", tool_call_id=c.id, content="{}") for c in calls)],
+        environment={"involved_classes": ["MathAPI"], "initial_config": {}})
+    start = time.monotonic()
+    run = ValiditySession(None, "bfcl", Config(), "rules", progress=False).run([trajectory])
+    [verdict] = run.verdicts["tool_calls"]["rules"]
+    assert time.monotonic() - start < 5
+    assert verdict.valid is False and "executes" in verdict.reasons
+    assert all("precision: expected int, got float" in m for m in verdict.details["executes"])
+
+
+@pytest.mark.parametrize(("arguments", "problem"), [
+    ({"value": 8, "base": 2, "precision": 1e8}, "expected int, got float"),
+    ({"value": 8, "base": 2, "precision": True}, "expected int, got bool"),
+    ({"value": 8, "base": 2, "precision": "100000000"}, "exceeds the limit"),  # strings: read as numbers
+    ({"value": 8, "base": 2, "precision": float("nan")}, "expected int, got float"),
+    ({"value": [8], "base": 2, "precision": 10}, "value: expected float, got list"),
+])
+def test_arguments_must_have_the_declared_type(arguments: dict, problem: str) -> None:
+    result = BFCLEnvironment(["MathAPI"]).call("logarithm", arguments)
+    assert not result.ok and problem in result.error
+
+
+@pytest.mark.parametrize(("value", "annotation", "ok"), [
+    (3, float, True), (3.5, int, False), ("ticket_001", int, True), (None, str | None, True),
+    (["a", 1], list[str], False), ({"k": 1.5}, dict[str, str | int], False), ("x", bool, False),
+    ({"any": object()}, dict, True),
+    # bfcl-eval annotates with the typing aliases
+    ([1, 2.5], typing.List[float], True), ("x", typing.Optional[int], True),  # noqa: UP006, UP045
+    ({"k": None}, typing.Dict[str, typing.Union[str, int, None]], True),  # noqa: UP006, UP007
+])
+def test_type_problem(value: object, annotation: object, ok: bool) -> None:
+    assert (type_problem(value, annotation) is None) is ok
+
+
+def test_a_call_gets_at_most_the_trajectory_time_left() -> None:
+    def spin() -> int:
+        while True:
+            pass
+
+    start = time.monotonic()
+    with trajectory_budget(TrajectoryBudget(seconds=0.3)) as budget, pytest.raises(BudgetExceeded) as caught:
+        run_limited(spin, timeout=10)
+    assert time.monotonic() - start < 2 and caught.value.reason == "time_budget_exceeded"
+    assert budget is not None and budget.spent >= 0.3
+    with trajectory_budget(TrajectoryBudget(seconds=5)), pytest.raises(CallTimeout):
+        run_limited(spin, timeout=0.2)  # its own limit first: an error result, the trajectory goes on

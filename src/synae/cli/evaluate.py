@@ -180,6 +180,11 @@ def register(app: typer.Typer) -> None:
                           f"{s.get('n_unique', 0)} distinct texts, {s.get('n_cached', 0)} from cache, "
                           f"{s.get('n_multi_window', 0)} chunked, {s.get('n_truncated', 0)} truncated",
                           highlight=False)
+            if s.get("n_capped"):
+                cap = s.get("max_windows")
+                console.print(f"[yellow]warning:[/] {s['n_capped']} text(s) longer than {cap} windows "
+                              f"embedded from their first {cap} windows only (embedding.max_windows)",
+                              highlight=False)
         for note in getattr(report, "notes", []) or []:
             console.print(f"[dim]note:[/] {note}", highlight=False)
         for warning in getattr(report, "warnings", []) or []:

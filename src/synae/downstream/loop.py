@@ -23,6 +23,12 @@ An agent that crashes (or whose LLM call fails) fails its trajectory and the oth
 :class:`~synae.errors.LLMFatalError` (the endpoint cannot serve the run at all: bad key, unknown
 model, …) stops the whole run at once and is raised to the caller.
 
+Each trajectory runs under its own budget (``LoopSettings.limits``, :mod:`synae.envs.budget`): when
+its tool calls use up the environment time, the run of that trajectory stops and the agent
+trajectory (the messages so far) records ``metadata.downstream.unscored`` =
+``"time_budget_exceeded: …"``; so does any other failure of the loop itself
+(``"agent_run_failed: <error>"``). Scoring makes such a trajectory unscored; the others go on.
+
 Trajectories run concurrently (asyncio); turns within one trajectory run in order. Tool-call ids are
 assigned by the loop (``call_<turn>_<k>``), never taken from the model, so the same run always sends
 the same requests and a re-run is answered from the LLM reply cache.
@@ -46,6 +52,7 @@ from synae.downstream.prompts import (
     tool_system_message,
 )
 from synae.envs.base import ToolEnvironment, ToolResult
+from synae.envs.budget import BudgetExceeded, TrajectoryLimits, trajectory_budget
 from synae.errors import LLMFatalError
 from synae.schema import FunctionCall, Message, ToolCall, Trajectory, to_chat_messages
 from synae.toolcalls import extract_code, parse_call_list, parse_calls, to_tool_calls
@@ -64,11 +71,12 @@ def parse_yes_no(text: str | None) -> str | None:
 @dataclass
 class LoopSettings:
     """Limits of the loops: steps per turn (BFCL/generic), records per cache key (T1 output prompt),
-    trajectories in flight at once."""
+    trajectories in flight at once, and each trajectory's budgets (running and scoring it)."""
 
     max_steps: int = MAX_STEPS_PER_TURN
     max_records: int = 30
     concurrency: int = 16
+    limits: TrajectoryLimits = field(default_factory=TrajectoryLimits)
 
 
 @dataclass(frozen=True)
@@ -321,10 +329,22 @@ ANSWER_LOOP = AgentLoop("answer", _run_acp, lambda turns: (len(turns), True), an
 async def run_trajectory(reference: Trajectory, agent: Agent, preset: LoopPreset, run: int = 0,
                          settings: LoopSettings | None = None) -> Trajectory:
     """Run ``agent`` on one reference trajectory with the preset's loop (``preset.agent_loop``) at
-    the preset's default temperature; returns the agent trajectory (same ``id``)."""
+    the preset's default temperature, within ``settings.limits``; returns the agent trajectory (same
+    ``id``), marked unscored when its budget ran out or the loop failed (module docstring)."""
     settings = settings or LoopSettings()
     rec = Recorder(reference=reference, agent=agent, run=run)
-    return await preset.agent_loop.run(rec, preset, settings, preset.agent_temperature)
+    try:
+        with trajectory_budget(settings.limits.start()):
+            return await preset.agent_loop.run(rec, preset, settings, preset.agent_temperature)
+    except LLMFatalError:
+        raise
+    except BudgetExceeded as exc:
+        reason = str(exc)
+    except Exception as exc:  # a failure of this trajectory's run costs this trajectory only
+        reason = f"agent_run_failed: {type(exc).__name__}: {exc}"
+    rec.errors.append(reason)
+    rec.extra["unscored"] = reason
+    return rec.trajectory(None, preset.name, tool_results=not preset.agent_loop.answers_only)
 
 
 async def arun_dataset(references: Sequence[Trajectory], agent: Agent, preset: LoopPreset, run: int = 0,

@@ -7,7 +7,8 @@
 :func:`downstream_metrics` (``real_run=``) for every synthetic set of a comparison group.
 
 Per agent and target: ``s`` = mean over runs of the per-run success rate (successes / scored
-trajectories; unscored ones are excluded and counted), with the per-run values and the sample
+trajectories; unscored ones — a judge failure, a trajectory beyond its budgets or whose run or
+scoring failed — are excluded and counted, with their reasons), with the per-run values and the sample
 standard deviation (``None`` when R = 1). A run whose trajectories are all unscored has rate ``None``;
 an agent with no rate on a side makes TDD/RD ``null`` (``missing_rate``).
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import re
 import statistics
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,12 +96,19 @@ class AgentResult:
         return [_mean_std([float(s.success) for s in column if s.success is not None])[0]
                 for column in columns]
 
+    def unscored_reasons(self, target: str) -> dict[str, int]:
+        """Unscored scores over all runs by reason code (the reason's text before ``:``)."""
+        return dict(Counter((s.reason or "unknown").split(":", 1)[0] for r in self.runs
+                            for s in r.scores.get(target, []) if s.success is None))
+
     def summary(self, target: str) -> dict[str, Any]:
-        """``runs`` (per-run rates), ``mean``, ``std``, ``counts`` (per run) and ``per_trajectory``
-        (:meth:`per_trajectory`: what the collapse anchor of ``metrics.md`` §5.4 is computed from)."""
+        """``runs`` (per-run rates), ``mean``, ``std``, ``counts`` (per run), ``unscored_reasons``
+        (over all runs) and ``per_trajectory`` (:meth:`per_trajectory`: what the collapse anchor of
+        ``metrics.md`` §5.4 is computed from)."""
         mean, std = _mean_std(self.rates(target))
         return {"runs": self.rates(target), "mean": mean, "std": std,
                 "counts": [r.counts(target) for r in self.runs],
+                "unscored_reasons": self.unscored_reasons(target),
                 "per_trajectory": self.per_trajectory(target)}
 
 
@@ -138,7 +147,8 @@ async def aevaluate_dataset(dataset: Dataset | Sequence[Trajectory], agents: Seq
             if progress is not None:
                 progress(f"{name}: agent {agent.name}, run {run + 1}/{runs}")
             trajectories = await arun_dataset(references, agent, preset, run, settings)
-            scores = await score_run(references, trajectories, scorers, judge)
+            scores = await score_run(references, trajectories, scorers, judge,
+                                     (settings or LoopSettings()).limits)
             if save_dir is not None:
                 _save(Path(save_dir), name, agent.name, run, trajectories, scores)
             llm_calls = sum(t.metadata.get("downstream", {}).get("llm_calls", 0) for t in trajectories)

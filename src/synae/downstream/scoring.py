@@ -18,6 +18,12 @@ Rule scorers come from :mod:`synae.envs.equivalence`; the judge (functional equi
 :mod:`synae.validity.judge`. A :class:`Score` is ``success: True | False | None``; ``None`` means
 *unscored* (judge failure, no judge configured) and is excluded from success rates, never counted as a
 failure. An agent that crashed, was terminated by the step limit or produced nothing is a failure.
+
+Budgets (:mod:`synae.envs.budget`): an agent trajectory the loop marked unscored
+(``metadata.downstream.unscored``: its budget ran out, or its run failed) is unscored with that reason
+for every target. Each rule scoring runs within a fresh trajectory budget (``limits``); a scoring that
+exceeds it is unscored with ``time_budget_exceeded: …`` or ``state_budget_exceeded: …``, and one that
+fails in any other way with ``scoring_failed: <error>`` — only that trajectory's score is lost.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from typing import Any, Literal, Protocol
 
 from synae.downstream.agents import reference_turn_codes
 from synae.downstream.loop import parse_yes_no
+from synae.envs.budget import BudgetExceeded, TrajectoryLimits, trajectory_budget
 from synae.schema import Trajectory
 from synae.views import turns
 
@@ -215,13 +222,28 @@ def _judge_precheck(judge: EquivalenceJudge | None, target: Target, agent: Traje
     return None
 
 
+def budgeted_rule_score(scorer: str, reference: Trajectory, agent: Trajectory,
+                        limits: TrajectoryLimits | None = None) -> Score:
+    """:func:`rule_score` within a fresh budget of ``limits`` (default limits when ``None``); an
+    exceeded budget or any other failure is an unscored :class:`Score` with the reason."""
+    try:
+        with trajectory_budget((limits or TrajectoryLimits()).start()):
+            return rule_score(scorer, reference, agent)
+    except BudgetExceeded as exc:
+        return Score(None, scorer, str(exc))
+    except Exception as exc:  # one trajectory's scoring failure costs its own score only
+        return Score(None, scorer, f"scoring_failed: {type(exc).__name__}: {exc}")
+
+
 async def score_run(references: Sequence[Trajectory], agent_trajectories: Sequence[Trajectory],
-                    scorers: Mapping[str, str],
-                    judge: EquivalenceJudge | None = None) -> dict[str, list[Score]]:
+                    scorers: Mapping[str, str], judge: EquivalenceJudge | None = None,
+                    limits: TrajectoryLimits | None = None) -> dict[str, list[Score]]:
     """Scores per target, aligned with ``references``; agent trajectories are joined by ``id``.
 
-    A reference without an agent trajectory scores a failure (``no_agent_run``). Judge requests of
-    one target are sent together (in a worker thread, so the event loop stays free).
+    A reference without an agent trajectory scores a failure (``no_agent_run``); an agent trajectory
+    marked unscored by the loop is unscored with its reason; rule scorers run within ``limits``
+    (:func:`budgeted_rule_score`). Judge requests of one target are sent together (in a worker
+    thread, so the event loop stays free).
     """
     by_id = {a.id: a for a in agent_trajectories}
     out: dict[str, list[Score]] = {}
@@ -232,8 +254,10 @@ async def score_run(references: Sequence[Trajectory], agent_trajectories: Sequen
             agent = by_id.get(reference.id)
             if agent is None:
                 scores.append(Score(False, scorer, "no_agent_run"))
+            elif _downstream_meta(agent).get("unscored"):
+                scores.append(Score(None, scorer, str(_downstream_meta(agent)["unscored"])))
             elif scorer != "judge":
-                scores.append(rule_score(scorer, reference, agent))
+                scores.append(budgeted_rule_score(scorer, reference, agent, limits))
             else:
                 decided = _judge_precheck(judge, target, agent)  # type: ignore[arg-type]
                 scores.append(decided)

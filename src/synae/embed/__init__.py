@@ -50,10 +50,11 @@ def make_pipeline(settings: EmbeddingSettings | None = None, embedder: Embedder 
     if settings.cache and embedder.cacheable and cache_dir_usable(root, "embedding cache"):
         identity = {"model": embedder.model_id, "window": embedder.window, "chunking": settings.chunking,
                     "normalise": "l2", "pooling": "token_weighted_mean", "dtype": "float32",
-                    "batch_size": settings.batch_size}
+                    "batch_size": settings.batch_size, "max_windows": settings.max_windows}
         cache = EmbeddingCache(root, identity)
     return EmbeddingPipeline(embedder, cache=cache, chunking=settings.chunking,
-                             batch_size=settings.batch_size, progress=progress)
+                             batch_size=settings.batch_size, progress=progress,
+                             max_windows=settings.max_windows)
 
 
 @dataclass(frozen=True)

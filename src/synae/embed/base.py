@@ -65,6 +65,8 @@ class EmbeddingStats:
     n_truncated: int = 0
     n_cached: int = 0
     n_embedded: int = 0
+    max_windows: int | None = None  # the cap on windows per text (embedding.max_windows)
+    n_capped: int = 0  # texts longer than the cap allows: only their first max_windows windows embedded
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -80,4 +82,5 @@ class EmbeddingStats:
             n_multi_window=self.n_multi_window + other.n_multi_window,
             n_windows=self.n_windows + other.n_windows, max_tokens=max(self.max_tokens, other.max_tokens),
             mean_tokens=mean, n_truncated=self.n_truncated + other.n_truncated,
-            n_cached=self.n_cached + other.n_cached, n_embedded=self.n_embedded + other.n_embedded)
+            n_cached=self.n_cached + other.n_cached, n_embedded=self.n_embedded + other.n_embedded,
+            max_windows=self.max_windows, n_capped=self.n_capped + other.n_capped)

@@ -8,6 +8,10 @@ and the mean is L2-normalised. A decoded window that still exceeds W − 2 token
 ``n_truncated`` (expected 0). With chunking off, texts over W − 2 tokens are truncated by the model
 and counted in ``n_truncated``. Vectors are returned as float32 (the cached precision), so a cold
 and a warm run give bitwise identical results.
+
+Cost bound: a text gets at most ``max_windows`` windows (``embedding.max_windows``); a longer text
+is embedded from its first ``max_windows`` × S tokens and counted in ``n_capped`` (reported with
+the results, never silent). ``None`` lifts the cap.
 """
 
 from __future__ import annotations
@@ -79,12 +83,23 @@ class EmbeddingPipeline:
     """Chunk, pool, de-duplicate and cache around one :class:`Embedder`."""
 
     def __init__(self, embedder: Embedder, *, cache: EmbeddingCache | None = None, chunking: bool = True,
-                 batch_size: int = 16, progress: bool = True) -> None:
+                 batch_size: int = 16, progress: bool = True, max_windows: int | None = None) -> None:
         self.embedder = embedder
         self.cache = cache if embedder.cacheable else None
         self.chunking = chunking
         self.batch_size = batch_size
         self.progress = progress
+        self.max_windows = max_windows
+
+    def _step(self) -> int:
+        """S, the tokens of one window (``window`` − 2 − the embedder's slack, at least 1)."""
+        limit = (self.embedder.window or 0) - SPECIAL_TOKENS
+        return max(1, limit - getattr(self.embedder, "chunk_slack", RETOKENISE_SLACK))
+
+    def _capped(self, info: TextInfo) -> bool:
+        """The text had more tokens than ``max_windows`` windows hold (only those were embedded)."""
+        return (self.max_windows is not None and self.chunking and self.embedder.window is not None
+                and info.windows >= self.max_windows and info.tokens > self.max_windows * self._step())
 
     def embed(self, texts: Sequence[str]) -> EmbeddingOutput:
         """Embed ``texts`` (duplicates embedded once; cached vectors reused)."""
@@ -129,7 +144,8 @@ class EmbeddingPipeline:
             n_windows=sum(i.windows for i in infos if i is not None), max_tokens=max(tokens, default=0),
             mean_tokens=float(np.mean(tokens)) if tokens else 0.0,
             n_truncated=sum(1 for i in infos if i is not None and i.truncated),
-            n_cached=n_cached, n_embedded=len(infos) - n_cached)
+            n_cached=n_cached, n_embedded=len(infos) - n_cached, max_windows=self.max_windows,
+            n_capped=sum(1 for i in infos if i is not None and self._capped(i)))
 
     def _plan(self, texts: list[str]) -> tuple[list[str], list[int], list[float], list[TextInfo]]:
         """Pieces to encode, the text each belongs to, its pooling weight, and per-text info."""
@@ -138,7 +154,8 @@ class EmbeddingPipeline:
             return (list(texts), list(range(len(texts))), [1.0] * len(texts),
                     [TextInfo(len(t.split()), 1, False) for t in texts])
         limit = window - SPECIAL_TOKENS
-        step = max(1, limit - getattr(self.embedder, "chunk_slack", RETOKENISE_SLACK))
+        step = self._step()
+        end_cap = self.max_windows * step if self.max_windows is not None else None
         pieces: list[str] = []
         owner: list[int] = []
         weight: list[float] = []
@@ -153,7 +170,7 @@ class EmbeddingPipeline:
                 infos.append(TextInfo(len(tokens), 1, len(tokens) > limit))
                 continue
             n_win = 0
-            for s in range(0, len(tokens), step):
+            for s in range(0, len(tokens) if end_cap is None else min(len(tokens), end_cap), step):
                 chunk = tokens[s:s + step]
                 windows_to_check.append(len(pieces))
                 pieces.append(self.embedder.detokenize(chunk))

@@ -2,7 +2,9 @@
 
 - :mod:`synae.envs.base` — :class:`ToolResult` and the :class:`ToolEnvironment` protocol.
 - :mod:`synae.envs.t1` — the T1 attraction tools, cache and plan interpreter.
-- :mod:`synae.envs.bfcl` — BFCL class instances with safe dispatch and state snapshots.
+- :mod:`synae.envs.bfcl` — BFCL class instances with safe dispatch and state comparison.
+- :mod:`synae.envs.state` — budgeted, iterative, cycle-safe equality of environment states.
+- :mod:`synae.envs.budget` — per-trajectory budgets (environment seconds, state comparison size).
 - :mod:`synae.envs.equivalence` — rule-based equivalence scorers (``t1_exec``, ``call_match``,
   ``mentions_match``, ``bfcl_state``).
 """

@@ -9,7 +9,11 @@ Public API:
   - ``call(name, arguments) -> ToolResult``: ``arguments`` are the encoded dicts of
     :mod:`synae.toolcalls` (positional values under ``"__args__"``); ``$var``/``$expr`` values are
     errors. ``content`` is the BFCL result string; ``error`` is set when :func:`is_error_result`.
-  - ``snapshot() -> {class: {attribute: value}}``: deep copies of the public instance attributes.
+  - ``state() -> {class: {attribute: value}}``: the public instance attributes (live, not copies).
+  - ``same_state(other) -> bool``: whether two environments' states are equal, compared by
+    :func:`synae.envs.state.same_state` (iterative, shared subtrees compared once, cycle-safe) with
+    the attributes each class's own ``__eq__`` compares (:func:`compared_fields`), within the current
+    trajectory budget (:mod:`synae.envs.budget`: ``state_budget_exceeded``/``time_budget_exceeded``).
   - ``tool_definitions()``: the OpenAI definitions of the involved classes' function docs.
 
 - :func:`is_error_result` — the §2.5 error rule on a result string.
@@ -17,8 +21,9 @@ Public API:
 
 The classes come from ``bfcl-eval==2026.3.23`` (imported lazily). Calls are dispatched by name to
 public bound methods with literal arguments (integers beyond ±10^18 and arguments over 100 000
-characters are refused, and so are arguments beyond each tool's semantic caps —
-:mod:`synae.envs.limits`: huge integer powers, precisions over 1000 digits); every call runs under a
+characters are refused, and so are arguments whose type is not the one the method declares and
+arguments beyond each tool's semantic caps — :mod:`synae.envs.limits`: huge integer powers,
+precisions over 1000 digits); every call runs under a
 time limit (``timeout``, default 10 s) with a private decimal context and the mpmath precision
 restored afterwards, so a call that runs too long is an error result and no call changes another's
 numeric state; bfcl-eval's own multi-turn executor (which runs call
@@ -37,7 +42,15 @@ from types import ModuleType
 from typing import Any
 
 from synae.envs.base import ERROR_PREFIX, ToolResult
-from synae.envs.limits import CALL_TIMEOUT, CallTimeout, bfcl_argument_problem, run_limited
+from synae.envs.budget import BudgetExceeded, current_budget
+from synae.envs.limits import (
+    CALL_TIMEOUT,
+    CallTimeout,
+    annotation_problem,
+    bfcl_argument_problem,
+    run_limited,
+)
+from synae.envs.state import same_state
 from synae.errors import DataError, MissingDependencyError
 from synae.toolcalls import POSITIONAL_KEY
 
@@ -86,6 +99,14 @@ def method_parameters(class_name: str) -> dict[str, list[str]]:
         params = list(inspect.signature(function).parameters.values())[1:]
         out[name] = [p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
     return out
+
+
+@cache
+def compared_fields() -> dict[type, tuple[str, ...]]:
+    """The attributes the file system's ``Directory.__eq__`` and ``File.__eq__`` compare (a parent
+    link or a modification time never makes two states differ)."""
+    module = _module("GorillaFileSystem")
+    return {module.Directory: ("name", "contents"), module.File: ("name", "content")}
 
 
 def result_string(result: Any) -> str:
@@ -190,7 +211,7 @@ class BFCLEnvironment:
             return ToolResult.failure(f"{name}() arguments must be literal values")
         if _oversized([positional, keywords], [MAX_ARGUMENT_SIZE]):
             return ToolResult.failure(f"{name}() arguments are too large")
-        problem = self._cap_problem(name, method, positional, keywords)
+        problem = self._argument_problem(name, method, positional, keywords)
         if problem is not None:
             return ToolResult.failure(problem)
         args, kwargs = copy.deepcopy(positional), copy.deepcopy(keywords)
@@ -198,24 +219,40 @@ class BFCLEnvironment:
             value = run_limited(lambda: method(*args, **kwargs), self.timeout)
         except CallTimeout as exc:
             return ToolResult.failure(f"{name}(): {exc}")
+        except BudgetExceeded:  # the trajectory's budget, not this call, is spent: the caller decides
+            raise
         except Exception as exc:  # a raising method is an error result, as in BFCL
             return ToolResult.failure(str(exc))
         content = result_string(value)
         return ToolResult(content=content, error=_error_of(content), value=value)
 
-    def _cap_problem(self, name: str, method: Any, positional: list[Any],
-                     keywords: dict[str, Any]) -> str | None:
-        """The semantic cap a call exceeds (:func:`synae.envs.limits.bfcl_argument_problem`), if any."""
+    def _argument_problem(self, name: str, method: Any, positional: list[Any],
+                          keywords: dict[str, Any]) -> str | None:
+        """An argument of the wrong declared type (:func:`synae.envs.limits.annotation_problem`) or
+        beyond a semantic cap (:func:`synae.envs.limits.bfcl_argument_problem`), if any."""
         try:
             bound = inspect.signature(method).bind(*positional, **keywords).arguments
         except TypeError:  # wrong arguments: the call itself reports it
             return None
+        problem = annotation_problem(method, bound)
+        if problem is not None:
+            return f"{name}(): argument {problem}"
         return bfcl_argument_problem(type(method.__self__).__name__, name, bound)
 
-    def snapshot(self) -> dict[str, dict[str, Any]]:
-        """Per class, deep copies of the public instance attributes (compared with ``==``)."""
-        return {class_name: {k: copy.deepcopy(v) for k, v in vars(instance).items() if not k.startswith("_")}
+    def state(self) -> dict[str, dict[str, Any]]:
+        """Per class, the public instance attributes (the live values, not copies)."""
+        return {class_name: {k: v for k, v in vars(instance).items() if not k.startswith("_")}
                 for class_name, instance in self.instances.items()}
+
+    def same_state(self, other: BFCLEnvironment) -> bool:
+        """Whether both environments' public states are equal (module docstring); raises
+        :class:`~synae.envs.budget.BudgetExceeded` beyond the current trajectory budget."""
+        budget = current_budget()
+        if budget is None:
+            return same_state(self.state(), other.state(), fields=compared_fields())
+        budget.check()
+        with budget.charging():
+            return same_state(self.state(), other.state(), fields=compared_fields(), budget=budget)
 
     def tool_definitions(self) -> list[dict[str, Any]]:
         """OpenAI tool definitions converted from the function docs (``data.md`` §3.5)."""

@@ -105,7 +105,9 @@ def bfcl_state_equivalent(involved_classes: Sequence[str], initial_config: Mappi
     reference result string of turn k is not matched by a distinct agent result accumulated over
     turns 1..k (multiset containment, order ignored). Success iff no turn fails and the run was not
     ``terminated`` early (step limit). Agent turns beyond the reference's are executed but not
-    checked; missing agent turns count as empty.
+    checked; missing agent turns count as empty. States are compared by
+    :meth:`~synae.envs.bfcl.BFCLEnvironment.same_state`; beyond the current trajectory budget
+    (:mod:`synae.envs.budget`) :class:`~synae.envs.budget.BudgetExceeded` is raised.
     """
     if terminated:
         return False
@@ -121,7 +123,7 @@ def bfcl_state_equivalent(involved_classes: Sequence[str], initial_config: Mappi
             continue
         if not agent_calls:
             return False
-        if reference_env.snapshot() != agent_env.snapshot():
+        if not reference_env.same_state(agent_env):
             return False
         if reference_results - agent_results:
             return False

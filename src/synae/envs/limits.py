@@ -9,10 +9,15 @@ Two layers guard every tool execution (BFCL, T1):
    ``square_root`` with a ``precision`` above :data:`MAX_PRECISION` digits; ``round_number`` with
    ``|decimal_places|`` above :data:`MAX_PRECISION`. Generic caps (integer size, argument volume)
    live in :mod:`synae.envs.bfcl`.
+   Before the caps, every argument must have the type its parameter declares
+   (:func:`annotation_problem`): a float ``precision`` never reaches an integer-only cap.
 2. **A wall-clock limit** (:func:`run_limited`, default :data:`CALL_TIMEOUT` seconds): a call still
    running after the limit is interrupted by an exception raised in its thread at the next Python
    bytecode (``PyThreadState_SetAsyncExc``) and becomes an error result. Pure-Python loops are
-   always interrupted; a single C operation is bounded by layer 1.
+   always interrupted; a single C operation is bounded by layer 1. Inside a trajectory budget
+   (:mod:`synae.envs.budget`) a call gets at most the trajectory's remaining environment time and
+   its time is charged to it; a call stopped because the trajectory's time ran out raises
+   :class:`~synae.envs.budget.BudgetExceeded` instead of giving an error result.
 
 :func:`isolated_numeric_state` runs a call with a private :mod:`decimal` context and restores the
 :mod:`mpmath` working precision afterwards, so that a call setting ``getcontext().prec`` or
@@ -23,12 +28,18 @@ from __future__ import annotations
 
 import ctypes
 import decimal
+import functools
+import inspect
 import math
 import sys
 import threading
+import types
+import typing
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
+
+from synae.envs.budget import current_budget
 
 CALL_TIMEOUT = 10.0  # seconds one tool call may run
 MAX_RESULT_DIGITS = 100_000  # decimal digits of an integer power result
@@ -55,7 +66,24 @@ def isolated_numeric_state() -> Iterator[None]:
 
 def run_limited(call: Callable[[], T], timeout: float = CALL_TIMEOUT) -> T:
     """``call()`` with :func:`isolated_numeric_state`; raises :class:`CallTimeout` when it runs longer
-    than ``timeout`` seconds (interrupted at the next bytecode; see the module docstring)."""
+    than ``timeout`` seconds (interrupted at the next bytecode; see the module docstring). Inside a
+    trajectory budget the limit is at most the remaining time, and running out of it raises
+    :class:`~synae.envs.budget.BudgetExceeded` (also before the call when nothing is left)."""
+    budget = current_budget()
+    if budget is None:
+        return _run_limited(call, timeout)
+    budget.check()
+    left = budget.remaining()
+    with budget.charging():
+        try:
+            return _run_limited(call, min(timeout, left))
+        except CallTimeout:
+            if left < timeout:  # stopped by the trajectory's budget, not by its own limit
+                raise budget.exceeded() from None
+            raise
+
+
+def _run_limited(call: Callable[[], T], timeout: float) -> T:
     thread_id = threading.get_ident()
     lock = threading.Lock()
     state = {"done": False, "fired": False}
@@ -98,11 +126,21 @@ def _power(bound: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _number(value: Any) -> float | None:
+    """A number argument, or a string spelling one (``"1e8"``), as a float; else ``None``."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def _precision(name: str, key: str) -> Callable[[Mapping[str, Any]], str | None]:
     def check(bound: Mapping[str, Any]) -> str | None:
-        value = _integer(bound.get(key))
-        if value is not None and abs(value) > MAX_PRECISION:
-            return f"{name}(): {key}={value} exceeds the limit of {MAX_PRECISION} digits"
+        value = _number(bound.get(key))
+        if value is not None and not abs(value) <= MAX_PRECISION:  # NaN too
+            return f"{name}(): {key}={bound[key]!r:.40} exceeds the limit of {MAX_PRECISION} digits"
         return None
 
     return check
@@ -120,3 +158,77 @@ def bfcl_argument_problem(class_name: str, method: str, bound: Mapping[str, Any]
     """Why a BFCL call's (name-bound) arguments exceed its semantic caps, or ``None``."""
     check = BFCL_CAPS.get((class_name, method))
     return check(bound) if check is not None else None
+
+
+# --------------------------------------------------------------------------------------------
+# Declared types
+
+
+def _type_name(annotation: Any) -> str:
+    return annotation.__name__ if isinstance(annotation, type) else str(annotation).replace("typing.", "")
+
+
+def type_problem(value: Any, annotation: Any) -> str | None:
+    """Why ``value`` does not have the declared type ``annotation``, or ``None``. JSON typing:
+    ``int`` takes integers (not booleans, not floats), ``float`` integers and floats (not booleans),
+    ``str``, ``bool``, ``list[X]`` / ``List[X]`` (every element checked), ``dict[K, V]`` /
+    ``Dict[K, V]`` (every value checked), ``Optional``/``Union`` (some member fits); any other
+    annotation (``Any``, a class) is not checked. One leniency: a string is accepted where a number
+    is declared (bfcl-eval's own ground truth passes ``ticket_id='ticket_001'`` to an ``int``); the
+    semantic caps read such a string as the number it spells."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or origin is types.UnionType:
+        members = typing.get_args(annotation)
+        return None if any(type_problem(value, m) is None for m in members) else \
+            f"expected {_type_name(annotation)}, got {type(value).__name__}"
+    expected = origin or annotation
+    if annotation is type(None):
+        ok = value is None
+    elif expected in (int, float) and isinstance(value, str):
+        ok = True
+    elif expected is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif expected is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    elif expected in (str, bool, list, dict):
+        ok = isinstance(value, expected)
+    else:
+        return None
+    if not ok:
+        return f"expected {_type_name(annotation)}, got {type(value).__name__} {value!r:.50}"
+    args = typing.get_args(annotation)
+    items = value if expected is list else value.values() if expected is dict else ()
+    element = args[-1] if args else None
+    if element is not None:
+        for item in items:
+            problem = type_problem(item, element)
+            if problem is not None:
+                return f"an element: {problem}"
+    return None
+
+
+@functools.cache
+def _declared(function: Callable[..., Any]) -> dict[str, tuple[Any, Any]]:
+    """Parameter name → (type hint, default) of the hinted parameters (none when the hints cannot
+    be resolved)."""
+    try:
+        hints = typing.get_type_hints(function)
+        parameters = inspect.signature(function).parameters
+    except (NameError, TypeError, ValueError):
+        return {}
+    return {name: (hints[name], p.default) for name, p in parameters.items() if name in hints}
+
+
+def annotation_problem(method: Callable[..., Any], bound: Mapping[str, Any]) -> str | None:
+    """The first name-bound argument of ``method`` whose value does not have its parameter's
+    declared type (:func:`type_problem`), as ``"<name>: <why>"``; an explicit ``None`` is accepted
+    where the parameter's default is ``None``. Methods whose hints cannot be resolved are not
+    checked."""
+    declared = _declared(getattr(method, "__func__", method))
+    for name, value in bound.items():
+        if name not in declared or (value is None and declared[name][1] is None):
+            continue
+        problem = type_problem(value, declared[name][0])
+        if problem is not None:
+            return f"{name}: {problem}"
+    return None

@@ -118,10 +118,11 @@ class BFCLPreset(Preset):
 
     def rule_checkers(self, config: Config | None = None, *,
                       sources: Mapping[str, Trajectory] | None = None) -> list[Checker]:
-        """Tool calls (§2.5); option ``bfcl_grounding``."""
+        """Tool calls (§2.5); options ``bfcl_grounding``, ``trajectory_seconds``."""
         from synae.validity.rules.bfcl import BFCLToolCallChecker
 
-        return [BFCLToolCallChecker(grounding=(config or Config()).validity.bfcl_grounding)]
+        settings = (config or Config()).validity
+        return [BFCLToolCallChecker(grounding=settings.bfcl_grounding, seconds=settings.trajectory_seconds)]
 
     def agent_environment(self, reference: Trajectory) -> ToolEnvironment:
         """The BFCL classes of ``environment.involved_classes`` from ``environment.initial_config``."""

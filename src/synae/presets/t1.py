@@ -84,13 +84,14 @@ class T1Preset(Preset):
 
     def rule_checkers(self, config: Config | None = None, *,
                       sources: Mapping[str, Trajectory] | None = None) -> list[Checker]:
-        """Tool calls (§2.3) and output (§2.4); options ``t1_positional``, ``t1_output_strict``."""
+        """Tool calls (§2.3) and output (§2.4); options ``t1_positional``, ``t1_output_strict``,
+        ``trajectory_seconds``."""
         from synae.validity.rules.t1 import T1OutputChecker, T1ToolCallChecker
 
         settings = (config or Config()).validity
-        positional = settings.t1_positional
-        return [T1ToolCallChecker(sources, positional=positional),
-                T1OutputChecker(strict=settings.t1_output_strict, positional=positional)]
+        positional, seconds = settings.t1_positional, settings.trajectory_seconds
+        return [T1ToolCallChecker(sources, positional=positional, seconds=seconds),
+                T1OutputChecker(strict=settings.t1_output_strict, positional=positional, seconds=seconds)]
 
     def judge_default_tools(self) -> list[dict[str, Any]] | None:
         """The attraction tools (T1 trajectories carry no tool definitions)."""

@@ -103,3 +103,20 @@ def test_missing_environment_is_reported():
     traj.environment = None
     v = check(traj)
     assert v.valid is False and v.reasons == ["environment"]
+
+
+def test_a_trajectory_beyond_its_time_budget_is_unscored_and_the_next_one_is_checked():
+    """Issue 21: shared folders with 2^24 paths make ``find`` run long; the trajectory's environment
+    time (0.3 s here) stops it, and only its verdict is lost."""
+    import time
+
+    from helpers.hostile_bfcl import doubling_calls, fs_trajectory
+
+    slow = fs_trajectory("slow", [*doubling_calls(24), ("find", {"path": "."})])
+    plain = fs_trajectory("plain", [("mkdir", {"dir_name": "a"})])
+    start = time.monotonic()
+    verdicts = BFCLToolCallChecker(seconds=0.3).check_all([slow, plain])
+    assert time.monotonic() - start < 3
+    assert verdicts[0].valid is None and verdicts[0].reasons == ["time_budget_exceeded"]
+    assert "0.3 s" in verdicts[0].explanation
+    assert verdicts[1].valid is True

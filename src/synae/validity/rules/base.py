@@ -4,14 +4,20 @@ Every rule checker reports, per trajectory, ``valid`` (``True``/``False``, or ``
 can decide), ``reasons`` = the short codes of the rules that failed (plus informational codes such
 as ``unknown_entity``), ``explanation`` = the first failure in words, and ``details`` = per-rule
 messages.
+
+Checkers that execute tool calls run each trajectory within a time budget
+(:func:`within_budget`, :mod:`synae.envs.budget`): a trajectory whose calls use up
+``validity.trajectory_seconds`` of environment time gets an unscored verdict with reason
+``time_budget_exceeded`` (the checks that had already failed are dropped with the rest).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from synae.envs.budget import TRAJECTORY_SECONDS, BudgetExceeded, TrajectoryLimits, trajectory_budget
 from synae.schema import Message, Trajectory
 from synae.toolcalls import parse_module
 from synae.validity.verdict import CheckTarget, Verdict
@@ -46,6 +52,18 @@ class RuleOutcome:
         details = {**self.details, **self.notes, **self.failures}
         return Verdict(trajectory_id=traj.id, target=target, valid=valid, reasons=reasons,
                        checker=f"{checker}@{RULES_VERSION}", explanation=first, details=details)
+
+
+def within_budget(check: Callable[[Trajectory], Verdict], traj: Trajectory, target: CheckTarget,
+                  checker: str, seconds: float | None = TRAJECTORY_SECONDS) -> Verdict:
+    """``check(traj)`` within a fresh trajectory budget of ``seconds`` environment seconds; when the
+    budget is exceeded, the unscored verdict with the budget's reason code and message."""
+    try:
+        with trajectory_budget(TrajectoryLimits(seconds).start()):
+            return check(traj)
+    except BudgetExceeded as exc:
+        return Verdict(trajectory_id=traj.id, target=target, valid=None, reasons=[exc.reason],
+                       checker=f"{checker}@{RULES_VERSION}", explanation=exc.message)
 
 
 def message_parse_error(message: Message) -> str | None:

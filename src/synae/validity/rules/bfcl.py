@@ -8,7 +8,9 @@ involved classes — with positional arguments mapped by the method's Python sig
 (``schema``); and executing all calls in order in fresh environments (§4) yields no error result
 (``executes``). Optional ``grounding``: every single-quoted literal in a call string occurs in the
 conversation or in the initial state (``grounded``). A trajectory without ``involved_classes``,
-or naming a class that is not one of the eight BFCL classes, fails with ``environment``.
+or naming a class that is not one of the eight BFCL classes, fails with ``environment``. A
+trajectory whose calls use up ``seconds`` of environment time is unscored (``time_budget_exceeded``,
+:func:`~synae.validity.rules.base.within_budget`).
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from typing import Any
 
 from synae.adapters.bfcl import tool_definitions
 from synae.envs.bfcl import BFCLEnvironment, method_parameters
+from synae.envs.budget import TRAJECTORY_SECONDS
 from synae.errors import SynaeError
 from synae.schema import Trajectory
 from synae.toolcalls import render_call
-from synae.validity.rules.base import RuleOutcome, message_parse_error
+from synae.validity.rules.base import RuleOutcome, message_parse_error, within_budget
 from synae.validity.rules.schema import schema_problems, tool_parameters
 from synae.validity.verdict import CheckTarget, Verdict
 from synae.views import user_messages
@@ -47,15 +50,20 @@ def _environment(traj: Trajectory) -> tuple[list[str], dict[str, Any]]:
 
 
 class BFCLToolCallChecker:
-    """§2.5 rules on BFCL trajectories (``grounding`` = option ``bfcl_grounding``)."""
+    """§2.5 rules on BFCL trajectories (``grounding`` = option ``bfcl_grounding``; ``seconds`` =
+    option ``trajectory_seconds``)."""
 
     name = "rules.bfcl.tool_calls"
     target: CheckTarget = "tool_calls"
 
-    def __init__(self, *, grounding: bool = False) -> None:
+    def __init__(self, *, grounding: bool = False, seconds: float | None = TRAJECTORY_SECONDS) -> None:
         self.grounding = grounding
+        self.seconds = seconds
 
     def check(self, traj: Trajectory) -> Verdict:
+        return within_budget(self._check, traj, self.target, self.name, self.seconds)
+
+    def _check(self, traj: Trajectory) -> Verdict:
         outcome = RuleOutcome()
         classes, config = _environment(traj)
         if not classes:

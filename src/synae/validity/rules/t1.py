@@ -16,6 +16,9 @@ mentions is mentioned in the instruction transcript (``type_consistent``). With 
 ontology city and state it mentions is mentioned in the transcript (``location_consistent``), and
 every ontology attraction name it mentions is among the results of the executed tool calls
 (``names_grounded``).
+
+Both checkers run each trajectory within ``seconds`` of environment time; beyond it the verdict is
+unscored (``time_budget_exceeded``, :func:`~synae.validity.rules.base.within_budget`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from synae.envs.budget import TRAJECTORY_SECONDS
 from synae.envs.equivalence import t1_signatures
 from synae.envs.t1 import (
     ENTITY_PARAMETERS,
@@ -40,7 +44,7 @@ from synae.envs.t1 import (
 from synae.envs.t1_ontology import load_ontology
 from synae.schema import Trajectory
 from synae.toolcalls import POSITIONAL_KEY, parse_calls, render_call
-from synae.validity.rules.base import RuleOutcome, source_of
+from synae.validity.rules.base import RuleOutcome, source_of, within_budget
 from synae.validity.verdict import CheckTarget, Verdict
 from synae.views import instruction_transcript
 
@@ -127,11 +131,15 @@ class T1ToolCallChecker:
     target: CheckTarget = "tool_calls"
 
     def __init__(self, sources: Mapping[str, Trajectory] | None = None, *,
-                 positional: PositionalMode = "error") -> None:
+                 positional: PositionalMode = "error", seconds: float | None = TRAJECTORY_SECONDS) -> None:
         self.sources = sources
         self.positional = positional
+        self.seconds = seconds
 
     def check(self, traj: Trajectory) -> Verdict:
+        return within_budget(self._check, traj, self.target, self.name, self.seconds)
+
+    def _check(self, traj: Trajectory) -> Verdict:
         outcome = RuleOutcome()
         found = t1_plans(traj)
         if not any(c.name != "print" for c in found.calls):
@@ -177,11 +185,16 @@ class T1OutputChecker:
     name = "rules.t1.output"
     target: CheckTarget = "output"
 
-    def __init__(self, *, strict: bool = False, positional: PositionalMode = "error") -> None:
+    def __init__(self, *, strict: bool = False, positional: PositionalMode = "error",
+                 seconds: float | None = TRAJECTORY_SECONDS) -> None:
         self.strict = strict
         self.positional = positional
+        self.seconds = seconds
 
     def check(self, traj: Trajectory) -> Verdict:
+        return within_budget(self._check, traj, self.target, self.name, self.seconds)
+
+    def _check(self, traj: Trajectory) -> Verdict:
         outcome = RuleOutcome()
         output = traj.output or ""
         if not output.strip():

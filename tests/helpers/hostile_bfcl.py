@@ -1,0 +1,48 @@
+"""Hostile BFCL file-system trajectories, written by the tests themselves (issue 21): valid call
+sequences whose *state* is expensive or awkward to compare.
+
+- :func:`doubling_calls` — ``mkdir``/``cd`` into a work folder and ``mkdir d0``, then per level
+  ``cp d<i> e<i>`` (a twin), ``mkdir d<i+1>`` and both copied into it: 3 + 4·levels calls whose
+  folders share sub-folders, 2^levels paths (40 levels: 163 calls, about 10^12 paths).
+- :func:`self_copy_calls` — a folder copied into itself (the copy contains itself: a cycle).
+- :func:`nested_calls` — ``depth`` folders, each inside the previous one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from synae.schema import FunctionCall, Message, ToolCall, Trajectory
+
+Call = tuple[str, dict[str, Any]]
+
+
+def doubling_calls(levels: int) -> list[Call]:
+    calls: list[Call] = [("mkdir", {"dir_name": "work"}), ("cd", {"folder": "work"}),
+                         ("mkdir", {"dir_name": "d0"})]
+    for i in range(levels):
+        calls += [("cp", {"source": f"d{i}", "destination": f"e{i}"}), ("mkdir", {"dir_name": f"d{i + 1}"}),
+                  ("cp", {"source": f"d{i}", "destination": f"d{i + 1}"}),
+                  ("cp", {"source": f"e{i}", "destination": f"d{i + 1}"})]
+    return calls
+
+
+def self_copy_calls() -> list[Call]:
+    return [("mkdir", {"dir_name": "loop"}), ("cp", {"source": "loop", "destination": "loop"})]
+
+
+def nested_calls(depth: int) -> list[Call]:
+    return [call for _ in range(depth) for call in (("mkdir", {"dir_name": "n"}), ("cd", {"folder": "n"}))]
+
+
+def fs_trajectory(trajectory_id: str, calls: Sequence[Call]) -> Trajectory:
+    """One user turn, one assistant message with every call, a result message per call."""
+    tool_calls = [ToolCall(id=f"c{i}", function=FunctionCall(name=name, arguments=json.dumps(args)))
+                  for i, (name, args) in enumerate(calls)]
+    messages = [Message(role="user", content="Organise my folders."),
+                Message(role="assistant", content=None, tool_calls=tool_calls)]
+    messages += [Message(role="tool", tool_call_id=c.id, content="{}") for c in tool_calls]
+    return Trajectory(id=trajectory_id, messages=messages,
+                      environment={"involved_classes": ["GorillaFileSystem"], "initial_config": {}})
