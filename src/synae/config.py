@@ -108,9 +108,6 @@ class EmbeddingSettings(_Section):
     model: str = "minilm"
     chunking: bool = True
     batch_size: int = 16
-    # windows per text at most (synae.embed.pipeline): a longer text is embedded from its first
-    # max_windows windows and counted in the results (embedder.stats.n_capped)
-    max_windows: int = Field(64, ge=1)
     cache: bool = True
     cache_dir: Path | None = None  # default: $SYNAE_CACHE_DIR or ~/.cache/synae
     base_url: str | None = None  # OpenAI-compatible endpoint (default: $OPENAI_BASE_URL)
@@ -131,11 +128,11 @@ class LLMSettings(_Section):
     # fail fast (synae.llm.client): consecutive attempts without any HTTP reply that stop the run
     # (0 = never), and the total seconds a client may work from its first request (None = no limit)
     breaker_threshold: int = Field(5, ge=0)
-    breaker_window: float = Field(30.0, ge=0)  # …unless an attempt succeeded in the last this many seconds
+    breaker_window: float = Field(30.0, ge=0, allow_inf_nan=False)  # …unless a reply came in this many s
     deadline: float | None = Field(None, gt=0)
-    connect_timeout: float = Field(10.0, gt=0)  # seconds to open a connection
-    probe_timeout: float = Field(15.0, ge=0)  # first request: GET /models must answer (0 = no probe)
-    timeout_max: float = Field(600.0, gt=0)  # attempt timeouts scaled by latency stop here
+    connect_timeout: float = Field(10.0, gt=0, allow_inf_nan=False)  # seconds to open a connection
+    probe_timeout: float = Field(15.0, ge=0, allow_inf_nan=False)  # first request: GET /models (0 = none)
+    timeout_max: float = Field(600.0, gt=0, allow_inf_nan=False)  # latency-scaled attempt timeouts stop here
     adaptive_timeout: bool = True  # attempt timeout follows measured latency (synae.llm.pacing)
     adaptive_concurrency: bool = True  # fewer requests in flight on timeouts, 429, 503 (AIMD)
     max_reply_bytes: int = Field(4_000_000, ge=1)  # larger replies are rejected, never cached
