@@ -108,6 +108,9 @@ class EmbeddingSettings(_Section):
     model: str = "minilm"
     chunking: bool = True
     batch_size: int = 16
+    # windows per text at most (synae.embed.pipeline): a longer text is embedded from its first
+    # max_windows windows and counted in the results (embedder.stats.n_capped)
+    max_windows: int = Field(64, ge=1)
     cache: bool = True
     cache_dir: Path | None = None  # default: $SYNAE_CACHE_DIR or ~/.cache/synae
     base_url: str | None = None  # OpenAI-compatible endpoint (default: $OPENAI_BASE_URL)
