@@ -137,3 +137,11 @@ def test_not_a_verdict_file_is_a_data_error(tmp_path, capsys, monkeypatch):
                                                {"id": "b"}])
     code, _, err = run_synae(["export-otel", bad, "--out", tmp_path / "e.json"], capsys, monkeypatch)
     assert code == 2 and "bad.jsonl: line 2: not a verdict" in err and not (tmp_path / "e.json").exists()
+
+
+def test_an_empty_verdict_file_gives_no_events(tmp_path):
+    empty = tmp_path / "verdicts.jsonl"
+    empty.write_text("", encoding="utf-8")
+    document = evaluation_logs([empty])
+    jsonschema.validate(document, OTLP_LOGS)
+    assert document["resourceLogs"][0]["scopeLogs"][0]["logRecords"] == []

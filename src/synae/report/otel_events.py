@@ -139,9 +139,12 @@ def read_verdicts(path: Path) -> list[dict[str, Any]]:
 
 
 def _is_verdicts(path: Path) -> bool:
-    """The file's first line is a verdict row (a results JSON is indented over many lines)."""
+    """The file is empty (no verdicts) or its first line is a verdict row (a results JSON is
+    indented over many lines)."""
     with path.open(encoding="utf-8") as fh:
         first = fh.readline()
+    if not first.strip():
+        return True
     try:
         row = json.loads(first)
     except json.JSONDecodeError:
