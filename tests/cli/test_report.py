@@ -129,3 +129,76 @@ def test_compare_takes_precomputed_vectors_per_label(tmp_path, capsys, monkeypat
     members = json.loads((tmp_path / "cmp" / "results.json").read_text())["members"]
     assert members["near"]["metrics"]["fidelity.instructions.knn_recall"]["value"] == 1.0
     assert members["far"]["metrics"]["fidelity.instructions.knn_recall"]["value"] == 0.0
+
+PII_RUN = ["--embedder", "lexical", "--validity", "none", "--metrics",
+           "fidelity.instructions.knn_precision,fidelity.instructions.am.tag,privacy.instructions.*"]
+
+
+def _pii_files(tmp_path):
+    from helpers.pii_fixtures import pii_sets
+
+    real, syn = pii_sets()
+    write_jsonl(real, tmp_path / "real.jsonl")
+    write_jsonl(syn, tmp_path / "syn.jsonl")
+    return ["--real", tmp_path / "real.jsonl", "--synthetic", tmp_path / "syn.jsonl", *PII_RUN]
+
+
+def test_shareable_outputs_hold_no_raw_pii(tmp_path, capsys, monkeypatch) -> None:
+    """evaluate --report: no raw PII value of either set (nor a secret part of one) in the results
+    JSON or the page, the synthetic id equal to a real e-mail included; nor in `synae report`'s page."""
+    from helpers.pii_fixtures import leaked
+
+    out, html = tmp_path / "results.json", tmp_path / "report.html"
+    code, _, err = run_synae(["evaluate", *_pii_files(tmp_path), "--out", out, "--report", html],
+                             capsys, monkeypatch)
+    assert code == 0, err
+    assert leaked(out.read_text()) == [] and leaked(html.read_text()) == []
+    data = json.loads(out.read_text())
+    assert data["report_data"]["pii_masked"] is True
+    assert "«email»#1" in data["report_data"]["embedding_map"]["synthetic"]["ids"]
+    assert any("«email»" in w for w in data["warnings"])  # a run warning naming that id
+    code, _, err = run_synae(["report", out, "--out", tmp_path / "again.html"], capsys, monkeypatch)
+    assert code == 0, err
+    assert leaked((tmp_path / "again.html").read_text()) == [] and 'id="raw-pii"' not in html.read_text()
+
+
+def test_show_pii_is_an_explicit_opt_in_for_a_private_report(tmp_path, capsys, monkeypatch) -> None:
+    """--show-pii keeps the raw values and says so on the page; `synae report` renders such a
+    results file only with --show-pii."""
+    from helpers.pii_fixtures import RAW, leaked
+
+    private, private_html = tmp_path / "private.json", tmp_path / "private.html"
+    code, _, err = run_synae(["evaluate", *_pii_files(tmp_path), "--out", private, "--report", private_html,
+                              "--show-pii"], capsys, monkeypatch)
+    assert code == 0, err
+    assert set(leaked(private.read_text())) >= set(RAW)
+    assert 'id="raw-pii"' in private_html.read_text() and leaked(private_html.read_text())
+    assert json.loads(private.read_text())["config"]["output"]["show_pii"] is True
+    code, _, err = run_synae(["report", private, "--out", tmp_path / "p2.html"], capsys, monkeypatch)
+    assert code == 2 and "--show-pii" in err and not (tmp_path / "p2.html").exists()
+    code, _, err = run_synae(["report", private, "--out", tmp_path / "p2.html", "--show-pii"],
+                             capsys, monkeypatch)
+    assert code == 0, err
+    assert 'id="raw-pii"' in (tmp_path / "p2.html").read_text()
+
+
+def test_dollar_signs_in_a_file_name_and_an_attribute_value_render(tmp_path, capsys, monkeypatch) -> None:
+    """``$…$`` is text wherever it comes from: the synthetic file's name (the set's label) and an
+    attribute value reach the charts of evaluate --report and of `synae report` literally."""
+    from helpers.report_fixtures import trajectory
+
+    real = [trajectory(f"r{i}", f"tour {i}", ["search"], attributes={"tag": ["$x^$", "$\\foo$"][i % 2]})
+            for i in range(8)]
+    syn = [trajectory(f"s{i}", f"park {i}", ["search"], attributes={"tag": "$x^$"}) for i in range(6)]
+    write_jsonl(real, tmp_path / "real.jsonl")
+    write_jsonl(syn, tmp_path / "s$y_$.jsonl")
+    out, html = tmp_path / "results.json", tmp_path / "report.html"
+    code, _, err = run_synae(["evaluate", "--real", tmp_path / "real.jsonl", "--synthetic",
+                              tmp_path / "s$y_$.jsonl", *PII_RUN, "--out", out, "--report", html],
+                             capsys, monkeypatch)
+    assert code == 0, err
+    code, _, err = run_synae(["report", out, "--out", tmp_path / "again.html"], capsys, monkeypatch)
+    assert code == 0, err
+    for page in (html, tmp_path / "again.html"):
+        text = page.read_text()
+        assert ">$x^$<" in text and ">$\\foo$<" in text and ">s$y_$<" in text

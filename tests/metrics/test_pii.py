@@ -1,4 +1,16 @@
-from synae.metrics.pii import PATTERNS, PiiPattern, find_pii, iban_valid, luhn_valid, register_pattern
+import pytest
+
+from synae.metrics.pii import (
+    DISPLAY_PATTERNS,
+    PATTERNS,
+    PiiPattern,
+    find_display_pii,
+    find_pii,
+    iban_valid,
+    luhn_valid,
+    register_display_pattern,
+    register_pattern,
+)
 
 
 def kinds(text):
@@ -32,3 +44,44 @@ def test_the_registry_is_extensible():
         assert kinds("see tck-123456") == [] and kinds("see TCK-123456") == [("ticket", "TCK-123456")]
     finally:
         del PATTERNS["ticket"]
+
+
+def shown(text):
+    return [(m.kind, text[m.start:m.end]) for m in find_display_pii(text)]
+
+
+def test_display_kinds_find_ssns_api_keys_and_url_secrets():
+    text = ("SSN 123-45-6789, key sk-live-4f9aZ81kQw2LmN7pX3rT6yV0, "
+            "ghp_abcdefghijklmnopqrstuvwxyz0123456789, AKIAIOSFODNN7EXAMPLE, sk_test_51Hxyzabcdef12, "
+            "Authorization: Bearer abcdefghij0123456789klmn, "
+            "https://api.example.com/v1?q=paris&token=Zx81kQw2LmN7pX3r#top")
+    assert shown(text) == [("ssn", "123-45-6789"), ("api_key", "sk-live-4f9aZ81kQw2LmN7pX3rT6yV0"),
+                           ("api_key", "ghp_abcdefghijklmnopqrstuvwxyz0123456789"),
+                           ("api_key", "AKIAIOSFODNN7EXAMPLE"), ("api_key", "sk_test_51Hxyzabcdef12"),
+                           ("api_key", "Bearer abcdefghij0123456789klmn"),
+                           ("url_secret", "token=Zx81kQw2LmN7pX3r")]
+    assert find_display_pii("SSN 123-45-6789")[0].value == "123456789"
+    # conservative: invalid SSN parts, dates, words after sk-, ordinary URL parameters
+    assert shown("000-12-3456, 666-12-3456, 923-45-6789, 123-00-6789 on 2024-01-15, sklearn "
+                 "sk-learn-compatible-estimators-v2, Bearer of bad news, "
+                 "https://x.example/?q=paris&page=2") == []
+
+
+def test_display_only_kinds_leave_the_privacy_metrics_unchanged():
+    text = "SSN 123-45-6789 key sk-live-4f9aZ81kQw2LmN7pX3rT6yV0 https://x.example/?token=abc a@b.org"
+    assert kinds(text) == [("email", "a@b.org")]  # what the privacy metrics count
+    assert [k for k, _ in shown(text)] == ["ssn", "api_key", "url_secret", "email"]
+    assert not set(DISPLAY_PATTERNS) & set(PATTERNS)
+    with pytest.raises(ValueError, match="already registered"):
+        register_display_pattern(PiiPattern("email", PATTERNS["email"].regex, str))
+
+
+def test_display_matches_that_overlap_are_merged_so_no_part_is_left():
+    # the URL parameter ends at the space, the phone number runs on: one span covers both
+    text = "see https://x.example/?token=555 0134 555 now"
+    assert kinds(text) == [("phone", "5550134555")]
+    assert shown(text) == [("url_secret", "token=555 0134 555")]
+    # every metric kind is masked too, with the same spans as the metric finds
+    both = "Write to Ann.Lee@Example.org, +44 20 7946 0958, 10.0.0.12"
+    assert [(m.kind, m.start, m.end) for m in find_display_pii(both)] == \
+        [(m.kind, m.start, m.end) for m in find_pii(both)]

@@ -171,7 +171,7 @@ def test_privacy_drilldown_highlights_copies_and_never_shows_pii(tmp_path) -> No
     # the echo shows as a kind and a count; the span over the address highlights its mask only
     assert "echoes email × 1" in section
     assert '<mark class="copy">please write to <mark class="pii"' in section
-    assert '<mark class="pii" title="personal data echoed from the real set, masked">«email»</mark>' \
+    assert '<mark class="pii" title="detected personal data or secret, masked">«email»</mark>' \
         in section
     data = load_any(path).report_data
     assert data is not None
@@ -184,6 +184,51 @@ def test_privacy_drilldown_highlights_copies_and_never_shows_pii(tmp_path) -> No
     assert shown["messages"][0]["content"][start:end].startswith("please write to «email» about the")
     assert shown["output"] == "Sure, I mailed «email» as asked"
     assert "r5" in data["trajectories"]["real"] and "s1" in data["trajectories"]["synthetic"]
+
+
+def test_dollar_signs_and_markup_in_data_text_are_drawn_literally(tmp_path) -> None:
+    """``$…$`` in an attribute value, an attribute name, a tool name, a set's label (e.g. from a file
+    name) or the swept parameter's name is text, not mathtext; markup in them is escaped."""
+    values = ["$x^$", "$\\foo$", "<b>x</b>"]
+    real = [trajectory(f"r{i}", f"tour {i}", ["search", "$\\bar$"][: 1 + i % 2],
+                       attributes={"$a^$": values[i % 3]}) for i in range(9)]
+    members = {}
+    for k, name in enumerate(("s$\\frac{$", "t$y_$")):
+        syn = [trajectory(f"{k}s{i}", f"park {i}", ["search"], attributes={"$a^$": values[(i + k) % 3]})
+               for i in range(6)]
+        rep = report({m.id: m for m in [metric("validity.tool_calls.rate", 0.9),
+                                        metric("fidelity.tool_calls.tum", 0.1 * (k + 1)),
+                                        metric("fidelity.instructions.knn_precision", 0.7),
+                                        metric("diversity.instructions.vendi", 5.0)]}, name=name)
+        rng = np.random.default_rng(k)
+        rep.report_data = build_report_data(real, syn, real_embeddings=rng.normal(size=(9, 4)),
+                                            synthetic_embeddings=rng.normal(size=(6, 4)))
+        members[name] = rep
+    group = {SELF_ROW: ideal_self_row(members["s$\\frac{$"].metrics),
+             **{k: v.metrics for k, v in members.items()}}
+    results = ComparisonResults(synae_version="0.1.0", config={"seed": 123}, members=members,
+                                param_name="$\\rho^$", param_values=[0.5, 1.0], aggregates=aggregate(group))
+    results.write(tmp_path / "results.json")
+    html = render_html(load_any(tmp_path / "results.json"))
+    charts = "".join(re.findall(r"<svg.*?</svg>", html, re.S))
+    for text in ("$x^$", "$\\foo$", "$a^$", "$\\bar$", "s$\\frac{$", "t$y_$", "$\\rho^$"):
+        assert f">{text}<" in charts, text  # a whole SVG text element, as written
+    assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in charts
+
+
+def test_a_report_with_raw_pii_says_so() -> None:
+    from helpers.pii_fixtures import leaked, pii_sets
+
+    real, syn = pii_sets()
+    rng = np.random.default_rng(0)
+    for show in (False, True):
+        rep = report({m.id: m for m in [metric("fidelity.tool_calls.tum", 0.1)]})
+        rep.report_data = build_report_data(real, syn, real_embeddings=rng.normal(size=(len(real), 4)),
+                                            synthetic_embeddings=rng.normal(size=(len(syn), 4)) + 50,
+                                            attributes={}, show_pii=show)
+        html = render_html(rep)
+        assert ('id="raw-pii"' in html) is show and ("contains raw PII" in html) is show
+        assert bool(leaked(html)) is show
 
 
 def test_the_card_shows_the_judges_kappa_and_warns_when_it_is_low() -> None:

@@ -103,3 +103,53 @@ def test_drilldown_rows_show_whole_trajectories_and_nearest_neighbours() -> None
     idx, dist = nearest(q, ref)
     full = np.linalg.norm(q[:, None, :] - ref[None, :, :], axis=2)
     assert np.array_equal(idx, full.argmin(axis=1)) and np.allclose(dist, full.min(axis=1))
+
+
+def test_report_data_masks_every_pii_value_of_both_sets_and_ids() -> None:
+    """Real PII that the synthetic set does not echo is masked too (trajectories, snippets, labels,
+    reasons), and a synthetic id equal to a real e-mail is masked everywhere it is referenced."""
+    import json
+
+    from helpers.pii_fixtures import EMAIL, leaked, pii_sets
+
+    real, syn = pii_sets()
+    rng = np.random.default_rng(0)
+    real_emb, syn_emb = rng.normal(size=(len(real), 4)), rng.normal(size=(len(syn), 4)) + 50  # all outside
+    syn_emb[0] = 45.0  # the e-mail id: the nearest synthetic trajectory of every real one
+    verdicts = [Verdict(trajectory_id=EMAIL, target="tool_calls", valid=False, checker="rules",
+                        reasons=["unknown_argument: ssn 123-45-6789"], explanation=f"mailed {EMAIL}")]
+    data = build_report_data(real, syn, real_embeddings=real_emb, synthetic_embeddings=syn_emb,
+                             verdicts=verdicts)
+    assert leaked(json.dumps(data, ensure_ascii=False)) == []
+    assert data["pii_masked"] is True
+    masked_id = "«email»#1"
+    assert data["embedding_map"]["synthetic"]["ids"][0] == masked_id
+    assert data["drilldown"]["invalid"][0]["id"] == masked_id
+    assert data["drilldown"]["invalid"][0]["reasons"] == ["unknown_argument: ssn «ssn»"]
+    assert masked_id in {r["id"] for r in data["drilldown"]["outside_manifold"]}
+    assert data["trajectories"]["synthetic"][masked_id]["id"] == masked_id
+    # every id a row names is a key of the shown trajectories (the page links rows to them)
+    shown_real, shown_syn = data["trajectories"]["real"], data["trajectories"]["synthetic"]
+    for row in data["drilldown"]["outside_manifold"]:
+        assert row["id"] in shown_syn and row["neighbour"] in shown_real
+    for row in data["drilldown"]["uncovered"]:
+        assert row["id"] in shown_real and row["neighbour"] in shown_syn
+    assert masked_id in {r["neighbour"] for r in data["drilldown"]["uncovered"]}
+    shown = data["trajectories"]["real"]["r4"]
+    assert shown["messages"][0]["content"] == "please contact «api_key» about order 4"
+    assert shown["attributes"]["contact"] == "«api_key»"
+    assert "«ssn»" in data["attributes"]["contact"]["labels"]
+
+
+def test_show_pii_keeps_the_raw_values() -> None:
+    import json
+
+    from helpers.pii_fixtures import EMAIL, RAW, leaked, pii_sets
+
+    real, syn = pii_sets()
+    rng = np.random.default_rng(0)
+    data = build_report_data(real, syn, real_embeddings=rng.normal(size=(len(real), 4)),
+                             synthetic_embeddings=rng.normal(size=(len(syn), 4)) + 50, show_pii=True)
+    assert data["pii_masked"] is False
+    assert set(leaked(json.dumps(data, ensure_ascii=False))) >= set(RAW)
+    assert EMAIL in data["trajectories"]["synthetic"]

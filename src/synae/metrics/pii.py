@@ -16,13 +16,31 @@ tried in registry order (a match overlapping an earlier kind's match in the same
 Add a kind with :func:`register_pattern`. A pattern may carry a ``prefilter``: a cheap necessary
 condition on the whole text (e.g. "contains a digit"); when it is false the regex is not run, so
 results are those of the regex alone, only faster (most texts hold no PII-like value).
+
+Display-only kinds (:data:`DISPLAY_PATTERNS`, :func:`register_display_pattern`) are masked in the
+texts a report shows but never counted by the privacy metrics (so adding one changes no metric):
+
+- ``url_secret``: a secret-looking URL parameter, ``?token=…``, ``&api_key=…``, ``#access_token=…``
+  (the names in :data:`URL_SECRET_NAMES`, any case; the parameter and its value up to ``&``, ``#``
+  or a space);
+- ``api_key``: vendor key formats — ``sk-…`` (16+ characters holding a run of 16+ letters and digits
+  with at least 2 of each), Stripe ``sk_live_…``/``pk_test_…``/``rk_live_…``, GitHub
+  ``ghp_…``/``gho_…``/``ghu_…``/``ghs_…``/``ghr_…``/``github_pat_…``, AWS ``AKIA…``/``ASIA…``
+  (+16), Slack ``xox[abprs]-…``, Google ``AIza…`` (+35), JSON web tokens (``eyJ….eyJ….…``) and
+  ``Bearer <token>`` (20+ characters, letters and digits);
+- ``ssn``: a US social security number ``ddd-dd-dddd`` with a valid area (not 000, 666 or 9xx),
+  group (not 00) and serial (not 0000); canonical = the 9 digits.
+
+:func:`find_display_pii` runs every display-only kind and every kind of :data:`PATTERNS`, and merges
+overlapping matches into one (the kind of the earliest-registered, display-only first), so a masked
+text keeps no part of a value.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 
@@ -46,15 +64,22 @@ class PiiMatch:
     end: int
 
 
-PATTERNS: dict[str, PiiPattern] = {}
+PATTERNS: dict[str, PiiPattern] = {}  # the privacy metrics' kinds (and the report's)
+DISPLAY_PATTERNS: dict[str, PiiPattern] = {}  # kinds the report masks but no metric counts
 
 
-def register_pattern(pattern: PiiPattern) -> PiiPattern:
-    """Add a kind (unique name); it is tried after the kinds registered before it."""
-    if pattern.kind in PATTERNS:
+def register_pattern(pattern: PiiPattern, registry: dict[str, PiiPattern] | None = None) -> PiiPattern:
+    """Add a kind (a name unique across both registries) to ``registry`` (default
+    :data:`PATTERNS`); it is tried after the kinds registered there before it."""
+    if pattern.kind in PATTERNS or pattern.kind in DISPLAY_PATTERNS:
         raise ValueError(f"PII kind {pattern.kind!r} is already registered")
-    PATTERNS[pattern.kind] = pattern
+    (PATTERNS if registry is None else registry)[pattern.kind] = pattern
     return pattern
+
+
+def register_display_pattern(pattern: PiiPattern) -> PiiPattern:
+    """Add a display-only kind: masked in reports, not counted by the privacy metrics."""
+    return register_pattern(pattern, DISPLAY_PATTERNS)
 
 
 def luhn_valid(digits: str) -> bool:
@@ -98,6 +123,39 @@ def _phone(text: str) -> str | None:
     return ("+" if text.startswith("+") else "") + digits
 
 
+def ssn_valid(area: str, group: str, serial: str) -> bool:
+    """A US SSN's parts as issued: area not 000, 666 or 900–999, group not 00, serial not 0000."""
+    return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
+
+
+def _ssn(text: str) -> str | None:
+    area, group, serial = text.split("-")
+    return area + group + serial if ssn_valid(area, group, serial) else None
+
+
+_KEY_RUN = re.compile(r"[A-Za-z0-9]{16,}")
+
+
+def secret_like(token: str) -> bool:
+    """A run of 16+ letters and digits holding at least 2 of each (random key material, not words
+    such as ``sk-learn-compatible-models``)."""
+    return any(sum(c.isdigit() for c in run) >= 2 and sum(c.isalpha() for c in run) >= 2
+               for run in _KEY_RUN.findall(token))
+
+
+def _api_key(text: str) -> str | None:
+    """The key as written; ``sk-`` keys and bearer tokens must look random (:func:`secret_like`)."""
+    loose = text.startswith("sk-") or text[:6].casefold() == "bearer"
+    return None if loose and not secret_like(text) else text
+
+
+URL_SECRET_NAMES = ("access_token", "refresh_token", "id_token", "token", "api_key", "api-key", "apikey",
+                    "key", "client_secret", "secret", "password", "passwd", "pwd", "auth", "signature",
+                    "sig", "session_id", "sessionid", "session")
+_API_KEY_PREFIXES = ("sk", "_live_", "_test_", "gh", "github_pat_", "AKIA", "ASIA", "xox", "AIza", "eyJ",
+                     "earer")
+
+
 # Prefilters: each regex below matches only texts holding the literal / character class named.
 _has_digit = re.compile(r"\d").search  # the same ``\d`` as the patterns (Unicode decimal digits)
 
@@ -125,11 +183,27 @@ register_pattern(PiiPattern(
     _has_digit))
 
 
-def find_pii(text: str) -> tuple[PiiMatch, ...]:
-    """Every PII-like value of ``text``, in order of position (see the module docstring)."""
-    found: list[PiiMatch] = []
-    verdicts: dict[Callable[[str], object], bool] = {}  # a prefilter shared by kinds runs once
-    for pattern in PATTERNS.values():
+register_display_pattern(PiiPattern(
+    "url_secret",
+    re.compile(r"(?<=[?&#;])(?:" + "|".join(map(re.escape, URL_SECRET_NAMES)) + r")=[^&#\s\"'<>]+",
+               re.IGNORECASE),
+    lambda s: s, lambda text: "=" in text))
+register_display_pattern(PiiPattern(
+    "api_key",
+    re.compile(r"\b(?:sk-[A-Za-z0-9_-]{16,}|(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{10,}"
+               r"|gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{22,}|(?:AKIA|ASIA)[A-Z0-9]{16}\b"
+               r"|xox[abprs]-[A-Za-z0-9-]{10,}|AIza[A-Za-z0-9_-]{35}"
+               r"|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"
+               r"|[Bb]earer\s+[A-Za-z0-9._~+/-]{20,}=*)"),
+    _api_key, lambda text: any(p in text for p in _API_KEY_PREFIXES)))
+register_display_pattern(PiiPattern("ssn", re.compile(r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])"), _ssn,
+                                    _has_digit))
+
+
+def _matches(text: str, patterns: Iterable[PiiPattern]) -> Iterable[PiiMatch]:
+    """Every valid match of each pattern in turn (a prefilter shared by kinds runs once)."""
+    verdicts: dict[Callable[[str], object], bool] = {}
+    for pattern in patterns:
         test = pattern.prefilter
         if test is not None:
             if test not in verdicts:
@@ -137,10 +211,33 @@ def find_pii(text: str) -> tuple[PiiMatch, ...]:
             if not verdicts[test]:
                 continue
         for match in pattern.regex.finditer(text):
-            start, end = match.span()
-            if any(start < f.end and f.start < end for f in found):
-                continue
             value = pattern.normalise(match.group())
             if value is not None:
-                found.append(PiiMatch(pattern.kind, value, start, end))
+                yield PiiMatch(pattern.kind, value, *match.span())
+
+
+def find_pii(text: str) -> tuple[PiiMatch, ...]:
+    """Every PII-like value of ``text`` (kinds of :data:`PATTERNS`), in order of position; a match
+    overlapping an earlier kind's is dropped (see the module docstring)."""
+    found: list[PiiMatch] = []
+    for m in _matches(text, PATTERNS.values()):
+        if not any(m.start < f.end and f.start < m.end for f in found):
+            found.append(m)
     return tuple(sorted(found, key=lambda f: f.start))
+
+
+def find_display_pii(text: str) -> tuple[PiiMatch, ...]:
+    """Every value a report masks: the kinds of :data:`DISPLAY_PATTERNS` and :data:`PATTERNS`, in order
+    of position, overlapping matches merged into one span (the kind and value of the earliest
+    registered kind among them, display-only first)."""
+    order = {kind: i for i, kind in enumerate([*DISPLAY_PATTERNS, *PATTERNS])}
+    merged: list[PiiMatch] = []
+    for m in sorted(_matches(text, [*DISPLAY_PATTERNS.values(), *PATTERNS.values()]),
+                    key=lambda m: (m.start, order[m.kind])):
+        last = merged[-1] if merged else None
+        if last is None or m.start >= last.end:
+            merged.append(m)
+            continue
+        first = last if order[last.kind] <= order[m.kind] else m
+        merged[-1] = PiiMatch(first.kind, first.value, last.start, max(last.end, m.end))
+    return tuple(merged)

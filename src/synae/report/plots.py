@@ -8,6 +8,10 @@ Legibility at a 1280-px page (two charts per row, each about 600 px wide for a 4
 every text is at least ``MIN_FONT`` points (≥ 10 px on screen), legends sit outside the axes, and
 tick labels are shortened. :func:`degenerate` says in words when a chart would carry no
 information (a constant attribute, a side without values), so the report prints that instead.
+
+Every text drawn is literal: labels, titles and legends come from the data (attribute values, tool
+names, file names, labels), so mathtext (``$…$``) and TeX are off (``text.parse_math`` and
+``text.usetex`` false) — ``$\\foo$`` is drawn as written, never parsed. The SVG writer escapes XML.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ def _figure(width: float, height: float, constrained: bool = True) -> Any:
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise MissingDependencyError("matplotlib", "pip install 'synae[report]'") from exc
     matplotlib.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "synae", "font.size": MIN_FONT,
+                                "text.parse_math": False, "text.usetex": False,  # data-borne text, literal
                                 "xtick.labelsize": MIN_FONT, "ytick.labelsize": MIN_FONT,
                                 "legend.fontsize": MIN_FONT,
                                 "axes.spines.top": False, "axes.spines.right": False})

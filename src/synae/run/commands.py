@@ -284,6 +284,7 @@ def evaluate_command(config: Config, *, progress: bool = True,
     ``output.report`` when set — both in one commit (:func:`synae.files.commit_files`)."""
     from synae.files import commit_files
     from synae.run.evaluation import Evaluator
+    from synae.run.pii_masking import mask_notes
     from synae.run.pipeline import evaluate_for_report
 
     check_executor(config)
@@ -314,6 +315,7 @@ def evaluate_command(config: Config, *, progress: bool = True,
         set_extra(report, warnings=[warning])
     if config.inputs.skip_invalid:
         set_extra(report, skipped=skipped_records({"real": real, "synthetic": synthetic}))
+    mask_notes(report, config.output.show_pii)  # no raw PII in the file's free text
     files = {out: report.to_json() + "\n"} if out is not None else {}
     if render is not None and config.output.report is not None:
         files[config.output.report] = render(report)
@@ -332,6 +334,7 @@ def compare_command(config: Config, *, progress: bool = False,
     ``report.html``)."""
     from synae.files import commit_files
     from synae.run.compare import run_comparison
+    from synae.run.pii_masking import mask_notes
 
     check_executor(config)
     out = Path(required(config.output.out, "output.out", "--out"))
@@ -358,6 +361,7 @@ def compare_command(config: Config, *, progress: bool = False,
                              progress=progress)
     if config.inputs.skip_invalid:
         set_extra(results, skipped=skipped_records({"real": real, **synthetic}))
+    mask_notes(results, config.output.show_pii)  # no raw PII in the file's free text
     files = {out / "results.json": results.to_json() + "\n"}  # the JSON as computed, before rendering
     if render is not None and config.output.html:
         start = time.perf_counter()

@@ -45,29 +45,28 @@ locates highlighted text in the stored trajectory view: ``{"part": "content", "m
 verbatim spans the copied run of tokens (on the real side: the same tokens from where the run's first
 N-gram occurs), near copies and PII echo nothing (echoed values show as masks).
 
-PII: a value found by :func:`synae.metrics.pii.find_pii` in any text of both sets (message contents,
-tool-call arguments, code, outputs, string attributes) is *echoed*; every text of ``report_data``
-shows it as ``«kind»`` (:data:`PII_MASK`), so neither the results JSON nor the report holds an echoed
-value. A text is masked where ``find_pii`` finds an echoed value and wherever an echoed value's
-canonical form occurs literally (case-insensitive).
+PII (:mod:`synae.run.pii_masking`): every text of ``report_data`` — snippets, trajectories, labels,
+verdict reasons — and every trajectory id shows each detected PII value as ``«kind»``, in real and
+synthetic texts alike, plus every literal occurrence of a value echoed from the real set; an id that
+held PII becomes ``«kind»#position``. ``pii_masked`` says whether this was done (``False`` only with
+``show_pii``, a private report).
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from synae.config import DEFAULT_SEED
 from synae.metrics.knn import knn_membership
-from synae.metrics.pii import find_pii
 from synae.metrics.privacy import token_spans, view_text
 from synae.metrics.registry import ordered
 from synae.results import MetricResult, Target
+from synae.run.pii_masking import PiiMask, echoed_pii, remap, shown_ids
 from synae.schema import Dataset, Trajectory
 from synae.validity.verdict import Verdict
 from synae.views import (
@@ -84,8 +83,6 @@ MAX_LABELS = 15
 SNIPPET = 240
 MAX_TEXT = 4000  # characters of one message, tool argument string or output in the drill-down
 NN_BLOCK = 256  # query rows per block of the nearest-neighbour pass
-PII_MASK = "«{kind}»"  # what an echoed PII value is replaced by
-PII_LABEL = re.compile(r"«[a-z0-9_]+»")  # a mask in a stored text
 
 
 # --------------------------------------------------------------------------------------------
@@ -219,85 +216,6 @@ def embedding_map(real_ids: Sequence[str], real_emb: np.ndarray, syn_ids: Sequen
 
 
 # --------------------------------------------------------------------------------------------
-# PII masking
-
-
-Replacement = tuple[int, int, str]  # (start, end, mask) of one echoed value in a text
-
-
-def _texts(t: Trajectory) -> Iterator[str]:
-    """Every text of a trajectory the report may show: message contents, tool-call arguments, code,
-    the output and string attributes (list items included)."""
-    for m in t.messages:
-        yield m.content or ""
-        yield from (c.function.arguments or "" for c in m.tool_calls or ())
-        yield m.code or ""
-    yield t.output or ""
-    for value in t.attributes.values():
-        yield from (v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str))
-
-
-def echoed_pii(real: Iterable[Trajectory], synthetic: Iterable[Trajectory]) -> dict[str, str]:
-    """The PII-like values (canonical form → kind) found in some text of both sets (:func:`_texts`;
-    any text, so a superset of what ``pii_echo`` counts within one view)."""
-    real_values = {m.value for t in real for text in _texts(t) for m in find_pii(text)}
-    return {m.value: m.kind for t in synthetic for text in _texts(t) for m in find_pii(text)
-            if m.value in real_values}
-
-
-@dataclass
-class PiiMask:
-    """Replaces the echoed values ``echoed`` (canonical form → kind) of a text by ``«kind»``: where
-    :func:`~synae.metrics.pii.find_pii` finds one, and wherever a canonical form occurs literally
-    (case-insensitive; catches a value in a context the patterns skip)."""
-
-    echoed: Mapping[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self._kinds = {value.casefold(): kind for value, kind in self.echoed.items()}
-        values = sorted(self._kinds, key=len, reverse=True)  # the longest alternative wins
-        self._literal = re.compile("|".join(map(re.escape, values)), re.IGNORECASE) if values else None
-
-    def replacements(self, text: str) -> list[Replacement]:
-        """The echoed values of ``text`` as (start, end, mask), in order, non-overlapping."""
-        if self._literal is None or not text:
-            return []
-        found = [(m.start, m.end, PII_MASK.format(kind=m.kind)) for m in find_pii(text)
-                 if m.value in self.echoed]
-        for hit in self._literal.finditer(text):
-            start, end = hit.span()
-            if not any(start < e and s < end for s, e, _ in found):
-                found.append((start, end, PII_MASK.format(kind=self._kinds[hit.group().casefold()])))
-        return sorted(found)
-
-    def masked(self, text: str) -> tuple[str, list[Replacement]]:
-        """``text`` with its echoed values masked, and the replacements made (original offsets)."""
-        reps = self.replacements(text)
-        pieces, pos = [], 0
-        for start, end, mask in reps:
-            pieces += [text[pos:start], mask]
-            pos = end
-        return "".join([*pieces, text[pos:]]), reps
-
-    def apply(self, text: str | None) -> str | None:
-        return None if text is None else self.masked(text)[0]
-
-
-def _remap(pos: int, reps: Sequence[Replacement], end: bool) -> int:
-    """Offset ``pos`` of the original text in the masked text; a position inside a masked value moves
-    to the mask's start (a range's start) or end (a range's end, ``end=True``)."""
-    delta = 0
-    for start, stop, mask in reps:
-        if pos >= stop:
-            delta += len(mask) - (stop - start)
-        elif pos > start:
-            return start + delta + (len(mask) if end else 0)
-        else:
-            break
-    return pos + delta
-
-
-# --------------------------------------------------------------------------------------------
 # Drill-down tables
 
 
@@ -318,7 +236,7 @@ def _stored_range(text: str, start: int, end: int, mask: PiiMask) -> tuple[int, 
     ``MAX_TEXT``); ``None`` when nothing of the range is stored."""
     masked, reps = mask.masked(text)
     limit = len(masked) if len(masked) <= MAX_TEXT else MAX_TEXT - 1
-    lo, hi = min(_remap(start, reps, False), limit), min(_remap(end, reps, True), limit)
+    lo, hi = min(remap(start, reps, False), limit), min(remap(end, reps, True), limit)
     return (lo, hi) if lo < hi else None
 
 
@@ -368,7 +286,9 @@ def invalid_rows(verdicts: Iterable[Verdict], texts: Mapping[str, str],
                  mask: PiiMask | None = None) -> list[dict[str, Any]]:
     """One row per verdict with ``valid is False``: id, target, checker, reasons (each failed
     check's reason), explanation (texts masked by ``mask``)."""
-    return [{"id": v.trajectory_id, "target": v.target, "checker": v.checker, "reasons": list(v.reasons),
+    mask = mask or PiiMask()
+    return [{"id": v.trajectory_id, "target": v.target, "checker": v.checker,
+             "reasons": [mask.apply(r) for r in v.reasons],
              "explanation": _snippet(v.explanation, mask), "text": _snippet(texts.get(v.trajectory_id), mask)}
             for v in verdicts if v.valid is False]
 
@@ -460,7 +380,7 @@ def _passage(view: str, span: tuple[int, int] | None, mask: PiiMask) -> str:
     """The snippet of the masked view (of its range ``span`` when given)."""
     masked, reps = mask.masked(view)
     if span is not None:
-        masked = masked[_remap(span[0], reps, False):_remap(span[1], reps, True)]
+        masked = masked[remap(span[0], reps, False):remap(span[1], reps, True)]
     return _snippet(masked)
 
 
@@ -527,7 +447,7 @@ def build_report_data(real: Dataset | Sequence[Trajectory], synthetic: Dataset |
                       metrics: Mapping[str, MetricResult] | None = None,
                       knn_k: int = 3, projection: Projection | None = None,
                       max_points: int = 2000, max_rows: int = 200,
-                      seed: int = DEFAULT_SEED) -> dict[str, Any]:
+                      seed: int = DEFAULT_SEED, show_pii: bool = False) -> dict[str, Any]:
     """The ``report_data`` section for one synthetic set against the real set (see module doc).
 
     ``real_embeddings``/``synthetic_embeddings`` are the instruction-transcript embeddings the
@@ -536,11 +456,11 @@ def build_report_data(real: Dataset | Sequence[Trajectory], synthetic: Dataset |
     attributes of :func:`default_attributes`. ``calls`` (real, synthetic) are calls(τ) per trajectory
     as the metrics extracted them (default: :func:`synae.views.tool_call_sequence` with default options).
     ``metrics``: the evaluation's records, whose privacy metrics' leaks (indices into ``real`` and
-    ``synthetic``, same order) make the privacy drill-down; without them it is omitted. Echoed PII
-    values are masked in every text (:func:`echoed_pii`, :class:`PiiMask`).
+    ``synthetic``, same order) make the privacy drill-down; without them it is omitted. PII values
+    are masked in every text and id (:mod:`synae.run.pii_masking`) unless ``show_pii``.
     """
     real_t, syn_t = list(real), list(synthetic)
-    mask = PiiMask(echoed_pii(real_t, syn_t))
+    mask = PiiMask(raw=True) if show_pii else PiiMask(echoed_pii(real_t, syn_t))
     real_ids = [t.id for t in real_t]
     syn_ids = [t.id for t in syn_t]
     real_texts = [instruction_transcript(t, instruction_roles) for t in real_t]
@@ -551,11 +471,12 @@ def build_report_data(real: Dataset | Sequence[Trajectory], synthetic: Dataset |
         calls = ([tool_call_sequence(t).names for t in real_t], [tool_call_sequence(t).names for t in syn_t])
     real_calls, syn_calls = calls
     data: dict[str, Any] = {
-        "n_real": len(real_t), "n_synthetic": len(syn_t), "seed": seed,
+        "n_real": len(real_t), "n_synthetic": len(syn_t), "seed": seed, "pii_masked": not show_pii,
         "attributes": {name: _masked_labels(attribute_histogram(list(a), list(b)), mask)
                        for name, (a, b) in attrs.items()},
-        "tool_usage": categorical_histogram([n for s in real_calls for n in s],
-                                            [n for s in syn_calls for n in s], max_labels=20),
+        "tool_usage": _masked_labels(categorical_histogram([n for s in real_calls for n in s],
+                                                           [n for s in syn_calls for n in s], max_labels=20),
+                                     mask),
         "tool_counts": numeric_histogram([len(s) for s in real_calls], [len(s) for s in syn_calls]),
     }
     texts = dict(zip(syn_ids, syn_texts, strict=False))
@@ -590,7 +511,39 @@ def build_report_data(real: Dataset | Sequence[Trajectory], synthetic: Dataset |
     data["trajectories"] = _shown_trajectories(
         drill, real_t, syn_t, real_embeddings, synthetic_embeddings, mask,
         {r["real"] for r in leaked}, {r["synthetic"] for r in leaked})
+    rename_ids(data, shown_ids(real_ids, mask), shown_ids(syn_ids, mask))
     return data
+
+
+def rename_ids(data: dict[str, Any], real: Mapping[str, str], synthetic: Mapping[str, str]) -> None:
+    """Replace, in place, every trajectory id of ``data`` (map, drill-down rows, neighbours, privacy
+    rows, the ``trajectories`` keys and ids) by its shown form (``real``/``synthetic``: id → shown;
+    ids not listed stay)."""
+    if not real and not synthetic:
+        return
+
+    def side(names: Mapping[str, str]) -> Any:
+        return lambda tid: names.get(tid, tid)
+
+    r, s = side(real), side(synthetic)
+    for key, own in (("real", r), ("synthetic", s)):
+        if "embedding_map" in data:
+            data["embedding_map"][key]["ids"] = [own(i) for i in data["embedding_map"][key]["ids"]]
+        shown = data["trajectories"][key]
+        data["trajectories"][key] = {own(i): {**v, "id": own(i)} for i, v in shown.items()}
+    drill = data["drilldown"]
+    for rows, own, other in ((drill.get("invalid", []), s, r), (drill.get("outside_manifold", []), s, r),
+                             (drill.get("duplicates", []), s, r), (drill.get("uncovered", []), r, s)):
+        for row in rows:
+            for k, f in (("id", own), ("neighbour", other)):
+                if k in row:
+                    row[k] = f(row[k])
+            if "synthetic_ids" in row:
+                row["synthetic_ids"] = [s(i) for i in row["synthetic_ids"]]
+                row["real_ids"] = [r(i) for i in row["real_ids"]]
+    for rows in data.get("privacy", {}).values():
+        for row in rows:
+            row["synthetic"], row["real"] = s(row["synthetic"]), r(row["real"])
 
 
 def _masked_labels(hist: dict[str, Any], mask: PiiMask) -> dict[str, Any]:
