@@ -130,6 +130,7 @@ def test_compare_takes_precomputed_vectors_per_label(tmp_path, capsys, monkeypat
     assert members["near"]["metrics"]["fidelity.instructions.knn_recall"]["value"] == 1.0
     assert members["far"]["metrics"]["fidelity.instructions.knn_recall"]["value"] == 0.0
 
+
 PII_RUN = ["--embedder", "lexical", "--validity", "none", "--metrics",
            "fidelity.instructions.knn_precision,fidelity.instructions.am.tag,privacy.instructions.*"]
 
