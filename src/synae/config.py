@@ -166,6 +166,9 @@ class ValiditySettings(_Section):
     t1_output_strict: bool = False  # §2.4: cities, states and attraction names must be grounded too
     t1_positional: Literal["error", "map"] = "error"  # §3.1: positional arguments to T1 tools
     bfcl_grounding: bool = False  # §2.5: single-quoted literals must occur in the conversation/state
+    # rule checkers that execute tool calls (t1, bfcl): environment seconds per trajectory, beyond
+    # which its verdict is unscored (time_budget_exceeded)
+    trajectory_seconds: float = Field(60.0, gt=0, allow_inf_nan=False)
     # the judge's reliability (synae.run.judge_calibration): a `synae judge calibrate` folder (or its
     # JSON file) that validate/evaluate record with the judge's verdicts (None: the cache's calibration
     # for the same judge model, endpoint and preset, if any)
@@ -245,6 +248,10 @@ class DownstreamSettings(_Section):
     temperature: float | None = None  # None: 0.5 for T1/ACP, 0.001 for BFCL
     max_tokens: int = Field(512, ge=1)  # per agent reply
     call_format: Literal["native", "python"] = "native"
+    # per trajectory, for running and for scoring it: environment seconds (tool calls, state
+    # comparisons) and value pairs per state comparison; beyond either it is unscored
+    trajectory_seconds: float = Field(60.0, gt=0, allow_inf_nan=False)
+    state_max_nodes: int = Field(1_000_000, ge=1)
 
 
 class GenerateSettings(_Section):

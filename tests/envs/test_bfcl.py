@@ -71,7 +71,7 @@ def test_hostile_arguments_are_rejected_before_dispatch(tmp_path: Path):
     assert not huge_int.ok and "too large" in huge_int.error
     huge_text = env.call("touch", {"file_name": "x" * 200_000})
     assert not huge_text.ok and "too large" in huge_text.error
-    assert "x" * 200_000 not in json.dumps(env.snapshot()["GorillaFileSystem"]["root"].__dict__, default=str)
+    assert "x" * 200_000 not in json.dumps(env.state()["GorillaFileSystem"]["root"].__dict__, default=str)
     marker = tmp_path / "pwned"
     injected = env.call("touch", {"file_name": f"a'); __import__('os').system('touch {marker}'); ('"})
     assert "Invalid character" in injected.content  # an odd file name for the simulated file system
@@ -85,26 +85,29 @@ def test_instances_are_fresh_and_config_is_not_mutated():
     assert config == FS_CONFIG
     second = BFCLEnvironment(["GorillaFileSystem"], config)
     assert "notes.txt" in json.loads(run(second, "ls()").content)["current_directory_content"]
-    assert first.snapshot() != second.snapshot()
+    assert not first.same_state(second)
 
 
-def test_snapshot_has_public_state_only_and_compares_by_value():
+def test_state_has_public_attributes_only_and_compares_by_value():
     a = BFCLEnvironment(["GorillaFileSystem", "MathAPI"], FS_CONFIG)
     b = BFCLEnvironment(["GorillaFileSystem", "MathAPI"], FS_CONFIG)
-    snap = a.snapshot()
-    assert set(snap) == {"GorillaFileSystem", "MathAPI"}
-    assert all(not key.startswith("_") for state in snap.values() for key in state)
-    assert snap == b.snapshot()
+    state = a.state()
+    assert set(state) == {"GorillaFileSystem", "MathAPI"}
+    assert all(not key.startswith("_") for attributes in state.values() for key in attributes)
+    assert a.same_state(b)
     run(a, "mkdir(dir_name='new')")
-    assert a.snapshot() != snap  # the earlier snapshot is a copy, unaffected by later calls
+    assert not a.same_state(b)
     run(b, "mkdir(dir_name='new')")
-    assert a.snapshot() == b.snapshot()
+    assert a.same_state(b)
+    run(a, "cd(folder='alex')")  # the current folder is private: not part of the state
+    assert a.same_state(b)
 
 
 def test_missing_class_config_means_default_state():
-    default = BFCLEnvironment(["TwitterAPI"], {}).snapshot()
-    assert default == BFCLEnvironment(["TwitterAPI"], {"TwitterAPI": {}}).snapshot()
-    assert default != BFCLEnvironment(["TwitterAPI"], {"TwitterAPI": {"username": "someone_else"}}).snapshot()
+    default = BFCLEnvironment(["TwitterAPI"], {})
+    assert default.same_state(BFCLEnvironment(["TwitterAPI"], {"TwitterAPI": {}}))
+    other = BFCLEnvironment(["TwitterAPI"], {"TwitterAPI": {"username": "someone_else"}})
+    assert not default.same_state(other)
 
 
 def test_unknown_class_is_a_data_error():

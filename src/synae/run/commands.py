@@ -221,7 +221,6 @@ def plan_downstream(config: Config, *, progress: bool = False) -> DownstreamPlan
     specs = required(config.downstream.agents, "downstream.agents", "--agent")
     d = config.downstream
     needs_client = config.judge.model or any(map(uses_model, specs))
-    from synae.envs.budget import TrajectoryLimits
     client = llm_client(config, progress=progress) if needs_client else None
     judge = None
     if config.judge.model:
@@ -236,6 +235,7 @@ def plan_downstream(config: Config, *, progress: bool = False) -> DownstreamPlan
 
 def _loop_settings(config: Config) -> Any:
     from synae.downstream.loop import LoopSettings
+    from synae.envs.budget import TrajectoryLimits
 
     d = config.downstream
     return LoopSettings(max_steps=d.max_steps, concurrency=d.parallel,

@@ -213,3 +213,12 @@ def test_output_strict_checks_locations_and_names():
     invented = output_verdict("Visit the Metropolitan Museum of Art in Boston.", strict=True)
     assert invented.valid is False and invented.reasons == ["names_grounded"]
     assert output_verdict("in or out", strict=True).valid is True  # "in"/"or" are not IN/OR
+
+
+@pytest.mark.parametrize("checker", [T1ToolCallChecker(seconds=1e-6),
+                                     T1OutputChecker(strict=True, seconds=1e-6)])
+def test_trajectory_time_budget_makes_the_verdict_unscored(checker) -> None:
+    """The first call spends more than the microsecond allowed: the next one is not run."""
+    traj = t1_trajectory(output="The Museum of Fine Arts in Boston, MA is great for Art.")
+    [v] = checker.check_all([traj])
+    assert v.valid is None and v.reasons == ["time_budget_exceeded"]
