@@ -381,3 +381,15 @@ def test_identical_outputs_are_equivalent_without_a_call() -> None:
     assert [o.valid for o in outcomes] == [True, False] and outcomes[0].reason == "identical" and n == 1
     [offline] = judge_equivalence(None, SETTINGS, "output", [ref], ["Same"], ["same "])
     assert offline.valid is True
+
+
+def test_the_same_broken_reply_costs_two_requests_per_item_not_a_judge_round_each() -> None:
+    invalid_utf8 = b'{"choices": [{"message": {"content": "\xff\xfe yes"}}]}'
+    with ScriptedOpenAIServer(responder=lambda body: Reply.raw(invalid_utf8)) as server:
+        client = LLMClient(LLMSettings(backoff_base=0.01, backoff_max=0.02, timeout=2.0, cache=False),
+                           base_url=server.base_url, progress=False)
+        verdicts = LLMJudge("output", settings=SETTINGS, client=client).check_all(
+            [trajectory(i) for i in range(20)])
+        n = len(server.requests)
+    # before: 4 attempts per request and 4 judge rounds, 320 requests for 20 items
+    assert n == 40 and all(v.valid is None and "judge_failed" in v.reasons for v in verdicts)
