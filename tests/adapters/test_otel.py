@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from helpers import format_twin as twin
+from helpers.synae_cli import run_synae
 from synae.adapters import detect_format, load_dataset
 from synae.adapters.otel import otel_records
 from synae.errors import DataError
@@ -164,6 +165,19 @@ def test_content_not_captured_is_counted_never_empty_text(tmp_path):
     assert [(m.role, m.content) for m in traj.messages] == [("assistant", None), ("tool", None)]
     assert traj.messages[0].tool_calls[0].function.name == "get_weather" and traj.output is None
     assert any("2 model call(s) without recorded messages" in w for w in dataset.warnings)
+
+
+def test_inspect_reports_content_not_captured(tmp_path, capsys, monkeypatch):
+    bare = export(agent(T1, "00f067aa0ba902b7", 1000, "conv-1"),
+                  span(T1, "b7ad6b7169203331", "00f067aa0ba902b7", "chat gpt-5", 1100,
+                       attrs(gen_ai__operation__name="chat")))
+    path = twin.write_jsonl(tmp_path / "bare.jsonl", [bare, GOLDEN[1]])
+    code, out, err = run_synae(["inspect", path, "--json"], capsys, monkeypatch)
+    assert code == 0, err
+    stats = json.loads(out)
+    assert stats["not_captured"] == 1 and stats["warnings"] >= 1 and stats["n"] == 2
+    code, out, _ = run_synae(["inspect", path], capsys, monkeypatch)
+    assert "model calls not captured" in out
 
 
 def test_span_without_trace_id_and_result_without_call(tmp_path):

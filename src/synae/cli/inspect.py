@@ -35,6 +35,7 @@ def _print_tables(stats: dict[str, Any], console: Console) -> None:
     summary.add_column("value", justify="right")
     rows = [("trajectories", stats["n"]), *((f"{r} messages", n) for r, n in stats["messages"].items()),
             ("tool calls", stats["tool_calls"]), ("unparsed tool-call code", stats["unparsed_tool_calls"]),
+            *((("model calls not captured", stats["not_captured"]),) if stats["not_captured"] else ()),
             ("distinct tools", len(stats["tool_names"])), ("with output", stats["with_output"]),
             ("skipped records", stats["n_skipped"]), ("warnings", stats["warnings"])]
     for label, value in rows:

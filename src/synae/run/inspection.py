@@ -12,7 +12,8 @@ same accumulator.
 Statistics (equal to what a whole-dataset computation gives):
 
 - counts: trajectories, messages per role, tool calls, tool calls per name, unparsed tool-call code
-  (messages with ``metadata.parse_error``), trajectories with an output, skipped records (the first
+  (messages with ``metadata.parse_error``), model calls whose messages were not captured (span
+  inputs: ``metadata.not_captured``), trajectories with an output, skipped records (the first
   :data:`~synae.run.commands.SKIPPED_SHOWN` reasons), schema warnings;
 - categorical attributes → label counts (every label of a multi-label item counts), most frequent
   first, ties by label;
@@ -111,6 +112,7 @@ class StatsAccumulator:
         self.roles: Counter[str] = Counter()
         self.tools: Counter[str] = Counter()
         self.unparsed = 0
+        self.not_captured = 0
         self.with_output = 0
         # the generic preset's named fields (``--attribute-field``) are read from the record as stored values
         self.fields: tuple[str, ...] = tuple(getattr(preset, "attribute_fields", ()))
@@ -129,6 +131,7 @@ class StatsAccumulator:
         self.n += len(trajectories)
         for t in trajectories:
             self.with_output += t.output is not None
+            self.not_captured += int(t.metadata.get("not_captured", 0) or 0)
             for m in t.messages:
                 self.roles[m.role] += 1
                 if m.metadata and "parse_error" in m.metadata:
@@ -216,6 +219,7 @@ def _stats(acc: StatsAccumulator, header: Dataset, preset: Preset, n_warnings: i
         "messages": {role: acc.roles[role] for role in ROLES},
         "tool_calls": sum(acc.tools.values()),
         "unparsed_tool_calls": acc.unparsed,
+        "not_captured": acc.not_captured,
         "tool_names": label_counts(acc.tools),
         "with_output": acc.with_output,
         "attributes": attributes,
