@@ -122,7 +122,10 @@ def test_each_corruption_fails_exactly_its_check(real):
                                           "results_answer_calls": "passed"}
     assert no_tools.details["not_run"] == {"declared": "no tool definitions", "schema": "no tool definitions"}
     outputs = GenericOutputChecker().check_all(corrupted(real))
-    assert [v.valid for v in outputs] == [False] + [True] * 9 and outputs[0].reasons == ["empty_output"]
+    assert [v.valid for v in outputs] == [False, True, True, False] + [True] * 6
+    assert outputs[0].reasons == ["empty_output"]
+    # the calendar answer of item 3 now follows a stock-price call: it carries nothing of that call
+    assert outputs[3].reasons == ["ignores_tool_results"] and "get_stock_price()" in outputs[3].explanation
 
 
 def test_check_counts_say_which_checks_ran(real):
@@ -134,7 +137,7 @@ def test_check_counts_say_which_checks_ran(real):
 
 
 def test_validity_rates_move_as_the_corruption_predicts(real):
-    """Through the application layer: 5 of 10 tool-call verdicts invalid, 1 of 10 outputs."""
+    """Through the application layer: 5 of 10 tool-call verdicts invalid, 2 of 10 outputs."""
     session = ValiditySession(real, GenericPreset(), Config(), "rules", progress=False)
     metrics = {m.id: m for m in session.metrics(session.run(corrupted(real)))}
     tool_calls, output = metrics["validity.tool_calls.rate"], metrics["validity.output.rate"]
@@ -142,7 +145,7 @@ def test_validity_rates_move_as_the_corruption_predicts(real):
     assert tool_calls.details["reasons"] == {"schema": 2, "declared": 1, "results_answer_calls": 1,
                                              "parses": 1}
     assert tool_calls.details["real_value"] == 1.0 and tool_calls.details["coverage"] == 1.0
-    assert output.value == 0.9 and output.details["reasons"] == {"empty_output": 1}
+    assert output.value == 0.8 and output.details["reasons"] == {"empty_output": 1, "ignores_tool_results": 1}
     assert output.details["real_value"] == 1.0 and output.details["checker"] == "rules.generic_output"
 
 

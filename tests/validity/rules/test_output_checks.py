@@ -85,6 +85,15 @@ def test_an_apology_after_a_successful_call() -> None:
 def test_done_after_a_lookup() -> None:
     verdict = check(trace("Done."))
     assert_caught(verdict, "ignores_tool_results", "'Done.'", "carries nothing")
+    after_an_action = check(trace("Done.", user=CALENDAR_USER, calls=[CREATE_LUNCH]))
+    assert_caught(after_an_action, "ignores_tool_results", "'Done.'", "create_event()")
+
+
+def test_an_apology_after_an_action_that_succeeded() -> None:
+    verdict = check(trace("Sorry, something went wrong. Please try again later.", user=CALENDAR_USER,
+                          calls=[CREATE_LUNCH]))
+    assert_caught(verdict, "ignores_tool_results", "reports a failure ('something went wrong')",
+                  "create_event() succeeded")
 
 
 def test_an_answer_cut_off_mid_sentence() -> None:
@@ -102,7 +111,7 @@ def test_an_answer_cut_off_mid_sentence() -> None:
 def test_another_conversations_answer() -> None:
     verdict = check(trace("Your flight to Tokyo departs on March 14 at 9:40 from Narita Airport."))
     assert_caught(verdict, "ungrounded_values", "'Tokyo'", "'March 14'", "'9:40'", "'Narita Airport'")
-    assert_caught(verdict, "ignores_tool_results", "carries nothing from the results of get_weather()")
+    assert_caught(verdict, "ignores_tool_results", "carries nothing from the calls and results")
 
 
 def test_reversed_words() -> None:
@@ -211,12 +220,15 @@ def test_without_tool_results_the_tool_checks_do_not_run() -> None:
     assert unanswered.details["checks"]["unsupported_action_claim"] == "passed"
 
 
-def test_status_only_results_do_not_need_to_be_carried() -> None:
-    verdict = check(trace("Done.", user=CALENDAR_USER, calls=[CREATE_LUNCH]))
+def test_an_exchange_of_statuses_and_ids_need_not_be_carried() -> None:
+    verdict = check(trace("All done, the cache is cleared.", user="Clear the cache.",
+                          calls=[("clear_cache", {}, {"ok": True, "request_id": "r-17"})]))
     assert verdict.valid is True
-    assert verdict.details["not_run"]["ignores_tool_results"] == (
-        "the tool results carry only statuses and ids")
-    assert verdict.details["not_run"]["truncated"] == "fewer than 5 words"
+    assert verdict.details["not_run"] == {
+        "ignores_tool_results": "the tool calls and results carry only statuses and ids"}
+    short = check(trace("Done.", user="Clear the cache.", calls=[("clear_cache", {}, {"ok": True})]))
+    assert short.valid is True
+    assert short.details["not_run"]["truncated"] == "fewer than 3 words"
 
 
 def test_no_output_runs_only_empty_output() -> None:

@@ -23,8 +23,8 @@ whitespace (the LLM judge calls such outputs invalid too); then the answer check
 :mod:`synae.validity.rules.output_checks`, which read the answer against the trajectory:
 
 - ``ungrounded_values`` — "It is 25 °C in Bergen" when the only tool result says 12 °C in Oslo;
-- ``ignores_tool_results`` — "Sorry, something went wrong." or "Done." after a weather lookup
-  that returned data; another conversation's answer;
+- ``ignores_tool_results`` — "Sorry, something went wrong." after a call that succeeded; "Done."
+  after a weather lookup that returned data; another conversation's answer;
 - ``unsupported_action_claim`` — "I've booked the meeting" with no booking/creating call, or with
   one whose result is an error;
 - ``garbled_text`` — reversed words (".olsO ni ydwolc"), keyboard mash;

@@ -10,12 +10,15 @@ each giving failure messages that quote the offending text, or why it did not ru
   :mod:`synae.validity.rules.answer_values`). E.g. "It is 25 °C in Oslo" when the tool returned 12.
   Runs when the trajectory has tool results and every call has one (an answer may otherwise quote a
   result we cannot see, or the model's own knowledge).
-- ``ignores_tool_results`` — tools returned content but the answer carries none of it: no word
-  (3+ letters, not a function or status word), number, date or time of a successful result or of a
-  call's arguments ("Done." after a weather lookup, another conversation's answer), or it
-  apologises or refuses ("Sorry, something went wrong.") while carrying nothing of the results. Runs
-  when a call succeeded with a result that says more than a status (``{"status": "ok", "id": 7}`` does
-  not); an answer that starts with *yes* or *no* passes.
+- ``ignores_tool_results`` — a call succeeded but the answer reports a failure ("Sorry, something
+  went wrong.", "I couldn't retrieve …") while no call failed; or it carries nothing of the
+  exchange: no word (3+ letters, not a function or status word), number, date or time of a
+  successful result or of a call's arguments ("Done." after a weather lookup or an event creation,
+  another conversation's answer); or it apologises or refuses while carrying nothing of results that
+  say more than a status. Runs when a call succeeded; the "carries nothing" part needs calls or
+  results with content (``{"status": "ok", "id": 7}`` after a call without arguments has none); an
+  answer that starts with *yes* or *no* passes it, and so does a negative answer ("no events", "not
+  found", "nothing") when every successful result is empty (``[]``, ``{"events": []}``, ``null``).
 - ``unsupported_action_claim`` — the answer claims an action in the first person, the perfect
   passive or with *successfully* ("I've booked", "has been added", "Successfully cancelled",
   "Booked a …" at a sentence start; not in a question or after a negation) and no call whose name
@@ -28,12 +31,13 @@ each giving failure messages that quote the offending text, or why it did not ru
   row; all-capital acronyms, URLs and e-mail addresses are left out). Runs on answers of 3+ words,
   mostly in Latin script.
 - ``truncated`` — the answer ends without terminal punctuation and with a comma, a hyphen, an open
-  bracket, a dangling function word ("… the", "… and"), an unclosed bracket, quote or bold marker,
+  bracket, a word that cannot end a sentence ("… the", "… and", "… mostly"; "… is", "… have" unless
+  the answer starts with yes or no: "Yes, it is"), an unclosed bracket, quote or bold marker,
   a word cut short (a word of at most 4 letters, or without a vowel, that is not a word of the
   evidence but starts a longer one of the answer or the evidence: "… partly clou"), or a last
   sentence without an end on a line whose earlier sentences have one ("It is 12 °C. The sky is
   cloudy with light").
-  Runs on answers of 5+ words.
+  Runs on answers of 3+ words.
 
 A tool result *fails* when it is a JSON object with a non-empty ``error``-like key, a
 ``status``/``result`` of ``error``/``failed``/…, or ``success``/``ok`` false; or a text that starts
@@ -90,8 +94,13 @@ REFUSAL = re.compile(r"\b(?:sorry|apologi[sz]e|something went wrong|an error occ
                      r"(?:could ?n[o']t|can ?n[o']t|unable to|was unable|am unable|failed to)\s+"
                      r"(?:\w+\s+)?(?:get|retrieve|find|fetch|access|complete|process|load|reach|connect|"
                      r"determine|look|check)|try again later|not available right now)\b", re.I)
+FAILURE_CLAIM = re.compile(r"\b(?:something went wrong|an? (?:unexpected )?error (?:has )?occurred|"
+                           r"error occurred|technical (?:issue|problem|difficult)\w*|try again later|"
+                           r"(?:could ?n[o']t|can ?n[o']t|unable to|was unable to|failed to)\s+(?:\w+\s+)?"
+                           r"(?:complete|process|access|reach|connect|retrieve|fetch|load|help))", re.I)
 SUCCESS = re.compile(r"\b(?:successfully|all set|went through|succeeded|is confirmed|has been confirmed)\b",
                      re.I)
+NEGATIVE = re.compile(r"\b(?:no|none|nothing|empty|free|not|zero|any)\b|n['’]t\b", re.I)
 YES_NO = re.compile(r"^\W*(?:yes|no)\b", re.I)
 
 ACTIONS = {  # claimed verb forms → stems of call names (or action-like arguments) that can do them
@@ -123,14 +132,14 @@ CLAIM = re.compile(
     rf"|\b(?P<after>{_VERB})\s+successfully\b", re.I)
 NEGATION = re.compile(r"\b(?:not|never|no|unable|cannot|failed|if|n't)\b|n['’]t\b", re.I)
 
-DANGLING = frozenset({
-    "a", "an", "the", "to", "of", "and", "or", "but", "with", "for", "in", "on", "at", "by", "from",
-    "into", "about", "as", "than", "that", "which", "who", "whose", "your", "my", "our", "their", "his",
-    "her", "its", "this", "these", "those", "is", "are", "was", "were", "be", "been", "will", "can",
-    "would", "should", "could", "has", "have", "had", "not", "very", "more", "most", "some", "any", "such",
-    "both", "each", "every", "between", "through", "during", "before", "after", "over", "under", "while",
-    "when", "where", "because", "if", "so", "including", "like", "also", "then"
-})
+DANGLING = frozenset({  # words that cannot end a sentence
+    "a", "an", "the", "to", "of", "and", "or", "but", "with", "for", "at", "from", "into", "about", "as",
+    "than", "your", "my", "our", "their", "its", "whose", "during", "including", "because", "if", "while",
+    "such", "very", "every", "each", "between", "whether", "although", "though", "unless", "via", "per",
+    "toward", "towards", "upon", "within", "across", "among", "despite", "except", "onto", "in", "on", "by",
+    "mostly", "approximately", "roughly", "nearly", "almost"})
+AUXILIARIES = frozenset({"is", "are", "was", "were", "has", "have", "had", "will", "can", "would", "should",
+                         "could", "be", "been", "not"})  # end only a yes/no answer: "Yes, it is"
 TERMINAL = ".!?…)]}\"'”’»*`|>:;"
 VOWELS = set("aeiouy")
 URL_OR_EMAIL = re.compile(r"\b(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.I)
@@ -261,26 +270,39 @@ def ungrounded_values(values: Sequence[Value], evidence: Evidence, calls: list[E
                         "system message" for v in values if not evidence.grounds(v)])
 
 
+def _empty(result: str) -> bool:
+    """The result holds no data: blank, ``null``/``none``, or JSON whose containers are all empty."""
+    stripped = result.strip().lower()
+    return stripped in ("", "null", "none") or (decoded(result) is not None and not json_leaves(result))
+
+
 def ignores_tool_results(answer: str, values: Sequence[Value], calls: list[Exchange]) -> CheckResult:
     if not any(x.result is not None for x in calls):
         return CheckResult(not_run="no tool results")
     succeeded = [x for x in calls if x.result is not None and x.error is None]
+    if not succeeded:
+        return CheckResult(not_run="no tool call succeeded")
+    failure = FAILURE_CLAIM.search(answer)
+    if failure and len(succeeded) == sum(x.result is not None for x in calls):
+        names = ", ".join(dict.fromkeys(f"{x.name}()" for x in succeeded))
+        return CheckResult([f"{quote(answer)} reports a failure ({quote(failure.group())}) although {names} "
+                            "succeeded"])
     results = [v for x in succeeded for v in content_values(x.result or "")]
-    if not results:
-        why = "the tool results carry only statuses and ids" if succeeded else "no tool call succeeded"
-        return CheckResult(not_run=why)
-    names = ", ".join(dict.fromkeys(f"{x.name}()" for x in succeeded if content_values(x.result or "")))
+    exchanged = results + [v for x in calls for v in content_values(x.arguments)]
+    if not exchanged:
+        return CheckResult(not_run="the tool calls and results carry only statuses and ids")
     answer_words = content_words([answer])
-    from_results = _Carry.of(results).carried(answer_words, values)
-    arguments = [v for x in calls for v in content_values(x.arguments)]
-    if from_results or YES_NO.match(answer):
+    if (results and _Carry.of(results).carried(answer_words, values)) or YES_NO.match(answer):
         return CheckResult()
+    if all(_empty(x.result or "") for x in succeeded) and NEGATIVE.search(answer):
+        return CheckResult()  # "no events on Sunday" after an empty result
+    names = ", ".join(dict.fromkeys(f"{x.name}()" for x in succeeded))
     refusal = REFUSAL.search(answer)
-    if refusal:
+    if refusal and results:
         return CheckResult([f"{quote(answer)} apologises or refuses ({quote(refusal.group())}) although "
                             f"{names} returned results"])
-    if not _Carry.of(arguments).carried(answer_words, values):
-        return CheckResult([f"{quote(answer)} carries nothing from the results of {names}"])
+    if not _Carry.of(exchanged).carried(answer_words, values):
+        return CheckResult([f"{quote(answer)} carries nothing from the calls and results of {names}"])
     return CheckResult()
 
 
@@ -364,8 +386,8 @@ def _unfinished_last_sentence(text: str) -> bool:
 
 def truncated(answer: str, known: set[str]) -> CheckResult:
     tokens = _tokens(answer)
-    if len(tokens) < 5:
-        return CheckResult(not_run="fewer than 5 words")
+    if len(tokens) < 3:
+        return CheckResult(not_run="fewer than 3 words")
     text = answer.rstrip()
     if text.endswith(tuple(TERMINAL)) or (not text[-1:].isalnum() and text[-1:] not in ",-–(/&[{"):
         return CheckResult()
@@ -374,7 +396,8 @@ def truncated(answer: str, known: set[str]) -> CheckResult:
     longer = {w for w in known | set(tokens[:-1]) if len(w) > len(word) + 1}
     if text[-1:] in ",-–(/&[{":
         why = f"ends with {text[-1]!r}"
-    elif word in DANGLING and last.lower().rstrip("'’").endswith(word):
+    elif last.lower().endswith(word) and (word in DANGLING
+                                          or (word in AUXILIARIES and not YES_NO.match(text))):
         why = f"ends with the function word {word!r}"
     elif text.count("(") > text.count(")") or text.count("**") % 2 or text.count('"') % 2:
         why = "leaves a bracket, quote or bold marker open"
