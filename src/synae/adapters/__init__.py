@@ -246,10 +246,12 @@ def load_dataset(data: Any, fmt: str | None = None, *, answers: str | Path | Non
 
 def check_reader_output_from(reader: Reader, output_from: str | None, source: str) -> None:
     """``output_from`` applies to chat formats only: a :class:`DataError` naming ``source`` when it is
-    given for another format (which takes its output from its own output column)."""
+    given for another format (which takes its output from its own output column, or, for the trace
+    and API-log formats, from the final assistant answer)."""
     if output_from is not None and not reader.chat:
         raise DataError(f"output_from applies to chat formats (canonical, openai, sharegpt); {reader.name!r} "
-                        "takes its output from its own output column", source=source)
+                        "takes its output from its own output column (trace and API-log formats: the final "
+                        "assistant answer)", source=source)
 
 
 def iter_file(path: Path, fmt: str, dataset: Dataset, *, answers: Path | None = None,
