@@ -173,11 +173,19 @@ class Transcript:
 
     :meth:`append` checks that a ``tool`` message answers an earlier call (a
     :class:`~synae.errors.DataError` naming ``where`` otherwise). :meth:`merge` adds the messages a
-    model call was sent: the longest prefix of them that repeats the end of the transcript (the
-    history sent again) is not repeated, the rest is appended. So a conversation logged as one
-    model call per step, each sent the whole history, a sliding window of it or only the new
-    messages, gives each message once. (A message identical to the last one sent again on its own
-    is taken as repeated.)
+    model call was sent, each message once whether every call is sent the whole history, a sliding
+    window of it or only the new messages:
+
+    1. leading system messages equal to the transcript's own leading ones are dropped (a system
+       prompt pinned in front of a window);
+    2. the longest start of the rest that repeats the end of the transcript (the history sent
+       again) is dropped;
+    3. when nothing repeats but the rest starts with the transcript's first message after its system
+       messages and is at least as long as the transcript, it is taken as the whole history with an
+       earlier message edited by the application: what lies beyond the transcript's length is new;
+    4. the rest is appended.
+
+    (A message identical to the last one, sent again on its own, is taken as repeated.)
     """
 
     source: str
@@ -208,9 +216,17 @@ class Transcript:
     def merge(self, sent: list[Msg], *, where: str) -> None:
         """Append what ``sent`` adds to the transcript (see the class docstring)."""
         keys = [_key(m) for m in sent]
-        tail = [_key(m) for m in self.messages[-len(sent):]] if sent else []
-        overlap = next((k for k in range(min(len(tail), len(keys)), 0, -1) if keys[:k] == tail[-k:]), 0)
-        for msg in sent[overlap:]:
+        skip = 0
+        while (skip < min(len(keys), len(self.messages)) and keys[skip][0] == "system"
+               and keys[skip] == _key(self.messages[skip])):
+            skip += 1
+        rest = keys[skip:]
+        tail = [_key(m) for m in self.messages[-len(rest):]] if rest else []
+        overlap = next((k for k in range(min(len(tail), len(rest)), 0, -1) if rest[:k] == tail[-k:]), 0)
+        if (not overlap and rest and len(self.messages) > skip and len(sent) >= len(self.messages)
+                and rest[0] == _key(self.messages[skip])):
+            overlap = len(self.messages) - skip
+        for msg in sent[skip + overlap:]:
             self.append(msg, where=where)
 
     def trajectory(self, traj_id: str, *, location: str, tools: list[Any] | None = None,
