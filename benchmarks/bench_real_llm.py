@@ -1,49 +1,56 @@
-"""LLM-judge validity and a small downstream run against a real OpenAI-compatible endpoint.
+"""The LLM paths of synae against a real OpenAI-compatible endpoint: judge calibration, the model as
+agent, and the blankfill / fewshot generators — per benchmark (ACP, BFCL, T1 from
+``$SYNAE_DATA_DIR``, and a generic chat set).
 
-Two phases, each with its own :class:`synae.llm.client.LLMClient` (fresh reply cache in a temporary
-folder, so every request really reaches the endpoint):
+Each phase of each benchmark has its own :class:`TimedClient` with a fresh reply cache (a temporary
+folder), so every request really reaches the endpoint. Per benchmark, over the first ``--pool`` real
+trajectories (the generic set: the seeded weather/calendar chat records of
+``tests/cli/test_user_data.py``):
 
-1. **Validity with the judge** (what ``synae validate --validity llm`` runs): ``--n`` real
-   trajectories that the preset's rule checkers find valid, plus an invalidated copy of them made by
-   :func:`synae.generate.invalidate.invalidate` (v = 1: ACP answers flipped yes ↔ no, BFCL
-   single-quoted literals → ``'invalid'``). Labels by construction: every original is valid, a copy
-   is invalid exactly when the generator modified it (``metadata.generation.modified``). The judge
-   (:func:`synae.run.validity.run_validity`, checker ``llm``) sees the 2·n trajectories; agreement
-   with the labels is :func:`synae.validity.agreement.agreement` (coverage = scored / labelled,
-   accuracy, F1 with "valid" positive, Cohen's κ; undefined values print as ``-``).
-2. **Downstream**: the model as agent (:class:`synae.downstream.agents.ModelAgent`, native tool
-   calling; tool calls sent as JSON text are parsed too) on the same n originals, one run, the
-   preset's default (rule-based) scorers (:func:`synae.run.downstream.evaluate_dataset`).
+1. **Judge calibration** — :func:`synae.run.judge_calibration.calibrate` (what ``synae judge
+   calibrate`` runs) with ``calibration_items = --n``: per validity target, n rule-valid originals
+   and their invalidated copies; coverage, accuracy, F1 (valid positive), Cohen's κ with its
+   bootstrap interval, the invalidation curve and its slope; unscored share = 1 − coverage.
+2. **Downstream** — the model as agent (:func:`synae.run.factory.agents`, native tool calling;
+   tool calls sent as JSON text are parsed too) on the first n rule-valid originals, one run, the
+   preset's default scorers (:func:`synae.run.downstream.evaluate_dataset`; where the default is the
+   equivalence judge — T1 and generic outputs — the same model judges); success rate per target
+   (success / scored).
+3. **blankfill** (p = 0.5) and **fewshot** (k = 3, fixed examples, n outputs) on the same n
+   originals, ``--max-tokens`` per reply; parse rate = 1 − (outputs with
+   ``metadata.generation.parse_error``) / outputs, and the outputs marked ``duplicate_of`` an earlier
+   one.
 
-Reported per phase: HTTP calls, cached (identical requests in flight or already answered), failed,
-retries, refused optional parameters (``response_format`` on llama.cpp), calls/s = HTTP calls /
-wall seconds, and seconds per call: mean, p50 and p95 over the timed HTTP attempts (linear
-interpolation between order statistics, numpy's default), each attempt timed from send to parsed
-reply by :class:`TimedClient` (the client itself keeps no per-request timings); when no attempt was
-timed, wall / calls only. Unscored items: judge verdicts with ``valid = None`` (unparseable reply,
-failed request) and downstream scores with ``success = None``.
+Reported per phase: HTTP calls, cached, failed, retries, refused optional parameters
+(``response_format`` on llama.cpp), calls/s = HTTP calls / wall seconds, seconds per call (mean,
+p50, p95 over the timed HTTP attempts; linear interpolation between order statistics; wall / calls
+when none was timed). A phase that raises is reported with its error and the run goes on.
 
     python benchmarks/bench_real_llm.py --base-url http://127.0.0.1:8080/v1 --model local \\
-        [--api-key KEY] [--benchmark acp|bfcl] [--n 20] [--concurrency 2] [--timeout 300] \\
-        [--no-structured-output] [--seed 123]
-    python benchmarks/bench_real_llm.py --loopback [--benchmark bfcl]
+        [--benchmarks acp bfcl t1 generic] [--n 10] [--pool 60] [--concurrency 1] [--timeout 600] \\
+        [--max-tokens 256] [--phases calibration downstream blankfill fewshot] [--json OUT.json] \\
+        [--api-key KEY] [--no-structured-output] [--seed 123]
+    python benchmarks/bench_real_llm.py --loopback [--benchmarks acp bfcl]
 
 ``--loopback`` is a smoke check of the script itself, not a model measurement: it starts the test
 server of ``tests/helpers/openai_server.py`` on 127.0.0.1 with ``flavor="llama.cpp"`` (JSON-schema
 ``response_format`` refused with HTTP 500, tool calls sent as JSON text) and a scripted responder
 (:class:`LoopbackResponder`) that answers by rule, then stops it at the end.
 
-Data: ACP from ``$SYNAE_DATA_DIR/acp/acp_app_prog.csv``; BFCL multi-turn base from the installed
-``bfcl-eval`` package (no data folder needed). Figures: docs/benchmarks/llm.md.
+``scripts/local-llm.sh serve`` serves the model the figures in docs/benchmarks/llm.md come from.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import tempfile
 import time
+import traceback
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,23 +58,24 @@ from typing import Any
 import httpx
 import numpy as np
 
-from synae.config import Config, JudgeSettings, LLMSettings
+from synae.config import Config, JudgeSettings, LLMSettings, ValiditySettings
 from synae.datapaths import example_input
 from synae.errors import SynaeError
-from synae.generate.invalidate import invalidate
+from synae.generate import LLMOptions, blankfill, fewshot
 from synae.llm.client import LLMClient
 from synae.presets import Preset, get_preset
 from synae.run.data import load_dataset
 from synae.run.downstream import evaluate_dataset
-from synae.run.factory import agents
-from synae.run.validity import rule_checkers, run_validity
+from synae.run.factory import agents, equivalence_judge
+from synae.run.judge_calibration import calibrate, rule_valid
 from synae.schema import Dataset, Trajectory
-from synae.validity.agreement import agreement, construction_labels
 from synae.validity.prompts import SYSTEM_MESSAGE
 from synae.views import turns
 
 TESTS = Path(__file__).resolve().parents[1] / "tests"
-BENCHMARKS = ("acp", "bfcl")
+BENCHMARKS = ("acp", "bfcl", "t1", "generic")
+FILE_BENCHMARKS = ("acp", "bfcl", "t1")  # read from the example data; the generic set is built
+PHASES = ("calibration", "downstream", "blankfill", "fewshot")
 LOOPBACK_MODEL = "loopback"
 _SECTION = re.compile(r"^## (.+?)\n(.*?)(?=\n\n## |\n\nAnswer \(yes/no\):|\Z)", re.MULTILINE | re.DOTALL)
 
@@ -81,11 +89,11 @@ class TimedClient(LLMClient):
         super().__init__(*args, **kwargs)
         self.attempt_seconds: list[float] = []
 
-    async def _send_once(self, http: httpx.AsyncClient,
-                         payload: dict[str, Any]) -> tuple[Any, dict[str, Any] | None]:
+    async def _send_once(self, http: httpx.AsyncClient, payload: dict[str, Any],
+                         *args: Any) -> tuple[Any, dict[str, Any] | None]:
         start = time.perf_counter()
         try:
-            return await super()._send_once(http, payload)
+            return await super()._send_once(http, payload, *args)
         finally:
             self.attempt_seconds.append(time.perf_counter() - start)
 
@@ -94,27 +102,17 @@ class TimedClient(LLMClient):
 # Data
 
 
-def valid_trajectories(preset: Preset, n: int) -> list[Trajectory]:
-    """The first ``n`` trajectories of the benchmark's example file that every rule checker of the
-    preset finds valid (``SystemExit`` when fewer exist)."""
-    path, sort = example_input(preset.name, "invalidate")
-    data = load_dataset(path, sort=sort)
-    ok = [True] * len(data)
-    for checker in rule_checkers(preset):
-        for i, verdict in enumerate(checker.check_all(data.trajectories)):
-            ok[i] = ok[i] and verdict.valid is True
-    chosen = [t for t, good in zip(data.trajectories, ok, strict=True) if good][:n]
-    if len(chosen) < n:
-        raise SystemExit(f"{path}: only {len(chosen)} rule-valid trajectories, --n {n} asked")
-    return chosen
+def real_set(benchmark: str, pool: int, folder: Path, seed: int) -> list[Trajectory]:
+    """The first ``pool`` real trajectories of a benchmark's example file, or ``pool`` records of the
+    generic chat set (written to ``folder`` as OpenAI chat JSONL and read back like a user's file)."""
+    if benchmark in FILE_BENCHMARKS:
+        path, sort = example_input(benchmark, "invalidate")
+        return load_dataset(path, sort=sort).trajectories[:pool]
+    sys.path.insert(0, str(TESTS))
+    from cli.test_user_data import build_real, write_jsonl
 
-
-def labelled_set(valid: list[Trajectory], preset: Preset,
-                 seed: int) -> tuple[list[Trajectory], dict[str, bool]]:
-    """``valid`` followed by its invalidated copy (v = 1), and the construction labels of both."""
-    copy = invalidate(Dataset(trajectories=valid, name="valid"), 1.0, preset=preset, seed=seed).trajectories
-    labels = {t.id: True for t in valid} | construction_labels(copy)
-    return valid + copy, labels
+    path = write_jsonl(build_real(pool, seed), folder / "generic_chat.jsonl")
+    return load_dataset(path).trajectories
 
 
 # ------------------------------------------------------------------------------------------------
@@ -222,32 +220,73 @@ def new_client(config: Config, cache_dir: Path) -> TimedClient:
                        deadline=settings.deadline)
 
 
-def validity_phase(config: Config, preset: Preset, trajectories: list[Trajectory], labels: dict[str, bool],
-                   cache_dir: Path) -> dict[str, Any]:
-    client = new_client(config, cache_dir)
-    start = time.perf_counter()
-    run = run_validity(trajectories, preset, config, "llm", client=client, progress=False)
-    wall = time.perf_counter() - start
-    targets = {}
-    for target, by_kind in run.verdicts.items():
-        verdicts = by_kind["judge"]
-        targets[target] = agreement(verdicts, labels) | {
-            "unscored": sum(v.valid is None for v in verdicts), "n": len(verdicts),
-            "n_invalid_labels": sum(labels.get(v.trajectory_id) is False for v in verdicts)}
-    return {"stats": call_stats(client, wall), "targets": targets}
+@dataclass
+class Phase:
+    """One phase's inputs: the config, the preset, the real pool, its first n rule-valid
+    originals, the model and the folder for the phase's reply cache."""
+
+    config: Config
+    preset: Preset
+    real: list[Trajectory]
+    originals: list[Trajectory]
+    model: str
+    max_tokens: int
+    cache_dir: Path
 
 
-def downstream_phase(config: Config, preset: Preset, references: list[Trajectory], model: str,
-                     cache_dir: Path) -> dict[str, Any]:
-    client = new_client(config, cache_dir)
-    [agent] = agents([model], config, client)
-    start = time.perf_counter()
-    result = evaluate_dataset(Dataset(trajectories=references, name=preset.name), [agent], preset, runs=1)
-    wall = time.perf_counter() - start
+def calibration_phase(ph: Phase, client: TimedClient) -> dict[str, Any]:
+    record = calibrate(ph.real, ph.preset, ph.config, client)
+    keys = ("n_real", "n_rule_valid", "overall", "targets", "skipped_targets", "warnings")
+    return {"record": {k: record[k] for k in keys}}
+
+
+def downstream_phase(ph: Phase, client: TimedClient) -> dict[str, Any]:
+    [agent] = agents([ph.model], ph.config, client)
+    data = Dataset(trajectories=ph.originals, name=ph.preset.name)
+    result = evaluate_dataset(data, [agent], ph.preset, runs=1, judge=equivalence_judge(ph.config, client))
     outcome = result.agents[agent.name].runs[0]
-    targets = {t: outcome.counts(t) | {"rate": outcome.rate(t), "scorer": result.scorers[t]}
-               for t in result.targets}
-    return {"stats": call_stats(client, wall), "targets": targets}
+    return {"targets": {t: outcome.counts(t) | {"rate": outcome.rate(t), "scorer": result.scorers[t]}
+                        for t in result.targets}}
+
+
+def _generated(out: Dataset) -> dict[str, Any]:
+    gens = [t.metadata.get("generation") or {} for t in out]
+    errors = [str(g["parse_error"]) for g in gens if g.get("parse_error")]
+    return {"n": len(gens), "parse_errors": len(errors),
+            "parse_rate": 1 - len(errors) / len(gens) if gens else None,
+            "duplicates": sum(g.get("duplicate_of") is not None for g in gens),
+            "error_kinds": dict(Counter(e.split(":")[0][:60] for e in errors).most_common(5))}
+
+
+def _llm(ph: Phase, client: TimedClient) -> LLMOptions:
+    return LLMOptions(model=ph.model, max_tokens=ph.max_tokens, settings=ph.config.llm, client=client)
+
+
+def blankfill_phase(ph: Phase, client: TimedClient) -> dict[str, Any]:
+    data = Dataset(trajectories=ph.originals, name=ph.preset.name)
+    return _generated(blankfill(data, 0.5, preset=ph.preset, llm=_llm(ph, client), seed=ph.config.seed))
+
+
+def fewshot_phase(ph: Phase, client: TimedClient) -> dict[str, Any]:
+    data = Dataset(trajectories=ph.originals, name=ph.preset.name)
+    return _generated(fewshot(data, 3, preset=ph.preset, llm=_llm(ph, client), n_out=len(ph.originals),
+                              seed=ph.config.seed))
+
+
+RUNNERS: dict[str, Callable[[Phase, TimedClient], dict[str, Any]]] = {
+    "calibration": calibration_phase, "downstream": downstream_phase, "blankfill": blankfill_phase,
+    "fewshot": fewshot_phase}
+
+
+def run_phase(name: str, ph: Phase) -> dict[str, Any]:
+    """One phase with its own timed client; an exception becomes ``error`` (the run goes on)."""
+    client = new_client(ph.config, ph.cache_dir / name)
+    start = time.perf_counter()
+    try:
+        out = RUNNERS[name](ph, client)
+    except Exception as exc:
+        out = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(limit=3)}
+    return out | {"stats": call_stats(client, time.perf_counter() - start)}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -259,37 +298,58 @@ def _num(value: float | None, spec: str = ".3f") -> str:
 
 
 def print_stats(title: str, stats: dict[str, Any]) -> None:
-    print(f"{title}: {stats['calls']} HTTP calls in {stats['wall_s']:.2f} s = "
-          f"{_num(stats['calls_per_s'], '.2f')} calls/s; cached {stats['cached']}, failed {stats['failed']}, "
+    print(f"{title}: {stats['calls']} HTTP calls in {stats['wall_s']:.1f} s = "
+          f"{_num(stats['calls_per_s'], '.3f')} calls/s; cached {stats['cached']}, failed {stats['failed']}, "
           f"retries {stats['retries']}, refused parameter re-sends {stats['rejected']} "
           f"({', '.join(stats['refused']) or 'none'}); tokens {stats['prompt_tokens']} prompt / "
           f"{stats['completion_tokens']} completion")
     if stats["timed"]:
-        print(f"  seconds per call over {stats['timed']} timed attempts: mean {stats['mean_s']:.3f}, "
-              f"p50 {stats['p50_s']:.3f}, p95 {stats['p95_s']:.3f}; wall / calls "
-              f"{_num(stats['wall_per_call_s'])}")
+        print(f"  seconds per call over {stats['timed']} timed attempts: mean {stats['mean_s']:.2f}, "
+              f"p50 {stats['p50_s']:.2f}, p95 {stats['p95_s']:.2f}; wall / calls "
+              f"{_num(stats['wall_per_call_s'], '.2f')}")
     else:
-        print(f"  seconds per call (wall / calls, no per-request timings): {_num(stats['wall_per_call_s'])}")
+        print("  seconds per call (wall / calls, no per-request timings): "
+              f"{_num(stats['wall_per_call_s'], '.2f')}")
 
 
-def report(args: argparse.Namespace, base_url: str, model: str, validity: dict[str, Any],
-           downstream: dict[str, Any]) -> None:
-    mode = ("LOOPBACK SMOKE RUN (scripted server, not a model measurement)" if args.loopback
-            else "real endpoint")
-    print(f"bench_real_llm: {mode}\nendpoint {base_url}, model {model!r}, benchmark {args.benchmark}, "
-          f"n {args.n}, concurrency {args.concurrency}, timeout {args.timeout:g} s, structured output "
-          f"{'off' if args.no_structured_output else 'on'}, seed {args.seed}\n")
-    print_stats("validity (judge)", validity["stats"])
-    for target, a in validity["targets"].items():
-        print(f"  {target}: {a['n']} verdicts ({a['n_invalid_labels']} labelled invalid), unscored "
-              f"{a['unscored']}; coverage {_num(a['coverage'])}, accuracy {_num(a['accuracy'])}, "
-              f"F1(valid) {_num(a['f1_valid'])}, kappa {_num(a['kappa'])} "
-              f"(tp {a['tp']}, tn {a['tn']}, fp {a['fp']}, fn {a['fn']})")
-    print()
-    print_stats("downstream (agent, 1 run)", downstream["stats"])
-    for target, c in downstream["targets"].items():
-        print(f"  {target} ({c['scorer']}): success {c['success']}, failure {c['failure']}, unscored "
-              f"{c['unscored']}; success rate {_num(c['rate'])}")
+def _agreement(name: str, a: dict[str, Any]) -> str:
+    interval = a.get("kappa_interval")
+    span = f" [{interval[0]:.2f}, {interval[1]:.2f}]" if interval else ""
+    unscored = None if a["coverage"] is None else 1 - a["coverage"]
+    return (f"  {name}: {a['n_labelled']} labelled, unscored share {_num(unscored, '.2f')}; accuracy "
+            f"{_num(a['accuracy'], '.2f')}, F1(valid) {_num(a['f1_valid'], '.2f')}, "
+            f"kappa {_num(a['kappa'], '.2f')}{span} "
+            f"(tp {a['tp']}, fn {a['fn']}, fp {a['fp']}, tn {a['tn']})")
+
+
+def print_phase(name: str, result: dict[str, Any]) -> None:
+    print_stats(name, result["stats"])
+    if "error" in result:
+        print(f"  FAILED: {result['error']}")
+        return
+    if name == "calibration":
+        record = result["record"]
+        print(f"  {record['n_rule_valid']} of {record['n_real']} real trajectories rule-valid")
+        for target, a in record["targets"].items():
+            print(_agreement(target, a))
+            curve = a["curve"]
+            points = ", ".join(f"{p['v']:g}: {_num(p['judged_rate'], '.2f')} "
+                               f"({_num(p['construction_rate'], '.2f')})" for p in curve["points"])
+            print(f"    curve (judged, by construction): {points}; slope {_num(curve['slope'], '.2f')} "
+                  f"(perfect judge {_num(curve['construction_slope'], '.2f')})")
+            if a["unscored_reasons"]:
+                print(f"    unscored: {a['unscored_reasons']}")
+        print(_agreement("pooled", record["overall"]))
+        for target, why in record["skipped_targets"].items():
+            print(f"  {target} skipped: {why}")
+    elif name == "downstream":
+        for target, c in result["targets"].items():
+            print(f"  {target} ({c['scorer']}): success {c['success']}, failure {c['failure']}, unscored "
+                  f"{c['unscored']}; success rate {_num(c['rate'])}")
+    else:
+        print(f"  {result['n']} outputs, parse errors {result['parse_errors']} (parse rate "
+              f"{_num(result['parse_rate'], '.2f')}), duplicates {result['duplicates']}; "
+              f"{result['error_kinds']}")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -299,52 +359,83 @@ def report(args: argparse.Namespace, base_url: str, model: str, validity: dict[s
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1")
-    parser.add_argument("--model", help="model name sent in every request (judge and agent)")
+    parser.add_argument("--model", help="model name sent in every request (judge, agent, generator)")
     parser.add_argument("--api-key", default=None, help="API key (default: $OPENAI_API_KEY, none if unset)")
-    parser.add_argument("--benchmark", choices=BENCHMARKS, default="acp")
-    parser.add_argument("--n", type=int, default=20, help="valid real trajectories (judge sees 2·n)")
-    parser.add_argument("--concurrency", type=int, default=2)
-    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per HTTP attempt")
+    parser.add_argument("--benchmarks", nargs="+", choices=BENCHMARKS, default=list(BENCHMARKS))
+    parser.add_argument("--phases", nargs="+", choices=PHASES, default=list(PHASES))
+    parser.add_argument("--n", type=int, default=10, help="rule-valid originals per target and phase")
+    parser.add_argument("--pool", type=int, default=60, help="real trajectories read per benchmark")
+    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per HTTP attempt")
+    parser.add_argument("--max-tokens", type=int, default=256, help="tokens per generator reply")
     parser.add_argument("--no-structured-output", action="store_true",
                         help="do not ask the judge for JSON via response_format")
-    parser.add_argument("--seed", type=int, default=123, help="seed of the invalidation")
+    parser.add_argument("--seed", type=int, default=123)
+    parser.add_argument("--json", type=Path, default=None, help="also write every figure to this JSON file")
     parser.add_argument("--loopback", action="store_true",
                         help="smoke check against the scripted loopback server (no model)")
     args = parser.parse_args(argv)
-    if args.n < 1:
-        parser.error("--n must be at least 1")
+    if args.n < 2:
+        parser.error("--n must be at least 2")
     if not args.loopback and not (args.base_url and args.model):
         parser.error("--base-url and --model are required (or --loopback)")
     return args
 
 
-def run(args: argparse.Namespace, base_url: str, model: str, preset: Preset, valid: list[Trajectory],
-        labelled: list[Trajectory], labels: dict[str, bool]) -> None:
+def run_benchmark(args: argparse.Namespace, base_url: str, model: str, benchmark: str,
+                  folder: Path) -> dict[str, Any]:
+    preset = get_preset(benchmark)
     llm = LLMSettings(base_url=base_url, api_key=args.api_key, concurrency=args.concurrency,
                       timeout=args.timeout)
     judge = JudgeSettings(model=model, structured_output=not args.no_structured_output)
-    config = Config(llm=llm, judge=judge, preset=preset.name, seed=args.seed)
+    config = Config(llm=llm, judge=judge, preset=preset.name, seed=args.seed,
+                    validity=ValiditySettings(calibration_items=args.n))
+    real = real_set(benchmark, args.pool, folder, args.seed)
+    originals = rule_valid(real, preset, config)[: args.n]
+    phase = Phase(config, preset, real, originals, model, args.max_tokens, folder / benchmark)
+    print(f"\n=== {benchmark}: {len(real)} real trajectories read, {len(originals)} rule-valid "
+          "originals used", flush=True)
+    results = {}
+    for name in args.phases:
+        results[name] = run_phase(name, phase)
+        print_phase(name, results[name])
+        sys.stdout.flush()
+    return results
+
+
+def run(args: argparse.Namespace, base_url: str, model: str) -> dict[str, Any]:
+    mode = ("LOOPBACK SMOKE RUN (scripted server, not a model measurement)" if args.loopback
+            else "real endpoint")
+    print(f"bench_real_llm: {mode}\nendpoint {base_url}, model {model!r}, n {args.n}, pool {args.pool}, "
+          f"concurrency {args.concurrency}, timeout {args.timeout:g} s, generator max tokens "
+          f"{args.max_tokens}, "
+          f"structured output {'off' if args.no_structured_output else 'on'}, seed {args.seed}", flush=True)
+    out: dict[str, Any] = {"endpoint": base_url, "model": model,
+                           "args": {k: str(v) for k, v in vars(args).items()}}
     with tempfile.TemporaryDirectory(prefix="bench_real_llm_") as tmp:
-        validity = validity_phase(config, preset, labelled, labels, Path(tmp) / "validity")
-        downstream = downstream_phase(config, preset, valid, model, Path(tmp) / "downstream")
-    report(args, base_url, model, validity, downstream)
+        for benchmark in args.benchmarks:
+            out[benchmark] = run_benchmark(args, base_url, model, benchmark, Path(tmp))
+            if args.json is not None:
+                args.json.write_text(json.dumps(out, indent=1, default=str) + "\n", encoding="utf-8")
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    preset = get_preset(args.benchmark)
     try:
-        valid = valid_trajectories(preset, args.n)
-        labelled, labels = labelled_set(valid, preset, args.seed)
         if not args.loopback:
-            run(args, args.base_url, args.model, preset, valid, labelled, labels)
+            run(args, args.base_url, args.model)
             return 0
         sys.path.insert(0, str(TESTS))
         from helpers.openai_server import ScriptedOpenAIServer
 
-        responder = LoopbackResponder.from_references(valid)
+        references: list[Trajectory] = []
+        with tempfile.TemporaryDirectory() as tmp:
+            for benchmark in args.benchmarks:
+                references += real_set(benchmark, args.pool, Path(tmp), args.seed)
+        responder = LoopbackResponder.from_references(references)
         with ScriptedOpenAIServer(responder=responder, flavor="llama.cpp") as server:
-            run(args, server.base_url, args.model or LOOPBACK_MODEL, preset, valid, labelled, labels)
+            run(args, server.base_url, args.model or LOOPBACK_MODEL)
     except SynaeError as exc:
         print(f"bench_real_llm: {exc}", file=sys.stderr)
         return 1

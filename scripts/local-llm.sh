@@ -12,7 +12,7 @@
 #   SYNAE_LLM_CACHE   cache folder (default ~/.cache/synae-llm): wheels/, venv/, model/
 #   SYNAE_LLM_PORT    port to serve on (default 8080); the endpoint is http://127.0.0.1:$PORT/v1, model name "local"
 #   SYNAE_LLM_PYTHON  interpreter for the venv (default python3)
-#   SYNAE_LLM_CTX     context window in tokens (default 4096)
+#   SYNAE_LLM_CTX     context window in tokens (default 8192: BFCL prompts need more than 4096)
 #   SYNAE_LLM_CHAT_FORMAT  llama-cpp-python chat format (default chatml, the template Qwen2.5 instruct models use)
 #   SYNAE_LLM_THREADS CPU threads for generation (default: the number of cores)
 #
@@ -32,7 +32,7 @@ PORTABLE_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=
 CACHE="${SYNAE_LLM_CACHE:-$HOME/.cache/synae-llm}"
 PORT="${SYNAE_LLM_PORT:-8080}"
 PYTHON="${SYNAE_LLM_PYTHON:-python3}"
-CTX="${SYNAE_LLM_CTX:-4096}"
+CTX="${SYNAE_LLM_CTX:-8192}"
 CHAT_FORMAT="${SYNAE_LLM_CHAT_FORMAT:-chatml}"
 THREADS="${SYNAE_LLM_THREADS:-$(nproc)}"
 WHEELS="$CACHE/wheels"

@@ -5,13 +5,13 @@ from __future__ import annotations
 import typer.main
 
 from synae.cli.app import app
+from synae.cli.configdoc import commands
 from synae.cli.options import CLI_ONLY, CONFIG_KEYS, FILE_TOOLS, MULTI_VALUE_KEYS
 from synae.config import config_keys
 
 
 def _options():
-    group = typer.main.get_command(app)
-    for name, command in group.commands.items():
+    for name, command in commands(typer.main.get_command(app)):
         for param in command.params:
             if param.param_type_name == "option":
                 yield name, param
