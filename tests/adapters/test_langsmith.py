@@ -123,10 +123,15 @@ def test_langsmith_malformed_runs(tmp_path):
 
 
 def test_plain_openai_style_messages(tmp_path):
-    """Runs whose messages are OpenAI chat dicts (``role``, ``tool_calls`` with ``function``)."""
+    """Runs whose messages are OpenAI chat dicts (``role``, ``tool_calls`` with ``function``), as
+    ``wrap_openai`` logs them."""
     messages = TWIN[0]["messages"]
     runs = [run("p-1", "p", None, "llm", 1, {"messages": messages[:4]}, {"messages": [messages[4]]},
                 thread="conv-1")]
+    # as wrap_openai logs a call: the request's tools, the chat completion as the outputs
+    runs[0]["extra"], runs[0]["inputs"]["tools"] = {"metadata": {"thread_id": "conv-1"}}, TOOLS
+    runs[0]["outputs"] = {"id": "chatcmpl-1", "object": "chat.completion",
+                          "choices": [{"index": 0, "message": messages[4], "finish_reason": "stop"}]}
     (traj,) = load_dataset(write_jsonl(tmp_path / "plain.jsonl", runs))
     twin = load_dataset(write_jsonl(tmp_path / "twin.jsonl", TWIN[:1]), "openai")
     assert projection([traj]) == projection(twin)

@@ -12,6 +12,7 @@ the keys LangSmith groups threads by), else the trace.
 
 Mapping of an ``llm`` run: ``inputs.messages`` (a list of messages, or a batch of lists: the first)
 are the messages sent; ``outputs.generations`` (each list's first generation's ``message``), else
+the first of ``outputs.choices`` (an OpenAI chat completion, as ``wrap_openai`` logs it), else
 ``outputs.messages`` / ``outputs.message``, those returned. Messages are LangChain-serialized
 (``{"lc": 1, "type": "constructor", "id": [..., "AIMessage"], "kwargs": {...}}``), ``message_to_dict``
 form (``{"type": "ai", "data": {...}}``) or plain (``{"type"|"role", "content", …}``): type
@@ -19,8 +20,9 @@ form (``{"type": "ai", "data": {...}}``) or plain (``{"type"|"role", "content", 
 (``name``, ``args`` object, ``id``, or OpenAI-style ``function``; else
 ``additional_kwargs.tool_calls``) → tool calls;
 a tool message's ``tool_call_id`` → the call it answers (``status: "error"`` → ``metadata.is_error``).
-Tool definitions: ``extra.invocation_params.tools`` (OpenAI tools). An ``llm`` run without inputs and
-outputs recorded (hidden) is counted as not captured. Chain and tool runs add no messages.
+Tool definitions: ``extra.invocation_params.tools``, else ``inputs.tools`` (OpenAI tools). An
+``llm`` run without inputs and outputs recorded (hidden) is counted as not captured. Chain and tool
+runs add no messages.
 """
 
 from __future__ import annotations
@@ -100,6 +102,8 @@ def _received(outputs: Mapping[str, Any]) -> list[Any] | None:
     if isinstance(generations, list):
         firsts = [g[0] if isinstance(g, list) and g else g for g in generations]
         return [g.get("message") for g in firsts if isinstance(g, Mapping)]
+    if isinstance(outputs.get("choices"), list):  # an OpenAI chat completion (``wrap_openai``)
+        return [c.get("message") for c in outputs["choices"][:1] if isinstance(c, Mapping)]
     if isinstance(outputs.get("messages"), list):
         return list(outputs["messages"])
     return [outputs["message"]] if "message" in outputs else None
@@ -120,7 +124,7 @@ def _model_call(span: Span, src: str) -> ModelCall | None:
                  for i, m in enumerate(received_raw)]
                 if received_raw is not None else None)
     params = mapping(mapping(run.get("extra")).get("invocation_params"))
-    tools = [openai_tool(t) for t in params.get("tools") or ()]
+    tools = [openai_tool(t) for t in params.get("tools") or mapping(run.get("inputs")).get("tools") or ()]
     return ModelCall(sent=sent, received=received, tools=tools)
 
 
