@@ -183,6 +183,7 @@ CONSISTENT = [
           calls=[("get_forecast", {"city": "Oslo"}, {"precipitation_probability": 0.1})]),
     trace("**Oslo Weather Update**\n- Temperature: 12 °C\n- Conditions: cloudy\n- Humidity: 81%"),
     trace("Today is cloudy in Oslo.\n| City | Temp |\n|---|---|\n| Oslo | 12 °C |"),
+    trace("It is 12 °C and cloudy in Oslo. Full forecast: https://met.example.com/oslo/cloud"),
     trace("It is 20 °C in Zurich. Source: https://wx.example.com/bcdfgh/qwrtzp", user="Weather in Zürich?",
           calls=[("get_weather", {"city": "Zürich"}, {"temp_c": 20})]),
     trace("Sure! Oslo is currently cloudy with a temperature of 12°C.",

@@ -36,8 +36,8 @@ each giving failure messages that quote the offending text, or why it did not ru
   a word cut short (a word of at most 4 letters, or without a vowel, that is not a word of the
   evidence but starts a longer one of the answer or the evidence: "… partly clou"), or a last
   sentence without an end on a line whose earlier sentences have one ("It is 12 °C. The sky is
-  cloudy with light").
-  Runs on answers of 3+ words.
+  cloudy with light"). An answer that ends on a URL or e-mail address passes. Runs on answers of 3+
+  words.
 
 A tool result *fails* when it is a JSON object with a non-empty ``error``-like key, a
 ``status``/``result`` of ``error``/``failed``/…, or ``success``/``ok`` false; or a text that starts
@@ -391,6 +391,8 @@ def truncated(answer: str, known: set[str]) -> CheckResult:
     text = answer.rstrip()
     if text.endswith(tuple(TERMINAL)) or (not text[-1:].isalnum() and text[-1:] not in ",-–(/&[{"):
         return CheckResult()
+    if URL_OR_EMAIL.fullmatch(text.split()[-1]):
+        return CheckResult()  # an answer may end on a link or an address
     last = re.split(r"\s+", text)[-1]
     word = _tokens(last)[-1] if _tokens(last) else ""
     longer = {w for w in known | set(tokens[:-1]) if len(w) > len(word) + 1}
