@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from helpers.pii_fixtures import EMAIL, pii_sets
-from synae.run.pii_masking import PiiMask, echoed_pii, remap, shown_ids
+from helpers.report_fixtures import metric, report
+from synae.run.pii_masking import PiiMask, echoed_pii, mask_notes, remap, shown_ids
 
 
 def test_every_detected_value_is_masked_not_only_echoed_ones() -> None:
@@ -31,3 +32,23 @@ def test_ids_with_pii_are_masked_and_stay_distinct() -> None:
     ids = ["s0", EMAIL, "s2", "bob@example.org"]
     assert shown_ids(ids, PiiMask()) == {EMAIL: "«email»#2", "bob@example.org": "«email»#4"}
     assert shown_ids(ids, PiiMask(raw=True)) == {}
+
+
+def test_free_text_of_a_results_file_is_masked_unless_show_pii() -> None:
+    """Warnings, notes, skipped reasons, metric reasons/warnings/detail notes and aggregate reasons
+    may quote data; ids and numbers elsewhere stay."""
+    for show in (False, True):
+        rep = report({"fidelity.tool_calls.tum": metric(
+            "fidelity.tool_calls.tum", None, warnings=[f"odd record {EMAIL}"],
+            details={"note": "key sk-live-4f9aZ81kQw2LmN7pX3rT6yV0", "n": 3})})
+        rep.metrics["fidelity.tool_calls.tum"].reason = "bad value 123-45-6789"
+        rep.warnings = [f"syn: 2 tool calls have no tool result (first in '{EMAIL}')"]
+        rep.skipped = {"real": {"n_skipped": 1, "first": [f"line 3: {EMAIL} is not a number"]}}
+        rep.aggregates = {"excluded": [{"id": "x", "reason": f"null: {EMAIL}"}]}
+        mask_notes(rep, show_pii=show)
+        text = rep.to_json()
+        assert (EMAIL in text) is show and ("123-45-6789" in text) is show and ("sk-live" in text) is show
+        if not show:
+            assert rep.warnings == ["syn: 2 tool calls have no tool result (first in '«email»')"]
+            m = rep.metrics["fidelity.tool_calls.tum"]
+            assert m.reason == "bad value «ssn»" and m.details == {"note": "key «api_key»", "n": 3}
