@@ -137,3 +137,16 @@ def test_openinference_malformed_spans(tmp_path):
     orphan = llm(T1, "b7ad6b7169203331", None, 1, [ASK_1, result("call_7", "x")], [])
     with pytest.raises(DataError, match=r"tool result for call 'call_7' without an earlier tool call"):
         load_dataset(write_jsonl(tmp_path / "orphan.jsonl", [orphan]), "openinference")
+
+
+def test_rows_of_phoenix_span_table(tmp_path):
+    """The same spans as rows of Phoenix's span table written as JSON Lines (dotted column names,
+    times in epoch milliseconds as pandas writes them)."""
+    rows = [{"name": s["name"], "span_kind": s["attributes"]["openinference.span.kind"],
+             "parent_id": s["parent_id"] and s["parent_id"][2:], "start_time": 1767607200000 + i,
+             "status_code": "OK", "context.trace_id": s["context"]["trace_id"][2:],
+             "context.span_id": s["context"]["span_id"][2:],
+             **{f"attributes.{k}": v for k, v in s["attributes"].items()}} for i, s in enumerate(GOLDEN)]
+    path = write_jsonl(tmp_path / "phoenix_spans.jsonl", rows)
+    assert detect_format(path) == "openinference"
+    assert_twin(load_dataset(path), tmp_path)

@@ -7,9 +7,11 @@ two shapes, read by :func:`trace_spans`:
 - OTLP/JSON (the OpenTelemetry protocol's JSON mapping, what a collector's file exporter writes):
   ``{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId", "spanId", "parentSpanId", "name",
   "startTimeUnixNano", "attributes": [{"key", "value": {"stringValue": …}}], "status"}]}]}]}``;
-- one span per record as the OpenTelemetry SDK writes it (``span.to_json()``, Phoenix exports):
+- one span per record as the OpenTelemetry SDK writes it (``span.to_json()``):
   ``{"name", "context": {"trace_id", "span_id"}, "parent_id", "start_time", "attributes": {…}}``
-  (``0x`` prefixes of ids are dropped).
+  (``0x`` prefixes of ids are dropped), or as a row of Phoenix's span table written as JSON Lines
+  (``get_spans_dataframe().to_json(orient="records", lines=True)``: ``context.trace_id``,
+  ``context.span_id``, ``parent_id``, ``start_time``, ``status_code``, ``attributes.<name>``).
 
 A LangSmith run is a span too (:mod:`synae.adapters.langsmith` reads it).
 
@@ -137,11 +139,16 @@ def trace_spans(record: Mapping[str, Any], src: str, location: str) -> Iterator[
     or span id is a :class:`DataError` naming the record, the span's position and its name."""
     if "resourceSpans" not in record:
         context, status = mapping(record.get("context")), mapping(record.get("status"))
+        attributes = mapping(record.get("attributes"))
+        if "context.trace_id" in record:  # a row of Phoenix's span table: dotted column names
+            context = {k.removeprefix("context."): v for k, v in record.items() if k.startswith("context.")}
+            attributes = {**attributes, **{k.removeprefix("attributes."): v for k, v in record.items()
+                                           if k.startswith("attributes.")}}
+            status = {"status_code": record.get("status_code")}
         yield _span(trace_id=context.get("trace_id"), span_id=context.get("span_id"),
                     parent_id=record.get("parent_id"), name=record.get("name"),
-                    start=record.get("start_time"),
-                    attributes=record.get("attributes"), error=status.get("status_code") == "ERROR",
-                    src=src, location=location, record=location)
+                    start=record.get("start_time"), attributes=attributes,
+                    error=status.get("status_code") == "ERROR", src=src, location=location, record=location)
         return
     n = 0
     for resource in record.get("resourceSpans") or ():
@@ -178,9 +185,10 @@ def first_attribute_keys(record: Mapping[str, Any]) -> set[str]:
 
 
 def is_span_record(record: Mapping[str, Any]) -> bool:
-    """An OTLP/JSON trace export or a one-span record (``context`` + ``attributes``)."""
-    return "resourceSpans" in record or ({"context", "attributes"} <= record.keys()
-                                         and isinstance(record.get("context"), Mapping))
+    """An OTLP/JSON trace export, a one-span record (``context`` + ``attributes``) or a row of a span
+    table (``context.trace_id``)."""
+    return "resourceSpans" in record or "context.trace_id" in record or (
+        {"context", "attributes"} <= record.keys() and isinstance(record.get("context"), Mapping))
 
 
 # --------------------------------------------------------------------------------------------
