@@ -269,3 +269,28 @@ def test_evaluate_commits_results_and_report_together(tmp_path):
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text())["metrics"] and "previous report" not in html.read_text()
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_downstream_metrics_survive_hostile_bfcl_trajectories(tmp_path):
+    """Issue 21: a folder copied into itself crashed the state comparison and ``evaluate`` dropped every
+    downstream metric (exit 0); a trajectory beyond the state budget is now unscored, the rest scored."""
+    from helpers.hostile_bfcl import doubling_calls, fs_trajectory, self_copy_calls
+    from synae.schema import write_jsonl
+
+    plain = [fs_trajectory("plain", [("mkdir", {"dir_name": "a"})]),
+             fs_trajectory("cycle", self_copy_calls())]
+    real, synthetic, out = tmp_path / "real.jsonl", tmp_path / "synthetic.jsonl", tmp_path / "results.json"
+    write_jsonl(plain, real)
+    write_jsonl([fs_trajectory("doubling", doubling_calls(40)), *plain], synthetic)
+    result = runner.invoke(app, [
+        "evaluate", "--real", str(real), "--synthetic", str(synthetic), "--preset", "bfcl",
+        "--embedder", "lexical", "--metrics", "fidelity.tool_calls.tum", "--validity", "none",
+        "--downstream", "oracle", "--downstream", "noisy-oracle:0.5", "--runs", "1", "--out", str(out)],
+        env={"SYNAE_DOWNSTREAM_STATE_MAX_NODES": "400"})
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(out.read_text())["metrics"]
+    tdd = metrics["fidelity.downstream.tdd.tool_calls"]
+    assert tdd["status"] == "ok" and "fidelity.downstream.rd.tool_calls" in metrics
+    oracle = tdd["details"]["agents"][0]["synthetic"]
+    assert oracle["counts"] == [{"success": 2, "failure": 0, "unscored": 1}]
+    assert oracle["unscored_reasons"] == {"state_budget_exceeded": 1}

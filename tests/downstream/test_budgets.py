@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from helpers.hostile_bfcl import doubling_calls, fs_trajectory, self_copy_calls
+from helpers.hostile_bfcl import doubling_calls, fs_trajectory, nested_config, self_copy_calls
 from synae.config import Config
 from synae.downstream.agents import OracleAgent
 from synae.downstream.loop import LoopSettings
@@ -50,12 +50,14 @@ def test_beyond_the_time_budget_the_agent_run_stops_and_is_unscored() -> None:
 
 
 def test_a_failing_trajectory_costs_only_its_own_score() -> None:
-    broken = fs_trajectory("broken", [("ls", {})]).model_copy(
+    unknown = fs_trajectory("unknown", [("ls", {})]).model_copy(
         update={"environment": {"involved_classes": ["NoSuchAPI"], "initial_config": {}}})
-    run, _ = oracle([broken, *PLAIN])
-    hostile, *rest = run.scores["tool_calls"]
-    assert hostile.success is None and hostile.reason.startswith("agent_run_failed: DataError")
-    assert [s.success for s in rest] == [True, True]
+    deep = fs_trajectory("deep", [("ls", {})], initial_config=nested_config(1500))
+    run, _ = oracle([unknown, deep, *PLAIN])
+    *hostile, plain, plain2 = run.scores["tool_calls"]
+    assert all(s.success is None and s.reason.startswith("agent_run_failed: DataError") for s in hostile)
+    assert "NoSuchAPI" in hostile[0].reason and "RecursionError" in hostile[1].reason
+    assert [plain.success, plain2.success] == [True, True]
 
 
 def test_downstream_metrics_survive_a_hostile_trajectory() -> None:

@@ -6,6 +6,8 @@ sequences whose *state* is expensive or awkward to compare.
   folders share sub-folders, 2^levels paths (40 levels: 163 calls, about 10^12 paths).
 - :func:`self_copy_calls` — a folder copied into itself (the copy contains itself: a cycle).
 - :func:`nested_calls` — ``depth`` folders, each inside the previous one.
+- :func:`nested_config` — an ``initial_config`` with ``depth`` nested folders (too deep to copy
+  recursively from a few hundred levels on).
 """
 
 from __future__ import annotations
@@ -37,7 +39,18 @@ def nested_calls(depth: int) -> list[Call]:
     return [call for _ in range(depth) for call in (("mkdir", {"dir_name": "n"}), ("cd", {"folder": "n"}))]
 
 
-def fs_trajectory(trajectory_id: str, calls: Sequence[Call]) -> Trajectory:
+def nested_config(depth: int) -> dict[str, Any]:
+    folder: dict[str, Any] = {"type": "directory", "contents": {}}
+    top = folder
+    for _ in range(depth):
+        inner: dict[str, Any] = {"type": "directory", "contents": {}}
+        folder["contents"]["n"] = inner
+        folder = inner
+    return {"GorillaFileSystem": {"root": {"top": top}}}
+
+
+def fs_trajectory(trajectory_id: str, calls: Sequence[Call],
+                  initial_config: dict[str, Any] | None = None) -> Trajectory:
     """One user turn, one assistant message with every call, a result message per call."""
     tool_calls = [ToolCall(id=f"c{i}", function=FunctionCall(name=name, arguments=json.dumps(args)))
                   for i, (name, args) in enumerate(calls)]
@@ -45,4 +58,5 @@ def fs_trajectory(trajectory_id: str, calls: Sequence[Call]) -> Trajectory:
                 Message(role="assistant", content=None, tool_calls=tool_calls)]
     messages += [Message(role="tool", tool_call_id=c.id, content="{}") for c in tool_calls]
     return Trajectory(id=trajectory_id, messages=messages,
-                      environment={"involved_classes": ["GorillaFileSystem"], "initial_config": {}})
+                      environment={"involved_classes": ["GorillaFileSystem"],
+                                   "initial_config": initial_config or {}})

@@ -3,7 +3,8 @@
 Public API:
 
 - ``BFCLEnvironment(involved_classes, initial_config)`` — one instance per involved class, each
-  scenario loaded from a deep copy of ``initial_config[class]`` (MathAPI has no state). Instances
+  scenario loaded from a deep copy of ``initial_config[class]`` (MathAPI has no state; a configuration
+  the class cannot load — malformed, or nested too deeply to copy — is a ``DataError``). Instances
   persist across the turns of one trajectory; build a new environment per trajectory *and per side*.
 
   - ``call(name, arguments) -> ToolResult``: ``arguments`` are the encoded dicts of
@@ -190,7 +191,12 @@ class BFCLEnvironment:
         for class_name in self.involved_classes:
             instance = environment_class(class_name)()
             if class_name not in STATELESS_CLASSES:
-                instance._load_scenario(copy.deepcopy(config.get(class_name, {})), long_context=long_context)
+                try:
+                    scenario = copy.deepcopy(config.get(class_name, {}))
+                    instance._load_scenario(scenario, long_context=long_context)
+                except Exception as exc:  # malformed or nested too deeply (RecursionError) for the class
+                    raise DataError(f"initial_config of {class_name} cannot be loaded ({type(exc).__name__}: "
+                                    f"{exc})", field="environment.initial_config") from None
             self.instances[class_name] = instance
             for name, method in inspect.getmembers(instance, predicate=inspect.ismethod):
                 if not name.startswith("_"):

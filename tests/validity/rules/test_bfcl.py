@@ -120,3 +120,11 @@ def test_a_trajectory_beyond_its_time_budget_is_unscored_and_the_next_one_is_che
     assert verdicts[0].valid is None and verdicts[0].reasons == ["time_budget_exceeded"]
     assert "0.3 s" in verdicts[0].explanation
     assert verdicts[1].valid is True
+
+
+def test_an_initial_config_too_deep_to_load_fails_environment_not_the_run():
+    from helpers.hostile_bfcl import fs_trajectory, nested_config
+
+    deep = fs_trajectory("deep", [("ls", {})], initial_config=nested_config(1500))
+    [v] = BFCLToolCallChecker().check_all([deep])
+    assert v.valid is False and v.reasons == ["environment"] and "RecursionError" in v.explanation

@@ -8,7 +8,8 @@ involved classes — with positional arguments mapped by the method's Python sig
 (``schema``); and executing all calls in order in fresh environments (§4) yields no error result
 (``executes``). Optional ``grounding``: every single-quoted literal in a call string occurs in the
 conversation or in the initial state (``grounded``). A trajectory without ``involved_classes``,
-or naming a class that is not one of the eight BFCL classes, fails with ``environment``. A
+or naming a class that is not one of the eight BFCL classes, or with an ``initial_config`` the
+classes cannot load (malformed, nested too deeply), fails with ``environment``. A
 trajectory whose calls use up ``seconds`` of environment time is unscored (``time_budget_exceeded``,
 :func:`~synae.validity.rules.base.within_budget`).
 """
@@ -90,7 +91,11 @@ class BFCLToolCallChecker:
                 continue
             for _, text in schema_problems(name, arguments, tools, positional_names=parameters[name]):
                 outcome.fail("schema", text)
-        env = BFCLEnvironment(classes, config)
+        try:
+            env = BFCLEnvironment(classes, config)
+        except SynaeError as exc:
+            outcome.fail("environment", str(exc))
+            return outcome.verdict(traj, "tool_calls", self.name)
         for call in calls:
             result = env.call(call.function.name, call.function.parsed_arguments())
             if result.error is not None:
