@@ -234,6 +234,7 @@ class ComputeSettings(_Section):
 
     executor: Literal["local", "ray"] = "local"
     ray_address: str | None = None
+    ray_connect_timeout: float = Field(30.0, gt=0)  # seconds to reach ray_address before a clear error
     device: Literal["auto", "cpu", "cuda"] = "cpu"
 
 

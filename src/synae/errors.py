@@ -48,6 +48,11 @@ class LLMFatalError(SynaeError):
         super().__init__(message)
 
 
+class ExecutorError(SynaeError):
+    """The compute executor failed during a run (a Ray embedding actor died again after its one
+    retry): the run stops with one clear message and no results (exit code 5)."""
+
+
 class MissingDependencyError(SynaeError):
     """An optional dependency is not installed; the message carries the install hint."""
 

@@ -271,6 +271,21 @@ def test_evaluate_commits_results_and_report_together(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
+def test_an_executor_failure_exits_with_code_5(tmp_path, capsys, monkeypatch):
+    import synae.run.commands
+    from helpers.synae_cli import run_synae
+    from synae.errors import ExecutorError
+
+    def dies(*args, **kwargs):
+        raise ExecutorError("embedding failed: a Ray embedding actor died, and again after one retry")
+
+    monkeypatch.setattr(synae.run.commands, "evaluate_command", dies)
+    data = _generic_set(tmp_path)
+    code, _, err = run_synae(["evaluate", "--real", data, "--synthetic", data], capsys, monkeypatch)
+    assert code == 5 and "error: embedding failed: a Ray embedding actor died" in err
+    assert "Traceback" not in err
+
+
 def test_downstream_metrics_survive_hostile_bfcl_trajectories(tmp_path):
     """Issue 21: a folder copied into itself crashed the state comparison and ``evaluate`` dropped every
     downstream metric (exit 0); a trajectory beyond the state budget is now unscored, the rest scored."""

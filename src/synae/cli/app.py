@@ -7,7 +7,9 @@ one clear line (``error: …``) with an exit status per kind (:data:`EXIT_CODES`
 - 2: bad input or configuration (:class:`synae.errors.SynaeError`);
 - 4: the LLM endpoint cannot serve the run (:class:`synae.errors.LLMFatalError`: bad key, unknown
   model, wrong URL, no replies, deadline passed, every LLM item unscored); replies already received
-  stay cached, so re-running the same command resumes from them.
+  stay cached, so re-running the same command resumes from them;
+- 5: the compute executor failed mid-run (:class:`synae.errors.ExecutorError`: a Ray embedding
+  actor died again after its one retry).
 
 ``synae gate`` has its own codes (1 failed threshold, 3 missing metric).
 """
@@ -22,10 +24,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from synae import __version__
-from synae.errors import LLMFatalError, SynaeError
+from synae.errors import ExecutorError, LLMFatalError, SynaeError
 
 EXIT_BAD_INPUT = 2
 EXIT_LLM_FATAL = 4
+EXIT_EXECUTOR = 5
 
 COMMAND_MODULES = (
     "inspect", "convert", "download", "evaluate", "validate", "downstream", "generate", "report",
@@ -65,6 +68,8 @@ def main() -> None:
     except LLMFatalError as exc:
         resume = "" if "cached" in str(exc) else "; replies received are cached, a re-run resumes from them"
         _fail(f"LLM {exc.kind.replace('_', ' ')}: {exc}{resume}", EXIT_LLM_FATAL)
+    except ExecutorError as exc:
+        _fail(str(exc), EXIT_EXECUTOR)
     except SynaeError as exc:
         _fail(str(exc), EXIT_BAD_INPUT)
 

@@ -98,11 +98,14 @@ def attach_embeddings(dataset: Dataset, files: Mapping[View, Path]) -> None:
 
 def check_executor(config: Config) -> None:
     """Fail before any work when ``compute.executor`` is ``ray`` and Ray is not installed
-    (:class:`~synae.errors.MissingDependencyError` with the install hint)."""
+    (:class:`~synae.errors.MissingDependencyError` with the install hint), or when nothing answers
+    at ``compute.ray_address`` within ``compute.ray_connect_timeout``
+    (:func:`~synae.run.executors.ray_executor.probe_address`)."""
     if config.compute.executor == "ray":
-        from synae.run.executors.ray_executor import import_ray
+        from synae.run.executors.ray_executor import import_ray, probe_address
 
         import_ray()
+        probe_address(config.compute.ray_address, config.compute.ray_connect_timeout)
 
 
 def check_not_all_skipped(dataset: Dataset, path: Path | str) -> None:

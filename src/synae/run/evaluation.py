@@ -155,6 +155,7 @@ class Evaluator:
         self._executor_arg: str | Executor = executor or getattr(compute, "executor", None) or "local"
         self._device = device or getattr(compute, "device", None) or "cpu"
         self._ray_address = ray_address or getattr(compute, "ray_address", None)
+        self._ray_timeout: float = getattr(compute, "ray_connect_timeout", 30.0)
         given = self._executor_arg
         self._executor: Executor | None = given if isinstance(given, Executor) else None
         self._owns_executor = self._executor is None
@@ -194,7 +195,8 @@ class Evaluator:
         """Where embeddings and k-NN run (built on first use)."""
         if self._executor is None:
             self._executor = make_executor(str(self._executor_arg), device=self._device,
-                                           ray_address=self._ray_address)
+                                           ray_address=self._ray_address,
+                                           ray_connect_timeout=self._ray_timeout)
         return self._executor
 
     def close(self) -> None:

@@ -198,3 +198,53 @@ def test_no_address_starts_a_new_local_instance() -> None:
         shutil.rmtree(temp_root, ignore_errors=True)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split()[-2:] == ["started", "True"]
+
+
+def test_an_embedding_actor_that_dies_is_replaced_once_then_a_clear_error(executor: RayExecutor,
+                                                                          tmp_path) -> None:
+    import ray
+
+    from helpers import ray_faults
+    from helpers.ray_faults import DyingPipeline
+    from synae.errors import ExecutorError
+
+    ray.cloudpickle.register_pickle_by_value(ray_faults)  # the workers cannot import tests/helpers
+
+    texts = [f"plan a trip to city {i}" for i in range(9)]
+    want, _ = LocalExecutor().embed(functools.partial(EmbeddingPipeline, LexicalEmbedder(), progress=False),
+                                    texts)
+    vectors, _ = executor.embed(DyingPipeline(tmp_path / "once"), texts, shard_size=100)
+    assert np.array_equal(vectors, want) and (tmp_path / "once").read_text() == "1"  # retried once
+    with pytest.raises(ExecutorError, match=r"a Ray embedding actor died, and again after one retry"):
+        executor.embed(DyingPipeline(tmp_path / "twice", deaths=5), texts, shard_size=100)
+    assert (tmp_path / "twice").read_text() == "2"  # two actors, no third try
+
+
+def test_an_address_where_nothing_answers_is_a_clear_error_within_the_timeout() -> None:
+    """Nothing listening: refused at once (no Ray start). A listener that never speaks Ray's
+    protocol: ``ray.init`` must give up after the connect timeout — in a subprocess, whose exit
+    also shows that the abandoned connection attempt does not hold the process."""
+    import socket
+    import time
+
+    from synae.errors import SynaeError
+    from synae.run.executors.ray_executor import probe_address
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        free = sock.getsockname()[1]  # closed again: nothing listens there
+    with pytest.raises(SynaeError, match=rf"cannot join the Ray cluster at 127\.0\.0\.1:{free}: no answer"):
+        probe_address(f"127.0.0.1:{free}", 2.0)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        address = f"127.0.0.1:{silent.getsockname()[1]}"
+        script = ("import sys\nfrom synae.errors import SynaeError\n"
+                  "from synae.run.executors.ray_executor import RayExecutor\n"
+                  f"try:\n    RayExecutor(address={address!r}, connect_timeout=3)\n"
+                  "except SynaeError as exc:\n    print(exc)\n    sys.exit(2)\n")
+        start = time.monotonic()
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2, out.stderr[-2000:]
+    assert f"the Ray cluster at {address}: TimeoutError: no reply within 3 s" in out.stdout
+    assert time.monotonic() - start < 60

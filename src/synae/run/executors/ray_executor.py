@@ -30,6 +30,13 @@ a Ray cluster (``address=None`` starts a new local instance, else ``ray.init(add
   ``concurrency`` is split between them (Σ per-actor limits = ``concurrency``); requests are routed
   by cache key, so identical requests meet in one client and are sent once, as locally.
 
+Failures: joining a cluster (``address`` given) is bounded by ``connect_timeout`` seconds — a TCP
+probe of ``HOST:PORT`` first (:func:`probe_address`: nothing listening, or no answer in time, is a
+:class:`~synae.errors.SynaeError` at once), then ``ray.init`` itself must return within the same
+time — so a wrong address never hangs. An embedding actor that dies (killed, out of memory) is
+replaced and its stage run again once; a second death raises
+:class:`~synae.errors.ExecutorError` with one clear message (exit code 5), never Ray's traceback.
+
 Ray is imported lazily; without it, constructing the executor raises
 :class:`~synae.errors.MissingDependencyError` with the install hint ``pip install 'synae[ray]'``.
 """
@@ -37,6 +44,9 @@ Ray is imported lazily; without it, constructing the executor raises
 from __future__ import annotations
 
 import math
+import re
+import socket
+import threading
 from collections.abc import Callable, Sequence
 from functools import reduce
 from typing import Any, TypeVar
@@ -45,7 +55,7 @@ import numpy as np
 
 from synae.config import LLMSettings
 from synae.embed import EmbeddingPipeline, EmbeddingStats
-from synae.errors import ConfigError, MissingDependencyError, SynaeError
+from synae.errors import ConfigError, ExecutorError, MissingDependencyError, SynaeError
 from synae.llm.client import ChatRequest, ChatResponse, LLMClient, LLMError
 from synae.metrics import knn
 from synae.metrics.knn_device import membership_rows, radii_rows
@@ -70,6 +80,49 @@ def import_ray() -> Any:
     except ImportError:
         raise MissingDependencyError("ray", RAY_HINT) from None
     return ray
+
+
+def probe_address(address: str | None, timeout: float) -> None:
+    """Check that something answers at a cluster ``address`` (``HOST:PORT`` or ``ray://HOST:PORT``)
+    within ``timeout`` seconds — a TCP connection, opened and closed. ``None``, ``auto`` and
+    ``local`` are not probed. Nothing listening or no answer in time is a
+    :class:`~synae.errors.SynaeError` naming the address; a malformed address a
+    :class:`~synae.errors.ConfigError`."""
+    if not address or address in ("auto", "local"):
+        return
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ConfigError(f"--ray-address {address!r}: expected HOST:PORT, ray://HOST:PORT, auto or local")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            pass
+    except OSError as exc:
+        why = exc.strerror or str(exc) or type(exc).__name__
+        raise SynaeError(f"cannot join the Ray cluster at {address}: no answer at {host}:{port} within "
+                         f"{timeout:g} s ({why}); check --ray-address (compute.ray_connect_timeout)"
+                         ) from None
+
+
+def _init_within(ray: Any, timeout: float, **options: Any) -> None:
+    """``ray.init(**options)`` that must return within ``timeout`` seconds (run in a daemon thread:
+    a cluster that accepts the connection but never answers would otherwise hang the run)."""
+    outcome: list[BaseException | None] = []
+
+    def start() -> None:
+        try:
+            ray.init(**options)
+        except BaseException as exc:  # handed to the caller's thread
+            outcome.append(exc)
+        else:
+            outcome.append(None)
+
+    thread = threading.Thread(target=start, name="synae-ray-init", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if not outcome:
+        raise TimeoutError(f"no reply within {timeout:g} s (compute.ray_connect_timeout)")
+    if outcome[0] is not None:
+        raise outcome[0]
 
 
 def _shipped(ref: knn.KnnReference) -> knn.KnnReference:
@@ -132,19 +185,23 @@ class RayExecutor(Executor):
     name = "ray"
 
     def __init__(self, *, address: str | None = None, device: str = "auto", tasks_per_worker: int = 4,
-                 llm_actors: int | None = None) -> None:
+                 llm_actors: int | None = None, connect_timeout: float = 30.0) -> None:
         ray = import_ray()
         if device not in ("auto", "cpu", "cuda"):
             raise ConfigError(f"unknown device {device!r} (expected auto, cpu or cuda)")
         self._ray = ray
         self._owns = not ray.is_initialized()
         if self._owns:
+            probe_address(address, connect_timeout)
             try:
                 # no address: always a new instance ("local"; never the cluster a stale
                 # /tmp/ray/ray_current_cluster names), listening on loopback only
-                local = {} if address else {"_node_ip_address": "127.0.0.1"}
-                ray.init(address=address or "local", include_dashboard=False, log_to_driver=False,
-                         configure_logging=False, **local)
+                options: dict[str, Any] = dict(address=address or "local", include_dashboard=False,
+                                               log_to_driver=False, configure_logging=False)
+                if address:
+                    _init_within(ray, connect_timeout, **options)
+                else:
+                    ray.init(**options, _node_ip_address="127.0.0.1")
             except Exception as exc:  # Ray's own start/connect errors: one clear line, exit 2
                 where = f"the Ray cluster at {address}" if address else "a local Ray instance"
                 raise SynaeError(f"cannot start or join {where}: {type(exc).__name__}: "
@@ -196,12 +253,25 @@ class RayExecutor(Executor):
 
     def embed(self, make_pipeline: Callable[[], EmbeddingPipeline], texts: Sequence[str],
               shard_size: int = 4096) -> tuple[np.ndarray, EmbeddingStats | None]:
+        """Embed ``texts`` on the actor pool; an actor death drops the pool and runs the stage again
+        on a new one, once (see the module docstring)."""
         if not texts:
             return np.zeros((0, 0), dtype=np.float32), None
         spans = batches(len(texts), shard_size)
-        pool = self._embed_pool(make_pipeline, len(spans))
-        refs = [pool[i % len(pool)].embed.remote(list(texts[s:e])) for i, (s, e) in enumerate(spans)]
-        parts = self._ray.get(refs)
+        for retry in (False, True):
+            pool = self._embed_pool(make_pipeline, len(spans))
+            refs = [pool[i % len(pool)].embed.remote(list(texts[s:e])) for i, (s, e) in enumerate(spans)]
+            try:
+                parts = self._ray.get(refs)
+                break
+            except self._ray.exceptions.RayActorError as exc:
+                self._drop_embed_pool(id(make_pipeline))
+                if retry:
+                    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()  # Ray colours its messages
+                    first = text.splitlines()[0] if text else ""
+                    raise ExecutorError(f"embedding failed: a Ray embedding actor died, and again after "
+                                        f"one retry ({type(exc).__name__}: {first[:300]}); no results "
+                                        "were written") from None
         return np.concatenate([v for v, _ in parts]), reduce(EmbeddingStats.merge, [s for _, s in parts])
 
     # -- 3. exact k-NN -------------------------------------------------------------------------
@@ -263,11 +333,14 @@ class RayExecutor(Executor):
         return ChatBatch([r for r in responses if r is not None], usage)
 
     # -- lifecycle ------------------------------------------------------------------------------
+    def _drop_embed_pool(self, key: int) -> None:
+        _, actors = self._embed_pools.pop(key, (None, []))
+        for actor in actors:
+            self._ray.kill(actor)  # a dead actor is killed without complaint
+
     def _release_embed_pools(self) -> None:
-        for _, actors in self._embed_pools.values():
-            for actor in actors:
-                self._ray.kill(actor)
-        self._embed_pools.clear()
+        for key in list(self._embed_pools):
+            self._drop_embed_pool(key)
 
     def close(self) -> None:
         """Kill the embedding actors; shut Ray down when this executor started it."""
