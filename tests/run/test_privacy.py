@@ -1,5 +1,5 @@
 import numpy as np
-from tests.metrics.test_privacy import REAL, evaluate, oversample, sample
+from tests.metrics.test_privacy import REAL, WORDS, evaluate, oversample, sample
 
 from synae.report.gate import check, exit_code
 from synae.run.privacy import half_split, privacy_score
@@ -110,3 +110,38 @@ def test_copies_at_the_real_sets_own_duplication_rate_are_not_a_leak():
     # binomial tail used by the rule: 3 copies in 30 where the real half split duplicates 10 % is
     # ordinary; 12 in 30 is not
     assert _tail(3, 30, 0.1) > 0.01 and _tail(12, 30, 0.1) < 0.01 and _tail(0, 30, 0.1) == 1.0
+
+
+def _weather(i: int, rng, prefix: str):
+    from synae.schema import FunctionCall, Message, ToolCall, Trajectory
+
+    city = str(rng.choice(["Oslo", "Rome", "Riga", "Lima"]))  # a small vocabulary: calls repeat by nature
+    user = " ".join(rng.choice(WORDS, 12))
+    call = ToolCall(id="c", function=FunctionCall(name="get_weather", arguments={"city": city}))
+    return Trajectory(id=f"{prefix}{i}", output=" ".join(rng.choice(WORDS, 10)), messages=[
+        Message(role="user", content=user), Message(role="assistant", tool_calls=[call]),
+        Message(role="tool", tool_call_id="c", content="{}")])
+
+
+def test_exact_copy_anchor_is_leave_one_out_so_a_small_vocabulary_is_not_a_leak():
+    """Tool calls drawn from 4 cities match a real call whatever the sample: the half split (30
+    against 30) would understate that rate for a set matched against all 60."""
+    from synae.config import load_config
+    from synae.metrics.privacy import duplicate_share
+    from synae.run.evaluation import Evaluator
+    from synae.run.pipeline import ReportOptions, evaluate_for_report
+    from synae.schema import Dataset
+
+    assert duplicate_share(np.array([5, 5, 7, 0, 9, 9, 9], dtype=np.uint64)) == (5, 6)
+    rng = np.random.default_rng(3)
+    real = [_weather(i, rng, "r") for i in range(60)]
+    config = load_config(embedding={"model": "lexical"})
+    evaluator = Evaluator(Dataset(real, name="real"), config, preset="generic", progress=False)
+    fresh = [_weather(i, rng, "s") for i in range(30)]
+    agg = evaluate_for_report(evaluator, Dataset(fresh, name="fresh"), options=ReportOptions(),
+                              name="fresh").aggregates
+    # every real call has a twin among the other 59: tool-call copies cannot be told from leaks
+    excluded = {e["id"]: e["reason"] for e in agg["privacy"]["fresh"]["excluded"]}
+    assert excluded["privacy.tool_calls.exact_copies"].startswith("anchor_not_better")
+    assert "tool_calls" not in agg["targets"]["fresh"]["privacy"]
+    assert agg["labels"]["fresh"]["privacy"]["label"] != "Poor"

@@ -236,6 +236,16 @@ def trajectory_keys(features: PrivacyFeatures, loose: bool = False) -> np.ndarra
     return keys
 
 
+def duplicate_share(keys: np.ndarray) -> tuple[int, int]:
+    """(k, n): of the n non-zero ``keys``, the k whose key occurs at least twice — the real set's own
+    copy rate leave-one-out (each trajectory against the other m − 1)."""
+    present = keys[keys != 0]
+    if present.size == 0:
+        return 0, 0
+    _, inverse, counts = np.unique(present, return_inverse=True, return_counts=True)
+    return int(np.count_nonzero(counts[inverse] >= 2)), int(present.size)
+
+
 def whole_copies(real: PrivacyFeatures, syn: PrivacyFeatures) -> dict[str, Any]:
     """Whole-trajectory copies of D in D′: per kind, ``exact`` (every view equal after case folding and
     whitespace collapsing) and ``near`` (every view's word tokens equal: punctuation, spacing and case

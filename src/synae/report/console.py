@@ -78,7 +78,7 @@ def target_lines(aggregates: Aggregates, name: str, pillar: str) -> list[str]:
     if copies:
         near, exact = copies["near"], copies["exact"]
         lines.append(f"[dim]copies[/] {near['count']}/{near['eligible']} ({exact['count']} exact; "
-                     f"real half split {copies['anchor_rate']:.1%})")
+                     f"real set's own {copies['anchor_rate']:.1%})")
     return lines
 
 

@@ -36,7 +36,8 @@ from synae.metrics.registry import ordered
 from synae.report import plots
 from synae.report.meanings import meaning, missing_reason
 from synae.results import Aggregates, ComparisonResults, EvaluationReport, MetricResult
-from synae.run.aggregate import ANCHORED_MEANING, SELF_ROW, shown_pillars
+from synae.run.aggregate import ANCHORED_MEANING, SELF_ROW, headline_score, shown_pillars
+from synae.run.judge_calibration import judge_notes
 from synae.run.pii_masking import PII_LABEL
 from synae.run.privacy import MEANING as PRIVACY_MEANING
 
@@ -111,7 +112,7 @@ def _metric_rows(members: dict[str, EvaluationReport],
             cells.append({"value": _fmt(m.value), "status": m.status, "ci": ci_text, "note": note,
                           "beyond_noise": beyond, "tone": _tone(m, u, beyond),
                           "u": None if u is None else f"{u:.2f}",
-                          "biased": bool(m.details.get("ci_excludes_estimate")),
+                          "biased": "ci_shift" in m.details or bool(m.details.get("ci_excludes_estimate")),
                           "ci_method": m.details.get("ci_method", "")})
         lo, hi = first.bounds
         real_value = first.details.get("real_value")
@@ -143,10 +144,39 @@ def _summary(aggregates: Aggregates | None, names: list[str]) -> list[dict[str, 
             pillars.append({"pillar": p, "score": _fmt(score, 3) if score is None else f"{score:.3f}",
                             "label": label["label"] if label else None,
                             "reason": None if score is not None and label and label["label"]
-                            else missing_reason(aggregates, name, p)})
+                            else missing_reason(aggregates, name, p),
+                            "capped_by": label.get("capped_by") if label else None,
+                            "targets": _targets(aggregates, name, p)})
+        headline = [h for p in scores if (h := headline_score(aggregates, name, p)) is not None]
         rows.append({"name": name, "is_self": False,
-                     "overall": sum(available) / len(available) if available else None, "pillars": pillars})
+                     "overall": sum(headline) / len(headline) if headline else
+                     (sum(available) / len(available) if available else None), "pillars": pillars})
+    order = aggregates.get("ranking") or names
+    rows.sort(key=lambda row: order.index(row["name"]) if row["name"] in order else len(order))
+    for rank, row in enumerate(rows, 1):
+        row["rank"] = rank
     return rows
+
+
+def _targets(aggregates: Aggregates, name: str, pillar: str) -> list[dict[str, Any]]:
+    """A card's lines under one pillar: each target's score, label, basis and forced reason; for
+    privacy the whole-trajectory copies."""
+    out = []
+    for target, entry in ((aggregates.get("targets") or {}).get(name, {}).get(pillar, {})).items():
+        own = entry.get("label")
+        score = entry.get("score")
+        out.append({"target": target, "score": "—" if score is None else f"{score:.3f}",
+                    "label": own["label"] if own else None,
+                    "note": entry.get("reason") if entry.get("forced") else
+                    "structural checks only" if entry.get("basis") == "structural" else None})
+    privacy = (aggregates.get("privacy") or {}).get(name) or {}
+    copies = privacy.get("copies") if pillar == "privacy" else None
+    if copies:
+        near, exact = copies["near"], copies["exact"]
+        out.append({"target": "copies", "score": f"{near['count']}/{near['eligible']}", "label": None,
+                    "note": f"{exact['count']} exact; the real set's own duplication rate: "
+                            f"{copies['anchor_rate']:.1%}"})
+    return out
 
 
 MIN_CHART_AXES = 3  # fewer axes make a degenerate radar or bar chart
@@ -392,6 +422,8 @@ def render_html(results: EvaluationReport | ComparisonResults) -> str:
                                for r in members.values() for m in r.metrics.values()),
         "uncertainty": next((r.uncertainty for r in members.values() if r.uncertainty), None),
         "config": results.config,
+        "judge_notes": {n: [{"text": t, "warning": w} for t, w in judge_notes(r.metrics.values())]
+                        for n, r in members.items()},
         "raw_pii": raw_pii(results),
     }
     return _environment().get_template("report.html.j2").render(**context)

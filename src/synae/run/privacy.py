@@ -6,7 +6,12 @@ For every privacy metric M (a share, lower is better) of the synthetic set, with
 
 - **x_best** (1 = "leaks no more than an independent sample"): M of the *independent anchor* — a
   seeded half split of D (permutation with the config's seed), the second half evaluated as if it were
-  synthetic against the first half as real, from D's features (nothing re-embedded).
+  synthetic against the first half as real, from D's features (nothing re-embedded). Exact copies are
+  the exception: their anchor is D's own duplication rate **leave-one-out** (the share of real
+  trajectories whose view equals another real trajectory's, :func:`~synae.metrics.privacy.duplicate_share`).
+  A synthetic set is matched against all m real trajectories, a half split against m/2 only, so on a
+  small vocabulary (a few tools, a few cities) an independent sample matches about twice as often as
+  the half split: leave-one-out matches against m − 1, the synthetic set's own reference size.
 - **x_floor** (0 = "the collapse of privacy"): M of the *collapse anchor*, D′ = a resample of D. Every
   privacy metric is exactly 1 on copies of real trajectories (a copy equals its source, lies at distance
   0 from it, contains its own text and its own PII), so x_floor = 1, the metrics' worst bound.
@@ -17,8 +22,8 @@ For every privacy metric M (a share, lower is better) of the synthetic set, with
   0.05, Poor if ≥ 0.15, else Moderate; ``None`` with a reason when no metric is usable.
 - **Copies are leaks, not a degree.** Whole-trajectory copies (:func:`synae.metrics.privacy.whole_copies`:
   every view equal to one real trajectory's, exactly or up to punctuation, spacing and case) are
-  counted for D′ and for the independent anchor (the half split). When D′ has k near copies among n
-  eligible trajectories and the half split's rate is p₀, the label is **Poor** whatever the mean if
+  counted for D′ and, leave-one-out, for D itself (its own duplication rate p₀). When D′ has k near
+  copies among n eligible trajectories, the label is **Poor** whatever the mean if
   k > 0 and either p₀ = 0 or the binomial tail P(X ≥ k | n, p₀) < :data:`COPY_ALPHA` (more copies
   than the real data's own duplication explains). The count is in ``privacy[member].copies`` and the
   rule is a forced ``trajectory`` target of the pillar (:func:`synae.run.aggregate.force_target`).
@@ -37,7 +42,7 @@ import numpy as np
 
 from synae.metrics import registry
 from synae.metrics.features import DatasetFeatures
-from synae.metrics.privacy import whole_copies
+from synae.metrics.privacy import PrivacyFeatures, duplicate_share, trajectory_keys, whole_copies
 from synae.metrics.registry import MetricContext
 from synae.results import Aggregates, MetricResult, PillarLabel
 from synae.run.aggregate import (
@@ -92,19 +97,18 @@ def _tail(k: int, n: int, p: float) -> float:
     return float(bdtrc(k - 1, n, p))
 
 
-def copy_check(real: DatasetFeatures, synthetic: DatasetFeatures, seed: int) -> dict[str, Any] | None:
-    """Whole-trajectory copies of D in D′ and in D's half split (the anchor), and whether they are
+def copy_check(real: DatasetFeatures, synthetic: DatasetFeatures) -> dict[str, Any] | None:
+    """Whole-trajectory copies of D in D′ and, leave-one-out, in D (the anchor), and whether they are
     leaks (the module doc's rule): ``{"exact": …, "near": …, "anchor": {"exact", "near"} (count,
     eligible), "rate", "anchor_rate", "p_value", "leak"}``; ``None`` without privacy views."""
     if real.privacy is None or synthetic.privacy is None:
         return None
     found = whole_copies(real.privacy, synthetic.privacy)
-    key = f"privacy.whole_copies_anchor.{seed}"
+    key = "privacy.whole_copies_anchor"
     if key not in real.memo:
-        first, second = half_split(real.n, seed)
-        anchor = whole_copies(real.privacy.take(first), real.privacy.take(second))
-        real.memo[key] = {kind: {"count": v["count"], "eligible": v["eligible"]}
-                          for kind, v in anchor.items()}
+        real.memo[key] = {kind: dict(zip(("count", "eligible"),
+                                         duplicate_share(trajectory_keys(real.privacy, loose)), strict=True))
+                          for kind, loose in (("exact", False), ("near", True))}
     anchor_counts: dict[str, dict[str, int]] = real.memo[key]
     near, base = found["near"], anchor_counts["near"]
     rate = near["count"] / near["eligible"] if near["eligible"] else 0.0
@@ -138,7 +142,19 @@ def independent_anchor(real: DatasetFeatures, metric_ids: list[str], context: Me
                 cache[mid] = registry.compute_metric(mid, a, b, context, shared)
             except Exception as exc:  # one anchor's error excludes that metric only
                 cache[mid] = registry.failed(mid, f"error: {type(exc).__name__}: {exc}")
+            if mid.endswith(".exact_copies") and real.privacy is not None and cache[mid].value is not None:
+                cache[mid] = _leave_one_out(cache[mid], real.privacy)
     return {mid: cache[mid] for mid in metric_ids}
+
+
+def _leave_one_out(record: MetricResult, views: PrivacyFeatures) -> MetricResult:
+    """An exact-copies anchor record with D's own leave-one-out duplication rate as its value."""
+    view = views.views.get(record.target)
+    if view is None:
+        return record
+    leaking, eligible = duplicate_share(np.where(view.present, view.view_hash, np.uint64(0)))
+    details = {**record.details, "leaking": leaking, "eligible": eligible, "anchor": "leave_one_out"}
+    return record.model_copy(update={"value": leaking / eligible if eligible else 0.0, "details": details})
 
 
 def privacy_score(real: DatasetFeatures, synthetic_metrics: Mapping[str, MetricResult],
@@ -176,7 +192,7 @@ def privacy_score(real: DatasetFeatures, synthetic_metrics: Mapping[str, MetricR
         out.score = sum(out.normalised.values()) / len(out.normalised)
     out.label = _label(1.0, out.score, options)
     if synthetic is not None:
-        out.copies = copy_check(real, synthetic, seed)
+        out.copies = copy_check(real, synthetic)
     return out
 
 
@@ -201,6 +217,6 @@ def attach_privacy(aggregates: Aggregates, name: str, score: PrivacyScore, optio
         near = copies["near"]
         force_target(aggregates, name, PILLAR, COPY_TARGET, "Poor",
                      f"{near['count']} of {near['eligible']} synthetic trajectories copy a real one whole "
-                     f"({copies['exact']['count']} exactly); the real set's own half split: "
+                     f"({copies['exact']['count']} exactly); the real set's own duplication rate: "
                      f"{copies['anchor_rate']:.1%}", score=None)
     apply_target_labels(aggregates, options)
