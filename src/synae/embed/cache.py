@@ -5,8 +5,9 @@ normalisation) — ``identity.json`` records it in clear. Each batch of newly em
 shard: ``<shard>.npy`` (float32 vectors, one row per text) and ``<shard>.json``
 (``{"sha256": <SHA-256 of the .npy bytes>, "shape": [rows, dim], "rows": [[text SHA-256, token
 count, window count, truncated flag], …]}``). The index of all shards is read once per cache object;
-shards are written atomically (temporary name, then rename), so concurrent writers never corrupt
-each other and a crash loses at most the shard being written.
+shards are written atomically (:mod:`synae.files`: temporary name, then rename; the temporary file
+removed on failure and on ``SIGTERM``), so concurrent writers never corrupt each other and a crash
+loses at most the shard being written.
 
 Integrity: a shard is verified the first time it is read (checksum of the ``.npy`` file, array
 shape and dtype against the metadata, one row per text, and the dimension of the other shards). A
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import uuid
 import warnings
 from collections import defaultdict
@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from synae.files import atomic_write, atomic_write_text
 
 
 def text_key(text: str) -> str:
@@ -146,15 +148,12 @@ class EmbeddingCache:
             ident.write_text(json.dumps(self.identity, indent=2, sort_keys=True), encoding="utf-8")
         shard = uuid.uuid4().hex
         array = np.ascontiguousarray(vectors, dtype=np.float32)
-        tmp = self.dir / f".{shard}.tmp"
-        with open(tmp, "wb") as fh:
+        with atomic_write(self.dir / f"{shard}.npy", "wb") as fh:
             np.save(fh, array)
-        checksum = hashlib.sha256(tmp.read_bytes()).hexdigest()
-        os.replace(tmp, self.dir / f"{shard}.npy")
+        checksum = hashlib.sha256((self.dir / f"{shard}.npy").read_bytes()).hexdigest()
         rows = [[k, i.tokens, i.windows, int(i.truncated)] for k, i in zip(keys, infos, strict=True)]
         meta = {"sha256": checksum, "shape": list(array.shape), "rows": rows}
-        tmp.write_text(json.dumps(meta, separators=(",", ":")), encoding="utf-8")
-        os.replace(tmp, self.dir / f"{shard}.json")
+        atomic_write_text(self.dir / f"{shard}.json", json.dumps(meta, separators=(",", ":")))
         index = self._load_index()
         self._shards[shard] = (checksum, (int(array.shape[0]), int(array.shape[1])))
         self._verified.add(shard)
