@@ -208,7 +208,8 @@ def test_precomputed_embeddings_attribute_fields_and_compute_options(tmp_path):
     assert report["embedder"]["model"] == "precomputed"
     assert metrics["fidelity.instructions.am.metadata.difficulty"]["value"] == 0.0
     assert metrics["fidelity.instructions.am.metadata.score"]["details"]["mean_real"] == 5.5
-    assert report["config"]["compute"] == {"executor": "local", "ray_address": None, "device": "cpu"}
+    assert report["config"]["compute"] == {"executor": "local", "ray_address": None, "device": "cpu",
+                                           "ray_connect_timeout": 30.0}
     assert report["config"]["evaluation"]["aggregate_scale"] == "group"
     assert report["config"]["metrics"]["attribute_fields"] == ["metadata.difficulty", "metadata.score"]
 
