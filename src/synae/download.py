@@ -10,8 +10,8 @@
   files (turn-level, augmented, classification) are not published.
 
 ``base_url`` replaces the source's base address (a mirror, or a loopback server in tests). Files are
-streamed to a temporary name and renamed when complete, so an interrupted download leaves no
-partial file behind.
+streamed to a temporary name and renamed when complete (:mod:`synae.files`), so an interrupted
+download (an error, Ctrl-C, ``SIGTERM``) leaves no partial file behind.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 import httpx
 
 from synae.errors import SynaeError
+from synae.files import atomic_write
 
 BFCL_BASE = ("https://raw.githubusercontent.com/ShishirPatil/gorilla/main/"
              "berkeley-function-call-leaderboard/bfcl_eval/data/")
@@ -58,27 +59,19 @@ def _base(url: str) -> str:
 
 
 def fetch(client: httpx.Client, url: str, target: Path) -> Path:
-    """Stream ``url`` to ``target`` (via a temporary file); HTTP, network and file-system errors →
-    SynaeError, with the temporary file removed."""
-    partial = target.with_name(target.name + ".part")
+    """Stream ``url`` to ``target`` through a temporary file (:func:`synae.files.atomic_write`:
+    removed on any failure and on ``SIGTERM``); HTTP, network and file-system errors → SynaeError."""
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         with client.stream("GET", url) as response:
             if response.status_code != 200:
                 raise SynaeError(f"download failed: {url} returned HTTP {response.status_code}")
-            with open(partial, "wb") as fh:
+            with atomic_write(target, "wb") as fh:
                 for chunk in response.iter_bytes():
                     fh.write(chunk)
-        partial.replace(target)
     except httpx.HTTPError as exc:
-        partial.unlink(missing_ok=True)
         raise SynaeError(f"download failed: {url}: {exc}") from None
     except OSError as exc:
-        partial.unlink(missing_ok=True)
         raise SynaeError(f"cannot write {target}: {exc.strerror}") from None
-    except SynaeError:
-        partial.unlink(missing_ok=True)
-        raise
     return target
 
 
