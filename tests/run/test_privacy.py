@@ -145,3 +145,26 @@ def test_exact_copy_anchor_is_leave_one_out_so_a_small_vocabulary_is_not_a_leak(
     assert excluded["privacy.tool_calls.exact_copies"].startswith("anchor_not_better")
     assert "tool_calls" not in agg["targets"]["fresh"]["privacy"]
     assert agg["labels"]["fresh"]["privacy"]["label"] != "Poor"
+
+
+def test_the_drill_down_lists_whole_copies_first():
+    from synae.config import load_config
+    from synae.report.html import render_html
+    from synae.run.evaluation import Evaluator
+    from synae.run.pipeline import ReportOptions, evaluate_for_report
+    from synae.run.report_data import WHOLE_COPIES
+    from synae.schema import Dataset
+
+    copied = [REAL[i].model_copy(update={"id": f"copy{i}"}) for i in (3, 17)]
+    evaluator = Evaluator(Dataset(REAL, name="real"), load_config(embedding={"model": "lexical"}),
+                          preset="generic", progress=False)
+    report = evaluate_for_report(evaluator, Dataset([*sample(10, 9, "fresh"), *copied], name="leaky"),
+                                 options=ReportOptions(report_data=True), name="leaky")
+    privacy = report.report_data["privacy"]
+    assert next(iter(privacy)) == WHOLE_COPIES
+    pairs = [(r["synthetic"], r["real"]) for r in privacy[WHOLE_COPIES]]
+    assert pairs == [("copy3", "r3"), ("copy17", "r17")]
+    html = render_html(report)
+    section = html[html.index('id="privacy"'):]
+    first_metric = section.index('data-metric="privacy.instructions.exact_copies"')
+    assert section.index("Whole-trajectory copies") < first_metric

@@ -31,6 +31,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from synae import __version__
+from synae.errors import DataError
 from synae.files import atomic_write_text
 from synae.metrics.registry import ordered
 from synae.report import plots
@@ -40,6 +41,7 @@ from synae.run.aggregate import ANCHORED_MEANING, SELF_ROW, headline_score, show
 from synae.run.judge_calibration import judge_notes
 from synae.run.pii_masking import PII_LABEL
 from synae.run.privacy import MEANING as PRIVACY_MEANING
+from synae.run.report_data import WHOLE_COPIES
 
 GOOD, FAIR = 0.9, 0.5  # colour classes of a normalised metric value u (1 = ideal)
 
@@ -331,6 +333,15 @@ def _privacy(members: dict[str, EvaluationReport], aggregates: Aggregates | None
                  "u": u} for mid, u in score.get("normalised", {}).items()]
         rows: dict[str, list[dict[str, Any]]] | None = (report.report_data or {}).get("privacy")
         tables = []
+        copies = score.get("copies") or {}
+        if rows and rows.get(WHOLE_COPIES):
+            near = copies.get("near") or {}
+            tables.append({"id": WHOLE_COPIES, "title": "Whole-trajectory copies", "target": "every view",
+                           "leaking": near.get("count"), "eligible": near.get("eligible"),
+                           "rows": [{**r, "evidence": "the whole trajectory",
+                                     "marks_synthetic": _mark_index(r["marks"]["synthetic"]),
+                                     "marks_real": _mark_index(r["marks"]["real"])}
+                                    for r in rows[WHOLE_COPIES]]})
         for mid in ordered(metrics):
             if rows is None or not rows.get(mid):
                 continue
@@ -430,7 +441,13 @@ def render_html(results: EvaluationReport | ComparisonResults) -> str:
 
 
 def write_html(results: EvaluationReport | ComparisonResults, path: str | Path) -> Path:
-    """Render and write the report; returns the path."""
+    """Render and write the report (what ``synae report`` writes); returns the path. Results
+    without report data (the map, the charts and the drill-down: no member has ``report_data``)
+    are a :class:`DataError` saying how to get it, not a page without charts."""
+    if not any(r.report_data for r in _members(results).values()):
+        raise DataError("no report data (the charts and the drill-down) in these results: evaluate "
+                        "with report=True (Python) or --report FILE (synae evaluate); synae compare "
+                        "writes it unless --no-html")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, render_html(results))

@@ -3,7 +3,7 @@ aggregates and ``report_data`` — built on the metric engine's feature API, so 
 once (the synthetic features feed the metrics, the bootstrap, the collapse anchor and the plots).
 
 :func:`evaluate_for_report` is what ``synae evaluate`` and ``synae compare`` call. Aggregates use
-the config's scale (:func:`aggregate_scale`): ``anchored`` (``metrics.md`` §5.4; the collapse anchor
+the config's scale (:func:`aggregate_scale`): ``anchored`` (``docs/method.md`` §5.4; the collapse anchor
 comes from :func:`collapse_anchor`, computed from D's cached features — no embedding, no LLM call)
 or ``group`` (§5.1). ``report_data`` (PCA map, drill-down memberships and nearest neighbours) is
 computed only when asked (``ReportOptions.report_data``, default ``False``: the CLI sets it when an
@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from synae.config import Config
+from synae.metrics import registry
 from synae.metrics.downstream import rd, tdd
 from synae.results import Aggregates, EvaluationReport, MetricResult
 from synae.run.aggregate import (
@@ -38,7 +39,7 @@ from synae.run.validity import ValidityRun, ValiditySession
 from synae.schema import Dataset
 from synae.validity.verdict import Verdict
 
-ANCHOR_CHOICES = 5  # trajectories tried as the collapse anchor (metrics.md §5.4)
+ANCHOR_CHOICES = 5  # trajectories tried as the collapse anchor (docs/method.md §5.4)
 
 
 @dataclass
@@ -69,10 +70,12 @@ def attribute_values(features: DatasetFeatures) -> dict[str, list[Any]]:
 def report_data_for(evaluator: Evaluator, real_f: DatasetFeatures, syn_f: DatasetFeatures, real: Dataset,
                     synthetic: Dataset, *, verdicts: Iterable[Verdict] = (),
                     projection: Projection | None = None, options: ReportOptions | None = None,
-                    metrics: Mapping[str, MetricResult] | None = None) -> dict[str, Any]:
+                    metrics: Mapping[str, MetricResult] | None = None,
+                    copies: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """``report_data`` from the evaluator's features (no re-embedding, no re-parsing of calls);
     ``metrics`` (the report's records) supply the privacy drill-down's leak lists; PII is masked
-    unless ``config.output.show_pii``."""
+    unless ``config.output.show_pii``; ``copies`` (the whole-trajectory copy check) is listed first in
+    the privacy drill-down."""
     options = options or ReportOptions()
     ra, sa = attribute_values(real_f), attribute_values(syn_f)
     names = [*ra, *(n for n in sa if n not in ra)]
@@ -84,7 +87,7 @@ def report_data_for(evaluator: Evaluator, real_f: DatasetFeatures, syn_f: Datase
         calls=([list(c) for c in real_f.calls], [list(c) for c in syn_f.calls]),
         knn_k=evaluator.options.knn_k, projection=projection, max_points=options.max_points,
         max_rows=options.max_rows, seed=evaluator.config.seed, metrics=metrics,
-        show_pii=evaluator.config.output.show_pii)
+        show_pii=evaluator.config.output.show_pii, copies=copies)
 
 
 def aggregate_scale(config: Config) -> AggregateScale:
@@ -103,7 +106,7 @@ def anchor_indices(m: int, seed: int, choices: int = ANCHOR_CHOICES) -> list[int
 
 def _downstream_anchor(result: MetricResult, indices: list[int],
                        m: int) -> tuple[list[float | None], str | None]:
-    """TDD/RD of the collapse anchor from D's per-trajectory downstream outcomes (``metrics.md`` §5.4).
+    """TDD/RD of the collapse anchor from D's per-trajectory downstream outcomes (``docs/method.md`` §5.4).
 
     Agent j's success rate on n′ copies of real trajectory i is its success on i averaged over runs
     (``details.agents[j].real.per_trajectory[i]``, in D's order, ``None`` when no run scored it); the
@@ -125,14 +128,34 @@ def _downstream_anchor(result: MetricResult, indices: list[int],
     return [fn(means, [p[i] for p in outcomes]).value for i in indices], None
 
 
+def copies_values(evaluator: Evaluator, real_f: DatasetFeatures, i: int,
+                  copies: int) -> dict[str, float | None]:
+    """Every selected metric's value on ``copies`` copies of real trajectory ``i`` — the values of
+    ``compute_metrics(real_f, real_f.subset([i] * copies))`` — computed on as few rows as each
+    metric's ``replicas`` allow (:func:`synae.metrics.registry.replicas`): r = ``replicas`` gives
+    ``min(copies, r)`` rows of weight ``copies / rows``; a metric without ``replicas`` gets all
+    ``copies`` rows. Metrics needing the same rows are computed together, in report order."""
+    groups: dict[int, list[str]] = {}
+    for mid in evaluator.metric_ids:
+        r = registry.replicas(mid, evaluator.context)
+        groups.setdefault(copies if r is None else min(copies, r), []).append(mid)
+    values: dict[str, float | None] = {}
+    for rows, ids in groups.items():
+        synthetic = real_f.subset([i] * rows)
+        synthetic.weight = copies / rows if rows else 1.0
+        values.update((mid, r.value) for mid, r in evaluator.compute_metrics(real_f, synthetic, ids).items())
+    return {mid: values[mid] for mid in evaluator.metric_ids}
+
+
 def collapse_anchor(evaluator: Evaluator, copies: int, metrics: Mapping[str, MetricResult] | None = None,
                     *, real_features: DatasetFeatures | None = None) -> Anchor:
-    """The collapse anchor C of ``metrics.md`` §5.4 for a synthetic set of ``copies`` trajectories:
+    """The collapse anchor C of ``docs/method.md`` §5.4 for a synthetic set of ``copies`` trajectories:
     every metric of :meth:`Evaluator.compute_metrics` on ``copies`` copies of real trajectory i
-    (``real_features.subset([i] * copies)``), for each i of :func:`anchor_indices` (seed:
-    ``config.seed``); ``floor`` is the mean over the choices where the metric is defined. Downstream
-    TDD/RD come from ``metrics``' per-trajectory outcomes when present (else excluded with a reason).
-    The feature-based values are memoised on the real features, per ``copies``."""
+    (:func:`copies_values`: the values of ``real_features.subset([i] * copies)`` from one or a few
+    weighted rows), for each i of :func:`anchor_indices` (seed: ``config.seed``); ``floor`` is the
+    mean over the choices where the metric is defined. Downstream TDD/RD come from ``metrics``'
+    per-trajectory outcomes when present (else excluded with a reason). The feature-based values are
+    memoised on the real features, per ``copies``."""
     real_f = real_features if real_features is not None else evaluator.real_features
     seed = evaluator.config.seed
     indices = anchor_indices(real_f.n, seed)
@@ -140,8 +163,8 @@ def collapse_anchor(evaluator: Evaluator, copies: int, metrics: Mapping[str, Met
     per_choice: dict[str, list[float | None]] = real_f.memo.get(key, {})
     if key not in real_f.memo:
         for i in indices:
-            for mid, r in evaluator.compute_metrics(real_f, real_f.subset([i] * copies)).items():
-                per_choice.setdefault(mid, []).append(r.value)
+            for mid, value in copies_values(evaluator, real_f, i, copies).items():
+                per_choice.setdefault(mid, []).append(value)
         real_f.memo[key] = per_choice
     anchor = Anchor(indices=indices, copies=copies, seed=seed, per_choice=dict(per_choice))
     for mid, result in (metrics or {}).items():
@@ -268,9 +291,17 @@ def evaluate_for_report(evaluator: Evaluator, synthetic: Dataset | TrajectoryStr
         assert isinstance(real, Dataset) and isinstance(synthetic, Dataset)  # checked above
         report.report_data = report_data_for(evaluator, real_f, syn_f, real, synthetic,
                                              verdicts=verdicts, projection=projection, options=options,
-                                             metrics=report.metrics)
+                                             metrics=report.metrics,
+                                             copies=_copies(report, name or synthetic.name))
         report.timings["report_data"] = time.perf_counter() - t2
     return report
+
+
+def _copies(report: EvaluationReport, name: str) -> Mapping[str, Any] | None:
+    """The whole-trajectory copy check of member ``name`` in the report's aggregates, if any."""
+    privacy: dict[str, Any] = report.aggregates.get("privacy", {}) if report.aggregates else {}
+    found: Mapping[str, Any] | None = (privacy.get(name) or {}).get("copies")
+    return found
 
 
 def _chain(first: ExtraMetrics | None, second: ExtraMetrics) -> ExtraMetrics:

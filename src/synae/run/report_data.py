@@ -5,7 +5,7 @@ in it. :func:`build_report_data` produces a JSON-ready dict::
 
     {
       "attributes":  {name: histogram},            # real vs synthetic (numeric or categorical)
-      "tool_usage":  histogram of tool names,       # calls(τ), metrics.md §1.5
+      "tool_usage":  histogram of tool names,       # calls(τ), docs/method.md §2.5
       "tool_counts": histogram of |calls(τ)|,
       "embedding_map": {"explained": [..], "real": {"ids", "xy"}, "synthetic": {"ids", "xy"}},
       "drilldown": {"invalid": [...], "outside_manifold": [...], "uncovered": [...],
@@ -29,7 +29,7 @@ pooling the rest under ``"(other)"``.
 The 2-D map is a PCA of the instruction-transcript embeddings, fitted on the real set (so every
 synthetic set of a comparison shares the real set's axes), at most ``max_points`` points per side
 (seeded subsample). Drill-down lists are capped at ``max_rows`` rows each; ``totals`` has the full
-counts. k-NN misses follow ``metrics.md`` §1.7 (radius = the reference point's own k-NN radius,
+counts. k-NN misses follow ``docs/method.md`` §2.6 (radius = the reference point's own k-NN radius,
 test "≤").
 
 Privacy drill-down (``privacy``, built from the privacy metrics' ``details.leaks`` when ``metrics``
@@ -401,7 +401,7 @@ def privacy_row(result: MetricResult, leak: Mapping[str, Any], real_t: Sequence[
     syn_view, real_view = view_text(syn, target), view_text(real, target)
     row: dict[str, Any] = {"metric": result.id, "target": target, "synthetic": syn.id, "real": real.id}
     syn_span = real_span = None
-    if kind == "exact_copies":
+    if kind in ("exact_copies", "whole_copies"):
         syn_span, real_span = (0, len(syn_view)), (0, len(real_view))
     elif kind == "verbatim_spans":
         n = int(result.details.get("span_tokens", 1))
@@ -415,6 +415,21 @@ def privacy_row(result: MetricResult, leak: Mapping[str, Any], real_t: Sequence[
     row["marks"] = {"synthetic": _view_marks(syn, target, syn_span, mask),
                     "real": _view_marks(real, target, real_span, mask)}
     return row
+
+
+WHOLE_COPIES = "privacy.instructions.whole_copies"  # drill-down key of whole-trajectory copies
+
+
+def whole_copy_rows(copies: Mapping[str, Any], real_t: Sequence[Trajectory], syn_t: Sequence[Trajectory],
+                    mask: PiiMask, max_rows: int) -> list[dict[str, Any]]:
+    """Drill-down rows of the whole-trajectory copies (``copies["near"]["pairs"]``, exact ones
+    included), shown like exact copies of the user turns."""
+    near = copies.get("near") or {}
+    record = MetricResult(id=WHOLE_COPIES, value=None, status="skipped", pillar="privacy",
+                          target="instructions", direction="lower_is_better", bounds=(0.0, 1.0),
+                          details={"leaking": near.get("count"), "eligible": near.get("eligible")})
+    return [row for pair in (near.get("pairs") or [])[:max_rows]
+            if (row := privacy_row(record, pair, real_t, syn_t, mask)) is not None]
 
 
 def privacy_rows(metrics: Mapping[str, MetricResult], real_t: Sequence[Trajectory],
@@ -447,7 +462,8 @@ def build_report_data(real: Dataset | Sequence[Trajectory], synthetic: Dataset |
                       metrics: Mapping[str, MetricResult] | None = None,
                       knn_k: int = 3, projection: Projection | None = None,
                       max_points: int = 2000, max_rows: int = 200,
-                      seed: int = DEFAULT_SEED, show_pii: bool = False) -> dict[str, Any]:
+                      seed: int = DEFAULT_SEED, show_pii: bool = False,
+                      copies: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The ``report_data`` section for one synthetic set against the real set (see module doc).
 
     ``real_embeddings``/``synthetic_embeddings`` are the instruction-transcript embeddings the
@@ -456,8 +472,10 @@ def build_report_data(real: Dataset | Sequence[Trajectory], synthetic: Dataset |
     attributes of :func:`default_attributes`. ``calls`` (real, synthetic) are calls(τ) per trajectory
     as the metrics extracted them (default: :func:`synae.views.tool_call_sequence` with default options).
     ``metrics``: the evaluation's records, whose privacy metrics' leaks (indices into ``real`` and
-    ``synthetic``, same order) make the privacy drill-down; without them it is omitted. PII values
-    are masked in every text and id (:mod:`synae.run.pii_masking`) unless ``show_pii``.
+    ``synthetic``, same order) make the privacy drill-down; without them it is omitted. ``copies``
+    (the whole-trajectory copy check, :func:`synae.run.privacy.copy_check`) lists its copied
+    trajectories first, under :data:`WHOLE_COPIES`. PII values are masked in every text and id
+    (:mod:`synae.run.pii_masking`) unless ``show_pii``.
     """
     real_t, syn_t = list(real), list(synthetic)
     mask = PiiMask(raw=True) if show_pii else PiiMask(echoed_pii(real_t, syn_t))
@@ -505,6 +523,9 @@ def build_report_data(real: Dataset | Sequence[Trajectory], synthetic: Dataset |
     drill["max_rows"] = max_rows
     data["drilldown"] = drill
     privacy = privacy_rows(metrics, real_t, syn_t, mask, max_rows) if metrics is not None else {}
+    whole = whole_copy_rows(copies, real_t, syn_t, mask, max_rows) if copies else []
+    if whole:
+        privacy = {WHOLE_COPIES: whole, **privacy}
     if metrics is not None:
         data["privacy"] = privacy
     leaked = [row for rows in privacy.values() for row in rows]
