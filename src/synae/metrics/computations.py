@@ -46,10 +46,10 @@ declare("validity.tool_calls.rate", direction=HIGHER, bounds=(0.0, 1.0), unit="t
         meaning="Share of synthetic trajectories whose tool calls accomplish their own instructions.")
 declare("validity.output.rate", direction=HIGHER, bounds=(0.0, 1.0), unit="trajectories",
         produced_by="validity",
-        meaning="Share of synthetic trajectories whose final output passes the output validity checks (rules: "
-                "non-empty, values grounded in the trajectory, tool results used, claimed actions backed by "
-                "calls, not garbled or cut off; judge: answers the instructions consistently with the "
-                "conversation).")
+        meaning="Share of synthetic trajectories whose final output passes the output validity checks "
+                "(rules: non-empty, values grounded in the trajectory, tool results used, claimed actions "
+                "backed by calls, not garbled or cut off; judge: answers the instructions consistently with "
+                "the conversation).")
 
 
 # ------------------------------------------------------------------------------------------------

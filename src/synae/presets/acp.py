@@ -52,6 +52,7 @@ def token_length(traj: Trajectory) -> int:
 class ACPPreset(Preset):
     name = "acp"
     learns_from_data = False  # fixed AD attributes, the declared AM attributes
+    records_tool_results = False  # the benchmark files keep the calls, not their results
     rules_use_sources = True  # provenance rules
     instruction_roles = "user"
     knd_pairs = ("context_question",)

@@ -64,6 +64,7 @@ def has_risky_state_update(traj: Trajectory) -> bool:
 class BFCLPreset(Preset):
     name = "bfcl"
     learns_from_data = False  # fixed AD attributes, the declared AM attributes
+    records_tool_results = False  # the benchmark files keep the calls, not their results
     instruction_roles = "user"
     knd_pairs = ("user_user",)
     am_attributes = ("n_turns", "user_token_length", "total_token_length", "primary_api", "secondary_api",

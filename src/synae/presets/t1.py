@@ -49,6 +49,7 @@ def utterance_text(traj: Trajectory) -> str:
 class T1Preset(Preset):
     name = "t1"
     learns_from_data = False  # fixed AD attributes, the declared AM attributes
+    records_tool_results = False  # the benchmark files keep the calls, not their results
     rules_use_sources = True  # provenance rules
     instruction_roles = "user+responses"
     knd_pairs = ("user_assistant", "assistant_user")

@@ -131,20 +131,6 @@ def set_extra(result: BaseModel, **values: Any) -> None:
         setattr(result, name, value)
 
 
-def needs_completion(dataset: Dataset | TrajectoryStream) -> str | None:
-    """The warning for a synthetic set whose trajectories still hold instructions only
-    (``metadata.generation.needs_completion``, set by blankfill and fewshot): their validity would
-    be scored on missing tool calls and outputs. ``None`` when no trajectory needs completion."""
-    from synae.run.evaluation import trajectory_chunks
-
-    n = sum(1 for chunk in trajectory_chunks(dataset) for t in chunk
-            if (t.metadata.get("generation") or {}).get("needs_completion"))
-    if not n:
-        return None
-    return (f"{dataset.name}: {n} trajectories have no tool calls or output; complete them with "
-            "--complete-with (synae generate) before scoring their validity")
-
-
 def raise_if_all_unscored(clients: Iterable[Any], written: Path | None = None) -> None:
     """Raise the :class:`LLMFatalError` that stopped some LLM client of the run (``client.fatal``:
     re-raised here in case a mechanism caught it per item), or ``all_unscored`` when a client got
@@ -313,9 +299,12 @@ def evaluate_command(config: Config, *, progress: bool = True,
     if session is not None and session.client is not None:
         record_judge_calibration(report.metrics.values(), config, session.client.base_url,
                                  evaluator.preset.name)
-    warning = needs_completion(synthetic)
-    if warning:
-        set_extra(report, warnings=[warning])
+    warnings = [w for data in (real, synthetic) for w in structure_warnings(data, evaluator.preset)]
+    if warnings:
+        set_extra(report, warnings=warnings)
+    note = default_note(evaluator.preset, config, checker) if checker != "none" else None
+    if note:
+        set_extra(report, notes=[note])
     if config.inputs.skip_invalid:
         set_extra(report, skipped=skipped_records({"real": real, "synthetic": synthetic}))
     mask_notes(report, config.output.show_pii)  # no raw PII in the file's free text
@@ -326,6 +315,8 @@ def evaluate_command(config: Config, *, progress: bool = True,
     raise_if_all_unscored([session.client if session else None, plan.client if plan else None], out)
     return report
 
+    from synae.run.structure import structure_warnings
+    from synae.run.validity import default_note
 
 def compare_command(config: Config, *, progress: bool = False,
                     render: Render | None = None) -> ComparisonResults:
@@ -514,7 +505,10 @@ def validate_command(config: Config, *, progress: bool = True) -> ValidateOutcom
                                    preset=source.preset)
                        for target, kind in run.checked() if kind == "judge"}
     raise_if_all_unscored([client], out)
-    return ValidateOutcome(run=run, agreement=found, skipped=skipped, calibration=calibration)
+    from synae.run.validity import default_note
+
+    return ValidateOutcome(run=run, agreement=found, skipped=skipped, calibration=calibration,
+                           note=default_note(source.preset, config, checker))
 
 
 @dataclass
@@ -552,6 +546,7 @@ def validation_source(path: Path, config: Config) -> ValidationSource:
     from synae.adapters.common import source_of
 
     src = source_of(path)
+    note: str | None = None  # validity fell back to the rules (synae.run.validity.default_note)
     header = Dataset(trajectories=[], name=src.default_name, source=src.label, format=fmt)
     preset = config.preset or detect_preset_streaming(path, fmt)
     i = config.inputs

@@ -3,7 +3,7 @@
 The real side (features, embeddings, noise floor, embedding-map axes) is computed once; each
 synthetic set is evaluated with :func:`synae.run.pipeline.evaluate_for_report`.
 
-- ``anchored`` scale (default profile, ``metrics.md`` §5.4): each member carries its own anchored
+- ``anchored`` scale (default profile, ``docs/method.md`` §5.4): each member carries its own anchored
   aggregates, exactly those of evaluating it alone; the comparison's aggregates combine them
   (:func:`synae.run.aggregate.combine_anchored`) — adding a set changes no other set's score.
 - ``group`` scale (reference profile, §5.1): the group (self row + every set) is normalised
@@ -28,6 +28,7 @@ from synae.run.pipeline import ReportOptions, aggregate_scale, evaluate_for_repo
 from synae.run.privacy import attach_privacy, has_privacy_metrics, privacy_score
 from synae.run.report_data import Projection
 from synae.run.streaming import TrajectoryStream
+from synae.run.structure import structure_warnings
 from synae.run.uncertainty import noise_floor
 from synae.run.validity import ValiditySession, default_note
 from synae.schema import Dataset
@@ -123,9 +124,11 @@ def _compare(evaluator: Evaluator, synthetic: Mapping[str, Dataset | TrajectoryS
     timings["total"] = time.perf_counter() - t0
     first = next(iter(members.values()), None)
     note = default_note(evaluator.preset, config, checker) if checker != "none" else None
+    warnings = [w for data in (real, *synthetic.values()) for w in structure_warnings(data, evaluator.preset)]
     return ComparisonResults(
         synae_version=__version__,
         created_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         config=first.config if first is not None else config.resolved(), members=members,
         param_name=param_name, param_values=list(param_values) if param_values is not None else None,
-        aggregates=aggregates, timings=timings, **({"notes": [note]} if note else {}))
+        aggregates=aggregates, timings=timings, **({"notes": [note]} if note else {}),
+        **({"warnings": warnings} if warnings else {}))

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from synae.presets import Preset
 from synae.run.evaluation import trajectory_chunks
 from synae.run.streaming import TrajectoryStream
 from synae.schema import Dataset, Trajectory
@@ -65,9 +66,12 @@ def structure_counts(chunks: Iterable[Iterable[Trajectory]]) -> StructureCounts:
     return counts
 
 
-def structure_warnings(dataset: Dataset | TrajectoryStream) -> list[str]:
-    """One warning per non-zero count of :func:`structure_counts` on ``dataset``."""
+def structure_warnings(dataset: Dataset | TrajectoryStream, preset: Preset | None = None) -> list[str]:
+    """One warning per non-zero count of :func:`structure_counts` on ``dataset``; unanswered calls
+    only when the ``preset``'s format records tool results (``Preset.records_tool_results``)."""
     c = structure_counts(trajectory_chunks(dataset))
+    if preset is not None and not preset.records_tool_results:
+        c.unanswered_calls = 0
     name = dataset.name
     out = []
     if c.empty_assistant:
