@@ -3,7 +3,9 @@ checked before any work."""
 
 from __future__ import annotations
 
+import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -80,3 +82,39 @@ def test_check_writable_rejects_outputs_under_a_file_or_where_nothing_can_be_wri
         check_writable("/proc/synae-out/results.json")  # /proc takes no new files, even from root
     assert check_writable(tmp_path / "new" / "deeper" / "r.json") == tmp_path / "new" / "deeper" / "r.json"
     assert not (tmp_path / "new").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_written_files_get_the_mode_a_plain_open_gives(tmp_path: Path, umask: int) -> None:
+    """Atomic writes, commits and a generated set end with ``0o666 & ~umask`` (``mkstemp`` alone
+    gives ``0o600``), and replacing an existing file keeps its mode, as ``open(path, "w")`` does."""
+    from synae.files import atomic_write_bytes, atomic_write_text, current_umask
+    from synae.schema import Message, Trajectory, write_jsonl
+
+    previous = os.umask(umask)
+    try:
+        assert current_umask() == umask
+        atomic_write_text(tmp_path / "a.json", "{}")
+        atomic_write_bytes(tmp_path / "b.bin", b"x")
+        commit_files({tmp_path / "out" / "results.json": "{}", tmp_path / "out" / "report.html": "<p>"})
+        write_jsonl([Trajectory(id="t", messages=[Message(role="user", content="hi")])], tmp_path / "s.jsonl")
+        with open(tmp_path / "plain.txt", "w") as fh:
+            fh.write("x")
+        existing = tmp_path / "kept.json"
+        existing.write_text("old")
+        existing.chmod(0o640)
+        atomic_write_text(existing, "new")
+    finally:
+        os.umask(previous)
+    expected = 0o666 & ~umask
+    assert stat.S_IMODE((tmp_path / "plain.txt").stat().st_mode) == expected
+    for path in ("a.json", "b.bin", "out/results.json", "out/report.html", "s.jsonl"):
+        assert stat.S_IMODE((tmp_path / path).stat().st_mode) == expected, path
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o640 and existing.read_text() == "new"
+
+
+def test_data_stem_strips_data_extensions_only() -> None:
+    from synae.files import data_stem
+
+    names = ("os_0.3.jsonl", "os_0.6.JSONL.GZ", "run.v2.csv", "a.parquet", "notes.md", ".jsonl")
+    assert [data_stem(Path(n)) for n in names] == ["os_0.3", "os_0.6", "run.v2", "a", "notes.md", ".jsonl"]

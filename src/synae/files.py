@@ -2,7 +2,9 @@
 
 :func:`atomic_write` opens a temporary file in the target's folder and renames it over the target
 only when the ``with`` block ends without an error, so an interrupted run never leaves a truncated
-file that would load as a smaller valid one. A target that is an existing directory is rejected
+file that would load as a smaller valid one. The file ends with the mode a plain ``open(path, "w")``
+would give (:func:`plain_open_mode`: ``0o666`` less the umask, or the replaced file's own), not the
+temporary file's ``0o600``. A target that is an existing directory is rejected
 before any work (:func:`check_output_path`); :func:`check_writable` also rejects an output under a
 file or where nothing can be written (a read-only file system), before a command starts its work.
 
@@ -51,6 +53,19 @@ def check_input_file(path: str | Path, what: str = "file") -> Path:
     if not os.access(path, os.R_OK):
         raise DataError(f"cannot open {what} (permission denied)", source=str(path))
     return path
+
+
+DATA_SUFFIXES = frozenset({".jsonl", ".json", ".ndjson", ".csv", ".tsv", ".parquet", ".pq", ".gz", ".txt"})
+
+
+def data_stem(path: Path) -> str:
+    """The file name without its data extensions (:data:`DATA_SUFFIXES`, any case), stripped from
+    the right: ``os_0.3.jsonl.gz`` → ``os_0.3``, ``run.v2.csv`` → ``run.v2``; a name that is nothing
+    but such extensions (``.jsonl``) is kept whole."""
+    name = path.name
+    while (suffix := Path(name).suffix) and suffix.lower() in DATA_SUFFIXES and len(name) > len(suffix):
+        name = name[: -len(suffix)]
+    return name
 
 
 def check_output_path(path: str | Path) -> Path:
@@ -123,6 +138,32 @@ def _discard(tmp: str) -> None:
     _LIVE_TEMPS.discard(tmp)
 
 
+_UMASK_LOCK = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it where the system shows it (Linux:
+    ``Umask:`` in ``/proc/self/status``); elsewhere set to ``0o077`` and restored at once, under a
+    lock — a file another thread creates in between gets the stricter mask, never a looser one."""
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    with _UMASK_LOCK:
+        mask = os.umask(0o077)
+        os.umask(mask)
+    return mask
+
+
+def plain_open_mode(path: Path) -> int:
+    """The permission bits ``open(path, "w")`` would leave: an existing file's own, else
+    ``0o666 & ~umask`` (:func:`current_umask`). Atomic writes give the temporary file these bits
+    before it is renamed (``mkstemp`` creates it ``0o600``)."""
+    with contextlib.suppress(OSError):
+        return stat.S_IMODE(path.stat().st_mode)
+    return 0o666 & ~current_umask()
+
+
 @contextlib.contextmanager
 def _temp_file(path: Path, mode: str, encoding: str, newline: str | None) -> Iterator[tuple[IO, str]]:  # type: ignore[type-arg]
     """A temporary file beside ``path`` and its name, flushed to disk when the block ends; removed
@@ -132,6 +173,7 @@ def _temp_file(path: Path, mode: str, encoding: str, newline: str | None) -> Ite
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     _LIVE_TEMPS.add(tmp)
     try:
+        os.fchmod(fd, plain_open_mode(path))
         if "b" in mode:
             handle: IO = os.fdopen(fd, mode)  # type: ignore[type-arg]
         else:

@@ -28,7 +28,7 @@ import pydantic_core
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from synae.errors import DataError
-from synae.files import atomic_write
+from synae.files import atomic_write, data_stem
 
 Role = Literal["system", "user", "assistant", "tool"]
 ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
@@ -433,7 +433,7 @@ def decode_line(raw: bytes, *, source: str, location: str) -> str:
 def read_jsonl(path: str | Path, *, skip_invalid: bool = False, name: str | None = None) -> Dataset:
     """Read a whole canonical JSONL file into a :class:`Dataset` (streaming, one copy in memory)."""
     path = Path(path)
-    dataset = Dataset(trajectories=[], name=name or path.name.split(".")[0], source=str(path))
+    dataset = Dataset(trajectories=[], name=name or data_stem(path), source=str(path))
     with gc_paused():
         dataset.trajectories = list(iter_jsonl(path, skip_invalid=skip_invalid, dataset=dataset))
     return dataset

@@ -25,7 +25,7 @@ from typing import IO, Any, Literal, Protocol
 
 from synae.datapaths import data_dir
 from synae.errors import DataError
-from synae.files import check_input_file
+from synae.files import check_input_file, data_stem
 from synae.schema import (
     BOM,
     Dataset,
@@ -484,8 +484,9 @@ class Source:
 
     @property
     def default_name(self) -> str:
-        """The dataset name when none is given: the file stem, else ``dataset``."""
-        return self.path.name.split(".")[0] if self.path is not None else "dataset"
+        """The dataset name when none is given: the file name without its data extensions
+        (:func:`data_stem`), else ``dataset``."""
+        return data_stem(self.path) if self.path is not None else "dataset"
 
 
 def source_of(data: Any) -> Source:
