@@ -66,3 +66,27 @@ def test_set_code_reparses_and_keeps_ids():
 def test_replace_word():
     assert replace_word("Art, art; ARTS and art.", "art", "Scenic") == "Scenic, Scenic; ARTS and Scenic."
     assert replace_word(r"a+b a", "a", r"\1") == r"\1+b \1"  # replacement text taken literally
+
+
+def test_generated_outputs_and_the_output_message_agree(chat):
+    """invalidate --target output (generic) rewrites the output and the final assistant message marked
+    as the output with it; an output that is gone takes its message with it."""
+    from synae.generate.common import sync_output_message
+    from synae.generate.invalidate import invalidate
+    from synae.presets import get_preset
+    from synae.views import OUTPUT_MARK, is_output_message
+
+    trajectories = [derive(t, new_id=None, generation={}) for t in chat.trajectories[:12]]
+    for traj in trajectories:
+        traj.messages[-1].metadata = {OUTPUT_MARK: True}
+    real = Dataset(trajectories=trajectories, name="chat", source="chat.jsonl")
+    result = invalidate(real, 1.0, preset=get_preset("generic"), target="output", seed=3)
+    changed = [(new, old) for new, old in zip(result, real, strict=True) if new.output != old.output]
+    assert len(changed) >= 6
+    for new, old in changed:
+        marked = [m for m in new.messages if is_output_message(m)]
+        assert [m.content for m in marked] == [new.output] and old.messages[-1].content == old.output
+    gone = derive(trajectories[0], new_id=None, generation={})
+    gone.output = None
+    assert not any(is_output_message(m) for m in sync_output_message(gone).messages)
+    assert len(gone.messages) == len(trajectories[0].messages) - 1

@@ -153,3 +153,22 @@ def test_show_pii_keeps_the_raw_values() -> None:
     assert data["pii_masked"] is False
     assert set(leaked(json.dumps(data, ensure_ascii=False))) >= set(RAW)
     assert EMAIL in data["trajectories"]["synthetic"]
+
+
+def test_the_drilldown_shows_the_final_answer_once_as_the_output() -> None:
+    """The final assistant message marked as the output is not repeated among the messages; a final
+    message that is not the output (no mark, or other text) stays."""
+    from synae.run.report_data import trajectory_view
+    from synae.schema import Message, Trajectory
+    from synae.views import OUTPUT_MARK
+
+    answer = "It is 12 degrees in Oslo."
+    marked = Trajectory(id="t", output=answer, messages=[
+        Message(role="user", content="Weather in Oslo?"),
+        Message(role="assistant", content=answer, metadata={OUTPUT_MARK: True})])
+    view = trajectory_view(marked)
+    assert view["output"] == answer and [m["role"] for m in view["messages"]] == ["user"]
+    assert str(view).count(answer) == 1
+    unmarked = Trajectory(id="u", output="a stored answer", messages=[
+        Message(role="user", content="hi"), Message(role="assistant", content="hello")])
+    assert [m["content"] for m in trajectory_view(unmarked)["messages"]] == ["hi", "hello"]

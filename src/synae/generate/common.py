@@ -20,13 +20,14 @@ from synae import __version__
 from synae.config import DEFAULT_SEED
 from synae.errors import ConfigError
 from synae.schema import Dataset, Trajectory
+from synae.views import is_output_message
 
 GenMode = Literal["default", "reference"]
 MODES: tuple[str, ...] = ("default", "reference")
 
 __all__ = [
     "DEFAULT_SEED", "MODES", "GenMode", "check_fraction", "check_mode", "dataset_counts", "derive",
-    "frac_tag", "make_dataset", "new_rng", "provenance", "sidecar",
+    "frac_tag", "make_dataset", "new_rng", "provenance", "sidecar", "sync_output_message",
 ]
 
 
@@ -91,8 +92,26 @@ def derive(source: Trajectory, *, new_id: str | None, generation: dict[str, Any]
     return copy
 
 
+def sync_output_message(traj: Trajectory) -> Trajectory:
+    """Make the transcript agree with ``traj.output`` after a generator rewrote the output (in
+    place; returns ``traj``): the message marked as the output (:data:`synae.views.OUTPUT_MARK`)
+    gets the new output as its content, or is removed when the output is gone (``None``).
+    Trajectories without such a message are left as they are."""
+    index = next((i for i, m in enumerate(traj.messages) if is_output_message(m)), None)
+    if index is None or traj.messages[index].content == traj.output:
+        return traj
+    if traj.output is None:
+        traj.messages = [m for i, m in enumerate(traj.messages) if i != index]
+    else:
+        traj.messages[index].content = traj.output
+    return traj
+
+
 def make_dataset(trajectories: list[Trajectory], *, name: str, source: Dataset) -> Dataset:
-    """The generated :class:`Dataset`, named after its file stem, remembering its source file."""
+    """The generated :class:`Dataset`, named after its file stem, remembering its source file; every
+    trajectory's output message agrees with its output (:func:`sync_output_message`)."""
+    for traj in trajectories:
+        sync_output_message(traj)
     return Dataset(trajectories=trajectories, name=name, source=source.source, format="canonical")
 
 

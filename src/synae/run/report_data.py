@@ -72,6 +72,7 @@ from synae.validity.verdict import Verdict
 from synae.views import (
     InstructionRoles,
     instruction_transcript,
+    is_output_message,
     output_text,
     text_sequence,
     tool_call_sequence,
@@ -243,7 +244,10 @@ def _stored_range(text: str, start: int, end: int, mask: PiiMask) -> tuple[int, 
 def trajectory_view(t: Trajectory, mask: PiiMask | None = None) -> dict[str, Any]:
     """A whole trajectory for the drill-down: messages (role, content, tool calls with arguments,
     tool results with their call id), the output, and the stored attributes; every text masked by
-    ``mask`` (echoed PII values), then capped at ``MAX_TEXT`` characters."""
+    ``mask`` (echoed PII values), then capped at ``MAX_TEXT`` characters. The message marked as the
+    output (:func:`synae.views.is_output_message`) is left out of ``messages`` when it holds the
+    output: the answer is shown once, as the output. It is the last assistant message, after every
+    message a mark points at, so the marks' message indices are unchanged."""
     mask = mask or PiiMask()
 
     def stored(text: str | None) -> str | None:
@@ -251,6 +255,8 @@ def trajectory_view(t: Trajectory, mask: PiiMask | None = None) -> dict[str, Any
 
     messages = []
     for m in t.messages:
+        if is_output_message(m) and t.output is not None and m.content == t.output:
+            continue
         entry: dict[str, Any] = {"role": m.role, "content": stored(m.content)}
         if m.tool_calls:
             entry["tool_calls"] = [{"name": c.function.name, "arguments": stored(c.function.arguments)}
