@@ -10,6 +10,12 @@ has no outputs, and reports ``without_output_real``/``without_output_syn``; a to
 ``skipped`` (``no_tool_calls``) when neither set has a call, and reports ``unparsable_code``; a
 diversity metric also reports the real set's value (``details.real_value``, computed once per real
 feature set) and its size as ``n_real``.
+
+``replicas`` (what the collapse anchor needs, :mod:`synae.metrics.registry`): n identical synthetic
+rows have the distributions, label frequencies, shares and Vendi score (1) of one row, so one row
+gives those values; the Fréchet distance needs 2 (μ′ = the row, Σ′ = 0; n < 2 is undefined), k-NN
+precision/recall k + 1 (the synthetic radii are 0 once n > k, undefined below); pooled planning
+reads the row's ``weight`` (its window counts scale with n).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from synae.metrics.registry import (
     has_tool_calls,
     make_result,
     metric,
+    one_row,
     skipped,
 )
 from synae.results import MetricResult
@@ -98,7 +105,7 @@ def _output_notes(m: MetricInputs, value: MetricValue, x: np.ndarray, y: np.ndar
 
 
 @metric("fidelity.instructions.knd.<pair>", direction=LOWER, bounds=(0.0, 2.0), unit="pairs",
-        needs=("pairs",), instances=lambda c: c.knd_pairs,
+        needs=("pairs",), instances=lambda c: c.knd_pairs, replicas=one_row,
         meaning="How differently consecutive turns relate to each other (embedding similarity of turn pairs) "
                 "in the synthetic set compared with the real set.")
 def knd(m: MetricInputs) -> Outcome:
@@ -113,7 +120,7 @@ def knd(m: MetricInputs) -> Outcome:
 
 
 @metric("fidelity.instructions.am.<attribute>", direction=LOWER, bounds=(0.0, None), unit="items",
-        needs=("attributes",), instances=lambda c: c.am_attributes,
+        needs=("attributes",), instances=lambda c: c.am_attributes, replicas=one_row,
         meaning="How differently a simple property of the instructions (length, turns, topic labels) is "
                 "distributed in the synthetic set compared with the real set.")
 def attribute_match(m: MetricInputs) -> Outcome:
@@ -154,6 +161,16 @@ def knn_precision_recall(m: MetricInputs) -> Outcome:
     return _output_notes(m, value, x, y)
 
 
+def knn_rows(context: MetricContext) -> int:
+    """``replicas`` of k-NN precision/recall: k + 1 identical rows have radius 0, as any more do."""
+    return context.options.knn_k + 1
+
+
+def two_rows(context: MetricContext) -> int:
+    """``replicas`` of the Fréchet distance: 2 identical rows have the mean and zero covariance of n."""
+    return 2
+
+
 def frechet(m: MetricInputs) -> Outcome:
     """Fréchet distance between the two sets' embeddings."""
     missing = _outputs_missing(m)
@@ -166,14 +183,15 @@ def frechet(m: MetricInputs) -> Outcome:
 
 
 metric("fidelity.instructions.knn_precision", direction=HIGHER, bounds=(0.0, 1.0), unit="trajectories",
-       needs=("transcripts",),
+       needs=("transcripts",), replicas=knn_rows,
        meaning="Share of synthetic conversations that look like some real conversation (they fall on the "
                "real data's manifold).")(knn_precision_recall)
 metric("fidelity.instructions.knn_recall", direction=HIGHER, bounds=(0.0, 1.0), unit="trajectories",
-       needs=("transcripts",), meaning="Share of real conversations that the synthetic set covers.")(
+       needs=("transcripts",), replicas=knn_rows,
+       meaning="Share of real conversations that the synthetic set covers.")(
     knn_precision_recall)
 metric("fidelity.instructions.fid", direction=LOWER, bounds=(0.0, None), unit="trajectories",
-       needs=("transcripts",),
+       needs=("transcripts",), replicas=two_rows,
        meaning="Distance between the embedding distributions (mean and spread) of real and synthetic "
                "conversations.")(frechet)
 
@@ -192,7 +210,7 @@ def _calls_metric(m: MetricInputs, compute: Callable[[], MetricValue]) -> Outcom
 
 
 @metric("fidelity.tool_calls.tum", direction=LOWER, bounds=(0.0, 1.0), unit="calls", needs=("calls",),
-        applies=has_tool_calls,
+        applies=has_tool_calls, replicas=one_row,
         meaning="How differently often each tool is called in the synthetic set compared with the real set.")
 def tool_usage_match(m: MetricInputs) -> Outcome:
     """TUM: total variation of the tool-name frequencies over the preset's vocabulary."""
@@ -201,7 +219,7 @@ def tool_usage_match(m: MetricInputs) -> Outcome:
 
 
 @metric("fidelity.tool_calls.tcnm", direction=LOWER, bounds=(0.0, None), unit="trajectories",
-        needs=("calls",), applies=has_tool_calls,
+        needs=("calls",), applies=has_tool_calls, replicas=one_row,
         meaning="How different the number of tool calls per trajectory is between the two sets.")
 def tool_call_number_match(m: MetricInputs) -> Outcome:
     """TCNM: Wasserstein distance of the number of calls per trajectory."""
@@ -210,29 +228,29 @@ def tool_call_number_match(m: MetricInputs) -> Outcome:
 
 
 @metric("fidelity.tool_calls.planning.k<k>", direction=LOWER, bounds=(0.0, 1.0), unit="windows",
-        needs=("calls",), applies=has_tool_calls,
+        needs=("calls",), applies=has_tool_calls, replicas=one_row,
         instances=lambda c: [str(k) for k in c.options.planning_k],
         meaning="How differently the next tool is chosen after the previous k−1 tools in the synthetic set "
                 "compared with the real set.")
 def planning(m: MetricInputs) -> Outcome:
-    """k-step planning distance (k = the ID's qualifier)."""
+    """k-step planning distance (k = the ID's qualifier); the synthetic rows count ``weight`` times."""
     opts = m.context.options
     return _calls_metric(m, lambda: fidelity.planning_distance(
         m.real.calls, m.synthetic.calls, int(str(m.qualifier)), vocabulary=m.context.tool_vocabulary,
-        weighting=opts.planning_weighting))
+        weighting=opts.planning_weighting, synthetic_weight=m.synthetic.weight))
 
 
 metric("fidelity.output.knn_precision", direction=HIGHER, bounds=(0.0, 1.0), unit="outputs",
-       needs=("outputs",), applies=has_outputs,
+       needs=("outputs",), applies=has_outputs, replicas=knn_rows,
        meaning="Share of synthetic final outputs that look like some real output.")(knn_precision_recall)
 metric("fidelity.output.knn_recall", direction=HIGHER, bounds=(0.0, 1.0), unit="outputs", needs=("outputs",),
-       applies=has_outputs, meaning="Share of real final outputs that the synthetic outputs cover.")(
-    knn_precision_recall)
+       applies=has_outputs, replicas=knn_rows,
+       meaning="Share of real final outputs that the synthetic outputs cover.")(knn_precision_recall)
 metric("fidelity.output.fid", direction=LOWER, bounds=(0.0, None), unit="outputs", needs=("outputs",),
-       applies=has_outputs,
+       applies=has_outputs, replicas=two_rows,
        meaning="Distance between the embedding distributions of real and synthetic final outputs.")(frechet)
 metric("fidelity.output.am.token_length", direction=LOWER, bounds=(0.0, None), unit="outputs",
-       needs=("attributes",), attribute="output_token_length",
+       needs=("attributes",), attribute="output_token_length", replicas=one_row,
        applies=lambda c: c.has_outputs and "output_token_length" in c.output_am_attributes,
        meaning="How different the length (in words) of the final outputs is between the two sets.")(
     attribute_match)
@@ -266,7 +284,7 @@ def _diversity(m: MetricInputs, value_of: Callable[[DatasetFeatures], MetricValu
 
 
 @metric("diversity.instructions.vendi", direction=HIGHER, bounds=(1.0, None), unit="trajectories",
-        needs=("transcripts",),
+        needs=("transcripts",), replicas=one_row,
         meaning="Effective number of distinct conversations in the synthetic set (Vendi score).")
 def instruction_vendi(m: MetricInputs) -> Outcome:
     """Vendi score of the instruction-transcript embeddings (cosine kernel)."""
@@ -286,7 +304,7 @@ def ad_combinations(real: DatasetFeatures, syn: DatasetFeatures, context: Metric
 
 
 @metric("diversity.instructions.ad", direction=HIGHER, bounds=(0.0, None), unit="trajectories",
-        needs=("ad_labels",),
+        needs=("ad_labels",), replicas=one_row,
         meaning="How evenly the synthetic conversations spread over attribute combinations (entropy).")
 def attribute_diversity(m: MetricInputs) -> Outcome:
     """AD: entropy of the attribute combinations; ``skipped`` without AD attributes."""
@@ -304,7 +322,7 @@ def attribute_diversity(m: MetricInputs) -> Outcome:
 
 
 @metric("diversity.tool_calls.vendi", direction=HIGHER, bounds=(1.0, None), unit="trajectories",
-        needs=("calls",), applies=has_tool_calls,
+        needs=("calls",), applies=has_tool_calls, replicas=one_row,
         meaning="Effective number of distinct tool-call sequences in the synthetic set (Vendi score).")
 def tool_vendi(m: MetricInputs) -> Outcome:
     """Vendi score of the tool-call sequences; ``skipped`` when neither set has a call."""
@@ -316,7 +334,7 @@ def tool_vendi(m: MetricInputs) -> Outcome:
 
 
 @metric("diversity.output.vendi", direction=HIGHER, bounds=(1.0, None), unit="outputs", needs=("outputs",),
-        applies=has_outputs,
+        applies=has_outputs, replicas=one_row,
         meaning="Effective number of distinct final outputs in the synthetic set (Vendi score).")
 def output_vendi(m: MetricInputs) -> Outcome:
     """Vendi score of the output embeddings; ``skipped`` when the synthetic set has no output (an

@@ -56,7 +56,8 @@ def vendi_cosine(embeddings: np.ndarray, weights: np.ndarray | None = None, *, q
     """Vendi score with the cosine kernel via the d × d feature covariance (exact).
 
     ``embeddings`` (n × d) are L2-normalised here (a zero row stays zero); ``weights`` (optional,
-    summing to 1) are dedup weights of distinct rows. n = 0 → ``None`` (``empty_set``); n = 1 → 1.
+    summing to 1) are dedup weights of distinct rows. n = 0 → ``None`` (``empty_set``); n = 1 or
+    identical rows → exactly 1 (the eigenvalues would give 1 up to rounding).
     """
     e = np.asarray(embeddings, dtype=np.float64)
     n = e.shape[0]
@@ -69,7 +70,8 @@ def vendi_cosine(embeddings: np.ndarray, weights: np.ndarray | None = None, *, q
         cov = (e * w[:, None]).T @ e
         lam = np.linalg.eigvalsh(cov)
     score, info = vendi_from_eigenvalues(lam, q=q)
-    return MetricValue(value=score if n > 1 else 1.0, n_synthetic=n,
+    identical = n == 1 or not np.ptp(e, axis=0).any()
+    return MetricValue(value=1.0 if identical else score, n_synthetic=n,
                        details={"kernel": "cosine", "q": q, "dim": int(e.shape[1]), **info})
 
 

@@ -56,6 +56,9 @@ class DatasetFeatures:
     Embedding arrays are ``None`` when no selected metric needs them. ``outputs``/``output_tokens``
     hold rows only for trajectories with an output; ``output_row[i]`` is trajectory i's row or −1.
     ``memo`` keeps values computed once per feature set (the real side's k-NN radii and diversity).
+    ``weight`` is how many identical trajectories each row stands for (1 except in the collapse
+    anchor, which gives a few rows of one trajectory the weight of all its copies; only metrics
+    whose ``replicas`` say so read it, see :mod:`synae.metrics.registry`).
     """
 
     name: str
@@ -72,6 +75,7 @@ class DatasetFeatures:
     pair_sims: dict[str, Ragged] = field(default_factory=dict)
     embedding: dict[str, EmbeddingStats] = field(default_factory=dict)
     privacy: PrivacyFeatures | None = None  # view hashes, token hashes, PII (synae.metrics.privacy)
+    weight: float = 1.0
     memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -123,7 +127,7 @@ class DatasetFeatures:
             outputs=None if self.outputs is None else self.outputs[kept],
             pair_sims={k: v.take(idx) for k, v in self.pair_sims.items()},
             embedding=dict(self.embedding),
-            privacy=None if self.privacy is None else self.privacy.take(idx))
+            privacy=None if self.privacy is None else self.privacy.take(idx), weight=self.weight)
 
 
 def _stack(arrays: Sequence[np.ndarray | None]) -> np.ndarray | None:

@@ -205,11 +205,15 @@ def _tv_given_history(a: Counter[str], ca: int, b: Counter[str], cb: int) -> flo
 
 def planning_distance(real: Sequence[Sequence[str]], synthetic: Sequence[Sequence[str]], k: int, *,
                       vocabulary: Collection[str] | None = None,
-                      weighting: PlanningWeighting = "pooled") -> MetricValue:
-    """k-step tool planning distance (§2.3.3) on vocabulary-filtered sequences.
+                      weighting: PlanningWeighting = "pooled", synthetic_weight: float = 1.0) -> MetricValue:
+    """k-step tool planning distance (§3.5) on vocabulary-filtered sequences.
 
     pooled: Σ_{h∈H∪H′} (c(h) + c′(h))/(N + N′) · TV_h (a one-sided history has TV ½);
     real:   Σ_{h∈H} c(h)/N · TV_h with TV_h = 1 for histories absent from D′.
+
+    ``synthetic_weight`` w counts every synthetic sequence w times (c′ and N′ scaled by w: the value
+    of w copies of each sequence; TV_h does not change, so only the pooled weights do). ``details``
+    keep the unweighted window counts.
     """
     if k < 2:
         raise ValueError("planning k must be >= 2")
@@ -221,11 +225,11 @@ def planning_distance(real: Sequence[Sequence[str]], synthetic: Sequence[Sequenc
                "one_sided_histories": len(set(hr) ^ set(hs))}
     kw: dict[str, Any] = {"n_real": big_n, "n_synthetic": big_n_syn, "details": details}
     if weighting == "pooled":
-        total = big_n + big_n_syn
+        total = big_n + synthetic_weight * big_n_syn
         if total == 0:
             return MetricValue.null(f"no_windows: no sequence has {k} calls", **kw)
-        value = sum((hr[h] + hs[h]) / total * _tv_given_history(nr.get(h, Counter()), hr[h],
-                                                                 ns.get(h, Counter()), hs[h])
+        value = sum((hr[h] + synthetic_weight * hs[h]) / total
+                    * _tv_given_history(nr.get(h, Counter()), hr[h], ns.get(h, Counter()), hs[h])
                     for h in set(hr) | set(hs))
         return MetricValue(float(value), **kw)
     if big_n == 0:

@@ -42,7 +42,7 @@ from synae.metrics import knn
 from synae.metrics.base import MetricValue
 from synae.metrics.features import DatasetFeatures, Ragged
 from synae.metrics.pii import PiiMatch, find_pii
-from synae.metrics.registry import LOWER, MetricInputs, has_outputs, has_tool_calls, metric, skipped
+from synae.metrics.registry import LOWER, MetricInputs, has_outputs, has_tool_calls, metric, one_row, skipped
 from synae.results import MetricResult, Target
 from synae.schema import Trajectory
 from synae.toolcalls import POSITIONAL_KEY, parse_calls, render_call
@@ -412,7 +412,7 @@ def _compute(m: MetricInputs, fn: Callable[[ViewFeatures, ViewFeatures], MetricV
 
 
 _META: dict[str, Any] = {"direction": LOWER, "bounds": (0.0, 1.0), "unit": "trajectories",
-                         "needs": ("privacy",)}
+                         "needs": ("privacy",), "replicas": one_row}  # shares of per-row decisions
 _APPLIES = {"instructions": lambda c: True, "tool_calls": has_tool_calls, "output": has_outputs}
 _WHAT = {"instructions": "user turns", "tool_calls": "tool calls", "output": "final output"}
 

@@ -1,4 +1,4 @@
-"""The executable metric registry: every metric's stable ID, metadata and computation (``metrics.md`` §3).
+"""The executable metric registry: every metric's stable ID, metadata and computation (``docs/method.md``).
 
 A metric is one decorated function::
 
@@ -12,6 +12,10 @@ A metric is one decorated function::
 - ``needs``: the features the metric reads (:data:`Feature`); the evaluator embeds only what the
   selected metrics need, and ``details.embedding`` is attached for the embedded one.
 - ``applies(context)``: whether the metric applies to an evaluation (e.g. the preset has tool calls).
+- ``replicas(context) = r``: how the metric treats a synthetic set of n identical rows (the collapse
+  anchor): its value on n ≥ r copies of one row equals its value on r copies whose features carry
+  ``weight = n / r`` (:attr:`DatasetFeatures.weight`; a metric whose value does not depend on n
+  ignores the weight). Unset: the anchor materialises all n copies.
 - Metrics produced by another stage (validity rates, downstream TDD/RD) are :func:`declare`\\ d with
   their metadata and ``produced_by``; qualified IDs (``validity.tool_calls.rate.rules``) inherit their
   parent's metadata.
@@ -88,6 +92,12 @@ class MetricInputs:
 Compute = Callable[[MetricInputs], "MetricValue | MetricResult"]
 Applies = Callable[[MetricContext], bool]
 Instances = Callable[[MetricContext], Sequence[str]]
+Replicas = Callable[[MetricContext], int]
+
+
+def one_row(context: MetricContext) -> int:
+    """``replicas`` of a metric whose value on n identical synthetic rows is its value on one row."""
+    return 1
 
 
 def always(context: MetricContext) -> bool:
@@ -122,6 +132,7 @@ class MetricSpec:
     applies: Applies = always
     instances: Instances | None = None  # placeholder values (templates only)
     attribute: str | None = None  # the attribute read when ``needs`` has "attributes" (else the qualifier)
+    replicas: Replicas | None = None  # rows of a set of identical rows that give its value (module doc)
 
     @property
     def is_template(self) -> bool:
@@ -194,7 +205,8 @@ def _split(metric_id: str) -> tuple[Pillar, Target]:
 
 def metric(metric_id: str, *, direction: Direction, bounds: tuple[float, float | None], unit: str,
            meaning: str, needs: tuple[Feature, ...] = (), applies: Applies = always,
-           instances: Instances | None = None, attribute: str | None = None) -> Callable[[Compute], Compute]:
+           instances: Instances | None = None, attribute: str | None = None,
+           replicas: Replicas | None = None) -> Callable[[Compute], Compute]:
     """Decorator: register ``fn(inputs) -> MetricValue | MetricResult`` as the computation of
     ``metric_id`` (see the module docstring). The function is returned unchanged, so one function may
     carry several decorators (e.g. the same computation for two targets)."""
@@ -203,7 +215,7 @@ def metric(metric_id: str, *, direction: Direction, bounds: tuple[float, float |
     def decorate(fn: Compute) -> Compute:
         register(MetricSpec(metric_id, pillar, target, direction, bounds, unit, meaning,
                             needs=frozenset(needs), compute=fn, applies=applies, instances=instances,
-                            attribute=attribute))
+                            attribute=attribute, replicas=replicas))
         return fn
 
     return decorate
@@ -227,6 +239,13 @@ def spec(metric_id: str) -> MetricSpec:
         if s.matches(metric_id) or (s.id == parent and not s.is_template):
             return s
     raise KeyError(f"unknown metric id {metric_id!r}")
+
+
+def replicas(metric_id: str, context: MetricContext) -> int | None:
+    """The rows of a set of identical synthetic rows that give ``metric_id``'s value (see the module
+    docstring); ``None`` when the metric does not say (all rows needed)."""
+    s = spec(metric_id)
+    return None if s.replicas is None else s.replicas(context)
 
 
 def plan(context: MetricContext) -> list[str]:

@@ -113,7 +113,7 @@ def metric_context(preset: Preset, config: Config,
 
 def planned_metrics(preset: Preset, config: Config,
                     real: Sequence[Trajectory] | DataProfile = ()) -> list[str]:
-    """Every metric ID the preset computes (``metrics.md`` §4.1), in report (registry) order."""
+    """Every metric ID the preset computes (``docs/method.md`` §4), in report (registry) order."""
     return registry.plan(metric_context(preset, config, real))
 
 
@@ -392,14 +392,17 @@ class Evaluator:
 
     # -- metrics -----------------------------------------------------------------------------
 
-    def compute_metrics(self, real: DatasetFeatures, synthetic: DatasetFeatures) -> dict[str, MetricResult]:
-        """Every selected metric of ``synthetic`` against ``real`` (diversity also on ``real``)."""
+    def compute_metrics(self, real: DatasetFeatures, synthetic: DatasetFeatures,
+                        metric_ids: Sequence[str] | None = None) -> dict[str, MetricResult]:
+        """Every selected metric (or those of ``metric_ids``) of ``synthetic`` against ``real``
+        (diversity also on ``real``)."""
         results: dict[str, MetricResult] = {}
         shared: dict[str, Any] = {}
+        ids = self.metric_ids if metric_ids is None else metric_ids
         self.metric_seconds = {}
         self.stage_seconds = {}
-        self._knn_through_executor(real, synthetic, shared)
-        for metric_id in self.metric_ids:
+        self._knn_through_executor(real, synthetic, shared, ids)
+        for metric_id in ids:
             start = time.perf_counter()
             try:
                 results[metric_id] = registry.compute_metric(metric_id, real, synthetic, self.context, shared)
@@ -409,14 +412,14 @@ class Evaluator:
         return results
 
     def _knn_through_executor(self, real: DatasetFeatures, synthetic: DatasetFeatures,
-                              shared: dict[str, Any]) -> None:
-        """Run the k-NN precision/recall pass of each selected k-NN metric on the executor, filling
+                              shared: dict[str, Any], metric_ids: Sequence[str]) -> None:
+        """Run the k-NN precision/recall pass of each k-NN metric of ``metric_ids`` on the executor, filling
         the slots :func:`synae.metrics.computations.knn_precision_recall` reads (the real side's
         reference in ``real.memo`` — computed once per real feature set —, the pair of values in
         ``shared``). A target whose pass cannot run here (no vectors, no outputs, an error) is left
         to the metric itself, which then skips or fails with its own reason."""
         k = self.options.knn_k
-        for metric_id in self.metric_ids:
+        for metric_id in metric_ids:
             s = registry.spec(metric_id)
             if s.compute is not knn_precision_recall or f"knn.{s.target}" in shared:
                 continue
