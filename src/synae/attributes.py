@@ -1,13 +1,13 @@
 """Attribute extractors: stored fields, keyword vocabularies, regular expressions and numeric
 attributes (turn counts, whitespace-token lengths, tool-call counts).
 
-Keyword matching (``metrics.md`` §1.11) for a term t and a text s:
+Keyword matching (``docs/method.md`` §2.9) for a term t and a text s:
 
 - ``substring`` (reference profile): ``t.lower() in s.lower()``;
 - ``word`` (default profile): a case-insensitive occurrence of t whose preceding and following
   characters are not word characters (letter, digit, underscore) or are the string boundary —
   works for multi-word terms and terms with punctuation ("St. Louis");
-- ``regex_word`` (stored T1 labels, ``data.md`` §2.3): the regular expression ``\\b<t>\\b``,
+- ``regex_word`` (stored T1 labels, ``docs/method.md`` §1.4): the regular expression ``\\b<t>\\b``,
   case-sensitive.
 
 Multi-label results list every matching term in vocabulary order; first-match returns the first
@@ -141,7 +141,7 @@ def field_scalar(traj: Trajectory, path: str) -> Any:
 
 
 # --------------------------------------------------------------------------------------------
-# Numeric attributes (metrics.md §2.2.2)
+# Numeric attributes (docs/method.md §3.3)
 
 
 def token_count(text: str | None) -> int:

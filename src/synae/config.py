@@ -1,6 +1,6 @@
 """One configuration for every command, the Python API and config files (YAML or TOML).
 
-``mode`` selects a *profile* (``metrics.md`` §0.3): ``default`` (corrected behaviour) or
+``mode`` selects a *profile* (``docs/method.md`` §2.1): ``default`` (corrected behaviour) or
 ``reference`` (reproduces the research implementation's non-embedding numbers). Every option not
 set explicitly takes the profile's value; the resolved options are recorded in every report.
 
@@ -43,7 +43,7 @@ else:  # pragma: no cover
 Mode = Literal["default", "reference"]
 DEFAULT_SEED = 123
 
-# Options whose value depends on the profile (metrics.md §0.3, validity_downstream.md §1.3).
+# Options whose value depends on the profile (docs/method.md §2.1, §6.2).
 PROFILES: dict[str, dict[str, Any]] = {
     "default": {
         "keyword_match": "word",
@@ -157,15 +157,15 @@ class JudgeSettings(_Section):
 
 
 class ValiditySettings(_Section):
-    """Validity checkers (``validity_downstream.md`` §2)."""
+    """Validity checkers (``docs/method.md`` §6.5)."""
 
-    # None: the preset's default (§2.1; rules for t1/bfcl/acp, the judge for generic); "none": no
+    # None: the preset's default (§6.5; rules for t1/bfcl/acp, the judge for generic); "none": no
     # validity (evaluate, compare, quickstart). One default for every command.
     checker: Literal["rules", "llm", "both", "none"] | None = None
-    known_labels: str | None = None  # validate: known labels, a JSON file {id: bool} or "construction" (§1.6)
-    t1_output_strict: bool = False  # §2.4: cities, states and attraction names must be grounded too
-    t1_positional: Literal["error", "map"] = "error"  # §3.1: positional arguments to T1 tools
-    bfcl_grounding: bool = False  # §2.5: single-quoted literals must occur in the conversation/state
+    known_labels: str | None = None  # validate: known labels, a JSON file {id: bool} or "construction" (§6.4)
+    t1_output_strict: bool = False  # §6.7: cities, states and attraction names must be grounded too
+    t1_positional: Literal["error", "map"] = "error"  # §7.1: positional arguments to T1 tools
+    bfcl_grounding: bool = False  # §6.8: single-quoted literals must occur in the conversation/state
     # rule checkers that execute tool calls (t1, bfcl): environment seconds per trajectory, beyond
     # which its verdict is unscored (time_budget_exceeded)
     trajectory_seconds: float = Field(60.0, gt=0, allow_inf_nan=False)
@@ -217,12 +217,12 @@ class OutputSettings(_Section):
 
 
 class EvaluationSettings(_Section):
-    """Which metrics, and their uncertainty (``metrics.md`` §0.5)."""
+    """Which metrics, and their uncertainty (``docs/method.md`` §5.8)."""
 
     select: str | None = None  # comma-separated glob patterns over metric IDs; None: every metric
     bootstrap: int = Field(0, ge=0)  # bootstrap resamples for per-metric CIs (0: off)
     noise_floor: int = Field(0, ge=0)  # real-vs-real half splits for the noise floor (0: off)
-    # pillar scores: "anchored" (metrics.md §5.4) or "group" (§5.1); None: the profile's
+    # pillar scores: "anchored" (docs/method.md §5.4) or "group" (§5.1); None: the profile's
     aggregate_scale: Literal["anchored", "group"] | None = None
 
 
@@ -239,7 +239,7 @@ class ComputeSettings(_Section):
 
 
 class DownstreamSettings(_Section):
-    """Downstream agents (``validity_downstream.md`` §5); the agents' LLM calls use ``llm``."""
+    """Downstream agents (``docs/method.md`` §7.4); the agents' LLM calls use ``llm``."""
 
     agents: list[str] = Field(default_factory=list)  # model names, "oracle", "noisy-oracle:<rate>"
     scorer: Literal["default", "rules", "llm"] = "default"
@@ -256,7 +256,7 @@ class DownstreamSettings(_Section):
 
 
 class GenerateSettings(_Section):
-    """``synae generate`` / ``quickstart`` (``generation.md``); ``None``: the method's or mode's default."""
+    """``synae generate`` / ``quickstart`` (``docs/method.md``); ``None``: the method's or mode's default."""
 
     method: str | None = None  # oversample, invalidate, dropmin, relabel, blankfill, fewshot
     param: str | None = None  # sweep value(s), comma-separated
@@ -273,7 +273,7 @@ class GenerateSettings(_Section):
     condition_on: str | None = None
     llm_at_p0: bool | None = None
     drop_empty: bool | None = None
-    complete_with: str | None = None  # agent model that adds tool calls and outputs (§7)
+    complete_with: str | None = None  # agent model that adds tool calls and outputs (§8.8)
 
 
 class CompareSettings(_Section):

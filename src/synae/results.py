@@ -1,4 +1,4 @@
-"""Typed, JSON-serialisable results (``metrics.md`` §0.2): the bottom layer every other may import.
+"""Typed, JSON-serialisable results (``docs/method.md`` §2.1): the bottom layer every other may import.
 
 A :class:`MetricResult` is one metric's record; an :class:`EvaluationReport` is one evaluation of a
 synthetic dataset against a real one; :class:`ComparisonResults` is several synthetic sets evaluated
@@ -124,7 +124,7 @@ class MetricBounds(TypedDict):
 
 @with_config(ConfigDict(extra="allow"))
 class Aggregates(TypedDict):
-    """Pillar scores and labels of a comparison group (``synae.run.aggregate``, ``metrics.md`` §5);
+    """Pillar scores and labels of a comparison group (``synae.run.aggregate``, ``docs/method.md`` §5);
     the ``aggregates`` object of a results JSON."""
 
     members: list[str]
@@ -139,7 +139,7 @@ class Aggregates(TypedDict):
     labels: dict[str, dict[str, PillarLabel]]  # member -> pillar -> label
     self_row: NotRequired[str]  # "ideal", "computed" or "reference" (anchored: the scale's 1)
     notes: NotRequired[list[str]]
-    scale: NotRequired[str]  # "anchored" (metrics.md §5.4) or "group" (§5.1)
+    scale: NotRequired[str]  # "anchored" (docs/method.md §5.4) or "group" (§5.1)
     meaning: NotRequired[str]  # what an anchored score of 1 and of 0 mean
     anchors: NotRequired[dict[str, Any]]  # anchored: member -> collapse anchor (indices, copies, floor, ...)
     noise_floor_scores: NotRequired[dict[str, float | None]]  # anchored score of a real half split

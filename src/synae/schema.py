@@ -1,4 +1,4 @@
-"""The canonical trajectory schema and its JSON Lines reader/writer (spec: ``data.md`` §1).
+"""The canonical trajectory schema and its JSON Lines reader/writer (``docs/method.md`` §1.1).
 
 One trajectory per line; messages are OpenAI-chat compatible (``system``/``user``/``assistant``/
 ``tool``; assistant ``tool_calls`` carry JSON-string ``arguments``; ``tool`` results carry
@@ -114,7 +114,7 @@ def to_chat_messages(messages: Iterable[Message]) -> list[dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------------------------
-# Schema validation (data.md §1.5): structural problems of a single trajectory.
+# Schema validation (docs/method.md §1.1): structural problems of a single trajectory.
 
 
 @dataclass
@@ -126,7 +126,7 @@ class SchemaIssues:
 
 
 def check_trajectory(traj: Trajectory) -> SchemaIssues:
-    """Structural checks of ``data.md`` §1.5 (not the validity pillar).
+    """Structural checks of ``docs/method.md`` §1.1 (not the validity pillar).
 
     Errors: empty ``id``; ``tool_calls`` on a non-assistant message; ``arguments`` not a JSON
     object string; a ``tool`` message whose ``tool_call_id`` matches no earlier call. Warnings: no

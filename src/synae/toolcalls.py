@@ -1,11 +1,11 @@
-"""Parsing Python-style tool calls with :mod:`ast` — the text is never executed (``data.md`` §5).
+"""Parsing Python-style tool calls with :mod:`ast` — the text is never executed (``docs/method.md`` §1.2).
 
-Calls are listed in *reference order* (``metrics.md`` §1.5): statements in source order; inside a
+Calls are listed in *reference order* (``docs/method.md`` §2.5): statements in source order; inside a
 statement the syntax tree is walked depth-first and a call is recorded after every call nested in
 it (post-order), visiting the callee expression, then positional arguments left to right, then
 keyword arguments left to right.
 
-Arguments are encoded as in ``data.md`` §1.4: keywords by name, positional arguments under
+Arguments are encoded as in ``docs/method.md`` §1.2: keywords by name, positional arguments under
 ``"__args__"``; literals become JSON values; a bare variable name becomes ``{"$var": name}``;
 anything else (nested call, attribute, arithmetic, f-string, set, splat) becomes
 ``{"$expr": "<source text>"}``.
@@ -152,7 +152,7 @@ class SourceText:
 
 
 def encode_argument(node: ast.AST, source: SourceText) -> Any:
-    """Encode one argument expression per ``data.md`` §1.4."""
+    """Encode one argument expression per ``docs/method.md`` §1.2."""
     value = literal_value(node)
     if value is not NOT_LITERAL:
         return value
@@ -244,7 +244,7 @@ def render_call(name: str, arguments: dict[str, Any]) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Agent replies (data.md §5 step 5)
+# Agent replies (docs/method.md §1.2)
 
 _CODE_TAG = re.compile(r"<CODE>(.*?)(?:</CODE>|$)", re.DOTALL | re.IGNORECASE)
 _FENCE = re.compile(r"```[ \t]*[A-Za-z0-9_+-]*[ \t]*\n?(.*?)(?:```|$)", re.DOTALL)

@@ -1,4 +1,4 @@
-"""Views of a trajectory that metrics, attributes and checkers read (``metrics.md`` §1.1, §1.5).
+"""Views of a trajectory that metrics, attributes and checkers read (``docs/method.md`` §2.2, §2.5).
 
 Messages with role ``system`` and ``tool`` are ignored by every view except tool-call extraction.
 
@@ -123,7 +123,7 @@ class CallSequence:
 def tool_call_sequence(traj: Trajectory, *, scope: CodeParseScope = "message",
                        extraction: Extraction = "non_builtin",
                        declared_tools: Collection[str] = ()) -> CallSequence:
-    """calls(τ) per ``metrics.md`` §1.5.
+    """calls(τ) per ``docs/method.md`` §2.5.
 
     Per assistant message in order: if it has ``code``, names come from parsing it; otherwise from
     its structured ``tool_calls``. ``scope="message"`` (default profile) parses each ``code``

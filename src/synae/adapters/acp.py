@@ -1,4 +1,4 @@
-"""ACPBench boolean questions (``data.md`` §4): CSV or Parquet with ``context``, ``question``,
+"""ACPBench boolean questions (``docs/method.md`` §1.6): CSV or Parquet with ``context``, ``question``,
 ``answer`` and optional ``id`` and ``group``.
 
 Example (CSV)::

@@ -1,4 +1,4 @@
-"""BFCL multi-turn: a questions file plus a ground-truth file (``data.md`` §3).
+"""BFCL multi-turn: a questions file plus a ground-truth file (``docs/method.md`` §1.5).
 
 Layouts (the answers file is found automatically, or given with ``answers=``):
 
@@ -16,7 +16,7 @@ Each turn's messages are appended in order; a non-empty ground-truth turn adds o
 with ``code`` = the call strings joined with ``"\\n"`` and one ``tool_calls`` entry per parsed call
 (ids ``call_<turn>_<k>``). Empty turns get no assistant message. ``environment`` keeps
 ``initial_config``, ``involved_classes``, ``path`` and ``excluded_function``; ``tools`` are the
-function docs of the involved classes converted to OpenAI tool definitions (§3.5) when the
+function docs of the involved classes converted to OpenAI tool definitions (§1.5) when the
 ``func_doc`` folder is found.
 """
 
@@ -49,7 +49,7 @@ _KEEP_KEYS = ("type", "description", "properties", "items", "enum", "required", 
 
 
 # --------------------------------------------------------------------------------------------
-# Function docs → OpenAI tool definitions (data.md §3.5)
+# Function docs → OpenAI tool definitions (docs/method.md §1.5)
 
 
 def func_doc_dir(near: Path | None = None) -> Path | None:

@@ -1,4 +1,4 @@
-"""Chat records: canonical JSONL (``data.md`` §1), OpenAI chat records and ShareGPT records.
+"""Chat records: canonical JSONL (``docs/method.md`` §1.1), OpenAI chat records and ShareGPT records.
 
 Every reader takes a :class:`~synae.adapters.common.Source`: a JSON Lines file (streamed), a file
 holding one JSON array, a CSV/Parquet table with a ``messages`` (or ``conversations``) column — JSON

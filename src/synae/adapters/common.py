@@ -2,7 +2,7 @@
 building tool-call messages from Python source, and ordering.
 
 Adapters convert one record at a time through :func:`build_dataset`, which applies the same rules
-to every format: a record that cannot be converted (or fails the schema checks of ``data.md`` §1.5)
+to every format: a record that cannot be converted (or fails the schema checks of ``docs/method.md`` §1.1)
 raises a :class:`~synae.errors.DataError` naming the file, the record and the field — or, with
 ``skip_invalid``, is skipped and counted on the dataset.
 """
@@ -405,7 +405,7 @@ def source_file(path: Path) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Tool-call messages from Python source (data.md §5)
+# Tool-call messages from Python source (docs/method.md §1.2)
 
 
 def code_message(code: str, *, turn: int, declared_tools: Collection[str] = (),
@@ -690,7 +690,7 @@ def build_dataset(records: Iterable[tuple[str, Thunk]], *, path: Path | Source, 
                   skip_invalid: bool) -> Dataset:
     """Convert records (``(location, make_trajectory)``) into a schema-checked :class:`Dataset`.
 
-    Errors (conversion, schema errors of ``data.md`` §1.5, duplicate ids) raise :class:`DataError`
+    Errors (conversion, schema errors of ``docs/method.md`` §1.1, duplicate ids) raise :class:`DataError`
     unless ``skip_invalid``; then the record is skipped and counted in ``n_skipped``/``skipped``.
     Schema warnings are collected in ``warnings``. An input without records is an error.
     """

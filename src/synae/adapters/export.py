@@ -1,4 +1,4 @@
-"""Writers for the research's flat formats (``data.md`` §1.7) and a dispatcher.
+"""Writers for the research's flat formats (``docs/method.md`` §1.3) and a dispatcher.
 
 - :func:`write_t1_eval_csv` — ``ID,Data,Tool Call,Output`` written like pandas
   ``DataFrame.to_csv(index=False)`` (comma, minimal quoting with doubled quotes, ``\\n`` line ends,

@@ -1,6 +1,6 @@
 """OpenInference spans (``--from openinference``): Phoenix / OpenInference span exports, read per the
-OpenInference semantic conventions (``spec/semantic_conventions.md`` and ``spec/tool_calling.md`` of
-Arize-ai/openinference).
+OpenInference semantic conventions and tool-calling conventions (the ``spec`` folder of
+https://github.com/Arize-ai/openinference).
 
 Input: OTLP/JSON trace exports or one SDK-shaped span per record (:mod:`synae.adapters.spans`), with
 flattened attributes (``llm.input_messages.0.message.role``) or, as Phoenix's span tables write them,

@@ -1,4 +1,4 @@
-"""T1 travel-attraction files (``data.md`` §2.2).
+"""T1 travel-attraction files (``docs/method.md`` §1.4).
 
 **Turn level** (``ID, Template, Plan, Filled_Template, Filled_Plan[, Output]``; the prototype file's
 ``ID, Filled_Template, Filled_Plan, generated_code_error, Output``; the raw split with a leading
@@ -47,7 +47,7 @@ from synae.adapters.transcript import transcript_records
 from synae.errors import DataError
 from synae.schema import Dataset, Message, Trajectory
 
-# The T1 attraction tools: the names a T1 plan calls (data.md §2.2), used to parse plan code.
+# The T1 attraction tools: the names a T1 plan calls (docs/method.md §1.4), used to parse plan code.
 T1_TOOLS: tuple[str, ...] = ("search_attractions", "filter_attractions", "search_nearest", "sort_results",
                              "get_results_from_cache", "save_to_cache")
 

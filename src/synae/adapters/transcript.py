@@ -1,4 +1,4 @@
-"""Transcript tables (CSV, Parquet or JSONL): one conversation per row (``data.md`` §2.2, eval level).
+"""Transcript tables (CSV, Parquet or JSONL): one conversation per row (``docs/method.md`` §1.4, eval level).
 
 Columns (names configurable with ``columns``; defaults are the research layout):
 

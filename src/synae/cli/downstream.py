@@ -41,7 +41,8 @@ AgentOpt = Annotated[Optional[list[str]], typer.Option(  # noqa: UP045 (typer ne
 JudgeAliasOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
     "--judge", hidden=True, help="Deprecated: use --judge-model.")]
 ScorerOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
-    "--scorer", help="default (spec table), rules (rule-based only) or llm (judge wherever possible).")]
+    "--scorer", help="default (docs/method.md §7.6), rules (rule-based only) or llm (judge wherever "
+                     "possible).")]
 RunsOpt = Annotated[Optional[int], typer.Option("--runs", min=1, help="Runs per agent and dataset (3).")]  # noqa: UP045
 TemperatureOpt = Annotated[Optional[float], typer.Option(  # noqa: UP045
     "--agent-temperature", help="Agent temperature (default: 0.5 for T1/ACP, 0.001 for BFCL).")]

@@ -133,7 +133,7 @@ def register(app: typer.Typer) -> None:
             "--downstream", "--agent", help="Also run this downstream agent on D and D′ (a model name, "
             "'oracle' or 'noisy-oracle:<rate>'); repeat for several agents (TDD/RD need two).")] = None,
         scorer: Annotated[str | None, typer.Option(
-            "--scorer", help="Downstream scorer: default (spec table), rules or llm.")] = None,
+            "--scorer", help="Downstream scorer: default (docs/method.md §7.6), rules or llm.")] = None,
         runs: Annotated[int | None, typer.Option(
             "--runs", min=1, help="Downstream runs per agent (3).")] = None,
         parallel: Annotated[int | None, typer.Option(

@@ -1,4 +1,4 @@
-"""`synae generate METHOD` — controlled synthetic datasets from a real one (``generation.md``).
+"""`synae generate METHOD` — controlled synthetic datasets from a real one (``docs/method.md``).
 
 Examples::
 
@@ -103,7 +103,8 @@ def generate(
     drop_empty: Annotated[bool | None, typer.Option(
         "--drop-empty/--keep-empty", help="LLM generators: drop replies without usable content.")] = None,
     complete_with: Annotated[str | None, typer.Option(
-        "--complete-with", help="Agent model that adds tool calls and outputs (generation.md §7).")] = None,
+        "--complete-with", help="Agent model that adds tool calls and outputs "
+                                  "(docs/method.md §8.8).")] = None,
     dry_run: DryRunOpt = False,
     json_output: JsonOpt = False,
 ) -> None:

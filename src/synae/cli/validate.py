@@ -6,8 +6,8 @@ for a target the preset does not check — plus ``"agreement"`` with ``--known-l
 ``"n_skipped"``/``"skipped"`` with ``--skip-invalid`` and ``"judge_calibration"`` (per judged target
 the judge's κ on its calibration, ``null`` when none is found) when the judge ran), and writes every
 verdict with its reasons to ``--out`` (JSONL). ``--known-labels`` compares the verdicts with known
-labels (§1.6). ``--dry-run`` sends nothing and prints how many judge calls (and roughly how many
-tokens) the run would make.
+labels (docs/method.md §6.4). ``--dry-run`` sends nothing and prints how many judge calls (and roughly
+how many tokens) the run would make.
 """
 
 from __future__ import annotations

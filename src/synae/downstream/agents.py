@@ -1,4 +1,4 @@
-"""Agents behind one protocol (``validity_downstream.md`` §5.1).
+"""Agents behind one protocol (``docs/method.md`` §7.4).
 
 The turn loop (:mod:`synae.downstream.loop`) asks an agent for one reply per *step* through
 :meth:`Agent.respond`, passing an :class:`AgentStep`: the chat messages to send, the tool definitions
@@ -119,7 +119,7 @@ def sendable_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @dataclass
 class ModelAgent:
     """An OpenAI-compatible chat model. ``temperature=None`` takes the benchmark default (T1/ACP 0.5,
-    BFCL 0.001); ``seed`` is the run index (``validity_downstream.md`` §5.1)."""
+    BFCL 0.001); ``seed`` is the run index (``docs/method.md`` §7.4)."""
 
     model: str
     client: Any  # synae.llm.client.LLMClient

@@ -1,5 +1,5 @@
 """Agent completion: tool calls and outputs for trajectories that have instructions only
-(``generation.md`` §7).
+(``docs/method.md`` §8.8).
 
 The generator agent runs the downstream loop of the benchmark (:mod:`synae.downstream.loop`) on each
 trajectory, and what it did is stored in the trajectory:

@@ -1,4 +1,4 @@
-"""The downstream turn loops (``validity_downstream.md`` §5.2–5.4).
+"""The downstream turn loops (``docs/method.md`` §7.5).
 
 At each user turn the agent sees the conversation so far and the results of its own earlier calls, may
 call tools in several steps until it answers, and finally produces the output. Every step is recorded
@@ -8,16 +8,16 @@ id, user messages and scripted assistant responses and adds the agent's calls (a
 its output. ``metadata.downstream`` records the agent, run, step counts, LLM calls, errors and whether
 the run was terminated by the step limit.
 
-- **T1 (code protocol, §5.2)**: per user turn one plan prompt (tool docs, planning rules, worked
+- **T1 (code protocol, §7.5)**: per user turn one plan prompt (tool docs, planning rules, worked
   examples, conversation so far, cache summary; the reply's ``<CODE>`` block is run by the T1
   interpreter against the trajectory's cache); then one output prompt with the cache contents.
-- **BFCL / generic (tool-calling protocol, §5.3)**: per user turn up to ``max_steps`` steps; each step
+- **BFCL / generic (tool-calling protocol, §7.5)**: per user turn up to ``max_steps`` steps; each step
   queries the model, executes its calls (native ``tool_calls``, or a Python call list with
   ``call_format = "python"``) in the trajectory's environments and appends the results; a reply
   without calls ends the turn; hitting the step limit terminates the trajectory (a failure).
   Calls run in the preset's ``agent_environment`` (BFCL: :class:`~synae.envs.bfcl.BFCLEnvironment`;
   generic: the replay environment). The last text reply is the output when the preset has outputs.
-- **ACP (§5.4)**: one question, one reply; the first whole-word ``yes``/``no`` is the answer.
+- **ACP (§7.5)**: one question, one reply; the first whole-word ``yes``/``no`` is the answer.
 
 An agent that crashes (or whose LLM call fails) fails its trajectory and the others go on; an
 :class:`~synae.errors.LLMFatalError` (the endpoint cannot serve the run at all: bad key, unknown
@@ -63,7 +63,7 @@ _YES_NO = re.compile(r"\b(yes|no)\b")
 
 
 def parse_yes_no(text: str | None) -> str | None:
-    """The first whole-word ``yes`` or ``no`` of the lower-cased text, else ``None`` (§5.4)."""
+    """The first whole-word ``yes`` or ``no`` of the lower-cased text, else ``None`` (§7.5)."""
     match = _YES_NO.search((text or "").lower())
     return match.group(1) if match else None
 
@@ -162,7 +162,7 @@ def _result_message(call_id: str, name: str, result: ToolResult) -> Message:
 
 
 # --------------------------------------------------------------------------------------------
-# T1 (§5.2)
+# T1 (§7.5)
 
 
 async def _run_t1(rec: Recorder, preset: LoopPreset, settings: LoopSettings,
@@ -208,7 +208,7 @@ async def _run_t1(rec: Recorder, preset: LoopPreset, settings: LoopSettings,
 
 
 # --------------------------------------------------------------------------------------------
-# BFCL and generic (§5.3)
+# BFCL and generic (§7.5)
 
 
 def _decode_arguments(raw: str) -> dict[str, Any] | None:
@@ -297,7 +297,7 @@ async def _run_tool_calling(rec: Recorder, preset: LoopPreset, settings: LoopSet
 
 
 # --------------------------------------------------------------------------------------------
-# ACP (§5.4)
+# ACP (§7.5)
 
 
 async def _run_acp(rec: Recorder, preset: LoopPreset, settings: LoopSettings,
@@ -314,12 +314,12 @@ async def _run_acp(rec: Recorder, preset: LoopPreset, settings: LoopSettings,
 
 
 CODE_PLAN_LOOP = AgentLoop("code_plan", _run_t1, lambda turns: (sum(t + 1 for t in turns), True))
-"""T1 (§5.2): one plan call per user turn plus one output call (Σ(L + 1), exact)."""
+"""T1 (§7.5): one plan call per user turn plus one output call (Σ(L + 1), exact)."""
 TOOL_CALLING_LOOP = AgentLoop("tool_calling", _run_tool_calling,
                               lambda turns: (sum(max(t, 1) for t in turns), False))
-"""BFCL / generic (§5.3): at least one call per user turn (a lower bound)."""
+"""BFCL / generic (§7.5): at least one call per user turn (a lower bound)."""
 ANSWER_LOOP = AgentLoop("answer", _run_acp, lambda turns: (len(turns), True), answers_only=True)
-"""ACP (§5.4): one call per trajectory (exact)."""
+"""ACP (§7.5): one call per trajectory (exact)."""
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Prompts of the downstream agent loops, written fresh for synae (``validity_downstream.md`` §5.2–5.4).
+"""Prompts of the downstream agent loops, written fresh for synae (``docs/method.md`` §7.5).
 
 All prompts are pure functions of their inputs, so the same step always produces the same request
 (and hits the LLM reply cache on a re-run). Reference tool calls are never shown to an agent.
@@ -13,7 +13,7 @@ from typing import Any
 from synae.schema import Message
 
 # ---------------------------------------------------------------------------------------------
-# T1 code protocol (§5.2)
+# T1 code protocol (§7.5)
 
 T1_PLAN_SYSTEM = (
     "You are an expert travel planner. You help a user find tourist attractions by writing short "
@@ -145,7 +145,7 @@ def t1_output_messages(conversation: Sequence[Message], cache_text: str) -> list
 
 
 # ---------------------------------------------------------------------------------------------
-# BFCL / generic tool-calling protocol (§5.3)
+# BFCL / generic tool-calling protocol (§7.5)
 
 TOOL_SYSTEM = (
     "You are an expert in composing function calls. You are given a user request and a set of "
@@ -171,7 +171,7 @@ def tool_system_message(tools: Sequence[dict[str, Any]] | None, call_format: str
 
 
 # ---------------------------------------------------------------------------------------------
-# ACP (§5.4)
+# ACP (§7.5)
 
 ACP_CUE = "Only answer yes or no."
 

@@ -1,4 +1,4 @@
-"""Success rates, TDD/RD records and the LLM-call budget (``validity_downstream.md`` §5.5–5.7).
+"""Success rates, TDD/RD records and the LLM-call budget (``docs/method.md`` §7.6–7.7).
 
 :func:`evaluate_dataset` runs every agent ``runs`` times on one dataset and scores every run;
 :func:`metrics_from_runs` turns the real and synthetic results into
@@ -104,7 +104,7 @@ class AgentResult:
     def summary(self, target: str) -> dict[str, Any]:
         """``runs`` (per-run rates), ``mean``, ``std``, ``counts`` (per run), ``unscored_reasons``
         (over all runs) and ``per_trajectory`` (:meth:`per_trajectory`: what the collapse anchor of
-        ``metrics.md`` §5.4 is computed from)."""
+        ``docs/method.md`` §5.4 is computed from)."""
         mean, std = _mean_std(self.rates(target))
         return {"runs": self.rates(target), "mean": mean, "std": std,
                 "counts": [r.counts(target) for r in self.runs],
@@ -229,7 +229,7 @@ def completion_models(trajectories: Sequence[Trajectory]) -> set[str]:
 
 
 def completion_bias_warnings(synthetic: Sequence[Trajectory], agents: Sequence[Agent]) -> list[str]:
-    """A warning per agent whose model also completed the synthetic set (§5.1, ``generation.md`` §7)."""
+    """A warning per agent whose model also completed the synthetic set (``docs/method.md`` §7.4, §8.8)."""
     used = completion_models(synthetic)
     return [f"agent {a.name!r} uses the model that completed the synthetic set ({a.model}); downstream "
             "comparisons are biased toward it" for a in agents if a.model is not None and a.model in used]
@@ -260,7 +260,7 @@ def downstream_metrics(real: Dataset, synthetic: Dataset, preset: DownstreamPres
                        *, judge: EquivalenceJudge | None = None, real_run: DownstreamRun | None = None,
                        settings: LoopSettings | None = None, save_dir: str | Path | None = None,
                        client: Any = None) -> list[MetricResult]:
-    """Run the agents on D and D′ and return the TDD and RD records (``metrics.md`` §2.5).
+    """Run the agents on D and D′ and return the TDD and RD records (``docs/method.md`` §3.7).
 
     ``agents`` are built by :func:`synae.run.factory.agents`; ``client`` (the model agents' and the
     judge's LLM client, if any) has its connections closed at the end. Pass ``real_run`` to reuse the
@@ -277,7 +277,7 @@ def downstream_metrics(real: Dataset, synthetic: Dataset, preset: DownstreamPres
 
 
 # --------------------------------------------------------------------------------------------
-# Budget (§5.7)
+# Budget (§7.7)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Is an agent's run a success? (``validity_downstream.md`` §5.5)
+"""Is an agent's run a success? (``docs/method.md`` §7.6)
 
 Each agent trajectory is compared with its own reference (the trajectory of D or D′ it was run on,
 joined by ``id``) for two targets, ``tool_calls`` and ``output``. Which scorer is used per preset and
@@ -14,7 +14,7 @@ the targets (``Preset.downstream_targets_for``) and :mod:`synae.run` passes them
 | generic tool calls | ``call_match`` | ``call_match`` | ``judge`` |
 | generic output | ``judge`` | unscored (``no_rule``) | ``judge`` |
 
-Rule scorers come from :mod:`synae.envs.equivalence`; the judge (functional equivalence, §1.4) from
+Rule scorers come from :mod:`synae.envs.equivalence`; the judge (functional equivalence, §6.3) from
 :mod:`synae.validity.judge`. A :class:`Score` is ``success: True | False | None``; ``None`` means
 *unscored* (judge failure, no judge configured) and is excluded from success rates, never counted as a
 failure. An agent that crashed, was terminated by the step limit or produced nothing is a failure.
@@ -63,7 +63,7 @@ class Score:
 
 
 def targets_for(preset: ScoringPreset, references: Sequence[Trajectory] = ()) -> tuple[Target, ...]:
-    """The downstream targets of a preset (``metrics.md`` §4.1); generic: those its data has."""
+    """The downstream targets of a preset (``docs/method.md`` §4); generic: those its data has."""
     return preset.downstream_targets_for(references)
 
 
@@ -165,7 +165,7 @@ def rule_score(scorer: str, reference: Trajectory, agent: Trajectory) -> Score:
 
 
 class EquivalenceJudge(Protocol):
-    """Functional-equivalence judge (§1.4 downstream tasks), batched: one :class:`Score` per pair
+    """Functional-equivalence judge (§6.3 downstream tasks), batched: one :class:`Score` per pair
     (``success=None`` = unscored)."""
 
     model: str | None
@@ -176,7 +176,7 @@ class EquivalenceJudge(Protocol):
 
 
 class LLMEquivalenceJudge:
-    """The §1.4 equivalence judge over an OpenAI-compatible endpoint, built on
+    """The §6.3 equivalence judge over an OpenAI-compatible endpoint, built on
     :func:`synae.validity.judge.judge_equivalence` (prompts, reply parsing, unscored outcomes).
 
     Tool calls: the reference's conversation, its calls per turn (expected) and the agent's calls per

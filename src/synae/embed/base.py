@@ -1,4 +1,4 @@
-"""The :class:`Embedder` protocol and the statistics every embedding run records (``metrics.md`` §1.4).
+"""The :class:`Embedder` protocol and the statistics every embedding run records (``docs/method.md`` §2.4).
 
 An embedder only knows how to tokenize, detokenize and encode texts that fit its window; chunking,
 pooling, de-duplication and caching live in :mod:`synae.embed.pipeline`, so every backend gets them

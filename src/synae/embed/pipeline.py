@@ -1,4 +1,4 @@
-"""Embed texts exactly as ``metrics.md`` §1.4 says: each distinct text once, long texts chunked
+"""Embed texts exactly as ``docs/method.md`` §2.4 says: each distinct text once, long texts chunked
 into windows and mean-pooled (never silently truncated), L2-normalised, cached on disk.
 
 For a text with more than W − 2 model tokens (W = window incl. 2 special tokens) the token ids are

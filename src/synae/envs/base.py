@@ -1,4 +1,4 @@
-"""The protocol every tool environment follows (``validity_downstream.md`` §3, §4).
+"""The protocol every tool environment follows (``docs/method.md`` §7.1, §7.3).
 
 An environment executes *encoded* tool calls — the argument dicts of :mod:`synae.toolcalls`
 (keywords by name, positional arguments under ``"__args__"``, ``{"$var": …}`` / ``{"$expr": …}``

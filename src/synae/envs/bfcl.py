@@ -1,4 +1,4 @@
-"""BFCL multi-turn environments with safe dispatch (``validity_downstream.md`` §4).
+"""BFCL multi-turn environments with safe dispatch (``docs/method.md`` §7.3).
 
 Public API:
 
@@ -17,8 +17,8 @@ Public API:
     trajectory budget (:mod:`synae.envs.budget`: ``state_budget_exceeded``/``time_budget_exceeded``).
   - ``tool_definitions()``: the OpenAI definitions of the involved classes' function docs.
 
-- :func:`is_error_result` — the §2.5 error rule on a result string.
-- :func:`method_parameters` — Python parameter names per public method (positional mapping, §2.2).
+- :func:`is_error_result` — the §6.8 error rule on a result string.
+- :func:`method_parameters` — Python parameter names per public method (positional mapping, §6.6).
 
 The classes come from ``bfcl-eval==2026.3.23`` (imported lazily). Calls are dispatched by name to
 public bound methods with literal arguments (integers beyond ±10^18 and arguments over 100 000
@@ -170,7 +170,7 @@ def _error_of(content: str) -> str | None:
 
 def is_error_result(content: str) -> bool:
     """True when a result string reports a failure: the call raised (``Error during execution: …``)
-    or returned a dict with an ``error`` key (§2.5)."""
+    or returned a dict with an ``error`` key (§6.8)."""
     return _error_of(content) is not None
 
 
@@ -261,7 +261,7 @@ class BFCLEnvironment:
             return same_state(self.state(), other.state(), fields=compared_fields(), budget=budget)
 
     def tool_definitions(self) -> list[dict[str, Any]]:
-        """OpenAI tool definitions converted from the function docs (``data.md`` §3.5)."""
+        """OpenAI tool definitions converted from the function docs (``docs/method.md`` §1.5)."""
         from synae.adapters.bfcl import tool_definitions
 
         return tool_definitions(self.involved_classes)

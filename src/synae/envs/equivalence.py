@@ -1,5 +1,5 @@
-"""Rule-based equivalence scorers (``validity_downstream.md`` §5.5), shared by the downstream
-success scoring and the T1 ``equivalent`` validity rule (§2.3 item 6).
+"""Rule-based equivalence scorers (``docs/method.md`` §7.6), shared by the downstream
+success scoring and the T1 ``equivalent`` validity rule (§6.7 item 6).
 
 - :func:`t1_exec_equivalent` — every result signature the reference plans produce is also
   produced by the agent's plans (each side in its own fresh :class:`~synae.envs.t1.T1Environment`).

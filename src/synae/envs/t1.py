@@ -1,11 +1,11 @@
-"""The T1 attraction tools and the T1 plan interpreter (``validity_downstream.md`` §3).
+"""The T1 attraction tools and the T1 plan interpreter (``docs/method.md`` §7.1).
 
 Public API (used by the rule checkers, the downstream agent loop and ``complete``):
 
 - :class:`T1Environment` — one trajectory run: the attraction database plus a cache that starts
   empty and persists across the user turns of the run.
 
-  - ``run_plan(code) -> TurnExecution``: execute one turn's plan (§3.7) — ``calls`` (each with
+  - ``run_plan(code) -> TurnExecution``: execute one turn's plan (§7.2) — ``calls`` (each with
     name, encoded arguments, :class:`~synae.envs.base.ToolResult`), ``error`` (first error text or
     ``None``), ``error_code``, ``results`` (the :class:`SearchResults` produced by
     ``search_attractions``/``filter_attractions``/``sort_results``, in order);
@@ -14,9 +14,9 @@ Public API (used by the rule checkers, the downstream agent loop and ``complete`
   - ``cache_summary() -> {key: query_summary}``; ``cache_contents(max_records=30)`` for the output
     prompt; ``tool_definitions()``.
 
-- :func:`t1_tool_definitions` (OpenAI format), :func:`t1_tool_docs` (agent-facing text, §3.8),
-  :func:`check_call_arguments` (static parameter check of one encoded call, §2.3 ``schema``),
-  :func:`result_signature` (§5.5).
+- :func:`t1_tool_definitions` (OpenAI format), :func:`t1_tool_docs` (agent-facing text, §7.2),
+  :func:`check_call_arguments` (static parameter check of one encoded call, §6.7 ``schema``),
+  :func:`result_signature` (§7.6).
 
 Plans are walked as :mod:`ast` trees and never executed by Python: only assignments to one plain
 name, expression statements and ``pass`` are allowed; expressions are calls to the seven tools and
@@ -64,7 +64,7 @@ PositionalMode = Literal["error", "map"]
 
 
 # --------------------------------------------------------------------------------------------
-# Data and result objects (§3.1)
+# Data and result objects (§7.1)
 
 
 @cache
@@ -147,7 +147,7 @@ def _result_content(value: Any) -> str:
 
 
 def result_signature(results: SearchResults) -> tuple[Any, ...]:
-    """Signature of a result for ``t1_exec`` (§5.5).
+    """Signature of a result for ``t1_exec`` (§7.6).
 
     Non-empty: ``("found", identities)``. Empty: ``("empty", criteria)`` where criteria is the set of
     (parameter, case-folded values) of every search and filter in the lineage, so that two empty
@@ -166,7 +166,7 @@ def result_signature(results: SearchResults) -> tuple[Any, ...]:
 
 
 # --------------------------------------------------------------------------------------------
-# Parameters (§3.1–3.6): one table drives validation, OpenAI definitions and documentation
+# Parameters (§7.1): one table drives validation, OpenAI definitions and documentation
 
 
 @dataclass(frozen=True)
@@ -243,7 +243,7 @@ def _check_value(tool: str, param: Param, value: Any) -> None:
 
 def bind_arguments(tool: str, positional: Sequence[Any], keywords: Mapping[str, Any],
                    positional_mode: PositionalMode = "error") -> dict[str, Any]:
-    """Validate one call's arguments against §3 and return them by parameter name.
+    """Validate one call's arguments against §7.1 and return them by parameter name.
 
     Unknown keywords, surplus or (for the six attraction tools, unless ``positional_mode="map"``)
     any positional arguments, wrong types and missing required parameters raise :class:`ToolError`.
@@ -278,7 +278,7 @@ def bind_arguments(tool: str, positional: Sequence[Any], keywords: Mapping[str, 
 
 def check_call_arguments(name: str, arguments: Mapping[str, Any],
                          positional_mode: PositionalMode = "error") -> str | None:
-    """Static §2.3 ``schema`` check of one encoded call: ``None`` if valid, else the problem.
+    """Static §6.7 ``schema`` check of one encoded call: ``None`` if valid, else the problem.
 
     ``$var``/``$expr`` values are accepted only for SearchResults parameters; tool-specific rules
     that need no execution (city or state for a search, exactly two inputs for ``search_nearest``,
@@ -305,7 +305,7 @@ def check_call_arguments(name: str, arguments: Mapping[str, Any],
 
 
 def _check_tool_rules(tool: str, bound: Mapping[str, Any]) -> None:
-    """Rules beyond per-parameter types (§3.2, §3.4)."""
+    """Rules beyond per-parameter types (§7.1)."""
     if tool == "search_attractions" and "city" not in bound and "state" not in bound:
         raise ToolError("search_attractions() needs at least one of 'city' and 'state'")
     if tool == "search_nearest":
@@ -318,7 +318,7 @@ def _check_tool_rules(tool: str, bound: Mapping[str, Any]) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# The tools (§3.2–3.6)
+# The tools (§7.1)
 
 
 def _matches(record: Mapping[str, Any], conditions: Mapping[str, Any]) -> bool:
@@ -464,7 +464,7 @@ class T1Environment:
 
     def cache_contents(self, max_records: int = 30) -> dict[str, dict[str, Any]]:
         """Per key: summary, at most ``max_records`` records (name, city, state, type, neighborhood),
-        the total count and whether the list was capped (§5.2 step 3)."""
+        the total count and whether the list was capped (§7.5)."""
         return {key: {"summary": value.query_summary,
                       "records": render_records(value.records, max_records),
                       "n_records": len(value.records),
@@ -474,12 +474,12 @@ class T1Environment:
     # -- plans ------------------------------------------------------------------------------
 
     def run_plan(self, code: str) -> TurnExecution:
-        """Execute one turn's plan (§3.7); the cache persists, variables die with the turn."""
+        """Execute one turn's plan (§7.2); the cache persists, variables die with the turn."""
         return _Interpreter(self, code).run()
 
 
 # --------------------------------------------------------------------------------------------
-# The interpreter (§3.7)
+# The interpreter (§7.2)
 
 
 @dataclass
@@ -617,7 +617,7 @@ class _Interpreter:
 
 
 # --------------------------------------------------------------------------------------------
-# Agent-facing definitions and documentation (§3.8)
+# Agent-facing definitions and documentation (§7.2)
 
 _JSON_TYPES: dict[str, dict[str, Any]] = {
     "string": {"type": "string"}, "string_list": {"type": "array", "items": {"type": "string"}},
@@ -676,7 +676,7 @@ def t1_tool_definitions() -> list[dict[str, Any]]:
 
 
 def t1_tool_docs() -> str:
-    """Plain-text documentation of the six attraction tools for agent prompts (§3.8)."""
+    """Plain-text documentation of the six attraction tools for agent prompts (§7.2)."""
     type_names = {"string": "str", "string_list": "list[str]", "boolean": "bool", "results": "SearchResults"}
     blocks = []
     for name in ATTRACTION_TOOLS:

@@ -1,4 +1,4 @@
-"""The T1 attraction ontology and tool names (``data.md`` §2), shared by the T1 environment, the T1
+"""The T1 attraction ontology and tool names (``docs/method.md`` §1.4), shared by the T1 environment, the T1
 rule checkers, the T1 generators and the T1 preset.
 
 ``ontology_attractions.csv`` has one row per attraction (a leading unnamed index column is

@@ -1,4 +1,4 @@
-"""Synthetic data generators (``generation.md``): controlled degradations of a real dataset and
+"""Synthetic data generators (``docs/method.md``): controlled degradations of a real dataset and
 LLM-based synthesis, all reproducible under a seed and with provenance on every trajectory.
 
 Python API — every method takes a :class:`~synae.schema.Dataset` and returns new one(s)::

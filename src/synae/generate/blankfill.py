@@ -1,5 +1,5 @@
 """``blankfill`` — mask pieces of each real trajectory's text and let an LLM fill them in
-(``generation.md`` §4).
+(``docs/method.md`` §8.5).
 
 **Masking** (deterministic, one ``default_rng(seed)`` for the whole dataset): runs of word
 characters are cut into pieces of at most 4 characters, every other non-whitespace character is its

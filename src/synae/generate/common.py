@@ -1,6 +1,6 @@
 """What every generator shares: naming, provenance and dataset sidecars.
 
-``generation.md`` §0. One ``numpy.random.default_rng(seed)`` per generated dataset (default seed
+``docs/method.md`` §8.1. One ``numpy.random.default_rng(seed)`` per generated dataset (default seed
 123); ids ``<tag>_{i}`` where the tag is the file stem (e.g. ``oversample_frac0_1``); provenance in
 ``metadata.generation`` of every output trajectory and a ``<name>.meta.json`` sidecar per dataset.
 Benchmark behaviour comes from the preset object the caller passes in
@@ -66,7 +66,7 @@ def check_mode(mode: str) -> GenMode:
 def provenance(method: str, params: dict[str, Any], seed: int | None, *, source: Trajectory | None,
                position: int | None, modified: bool, modification: str | None = None,
                **extra: Any) -> dict[str, Any]:
-    """``metadata.generation`` of one output trajectory (``generation.md`` §0.3).
+    """``metadata.generation`` of one output trajectory (``docs/method.md`` §8.1).
 
     ``source``/``position`` name the real trajectory it derives from (``None`` for trajectories
     made from scratch); ``modified`` is the validity-by-construction ground truth; ``extra``

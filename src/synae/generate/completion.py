@@ -1,4 +1,4 @@
-"""Tool calls and outputs for generated instruction-only trajectories (``generation.md`` §7).
+"""Tool calls and outputs for generated instruction-only trajectories (``docs/method.md`` §8.8).
 
 Blank-filled and few-shot T1/BFCL/generic trajectories hold instructions only
 (``metadata.generation.needs_completion``). :func:`complete` runs the downstream agent loop of the

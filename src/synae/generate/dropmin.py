@@ -1,4 +1,4 @@
-"""``dropmin`` — drop part of the rarest attribute values (``generation.md`` §2).
+"""``dropmin`` — drop part of the rarest attribute values (``docs/method.md`` §8.3).
 
 Values of the attribute (default: the preset's ``generation_label_attribute`` — T1 ``type``, BFCL
 ``secondary_api``, ACP ``domain``, generic the first categorical attribute every trajectory stores;
@@ -66,7 +66,7 @@ def resolve_n_min(n_min: int | str, n_values: int) -> int:
 
 def drop_plan(labels: Sequence[str | None], n_min: int | str, frac: float, *, replace: bool,
               rng: np.random.Generator) -> list[DropStep]:
-    """Steps 2–3 of §2 on a label list; consumes ``rng`` exactly as the reference does."""
+    """Steps 2–3 of §8.3 on a label list; consumes ``rng`` exactly as the reference does."""
     frac = check_fraction("frac", frac)
     ordered = rarest_first(labels)
     steps = []

@@ -1,4 +1,4 @@
-"""``fewshot`` — in-context generation from k real examples (``generation.md`` §6).
+"""``fewshot`` — in-context generation from k real examples (``docs/method.md`` §8.7).
 
 **Example draws** — reference (``replace=True``): ``rng.choice(ids, size=k)`` with replacement, the
 examples being the rows drawn at least once *in dataset order*; default (``replace=False``):
@@ -8,7 +8,7 @@ reuses them; ``"random"`` re-draws per output with the same rng.
 **RNG order per preset** (its ``fewshot_style`` hook; one ``default_rng(seed)``):
 
 - T1 (:class:`T1Fewshot`): fixed-mode example draw; per output, in random mode, one example draw.
-  With ``condition_on`` (T1 ``type``/``city``/``state``; §6.3), the targets are drawn first,
+  With ``condition_on`` (T1 ``type``/``city``/``state``; §8.7), the targets are drawn first,
   ``rng.choice(values, size=n_out)``, unless given.
 - BFCL (:class:`BFCLFewshot`): (1) example draw, (2) reference configs ``rng.choice(ids, size=n_out)``,
   (3) per output [random mode: example draw], then the turn count ``rng.choice([2, 3, 4, 5])``.
@@ -124,7 +124,7 @@ def t1_prompt(examples: Sequence[Trajectory], target: str | None = None) -> list
 
 
 def conditioned_prompt(target: str) -> list[dict[str, str]]:
-    """§6.3: attribute-conditioned zero-shot generation of one T1 conversation as JSON."""
+    """§8.7: attribute-conditioned zero-shot generation of one T1 conversation as JSON."""
     system = ("You write realistic, varied conversations for testing a travel attraction recommendation "
               "assistant. Reply with JSON only: a list of messages, each {\"role\": \"assistant\" or "
               "\"user\", \"content\": \"...\"}.")
@@ -326,7 +326,7 @@ def _reference(dataset: Dataset, info: dict[str, Any]) -> Trajectory:
 
 
 class T1Fewshot:
-    """T1 conversations of six turns, optionally conditioned on an ontology attribute (§6.3)."""
+    """T1 conversations of six turns, optionally conditioned on an ontology attribute (§8.7)."""
 
     condition_attributes = ("type", "city", "state")
 

@@ -1,4 +1,4 @@
-"""What the generators need from a preset, as a :class:`typing.Protocol` (``generation.md`` §0).
+"""What the generators need from a preset, as a :class:`typing.Protocol` (``docs/method.md`` §8.1).
 
 The generators never import :mod:`synae.presets`: the application layer (:mod:`synae.run`, the CLI)
 resolves a preset (``synae.presets.get_preset`` / ``detect_preset``) and passes the object in. Every

@@ -1,16 +1,16 @@
-"""``invalidate`` — make a fraction v of trajectories invalid (``generation.md`` §3).
+"""``invalidate`` — make a fraction v of trajectories invalid (``docs/method.md`` §8.4).
 
 Instructions stay untouched; what changes is the preset's :class:`Invalidation` for ``target``
 (its ``invalidation`` hook; ``invalidation_targets`` lists them, the default first):
 
-- **T1, tool_calls** (§3.1): in the plan text, ``state="…"`` and ``city="…"`` get a different ontology
+- **T1, tool_calls** (§8.4): in the plan text, ``state="…"`` and ``city="…"`` get a different ontology
   value and every listed ``type=[…]`` a different type (one ``rng.choice`` per replaced value, in
   that order, per selected row in drawn order).
-- **T1, output** (§3.2): each type of the plan's first ``type=[…]`` is replaced in the output text
+- **T1, output** (§8.4): each type of the plan's first ``type=[…]`` is replaced in the output text
   (case-insensitive, whole words, sequentially) by a different drawn type.
-- **BFCL, tool_calls** (§3.3): every single-quoted literal of every call string becomes ``'invalid'``;
+- **BFCL, tool_calls** (§8.4): every single-quoted literal of every call string becomes ``'invalid'``;
   ``tool_calls`` are re-parsed from the new text.
-- **ACP, answer** (§3.4): the answer is flipped ``yes`` ↔ ``no``.
+- **ACP, answer** (§8.4): the answer is flipped ``yes`` ↔ ``no``.
 - **Generic, output** (:func:`output_transform`): one ``rng.integers(3)`` picks the mode —
   ``swap`` (the output of another trajectory, drawn uniformly from the distinct other outputs in
   first-appearance order), ``truncate`` (the first ⌊w/2⌋ of w ≥ 2 words) or ``garble`` (words
@@ -71,7 +71,7 @@ _SINGLE_QUOTED = re.compile(r"'[^']*'")
 
 @dataclass(frozen=True)
 class T1Vocabulary:
-    """Sorted distinct ontology values (plain code-point order), the replacement pools of §3.1."""
+    """Sorted distinct ontology values (plain code-point order), the replacement pools of §8.4."""
 
     states: list[str]
     cities: list[str]
@@ -115,7 +115,7 @@ def _draw_other(rng: np.random.Generator, pool: Sequence[str], current: str) -> 
 
 
 def corrupt_t1_plan(codes: list[str], rng: np.random.Generator, vocab: T1Vocabulary) -> list[str]:
-    """§3.1 on the plan text of one trajectory (one string per tool-call message, in order).
+    """§8.4 on the plan text of one trajectory (one string per tool-call message, in order).
 
     The first ``state="X"`` (over all strings, in order) decides X; a state ≠ X is drawn and every
     ``state="…"`` becomes it; then the same for ``city``; then each type t of the first
@@ -138,7 +138,7 @@ def corrupt_t1_plan(codes: list[str], rng: np.random.Generator, vocab: T1Vocabul
 
 def corrupt_t1_output(output: str | None, plan: str, rng: np.random.Generator,
                       types: Sequence[str]) -> str | None:
-    """§3.2: replace, in the output, each type of the plan's first ``type=[…]`` by a drawn other type.
+    """§8.4: replace, in the output, each type of the plan's first ``type=[…]`` by a drawn other type.
 
     No type list → nothing drawn. Replacements are sequential (a later one can act on text an
     earlier one produced — the reference behaviour).
@@ -154,7 +154,7 @@ def corrupt_t1_output(output: str | None, plan: str, rng: np.random.Generator,
 
 
 def blank_single_quoted(code: str) -> str:
-    """§3.3 on one message's code: in every call string (line), each ``'…'`` becomes ``'invalid'``."""
+    """§8.4 on one message's code: in every call string (line), each ``'…'`` becomes ``'invalid'``."""
     return "\n".join(_SINGLE_QUOTED.sub("'invalid'", line) for line in code.split("\n"))
 
 
@@ -188,7 +188,7 @@ class Invalidation:
 
 
 def t1_tool_calls(vocab: T1Vocabulary) -> Transform:
-    """§3.1 as a transform."""
+    """§8.4 as a transform."""
     def apply(source: Trajectory, out: Trajectory, rng: np.random.Generator) -> str | None:
         messages = code_messages(out)
         old = [code for _turn, _msg, code in messages]
@@ -200,7 +200,7 @@ def t1_tool_calls(vocab: T1Vocabulary) -> Transform:
 
 
 def t1_output(vocab: T1Vocabulary) -> Transform:
-    """§3.2 as a transform."""
+    """§8.4 as a transform."""
     def apply(source: Trajectory, out: Trajectory, rng: np.random.Generator) -> str | None:
         plan = "\n".join(code for _turn, _msg, code in code_messages(source))
         new = corrupt_t1_output(out.output, plan, rng, vocab.types)
@@ -211,7 +211,7 @@ def t1_output(vocab: T1Vocabulary) -> Transform:
 
 
 def bfcl_tool_calls(source: Trajectory, out: Trajectory, rng: np.random.Generator) -> str | None:
-    """§3.3 as a transform (draws nothing)."""
+    """§8.4 as a transform (draws nothing)."""
     n_changed = 0
     for turn, msg, code in code_messages(out):
         new = blank_single_quoted(code)
@@ -222,7 +222,7 @@ def bfcl_tool_calls(source: Trajectory, out: Trajectory, rng: np.random.Generato
 
 
 def flip_answer(source: Trajectory, out: Trajectory, rng: np.random.Generator) -> str | None:
-    """§3.4 as a transform (draws nothing): a yes/no output flipped."""
+    """§8.4 as a transform (draws nothing): a yes/no output flipped."""
     flipped = _flip(out.output)
     if flipped is None:
         return None

@@ -1,4 +1,4 @@
-"""Attribute labels generators thin or rebalance (``data.md`` §2.3, §3.3, §4.2).
+"""Attribute labels generators thin or rebalance (``docs/method.md`` §1.4, §1.5, §1.6).
 
 The label of a trajectory is the preset's *derived* attribute when it derives it (T1 ``type``: first
 ontology type occurring case-sensitively as a whole word in the utterances; BFCL ``secondary_api``;

@@ -1,5 +1,5 @@
 """What the LLM generators (blankfill, fewshot) share: endpoint settings, sending prompts, and
-turning replies into trajectories with full provenance (``generation.md`` §0.1, §6.2).
+turning replies into trajectories with full provenance (``docs/method.md`` §8.1, §8.7).
 
 Every prompt and raw reply is stored in ``metadata.generation`` (``prompt``, ``reply``, ``model``,
 ``temperature``); replies are cached on disk by the client, so a re-run repeats no finished call. A
@@ -109,7 +109,7 @@ def llm_record(prompt: Prompt, reply: Reply, llm: LLMOptions, temperature: float
 
 def empty_trajectory(tid: str, generation: dict[str, Any], *, environment: dict[str, Any] | None,
                      benchmark: str, error: str) -> Trajectory:
-    """The kept placeholder for a reply that gave nothing usable (§6.2)."""
+    """The kept placeholder for a reply that gave nothing usable (§8.7)."""
     generation = {**generation, "parse_error": generation.get("parse_error") or error}
     return Trajectory(id=tid, messages=[], environment=environment,
                       metadata={"benchmark": benchmark, "tool_results": "absent", "generation": generation})

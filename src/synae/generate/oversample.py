@@ -1,4 +1,4 @@
-"""``oversample`` — duplicate one (or a few) trajectories to remove diversity (``generation.md`` §1).
+"""``oversample`` — duplicate one (or a few) trajectories to remove diversity (``docs/method.md`` §8.2).
 
 For n trajectories and duplication fraction r: n_dup = ceil(r · n) copies of ``dup_indices`` (cycled),
 followed by n − n_dup others drawn with ``rng.choice(others, size=n_other, replace=replace)`` where
@@ -46,7 +46,7 @@ class OversamplePlan:
 
 def oversample_plan(n: int, dup_frac: float, *, dup_indices: Sequence[int] = (0,), replace: bool = False,
                     seed: int | None = 123) -> OversamplePlan:
-    """The positions of §1 steps 1–5 (no trajectories needed: handy to check rng draws)."""
+    """The positions of §8.2 steps 1–5 (no trajectories needed: handy to check rng draws)."""
     r = check_fraction("dup_frac", dup_frac)
     indices = list(dict.fromkeys(int(i) for i in dup_indices))
     if not indices:

@@ -1,4 +1,4 @@
-"""Prompt pieces the LLM generators share (``generation.md`` §4, §6): T1 format rules, BFCL resource
+"""Prompt pieces the LLM generators share (``docs/method.md`` §8.5, §8.7): T1 format rules, BFCL resource
 summaries, ACP context parts, generic tool summaries, and the hand-written worked examples.
 
 The worked examples are written for synae (no benchmark item is quoted), so they can ship with the
@@ -99,7 +99,7 @@ def _file_paths(tree: dict[str, Any], prefix: str = "") -> list[str]:
 
 
 def resource_summary(config: dict[str, Any]) -> str:
-    """One line per class of an ``initial_config`` (§6.1): file paths; username and tweet count;
+    """One line per class of an ``initial_config`` (§8.7): file paths; username and tweet count;
     stock symbols and balance; fuel level and engine state; otherwise "<class> available"."""
     lines = []
     for cls in sorted(config):
@@ -153,7 +153,7 @@ def first_sentence(text: str) -> str:
 def acp_trajectory(tid: str, context: str, question: str, answer: str, group: str | None,
                    *, generation: dict[str, Any], preset: str, environment: dict[str, Any],
                    base: Trajectory | None = None) -> Trajectory:
-    """An ACP trajectory in the adapter's layout (``data.md`` §4.3), with ``metadata.source`` updated
+    """An ACP trajectory in the adapter's layout (``docs/method.md`` §1.6), with ``metadata.source`` updated
     (``preset``: its name, ``metadata.benchmark`` of a new one)."""
     metadata: dict[str, Any] = (dict(base.metadata) if base is not None
                                 else {"benchmark": preset, "tool_results": "absent"})

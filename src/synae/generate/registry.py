@@ -1,7 +1,7 @@
 """The generator registry: one entry per method, and a dispatcher that runs a parameter sweep.
 
 Each :class:`Method` knows its Python function, the name of the parameter a sweep varies
-(``--param`` on the CLI), the research grid used when no value is given (``generation.md`` §8),
+(``--param`` on the CLI), the research grid used when no value is given (``docs/method.md`` §8.9),
 how to read a value from text, and which of the function's keyword options a caller may set; a
 preset may replace the grid (``generation_grid`` hook: ACP sweeps ``invalidate`` on the coarse
 fraction grid).

@@ -1,5 +1,5 @@
 """``relabel`` — the case study: skew a dataset by attribute, then "repair" it by relabeling
-(``generation.md`` §5).
+(``docs/method.md`` §8.6).
 
 One ``default_rng(seed)`` serves both steps, in this order:
 

@@ -30,7 +30,7 @@ def code_messages(traj: Trajectory) -> list[tuple[int, Message, str]]:
 
 
 def set_code(msg: Message, code: str, *, turn: int, per_line: bool = False) -> None:
-    """Replace a message's code and re-parse its ``tool_calls`` (``data.md`` §5).
+    """Replace a message's code and re-parse its ``tool_calls`` (``docs/method.md`` §1.2).
 
     ``per_line`` parses every line on its own (BFCL: one call string per line), so one broken call
     string loses only its own call. A syntax error records ``metadata.parse_error``; a message whose

@@ -1,6 +1,6 @@
 """Async client for any OpenAI-compatible chat-completions endpoint (OpenAI, vLLM, Ollama, …).
 
-Built on httpx. What it guarantees (``validity_downstream.md`` §1.1):
+Built on httpx. What it guarantees (``docs/method.md`` §6.1):
 
 - **Endpoint and key**: explicit arguments, else :class:`synae.config.LLMSettings`, else the standard
   ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY`` environment variables (base URL default

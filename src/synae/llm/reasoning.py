@@ -1,4 +1,4 @@
-"""Removing the reasoning part of a reasoning model's reply (``validity_downstream.md`` §1.1).
+"""Removing the reasoning part of a reasoning model's reply (``docs/method.md`` §6.1).
 
 Reasoning models either send their reasoning in a separate field (``reasoning_content`` in vLLM and
 DeepSeek, ``reasoning`` in some other servers — the client keeps it on ``ChatResponse.reasoning``,

@@ -1,4 +1,4 @@
-"""The metric engine: pure metric functions and the executable registry of metrics (``metrics.md``).
+"""The metric engine: pure metric functions and the executable registry of metrics (``docs/method.md``).
 
 - :mod:`synae.metrics.distances` — Wasserstein, total variation, entropy;
 - :mod:`synae.metrics.fidelity` — KND, attribute match, Fréchet distance, TUM, TCNM, k-step planning;

@@ -1,4 +1,4 @@
-"""The built-in metrics, registered in report order (``metrics.md`` §3, §4.1).
+"""The built-in metrics, registered in report order (``docs/method.md`` §3.10, §4).
 
 Each computation adapts :class:`~synae.metrics.features.DatasetFeatures` to a pure metric function
 of :mod:`synae.metrics.fidelity`, :mod:`~synae.metrics.knn` or :mod:`~synae.metrics.diversity`.

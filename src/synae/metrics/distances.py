@@ -1,4 +1,4 @@
-"""Distances between one-dimensional samples and label distributions (``metrics.md`` §1.2, §1.10).
+"""Distances between one-dimensional samples and label distributions (``docs/method.md`` §2.3, §2.9).
 
 All functions are exact and pure; ``None`` means "undefined for these inputs" (an empty side).
 """

@@ -1,4 +1,4 @@
-"""Diversity: the Vendi score and attribute entropy (``metrics.md`` §1.9, §1.10, §2.6).
+"""Diversity: the Vendi score and attribute entropy (``docs/method.md`` §2.8, §2.9, §3.8).
 
 Every Vendi computation goes through the eigenvalues of a small matrix, never an n × n kernel
 when an exact smaller form exists:
@@ -145,7 +145,7 @@ def ngram_count_vectors(sequences: Sequence[Sequence[str]]) -> np.ndarray:
 def tool_vendi(sequences: Sequence[Sequence[str]], *,
                kernel: Literal["levenshtein", "ngram_cosine"] = "levenshtein",
                negative: NegativeEigenvalues = "drop", q: float = 1.0) -> MetricValue:
-    """Vendi score of tool-call name sequences (``metrics.md`` §1.9, tool-call kernel).
+    """Vendi score of tool-call name sequences (``docs/method.md`` §2.8, tool-call kernel).
 
     Duplicated sequences are collapsed first (dedup weights, exact). The Levenshtein kernel is not
     PSD: ``details`` always carries ``neg_eig_mass``, ``pos_eig_mass`` and ``min_eig``; a warning is
@@ -175,7 +175,7 @@ def tool_vendi(sequences: Sequence[Sequence[str]], *,
 
 
 def attribute_diversity(combinations: Sequence[Hashable], n_possible: int | None = None) -> MetricValue:
-    """AD = H(distribution of per-trajectory label combinations) in nats (§2.6).
+    """AD = H(distribution of per-trajectory label combinations) in nats (§3.8).
 
     ``n_possible`` = K, the number of possible combinations (reported with ln K). Empty → ``None``.
     """

@@ -1,4 +1,4 @@
-"""Downstream fidelity from per-agent success rates (``metrics.md`` §2.5).
+"""Downstream fidelity from per-agent success rates (``docs/method.md`` §3.7).
 
 Agents A_1..A_h are run on the real set D and the synthetic set D′; ``s_j`` and ``s′_j`` are their
 success rates. Two pure functions turn the two rate vectors into a value:

@@ -1,4 +1,4 @@
-"""Fidelity metrics: D′ against D (``metrics.md`` §1.8, §2.2–2.4). Pure functions.
+"""Fidelity metrics: D′ against D (``docs/method.md`` §2.7, §3.2–3.6). Pure functions.
 
 Embedding-based ones take float arrays (one row per item); tool-call ones take name sequences
 (calls(τ) per trajectory); attribute ones take pooled values or label lists.
@@ -118,7 +118,7 @@ def categorical_match(real: Sequence[Sequence[str]], synthetic: Sequence[Sequenc
 
 
 def knd(real_similarities: np.ndarray, synthetic_similarities: np.ndarray, *, order: int = 1) -> MetricValue:
-    """KND = W_p between the turn-pair cosine similarity samples of D and D′ (§2.2.1)."""
+    """KND = W_p between the turn-pair cosine similarity samples of D and D′ (§3.2)."""
     a = np.asarray(real_similarities, dtype=np.float64)
     b = np.asarray(synthetic_similarities, dtype=np.float64)
     kw: dict[str, Any] = {"n_real": int(a.size), "n_synthetic": int(b.size)}

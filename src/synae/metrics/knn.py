@@ -1,4 +1,4 @@
-"""Exact k-NN precision and recall (``metrics.md`` §1.7), blockwise in O((m + m′)·block) memory.
+"""Exact k-NN precision and recall (``docs/method.md`` §2.6), blockwise in O((m + m′)·block) memory.
 
 r_k(x; S) is the k-th smallest distance from x to the *other* elements of the multiset S (copies of
 x count, at distance 0). precision = share of synthetic points within some real point's radius,

@@ -1,4 +1,4 @@
-"""Turn pairs compared by KND (``metrics.md`` §2.2.1), always formed within one trajectory.
+"""Turn pairs compared by KND (``docs/method.md`` §3.2), always formed within one trajectory.
 
 - ``user_assistant``: each adjacent (user message, response) in the text sequence;
 - ``assistant_user``: each adjacent (response, user message) in the text sequence;

@@ -1,4 +1,4 @@
-"""PII-like values in text: an extensible registry of patterns (``metrics.md`` privacy section).
+"""PII-like values in text: an extensible registry of patterns (``docs/method.md`` §3.9).
 
 A :class:`PiiPattern` is a regular expression plus a ``normalise`` function that returns the value's
 canonical form, or ``None`` when the match is not a valid value (a failed checksum). Built-in kinds,

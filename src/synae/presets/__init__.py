@@ -1,4 +1,4 @@
-"""Benchmark presets: ``t1``, ``bfcl``, ``acp`` and ``generic`` (``metrics.md`` §4).
+"""Benchmark presets: ``t1``, ``bfcl``, ``acp`` and ``generic`` (``docs/method.md`` §4).
 
 ``get_preset(name)`` returns the preset; ``detect_preset(dataset)`` picks one from the data
 (``environment.kind``, then ``metadata.benchmark``; ``generic`` otherwise).

@@ -1,10 +1,10 @@
-"""ACPBench preset (``data.md`` §4, ``metrics.md`` §4).
+"""ACPBench preset (``docs/method.md`` §1.6, §4).
 
 ``domain`` — the first rule whose needle occurs (case-sensitive substring) in the context (line 1 of
 the first user message), ``None`` otherwise; ``group`` — stored ``attributes.group`` (not derivable);
 ``token_length`` — whitespace tokens of line 1 + line 2 (context + question) of the first user
 message. AD uses ``domain`` (default) or, in the reference profile, the token-length *values* as
-labels (the research's bug, ``metrics.md`` §2.6).
+labels (the research's bug, ``docs/method.md`` §3.8).
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ class ACPPreset(Preset):
 
     def rule_checkers(self, config: Config | None = None, *,
                       sources: Mapping[str, Trajectory] | None = None) -> list[Checker]:
-        """Output (§2.6), with provenance from ``sources``."""
+        """Output (§6.9), with provenance from ``sources``."""
         from synae.validity.rules.acp import ACPOutputChecker
 
         return [ACPOutputChecker(sources)]
@@ -110,7 +110,7 @@ class ACPPreset(Preset):
 
     @property
     def agent_loop(self) -> AgentLoop:
-        """One question, one yes/no answer (§5.4)."""
+        """One question, one yes/no answer (§7.5)."""
         from synae.downstream.loop import ANSWER_LOOP
 
         return ANSWER_LOOP
@@ -123,7 +123,7 @@ class ACPPreset(Preset):
 
     def invalidation(self, target: str, trajectories: Sequence[Trajectory], *,
                      vocabulary: Any = None) -> Invalidation:
-        """The yes/no answer flipped (§3.4); ``output`` is another name of ``answer``."""
+        """The yes/no answer flipped (§8.4); ``output`` is another name of ``answer``."""
         from synae.generate.invalidate import Invalidation, flip_answer
 
         if target not in ("answer", "output"):

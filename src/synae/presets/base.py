@@ -2,10 +2,10 @@
 
 A preset tells the metrics which texts form the instructions (``instruction_roles``), which turn
 pairs KND compares, which attributes AM and AD use, the tool vocabulary, and which targets validity
-and downstream evaluate (``metrics.md`` §4.1). Attribute *semantics* live here; the metric math
+and downstream evaluate (``docs/method.md`` §4). Attribute *semantics* live here; the metric math
 (Wasserstein, TV, entropy) lives in :mod:`synae.metrics`.
 
-Attributes every preset understands (``metrics.md`` §2.2.2, §2.4):
+Attributes every preset understands (``docs/method.md`` §3.3, §3.6):
 
 - ``n_turns`` (numeric, per trajectory): messages of the text sequence restricted to
   ``instruction_roles``;
@@ -203,7 +203,7 @@ class Preset:
         raise KeyError(attribute)
 
     def derive_attributes(self, traj: Trajectory) -> dict[str, Any]:
-        """The stored attributes of ``data.md`` for this benchmark (``{}`` for generic)."""
+        """The stored attributes of this benchmark (``docs/method.md`` §1.4–1.6; ``{}`` for generic)."""
         return {}
 
     # ----------------------------------------------------------------------------------------
@@ -268,7 +268,7 @@ class Preset:
         return ()
 
     # ----------------------------------------------------------------------------------------
-    # Validity hooks (validity_downstream.md §2), passed to the mechanisms by synae.run
+    # Validity hooks (docs/method.md §6.5), passed to the mechanisms by synae.run
 
     def validity_targets_for(self, trajectories: Sequence[Trajectory]) -> list[CheckTarget]:
         """Targets validity applies to on this data (the declared ``validity_targets``)."""
@@ -281,7 +281,7 @@ class Preset:
 
     def rule_checkers(self, config: Config | None = None, *,
                       sources: Mapping[str, Trajectory] | None = None) -> list[Checker]:
-        """The rule-based checkers, one per validity target (§2.2). This base gives the schema
+        """The rule-based checkers, one per validity target (§6.6). This base gives the schema
         checker (:class:`~synae.validity.rules.schema.SchemaChecker`);
         :class:`~synae.presets.generic.GenericPreset` overrides it with the generic checkers (tool
         calls and output), and the benchmark presets with their own."""
@@ -299,7 +299,7 @@ class Preset:
         return None
 
     # ----------------------------------------------------------------------------------------
-    # Downstream hooks (validity_downstream.md §5)
+    # Downstream hooks (docs/method.md §7.4)
 
     def downstream_targets_for(self, references: Sequence[Trajectory] = ()) -> tuple[Target, ...]:
         """The downstream targets (the declared ``downstream_targets``)."""
@@ -311,7 +311,7 @@ class Preset:
 
     @property
     def agent_loop(self) -> AgentLoop:
-        """The agent protocol: the tool-calling loop (§5.3)."""
+        """The agent protocol: the tool-calling loop (§7.5)."""
         from synae.downstream.loop import TOOL_CALLING_LOOP
 
         return TOOL_CALLING_LOOP
@@ -323,13 +323,13 @@ class Preset:
         return ReplayEnvironment(reference)
 
     def completion_environment(self, trajectory: Trajectory, source: Trajectory | None) -> ToolEnvironment:
-        """Where the calls of a generated ``trajectory`` execute during completion (generation.md §7):
+        """Where the calls of a generated ``trajectory`` execute during completion (docs/method.md §8.8):
         the :meth:`agent_environment` of its ``source`` (generic: the replay of the source's recorded
         results), of ``trajectory`` itself without one."""
         return self.agent_environment(source if source is not None else trajectory)
 
     # ----------------------------------------------------------------------------------------
-    # Generator hooks (generation.md), passed to synae.generate by synae.run
+    # Generator hooks (docs/method.md), passed to synae.generate by synae.run
 
     def generation_label_attribute(self, trajectories: Sequence[Trajectory]) -> str:
         """The attribute ``dropmin``/``relabel`` thin by default: ``generation_label``, else (generic)
@@ -396,7 +396,7 @@ class Preset:
         return ChatFewshot()
 
     # ----------------------------------------------------------------------------------------
-    # Attribute diversity (metrics.md §2.6)
+    # Attribute diversity (docs/method.md §3.8)
 
     def ad_attributes(self, options: MetricOptions | None = None,
                       trajectories: Sequence[Trajectory] | DataProfile | None = None) -> list[str]:
@@ -423,7 +423,7 @@ class Preset:
 
     def ad_labels(self, traj: Trajectory, options: MetricOptions | None = None,
                   attributes: Sequence[str] | None = None) -> tuple[str, ...]:
-        """The AD combination of ``traj``: one label per AD attribute (first-match, §1.11)."""
+        """The AD combination of ``traj``: one label per AD attribute (first-match, §2.9)."""
         names = attributes if attributes is not None else self.ad_attributes(options)
         return tuple(self.ad_label(traj, a, options) for a in names)
 

@@ -1,4 +1,4 @@
-"""BFCL multi-turn preset (``data.md`` §3.3, ``metrics.md`` §4).
+"""BFCL multi-turn preset (``docs/method.md`` §1.5, §4).
 
 Derived attributes (recomputed from content, never trusted from storage):
 
@@ -119,7 +119,7 @@ class BFCLPreset(Preset):
 
     def rule_checkers(self, config: Config | None = None, *,
                       sources: Mapping[str, Trajectory] | None = None) -> list[Checker]:
-        """Tool calls (§2.5); options ``bfcl_grounding``, ``trajectory_seconds``."""
+        """Tool calls (§6.8); options ``bfcl_grounding``, ``trajectory_seconds``."""
         from synae.validity.rules.bfcl import BFCLToolCallChecker
 
         settings = (config or Config()).validity
@@ -144,7 +144,7 @@ class BFCLPreset(Preset):
 
     def invalidation(self, target: str, trajectories: Sequence[Trajectory], *,
                      vocabulary: Any = None) -> Invalidation:
-        """Single-quoted literals of the call strings → ``'invalid'`` (§3.3)."""
+        """Single-quoted literals of the call strings → ``'invalid'`` (§8.4)."""
         from synae.generate.invalidate import Invalidation, bfcl_tool_calls
 
         if target != "tool_calls":

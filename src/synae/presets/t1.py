@@ -1,7 +1,7 @@
-"""T1 travel-attraction preset (``data.md`` §2, ``metrics.md`` §4; the attraction ontology is
+"""T1 travel-attraction preset (``docs/method.md`` §1.4, ``docs/method.md`` §4; the attraction ontology is
 :mod:`synae.envs.t1_ontology`).
 
-Stored attributes (``data.md`` §2.3): ``type``, ``city``, ``state`` — the first ontology term (in
+Stored attributes (``docs/method.md`` §1.4): ``type``, ``city``, ``state`` — the first ontology term (in
 first-appearance order) occurring case-sensitively as a whole word (``\\b<term>\\b``) in the
 conversation's utterances joined with ``"\\n"``; ``None`` if none. Metric-side labels of ``city`` and
 ``type`` are keyword labels of the instruction transcript (case-insensitive; ``word`` or
@@ -85,7 +85,7 @@ class T1Preset(Preset):
 
     def rule_checkers(self, config: Config | None = None, *,
                       sources: Mapping[str, Trajectory] | None = None) -> list[Checker]:
-        """Tool calls (§2.3) and output (§2.4); options ``t1_positional``, ``t1_output_strict``,
+        """Tool calls and output (§6.7); options ``t1_positional``, ``t1_output_strict``,
         ``trajectory_seconds``."""
         from synae.validity.rules.t1 import T1OutputChecker, T1ToolCallChecker
 
@@ -108,7 +108,7 @@ class T1Preset(Preset):
 
     @property
     def agent_loop(self) -> AgentLoop:
-        """The code protocol (§5.2)."""
+        """The code protocol (§7.5)."""
         from synae.downstream.loop import CODE_PLAN_LOOP
 
         return CODE_PLAN_LOOP
@@ -127,7 +127,7 @@ class T1Preset(Preset):
 
     def invalidation(self, target: str, trajectories: Sequence[Trajectory], *,
                      vocabulary: Any = None) -> Invalidation:
-        """Plan arguments (§3.1) or output types (§3.2) replaced by other ontology values
+        """Plan arguments or output types (§8.4) replaced by other ontology values
         (``vocabulary``: a :class:`~synae.generate.invalidate.T1Vocabulary`, default the ontology's)."""
         from synae.generate.invalidate import Invalidation, t1_output, t1_tool_calls, t1_vocabulary
 

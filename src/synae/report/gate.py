@@ -20,7 +20,7 @@ Example (YAML)::
     judge: {min_kappa: 0.4}
 
 Pillar keys read the results' ``aggregates``: for one synthetic set these are the anchored scores
-and labels (``metrics.md`` §5.4, the default profile), so ``fidelity: {min: 0.6}`` or
+and labels (``docs/method.md`` §5.4, the default profile), so ``fidelity: {min: 0.6}`` or
 ``diversity: {min_label: Moderate}`` gate a single ``synae evaluate``.
 
 Outcome per check: ``pass``, ``fail`` or ``missing`` (metric absent, null, or aggregates not

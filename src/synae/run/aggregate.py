@@ -1,9 +1,9 @@
-"""Pillar scores and Strong / Moderate / Poor labels (``metrics.md`` §5).
+"""Pillar scores and Strong / Moderate / Poor labels (``docs/method.md`` §5).
 
 A *comparison group* G is a set of members (datasets evaluated against the same real set D with the
 same configuration), each given as ``{metric_id: MetricResult}``. The group normally contains the
 *self row* (D evaluated as if it were synthetic); :func:`ideal_self_row` builds it from the ideal
-values that D-vs-D provably yields (``metrics.md`` §7: every distance 0, k-NN precision/recall 1,
+values that D-vs-D provably yields (``docs/method.md`` §5.9: every distance 0, k-NN precision/recall 1,
 Vendi/AD equal to their value on D).
 
 Normalisation of metric M for member s::
@@ -22,7 +22,7 @@ others are listed under ``excluded``). Labels against a reference member r: δ =
 Strong if δ ≤ strong (0.05), Poor if δ ≥ poor (0.15), else Moderate; ``None`` with a reason when
 A_r is 0 or missing (validity falls back to the ideal A_r = 1.0).
 
-**Anchored scale** (``metrics.md`` §5.4, the default profile): :func:`aggregate_anchored` scores one
+**Anchored scale** (``docs/method.md`` §5.4, the default profile): :func:`aggregate_anchored` scores one
 set on a fixed scale between the ideal (x_best, as above) and the *collapse anchor* C (n′ copies of
 one real trajectory; x_floor = mean of M over 5 seeded choices, computed by
 ``synae.run.pipeline.collapse_anchor``)::
@@ -66,7 +66,7 @@ from synae.results import (
     TargetScore,
 )
 
-PILLARS = ("validity", "fidelity", "diversity")  # normalised and scored here (metrics.md §5)
+PILLARS = ("validity", "fidelity", "diversity")  # normalised and scored here (docs/method.md §5)
 # Every pillar a report shows: the privacy score has its own anchors (synae.run.privacy)
 REPORTED_PILLARS = (*PILLARS, "privacy")
 VALIDITY_HEADLINES = ("validity.tool_calls.rate", "validity.output.rate")
@@ -86,7 +86,7 @@ Members = Mapping[str, Mapping[str, MetricResult]]
 
 @dataclass
 class AggregateOptions:
-    """How the group is scored; defaults follow ``metrics.md`` §5."""
+    """How the group is scored; defaults follow ``docs/method.md`` §5."""
 
     diversity_bound: DiversityBound = "reference_value"
     strong: float = 0.05
@@ -119,7 +119,7 @@ def _ln_k(result: MetricResult) -> float | None:
 
 
 def ideal_value(result: MetricResult, bound: DiversityBound = "reference_value") -> float | None:
-    """x_best of ``metrics.md`` §5.1 for this record (``None`` when it cannot be determined)."""
+    """x_best of ``docs/method.md`` §5.1 for this record (``None`` when it cannot be determined)."""
     if is_diversity_score(result.id):
         if bound == "reference_value":
             real = result.details.get("real_value")
@@ -463,7 +463,7 @@ def aggregate_single(metrics: Mapping[str, MetricResult], name: str = "synthetic
 
 
 # ------------------------------------------------------------------------------------------------
-# Anchored scale (metrics.md §5.4)
+# Anchored scale (docs/method.md §5.4)
 
 
 @dataclass
@@ -497,7 +497,7 @@ def _is_worse(value: float, than: float, direction: str) -> bool:
 
 
 def anchored_floor(result: MetricResult, anchor: Anchor, best: float) -> tuple[float | None, str]:
-    """x_floor of ``metrics.md`` §5.4 and its source (``anchor`` or ``theoretical``), or ``None`` and
+    """x_floor of ``docs/method.md`` §5.4 and its source (``anchor`` or ``theoretical``), or ``None`` and
     the reason the metric is excluded."""
     floor = anchor.floor.get(result.id)
     if floor is None:
@@ -513,7 +513,7 @@ def anchored_floor(result: MetricResult, anchor: Anchor, best: float) -> tuple[f
 
 def aggregate_anchored(metrics: Mapping[str, MetricResult], anchor: Anchor, name: str = "synthetic",
                        options: AggregateOptions | None = None) -> Aggregates:
-    """Anchored pillar scores and labels of one synthetic set (``metrics.md`` §5.4).
+    """Anchored pillar scores and labels of one synthetic set (``docs/method.md`` §5.4).
 
     The group is {self row, the set}; the self row is the reference with score 1 on every pillar
     (A_r = 1), so δ = 1 − A_s. Metrics without a usable anchor are listed in ``excluded`` with the

@@ -1,7 +1,7 @@
 """Loading datasets for a run: the adapters' reader plus the preset's stored attributes.
 
 :func:`load_dataset` reads any input with :func:`synae.adapters.load_dataset` and then merges the
-stored attributes of ``data.md`` that the preset derives (``Preset.derive_attributes``) into every
+stored attributes of ``docs/method.md`` that the preset derives (``Preset.derive_attributes``) into every
 trajectory. The preset is ``preset`` when given, else the benchmark preset of the input's format
 (``Reader.preset``: t1, bfcl or acp files); other formats get none, so attributes a generator wrote
 (e.g. ``relabel``) are never overwritten. Missing preset resources (e.g. the T1 ontology) become a

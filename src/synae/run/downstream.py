@@ -1,5 +1,5 @@
-"""Downstream evaluation and agent completion for the application layer (``validity_downstream.md``
-§5, ``generation.md`` §7).
+"""Downstream evaluation and agent completion for the application layer (``docs/method.md``
+§7.4, ``docs/method.md`` §8.8).
 
 The mechanisms in :mod:`synae.downstream` take a preset object (its loop, environment, temperature,
 targets and scorers) and ready-made agents; these entry points also accept a preset name and
@@ -68,7 +68,7 @@ def downstream_metrics(real: Dataset, synthetic: Dataset, preset: str | Preset, 
                        settings: LoopSettings | None = None, save_dir: str | Path | None = None,
                        client: LLMClient | None = None) -> list[MetricResult]:
     """Run the agents (objects or command-line names) on D and D′ and return the TDD and RD records
-    (``metrics.md`` §2.5); see :func:`synae.downstream.run.downstream_metrics`."""
+    (``docs/method.md`` §3.7); see :func:`synae.downstream.run.downstream_metrics`."""
     resolved, client = resolve_agents(agents, config, client)
     return _run.downstream_metrics(real, synthetic, preset_of(preset), resolved, scorer, runs, judge=judge,
                                    real_run=real_run, settings=settings, save_dir=save_dir, client=client)

@@ -12,7 +12,7 @@ The work is split in two stages so that callers can reuse the expensive part:
 :meth:`DatasetFeatures.subset` resamples rows (with repeats) without re-embedding, for bootstrap
 confidence intervals and real-vs-real noise floors. Which metrics run is a registry lookup: every
 registered metric that applies to the preset's :class:`~synae.metrics.registry.MetricContext`
-(``metrics.md`` §4.1), narrowed by optional glob patterns over metric IDs; the features built are
+(``docs/method.md`` §4), narrowed by optional glob patterns over metric IDs; the features built are
 the ones the selected metrics need (the embedding model is not even loaded when none needs
 embeddings). A metric that cannot apply is ``skipped`` with a reason; an error inside one metric
 makes it ``failed`` and the others still run.

@@ -1,11 +1,11 @@
 """``synae generate``: one generation run from a resolved :class:`~synae.config.Config`
-(``generation.md``).
+(``docs/method.md``).
 
 The generators take a preset *object* (their hooks, :class:`synae.generate.hooks.GeneratorPreset`)
 and never a benchmark name; this module resolves it once — ``config.preset`` when set, else the
 preset the data names (:func:`synae.presets.detect_preset`, ``generic`` when none) — and passes it
 to every step: the sweep values (``--param`` text, or the preset's research grid), the sweep
-itself, the optional completion with an agent model (``generation.md`` §7), and the output format
+itself, the optional completion with an agent model (``docs/method.md`` §8.8), and the output format
 and files. LLM clients come from :func:`synae.run.factory.llm_client`.
 """
 
@@ -57,7 +57,7 @@ def generate_sets(method: Method, dataset: Dataset, values: list[Any], preset: P
     """Run ``method`` on ``dataset`` for every value; ``llm`` (required by LLM methods and by
     ``complete_with``) is the generator model. With ``complete_with``, every generated set gets its
     tool calls and outputs from that agent model, which runs the preset's agent loop with the real
-    trajectories as sources (``generation.md`` §7; unchanged for a preset whose agent only answers);
+    trajectories as sources (``docs/method.md`` §8.8; unchanged for a preset whose agent only answers);
     the sidecar records ``completion.model``, ``completion.n_failed`` (trajectories with agent errors,
     also ``counts.n_completion_failures``) and the first failures (id, error)."""
     options = dict(options)

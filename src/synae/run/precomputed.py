@@ -1,6 +1,6 @@
 """Precomputed embeddings as input: users with vectors skip the embedding stage.
 
-Two text views can be given (``metrics.md`` §1.4 embeds the same two): ``transcript`` (the
+Two text views can be given (``docs/method.md`` §2.4 embeds the same two): ``transcript`` (the
 instruction transcript, one vector per trajectory; k-NN, FID and Vendi of the instructions) and
 ``output`` (one vector per trajectory *with* an output, in record order; the output metrics). The
 turn pairs of KND are always embedded by the model.

@@ -18,7 +18,7 @@ For every privacy metric M (a share, lower is better) of the synthetic set, with
 - A metric is excluded (listed with the reason) when it is null for the synthetic set or the anchor,
   when nothing of its kind can leak in the anchor (no eligible trajectory, e.g. D has no PII), or when
   the independent anchor already leaks fully (x_best ≥ x_floor: D is mostly duplicates).
-- Label as for the other anchored pillars (``metrics.md`` §5.3 with A_r = 1): Strong if 1 − score ≤
+- Label as for the other anchored pillars (``docs/method.md`` §5.3 with A_r = 1): Strong if 1 − score ≤
   0.05, Poor if ≥ 0.15, else Moderate; ``None`` with a reason when no metric is usable.
 - **Copies are leaks, not a degree.** Whole-trajectory copies (:func:`synae.metrics.privacy.whole_copies`:
   every view equal to one real trajectory's, exactly or up to punctuation, spacing and case) are

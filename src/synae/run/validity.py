@@ -1,6 +1,6 @@
 """Validity orchestration: which checkers run, and the ``validity.*.rate`` metrics they give.
 
-Checker choice (``validity_downstream.md`` §2.1), ``checker`` = ``rules``, ``llm`` (alias
+Checker choice (``docs/method.md`` §6.5), ``checker`` = ``rules``, ``llm`` (alias
 ``judge``), ``both`` or ``None`` for the preset default (``Preset.default_checker``):
 
 | preset | default | primary with ``both`` |
@@ -14,7 +14,7 @@ Targets: the preset's ``validity_targets_for(data)``; for ``generic`` only those
 calls somewhere / an output somewhere). Rule checkers come from ``Preset.rule_checkers``. A target
 with no checker of the chosen kind (e.g. generic outputs under ``rules``) is reported as skipped.
 
-Metric (``metrics.md`` §2.1): VR = #valid / #scored; details ``checker``, ``n_valid``,
+Metric (``docs/method.md`` §3.1): VR = #valid / #scored; details ``checker``, ``n_valid``,
 ``n_invalid``, ``n_unscored``, ``coverage`` = #scored / m′, ``reasons`` (counts over invalid
 verdicts), ``unscored_reasons``, ``rate_all`` = #valid / m′, ``real_value`` (the same rate on D);
 ``checks`` when the rule checker records its checks per verdict (the generic checkers): per
@@ -55,7 +55,7 @@ def _preset(preset: str | Preset) -> Preset:
 
 
 def default_kind(preset: str | Preset, config: Config) -> CheckerKind:
-    """The preset's default checker kind (§2.1)."""
+    """The preset's default checker kind (§6.5)."""
     return _preset(preset).default_checker(bool(config.judge.model))
 
 

@@ -1,8 +1,8 @@
-"""Agreement of a checker with known validity labels (``validity_downstream.md`` §1.6).
+"""Agreement of a checker with known validity labels (``docs/method.md`` §6.4).
 
 Labels come from people (a JSON file ``{"<trajectory id>": true | false}``) or from the generators'
 *validity by construction*: a trajectory whose ``metadata.generation.modified`` is false is valid,
-one that a generator modified (invalidated) is not (``generation.md`` §0.3).
+one that a generator modified (invalidated) is not (``docs/method.md`` §8.1).
 
 For the verdicts that have a label: ``coverage`` = scored / labelled; over the scored ones the
 confusion counts, ``accuracy``, ``f1_valid`` = 2·TP / (2·TP + FP + FN) with "valid" as the positive

@@ -1,7 +1,7 @@
 """LLM judges: tool-call validity, output validity (T1, ACP, generic) and downstream equivalence.
 
 A judge request is built by :mod:`synae.validity.prompts`, sent through :class:`synae.llm.LLMClient`
-(cache, retries, concurrency) and its reply parsed into a verdict (``validity_downstream.md`` §1):
+(cache, retries, concurrency) and its reply parsed into a verdict (``docs/method.md`` §6.1):
 
 - ``yes`` → valid, ``no`` → invalid (reason ``judge_no``);
 - a reply that neither parser rule can read, still after ``max_retries`` repair turns →
@@ -59,7 +59,7 @@ _ANY_VERDICT = re.compile(r"\b(yes|no)\b")
 
 
 def parse_reply(reply: str | None, mode: ParseMode | None = "robust") -> bool | None:
-    """The yes/no verdict in a judge reply; ``None`` when it cannot be read (§1.3).
+    """The yes/no verdict in a judge reply; ``None`` when it cannot be read (§6.2).
 
     Reasoning blocks (``<think>…</think>``) are removed first. A JSON object with an ``answer`` field
     (structured output) is read from that field.
@@ -264,7 +264,7 @@ def judge_equivalence(client: LLMClient | None, settings: JudgeSettings,
                       target: Literal["tool_calls", "output"], references: Sequence[Trajectory],
                       expected: Sequence[str | Sequence[str]], actual: Sequence[str | Sequence[str]], *,
                       description: str = "judge equivalence") -> list[JudgeOutcome]:
-    """Downstream equivalence judging (§1.4, last two rows), one outcome per item, in order.
+    """Downstream equivalence judging (§6.3, last two rows), one outcome per item, in order.
 
     ``references[i]`` supplies the conversation; ``expected[i]``/``actual[i]`` are the reference and
     the agent's tool calls (plan code or call strings; a list is joined with newlines) for

@@ -1,4 +1,4 @@
-"""Prompt templates of synae's LLM judges (``validity_downstream.md`` §1.2, §1.4), written for synae.
+"""Prompt templates of synae's LLM judges (``docs/method.md`` §6.1, §6.3), written for synae.
 
 Every judge request has the same shape: a system message saying that the model is an evaluator that
 answers only "yes" or "no", and one user message with the task material (sections headed

@@ -1,4 +1,4 @@
-"""Verdicts of validity checkers (``validity_downstream.md`` introduction).
+"""Verdicts of validity checkers (``docs/method.md`` §6).
 
 Every checker returns, per trajectory, ``valid: True | False | None`` (``None`` = unscored), short
 reason codes and the checker's name. Unscored verdicts are counted and reported, never turned into

@@ -1,13 +1,13 @@
-"""Rule-based validity checkers, usable without any LLM (``validity_downstream.md`` §2).
+"""Rule-based validity checkers, usable without any LLM (``docs/method.md`` §6.5).
 
 Each benchmark preset returns its checkers, one per validity target
 (:meth:`synae.presets.Preset.rule_checkers`):
 
 | preset | checkers |
 |---|---|
-| ``t1`` | :class:`T1ToolCallChecker` (§2.3), :class:`T1OutputChecker` (§2.4) |
-| ``bfcl`` | :class:`BFCLToolCallChecker` (§2.5) |
-| ``acp`` | :class:`ACPOutputChecker` (§2.6) |
+| ``t1`` | :class:`T1ToolCallChecker` (§6.7), :class:`T1OutputChecker` (§6.7) |
+| ``bfcl`` | :class:`BFCLToolCallChecker` (§6.8) |
+| ``acp`` | :class:`ACPOutputChecker` (§6.9) |
 | ``generic`` | :class:`GenericToolCallChecker`, :class:`GenericOutputChecker` (no environment needed) |
 
 Options come from ``config.validity`` (:class:`synae.config.ValiditySettings`): ``t1_output_strict``,

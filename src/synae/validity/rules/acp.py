@@ -1,4 +1,4 @@
-"""Rule-based validity of ACP outputs (``validity_downstream.md`` §2.6).
+"""Rule-based validity of ACP outputs (``docs/method.md`` §6.9).
 
 - ``format``: the output is ``yes`` or ``no`` after stripping and lower-casing.
 - ``provenance``: when ``metadata.generation`` names a source item (``source_id``) whose context
@@ -43,7 +43,7 @@ def _reference(traj: Trajectory, sources: Mapping[str, Trajectory] | None) -> tu
 
 
 class ACPOutputChecker:
-    """§2.6 rules; ``sources`` maps source ids to the original items."""
+    """§6.9 rules; ``sources`` maps source ids to the original items."""
 
     name = "rules.acp.output"
     target: CheckTarget = "output"

@@ -1,11 +1,11 @@
-"""Rule-based validity of BFCL tool calls (``validity_downstream.md`` §2.5).
+"""Rule-based validity of BFCL tool calls (``docs/method.md`` §6.8).
 
 Valid iff (reason codes in parentheses): at least one call in the trajectory (``has_calls``;
 individual empty turns are fine); every call string parses (``parses``); every name is a function
-of one of ``environment.involved_classes`` (``unknown_function``); arguments pass the §2.2 schema
+of one of ``environment.involved_classes`` (``unknown_function``); arguments pass the §6.6 schema
 check against the function docs — the trajectory's ``tools``, else the converted docs of the
 involved classes — with positional arguments mapped by the method's Python signature
-(``schema``); and executing all calls in order in fresh environments (§4) yields no error result
+(``schema``); and executing all calls in order in fresh environments (§7.3) yields no error result
 (``executes``). Optional ``grounding``: every single-quoted literal in a call string occurs in the
 conversation or in the initial state (``grounded``). A trajectory without ``involved_classes``,
 or naming a class that is not one of the eight BFCL classes, or with an ``initial_config`` the
@@ -51,7 +51,7 @@ def _environment(traj: Trajectory) -> tuple[list[str], dict[str, Any]]:
 
 
 class BFCLToolCallChecker:
-    """§2.5 rules on BFCL trajectories (``grounding`` = option ``bfcl_grounding``; ``seconds`` =
+    """§6.8 rules on BFCL trajectories (``grounding`` = option ``bfcl_grounding``; ``seconds`` =
     option ``trajectory_seconds``)."""
 
     name = "rules.bfcl.tool_calls"

@@ -1,4 +1,4 @@
-"""Schema check of tool calls against declared tool definitions (``validity_downstream.md`` §2.2).
+"""Schema check of tool calls against declared tool definitions (``docs/method.md`` §6.6).
 
 For each call: the name must be a declared tool; the arguments must satisfy the parameter schema —
 required parameters present; no undeclared parameter; JSON types (``string`` ← str, ``integer`` ←
@@ -87,7 +87,7 @@ def value_problems(value: Any, schema: Mapping[str, Any], where: str) -> list[Pr
 def schema_problems(name: str, arguments: Mapping[str, Any], tools: Mapping[str, Mapping[str, Any]], *,
                     positional_names: Sequence[str] | None = None,
                     object_parameters: Collection[str] = ()) -> list[Problem]:
-    """All §2.2 problems of one encoded call (empty list = valid)."""
+    """All §6.6 problems of one encoded call (empty list = valid)."""
     if name not in tools:
         return [("unknown_tool", f"'{name}' is not a declared tool")]
     schema = tools[name]
@@ -124,7 +124,7 @@ def schema_problems(name: str, arguments: Mapping[str, Any], tools: Mapping[str,
 
 
 class SchemaChecker:
-    """Generic §2.2 check of a trajectory's tool calls against its own ``tools``.
+    """Generic §6.6 check of a trajectory's tool calls against its own ``tools``.
 
     Trajectories without tool definitions are unscored (``no_tool_definitions``); a trajectory
     without calls is vacuously valid. Reasons are the distinct problem codes.

@@ -1,9 +1,9 @@
-"""Rule-based validity of T1 tool calls and outputs (``validity_downstream.md`` §2.3, §2.4).
+"""Rule-based validity of T1 tool calls and outputs (``docs/method.md`` §6.7).
 
 Tool calls — a trajectory is valid iff all rules hold (reason codes in parentheses):
 ``has_calls`` (at least one call other than ``print``), ``parses`` (every plan parses),
 ``schema`` (every call is a plain call to an attraction tool, ``seek_information`` or ``print``,
-with valid parameters per §3), ``grounded`` (every entity value passed as city, state,
+with valid parameters per §7.1), ``grounded`` (every entity value passed as city, state,
 neighborhood, attraction_name or type to ``search_attractions``/``filter_attractions`` occurs in the
 instruction transcript as a whole word or phrase — case-insensitively, values of at most 2
 characters case-sensitively), ``executes`` (the plans run turn by turn with one cache, without
@@ -125,7 +125,7 @@ def _vocabularies() -> dict[str, frozenset[str]]:
 
 
 class T1ToolCallChecker:
-    """§2.3 rules on T1 plans. ``sources`` maps ids to source trajectories (for ``equivalent``)."""
+    """§6.7 rules on T1 plans. ``sources`` maps ids to source trajectories (for ``equivalent``)."""
 
     name = "rules.t1.tool_calls"
     target: CheckTarget = "tool_calls"
@@ -180,7 +180,7 @@ class T1ToolCallChecker:
 
 
 class T1OutputChecker:
-    """§2.4 rules on T1 outputs (``strict`` = option ``t1_output_strict``)."""
+    """§6.7 rules on T1 outputs (``strict`` = option ``t1_output_strict``)."""
 
     name = "rules.t1.output"
     target: CheckTarget = "output"
