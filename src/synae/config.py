@@ -30,7 +30,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 
 from synae.errors import ConfigError
@@ -285,6 +293,28 @@ class CompareSettings(_Section):
     reference: str | None = None  # the labels' reference set (default: the real data)
 
 
+class CalibrationSettings(_Section):
+    """``synae calibrate``: the damage strengths and seeds of the curves; ``evaluate``/``compare``:
+    the calibration folder the synthetic sets are placed on."""
+
+    strengths: list[float] = Field(default_factory=lambda: [0.0, 0.25, 0.5, 0.75, 1.0])
+    repeats: int = Field(3, ge=1)  # seeds per strength: seed, seed + 1, ... (the curves' min-max band)
+    dir: Path | None = None  # evaluate, compare: a `synae calibrate` output folder
+
+    @field_validator("strengths", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        """``"0,0.5,1"`` (a flag's text) as a list."""
+        return [v for v in value.split(",") if v.strip()] if isinstance(value, str) else value
+
+    @field_validator("strengths")
+    @classmethod
+    def _strengths(cls, value: list[float]) -> list[float]:
+        if len(set(value)) < 2 or not all(0.0 <= v <= 1.0 for v in value):
+            raise ValueError("give at least two distinct strengths in [0, 1]")
+        return sorted(set(value))
+
+
 class Config(_Section):
     """Everything one synae run needs; recorded verbatim (resolved) in its report."""
 
@@ -303,6 +333,7 @@ class Config(_Section):
     downstream: DownstreamSettings = Field(default_factory=DownstreamSettings)
     generate: GenerateSettings = Field(default_factory=GenerateSettings)
     compare: CompareSettings = Field(default_factory=CompareSettings)
+    calibration: CalibrationSettings = Field(default_factory=CalibrationSettings)
 
     @model_validator(mode="after")
     def _apply_profile(self) -> Config:

@@ -146,6 +146,8 @@ class Aggregates(TypedDict):
     privacy: NotRequired[dict[str, Any]]  # member -> its privacy score, anchors and excluded metrics
     targets: NotRequired[dict[str, dict[str, dict[str, TargetScore]]]]  # member -> pillar -> target -> score
     ranking: NotRequired[list[str]]  # the synthetic members, best first (synae.run.aggregate.rank_members)
+    calibration: NotRequired[dict[str, dict[str, list[dict[str, Any]]]]]  # member -> pillar -> placements
+    calibration_source: NotRequired[dict[str, Any]]  # the calibration placed on: its real set, page, problems
 
 
 class DatasetSummary(BaseModel):
@@ -163,6 +165,37 @@ class EmbedderInfo(BaseModel):
     dimension: int | None = None
     window: int | None = None
     stats: dict[str, Any] = Field(default_factory=dict)
+
+
+METRIC_COLUMNS = ("member", "id", "pillar", "target", "value", "status", "reason", "n_real", "n_synthetic",
+                  "real_value", "ci_lo", "ci_hi")
+"""The columns of :meth:`EvaluationReport.to_pandas` / :meth:`ComparisonResults.to_pandas`."""
+
+
+def metric_rows(member: str, metrics: dict[str, MetricResult]) -> list[dict[str, Any]]:
+    """One row per metric of ``member`` (:data:`METRIC_COLUMNS`): the record's fields, the real
+    set's own value (``details.real_value``, diversity and validity metrics) and the bootstrap
+    interval (``details.ci``), ``None`` where absent or not a number."""
+    rows = []
+    for m in metrics.values():
+        ci = m.details.get("ci")
+        lo, hi = ci if isinstance(ci, (list, tuple)) and len(ci) == 2 else (None, None)
+        real = m.details.get("real_value")
+        real = real if isinstance(real, (int, float)) and not isinstance(real, bool) else None
+        rows.append({"member": member, "id": m.id, "pillar": m.pillar, "target": m.target,
+                     "value": m.value, "status": m.status, "reason": m.reason, "n_real": m.n_real,
+                     "n_synthetic": m.n_synthetic,
+                     "real_value": real,
+                     "ci_lo": lo, "ci_hi": hi})
+    return rows
+
+
+def metrics_frame(rows: list[dict[str, Any]]) -> Any:
+    """``rows`` (:func:`metric_rows`) as a pandas DataFrame with :data:`METRIC_COLUMNS` (pandas is
+    imported here, not when results are loaded)."""
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=list(METRIC_COLUMNS))
 
 
 def _omitted_notes(result: EvaluationReport | ComparisonResults) -> set[str]:
@@ -210,6 +243,17 @@ class EvaluationReport(BaseModel):
         """Write the JSON atomically (a temporary file renamed when complete)."""
         atomic_write_text(path, self.to_json() + "\n")
 
+    @property
+    def member(self) -> str:
+        """The synthetic set's name (``datasets["synthetic"]``; ``synthetic`` when absent)."""
+        synthetic = self.datasets.get("synthetic")
+        return synthetic.name if synthetic is not None else "synthetic"
+
+    def to_pandas(self) -> Any:
+        """The metrics as a tidy pandas DataFrame: one row per metric, columns
+        :data:`METRIC_COLUMNS` (``member`` is the synthetic set's name)."""
+        return metrics_frame(metric_rows(self.member, self.metrics))
+
     @classmethod
     def read(cls, path: str | Path) -> EvaluationReport:
         return cls.model_validate_json(Path(path).read_text(encoding="utf-8"))
@@ -238,6 +282,12 @@ class ComparisonResults(BaseModel):
         data: dict[str, Any] = clean_json(self.model_dump(mode="python", exclude=exclude))
         data["members"] = {k: m.to_json_dict() for k, m in self.members.items()}
         return data
+
+    def to_pandas(self) -> Any:
+        """The metrics of every member as one tidy pandas DataFrame: one row per member × metric,
+        members in the order given, columns :data:`METRIC_COLUMNS`."""
+        return metrics_frame([row for label, report in self.members.items()
+                              for row in metric_rows(label, report.metrics)])
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_json_dict(), indent=indent, allow_nan=False, ensure_ascii=False)

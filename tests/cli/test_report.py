@@ -46,12 +46,23 @@ def test_gate_exit_codes(tmp_path, results_file, capsys, monkeypatch) -> None:
 
 
 def test_report_rerenders_from_json_alone(tmp_path, results_file, capsys, monkeypatch) -> None:
+    """Results without report data are refused (never a page without charts); with it the page
+    comes from the JSON alone."""
+    from helpers.report_fixtures import trajectory
+    from synae.results import load_any
+    from synae.run.report_data import build_report_data
+
     out = tmp_path / "out" / "r.html"
+    code, _, err = run_synae(["report", results_file, "--out", out], capsys, monkeypatch)
+    assert code == 2 and "no report data" in err and "--report" in err and not out.exists()
+    rep = load_any(results_file)
+    rep.report_data = build_report_data([trajectory(f"r{i}", f"tour {i}", ["search"]) for i in range(6)],
+                                        [trajectory(f"s{i}", f"park {i}", ["book"]) for i in range(4)])
+    rep.write(results_file)
     code, stdout, _ = run_synae(["report", results_file, "--out", out], capsys, monkeypatch)
     assert code == 0 and "Pillar scores" in stdout
     html = out.read_text()
-    # two bounded metrics only and no report data: metric table and labels, no chart
-    assert "fidelity.tool_calls.tum" in html and "Moderate" in html and "<svg" not in html
+    assert "fidelity.tool_calls.tum" in html and "Moderate" in html and "<svg" in html
     not_results = tmp_path / "x.json"
     not_results.write_text("[1, 2]")
     code, _, err = run_synae(["report", not_results, "--out", out], capsys, monkeypatch)

@@ -95,3 +95,24 @@ def test_a_streamed_file_whose_every_record_is_skipped_fails_and_writes_nothing(
     with pytest.raises(DataError, match=r"every record \(2\) was skipped"):
         validate_command(config, progress=False)
     assert not out.exists() and not list(tmp_path.glob(".*verdicts*"))
+
+
+def test_compare_labels_default_to_file_names_without_data_extensions(tmp_path: Path) -> None:
+    """``os_0.3.jsonl`` and ``os_0.6.jsonl.gz`` are ``os_0.3`` and ``os_0.6``, not twice ``os_0``."""
+    import gzip
+
+    from synae.examples import example_path
+    from synae.run.commands import compare_command
+
+    real = example_path("t1-tiny")
+    lines = real.read_text(encoding="utf-8")
+    (tmp_path / "os_0.3.jsonl").write_text(lines, encoding="utf-8")
+    (tmp_path / "os_0.6.jsonl.gz").write_bytes(gzip.compress(lines.encode("utf-8")))
+    synthetic = [tmp_path / "os_0.3.jsonl", tmp_path / "os_0.6.jsonl.gz"]
+    config = load_config(inputs={"real": real, "synthetic": synthetic},
+                         output={"out": tmp_path / "runs", "html": False}, embedding={"model": "lexical"},
+                         validity={"checker": "none"}, evaluation={"select": "fidelity.tool_calls.*"})
+    results = compare_command(config)
+    assert list(results.members) == ["os_0.3", "os_0.6"]
+    assert json.loads((tmp_path / "runs" / "results.json").read_text())["aggregates"]["members"][-2:] == [
+        "os_0.3", "os_0.6"]

@@ -32,7 +32,7 @@ EXIT_EXECUTOR = 5
 
 COMMAND_MODULES = (
     "inspect", "convert", "download", "evaluate", "validate", "downstream", "generate", "report",
-    "quickstart", "judge", "export_otel",
+    "quickstart", "judge", "export_otel", "calibrate",
 )
 
 app = typer.Typer(

@@ -26,6 +26,7 @@ from synae.cli.options import (
     BootstrapOpt,
     BreakerOpt,
     CacheOpt,
+    CalibrationOpt,
     ConcurrencyOpt,
     ConfigOpt,
     DeadlineOpt,
@@ -155,6 +156,7 @@ def register(app: typer.Typer) -> None:
         embedding_cache_dir: Annotated[Path | None, typer.Option(
             "--embedding-cache-dir", help="Embedding cache folder (default: $SYNAE_CACHE_DIR or "
                                           "~/.cache/synae).")] = None,
+        calibration: CalibrationOpt = None,
         json_output: JsonOpt = False,
     ) -> None:
         """Evaluate a synthetic dataset against a real one: fidelity, diversity and pillar scores;

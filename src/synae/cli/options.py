@@ -58,6 +58,7 @@ CONFIG_KEYS: dict[str, str] = {
     "condition_on": "generate.condition_on", "llm_at_p0": "generate.llm_at_p0",
     "drop_empty": "generate.drop_empty", "complete_with": "generate.complete_with",
     "param_name": "compare.param_name", "reference": "compare.reference",
+    "strengths": "calibration.strengths", "repeats": "calibration.repeats", "calibration": "calibration.dir",
 }
 # Options parsed outside click (``compare``'s multi-value options): flag → config key.
 MULTI_VALUE_KEYS: dict[str, str] = {
@@ -195,3 +196,12 @@ BreakerOpt = Annotated[int | None, typer.Option(
 DeadlineOpt = Annotated[float | None, typer.Option(
     "--llm-deadline", min=0.001, help="Stop the run when the LLM calls have taken this many seconds in "
                                       "total (default: no limit).")]
+
+# synae calibrate, and placing evaluated sets on its curves
+StrengthsOpt = Annotated[str | None, typer.Option(
+    "--strengths", help="Comma-separated damage strengths in [0, 1] (default 0,0.25,0.5,0.75,1).")]
+RepeatsOpt = Annotated[int | None, typer.Option(
+    "--repeats", min=1, help="Seeds per strength (seed, seed+1, ...): the curves' min-max band (default 3).")]
+CalibrationOpt = Annotated[Path | None, typer.Option(
+    "--calibration", help="A `synae calibrate` folder: place every synthetic set on its curves (the "
+                          "damage strength each pillar score corresponds to).")]

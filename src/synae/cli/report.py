@@ -26,6 +26,7 @@ from synae.cli.options import (
     BootstrapOpt,
     BreakerOpt,
     CacheOpt,
+    CalibrationOpt,
     ConcurrencyOpt,
     ConfigOpt,
     DeadlineOpt,
@@ -155,6 +156,8 @@ def _compare(
     executor: ExecutorOpt = None,
     ray_address: RayAddressOpt = None,
     device: DeviceOpt = None,
+    calibration: CalibrationOpt = None,
+    json_output: JsonOpt = False,
 ) -> None:
     """Evaluate several synthetic sets against one real set and rank them.
 

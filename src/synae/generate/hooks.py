@@ -11,7 +11,8 @@ construction) and the attribute derivation of new trajectories.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from synae.generate.labels import LabelPreset
@@ -22,6 +23,21 @@ if TYPE_CHECKING:
     from synae.generate.blankfill import BlankfillStyle
     from synae.generate.fewshot import FewshotStyle
     from synae.generate.invalidate import Invalidation
+
+
+@dataclass(frozen=True)
+class CalibrationSweep:
+    """A damage a preset adds to ``synae calibrate`` (its ``calibration_sweeps`` hook): the registered
+    generator ``method`` run at ``value(strength)`` for strengths in [0, 1] with ``options``, scored
+    on ``pillar`` (and ``target``: ``None`` = the pillar score); ``meaning`` completes "like the real
+    data with ≈ x % of …"."""
+
+    method: str
+    pillar: str
+    meaning: str
+    value: Callable[[float], Any] = float
+    target: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 class GeneratorPreset(LabelPreset, FormatPreset, Protocol):

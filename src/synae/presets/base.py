@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from synae.envs.base import ToolEnvironment
     from synae.generate.blankfill import BlankfillStyle
     from synae.generate.fewshot import FewshotStyle
+    from synae.generate.hooks import CalibrationSweep
     from synae.generate.invalidate import Invalidation
     from synae.generate.output import ExportFormat
     from synae.validity.prompts import JudgePrompt
@@ -377,6 +378,10 @@ class Preset:
     def generation_grid(self, method: str) -> tuple[Any, ...] | None:
         """The research grid of ``method`` when it differs from the method's own (none here)."""
         return None
+
+    def calibration_sweeps(self, trajectories: Sequence[Trajectory]) -> tuple[CalibrationSweep, ...]:
+        """Damages ``synae calibrate`` adds to its built-in curves on this data (none here)."""
+        return ()
 
     @property
     def export_formats(self) -> Mapping[str, ExportFormat]:

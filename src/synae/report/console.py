@@ -11,8 +11,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from synae.report.calibration import placement_lines
 from synae.report.gate import Check
 from synae.report.meanings import missing_reason
 from synae.results import Aggregates, MetricResult
@@ -109,6 +111,21 @@ def print_aggregates(aggregates: Aggregates | None, console: Console | None = No
     if aggregates.get("excluded"):
         ids = ", ".join(dict.fromkeys(e["id"] for e in aggregates["excluded"]))
         console.print(f"[dim]excluded from pillar scores: {ids}[/]")
+    print_placements(aggregates, console)
+
+
+def print_placements(aggregates: Aggregates, console: Console) -> None:
+    """Where each set lies on the calibration curves (``aggregates.calibration``), one line each."""
+    source = aggregates.get("calibration_source")
+    if not source:
+        return
+    console.print("[bold]calibration[/] (the known damage of the real set that scores the same):")
+    if source.get("same_real") is False:
+        console.print(f"[yellow]warning:[/] the curves were built on another real set "
+                      f"({escape(str(source['real'].get('name')))})", highlight=False)
+    for member, pillar, target, text in placement_lines(aggregates):
+        where = f"{pillar} · {target}" if target else pillar
+        console.print(f"  {escape(member)} {escape(where)}: {escape(text)}", highlight=False)
 
 
 def print_checks(checks: Sequence[Check], console: Console | None = None) -> None:

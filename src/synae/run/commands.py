@@ -42,30 +42,68 @@ def required(value: Any, key: str, flag: str) -> Any:
     return value
 
 
-def load_input(path: Path, config: Config, *, synthetic: bool = False, name: str | None = None) -> Dataset:
+def load_input(path: Path | Any, config: Config, *, synthetic: bool = False,
+               name: str | None = None) -> Dataset:
     """One dataset with the ``inputs`` options (format, BFCL answers, order, skipping bad records,
     where chat outputs come from) and its precomputed vectors: ``inputs.embeddings`` for the real
-    side, ``inputs.synthetic_embeddings`` for a synthetic set (:func:`attach_embeddings`)."""
+    side, ``inputs.synthetic_embeddings`` for a synthetic set (:func:`attach_embeddings`). ``path``
+    may also be in-memory records (:func:`synae.run.data.load_dataset`)."""
     from synae.run.data import load_dataset
 
     i = config.inputs
     fmt = (i.synthetic_format or i.format) if synthetic else i.format
     dataset = load_dataset(path, fmt, answers=None if synthetic else i.answers, preset=config.preset,
                            skip_invalid=i.skip_invalid, sort=i.sort, name=name, output_from=i.output_from)
-    check_not_all_skipped(dataset, path)
+    check_not_all_skipped(dataset, dataset.source or str(path))
     attach_embeddings(dataset, i.synthetic_embeddings if synthetic else i.embeddings)
     return dataset
 
 
-def open_input(path: Path, config: Config, *, synthetic: bool = False, name: str | None = None,
+@dataclass
+class Inputs:
+    """Datasets handed to :func:`evaluate_command`/:func:`compare_command` directly (the Python API,
+    :mod:`synae.run.api`) instead of ``inputs.real``/``inputs.synthetic``: each a path or in-memory
+    data (:func:`memory_input`); ``synthetic`` maps each set's name to it, ``real_name`` names the
+    real set (``None``: its file's name). ``report``: compute the HTML report's data even when no
+    report file is asked for."""
+
+    real: Any
+    synthetic: dict[str, Any]
+    real_name: str | None = None
+    report: bool = False
+
+
+def memory_input(data: Any, config: Config, *, synthetic: bool = False, name: str | None = None) -> Dataset:
+    """In-memory data as a dataset named ``name`` (when given): a :class:`Dataset` (a shallow copy —
+    the caller's object is not renamed), a list of :class:`Trajectory`, or records
+    :func:`load_input` reads (a list of dicts, a DataFrame, a ``datasets`` object); precomputed
+    vectors attached as for a file (:func:`attach_embeddings`)."""
+    import dataclasses
+
+    if isinstance(data, Dataset):
+        dataset = dataclasses.replace(data, name=name or data.name, embeddings=dict(data.embeddings))
+    elif isinstance(data, (list, tuple)) and data and all(isinstance(t, Trajectory) for t in data):
+        dataset = Dataset(trajectories=list(data), name=name or "dataset", source="<list>")
+    else:
+        return load_input(data, config, synthetic=synthetic, name=name)
+    i = config.inputs
+    attach_embeddings(dataset, i.synthetic_embeddings if synthetic else i.embeddings)
+    return dataset
+
+
+def open_input(path: Path | Any, config: Config, *, synthetic: bool = False, name: str | None = None,
                whole: bool = False) -> Dataset | TrajectoryStream:
     """An input of ``evaluate``/``compare``: a :class:`~synae.run.streaming.TrajectoryStream` when
     ``path`` streams (:func:`synae.run.streaming.streaming_format`), ``whole`` is false and its
     precomputed-vector side files are all ``.npy`` (memory-mapped; a ``.parquet`` one is matched by
-    id, which needs the trajectories); else :func:`load_input`."""
+    id, which needs the trajectories); in-memory data with :func:`memory_input`; else
+    :func:`load_input`."""
     from synae.run.precomputed import VIEWS, read_npy
     from synae.run.streaming import TrajectoryStream, streaming_format
 
+    if not isinstance(path, (str, Path)):
+        return memory_input(path, config, synthetic=synthetic, name=name)
+    path = Path(path)
     i = config.inputs
     files = i.synthetic_embeddings if synthetic else i.embeddings
     fmt = None if whole else streaming_format(path, config, i.synthetic_format if synthetic else None)
@@ -169,14 +207,13 @@ def validity_checker(config: Config) -> str | None:
     return config.validity.checker
 
 
-def _report_options(config: Config) -> Any:
-    """Uncertainty and aggregate options; the HTML report's data only when ``output.report`` asks
-    for the report."""
+def _report_options(config: Config, report_data: bool) -> Any:
+    """Uncertainty and aggregate options; the HTML report's data only when ``report_data`` (a report
+    is asked for)."""
     from synae.run.pipeline import ReportOptions
 
     e = config.evaluation
-    options = ReportOptions(bootstrap=e.bootstrap, noise_repeats=e.noise_floor,
-                            report_data=config.output.report is not None)
+    options = ReportOptions(bootstrap=e.bootstrap, noise_repeats=e.noise_floor, report_data=report_data)
     options.aggregate.diversity_bound = config.metrics.diversity_bound
     return options
 
@@ -266,21 +303,30 @@ def check_outputs(config: Config, *, folder: bool = False) -> None:
         check_writable(config.output.report)
 
 
-def evaluate_command(config: Config, *, progress: bool = True,
-                     render: Render | None = None) -> EvaluationReport:
+def evaluate_command(config: Config, *, progress: bool = True, render: Render | None = None,
+                     inputs: Inputs | None = None) -> EvaluationReport:
     """``synae evaluate``: D′ against D (fidelity, diversity, validity, downstream on request); writes
     the results JSON to ``output.out`` when set, and with ``render`` the HTML report to
-    ``output.report`` when set — both in one commit (:func:`synae.files.commit_files`)."""
+    ``output.report`` when set — both in one commit (:func:`synae.files.commit_files`). ``inputs``:
+    the datasets themselves (one synthetic set) instead of ``inputs.real``/``inputs.synthetic``."""
     from synae.files import commit_files
     from synae.run.evaluation import Evaluator
     from synae.run.pii_masking import mask_notes
     from synae.run.pipeline import evaluate_for_report
+    from synae.run.structure import structure_warnings
+    from synae.run.validity import default_note
 
     check_executor(config)
     check_outputs(config)
-    whole = not streamed_run(config, report=config.output.report is not None)
-    real = open_input(Path(required(config.inputs.real, "inputs.real", "--real")), config, whole=whole)
-    synthetic = open_input(one_synthetic(config), config, synthetic=True, whole=whole)
+    calibration = load_calibration(config)
+    report_data = config.output.report is not None or (inputs is not None and inputs.report)
+    whole = not streamed_run(config, report=report_data)
+    if inputs is None:
+        inputs = Inputs(Path(required(config.inputs.real, "inputs.real", "--real")),
+                        {"": one_synthetic(config)})
+    ((name, data),) = inputs.synthetic.items()
+    real = open_input(inputs.real, config, whole=whole, name=inputs.real_name)
+    synthetic = open_input(data, config, synthetic=True, whole=whole, name=name or None)
     out = config.output.out
     plan = plan_downstream(config) if config.downstream.agents else None
     evaluator = Evaluator(real, config, metric_patterns=config.evaluation.select, progress=progress)
@@ -295,7 +341,7 @@ def evaluate_command(config: Config, *, progress: bool = True,
 
         session = ValiditySession(evaluator.real, evaluator.preset, config, checker, progress=progress)
     report = evaluate_for_report(evaluator, synthetic, checker=checker, extra_metrics=extra,
-                                 options=_report_options(config), validity=session)
+                                 options=_report_options(config, report_data), validity=session)
     if session is not None and session.client is not None:
         record_judge_calibration(report.metrics.values(), config, session.client.base_url,
                                  evaluator.preset.name)
@@ -307,6 +353,8 @@ def evaluate_command(config: Config, *, progress: bool = True,
         set_extra(report, notes=[note])
     if config.inputs.skip_invalid:
         set_extra(report, skipped=skipped_records({"real": real, "synthetic": synthetic}))
+    place_on_calibration(config, calibration, report.aggregates, config.output.report,
+                         report.datasets["real"].fingerprint)
     mask_notes(report, config.output.show_pii)  # no raw PII in the file's free text
     files = {out: report.to_json() + "\n"} if out is not None else {}
     if render is not None and config.output.report is not None:
@@ -315,54 +363,127 @@ def evaluate_command(config: Config, *, progress: bool = True,
     raise_if_all_unscored([session.client if session else None, plan.client if plan else None], out)
     return report
 
-    from synae.run.structure import structure_warnings
-    from synae.run.validity import default_note
 
-def compare_command(config: Config, *, progress: bool = False,
-                    render: Render | None = None) -> ComparisonResults:
+def compare_command(config: Config, *, progress: bool = False, render: Render | None = None,
+                    inputs: Inputs | None = None) -> ComparisonResults:
     """``synae compare``: every ``inputs.synthetic`` set against ``inputs.real``; writes
     ``<out>/results.json`` (with the HTML report's data when ``output.html``) and, with ``render``
     and ``output.html``, ``<out>/report.html`` (its time in ``timings.render_html`` of the returned
     results, not of the file) — both in one
     commit (:func:`synae.files.commit_files`: never a new ``results.json`` beside an old
-    ``report.html``)."""
-    from synae.files import commit_files
+    ``report.html``). ``inputs``: the datasets themselves, by label, instead of
+    ``inputs.real``/``inputs.synthetic`` and ``compare.labels``; ``output.out`` is then optional
+    (nothing is written without it) and ``inputs.report`` also asks for the report's data."""
+    from synae.files import commit_files, data_stem
     from synae.run.compare import run_comparison
     from synae.run.pii_masking import mask_notes
 
     check_executor(config)
-    out = Path(required(config.output.out, "output.out", "--out"))
+    out = config.output.out
+    if inputs is None:
+        out = Path(required(out, "output.out", "--out"))
     check_outputs(config, folder=True)
-    paths = [Path(p) for p in required(config.inputs.synthetic, "inputs.synthetic", "--synthetic")]
-    unlabelled = [str(p) for p in config.inputs.synthetic_embeddings.values() if LABEL not in str(p)]
-    if len(paths) > 1 and unlabelled:
-        raise ConfigError(f"--synthetic-embeddings {unlabelled[0]} would serve {len(paths)} synthetic sets: "
-                          f"put {LABEL} in the path (replaced by each set's label)")
+    calibration = load_calibration(config)
     c = config.compare
-    labels = c.labels or [p.name.split(".")[0] for p in paths]
-    if len(labels) != len(paths) or len(set(labels)) != len(labels):
-        raise ConfigError(f"--labels must give {len(paths)} distinct labels, got {labels}")
-    if c.param_values is not None and len(c.param_values) != len(paths):
-        raise ConfigError(f"--param-values must give {len(paths)} values, got {len(c.param_values)}")
-    whole = not streamed_run(config, report=config.output.html)
-    real = open_input(Path(required(config.inputs.real, "inputs.real", "--real")), config, whole=whole)
-    synthetic = {label: open_input(p, config, synthetic=True, name=label, whole=whole)
-                 for label, p in zip(labels, paths, strict=True)}
+    if inputs is None:
+        paths = [Path(p) for p in required(config.inputs.synthetic, "inputs.synthetic", "--synthetic")]
+        labels = c.labels or [data_stem(p) for p in paths]
+        if len(labels) != len(paths) or len(set(labels)) != len(labels):
+            raise ConfigError(f"--labels must give {len(paths)} distinct labels, got {labels}")
+        inputs = Inputs(Path(required(config.inputs.real, "inputs.real", "--real")),
+                        dict(zip(labels, paths, strict=True)), report=config.output.html)
+    n = len(inputs.synthetic)
+    unlabelled = [str(p) for p in config.inputs.synthetic_embeddings.values() if LABEL not in str(p)]
+    if n > 1 and unlabelled:
+        raise ConfigError(f"--synthetic-embeddings {unlabelled[0]} would serve {n} synthetic sets: "
+                          f"put {LABEL} in the path (replaced by each set's label)")
+    if c.param_values is not None and len(c.param_values) != n:
+        raise ConfigError(f"--param-values must give {n} values, got {len(c.param_values)}")
+    html = config.output.html and inputs.report
+    whole = not streamed_run(config, report=html)
+    real = open_input(inputs.real, config, whole=whole, name=inputs.real_name)
+    synthetic = {label: open_input(data, config, synthetic=True, name=label, whole=whole)
+                 for label, data in inputs.synthetic.items()}
     results = run_comparison(real, synthetic, config, param_name=c.param_name, param_values=c.param_values,
                              reference=c.reference, bootstrap=config.evaluation.bootstrap,
                              noise_repeats=config.evaluation.noise_floor, checker=validity_checker(config),
-                             metric_patterns=config.evaluation.select, report_data=config.output.html,
+                             metric_patterns=config.evaluation.select, report_data=html,
                              progress=progress)
+
     if config.inputs.skip_invalid:
         set_extra(results, skipped=skipped_records({"real": real, **synthetic}))
+    place_on_calibration(config, calibration, results.aggregates,
+                         out / "report.html" if html and out is not None else None,
+                         real.fingerprint() if calibration is not None else None)
     mask_notes(results, config.output.show_pii)  # no raw PII in the file's free text
+    if out is None:
+        return results
     files = {out / "results.json": results.to_json() + "\n"}  # the JSON as computed, before rendering
-    if render is not None and config.output.html:
+    if render is not None and html:
         start = time.perf_counter()
         files[out / "report.html"] = render(results)
         results.timings["render_html"] = time.perf_counter() - start
     commit_files(files)
     return results
+
+
+# ----------------------------------------------------------------------------------------------
+# calibrate (score curves under known damage) and placing sets on them
+
+
+def calibrate_command(config: Config, *, progress: bool = True,
+                      render: Render | None = None) -> dict[str, Any]:
+    """``synae calibrate``: the calibration curves of ``inputs.real``
+    (:class:`synae.run.calibration.Calibrator`, strengths and repeats from ``calibration``), written
+    to ``<output.out>/calibration.json`` and, with ``render``, ``calibration.html`` — in one commit."""
+    from synae.files import commit_files
+    from synae.run.calibration import HTML_NAME, JSON_NAME, Calibrator
+    from synae.run.evaluation import Evaluator
+
+    check_executor(config)
+    out = Path(required(config.output.out, "output.out", "--out"))
+    check_outputs(config, folder=True)
+    real = load_input(Path(required(config.inputs.real, "inputs.real", "--real")), config)
+    with Evaluator(real, config, metric_patterns=config.evaluation.select, progress=progress) as evaluator:
+        start = time.perf_counter()
+        record = Calibrator(evaluator, config.calibration.strengths, config.calibration.repeats).run()
+        record["timings"]["total"] = time.perf_counter() - start
+    text = json.dumps(clean_json(record), indent=2, allow_nan=False, ensure_ascii=False)
+    files = {out / JSON_NAME: text + "\n"}
+    if render is not None:
+        files[out / HTML_NAME] = render(record)
+    commit_files(files)
+    return record
+
+
+def load_calibration(config: Config) -> dict[str, Any] | None:
+    """The calibration of ``calibration.dir`` (read before any work, so a wrong folder fails
+    early); ``None`` when unset."""
+    from synae.run.calibration import read_calibration
+
+    folder = config.calibration.dir
+    return None if folder is None else read_calibration(folder)
+
+
+def place_on_calibration(config: Config, record: Mapping[str, Any] | None, aggregates: Any,
+                         report: Path | None, real_fingerprint: str | None = None) -> None:
+    """Place the sets of ``aggregates`` on the curves of ``record`` (:func:`load_calibration`;
+    :func:`synae.run.calibration.attach_calibration`, ``real_fingerprint`` the run's real set); the
+    calibration page's address is given relative to the HTML ``report`` when there is one."""
+    import os
+    from urllib.parse import quote
+
+    from synae.run.calibration import HTML_NAME, attach_calibration
+
+    folder = config.calibration.dir
+    if folder is None or record is None or not aggregates:
+        return
+    page = Path(folder) / HTML_NAME if Path(folder).suffix != ".json" else Path(folder).with_name(HTML_NAME)
+    link = None
+    if page.is_file():
+        link = os.path.relpath(page.resolve(), report.resolve().parent) if report is not None else str(page)
+        link = quote(link if link.startswith(("/", ".")) else "./" + link)  # never read as a URL scheme
+    attach_calibration(aggregates, record, link, real_fingerprint)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -424,6 +545,7 @@ class ValidateOutcome:
     budget: dict[str, Any] | None = None
     skipped: dict[str, dict[str, Any]] | None = None
     calibration: dict[str, Any] | None = None  # judged target → the judge's reliability (None: unknown)
+    note: str | None = None  # validity fell back to the rules (synae.run.validity.default_note)
 
 
 def validate_command(config: Config, *, progress: bool = True) -> ValidateOutcome:
@@ -546,7 +668,6 @@ def validation_source(path: Path, config: Config) -> ValidationSource:
     from synae.adapters.common import source_of
 
     src = source_of(path)
-    note: str | None = None  # validity fell back to the rules (synae.run.validity.default_note)
     header = Dataset(trajectories=[], name=src.default_name, source=src.label, format=fmt)
     preset = config.preset or detect_preset_streaming(path, fmt)
     i = config.inputs
