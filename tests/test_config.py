@@ -49,10 +49,10 @@ def test_config_file_accepts_inputs_and_run_options(tmp_path: Path) -> None:
 
 
 def test_mode_reference_from_a_config_file_reaches_validate_and_compare(
-        shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        bench_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "synae.yaml"
     config.write_text("mode: reference\nembedding:\n  model: lexical\n")
-    data = shared_data / "acp" / "acp_app_bool.parquet"
+    data = bench_data / "acp" / "acp_app_bool.parquet"
     monkeypatch.setenv("SYNAE_CONFIG", str(config))  # validate reads the file named by $SYNAE_CONFIG
     out = tmp_path / "verdicts.jsonl"
     result = CliRunner().invoke(app, ["validate", str(data), "--out", str(out)])

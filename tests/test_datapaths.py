@@ -20,12 +20,12 @@ def test_bundled_bfcl_dir_holds_multi_turn_base():
     assert package_dir("synae_no_such_package") is None
 
 
-def test_example_inputs_prefer_the_shipped_bfcl_copy(shared_data: Path, monkeypatch: pytest.MonkeyPatch,
+def test_example_inputs_prefer_the_shipped_bfcl_copy(bench_data: Path, monkeypatch: pytest.MonkeyPatch,
                                                      tmp_path: Path):
     bundled = bundled_bfcl_dir()
     assert bundled is not None
     assert example_input("bfcl", "dropmin") == (bundled / "BFCL_v4_multi_turn_base.json", "none")
-    t1 = shared_data / "t1"
+    t1 = bench_data / "t1"
     assert example_input("t1", "relabel") == (t1 / "t1_attraction_augmented_valid.csv", "none")
     assert example_input("t1", "blankfill") == (t1 / "t1_attraction_turns_with_output.csv", "int_id")
     monkeypatch.setenv("SYNAE_DATA_DIR", str(tmp_path))

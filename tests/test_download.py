@@ -13,35 +13,35 @@ from synae.errors import SynaeError
 from synae.run.data import load_dataset
 
 
-def mirror(shared_data, root, files, local_root):
+def mirror(bench_data, root, files, local_root):
     """Lay out ``remote`` paths under ``root`` with the shipped copies of ``local`` files."""
     for remote, local in files:
         target = root / remote
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(shared_data / local_root(local), target)
+        shutil.copy(bench_data / local_root(local), target)
 
 
-def test_bfcl_download(shared_data, tmp_path):
+def test_bfcl_download(bench_data, tmp_path):
     root = tmp_path / "srv"
-    mirror(shared_data, root, BFCL_FILES, lambda p: p)
+    mirror(bench_data, root, BFCL_FILES, lambda p: p)
     with serve_folder(root) as url:
         result = download("bfcl", tmp_path / "data", base_url=url)
     assert len(result.files) == len(BFCL_FILES) == 10
     for _, local in BFCL_FILES:
-        assert (tmp_path / "data" / local).read_bytes() == (shared_data / local).read_bytes()
+        assert (tmp_path / "data" / local).read_bytes() == (bench_data / local).read_bytes()
     ds = load_dataset(tmp_path / "data" / "bfcl" / "BFCL_v4_multi_turn_base.json")
     assert sum(len(m.tool_calls or ()) for t in ds for m in t.messages) == 1142 and ds[0].tools
     assert not list((tmp_path / "data").rglob("*.part"))
 
 
-def test_acp_download_builds_combined_csv(shared_data, tmp_path):
+def test_acp_download_builds_combined_csv(bench_data, tmp_path):
     root = tmp_path / "srv"
-    mirror(shared_data, root, ACP_FILES, lambda p: p)
+    mirror(bench_data, root, ACP_FILES, lambda p: p)
     with serve_folder(root) as url:
         result = download("acp", tmp_path / "data", base_url=url)
     combined = tmp_path / "data" / "acp" / "acp_app_prog.csv"
     assert result.files[-1] == combined
-    assert combined.read_bytes() == (shared_data / "acp" / "acp_app_prog.csv").read_bytes()
+    assert combined.read_bytes() == (bench_data / "acp" / "acp_app_prog.csv").read_bytes()
 
 
 def test_t1_download_lists_through_the_hub_api(tmp_path):

@@ -13,14 +13,14 @@ from synae.adapters import detect_format, load_dataset
 from synae.adapters.bfcl import CLASS_FILES, convert_schema, find_answers, tool_definitions
 
 
-def test_detect_format_real_files(shared_data):
-    assert detect_format(shared_data / "t1" / "t1_attraction_turns.csv") == "t1"
-    assert detect_format(shared_data / "t1" / "t1_attraction_augmented.csv") == "t1"
-    assert detect_format(shared_data / "bfcl" / "BFCL_v4_multi_turn_base.json") == "bfcl"
-    assert detect_format(shared_data / "acp" / "acp_app_prog.csv") == "acp"
-    assert detect_format(shared_data / "acp" / "acp_app_bool.parquet") == "acp"
+def test_detect_format_real_files(bench_data):
+    assert detect_format(bench_data / "t1" / "t1_attraction_turns.csv") == "t1"
+    assert detect_format(bench_data / "t1" / "t1_attraction_augmented.csv") == "t1"
+    assert detect_format(bench_data / "bfcl" / "BFCL_v4_multi_turn_base.json") == "bfcl"
+    assert detect_format(bench_data / "acp" / "acp_app_prog.csv") == "acp"
+    assert detect_format(bench_data / "acp" / "acp_app_bool.parquet") == "acp"
     with pytest.raises(Exception, match="ground-truth file"):
-        detect_format(shared_data / "bfcl" / "possible_answer" / "BFCL_v4_multi_turn_base.json")
+        detect_format(bench_data / "bfcl" / "possible_answer" / "BFCL_v4_multi_turn_base.json")
 
 
 def test_openai_chat_jsonl(tmp_path):
@@ -89,22 +89,22 @@ def test_transcript_custom_columns(tmp_path):
     assert ds[0].messages[1].tool_calls[0].function.parsed_arguments() == {"__args__": [1]}
 
 
-def test_bfcl_answers_found_or_given(shared_data, tmp_path):
-    newer = shared_data / "bfcl" / "BFCL_v4_multi_turn_base.json"
-    older = shared_data / "bfcl" / "v_older" / "BFCL_v4_multi_turn_base_instr.json"
-    assert find_answers(newer) == shared_data / "bfcl" / "possible_answer" / newer.name
+def test_bfcl_answers_found_or_given(bench_data, tmp_path):
+    newer = bench_data / "bfcl" / "BFCL_v4_multi_turn_base.json"
+    older = bench_data / "bfcl" / "v_older" / "BFCL_v4_multi_turn_base_instr.json"
+    assert find_answers(newer) == bench_data / "bfcl" / "possible_answer" / newer.name
     assert find_answers(older).name == "BFCL_v4_multi_turn_base_tool_calls.json"
     copied = tmp_path / "questions.json"
     shutil.copy(newer, copied)
     alone = load_dataset(copied)
     assert alone.warnings and sum(len(m.tool_calls or ()) for t in alone for m in t.messages) == 0
-    given = load_dataset(copied, answers=shared_data / "bfcl" / "possible_answer" / newer.name)
+    given = load_dataset(copied, answers=bench_data / "bfcl" / "possible_answer" / newer.name)
     assert sum(len(m.tool_calls or ()) for t in given for m in t.messages) == 1142
     assert given[0].tools  # func docs found under the data folder
     assert given[0].metadata["copy"] == "newer"
 
 
-def test_tool_definitions_and_schema_conversion(shared_data):
+def test_tool_definitions_and_schema_conversion(bench_data):
     defs = tool_definitions(["MathAPI"])
     assert len(defs) == 17 and defs[0]["type"] == "function"
     assert defs[0]["function"]["parameters"]["type"] == "object"
@@ -118,10 +118,11 @@ def test_tool_definitions_and_schema_conversion(shared_data):
         "a": {"default": None}}, "required": ["x"]}
 
 
-def test_gzipped_csv_table(shared_data, tmp_path):
+def test_gzipped_csv_table(bench_data, tmp_path):
     import gzip
 
     path = tmp_path / "valid.csv.gz"
-    path.write_bytes(gzip.compress((shared_data / "t1" / "t1_attraction_augmented_valid.csv").read_bytes()))
+    plain = bench_data / "t1" / "t1_attraction_augmented_valid.csv"
+    path.write_bytes(gzip.compress(plain.read_bytes()))
     ds = load_dataset(path)
-    assert ds.format == "t1" and ds.name == "valid" and len(ds) == 100
+    assert ds.format == "t1" and ds.name == "valid" and len(ds) == len(load_dataset(plain)) > 1

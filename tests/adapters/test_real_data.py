@@ -9,6 +9,8 @@ import pytest
 from synae.run.data import load_dataset
 from synae.schema import read_jsonl
 
+pytestmark = pytest.mark.data  # the counts of the real files
+
 T1_FILES = ["t1_attraction_turns.csv", "t1_attraction_turns_with_output.csv", "t1_attraction_augmented.csv",
             "t1_attraction_augmented_valid.csv", "raw_attraction_train_1.csv",
             "synthetic_prototype_claude_turns.csv"]

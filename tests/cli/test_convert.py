@@ -9,21 +9,22 @@ from synae.run.data import load_dataset
 from synae.schema import read_jsonl
 
 
-def test_convert_t1_to_canonical_and_back_to_csv(shared_data, tmp_path, capsys, monkeypatch):
-    src = shared_data / "t1" / "t1_attraction_augmented_valid.csv"
+def test_convert_t1_to_canonical_and_back_to_csv(bench_data, tmp_path, capsys, monkeypatch):
+    src = bench_data / "t1" / "t1_attraction_augmented_valid.csv"
     out = tmp_path / "valid.jsonl"
     code, _, err = run_synae(["convert", src, "--out", out], capsys, monkeypatch)
-    assert code == 0 and "wrote 100 trajectories (t1 → canonical)" in err
-    assert len(read_jsonl(out)) == 100
+    n = len(load_dataset(src))
+    assert code == 0 and f"wrote {n} trajectories (t1 → canonical)" in err
+    assert len(read_jsonl(out)) == n
     csv_out = tmp_path / "valid.csv"
     code, _, _ = run_synae(["convert", out, "--to", "t1-csv", "--out", csv_out], capsys, monkeypatch)
     assert code == 0 and csv_out.read_bytes() == src.read_bytes()
 
 
-def test_convert_bfcl_with_answers_sort_and_preset(shared_data, tmp_path, capsys, monkeypatch):
-    q = shared_data / "bfcl" / "BFCL_v4_multi_turn_base.json"
+def test_convert_bfcl_with_answers_sort_and_preset(bench_data, tmp_path, capsys, monkeypatch):
+    q = bench_data / "bfcl" / "BFCL_v4_multi_turn_base.json"
     out = tmp_path / "b.jsonl"
-    answers = shared_data / "bfcl" / "possible_answer" / q.name
+    answers = bench_data / "bfcl" / "possible_answer" / q.name
     code, _, _ = run_synae(["convert", q, "--from", "bfcl", "--answers", answers, "--sort", "str_id",
                             "--out", out], capsys, monkeypatch)
     assert code == 0

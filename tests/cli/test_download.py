@@ -9,11 +9,11 @@ from helpers.synae_cli import run_synae
 from synae.download import ACP_FILES
 
 
-def test_download_command(shared_data, tmp_path, capsys, monkeypatch):
+def test_download_command(bench_data, tmp_path, capsys, monkeypatch):
     root = tmp_path / "srv"
     for remote, local in ACP_FILES:
         (root / remote).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(shared_data / local, root / remote)
+        shutil.copy(bench_data / local, root / remote)
     with serve_folder(root) as url:
         code, out, err = run_synae(["download", "acp", "--dest", tmp_path / "d", "--base-url", url],
                                    capsys, monkeypatch)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from synae.cli.app import app
@@ -12,6 +13,7 @@ from synae.errors import ConfigError
 runner = CliRunner()
 
 
+@pytest.mark.data
 def test_evaluate_writes_results_and_prints_a_table(shared_data, tmp_path):
     data = shared_data / "acp" / "acp_app_bool.parquet"
     out = tmp_path / "results.json"
@@ -25,6 +27,7 @@ def test_evaluate_writes_results_and_prints_a_table(shared_data, tmp_path):
     assert data_json["datasets"]["real"]["n"] == 130
 
 
+@pytest.mark.data
 def test_evaluate_metric_patterns_json_and_mode(shared_data, tmp_path):
     real = shared_data / "bfcl" / "BFCL_v4_multi_turn_base.json"
     older = shared_data / "bfcl" / "v_older" / "BFCL_v4_multi_turn_base_instr.json"
@@ -38,16 +41,16 @@ def test_evaluate_metric_patterns_json_and_mode(shared_data, tmp_path):
     assert data["metrics"]["fidelity.tool_calls.tum"]["value"] > 0
 
 
-def test_evaluate_bad_options_are_config_errors(shared_data):
-    data = str(shared_data / "acp" / "acp_app_bool.parquet")
+def test_evaluate_bad_options_are_config_errors(bench_data):
+    data = str(bench_data / "acp" / "acp_app_bool.parquet")
     result = runner.invoke(app, ["evaluate", "--real", data, "--synthetic", data, "--metrics", "nope.*"])
     assert isinstance(result.exception, ConfigError)
     result = runner.invoke(app, ["evaluate", "--real", data, "--synthetic", data, "--validity", "maybe"])
     assert isinstance(result.exception, ConfigError)
 
 
-def test_config_file_values_apply_unless_a_flag_overrides(shared_data, tmp_path):
-    data = str(shared_data / "acp" / "acp_app_bool.parquet")
+def test_config_file_values_apply_unless_a_flag_overrides(bench_data, tmp_path):
+    data = str(bench_data / "acp" / "acp_app_bool.parquet")
     config = tmp_path / "synae.yaml"
     config.write_text("mode: reference\nmetrics:\n  knn_k: 5\nembedding:\n  model: lexical\n")
     result = runner.invoke(app, ["evaluate", "--real", data, "--synthetic", data, "--config", str(config),
@@ -59,9 +62,9 @@ def test_config_file_values_apply_unless_a_flag_overrides(shared_data, tmp_path)
     assert data_json["embedder"]["model"].startswith("synae-lexical")
 
 
-def test_validity_rules_are_added_to_the_results(shared_data):
-    real = str(shared_data / "t1" / "t1_attraction_turns_with_output.csv")
-    syn = str(shared_data / "t1" / "t1_attraction_augmented_valid.csv")
+def test_validity_rules_are_added_to_the_results(bench_data):
+    real = str(bench_data / "t1" / "t1_attraction_turns_with_output.csv")
+    syn = str(bench_data / "t1" / "t1_attraction_augmented_valid.csv")
     result = runner.invoke(app, ["evaluate", "--real", real, "--synthetic", syn, "--validity", "rules",
                                  "--metrics", "fidelity.tool_calls.tum", "--json"])
     assert result.exit_code == 0, result.output
@@ -71,14 +74,14 @@ def test_validity_rules_are_added_to_the_results(shared_data):
     assert "fidelity.tool_calls.tum" in metrics
 
 
-def test_full_path_validity_downstream_uncertainty_and_report(shared_data, tmp_path):
+def test_full_path_validity_downstream_uncertainty_and_report(bench_data, tmp_path):
     """One command: rule validity, two scripted downstream agents, bootstrap CIs, aggregates, HTML."""
     from synae.adapters.export import write_dataset
     from synae.generate.invalidate import invalidate
     from synae.presets import get_preset
     from synae.run.data import load_dataset
 
-    real = load_dataset(shared_data / "acp" / "acp_app_prog.csv")
+    real = load_dataset(bench_data / "acp" / "acp_app_prog.csv")
     real_path = tmp_path / "real.jsonl"
     write_dataset(real, real_path, "canonical")
     flipped_path = tmp_path / "flipped.jsonl"
@@ -104,7 +107,7 @@ def test_full_path_validity_downstream_uncertainty_and_report(shared_data, tmp_p
     assert "Pillar scores" in result.output
 
 
-def test_downstream_model_agent_through_a_loopback_endpoint(shared_data, tmp_path):
+def test_downstream_model_agent_through_a_loopback_endpoint(bench_data, tmp_path):
     """`--downstream MODEL` reaches a real OpenAI-compatible server; the model always answers "yes",
     so its success rate on each set is that set's share of "yes" answers."""
     from helpers.openai_server import ScriptedOpenAIServer
@@ -112,7 +115,7 @@ def test_downstream_model_agent_through_a_loopback_endpoint(shared_data, tmp_pat
     from synae.run.data import load_dataset
     from synae.schema import Dataset
 
-    acp = load_dataset(shared_data / "acp" / "acp_app_prog.csv")
+    acp = load_dataset(bench_data / "acp" / "acp_app_prog.csv")
     real = Dataset(acp.trajectories[:12], name="real")
     synthetic = Dataset(acp.trajectories[12:24], name="synthetic")
     paths = {}
@@ -137,20 +140,20 @@ def test_downstream_model_agent_through_a_loopback_endpoint(shared_data, tmp_pat
     assert (tmp_path / "results.agents").is_dir()
 
 
-def test_bad_downstream_agent_fails_before_any_work(shared_data):
-    data = str(shared_data / "acp" / "acp_app_bool.parquet")
+def test_bad_downstream_agent_fails_before_any_work(bench_data):
+    data = str(bench_data / "acp" / "acp_app_bool.parquet")
     result = runner.invoke(app, ["evaluate", "--real", data, "--synthetic", data, "--embedder", "lexical",
                                  "--downstream", "noisy-oracle:lots"])
     assert isinstance(result.exception, ConfigError) and "noise rate" in str(result.exception)
 
 
-def test_instruction_only_sets_warn_and_skipped_records_are_counted(shared_data, tmp_path):
+def test_instruction_only_sets_warn_and_skipped_records_are_counted(bench_data, tmp_path):
     """A synthetic set that still needs completion is flagged (console and JSON), and with
     --skip-invalid the JSON says how many records of each set were skipped and why."""
     from synae.run.data import load_dataset
     from synae.schema import Message, write_jsonl
 
-    trajs = load_dataset(shared_data / "t1" / "t1_attraction_augmented_valid.csv").trajectories[:12]
+    trajs = load_dataset(bench_data / "t1" / "t1_attraction_augmented_valid.csv").trajectories[:12]
     real, synthetic = tmp_path / "real.jsonl", tmp_path / "synthetic.jsonl"
     write_jsonl(trajs, real)
     instructions_only = [t.model_copy(update={
@@ -214,8 +217,8 @@ def test_precomputed_embeddings_attribute_fields_and_compute_options(tmp_path):
     assert report["config"]["metrics"]["attribute_fields"] == ["metadata.difficulty", "metadata.score"]
 
 
-def test_attribute_fields_of_a_benchmark_preset_and_bad_mappings_are_config_errors(shared_data, tmp_path):
-    data = str(shared_data / "acp" / "acp_app_bool.parquet")
+def test_attribute_fields_of_a_benchmark_preset_and_bad_mappings_are_config_errors(bench_data, tmp_path):
+    data = str(bench_data / "acp" / "acp_app_bool.parquet")
     result = runner.invoke(app, ["evaluate", "--real", data, "--synthetic", data,
                                  "--attribute-field", "metadata.x"])
     assert isinstance(result.exception, ConfigError) and "generic preset" in str(result.exception)
@@ -238,9 +241,8 @@ def test_ray_executor_without_ray_fails_at_once_with_the_install_hint(tmp_path, 
 
 
 def test_outputs_under_a_file_or_on_a_read_only_path_fail_before_any_work(tmp_path, capsys, monkeypatch):
-    from helpers.synae_cli import run_synae
-
     import synae.run.evaluation
+    from helpers.synae_cli import run_synae
 
     def no_work(*args, **kwargs):
         raise AssertionError("the computation started before the outputs were checked")

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from helpers.openai_server import ScriptedOpenAIServer
@@ -23,6 +24,7 @@ def _cli(*args: str):
     return runner.invoke(app, ["generate", *[str(a) for a in args]])
 
 
+@pytest.mark.data
 def test_oversample_sweep_folder(shared_data, tmp_path):
     out = tmp_path / "ov"
     result = _cli("oversample", "--input", shared_data / "acp" / "acp_app_prog.csv", "--param", "0.1,0.5",
@@ -38,8 +40,8 @@ def test_oversample_sweep_folder(shared_data, tmp_path):
     assert positions == [0] * 130 + drawn
 
 
-def test_invalidate_t1_csv_v0_is_byte_identical(shared_data, tmp_path):
-    source = shared_data / "t1" / "t1_attraction_augmented_valid.csv"
+def test_invalidate_t1_csv_v0_is_byte_identical(bench_data, tmp_path):
+    source = bench_data / "t1" / "t1_attraction_augmented_valid.csv"
     out = tmp_path / "invalidate_frac0.csv"
     result = _cli("invalidate", "-i", source, "--param", "0", "-o", out)
     assert result.exit_code == 0, result.output
@@ -48,6 +50,7 @@ def test_invalidate_t1_csv_v0_is_byte_identical(shared_data, tmp_path):
     assert meta["counts"]["n_modified"] == 0 and meta["format"] == "t1-csv"
 
 
+@pytest.mark.data
 def test_invalidate_output_target_and_reference_mode(shared_data, tmp_path):
     source = shared_data / "t1" / "t1_attraction_augmented_valid.csv"
     result = _cli("invalidate", "-i", source, "--param", "1", "--target", "output", "-o", tmp_path / "i",
@@ -63,6 +66,7 @@ def test_invalidate_output_target_and_reference_mode(shared_data, tmp_path):
     assert header == "id,group,context,question,answer"
 
 
+@pytest.mark.data
 def test_relabel_and_dropmin(shared_data, tmp_path):
     source = shared_data / "t1" / "t1_attraction_augmented_valid.csv"
     result = _cli("relabel", "-i", source, "-o", tmp_path / "case", "--format", "t1-csv")
@@ -79,10 +83,10 @@ def test_relabel_and_dropmin(shared_data, tmp_path):
     assert n_out == len(load_dataset(tmp_path / "dm.json")) == 187
 
 
-def test_fewshot_through_loopback_server(shared_data, tmp_path):
+def test_fewshot_through_loopback_server(bench_data, tmp_path):
     reply = "Question: Is the following action applicable in this state: move the robot to room two?"
     with ScriptedOpenAIServer(default_text=reply) as server:
-        result = _cli("fewshot", "-i", shared_data / "acp" / "acp_app_prog.csv", "--param", "3",
+        result = _cli("fewshot", "-i", bench_data / "acp" / "acp_app_prog.csv", "--param", "3",
                       "--n-out", "4", "--examples", "random", "--model", "gen",
                       "--llm-base-url", server.base_url,
                       "-o", tmp_path / "fs.jsonl")
@@ -94,8 +98,8 @@ def test_fewshot_through_loopback_server(shared_data, tmp_path):
     assert all(t.output in ("yes", "no") for t in data)
 
 
-def test_errors_are_clear(shared_data, tmp_path):
-    acp = shared_data / "acp" / "acp_app_prog.csv"
+def test_errors_are_clear(bench_data, tmp_path):
+    acp = bench_data / "acp" / "acp_app_prog.csv"
     result = _cli("oversample", "-i", acp, "--target", "answer", "-o", tmp_path)
     assert isinstance(result.exception, ConfigError) and "does not take" in str(result.exception)
     result = _cli("oversample", "-i", acp, "--param", "0.1,0.2", "-o", tmp_path / "x.jsonl")

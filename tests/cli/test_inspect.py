@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from helpers.synae_cli import run_synae
+from synae.run.data import load_dataset
 
 
 def inspect_json(args, capsys, monkeypatch):
@@ -13,8 +16,8 @@ def inspect_json(args, capsys, monkeypatch):
     return json.loads(out)
 
 
-def test_inspect_bfcl_json(shared_data, capsys, monkeypatch):
-    stats = inspect_json([shared_data / "bfcl" / "BFCL_v4_multi_turn_base.json"], capsys, monkeypatch)
+def test_inspect_bfcl_json(bench_data, capsys, monkeypatch):
+    stats = inspect_json([bench_data / "bfcl" / "BFCL_v4_multi_turn_base.json"], capsys, monkeypatch)
     assert stats["n"] == 200 and stats["preset"] == "bfcl"
     assert stats["messages"] == {"system": 0, "user": 734, "assistant": 731, "tool": 0}
     assert stats["tool_calls"] == 1142 and stats["unparsed_tool_calls"] == 0
@@ -23,6 +26,7 @@ def test_inspect_bfcl_json(shared_data, capsys, monkeypatch):
     assert stats["attributes"]["primary_api"]["GorillaFileSystem"] == 50
 
 
+@pytest.mark.data
 def test_inspect_t1_modes_and_multilabel_counts(shared_data, capsys, monkeypatch):
     path = shared_data / "t1" / "t1_attraction_augmented.csv"
     default = inspect_json([path], capsys, monkeypatch)
@@ -33,6 +37,7 @@ def test_inspect_t1_modes_and_multilabel_counts(shared_data, capsys, monkeypatch
     assert default["attributes"]["state"]["None"] == 120  # stored attribute, null → "None"
 
 
+@pytest.mark.data
 def test_inspect_acp_and_example_tables(shared_data, capsys, monkeypatch):
     stats = inspect_json([shared_data / "acp" / "acp_app_prog.csv"], capsys, monkeypatch)
     assert stats["attributes"]["group"] == {"applicable_actions_bool": 130, "progression_bool": 130}
@@ -56,12 +61,12 @@ def test_inspect_errors(tmp_path, capsys, monkeypatch):
     assert code == 0 and json.loads(out)["n_skipped"] == 1
 
 
-def test_inspect_takes_its_options_from_a_config_file(shared_data, tmp_path, capsys, monkeypatch):
-    path = shared_data / "t1" / "t1_attraction_augmented.csv"
+def test_inspect_takes_its_options_from_a_config_file(bench_data, tmp_path, capsys, monkeypatch):
+    path = bench_data / "t1" / "t1_attraction_augmented.csv"
     config = tmp_path / "synae.yaml"
     config.write_text(f"mode: reference\ninputs:\n  data: {path}\n")
     stats = inspect_json(["--config", config], capsys, monkeypatch)
-    assert stats["mode"] == "reference" and stats["n"] == 225
+    assert stats["mode"] == "reference" and stats["n"] == len(load_dataset(path))
     stats = inspect_json(["--config", config, "--mode", "default"], capsys, monkeypatch)
     assert stats["mode"] == "default"  # the flag wins over the file
 

@@ -16,6 +16,7 @@ from synae.run.data import load_dataset
 runner = CliRunner()
 
 
+@pytest.mark.data
 def test_t1_run_writes_data_and_results(tmp_path):
     result = runner.invoke(app, ["quickstart", "t1", "--embedder", "lexical", "--metrics",
                                  "diversity.instructions.*,fidelity.tool_calls.*", "--out", str(tmp_path)])
@@ -39,6 +40,7 @@ def test_t1_run_writes_data_and_results(tmp_path):
     assert "<svg" in (tmp_path / "report.html").read_text()
 
 
+@pytest.mark.data
 def test_relabel_evaluates_both_sets(tmp_path):
     result = runner.invoke(app, ["quickstart", "t1", "relabel", "--embedder", "lexical", "--metrics",
                                  "diversity.*", "--validity", "none", "--no-html", "--out", str(tmp_path)])
@@ -50,8 +52,8 @@ def test_relabel_evaluates_both_sets(tmp_path):
     assert not (tmp_path / "report_skewed.html").exists()
 
 
-def test_sources_and_errors(shared_data):
-    valid = shared_data / "t1" / "t1_attraction_augmented_valid.csv"
+def test_sources_and_errors(bench_data):
+    valid = bench_data / "t1" / "t1_attraction_augmented_valid.csv"
     assert example_input("t1", "invalidate") == (valid, "none")
     assert example_input("t1", "fewshot")[1] == "int_id"
     assert example_input("acp", "relabel")[0].name == "acp_app_prog.csv"
@@ -61,6 +63,7 @@ def test_sources_and_errors(shared_data):
     assert isinstance(result.exception, ConfigError) and "one parameter value" in str(result.exception)
 
 
+@pytest.mark.data
 def test_method_default_parameter(tmp_path):
     result = runner.invoke(app, ["quickstart", "acp", "dropmin", "--embedder", "lexical", "--metrics",
                                  "diversity.instructions.ad", "--no-html", "--out", str(tmp_path)])

@@ -79,8 +79,8 @@ def test_greedy_lists() -> None:
         _greedy_lists(["--synthetic", "a", "--unknown"])
 
 
-def test_compare_writes_results_and_report(tmp_path, shared_data, capsys, monkeypatch) -> None:
-    real = load_dataset(shared_data / "t1" / "t1_attraction_turns_with_output.csv")
+def test_compare_writes_results_and_report(tmp_path, bench_data, capsys, monkeypatch) -> None:
+    real = load_dataset(bench_data / "t1" / "t1_attraction_turns_with_output.csv")
     subset = real.trajectories[:60]
     write_jsonl(subset, tmp_path / "real.jsonl")
     write_jsonl(perturbed_copy(subset, seed=1), tmp_path / "a.jsonl")

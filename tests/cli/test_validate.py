@@ -11,17 +11,18 @@ from typer.testing import CliRunner
 from helpers.openai_server import ScriptedOpenAIServer
 from synae.cli.app import app
 from synae.errors import ConfigError
+from synae.run.data import load_dataset
 from synae.schema import read_jsonl, write_jsonl
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def t1_small(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def t1_small(bench_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The first 12 real T1-Augmented trajectories as a canonical JSONL file."""
     from synae.run.data import load_dataset
 
-    data = load_dataset(shared_data / "t1" / "t1_attraction_augmented_valid.csv")
+    data = load_dataset(bench_data / "t1" / "t1_attraction_augmented_valid.csv")
     path = tmp_path_factory.mktemp("data") / "t1_small.jsonl"
     write_jsonl(data.trajectories[:12], path)
     return path
@@ -37,11 +38,12 @@ def test_json_summary_with_rules(t1_small: Path) -> None:
     assert summary["output"]["valid"] + summary["output"]["invalid"] == 12
 
 
-def test_acp_has_no_tool_call_target(shared_data: Path) -> None:
-    result = runner.invoke(app, ["validate", str(shared_data / "acp" / "acp_app_prog.csv"), "--json"])
+def test_acp_has_no_tool_call_target(bench_data: Path) -> None:
+    result = runner.invoke(app, ["validate", str(bench_data / "acp" / "acp_app_prog.csv"), "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert summary["tool_calls"] is None and summary["output"]["valid"] == 260
+    n = len(load_dataset(bench_data / "acp" / "acp_app_prog.csv"))
+    assert summary["tool_calls"] is None and summary["output"]["valid"] == n
 
 
 def test_judge_verdicts_written_with_reasons(t1_small: Path, tmp_path: Path) -> None:
@@ -81,12 +83,12 @@ def test_llm_checker_needs_a_model(t1_small: Path) -> None:
     assert isinstance(result.exception, ConfigError) and "judge model" in str(result.exception)
 
 
-def test_agreement_with_construction_labels(shared_data: Path, tmp_path: Path) -> None:
+def test_agreement_with_construction_labels(bench_data: Path, tmp_path: Path) -> None:
     from synae.generate.invalidate import invalidate
     from synae.presets import get_preset
     from synae.run.data import load_dataset
 
-    real = load_dataset(shared_data / "t1" / "t1_attraction_augmented_valid.csv")
+    real = load_dataset(bench_data / "t1" / "t1_attraction_augmented_valid.csv")
     broken = invalidate(real, 0.5, preset=get_preset("t1"), target="tool_calls", seed=123)
     path = tmp_path / "invalidated.jsonl"
     write_jsonl(broken.trajectories, path)
@@ -94,7 +96,7 @@ def test_agreement_with_construction_labels(shared_data: Path, tmp_path: Path) -
                                  "--json"])
     assert result.exit_code == 0, result.output
     found = json.loads(result.stdout)["agreement"]["tool_calls"]["rules"]
-    assert found["n_labelled"] == 100 and found["coverage"] == 1.0
+    assert found["n_labelled"] == len(real) and found["coverage"] == 1.0
     assert found["kappa"] > 0.8 and found["f1_valid"] > 0.9  # rules track validity by construction
     table = runner.invoke(app, ["validate", str(path), "--preset", "t1", "--known-labels", "construction"])
     assert "agreement with labels" in table.stdout

@@ -150,13 +150,13 @@ def test_result_string_rules():
     assert result_string({"a": 10**5000}).startswith("Error during execution: ")
 
 
-def test_real_newer_ground_truth_executes_without_error(shared_data: Path):
+def test_real_newer_ground_truth_executes_without_error(bench_data: Path):
     def read(path: Path) -> list[dict]:
         return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
-    questions = read(shared_data / "bfcl" / "BFCL_v4_multi_turn_base.json")
+    questions = read(bench_data / "bfcl" / "BFCL_v4_multi_turn_base.json")
     answers = {a["id"]: a["ground_truth"]
-               for a in read(shared_data / "bfcl" / "possible_answer" / "BFCL_v4_multi_turn_base.json")}
+               for a in read(bench_data / "bfcl" / "possible_answer" / "BFCL_v4_multi_turn_base.json")}
     n_calls = n_errors = 0
     for entry in questions:
         env = BFCLEnvironment(entry["involved_classes"], entry["initial_config"])

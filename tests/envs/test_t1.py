@@ -22,8 +22,8 @@ BOSTON_ART = 'a = search_attractions(city="Boston", state="MA", type=["Art", "Hi
 
 
 @pytest.fixture(scope="module")
-def csv_rows(shared_data: Path) -> list[dict[str, str]]:
-    with open(shared_data / "t1" / "ontology_attractions.csv", encoding="utf-8", newline="") as fh:
+def csv_rows(bench_data: Path) -> list[dict[str, str]]:
+    with open(bench_data / "t1" / "ontology_attractions.csv", encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
 
 

@@ -1,5 +1,7 @@
-"""Real benchmark datasets the generator tests run on, and a small generic tool-calling dataset
-(loaded once per session; tests copy, never mutate: every generator deep-copies what it outputs)."""
+"""Datasets of the benchmarks' shape the generator tests run on (``bench_data``), the real files for
+the tests of the research's numbers (``real_*``, ``data`` tests), and a small generic tool-calling
+dataset (loaded once per session; tests copy, never mutate: every generator deep-copies what it
+outputs)."""
 
 from __future__ import annotations
 
@@ -13,32 +15,56 @@ from synae.schema import Dataset, Message, Trajectory
 
 
 @pytest.fixture(scope="session")
-def t1_valid(shared_data: Path) -> Dataset:
-    """T1-Augmented-Valid in file order (n = 100): base of invalidation and the case study."""
+def t1_valid(bench_data: Path) -> Dataset:
+    """T1-Augmented-Valid in file order: base of invalidation and the case study."""
+    return load_dataset(bench_data / "t1" / "t1_attraction_augmented_valid.csv")
+
+
+@pytest.fixture(scope="session")
+def real_t1_valid(shared_data: Path) -> Dataset:
+    """The real T1-Augmented-Valid (n = 100)."""
     return load_dataset(shared_data / "t1" / "t1_attraction_augmented_valid.csv")
 
 
 @pytest.fixture(scope="session")
-def t1_turns(shared_data: Path) -> Dataset:
-    """The 225 turn-level T1 conversations in integer-ID order."""
+def t1_turns(bench_data: Path) -> Dataset:
+    """The turn-level T1 conversations in integer-ID order."""
+    return load_dataset(bench_data / "t1" / "t1_attraction_turns_with_output.csv", sort="int_id")
+
+
+@pytest.fixture(scope="session")
+def real_t1_turns(shared_data: Path) -> Dataset:
+    """The 225 real turn-level T1 conversations in integer-ID order."""
     return load_dataset(shared_data / "t1" / "t1_attraction_turns_with_output.csv", sort="int_id")
 
 
 @pytest.fixture(scope="session")
-def bfcl_older(shared_data: Path) -> Dataset:
+def bfcl_older(bench_data: Path) -> Dataset:
     """The older BFCL copy (questions + ground truth), which the research generated from."""
+    folder = bench_data / "bfcl" / "v_older"
+    return load_dataset(folder / "BFCL_v4_multi_turn_base_instr.json",
+                        answers=folder / "BFCL_v4_multi_turn_base_tool_calls.json")
+
+
+@pytest.fixture(scope="session")
+def real_bfcl_older(shared_data: Path) -> Dataset:
     folder = shared_data / "bfcl" / "v_older"
     return load_dataset(folder / "BFCL_v4_multi_turn_base_instr.json",
                         answers=folder / "BFCL_v4_multi_turn_base_tool_calls.json")
 
 
 @pytest.fixture(scope="session")
-def bfcl_newer(shared_data: Path) -> Dataset:
-    return load_dataset(shared_data / "bfcl" / "BFCL_v4_multi_turn_base.json")
+def bfcl_newer(bench_data: Path) -> Dataset:
+    return load_dataset(bench_data / "bfcl" / "BFCL_v4_multi_turn_base.json")
 
 
 @pytest.fixture(scope="session")
-def acp(shared_data: Path) -> Dataset:
+def acp(bench_data: Path) -> Dataset:
+    return load_dataset(bench_data / "acp" / "acp_app_prog.csv")
+
+
+@pytest.fixture(scope="session")
+def real_acp(shared_data: Path) -> Dataset:
     return load_dataset(shared_data / "acp" / "acp_app_prog.csv")
 
 

@@ -204,8 +204,9 @@ def test_bfcl_reference_mode_uses_config_keys(bfcl_newer):
     assert user_messages(ref[0]) == [line]
 
 
-def test_acp_round_trip(acp):
-    data = _subset(acp, 3)
+@pytest.mark.data
+def test_acp_round_trip(real_acp):
+    data = _subset(real_acp, 3)
 
     first_context = acp_parts(data[0])[0]
 

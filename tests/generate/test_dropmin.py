@@ -76,21 +76,24 @@ def test_bfcl_measured_sizes(bfcl_older):
     assert [len(dropmin(bfcl_older, n, preset=BFCL)) for n in range(4)] == [200, 193, 184, 173]
 
 
-def test_acp_domain_ties(acp):
+@pytest.mark.data
+def test_acp_domain_ties(real_acp):
     # 13 domains × 20: ties broken by name → alfworld, blocksworld, depot
-    result = dropmin(acp, 3, mode="reference", preset=ACP)
+    result = dropmin(real_acp, 3, mode="reference", preset=ACP)
     params = result[0].metadata["generation"]["params"]
     assert list(params["dropped"]) == ["alfworld", "blocksworld", "depot"]
-    assert [len(dropmin(acp, n, mode="reference", preset=ACP)) for n in range(4)] == [260, 254, 250, 244]
-    assert [len(dropmin(acp, n, preset=ACP)) for n in range(4)] == [260, 254, 248, 242]
+    assert [len(dropmin(real_acp, n, mode="reference", preset=ACP)) for n in range(4)] == [260, 254, 250, 244]
+    assert [len(dropmin(real_acp, n, preset=ACP)) for n in range(4)] == [260, 254, 248, 242]
 
 
-def test_t1_type_keeps_ids(t1_turns):
-    result = dropmin(t1_turns, 2, mode="reference", preset=T1)
-    _check(result, t1_turns, "type", "t1", 2, 0.3, True)
+@pytest.mark.data
+def test_t1_type_keeps_ids(real_t1_turns):
+    result = dropmin(real_t1_turns, 2, mode="reference", preset=T1)
+    _check(result, real_t1_turns, "type", "t1", 2, 0.3, True)
     assert all(t.id == t.metadata["generation"]["source_id"] for t in result)
-    assert [len(dropmin(t1_turns, n, mode="reference", preset=T1)) for n in range(4)] == [225, 220, 216, 211]
-    assert [len(dropmin(t1_turns, n, preset=T1)) for n in range(4)] == [225, 220, 214, 208]
+    sizes = [len(dropmin(real_t1_turns, n, mode="reference", preset=T1)) for n in range(4)]
+    assert sizes == [225, 220, 216, 211]
+    assert [len(dropmin(real_t1_turns, n, preset=T1)) for n in range(4)] == [225, 220, 214, 208]
 
 
 def test_deterministic_and_seed(acp):
@@ -99,8 +102,9 @@ def test_deterministic_and_seed(acp):
     assert a.fingerprint() != dropmin(acp, 3, seed=6, preset=ACP).fingerprint()
 
 
-def test_half_and_frac(acp):
-    result = dropmin(acp, "half", frac=0.9, preset=ACP)
+@pytest.mark.data
+def test_half_and_frac(real_acp):
+    result = dropmin(real_acp, "half", frac=0.9, preset=ACP)
     assert len(result) == 260 - 6 * 18  # 13 domains → 6 thinned, 18 of 20 each
 
 

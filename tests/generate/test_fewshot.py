@@ -70,9 +70,10 @@ def test_parsers():
     assert parse_conversation_json("not json")[1].startswith("reply is not JSON")
 
 
-def test_t1_fixed_reference(t1_turns):
+@pytest.mark.data
+def test_t1_fixed_reference(real_t1_turns):
     with ScriptedOpenAIServer(default_text=T1_REPLY) as server:
-        result = fewshot(t1_turns, 3, n_out=4, mode="reference", llm=_llm(server), preset=T1)
+        result = fewshot(real_t1_turns, 3, n_out=4, mode="reference", llm=_llm(server), preset=T1)
         bodies = server.requests
     assert len(bodies) == 4  # identical prompts are still distinct requests (per-output seed)
     assert sorted(b["seed"] for b in bodies) == [123, 124, 125, 126]
@@ -88,15 +89,17 @@ def test_t1_fixed_reference(t1_turns):
     user = bodies[0]["messages"][1]["content"]
     system = bodies[0]["messages"][0]["content"]
     assert "exactly 6 turns" in system
-    first_example = "\n".join(f"{m.role}: {m.content}" for m in t1_turns[3].messages if m.content)
+    first_example = "\n".join(f"{m.role}: {m.content}" for m in real_t1_turns[3].messages if m.content)
     assert first_example in user
-    assert user.index(t1_turns[133].messages[0].content) < user.index(t1_turns[153].messages[1].content)
+    assert (user.index(real_t1_turns[133].messages[0].content)
+            < user.index(real_t1_turns[153].messages[1].content))
 
 
-def test_t1_random_redraws_and_zero_shot(t1_turns):
+@pytest.mark.data
+def test_t1_random_redraws_and_zero_shot(real_t1_turns):
     with ScriptedOpenAIServer(default_text=T1_REPLY) as server:
-        result = fewshot(t1_turns, 1, n_out=3, examples="random", llm=_llm(server), preset=T1)
-        zero = fewshot(t1_turns, 0, n_out=2, llm=_llm(server), preset=T1)
+        result = fewshot(real_t1_turns, 1, n_out=3, examples="random", llm=_llm(server), preset=T1)
+        zero = fewshot(real_t1_turns, 0, n_out=2, llm=_llm(server), preset=T1)
         bodies = server.requests
     rng = np.random.default_rng(123)
     expected = [[str(rng.choice(225, size=1, replace=False)[0])] for _ in range(3)]
@@ -149,14 +152,15 @@ def test_bfcl_rng_order_and_parsing(bfcl_newer):
         assert "Request i:" in body["messages"][0]["content"]
 
 
-def test_acp_examples_answers_and_parse(acp):
+@pytest.mark.data
+def test_acp_examples_answers_and_parse(real_acp):
     def responder(body):
         answer = "yes" if "the answer is yes" in body["messages"][1]["content"] else "no"
         return f"Question: Is the action legal in this state? ({answer})"
 
     with ScriptedOpenAIServer(responder=responder) as server:
-        one = fewshot(acp, 1, n_out=3, llm=_llm(server), preset=ACP)
-        three = fewshot(acp, 3, n_out=4, mode="reference", llm=_llm(server), preset=ACP)
+        one = fewshot(real_acp, 1, n_out=3, llm=_llm(server), preset=ACP)
+        three = fewshot(real_acp, 3, n_out=4, mode="reference", llm=_llm(server), preset=ACP)
         bodies = server.requests
     assert all(t.metadata["generation"]["examples"] == [] for t in one)  # k = 1 → no examples
     rng = np.random.default_rng(123)
@@ -166,12 +170,12 @@ def test_acp_examples_answers_and_parse(acp):
     answers = rng.choice(["yes", "no"], size=4).tolist()
     for traj, ref, answer in zip(three, refs, answers, strict=True):
         gen = traj.metadata["generation"]
-        assert gen["examples"] == [acp[p].id for p in ex] and gen["answer"] == answer
+        assert gen["examples"] == [real_acp[p].id for p in ex] and gen["answer"] == answer
         assert traj.output == answer and gen["source_position"] == ref
         context, question = acp_parts(traj)
-        assert context == acp_parts(acp[ref])[0]
+        assert context == acp_parts(real_acp[ref])[0]
         assert question == f"Is the action legal in this state? ({answer})"
-        assert traj.attributes == {k: acp[ref].attributes[k] for k in ("group", "domain")}
+        assert traj.attributes == {k: real_acp[ref].attributes[k] for k in ("group", "domain")}
         body = next(b for b in bodies if b["seed"] == gen["request_seed"] and
                     f"Context: {context}" in b["messages"][1]["content"])
         user = body["messages"][1]["content"]

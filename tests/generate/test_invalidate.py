@@ -41,6 +41,7 @@ def _changed(result, source):
 # T1 tool calls (§3.1)
 
 
+@pytest.mark.data
 def test_vocabulary_is_sorted_ontology_values():
     vocab = t1_vocabulary()
     onto = load_ontology()
@@ -110,19 +111,20 @@ def test_t1_tool_calls_every_selected_row_changes(t1_valid, v):
         assert any(a.get("type") == new_types for a in call_args)
 
 
-def test_t1_v0_exports_byte_identical(t1_valid, shared_data, tmp_path):
+def test_t1_v0_exports_byte_identical(t1_valid, bench_data, tmp_path):
     result = invalidate(t1_valid, 0, preset=T1)
     write_t1_eval_csv(result, tmp_path / "v0.csv")
-    original = (shared_data / "t1" / "t1_attraction_augmented_valid.csv").read_bytes()
+    original = (bench_data / "t1" / "t1_attraction_augmented_valid.csv").read_bytes()
     assert (tmp_path / "v0.csv").read_bytes() == original
 
 
-def test_t1_export_changes_only_selected_tool_call_cells(t1_valid, tmp_path):
+@pytest.mark.data
+def test_t1_export_changes_only_selected_tool_call_cells(real_t1_valid, tmp_path):
     import csv
 
-    result = invalidate(t1_valid, 0.3, preset=T1)
+    result = invalidate(real_t1_valid, 0.3, preset=T1)
     write_t1_eval_csv(result, tmp_path / "v.csv")
-    write_t1_eval_csv(t1_valid, tmp_path / "orig.csv")
+    write_t1_eval_csv(real_t1_valid, tmp_path / "orig.csv")
     with open(tmp_path / "v.csv", newline="") as a, open(tmp_path / "orig.csv", newline="") as b:
         new_rows, old_rows = list(csv.reader(a))[1:], list(csv.reader(b))[1:]
     changed = [i for i, (x, y) in enumerate(zip(new_rows, old_rows, strict=True)) if x != y]
@@ -136,13 +138,14 @@ def test_t1_export_changes_only_selected_tool_call_cells(t1_valid, tmp_path):
 # T1 outputs (§3.2)
 
 
-def test_t1_output_v1_changes_88_rows(t1_valid):
-    result = invalidate(t1_valid, 1, target="output", preset=T1)
+@pytest.mark.data
+def test_t1_output_v1_changes_88_rows(real_t1_valid):
+    result = invalidate(real_t1_valid, 1, target="output", preset=T1)
     modified = [t.metadata["generation"]["modified"] for t in result]
     assert sum(modified) == 88
     assert all(t.metadata["generation"]["selected"] for t in result)
-    assert _changed(result, t1_valid) == [i for i, m in enumerate(modified) if m]
-    for new, old in zip(result, t1_valid, strict=True):
+    assert _changed(result, real_t1_valid) == [i for i, m in enumerate(modified) if m]
+    for new, old in zip(result, real_t1_valid, strict=True):
         assert _plan(new) == _plan(old)  # only the output changes
 
 
@@ -205,23 +208,25 @@ def test_bfcl_changes_only_quoted_literals(bfcl_older):
 # ACP (§3.4)
 
 
-def test_acp_reference_distinct_flips(acp):
+@pytest.mark.data
+def test_acp_reference_distinct_flips(real_acp):
     expected = [0, 26, 62, 98, 124, 150, 157]
     got = []
     for v in [0, 0.1, 0.3, 0.5, 0.7, 0.9, 1]:
-        result = invalidate(acp, v, mode="reference", preset=ACP)
-        flips = [i for i, (a, b) in enumerate(zip(result, acp, strict=True)) if a.output != b.output]
+        result = invalidate(real_acp, v, mode="reference", preset=ACP)
+        flips = [i for i, (a, b) in enumerate(zip(result, real_acp, strict=True)) if a.output != b.output]
         assert flips == [i for i, t in enumerate(result) if t.metadata["generation"]["modified"]]
         got.append(len(flips))
     assert got == expected
 
 
-def test_acp_default_flips_exactly(acp):
-    result = invalidate(acp, 0.5, target="output", preset=ACP)
-    pairs = [(a.output, b.output) for a, b in zip(result, acp, strict=True) if a.output != b.output]
+@pytest.mark.data
+def test_acp_default_flips_exactly(real_acp):
+    result = invalidate(real_acp, 0.5, target="output", preset=ACP)
+    pairs = [(a.output, b.output) for a, b in zip(result, real_acp, strict=True) if a.output != b.output]
     assert len(pairs) == 130
     assert all({x, y} == {"yes", "no"} for x, y in pairs)
-    assert all(a.messages == b.messages for a, b in zip(result, acp, strict=True))
+    assert all(a.messages == b.messages for a, b in zip(result, real_acp, strict=True))
 
 
 def test_determinism_and_seed(acp):

@@ -35,8 +35,9 @@ def test_sidecar_path(tmp_path):
     assert sidecar_path(tmp_path / "invalidate_frac0_1.csv").name == "invalidate_frac0_1.meta.json"
 
 
-def test_folder_with_manifest_round_trips(acp, tmp_path):
-    items = run_sweep("oversample", acp, [0.1, 0.5], preset=ACP, options={"seed": 123})
+@pytest.mark.data
+def test_folder_with_manifest_round_trips(real_acp, tmp_path):
+    items = run_sweep("oversample", real_acp, [0.1, 0.5], preset=ACP, options={"seed": 123})
     written, manifest = write_generated(items, tmp_path / "out", "canonical")
     assert manifest == tmp_path / "out" / "manifest.json"
     assert [w.files for w in written] == [[tmp_path / "out" / f"{n}.jsonl"] for n in
@@ -57,18 +58,20 @@ def test_single_file_needs_one_dataset(acp, tmp_path):
         write_generated(items, tmp_path / "one.jsonl", "canonical")
 
 
-def test_t1_csv_numbers_generated_ids(t1_turns, tmp_path):
-    items = run_sweep("oversample", t1_turns, [0.1], preset=T1, options={})
+@pytest.mark.data
+def test_t1_csv_numbers_generated_ids(real_t1_turns, tmp_path):
+    items = run_sweep("oversample", real_t1_turns, [0.1], preset=T1, options={})
     write_generated(items, tmp_path / "ov.csv", "t1-csv", T1)
     lines = (tmp_path / "ov.csv").read_text().split("\n")
     assert lines[0] == "ID,Data,Tool Call,Output"
     reread = load_dataset(tmp_path / "ov.csv")
     assert [t.id for t in reread] == [str(i) for i in range(225)]
-    assert reread[0].messages[0].content == t1_turns[0].messages[0].content
+    assert reread[0].messages[0].content == real_t1_turns[0].messages[0].content
 
 
-def test_bfcl_writes_questions_and_answers(bfcl_older, tmp_path):
-    items = run_sweep("invalidate", bfcl_older, [1], preset=BFCL, options={"mode": "reference"})
+@pytest.mark.data
+def test_bfcl_writes_questions_and_answers(real_bfcl_older, tmp_path):
+    items = run_sweep("invalidate", real_bfcl_older, [1], preset=BFCL, options={"mode": "reference"})
     written, _ = write_generated(items, tmp_path / "inv", "bfcl", BFCL)
     assert [f.relative_to(tmp_path / "inv").as_posix() for f in written[0].files] == \
         ["invalidate_frac1.json", "possible_answer/invalidate_frac1.json"]

@@ -74,10 +74,11 @@ def test_source_dataset_is_not_mutated(t1_turns):
     assert "generation" not in t1_turns[0].metadata
 
 
-def test_deterministic_and_seed_sensitive(acp):
-    a = oversample(acp, 0.3, seed=123)
-    b = oversample(acp, 0.3, seed=123)
-    c = oversample(acp, 0.3, seed=124)
+@pytest.mark.data
+def test_deterministic_and_seed_sensitive(real_acp):
+    a = oversample(real_acp, 0.3, seed=123)
+    b = oversample(real_acp, 0.3, seed=123)
+    c = oversample(real_acp, 0.3, seed=124)
     assert a.fingerprint() == b.fingerprint()
     pos = [t.metadata["generation"]["source_position"] for t in a]
     assert pos != [t.metadata["generation"]["source_position"] for t in c]
@@ -93,8 +94,9 @@ def test_bfcl_reference_positions(bfcl_older):
     assert result[100].metadata["generation"]["source_id"] == "multi_turn_base_12"
 
 
-def test_acp_r0_is_a_bootstrap(acp):
-    result = oversample(acp, 0)
+@pytest.mark.data
+def test_acp_r0_is_a_bootstrap(real_acp):
+    result = oversample(real_acp, 0)
     pos = [t.metadata["generation"]["source_position"] for t in result]
     assert pos[:4] == [4, 177, 154, 14]
     assert 0 not in pos

@@ -34,8 +34,9 @@ def test_parse_values():
         parse_values(get_method("fewshot"), "1.5", T1)
 
 
-def test_run_sweep_fresh_rng_per_value(acp):
-    items = run_sweep("invalidate", acp, [0.1, 0.1, 0.3], preset=ACP,
+@pytest.mark.data
+def test_run_sweep_fresh_rng_per_value(real_acp):
+    items = run_sweep("invalidate", real_acp, [0.1, 0.1, 0.3], preset=ACP,
                       options={"seed": 123, "mode": "reference"})
     assert [i.dataset.name for i in items] == ["invalidate_frac0_1"] * 2 + ["invalidate_frac0_3"]
     assert items[0].dataset.fingerprint() == items[1].dataset.fingerprint()
@@ -48,6 +49,7 @@ def test_run_sweep_rejects_foreign_options(acp):
         run_sweep("oversample", acp, [0.1], preset=ACP, options={"target": "answer"})
 
 
-def test_relabel_sweep_gives_two_datasets(t1_valid):
-    items = run_sweep("relabel", t1_valid, preset=T1)
+@pytest.mark.data
+def test_relabel_sweep_gives_two_datasets(real_t1_valid):
+    items = run_sweep("relabel", real_t1_valid, preset=T1)
     assert [(i.dataset.name, len(i.dataset)) for i in items] == [("skewed", 71), ("relabeled", 100)]

@@ -23,10 +23,16 @@ def case_study(t1_valid):
     return relabel(t1_valid, preset=T1)
 
 
-def test_base_has_71_rows_with_stated_drops(t1_valid, case_study):
-    skewed, _ = case_study
+@pytest.fixture(scope="module")
+def real_case_study(real_t1_valid):
+    return relabel(real_t1_valid, preset=T1)
+
+
+@pytest.mark.data
+def test_base_has_71_rows_with_stated_drops(real_t1_valid, real_case_study):
+    skewed, _ = real_case_study
     assert len(skewed) == 71
-    before = Counter(labels_of(t1_valid.trajectories, "type", T1))
+    before = Counter(labels_of(real_t1_valid.trajectories, "type", T1))
     after = Counter(labels_of(skewed.trajectories, "type", T1))
     assert {t: before[t] - after[t] for t in before if before[t] != after[t]} == \
         {"Guided": 6, "Sporting": 6, "Culinary": 8, "Cultural": 9}
@@ -37,11 +43,12 @@ def test_base_has_71_rows_with_stated_drops(t1_valid, case_study):
     positions = [t.metadata["generation"]["source_position"] for t in skewed]
     assert positions == sorted(positions)
     assert all(t == t_src.model_copy(update={"metadata": t.metadata}) for t, t_src in
-               zip(skewed, (t1_valid[p] for p in positions), strict=True))
+               zip(skewed, (real_t1_valid[p] for p in positions), strict=True))
 
 
-def test_relabeled_rows(t1_valid, case_study):
-    skewed, relabeled = case_study
+@pytest.mark.data
+def test_relabeled_rows(real_t1_valid, real_case_study):
+    skewed, relabeled = real_case_study
     assert len(relabeled) == 100
     assert [t.id for t in relabeled] == [str(i) for i in range(100)]
     base = relabeled.trajectories[:71]
@@ -52,7 +59,7 @@ def test_relabeled_rows(t1_valid, case_study):
     assert targets == ["Guided"] * 6 + ["Sporting"] * 6 + ["Culinary"] * 8 + ["Cultural"] * 9
     for row in appended:
         gen = row.metadata["generation"]
-        src = t1_valid[gen["source_position"]]
+        src = real_t1_valid[gen["source_position"]]
         old, new = gen["relabeled_from"], gen["label"]
         # the source is a base row; plan and output are copied unchanged
         assert src.id in {t.id for t in skewed}
@@ -65,10 +72,11 @@ def test_relabeled_rows(t1_valid, case_study):
     assert sum(r.metadata["generation"]["modified"] for r in appended) == 28
 
 
-def test_rng_order_continues_after_skew(t1_valid, case_study):
+@pytest.mark.data
+def test_rng_order_continues_after_skew(real_t1_valid, real_case_study):
     """Relabel draws come from the same rng, right after the four skew draws."""
-    _, relabeled = case_study
-    labels = labels_of(t1_valid.trajectories, "type", T1)
+    _, relabeled = real_case_study
+    labels = labels_of(real_t1_valid.trajectories, "type", T1)
     rng = np.random.default_rng(123)
     dropped = set()
     for value, n_drop in (("Guided", 6), ("Sporting", 6), ("Culinary", 8), ("Cultural", 9)):
@@ -80,8 +88,9 @@ def test_rng_order_continues_after_skew(t1_valid, case_study):
         [base[b] for b in first]
 
 
-def test_exports_are_verbatim_where_unchanged(t1_valid, case_study, shared_data, tmp_path):
-    skewed, relabeled = case_study
+@pytest.mark.data
+def test_exports_are_verbatim_where_unchanged(real_t1_valid, real_case_study, shared_data, tmp_path):
+    skewed, relabeled = real_case_study
     write_t1_eval_csv(skewed, tmp_path / "skewed.csv")
     write_t1_eval_csv(relabeled, tmp_path / "relabeled.csv")
     with open(shared_data / "t1" / "t1_attraction_augmented_valid.csv", newline="") as fh:

@@ -144,9 +144,9 @@ def toy_metric():
     assert TOY not in REGISTRY
 
 
-def test_a_decorated_metric_runs_renders_and_gates(toy_metric, shared_data, tmp_path):
-    real = load_dataset(shared_data / "t1" / "t1_attraction_turns_with_output.csv")
-    synthetic = Dataset(real.trajectories[:40], name="first40")
+def test_a_decorated_metric_runs_renders_and_gates(toy_metric, bench_data, tmp_path):
+    real = load_dataset(bench_data / "t1" / "t1_attraction_turns_with_output.csv")
+    synthetic = Dataset(real.trajectories[: len(real) // 3], name="first_third")
     lexical = load_config(embedding={"model": "lexical"})
     evaluator = Evaluator(real, lexical, metric_patterns="fidelity.tool_calls.*,diversity.tool_calls.*")
     assert evaluator.metric_ids == ["fidelity.tool_calls.tum", "fidelity.tool_calls.tcnm",

@@ -1,4 +1,4 @@
-"""Reports for every benchmark in shared/data (real vs a perturbed copy, lexical embedder), opened in
+"""Reports for every benchmark (``bench_data``: real vs a perturbed copy, lexical embedder), opened in
 headless Chromium: no console errors, no network requests, every section and chart present."""
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from synae.schema import Dataset
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-BENCHMARKS = {  # preset -> (file under shared/data, trajectories used)
-    "t1": ("t1/t1_attraction_turns_with_output.csv", 60),
-    "bfcl": ("bfcl/BFCL_v4_multi_turn_base.json", 50),
-    "acp": ("acp/acp_app_bool.parquet", 60),
+BENCHMARKS = {  # preset -> (file under the data folder, trajectories used: enough for every chart)
+    "t1": ("t1/t1_attraction_turns_with_output.csv", 20),
+    "bfcl": ("bfcl/BFCL_v4_multi_turn_base.json", 20),
+    "acp": ("acp/acp_app_bool.parquet", 20),
 }
 SECTIONS = ("summary", "ranking", "radar", "metrics", "attributes", "tools", "embedding", "privacy",
             "drilldown", "config")
@@ -36,11 +36,11 @@ pytestmark = pytest.mark.skipif(os.environ.get("SYNAE_SKIP_BROWSER_TESTS") == "1
 
 
 @pytest.fixture(scope="module")
-def reports(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def reports(bench_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """One comparison report per benchmark, re-rendered from its results JSON alone."""
     out: dict[str, Path] = {}
     for preset, (rel, n) in BENCHMARKS.items():
-        real = load_dataset(shared_data / rel)
+        real = load_dataset(bench_data / rel)
         subset = Dataset(real.trajectories[:n], name=f"{preset}-real")
         synthetic = Dataset(perturbed_copy(subset.trajectories), name="perturbed")
         config = load_config(None, preset=preset, embedding={"model": "lexical"})

@@ -33,8 +33,8 @@ LEXICAL = load_config(embedding={"model": "lexical"})
 
 
 @pytest.fixture(scope="module")
-def datasets(shared_data):
-    return {name: load_dataset(shared_data.joinpath(*parts)) for name, parts in FILES.items()}
+def datasets(bench_data):
+    return {name: load_dataset(bench_data.joinpath(*parts)) for name, parts in FILES.items()}
 
 
 def assert_identical_set_sanity(report):
@@ -70,16 +70,21 @@ def test_metric_sets_follow_the_presets(datasets):
     assert {"fidelity.tool_calls.planning.k2", "fidelity.tool_calls.planning.k3"} <= ids["t1"]
 
 
-def test_perturbed_copies_differ(datasets, shared_data):
+def test_perturbed_copies_differ(datasets):
     t1 = datasets["t1"]
-    subset = Dataset(t1.trajectories[:80], name="t1_first80")
+    subset = Dataset(t1.trajectories[: len(t1) // 3], name="t1_first_third")
     report = evaluate(t1, subset, LEXICAL)
     assert all(m.status == "ok" for m in report.metrics.values())
     assert report.metrics["fidelity.instructions.knn_precision"].value == 1.0  # a subset lies on D
     assert report.metrics["fidelity.instructions.knn_recall"].value < 1.0
     assert report.metrics["fidelity.instructions.am.total_token_length"].value > 0
+
+
+@pytest.mark.data
+def test_the_older_bfcl_copy_differs(shared_data):
+    newer = load_dataset(shared_data / "bfcl" / "BFCL_v4_multi_turn_base.json")
     older = load_dataset(shared_data / "bfcl" / "v_older" / "BFCL_v4_multi_turn_base_instr.json")
-    report = evaluate(datasets["bfcl"], older, LEXICAL)
+    report = evaluate(newer, older, LEXICAL)
     assert all(m.status == "ok" for m in report.metrics.values())
     for metric_id in ("fidelity.tool_calls.tum", "fidelity.tool_calls.planning.k2",
                       "fidelity.instructions.fid", "fidelity.instructions.am.n_turns",
@@ -94,7 +99,7 @@ def test_subset_equals_recomputing_on_the_resampled_dataset(datasets):
     idx = np.random.default_rng(0).integers(0, len(real), 120)  # with repeats, as a bootstrap draws
     sub = ev.real_features.subset(idx)
     direct = ev.features(Dataset([real.trajectories[i] for i in idx]))
-    syn = ev.features(Dataset(real.trajectories[50:150]))
+    syn = ev.features(Dataset(real.trajectories[len(real) // 4: 3 * len(real) // 4]))
     a = ev.compute_metrics(sub, syn)
     b = ev.compute_metrics(direct, syn)
     for metric_id in a:

@@ -15,8 +15,8 @@ from synae.run.evaluation import Evaluator
 from synae.run.executors import LocalExecutor, PerItem
 
 
-def test_batched_record_features_equal_the_whole_list(shared_data: Path) -> None:
-    real = load_dataset(shared_data / "t1" / "t1_attraction_turns_with_output.csv")
+def test_batched_record_features_equal_the_whole_list(bench_data: Path) -> None:
+    real = load_dataset(bench_data / "t1" / "t1_attraction_turns_with_output.csv")
     config = load_config(embedding={"model": "lexical"})
     build = Evaluator(real, config, progress=False).record_features
     trajs = real.trajectories

@@ -139,26 +139,27 @@ def test_the_streamed_evaluator_holds_no_trajectories_and_reads_the_profile_once
 
 
 def test_streamed_t1_evaluation_with_provenance_rules_equals_the_whole_run(
-        shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        bench_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """T1 rules check generated trajectories against the real ones they name (provenance): the
     streamed real set gives the synthetic run exactly those sources."""
     from synae.generate.invalidate import invalidate
     from synae.presets import get_preset
     from synae.run.data import load_dataset
 
-    source = load_dataset(shared_data / "t1" / "t1_attraction_augmented_valid.csv")
+    source = load_dataset(bench_data / "t1" / "t1_attraction_augmented_valid.csv")
     real, synthetic = tmp_path / "real.jsonl", tmp_path / "invalidated.jsonl"
     write_jsonl(source.trajectories[:60], real)
     broken = invalidate(source, 0.5, preset=get_preset("t1"), target="tool_calls", seed=3)
-    write_jsonl(broken.trajectories[:50], synthetic)
+    generated = broken.trajectories[:50]
+    write_jsonl(generated, synthetic)
     config = load_config(inputs={"real": real, "synthetic": [synthetic]}, embedding={"model": "lexical"},
                          validity={"checker": "rules"}, preset="t1")
     whole, streamed = _both(config, monkeypatch)
     assert _metrics(streamed) == _metrics(whole)
     assert streamed.datasets == whole.datasets
     counts = streamed.metrics["validity.tool_calls.rate"].details
-    assert counts["n_valid"] + counts["n_invalid"] + counts["n_unscored"] == 50
-    assert 0 < counts["n_invalid"] < 50
+    assert counts["n_valid"] + counts["n_invalid"] + counts["n_unscored"] == len(generated)
+    assert 0 < counts["n_invalid"] < len(generated)
 
 
 def test_streamed_compare_equals_the_whole_run(generic_files: tuple[Path, Path], tmp_path: Path,
@@ -233,11 +234,11 @@ def test_a_side_file_with_the_wrong_row_count_names_the_file(tmp_path: Path) -> 
     ("t1/t1_attraction_turns.csv", "t1/t1_attraction_augmented_valid.csv"),
     ("acp/acp_app_prog.csv", "acp/acp_app_bool.parquet"),
 ])
-def test_benchmark_files_evaluate_streamed_as_loaded(shared_data: Path, real: str, synthetic: str,
+def test_benchmark_files_evaluate_streamed_as_loaded(bench_data: Path, real: str, synthetic: str,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Benchmark files (T1 CSV, ACP CSV and Parquet) stream through evaluate with the rule checkers
     and give the whole-dataset run's metrics."""
-    config = load_config(inputs={"real": shared_data / real, "synthetic": [shared_data / synthetic]},
+    config = load_config(inputs={"real": bench_data / real, "synthetic": [bench_data / synthetic]},
                          embedding={"model": "lexical"}, validity={"checker": "rules"})
     whole, streamed = _both(config, monkeypatch)
     assert _metrics(streamed) == _metrics(whole)

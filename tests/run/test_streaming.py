@@ -188,14 +188,14 @@ def test_inspect_and_validate_stream_openai_records(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["t1/t1_attraction_turns_with_output.csv", "t1/t1_attraction_augmented.csv",
                                   "bfcl/BFCL_v4_multi_turn_base.json", "acp/acp_app_prog.csv",
                                   "acp/acp_app_bool.parquet"])
-def test_benchmark_files_stream_as_they_load(shared_data: Path, name: str) -> None:
+def test_benchmark_files_stream_as_they_load(bench_data: Path, name: str) -> None:
     """Each shipped benchmark file read record by record by its reader (T1 turn-level: grouped by
     conversation first) gives the trajectories, stored attributes, warnings and preset of the whole
     load."""
     from synae.presets import detect_preset
     from synae.run.data import load_dataset
 
-    path = shared_data / name
+    path = bench_data / name
     whole = load_dataset(path)
     fmt = streaming_format(path, load_config())
     assert fmt == whole.format == name.split("/")[0]

@@ -84,8 +84,8 @@ def test_parser_default_mode_is_robust() -> None:
 # Prompts (§1.2, §1.4)
 
 
-def test_tool_call_prompt_on_real_t1_trajectory(shared_data: Path) -> None:
-    data = load_dataset(shared_data / "t1" / "t1_attraction_turns_with_output.csv")
+def test_tool_call_prompt_on_real_t1_trajectory(bench_data: Path) -> None:
+    data = load_dataset(bench_data / "t1" / "t1_attraction_turns_with_output.csv")
     traj = data[0]
     judge = LLMJudge("tool_calls", settings=SETTINGS, client=None,
                      default_tools=get_preset("t1").judge_default_tools())
@@ -120,8 +120,8 @@ def test_fields_are_truncated_and_counted() -> None:
     assert "x" * 101 not in text and "x" * 90 in text
 
 
-def test_acp_output_prompt(shared_data: Path) -> None:
-    item = load_dataset(shared_data / "acp" / "acp_app_prog.csv")[0]
+def test_acp_output_prompt(bench_data: Path) -> None:
+    item = load_dataset(bench_data / "acp" / "acp_app_prog.csv")[0]
     text = acp_output_validity_prompt(item).messages[1]["content"]
     context, question = item.messages[0].content.split("\n")[:2]
     assert f"## Context\n{context}" in text and f"## Question\n{question}" in text

@@ -72,9 +72,10 @@ def test_cluster_has_two_nodes(executor: RayExecutor) -> None:
 
 def test_knn_equals_local(executor: RayExecutor) -> None:
     rng = np.random.default_rng(11)
-    x, y = np.round(rng.normal(size=(700, 8)), 1), np.round(rng.normal(size=(500, 8)) + 0.1, 1)
+    # 8 blocks per pass (2 CPUs x 4 tasks) at any size: duplicate real rows tie, some copies
+    x, y = np.round(rng.normal(size=(140, 8)), 1), np.round(rng.normal(size=(100, 8)) + 0.1, 1)
     x[1::9] = x[0]
-    y[:120] = x[rng.integers(0, 700, 120)]
+    y[:24] = x[rng.integers(0, 140, 24)]
     local = LocalExecutor(device="cpu")
     for k in (1, 3, 5):
         want, got = local.knn_precision_recall(x, y, k), executor.knn_precision_recall(x, y, k)
@@ -147,13 +148,13 @@ def test_concurrency_split() -> None:
     assert sum(split_concurrency(5, 5)) == 5
 
 
-def test_evaluator_on_ray_equals_the_local_evaluator(executor: RayExecutor, shared_data,
+def test_evaluator_on_ray_equals_the_local_evaluator(executor: RayExecutor, bench_data,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Record features as map tasks (batches of 16 trajectories, joined in order), embeddings
     (actors building the pipeline from a PipelineFactory) and both k-NN passes on the cluster:
     every metric record equals the local run's, embedding statistics included."""
     config = load_config(embedding={"model": "lexical"})
-    real = load_dataset(shared_data / "t1" / "t1_attraction_turns_with_output.csv")
+    real = load_dataset(bench_data / "t1" / "t1_attraction_turns_with_output.csv")
     syn = Dataset(real.trajectories[1::3], name="third")
 
     def outcomes(ev: Evaluator) -> dict[str, tuple]:

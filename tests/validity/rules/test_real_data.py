@@ -10,6 +10,8 @@ import pytest
 from synae.run.data import load_dataset
 from synae.run.validity import rule_checkers
 
+pytestmark = pytest.mark.data  # facts of the real files
+
 
 def verdicts(path: Path, preset: str) -> dict[str, list]:
     data = load_dataset(path)

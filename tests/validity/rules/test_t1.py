@@ -153,7 +153,7 @@ def test_equivalent_is_skipped_when_instructions_changed():
     assert v.valid is True and v.details["equivalent"] == "skipped"
 
 
-def test_invalidation_with_ontology_values_gives_one_minus_v(shared_data: Path):
+def test_invalidation_with_ontology_values_gives_one_minus_v(bench_data: Path):
     """Replacing every state (or city) by another ontology value not in the conversation — the
     §3.1 invalidation — makes exactly the corrupted real trajectories invalid."""
     from synae.presets.t1 import load_ontology
@@ -161,7 +161,7 @@ def test_invalidation_with_ontology_values_gives_one_minus_v(shared_data: Path):
     from synae.views import instruction_transcript
 
     onto = load_ontology()
-    data = load_dataset(shared_data / "t1" / "t1_attraction_augmented_valid.csv")
+    data = load_dataset(bench_data / "t1" / "t1_attraction_augmented_valid.csv")
     corrupted = []
     for i, traj in enumerate(data.trajectories[:10]):
         copy = traj.model_copy(deep=True)
