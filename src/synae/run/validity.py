@@ -61,7 +61,7 @@ def default_kind(preset: str | Preset, config: Config) -> CheckerKind:
 
 def checker_kinds(preset: str | Preset, config: Config,
                   checker: str | None) -> tuple[list[CheckerKind], CheckerKind]:
-    """(kinds to run, primary kind) for a ``--checker`` value; ``llm`` and ``both`` need a judge model."""
+    """(kinds to run, primary kind) for a ``--validity`` value; ``llm`` and ``both`` need a judge model."""
     if checker is None:
         default = default_kind(preset, config)
         return [default], default
