@@ -2,6 +2,10 @@
 
 Three pillars: validity (do the calls and outputs accomplish the instruction?), fidelity (how close
 are synthetic and real?) and diversity (how much of the space does the synthetic set cover?).
+
+Python API: :func:`evaluate`, :func:`compare` (the results of ``synae evaluate``/``synae compare``,
+``to_pandas()`` for a tidy metrics table) and :func:`write_html`; everything is imported when first
+called, so ``import synae`` stays cheap.
 """
 
 from __future__ import annotations

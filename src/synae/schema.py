@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 import pydantic_core
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from synae.errors import DataError
 from synae.files import atomic_write, data_stem
@@ -90,10 +90,10 @@ class Trajectory(BaseModel):
     id: str
     messages: list[Message]
     output: str | None = None
-    attributes: dict[str, Any] = {}
+    attributes: dict[str, Any] = Field(default_factory=dict)  # a fresh dict per record, never a deep copy
     tools: list[dict[str, Any]] | None = None
     environment: dict[str, Any] | None = None
-    metadata: dict[str, Any] = {}
+    metadata: dict[str, Any] = Field(default_factory=dict)
 
     def to_json(self) -> str:
         """One canonical JSONL line (without the newline); fields absent on input stay absent."""

@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import rankdata
 
 
 @dataclass(frozen=True)
@@ -77,6 +76,8 @@ def rd(real_rates: Sequence[float | None], synthetic_rates: Sequence[float | Non
     if isinstance(checked, DownstreamValue):
         return checked
     real, synthetic = checked
+    from scipy.stats import rankdata  # ~1 s to import: only when an RD value is computed
+
     for name, vector in (("real", real), ("synthetic", synthetic)):
         if np.all(vector == vector[0]):
             return DownstreamValue(None, f"constant_ranking: all agents tie on {name} data")

@@ -60,7 +60,7 @@ from synae.results import DatasetSummary, EmbedderInfo, EvaluationReport, Metric
 from synae.run import precomputed
 from synae.run.executors import Executor, PerItem, make_executor
 from synae.run.record_features import RecordFeatures, add_stored
-from synae.schema import Dataset, Trajectory
+from synae.schema import Dataset, Trajectory, gc_paused
 from synae.views import instruction_transcript
 
 if TYPE_CHECKING:
@@ -178,6 +178,7 @@ class Evaluator:
         self._real_features: DatasetFeatures | None = None
         self.metric_seconds: dict[str, float] = {}  # wall time per metric of the last compute_metrics
         self.stage_seconds: dict[str, float] = {}  # executor passes of the last compute_metrics (k-NN)
+        self._feature_seconds: dict[int, float] = {}  # id(dataset) -> seconds its last features() took
 
     # -- embeddings --------------------------------------------------------------------------
 
@@ -288,7 +289,19 @@ class Evaluator:
         (numeric or categorical, :func:`~synae.presets.base.stored_values`) is decided over the
         whole set from its raw values, kept until the end. Precomputed vectors: a side file
         attached to the stream is checked against the row count after the pass; the records'
-        ``embeddings`` field must be given on every record of the view or on none, across chunks."""
+        ``embeddings`` field must be given on every record of the view or on none, across chunks.
+        The time it took is kept (:meth:`feature_seconds`)."""
+        start = time.perf_counter()
+        feats = self._features(dataset)
+        self._feature_seconds[id(dataset)] = time.perf_counter() - start
+        return feats
+
+    def feature_seconds(self, dataset: Dataset | TrajectoryStream) -> float | None:
+        """Seconds the last :meth:`features` of ``dataset`` took (``None`` if never built here)."""
+        return self._feature_seconds.get(id(dataset))
+
+    def _features(self, dataset: Dataset | TrajectoryStream) -> DatasetFeatures:
+        """:meth:`features` (untimed)."""
         stored = self.record_features.stored_attributes()
         raw: dict[str, list[Any]] = {a: [] for a in stored}
         parts: list[DatasetFeatures] = []
@@ -299,7 +312,8 @@ class Evaluator:
                 raw[a].extend(t.attributes.get(a) for t in chunk)
             part = Dataset(trajectories=chunk, name=dataset.name, source=dataset.source,
                            embeddings=dataset.embeddings if isinstance(dataset, Dataset) else {})
-            parts.append(self._chunk_features(part, skip_views=set(side), given=given))
+            with gc_paused():  # a chunk's features are acyclic: no collection rescans the chunk
+                parts.append(self._chunk_features(part, skip_views=set(side), given=given))
         if not parts:  # an empty stream: the features of an empty dataset
             parts.append(self._chunk_features(Dataset(trajectories=[], name=dataset.name), set(side), given))
         feats = parts[0] if len(parts) == 1 else DatasetFeatures.concat(parts, dataset.name)
@@ -447,10 +461,10 @@ class Evaluator:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         real_f = self.real_features
-        timings["features_real"] = time.perf_counter() - t0
-        t1 = time.perf_counter()
         syn_f = synthetic_features if synthetic_features is not None else self.features(synthetic)
-        timings["features_synthetic"] = time.perf_counter() - t1
+        # the time each set's features took, whenever they were built (the real set's once)
+        timings["features_real"] = self.feature_seconds(self.real) or 0.0
+        timings["features_synthetic"] = self.feature_seconds(synthetic) or 0.0
         _check_dimensions(real_f, syn_f, self.real, synthetic)
         t2 = time.perf_counter()
         metrics = self.compute_metrics(real_f, syn_f)

@@ -205,14 +205,20 @@ def _pillar_aggregates(evaluator: Evaluator, report: EvaluationReport, name: str
     if scale == "group":
         return aggregate_single(report.metrics, name, options)
     n = report.datasets["synthetic"].n
-    result = aggregate_anchored(report.metrics, collapse_anchor(evaluator, n, report.metrics), name, options)
+    start = time.perf_counter()
+    anchor = collapse_anchor(evaluator, n, report.metrics)
+    report.timings["anchor"] = time.perf_counter() - start
+    result = aggregate_anchored(report.metrics, anchor, name, options)
     floors = {mid: m.details["noise_floor"] for mid, m in report.metrics.items()
               if isinstance(m.details.get("noise_floor"), dict)}
     if floors:
         half = int(next(iter(floors.values()))["half_size"])
         halves = {mid: m.model_copy(update={"value": floors[mid]["mean"]})
                   for mid, m in report.metrics.items() if mid in floors}
-        noise = aggregate_anchored(halves, collapse_anchor(evaluator, half), "half split", options)
+        start = time.perf_counter()
+        half_anchor = collapse_anchor(evaluator, half)
+        report.timings["anchor"] += time.perf_counter() - start
+        noise = aggregate_anchored(halves, half_anchor, "half split", options)
         result["noise_floor_scores"] = noise["scores"]["half split"]
     return result
 
@@ -265,6 +271,9 @@ def evaluate_for_report(evaluator: Evaluator, synthetic: Dataset | TrajectoryStr
     if options.report_data and not (isinstance(real, Dataset) and isinstance(synthetic, Dataset)):
         raise ValueError("report data (the HTML report's drill-down) needs both sets loaded whole, not "
                          "streamed")
+    if validity is None and checker != "none":  # kept here for its timing
+        validity = ValiditySession(evaluator.real, evaluator.preset, evaluator.config, checker)
+    checked_before = validity.seconds if validity is not None else 0.0
     validity_extra, verdicts_of = validity_for(evaluator, checker, session=validity)
     if validity_extra is not None:
         extra_metrics = _chain(extra_metrics, validity_extra)
@@ -273,7 +282,8 @@ def evaluate_for_report(evaluator: Evaluator, synthetic: Dataset | TrajectoryStr
     real_f = evaluator.real_features
     syn_f = evaluator.features(synthetic)
     report = evaluator.evaluate(synthetic, extra_metrics, synthetic_features=syn_f)
-    if options.bootstrap or options.noise_repeats or floor:
+    if validity is not None:
+        report.timings["validity"] = validity.seconds - checked_before
         t1 = time.perf_counter()
         if floor is None and options.noise_repeats:
             floor = noise_floor(evaluator.compute_metrics, real_f, options.noise_repeats,
@@ -295,6 +305,10 @@ def evaluate_for_report(evaluator: Evaluator, synthetic: Dataset | TrajectoryStr
                                              copies=_copies(report, name or synthetic.name))
         report.timings["report_data"] = time.perf_counter() - t2
     return report
+    for side, data in (("real", real), ("synthetic", synthetic)):
+        if isinstance(data, TrajectoryStream):  # reading and parsing, within the stages above
+            report.timings[f"parse_{side}"] = data.parse_seconds
+            report.timings[f"passes_{side}"] = float(data.passes)
 
 
 def _copies(report: EvaluationReport, name: str) -> Mapping[str, Any] | None:

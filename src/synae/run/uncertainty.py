@@ -36,7 +36,6 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 import numpy as np
-from scipy.stats import DegenerateDataWarning, bootstrap
 
 from synae.config import DEFAULT_SEED
 from synae.results import EvaluationReport, MetricResult
@@ -111,7 +110,10 @@ def covering(interval: dict[str, Any], estimate: float) -> dict[str, Any]:
 
 def _interval(data: tuple[np.ndarray, ...], statistic: Callable[..., float], n_boot: int, method: str,
               confidence: float, seed: int) -> dict[str, Any]:
-    """One metric's interval; BCa falls back to percentile when it is undefined (degenerate)."""
+    """One metric's interval; BCa falls back to percentile when it is undefined (degenerate).
+    ``scipy.stats`` (~1 s to import) is imported here, only when intervals are asked for."""
+    from scipy.stats import DegenerateDataWarning, bootstrap
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DegenerateDataWarning)
         warnings.simplefilter("ignore", RuntimeWarning)

@@ -26,6 +26,7 @@ primary one is reported under the plain ID and each one under ``.rules`` / ``.ju
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -342,9 +343,19 @@ class ValiditySession:
             self.config, progress=progress)
         self.progress = progress
         self._real_run: ValidityRun | None = None
+        self.seconds = 0.0  # time spent checking, real and synthetic sets together
 
     def _run(self, data: Sequence[Trajectory] | TrajectoryStream,
              sources: Mapping[str, Trajectory] | None = None) -> ValidityRun:
+        start = time.perf_counter()
+        try:
+            return self._checked(data, sources)
+        finally:
+            self.seconds += time.perf_counter() - start
+
+    def _checked(self, data: Sequence[Trajectory] | TrajectoryStream,
+                 sources: Mapping[str, Trajectory] | None) -> ValidityRun:
+        """:meth:`_run` (untimed)."""
         if not isinstance(data, TrajectoryStream):
             return run_validity(data, self.preset, self.config, self.checker, sources=sources,
                                 client=self.client, progress=self.progress)

@@ -1,0 +1,81 @@
+"""What a streamed run costs and reports: the cyclic GC paused per chunk and restored, no shared
+default dicts between records, and a timing for every stage in the results."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+import pytest
+
+from helpers.stream_records import records
+from synae.config import load_config
+from synae.run import streaming
+from synae.run.commands import evaluate_command
+from synae.run.evaluation import Evaluator
+from synae.run.streaming import TrajectoryStream
+from synae.schema import Dataset, Trajectory, write_jsonl
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> tuple[Path, Path]:
+    real, syn = tmp_path / "real.jsonl", tmp_path / "syn.jsonl"
+    write_jsonl(records("r", 30), real)
+    write_jsonl(records("s", 25), syn)
+    return real, syn
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_stream_pauses_the_collector_per_chunk_and_restores_it(pair: tuple[Path, Path],
+                                                              monkeypatch: pytest.MonkeyPatch,
+                                                              enabled: bool) -> None:
+    monkeypatch.setattr(streaming, "CHUNK", 7)
+    stream = TrajectoryStream(pair[0])
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        seen = []
+        for chunk in stream.chunks():
+            seen.append((len(chunk), gc.isenabled()))
+        assert seen == [(7, False)] * 4 + [(2, False)]
+        assert gc.isenabled() is enabled  # restored after the pass
+        for _ in stream.chunks():  # a pass left unfinished restores it too
+            break
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert stream.passes == 2 and stream.parse_seconds > 0
+
+
+def test_records_never_share_default_dicts(pair: tuple[Path, Path]) -> None:
+    first, second = (Trajectory.model_validate_json(line) for line in
+                     pair[0].read_text().splitlines()[:2])
+    plain = [Trajectory(id=f"p{i}", messages=[]) for i in range(2)]
+    for a, b in ((plain[0], plain[1]), (first, second)):
+        a.metadata["k"] = 1
+        a.attributes["topic"] = "z"
+        assert "k" not in b.metadata and b.attributes.get("topic") != "z"
+    assert plain[0].to_json() == '{"id":"p0","messages":[]}'  # defaults stay unset on output
+    assert Trajectory(id="x", messages=[]).model_dump()["attributes"] == {}
+
+
+def test_features_of_a_loaded_set_restore_the_collector(pair: tuple[Path, Path]) -> None:
+    ev = Evaluator(Dataset(records("r", 10), name="real"),
+                   load_config(None, preset="generic", embedding={"model": "lexical"}),
+                   metric_patterns="fidelity.tool_calls.*", progress=False)
+    assert gc.isenabled()
+    ev.features(Dataset(records("s", 5), name="syn"))
+    assert gc.isenabled()
+
+
+def test_a_streamed_run_times_every_stage(pair: tuple[Path, Path]) -> None:
+    real, syn = pair
+    config = load_config(None, inputs={"real": real, "synthetic": [syn]}, preset="generic",
+                         evaluation={"select": "fidelity.tool_calls.*,fidelity.instructions.am.*,validity.*"},
+                         validity={"checker": "rules"}, embedding={"model": "lexical"})
+    report = evaluate_command(config, progress=False)
+    timings = report.timings
+    for stage in ("features_real", "features_synthetic", "parse_real", "parse_synthetic", "validity",
+                  "metrics", "anchor", "aggregates"):
+        assert timings[stage] > 0, stage
+    assert timings["passes_real"] >= 1 and timings["passes_synthetic"] >= 1
