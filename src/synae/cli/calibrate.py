@@ -51,7 +51,7 @@ def curves_table(record: dict[str, object]) -> Table:
     strengths = list(record["config"]["strengths"])  # type: ignore[index]
     table = Table(title="calibration: pillar score by damage strength (mean over seeds)")
     for column in ("pillar", "target", "damage"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=True)
     for s in strengths:
         table.add_column(f"{s:g}", justify="right")
     table.add_column("check")
@@ -114,8 +114,10 @@ def register(app: typer.Typer) -> None:
             return
         console = Console()
         console.print(curves_table(record))
-        for line in [*record["problems"], *record["notes"]]:
+        for line in record["problems"]:
             console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)
+        for line in record["notes"]:
+            console.print(f"[dim]note: {escape(line)}[/]", highlight=False)
         folder = config.output.out
         console.print(f"written: {folder}/calibration.json, {folder}/calibration.html "
                       f"({record['timings']['total']:.1f} s)", highlight=False)
