@@ -284,6 +284,7 @@ def evaluate_for_report(evaluator: Evaluator, synthetic: Dataset | TrajectoryStr
     report = evaluator.evaluate(synthetic, extra_metrics, synthetic_features=syn_f)
     if validity is not None:
         report.timings["validity"] = validity.seconds - checked_before
+    if options.bootstrap or options.noise_repeats or floor:
         t1 = time.perf_counter()
         if floor is None and options.noise_repeats:
             floor = noise_floor(evaluator.compute_metrics, real_f, options.noise_repeats,
@@ -304,11 +305,11 @@ def evaluate_for_report(evaluator: Evaluator, synthetic: Dataset | TrajectoryStr
                                              metrics=report.metrics,
                                              copies=_copies(report, name or synthetic.name))
         report.timings["report_data"] = time.perf_counter() - t2
-    return report
     for side, data in (("real", real), ("synthetic", synthetic)):
         if isinstance(data, TrajectoryStream):  # reading and parsing, within the stages above
             report.timings[f"parse_{side}"] = data.parse_seconds
             report.timings[f"passes_{side}"] = float(data.passes)
+    return report
 
 
 def _copies(report: EvaluationReport, name: str) -> Mapping[str, Any] | None:
