@@ -247,3 +247,23 @@ def test_the_card_shows_the_judges_kappa_and_warns_when_it_is_low() -> None:
     assert "judge κ = 0.80 [0.70, 0.90] on 40 items" in good and "judge-warning" not in good
     assert "judge κ = 0.10 [0.00, 0.20] on 40 items" in bad
     assert '<div class="reason judge-warning">validity.output.rate: unreliable judge' in bad
+
+
+def test_the_metric_table_of_many_sets_fits_the_page() -> None:
+    """Five sets with long labels: the table scrolls inside its section if it must, and its long metric
+    IDs, set labels and reasons may wrap anywhere (else each column is as wide as its longest word:
+    2,525 px in a 1,240 px page)."""
+    ids = ("fidelity.instructions.am.assistant_token_length", "fidelity.tool_calls.planning.k3",
+           "fidelity.instructions.knn_precision", "diversity.instructions.vendi")
+    members = {f"oversample_frac0_{i}": report({m: metric(m, 0.1 * i, details={"real_value": 1.0})
+                                                for m in ids}, name=f"oversample_frac0_{i}")
+               for i in range(1, 6)}
+    group = {SELF_ROW: ideal_self_row(members["oversample_frac0_1"].metrics),
+             **{k: v.metrics for k, v in members.items()}}
+    html = render_html(ComparisonResults(synae_version="0.1.0", config={"seed": 123}, members=members,
+                                         aggregates=aggregate(group)))
+    section = html[html.index('<section id="metrics">'):html.index("</section>", html.index('id="metrics"'))]
+    assert '<div class="scroll"><table class="metrics">' in section
+    assert all(f"</span>{name}</th>" in section for name in members)
+    assert re.search(r"table\.metrics th, table\.metrics code, table\.metrics td\.value small \{ "
+                     r"overflow-wrap: anywhere; \}", html)

@@ -127,3 +127,19 @@ def test_with_the_metric_engine() -> None:
     assert again["fidelity.tool_calls.tum"]["ci"] == tum.details["ci"]  # seeded, same features
     assert rep.report_data["embedding_map"]["synthetic"]["n"] == 30
     assert rep.aggregates["members"] == ["real (self)", "syn"]
+
+
+def test_bootstrap_and_noise_floor_print_progress_lines_when_not_a_terminal(capsys) -> None:
+    """In a CI log (stderr not a terminal) the long stages say how far they are."""
+    data = Sample(np.random.default_rng(3).normal(size=400))  # 400 > BCa's limit: percentile
+    bootstrap_intervals(syn_mean, data, data, 50, seed=1)
+    noise_floor(mean_gap, data, 4)
+    assert capsys.readouterr().err == ""  # progress is opt-in
+    bootstrap_intervals(syn_mean, data, data, 50, seed=1, progress=True)
+    noise_floor(mean_gap, data, 4, progress=True)
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "bootstrap: started, 51 resamples"  # the estimate and 50 resamples
+    assert err[2].startswith("bootstrap: 10/51 (20 %), ") and "resamples/s, ETA" in err[2]
+    assert err[err.index("noise floor: started, 4 splits") - 1].startswith("bootstrap: done, 51/51 resamples")
+    assert err[-2].startswith("noise floor: 3/4 (75 %)")
+    assert err[-1].startswith("noise floor: done, 4/4 splits")

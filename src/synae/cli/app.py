@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.markup import escape
 
@@ -34,6 +36,17 @@ COMMAND_MODULES = (
     "inspect", "convert", "download", "evaluate", "validate", "downstream", "generate", "report",
     "quickstart", "judge", "export_otel", "calibrate",
 )
+
+_option_type = typer.core.TyperOption.display_type_rich
+
+
+def _flag_type(option: typer.core.TyperOption, ctx: Any) -> str | None:
+    """The value type a help page shows next to an option, none for a flag (``--json``,
+    ``--cache/--no-cache``, ``--help``): a flag takes no value, yet typer shows ``<bool>``."""
+    return None if option.is_flag else _option_type(option, ctx)
+
+
+typer.core.TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign,assignment]
 
 app = typer.Typer(
     name="synae",

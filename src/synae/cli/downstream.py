@@ -8,6 +8,7 @@ interrupted run resumes without repeating finished calls.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -24,6 +25,7 @@ from synae.cli.options import (
     DeadlineOpt,
     DryRunOpt,
     FormatOpt,
+    JsonOpt,
     JudgeModelOpt,
     OutputFromOpt,
     PresetOpt,
@@ -87,8 +89,11 @@ def register(app: typer.Typer) -> None:
         skip_invalid: SkipInvalidOpt = False,
         fmt: FormatOpt = None,
         output_from: OutputFromOpt = None,
+        json_output: JsonOpt = False,
     ) -> None:
-        """Run agents on D and D′, score their runs, report fidelity.downstream.tdd/rd."""
+        """Run agents on D and D′, score their runs, report fidelity.downstream.tdd/rd (--json: the
+        results JSON on stdout, or with --dry-run the budget; progress and messages on stderr)."""
+        from synae.results import clean_json
         from synae.run.commands import plan_downstream_command, run_downstream_command
 
         console = Console(stderr=True)
@@ -103,8 +108,13 @@ def register(app: typer.Typer) -> None:
                       f"{len(job.plan.agents)} agent(s), {job.config.downstream.runs} run(s))",
                       highlight=False)
         if job.config.llm.dry_run:
+            if json_output:
+                typer.echo(json.dumps({"budget": {"planned": job.total,
+                                                  "per_dataset": [vars(b) for b in job.budgets]}}, indent=2))
             return
         result = run_downstream_command(job, progress=lambda m: console.print(m, highlight=False))
+        if json_output:
+            typer.echo(json.dumps(clean_json(result), indent=2, allow_nan=False, ensure_ascii=False))
         print_skipped(result.get("skipped"), console)
         for w in result["warnings"]:
             console.print(f"[yellow]warning:[/] {w}", highlight=False)

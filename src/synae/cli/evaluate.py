@@ -10,13 +10,11 @@ no selected metric needs embeddings, no text is embedded and no model is loaded.
 
 from __future__ import annotations
 
-import typing
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from synae.cli.messages import print_skipped
 from synae.cli.options import (
@@ -52,53 +50,6 @@ from synae.cli.options import (
     ValidityOpt,
     command_config,
 )
-from synae.results import EvaluationReport, MetricResult, Pillar, Target
-
-ARROW = {"lower_is_better": "↓", "higher_is_better": "↑"}
-
-
-def _format_value(m: MetricResult) -> str:
-    if m.value is None:
-        return "—"
-    return f"{m.value:.4g}" if abs(m.value) < 1e5 else f"{m.value:.3e}"
-
-
-def metrics_table(report: EvaluationReport) -> Table:
-    """A rich table of the report's metrics grouped by pillar and target (↓ lower / ↑ higher is better)."""
-    table = Table(title=f"{report.datasets['synthetic'].name} vs {report.datasets['real'].name}",
-                  caption="↓ lower is better · ↑ higher is better · real = the metric on D itself"
-                          + (" · CI = bootstrap interval (* moved by the median bias to hold the value)"
-                             if any("ci_shift" in m.details for m in report.metrics.values()) else ""))
-    table.add_column("metric")
-    table.add_column("", justify="center")
-    for column in ("value", "real", "n real", "n syn"):
-        table.add_column(column, justify="right")
-    with_ci = any(isinstance(m.details.get("ci"), list) for m in report.metrics.values())
-    if with_ci:
-        table.add_column("CI", justify="right")
-    table.add_column("status")
-    order = {pillar: i for i, pillar in enumerate(typing.get_args(Pillar))}  # validity, fidelity, …
-    targets = {target: i for i, target in enumerate(typing.get_args(Target))}
-    last = None
-    for m in sorted(report.metrics.values(), key=lambda m: (order[m.pillar], targets[m.target])):
-        group = f"{m.pillar} · {m.target}"
-        if group != last:
-            if last is not None:
-                table.add_section()
-            table.add_row(f"[bold]{group}[/]")
-            last = group
-        real_value = m.details.get("real_value")
-        status = m.status if m.status == "ok" else f"{m.status}: {m.reason or ''}"
-        if m.warnings:
-            status += " (" + "; ".join(w.split(":")[0] for w in m.warnings) + ")"
-        ci = m.details.get("ci")
-        ci_cell = [f"[{ci[0]:.4g}, {ci[1]:.4g}]" + ("*" if "ci_shift" in m.details else "")
-                   if isinstance(ci, list) and len(ci) == 2 and None not in ci else ""] if with_ci else []
-        table.add_row("  " + m.id.split(".", 2)[2], ARROW[m.direction], _format_value(m),
-                      f"{real_value:.4g}" if isinstance(real_value, (int, float)) else "",
-                      "" if m.n_real is None else str(m.n_real),
-                      "" if m.n_synthetic is None else str(m.n_synthetic), *ci_cell, status)
-    return table
 
 
 def register(app: typer.Typer) -> None:
@@ -161,7 +112,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Evaluate a synthetic dataset against a real one: fidelity, diversity and pillar scores;
         validity, downstream agents and the HTML report on request."""
-        from synae.report.console import print_aggregates, print_judge_notes
+        from synae.report.console import print_aggregates, print_judge_notes, print_metrics
         from synae.report.html import render_html
         from synae.run.commands import evaluate_command
 
@@ -173,7 +124,7 @@ def register(app: typer.Typer) -> None:
             return
         console = Console()
         print_skipped(getattr(report, "skipped", None), console)
-        console.print(metrics_table(report))
+        print_metrics(report, console)
         print_aggregates(report.aggregates, console)
         print_judge_notes(report.metrics.values(), console)
         if report.embedder is not None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from synae.adapters import FORMATS
 from synae.adapters.common import OUTPUT_FROM
@@ -112,6 +113,8 @@ def mapping_value(items: str | list[str], key: str) -> dict[str, str]:
     return out
 
 
+# Help text is Rich markup: square brackets are escaped where they are meant literally.
+RAY_EXTRA = "'synae[ray]'"
 PresetOpt = Annotated[
     str | None,
     typer.Option("--preset", help="Benchmark preset: t1, bfcl, acp or generic (auto-detected when omitted)."),
@@ -164,7 +167,8 @@ SyntheticEmbeddingsOpt = Annotated[list[str] | None, typer.Option(
     "--synthetic-embeddings", help="Precomputed vectors of the synthetic set(s), like --embeddings; "
                                    "{label} in a path is the set's label.")]
 ExecutorOpt = Annotated[str | None, typer.Option(
-    "--executor", help="Where the heavy stages run: local (default) or ray (pip install 'synae[ray]').")]
+    "--executor", help="Where the heavy stages run: local (default) or ray "
+                      f"(pip install {escape(RAY_EXTRA)}).")]
 RayAddressOpt = Annotated[str | None, typer.Option(
     "--ray-address", help="Ray cluster to join with --executor ray (default: start a local Ray).")]
 DeviceOpt = Annotated[str | None, typer.Option(

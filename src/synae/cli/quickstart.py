@@ -61,8 +61,7 @@ def quickstart(
     html: HtmlOpt = True,
 ) -> None:
     """Generate a synthetic set from example real data and evaluate it (one command)."""
-    from synae.cli.evaluate import metrics_table
-    from synae.report.console import print_aggregates
+    from synae.report.console import metrics_table, print_aggregates
     from synae.report.html import write_html
     from synae.run.quickstart import quickstart_command
 

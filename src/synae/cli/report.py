@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from synae.cli.messages import print_skipped
 from synae.cli.options import (
@@ -163,9 +164,11 @@ def _compare(
 
     Takes --synthetic S1 S2 ... (required), --labels L1 L2 ... (default: file names) and
     --param-values V1 V2 ... (numbers, one per set: adds line plots of every metric against the
-    parameter). Each of these also accepts repeated options or comma-separated values.
+    parameter). Each of these also accepts repeated options or comma-separated values. Prints each
+    set's metric table and the ranked pillar scores (--json: the results JSON on stdout instead);
+    progress and messages go to stderr.
     """
-    from synae.report.console import print_aggregates
+    from synae.report.console import print_aggregates, print_metrics
     from synae.report.html import render_html
     from synae.run.commands import compare_command
 
@@ -181,12 +184,22 @@ def _compare(
     given: dict[str, object] = {flag: lists[flag] or None for flag in GREEDY}
     given["--param-values"] = values
     cfg = command_config(ctx, **{MULTI_VALUE_KEYS[flag]: value for flag, value in given.items()})
-    results = compare_command(cfg, render=render_html)
+    results = compare_command(cfg, render=render_html, progress=True)
     out = cfg.output.out
     assert out is not None  # compare_command requires it
     err = Console(stderr=True)
     print_skipped(getattr(results, "skipped", None), err)
-    print_aggregates(results.aggregates)
+    if json_output:
+        typer.echo(results.to_json())
+    else:
+        console = Console()
+        for report in results.members.values():
+            print_metrics(report, console)
+        print_aggregates(results.aggregates, console)
+    for note in getattr(results, "notes", []) or []:
+        err.print(f"[dim]note:[/] {escape(note)}", highlight=False)
+    for warning in getattr(results, "warnings", []) or []:
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if cfg.output.html:
         err.print(f"wrote {out / 'report.html'} ({results.timings['render_html']:.1f} s)")
     err.print(f"wrote {out / 'results.json'}")

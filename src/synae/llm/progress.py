@@ -5,7 +5,8 @@ per second, time left). :class:`LogProgress` is what a stage prints when stderr 
 (CI logs, ``nohup``, a pipe): one line at the start, one each time another ~10 % of the items is
 done or ``every`` seconds (30) have passed since the last line (a slow server still shows signs of
 life), one at the end, each with items done / total, the rate (items per second so far) and the
-estimated time left (remaining items ÷ rate so far).
+estimated time left (remaining items ÷ rate so far). :class:`StageProgress` shows the same lines (or a
+bar) for long stages that make no LLM call: bootstrap resamples, noise-floor splits, ``compare``'s sets.
 """
 
 from __future__ import annotations
@@ -135,3 +136,43 @@ class CallProgress:
             self._log.finish()
         if self._progress is not None:
             self._progress.stop()
+
+
+class StageProgress:
+    """Context manager for a long stage without LLM calls (bootstrap resamples, noise-floor splits,
+    the sets of ``compare``): :class:`LogProgress` lines on stderr when it is not a terminal (CI logs,
+    a pipe), a transient bar on a terminal, nothing when disabled or ``total`` is 0. Call
+    :meth:`advance` once per finished item."""
+
+    def __init__(self, total: int, label: str, *, unit: str = "items", enabled: bool = True,
+                 stream: TextIO | None = None) -> None:
+        console = Console(stderr=True)
+        on = enabled and total > 0
+        self._log = (LogProgress(total, label, unit=unit, stream=stream)
+                     if on and (stream is not None or not console.is_terminal) else None)
+        self._bar = (Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(),
+                              TextColumn(unit), TimeElapsedColumn(), console=console, transient=True)
+                     if on and self._log is None else None)
+        self._task: TaskID | None = None
+        self._total = total
+
+    def __enter__(self) -> StageProgress:
+        if self._log is not None:
+            self._log.start()
+        if self._bar is not None:
+            self._bar.start()
+            self._task = self._bar.add_task("", total=self._total)
+        return self
+
+    def advance(self, n: int = 1) -> None:
+        if self._log is not None:
+            self._log.advance(n)
+        if self._bar is not None and self._task is not None:
+            self._bar.update(self._task, advance=n)
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._log is not None and exc_type is None:
+            self._log.finish()
+        if self._bar is not None:
+            self._bar.stop()

@@ -7,9 +7,11 @@ reason for every missing score.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -17,12 +19,85 @@ from rich.table import Table
 from synae.report.calibration import placement_lines
 from synae.report.gate import Check
 from synae.report.meanings import missing_reason
-from synae.results import Aggregates, MetricResult
+from synae.results import Aggregates, EvaluationReport, MetricResult, Pillar, Target
 from synae.run.aggregate import ANCHORED_MEANING, SELF_ROW, shown_pillars
 from synae.run.judge_calibration import judge_notes, reliability_lines
 from synae.run.privacy import MEANING as PRIVACY_MEANING
 
 LABEL_STYLE = {"Strong": "green", "Moderate": "yellow", "Poor": "red"}
+ARROW = {"lower_is_better": "↓", "higher_is_better": "↑"}
+# What a metric warning means, printed under the metric table when a metric carries it.
+WARNING_MEANINGS = {
+    "rank_deficient": "fewer points than embedding dimensions: FID is biased upward, so compare FIDs "
+                      "only between sets of equal size (docs/metrics.md)",
+}
+
+
+def _format_value(m: MetricResult) -> str:
+    if m.value is None:
+        return "—"
+    return f"{m.value:.4g}" if abs(m.value) < 1e5 else f"{m.value:.3e}"
+
+
+def metrics_table(report: EvaluationReport) -> Table:
+    """A rich table of the report's metrics grouped by pillar and target (↓ lower / ↑ higher is better).
+
+    Metric IDs and numbers are never cut: their columns do not wrap and are as wide as their longest
+    cell, and the CI and status columns fold instead, so a narrow terminal (80 columns) still shows
+    every ID and value whole."""
+    names = {side: escape(report.datasets[side].name) for side in ("synthetic", "real")}
+    table = Table(title=f"{names['synthetic']} vs {names['real']}", box=box.SIMPLE,
+                  caption="↓ lower is better · ↑ higher is better · real = the metric on the real set D "
+                          "itself · n D, n D′ = items of the real and the synthetic set"
+                          + (" · CI = bootstrap interval (* moved by the median bias to hold the value)"
+                             if any("ci_shift" in m.details for m in report.metrics.values()) else ""))
+    with_ci = any(isinstance(m.details.get("ci"), list) for m in report.metrics.values())
+    order = {pillar: i for i, pillar in enumerate(typing.get_args(Pillar))}  # validity, fidelity, …
+    targets = {target: i for i, target in enumerate(typing.get_args(Target))}
+    rows: list[tuple[str, list[str]]] = []  # (pillar · target, cells)
+    for m in sorted(report.metrics.values(), key=lambda m: (order[m.pillar], targets[m.target])):
+        real_value = m.details.get("real_value")
+        status = m.status if m.status == "ok" else f"{m.status}: {m.reason or ''}"
+        if m.warnings:
+            status += " (" + "; ".join(w.split(":")[0] for w in m.warnings) + ")"
+        ci = m.details.get("ci")
+        ci_cell = [f"[{ci[0]:.4g}, {ci[1]:.4g}]" + ("*" if "ci_shift" in m.details else "")
+                   if isinstance(ci, list) and len(ci) == 2 and None not in ci else ""] if with_ci else []
+        rows.append((f"{m.pillar} · {m.target}",
+                     ["  " + m.id.split(".", 2)[2], ARROW[m.direction], _format_value(m),
+                      f"{real_value:.4g}" if isinstance(real_value, (int, float)) else "",
+                      "" if m.n_real is None else str(m.n_real),
+                      "" if m.n_synthetic is None else str(m.n_synthetic), *ci_cell, escape(status)]))
+    table.add_column("metric", no_wrap=True, min_width=max(len(text) for text in  # never cut
+                     [*(cells[0] for _, cells in rows), *(group for group, _ in rows), "metric"]))
+    table.add_column("", justify="center", no_wrap=True)
+    table.add_column("value", justify="right", no_wrap=True,
+                     min_width=max(len(text) for text in [*(cells[2] for _, cells in rows), "value"]))
+    for column in ("real", "n D", "n D′", *(["CI"] if with_ci else [])):
+        table.add_column(column, justify="right", overflow="fold")
+    table.add_column("status", overflow="fold", min_width=6)
+    last = None
+    for group, cells in rows:
+        if group != last:
+            if last is not None:
+                table.add_section()
+            table.add_row(f"[bold]{group}[/]")
+            last = group
+        table.add_row(*cells)
+    return table
+
+
+def warning_lines(reports: Iterable[EvaluationReport]) -> list[str]:
+    """One line per metric warning of :data:`WARNING_MEANINGS` that some metric of ``reports`` carries."""
+    seen = {w.split(":")[0] for r in reports for m in r.metrics.values() for w in m.warnings}
+    return [f"{name}: {text}" for name, text in WARNING_MEANINGS.items() if name in seen]
+
+
+def print_metrics(report: EvaluationReport, console: Console) -> None:
+    """The metric table of one synthetic set, then what its warnings mean."""
+    console.print(metrics_table(report))
+    for line in warning_lines([report]):
+        console.print(f"[dim]{escape(line)}[/]", highlight=False)
 
 
 def _score(value: float | None) -> str:

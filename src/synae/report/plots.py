@@ -31,6 +31,7 @@ PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8
 _XML_HEADER = re.compile(r"^.*?(?=<svg)", re.S)
 MIN_FONT = 9.5  # points: ≥ 10 px when a 4.4-inch chart is drawn ≥ 450 px wide
 LABEL_CHARS = 22
+LEGEND_ROW = 0.22  # inches: one legend row at MIN_FONT
 
 
 def colour(index: int) -> str:
@@ -64,8 +65,10 @@ def radar(series: Mapping[str, Mapping[str, float | None]], axes: Sequence[str],
           colours: Mapping[str, str]) -> str:
     """Radar chart: one closed polygon per series over ``axes`` (values in [0, 1], None → 0). Meant
     for few axes (the pillars); many metrics are drawn by :func:`metric_bars`."""
-    fig = _figure(4.4, 4.8, constrained=False)
-    fig.subplots_adjust(bottom=0.2, top=0.86)  # room for the legend under the bottom axis label
+    # room under the bottom axis label for the legend: two columns, one more row per two series
+    extra = LEGEND_ROW * (math.ceil(len(series) / 2) - 1)
+    fig = _figure(4.4, 4.8 + extra, constrained=False)
+    fig.subplots_adjust(bottom=(0.96 + extra) / (4.8 + extra), top=1 - 0.672 / (4.8 + extra))
     ax = fig.add_subplot(projection="polar")
     angles = [2 * math.pi * i / len(axes) for i in range(len(axes))]
     for name, values in series.items():
@@ -108,8 +111,8 @@ def metric_bars(series: Mapping[str, Mapping[str, float]], axes: Sequence[str], 
     ax.axvline(1.0, color=REAL_COLOUR, linestyle="--", linewidth=1)
     ax.set_xlabel("u (1 = ideal, 0 = collapse anchor or group worst)")
     ax.set_title(title, fontsize=MIN_FONT + 1.5)
-    if len(names) > 1:
-        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.06), ncol=min(4, len(names)), frameon=False)
+    if len(names) > 1:  # one column outside on the right: every set listed, whatever the names' length
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return to_svg(fig, "plot bars")
 
 

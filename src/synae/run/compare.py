@@ -21,6 +21,7 @@ from typing import Any
 from synae import __version__
 from synae.config import Config
 from synae.llm.client import LLMClient
+from synae.llm.progress import StageProgress
 from synae.results import ComparisonResults, EvaluationReport, MetricResult
 from synae.run.aggregate import SELF_ROW, AggregateOptions, aggregate, combine_anchored, ideal_self_row
 from synae.run.evaluation import Evaluator
@@ -83,7 +84,8 @@ def _compare(evaluator: Evaluator, synthetic: Mapping[str, Dataset | TrajectoryS
     floor = None
     if noise_repeats:
         t1 = time.perf_counter()
-        floor = noise_floor(evaluator.compute_metrics, real_f, noise_repeats, seed=config.seed)
+        floor = noise_floor(evaluator.compute_metrics, real_f, noise_repeats, seed=config.seed,
+                            progress=progress)
         timings["noise_floor"] = time.perf_counter() - t1
     projection = Projection.fit(real_f.transcripts) if real_f.transcripts is not None and real_f.n else None
     scale = aggregate_scale(config)
@@ -96,12 +98,14 @@ def _compare(evaluator: Evaluator, synthetic: Mapping[str, Dataset | TrajectoryS
     validity = (ValiditySession(real, evaluator.preset, config, checker, client=client, progress=progress)
                 if checker != "none" else None)
     members: dict[str, EvaluationReport] = {}
-    for label, dataset in synthetic.items():
-        t2 = time.perf_counter()
-        members[label] = evaluate_for_report(evaluator, dataset, checker=checker, options=options,
-                                             floor=floor, projection=projection, name=label,
-                                             validity=validity)
-        timings[f"member:{label}"] = time.perf_counter() - t2
+    with StageProgress(len(synthetic), "compare", unit="sets", enabled=progress) as shown:
+        for label, dataset in synthetic.items():
+            t2 = time.perf_counter()
+            members[label] = evaluate_for_report(evaluator, dataset, checker=checker, options=options,
+                                                 floor=floor, projection=projection, name=label,
+                                                 validity=validity)
+            timings[f"member:{label}"] = time.perf_counter() - t2
+            shown.advance()
     if scale == "anchored":
         aggregates = combine_anchored({label: r.aggregates for label, r in members.items()
                                        if r.aggregates is not None}, agg_options)

@@ -288,9 +288,10 @@ def evaluate_for_report(evaluator: Evaluator, synthetic: Dataset | TrajectoryStr
         t1 = time.perf_counter()
         if floor is None and options.noise_repeats:
             floor = noise_floor(evaluator.compute_metrics, real_f, options.noise_repeats,
-                                seed=evaluator.config.seed)
+                                seed=evaluator.config.seed, progress=evaluator.progress)
         add_uncertainty(report, evaluator.compute_metrics, real_f, syn_f, bootstrap=options.bootstrap,
-                        seed=evaluator.config.seed, confidence=options.confidence, floor=floor)
+                        seed=evaluator.config.seed, confidence=options.confidence, floor=floor,
+                        progress=evaluator.progress)
         report.timings["uncertainty"] = time.perf_counter() - t1
     if options.aggregates:
         t3 = time.perf_counter()

@@ -38,6 +38,7 @@ from typing import Any, Literal
 import numpy as np
 
 from synae.config import DEFAULT_SEED
+from synae.llm.progress import StageProgress
 from synae.results import EvaluationReport, MetricResult
 
 Resample = Literal["synthetic", "both"]
@@ -61,33 +62,37 @@ def _collect(samples: dict[str, list[float]], metrics: Mapping[str, MetricResult
 def bootstrap_intervals(compute: MetricFn, real: Any, synthetic: Any, n_boot: int, *,
                         seed: int = DEFAULT_SEED, confidence: float = 0.95,
                         resample: Resample = "synthetic",
-                        bca_max_n: int = BCA_MAX_N) -> dict[str, dict[str, Any]]:
+                        bca_max_n: int = BCA_MAX_N, progress: bool = False) -> dict[str, dict[str, Any]]:
     """Bootstrap CI per metric ID: ``{"ci": [lo, hi], "ci_n": k, "ci_method": "BCa" | "percentile"}``
-    (``scipy.stats.bootstrap``, same seeded resamples for every metric; see the module doc)."""
+    (``scipy.stats.bootstrap``, same seeded resamples for every metric; see the module doc).
+    ``progress``: a line on stderr every ~10 % of the resamples or 30 s (a bar on a terminal)."""
     if n_boot < 1:
         raise ValueError("n_boot must be >= 1")
     m, n = _size(real), _size(synthetic)
     both = resample == "both"
     data = (np.arange(n), np.arange(m)) if both else (np.arange(n),)
     cache: dict[tuple[bytes, ...], dict[str, float]] = {}
-
-    def values_of(samples: tuple[np.ndarray, ...]) -> dict[str, float]:
-        key = tuple(np.asarray(s, dtype=np.int64).tobytes() for s in samples)
-        if key not in cache:
-            syn = synthetic.subset(samples[0])
-            ref = real.subset(samples[1]) if both else real
-            cache[key] = {mid: float(r.value) for mid, r in compute(ref, syn).items()
-                          if r.value is not None and np.isfinite(r.value)}
-        return cache[key]
-
-    estimates = values_of(data)
     method = "BCa" if n + (m if both else 0) <= bca_max_n else "percentile"
-    out: dict[str, dict[str, Any]] = {}
-    for mid, estimate in estimates.items():
-        def statistic(*samples: np.ndarray, _mid: str = mid, axis: int = -1) -> float:
-            return values_of(samples).get(_mid, np.nan)
+    # distinct metric computations: the estimate, the resamples and (BCa) the jackknife samples
+    total = 1 + n_boot + (n + (m if both else 0) if method == "BCa" else 0)
+    with StageProgress(total, "bootstrap", unit="resamples", enabled=progress) as shown:
+        def values_of(samples: tuple[np.ndarray, ...]) -> dict[str, float]:
+            key = tuple(np.asarray(s, dtype=np.int64).tobytes() for s in samples)
+            if key not in cache:
+                syn = synthetic.subset(samples[0])
+                ref = real.subset(samples[1]) if both else real
+                cache[key] = {mid: float(r.value) for mid, r in compute(ref, syn).items()
+                              if r.value is not None and np.isfinite(r.value)}
+                shown.advance()
+            return cache[key]
 
-        out[mid] = covering(_interval(data, statistic, n_boot, method, confidence, seed), estimate)
+        estimates = values_of(data)
+        out: dict[str, dict[str, Any]] = {}
+        for mid, estimate in estimates.items():
+            def statistic(*samples: np.ndarray, _mid: str = mid, axis: int = -1) -> float:
+                return values_of(samples).get(_mid, np.nan)
+
+            out[mid] = covering(_interval(data, statistic, n_boot, method, confidence, seed), estimate)
     return out
 
 
@@ -132,17 +137,20 @@ def _interval(data: tuple[np.ndarray, ...], statistic: Callable[..., float], n_b
 
 
 def noise_floor(compute: MetricFn, real: Any, repeats: int, *,
-                seed: int = DEFAULT_SEED) -> dict[str, dict[str, Any]]:
-    """Per metric ID: the metric between random halves of the real set, over ``repeats`` splits."""
+                seed: int = DEFAULT_SEED, progress: bool = False) -> dict[str, dict[str, Any]]:
+    """Per metric ID: the metric between random halves of the real set, over ``repeats`` splits
+    (``progress``: lines on stderr as in :func:`bootstrap_intervals`)."""
     if repeats < 1:
         raise ValueError("repeats must be >= 1")
     rng = np.random.default_rng(seed)
     m = _size(real)
     half = m // 2
     samples: dict[str, list[float]] = {}
-    for _ in range(repeats):
-        perm = rng.permutation(m)
-        _collect(samples, compute(real.subset(perm[:half]), real.subset(perm[half:2 * half])))
+    with StageProgress(repeats, "noise floor", unit="splits", enabled=progress) as shown:
+        for _ in range(repeats):
+            perm = rng.permutation(m)
+            _collect(samples, compute(real.subset(perm[:half]), real.subset(perm[half:2 * half])))
+            shown.advance()
     out = {}
     for mid, v in samples.items():
         arr = np.asarray(v)
@@ -169,13 +177,15 @@ def attach(report: EvaluationReport, *, intervals: Mapping[str, dict[str, Any]] 
 def add_uncertainty(report: EvaluationReport, compute: MetricFn, real: Any, synthetic: Any, *,
                     bootstrap: int = 0, noise_repeats: int = 0, seed: int = DEFAULT_SEED,
                     confidence: float = 0.95, resample: Resample = "synthetic",
-                    floor: Mapping[str, dict[str, Any]] | None = None) -> EvaluationReport:
+                    floor: Mapping[str, dict[str, Any]] | None = None,
+                    progress: bool = False) -> EvaluationReport:
     """Bootstrap CIs (``bootstrap`` > 0) and the noise floor (``noise_repeats`` > 0, or a ``floor``
-    computed once for several synthetic sets) attached to ``report``; returns it."""
+    computed once for several synthetic sets) attached to ``report``; returns it (``progress``: lines
+    on stderr while they run)."""
     intervals = (bootstrap_intervals(compute, real, synthetic, bootstrap, seed=seed, confidence=confidence,
-                                     resample=resample) if bootstrap else None)
+                                     resample=resample, progress=progress) if bootstrap else None)
     if floor is None and noise_repeats:
-        floor = noise_floor(compute, real, noise_repeats, seed=seed)
+        floor = noise_floor(compute, real, noise_repeats, seed=seed, progress=progress)
     settings: dict[str, Any] = {"seed": seed}
     if bootstrap:
         settings.update(bootstrap=bootstrap, confidence=confidence, resample=resample,
