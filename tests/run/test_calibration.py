@@ -96,6 +96,24 @@ def test_every_curve_falls_with_damage_for_every_preset(preset: str, bench_data:
     assert fidelity[0.0] == pytest.approx(1.0)  # strength 0 is the real set itself
 
 
+def test_validity_points_equal_checking_the_whole_damaged_set() -> None:
+    """Only changed rows are checked again; the rate equals a check of the whole damaged set."""
+    from synae.generate.invalidate import invalidate
+    from synae.run.validity import ValiditySession
+
+    real = generic_set()
+    with Evaluator(real, LEXICAL, preset="generic", progress=False) as evaluator:
+        calibrator = Calibrator(evaluator, STRENGTHS, repeats=1)
+        calibrator.invalidate_curves()
+        session = ValiditySession(real.trajectories, evaluator.preset, LEXICAL, "rules", progress=False)
+        for target in ("tool_calls", "output"):
+            damaged = invalidate(real, 0.5, preset=evaluator.preset, target=target, seed=123)
+            whole = {m.id: m for m in session.metrics(session.run(damaged))}[f"validity.{target}.rate"]
+            point = next(p for p in calibrator.points["validity"]
+                         if (p["target"], p["strength"]) == (target, 0.5))
+            assert 0 < point["score"] < 1 and point["score"] == pytest.approx(whole.value)
+
+
 def test_a_flat_curve_is_reported_and_not_used_for_placement() -> None:
     curve = Curve("validity", "invalidate", "output")
     points = [{"generator": "invalidate", "target": "output", "strength": s, "score": 0.95 - 0.05 * s,

@@ -14,7 +14,9 @@ curve per pillar and damage:
   each validity target the preset checks on this data whose invalidation the preset defines (its
   ``invalidation`` hook: tool calls and outputs separately), checked by the validity checkers
   (rules unless ``validity.checker`` says otherwise; LLM-free by default). The score is the
-  target's validity rate (``aggregates.targets[member].validity[target]``). A transform that
+  target's validity rate (``aggregates.targets[member].validity[target]``). Rule verdicts depend on
+  the trajectory alone, so only the rows a damaged set changes are checked: the others keep their
+  verdicts of the undamaged set (v = 0, checked once), and the counts are added. A transform that
   leaves some trajectories unchanged (a T1 output naming no attraction type) cannot damage them:
   the curve is then measured on the trajectories it changes (noted; none below
   :data:`MIN_DAMAGEABLE`), so that strength s means a share s of damaged trajectories.
@@ -46,6 +48,7 @@ band cross y. A score above the undamaged band (y > hi(s_min)) or below the full
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import math
@@ -66,6 +69,7 @@ from synae.run.evaluation import Evaluator
 from synae.run.pipeline import collapse_anchor
 from synae.run.privacy import PILLAR as PRIVACY
 from synae.run.privacy import half_split, privacy_score
+from synae.run.validity import ValidityRun
 from synae.schema import Dataset
 
 DEFAULT_STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -193,20 +197,20 @@ class Calibrator:
             base = self._damageable(target)
             if base is None:
                 continue
-
-            undamaged: dict[str, float | None] = {}  # the score of a set with no row changed (v = 0)
+            clean = invalidate(base, 0.0, preset=preset, target=target, seed=self.seeds[0])
+            clean_run = session.run(clean)
 
             def score(s: float, seed: int, target: str = target, base: Dataset = base,
-                      undamaged: dict[str, float | None] = undamaged) -> float | None:
+                      clean: Dataset = clean, clean_run: ValidityRun = clean_run) -> float | None:
                 damaged = invalidate(base, s, preset=preset, target=target, seed=seed)
-                clean = not any((t.metadata.get("generation") or {}).get("modified") for t in damaged)
-                if clean and "score" in undamaged:
-                    return undamaged["score"]
-                metrics = {m.id: m for m in session.metrics(session.run(damaged))}
-                value = _target_score(aggregate_single(metrics, "calibration"), "validity", target)
-                if clean:
-                    undamaged["score"] = value
-                return value
+                changed = [i for i, t in enumerate(damaged)
+                           if (t.metadata.get("generation") or {}).get("modified")]
+                kept = set(range(len(clean))) - set(changed)
+                run = _restricted(clean_run, {clean[i].id for i in kept})
+                if changed:
+                    run = run.merge(session.run([damaged[i] for i in changed]))
+                metrics = {m.id: m for m in session.metrics(run)}
+                return _target_score(aggregate_single(metrics, "calibration"), "validity", target)
 
             self._add(Curve("validity", "invalidate", target), score)
 
@@ -325,6 +329,14 @@ def oversampled(n: int, strength: float, seed: int) -> np.ndarray:
     positions = np.arange(n)
     positions[rng.choice(n, size=math.ceil(strength * n - 1e-9), replace=False)] = dup
     return positions
+
+
+def _restricted(run: ValidityRun, ids: set[str]) -> ValidityRun:
+    """``run`` with only the verdicts of the trajectories ``ids``."""
+    verdicts = {target: {kind: [v for v in found if v.trajectory_id in ids]
+                         for kind, found in by_kind.items()}
+                for target, by_kind in run.verdicts.items()}
+    return dataclasses.replace(run, verdicts=verdicts, tallies={})
 
 
 def _target_score(aggregates: Aggregates, pillar: str, target: str) -> float | None:
