@@ -177,9 +177,10 @@ def t1_conversation_rows(ids: list[int]) -> list[tuple[object, ...]]:
 
 def write_t1(folder: Path, n: int = 60) -> Path:
     """``folder`` with the T1 files: ``n`` turn-level conversations (ids 0..n-1, in that order), the
-    same conversations in the conversation-level ``_augmented`` file and its ``_valid`` subset (the
-    even ids from 10), both in string-ID order like the real ones, the raw split (the first ten), a
-    prototype set (ten more, one failed plan), labels and the ontology."""
+    same conversations in the conversation-level ``_augmented`` file and its ``_valid`` subset (ids
+    from 10 not divisible by 3: city and state searches alternate), both in string-ID order like the
+    real ones, the raw split (the first ten), a prototype set (ten more, one failed plan), labels and
+    the ontology."""
     folder.mkdir(parents=True, exist_ok=True)
     ids = list(range(n))
     write_ontology(folder / "ontology_attractions.csv")
@@ -189,7 +190,7 @@ def write_t1(folder: Path, n: int = 60) -> Path:
     _write_csv(folder / "t1_attraction_augmented.csv", ("ID", "Data", "Tool Call", "Output"),
                t1_conversation_rows(by_text))
     _write_csv(folder / "t1_attraction_augmented_valid.csv", ("ID", "Data", "Tool Call", "Output"),
-               t1_conversation_rows([i for i in by_text if i >= 10 and i % 2 == 0]))
+               t1_conversation_rows([i for i in by_text if i >= 10 and i % 3 != 0]))
     raw = t1_turn_rows(ids[:10], output=False)
     _write_csv(folder / "raw_attraction_train_1.csv", ("", *T1_TURN_HEADER[:-1]),
                [(k, *row) for k, row in enumerate(raw)])
