@@ -30,7 +30,8 @@ def test_help_shows_no_value_type_on_flags_and_keeps_square_brackets() -> None:
 
 
 def test_every_command_that_produces_results_takes_json() -> None:
-    for name in ("evaluate", "compare", "downstream", "validate", "inspect", "gate"):
+    for name in ("evaluate", "compare", "downstream", "validate", "inspect", "gate", "quickstart",
+                 "calibrate", "generate"):
         assert "--json" in _help(name), name
 
 
@@ -95,3 +96,16 @@ def test_downstream_json_is_one_object_on_stdout(tmp_path) -> None:
     dry = CliRunner().invoke(app, [*args, "--dry-run", "--out", str(tmp_path / "dry.json")])
     assert dry.exit_code == 0, dry.output
     assert json.loads(dry.stdout)["budget"]["planned"] == 0  # scripted agents make no LLM call
+
+
+def test_quickstart_json_is_one_object_on_stdout(tmp_path, monkeypatch) -> None:
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("SYNAE_DATA_DIR", str(tmp_path / "empty"))  # the BFCL copy bfcl-eval ships
+    result = CliRunner().invoke(app, ["quickstart", "--embedder", "lexical", "--validity", "none",
+                                      "--no-html", "--metrics", "fidelity.tool_calls.tum", "--json",
+                                      "--out", str(tmp_path / "qs")])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["out"] == str(tmp_path / "qs")
+    assert data["sets"]["oversample_frac0_3"] == json.loads((tmp_path / "qs" / "results.json").read_text())
+    assert "generated oversample_frac0_3" in result.stderr

@@ -9,6 +9,7 @@ and prints.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +26,7 @@ from synae.cli.options import (
     DeadlineOpt,
     EmbedderOpt,
     HtmlOpt,
+    JsonOpt,
     JudgeModelOpt,
     MetricsOpt,
     ModeOpt,
@@ -59,14 +61,16 @@ def quickstart(
     aggregate_scale: AggregateScaleOpt = None,
     config_file: ConfigOpt = None,
     html: HtmlOpt = True,
+    json_output: JsonOpt = False,
 ) -> None:
-    """Generate a synthetic set from example real data and evaluate it (one command)."""
-    from synae.report.console import metrics_table, print_aggregates
+    """Generate a synthetic set from example real data and evaluate it (one command; --json: one
+    object on stdout, ``{"out", "sets": {name: results}}``, and the other lines on stderr)."""
+    from synae.report.console import print_aggregates, print_metrics
     from synae.report.html import write_html
     from synae.run.quickstart import quickstart_command
 
     config = command_config(ctx)
-    console = Console()
+    console = Console(stderr=json_output)
     run = quickstart_command(config, progress=True,
                              announce=lambda line: Console(stderr=True).print(line, highlight=False))
     made = ", ".join(f"{w.name} (n = {w.counts['n_out']})" for w in run.written)
@@ -76,9 +80,14 @@ def quickstart(
         files = [one.results]
         if config.output.html:
             files.append(write_html(one.report, one.html))
-        console.print(metrics_table(one.report))
-        print_aggregates(one.report.aggregates, console)
+        if not json_output:
+            print_metrics(one.report, console)
+            print_aggregates(one.report.aggregates, console)
         console.print(f"written: {', '.join(map(str, files))}", highlight=False)
+    if json_output:
+        typer.echo(json.dumps({"out": str(run.out), "sets": {one.report.datasets["synthetic"].name:
+                                                              one.report.to_json_dict() for one in run.sets}},
+                              indent=2, allow_nan=False, ensure_ascii=False))
 
 
 def register(app: typer.Typer) -> None:
