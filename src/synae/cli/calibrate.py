@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -41,7 +42,7 @@ from synae.cli.options import (
 
 
 def _score(value: object) -> str:
-    return f"{value:.3f}" if isinstance(value, float) else "—"
+    return f"{value:.2f}" if isinstance(value, float) else "—"
 
 
 def curves_table(record: dict[str, object]) -> Table:
@@ -49,18 +50,20 @@ def curves_table(record: dict[str, object]) -> Table:
     from synae.run.calibration import curve_points
 
     strengths = list(record["config"]["strengths"])  # type: ignore[index]
-    table = Table(title="calibration: pillar score by damage strength (mean over seeds)")
+    table = Table(title="calibration: pillar score by damage strength (mean over seeds)",
+                  caption="flat: the score does not fall by the required margin; rises: it rises "
+                          "beyond its noise (see the warnings)", box=box.SIMPLE_HEAD, pad_edge=False)
     for column in ("pillar", "target", "damage"):
         table.add_column(column, no_wrap=True)
     for s in strengths:
-        table.add_column(f"{s:g}", justify="right")
-    table.add_column("check")
+        table.add_column(f"{s:g}", justify="right", no_wrap=True, min_width=4)
+    table.add_column("check", no_wrap=True, min_width=5)
     checks = {(c["pillar"], c["generator"], c["target"]): c for c in record["checks"]}  # type: ignore[attr-defined]
     for curve, points in curve_points(record["curves"]).items():  # type: ignore[arg-type]
         by_strength = {float(p["strength"]): p.get("score") for p in points}
         check = checks.get((curve.pillar, curve.generator, curve.target), {})
-        verdict = "[green]falls[/]" if not check.get("problem") else "[red]" + escape(
-            "does not fall" if not check.get("falls") else "rises") + "[/]"
+        verdict = ("[green]falls[/]" if not check.get("problem") else
+                   "[red]flat[/]" if not check.get("falls") else "[red]rises[/]")
         table.add_row(curve.pillar, curve.target or "—", curve.generator,
                       *[_score(by_strength.get(float(s))) for s in strengths], verdict)
     return table
