@@ -23,7 +23,9 @@ def sets(seed: int, n: int, m: int, d: int) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-CASES = [(0, 12, 9, 3), (1, 60, 45, 8), (2, 400, 250, 16), (3, 1500, 900, 24)]
+# every case fits one CPU screening block (_CPU_BLOCK_ENTRIES); test_blocks_partition_exactly and
+# test_device_pass_keeps_loo_and_nearest_real cover several blocks
+CASES = [(0, 12, 9, 3), (1, 60, 45, 8), (2, 400, 250, 16), (3, 600, 360, 24)]
 
 
 @pytest.mark.parametrize(("seed", "n", "m", "d"), CASES)
@@ -97,7 +99,7 @@ def test_radii_rows_loo_equals_numpy_engine(device: str | None, k: int) -> None:
     assert loo[i5] == 0.25 and loo[pts.inverse[0]] == 0.0
 
 
-@pytest.mark.parametrize("block_entries", [1000, 1 << 23])  # 1000: blocks of 5 synthetic rows
+@pytest.mark.parametrize("block_entries", [4000, 1 << 23])  # 4000: blocks of 20 rows (8-10 blocks)
 def test_device_pass_keeps_loo_and_nearest_real(monkeypatch: pytest.MonkeyPatch, block_entries: int) -> None:
     """The device engine's reference keeps the LOO distances and its membership pass the synthetic
     rows' nearest real rows (for the very input array), equal to the numpy engine's fresh passes;
