@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, with_config
 from typing_extensions import NotRequired, TypedDict
 
 from synae.errors import DataError
-from synae.files import atomic_write_text
+from synae.files import atomic_write_text, check_input_file
 
 Status = Literal["ok", "skipped", "failed"]
 Direction = Literal["lower_is_better", "higher_is_better"]
@@ -299,7 +299,7 @@ class ComparisonResults(BaseModel):
 
 def load_any(path: str | Path) -> EvaluationReport | ComparisonResults:
     """Read a results JSON written by ``synae evaluate`` or ``synae compare``."""
-    path = Path(path)
+    path = check_input_file(path, "results file")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(data, dict) and data.get("kind") == "comparison":

@@ -109,3 +109,14 @@ def test_quickstart_json_is_one_object_on_stdout(tmp_path, monkeypatch) -> None:
     assert data["out"] == str(tmp_path / "qs")
     assert data["sets"]["oversample_frac0_3"] == json.loads((tmp_path / "qs" / "results.json").read_text())
     assert "generated oversample_frac0_3" in result.stderr
+
+
+def test_a_folder_given_as_a_file_is_named_as_such(tmp_path, capsys, monkeypatch) -> None:
+    for args in (["report", tmp_path, "--out", tmp_path / "r.html"],
+                 ["gate", tmp_path, "--thresholds", tmp_path / "t.yaml"]):
+        code, _, err = run_synae(args, capsys, monkeypatch)
+        assert code == 2 and "is a directory, not a results file" in err, err
+    (tmp_path / "results.json").write_text(json.dumps({"metrics": {}}))
+    code, _, err = run_synae(["gate", tmp_path / "results.json", "--thresholds", tmp_path],
+                             capsys, monkeypatch)
+    assert code == 2 and "is a directory, not a thresholds file" in err, err

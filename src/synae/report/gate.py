@@ -40,6 +40,7 @@ from typing import Any
 import yaml
 
 from synae.errors import ConfigError, DataError
+from synae.files import check_input_file
 from synae.report.meanings import missing_reason
 from synae.run.aggregate import REPORTED_PILLARS, SELF_ROW
 
@@ -72,7 +73,7 @@ class Check:
 
 def load_thresholds(path: str | Path) -> dict[str, dict[str, Any]]:
     """Read and validate a thresholds file (``.toml`` is TOML, anything else YAML)."""
-    path = Path(path)
+    path = check_input_file(path, "thresholds file")
     try:
         text = path.read_text(encoding="utf-8")
         data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
@@ -99,7 +100,7 @@ def load_thresholds(path: str | Path) -> dict[str, dict[str, Any]]:
 
 def load_results(path: str | Path) -> dict[str, Any]:
     """Read a results JSON (one evaluation or a comparison)."""
-    path = Path(path)
+    path = check_input_file(path, "results file")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
