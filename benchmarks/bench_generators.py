@@ -1,6 +1,6 @@
 """Measured invariants and timings of the deterministic generators on ``shared/data``.
 
-Runs every LLM-free generator over its research grid (``generation.md`` §8) on the real data and
+Runs every LLM-free generator over its research grid (``docs/method.md`` §8.9) on the real data and
 prints Markdown tables (the content of ``docs/benchmarks/generators.md``): sizes, duplicate counts,
 selected/modified rows, dropped rows per value, and the wall time of each call.
 

@@ -8,7 +8,7 @@ show that the cost is linear in the number of trajectories.
 
     python benchmarks/bench_rule_validity.py [--repeats 1 4 16]
 
-Expectations (validity_downstream.md §2): T1-Augmented tool calls 100 %; BFCL newer copy without
+Expectations (docs/method.md §6.5): T1-Augmented tool calls 100 %; BFCL newer copy without
 any error result (0 of 1142 calls); older copy 72 of 200 entries with an error result.
 Figures: docs/benchmarks/validity_rules.md.
 """

@@ -2,13 +2,14 @@
 flag it mentions is an option of some command.
 
 Checked texts: ``README.md``, ``DEVELOPERS.md``, ``docs/**/*.md``, every command's ``--help`` (rendered
-through typer's runner) and the docstrings and comments of ``src/synae/**/*.py``.
+through typer's runner) and the docstrings and comments of ``src/synae``, ``tests`` and ``benchmarks``.
 
 Rules (URLs are removed first):
 
 - **Paths.** Every token that looks like a file path ending in ``.md`` or ``.py`` (letters, digits,
   ``_``, ``-``, ``.``, ``/``) names an existing file, relative to the repository root, ``docs/``,
-  ``src/``, ``src/synae/``, ``tests/``, ``benchmarks/`` or the citing file's own folder.
+  ``src/``, ``src/synae/``, ``tests/``, ``benchmarks/`` or the citing file's own folder (a usage
+  placeholder such as ``FILE.md`` is not a path).
 - **Sections.** ``§N`` (N = ``1``, ``5.4``, …; ranges ``§5.2–5.4`` check both ends) cites a numbered
   heading (``## 5. …``, ``### 5.4 …``) of a document: the ``.md`` file written right before it
   (```docs/method.md` §5.4``), else the last file cited that way earlier in the same text, else (in a
@@ -39,6 +40,7 @@ URL = re.compile(r"\b(?:https?|file)://\S+")
 PATH = re.compile(r"(?<![\w./-])(?:[\w-]+/)*[\w.-]*\w\.(?:md|py)\b")
 SECTION = re.compile(r"§\s?(\d+(?:\.\d+)*)(?:\s?[–-]\s?(\d+(?:\.\d+)*))?")
 HEADING = re.compile(r"^#{1,6}\s+(\d+(?:\.\d+)*)\.?\s", re.MULTILINE)
+PLACEHOLDER = re.compile(r"(FILE|PATH|OUT|NAME)\.(md|py)")  # a usage line's "--out FILE.md"
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 # Flags of other programs that the docs show in their own commands (pip, curl, a model server,
 # the duplicates checker).
@@ -51,6 +53,12 @@ def _doc_files() -> list[Path]:
 
 def _source_files() -> list[Path]:
     return sorted((ROOT / "src" / "synae").rglob("*.py"))
+
+
+def _code_files() -> list[Path]:
+    """The package, the tests and the benchmarks (this file states the rules, so it is left out)."""
+    tests = [p for p in (ROOT / "tests").rglob("*.py") if p != Path(__file__).resolve()]
+    return [*_source_files(), *sorted(tests), *sorted((ROOT / "benchmarks").glob("*.py"))]
 
 
 def _comments_and_docstrings(path: Path) -> str:
@@ -105,6 +113,8 @@ def problems(text: str, where: Path, own: Path | None = None) -> list[str]:
         if kind == "path":
             token = match.group(0)
             hit = next((p for p in _candidates(token, where) if p.is_file()), None)
+            if hit is None and PLACEHOLDER.fullmatch(token):
+                continue
             if hit is None:
                 found.append(f"no file {token!r}")
             elif hit.suffix == ".md" and "§" in text[match.end():match.end() + 4]:
@@ -140,7 +150,7 @@ def test_docs_name_only_files_and_sections_that_exist(path: Path) -> None:
 
 
 def test_source_docstrings_and_comments_name_only_files_and_sections_that_exist() -> None:
-    bad = {str(p.relative_to(ROOT)): found for p in _source_files()
+    bad = {str(p.relative_to(ROOT)): found for p in _code_files()
            if (found := problems(_comments_and_docstrings(p), p.parent))}
     assert bad == {}
 

@@ -1,4 +1,4 @@
-"""Views of a trajectory (metrics.md §1.1, §1.5)."""
+"""Views of a trajectory (docs/method.md §2.2, §2.5)."""
 
 from __future__ import annotations
 

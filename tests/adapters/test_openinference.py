@@ -1,7 +1,7 @@
 """OpenInference spans (``--from openinference``) give exactly the OpenAI chat twin.
 
-Golden spans written by hand from the OpenInference semantic conventions (Arize-ai/openinference
-``spec/semantic_conventions.md`` and ``spec/tool_calling.md``: ``openinference.span.kind``,
+Golden spans written by hand from the OpenInference semantic and tool-calling conventions
+(https://github.com/Arize-ai/openinference/tree/main/spec): ``openinference.span.kind``,
 ``llm.input_messages.<i>.message.role``/``.content``/``.tool_call_id``,
 ``message.tool_calls.<j>.tool_call.id``/``.function.name``/``.function.arguments``,
 ``llm.output_messages…``, ``llm.tools.<i>.tool.json_schema``, ``session.id``), one span per line in

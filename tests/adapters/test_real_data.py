@@ -1,4 +1,4 @@
-"""Every shipped benchmark file loads; the counts data.md states are pinned; canonical JSONL round-trips."""
+"""Every shipped benchmark file loads with its known counts; canonical JSONL round-trips."""
 
 from __future__ import annotations
 

@@ -73,7 +73,7 @@ def test_dry_run_prints_budget_and_sends_nothing(t1_small: Path) -> None:
     assert result.exit_code == 0, result.output
     budget = json.loads(result.stdout)
     assert n_requests == 0
-    assert budget["dry_run"] is True and budget["calls"] + budget["cached"] == 24  # 2n (§5.7)
+    assert budget["dry_run"] is True and budget["calls"] + budget["cached"] == 24  # 2n (docs/method.md §7.7)
     assert budget["prompt_tokens"] > 24 * 100 and budget["completion_tokens"] == budget["calls"] * 16
 
 

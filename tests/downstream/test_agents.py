@@ -1,4 +1,4 @@
-"""Scripted baselines and agent construction (validity_downstream.md §5.1)."""
+"""Scripted baselines and agent construction (docs/method.md §7.4)."""
 
 from __future__ import annotations
 

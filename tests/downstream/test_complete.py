@@ -1,4 +1,4 @@
-"""Agent completion of instruction-only trajectories (generation.md §7)."""
+"""Agent completion of instruction-only trajectories (docs/method.md §8.8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The turn loops (validity_downstream.md §5.2–5.4): scripted agents, and a model agent driven through a
+"""The turn loops (docs/method.md §7.5): scripted agents, and a model agent driven through a
 real loopback OpenAI-compatible server with scripted replies (multi-step turns, malformed calls)."""
 
 from __future__ import annotations

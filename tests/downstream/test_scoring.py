@@ -1,4 +1,4 @@
-"""Equivalence scoring of agent runs (validity_downstream.md §5.5): rules and the LLM judge."""
+"""Equivalence scoring of agent runs (docs/method.md §7.6): rules and the LLM judge."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""BFCL environments with safe dispatch (validity_downstream.md §4)."""
+"""BFCL environments with safe dispatch (docs/method.md §7.3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Rule-based equivalence scorers (validity_downstream.md §5.5)."""
+"""Rule-based equivalence scorers (docs/method.md §7.6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The T1 attraction tools and the plan interpreter (validity_downstream.md §3)."""
+"""The T1 attraction tools and the plan interpreter (docs/method.md §7.1)."""
 
 from __future__ import annotations
 

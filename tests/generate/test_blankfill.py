@@ -1,4 +1,4 @@
-"""blankfill (generation.md §4): deterministic masking, and the LLM round trip against a loopback
+"""blankfill (docs/method.md §8.5): deterministic masking, and the LLM round trip against a loopback
 OpenAI-compatible server (prompt contents, parsing of good and bad replies, turn counts)."""
 
 from __future__ import annotations

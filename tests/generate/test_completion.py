@@ -1,4 +1,4 @@
-"""Completion of generated trajectories by the downstream agent loop (generation.md §7), with the
+"""Completion of generated trajectories by the downstream agent loop (docs/method.md §8.8), with the
 oracle agent (no LLM): provenance is kept and the completion is recorded."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""dropmin (generation.md §2): which values are thinned, how many rows go, what stays."""
+"""dropmin (docs/method.md §8.3): which values are thinned, how many rows go, what stays."""
 
 from __future__ import annotations
 

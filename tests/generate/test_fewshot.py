@@ -1,4 +1,4 @@
-"""fewshot (generation.md §6): example draws, RNG order, prompts and reply parsing against a loopback
+"""fewshot (docs/method.md §8.7): example draws, RNG order, prompts and reply parsing against a loopback
 OpenAI-compatible server."""
 
 from __future__ import annotations

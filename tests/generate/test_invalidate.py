@@ -1,4 +1,4 @@
-"""invalidate (generation.md §3): which rows change and how, per benchmark and target."""
+"""invalidate (docs/method.md §8.4): which rows change and how, per benchmark and target."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def _changed(result, source):
 
 
 # --------------------------------------------------------------------------------------------
-# T1 tool calls (§3.1)
+# T1 tool calls (§8.4)
 
 
 @pytest.mark.data
@@ -135,7 +135,7 @@ def test_t1_export_changes_only_selected_tool_call_cells(real_t1_valid, tmp_path
 
 
 # --------------------------------------------------------------------------------------------
-# T1 outputs (§3.2)
+# T1 outputs (§8.4)
 
 
 @pytest.mark.data
@@ -160,7 +160,7 @@ def test_t1_output_partial(t1_valid, v):
 
 
 # --------------------------------------------------------------------------------------------
-# BFCL (§3.3)
+# BFCL (§8.4)
 
 
 def test_blank_single_quoted_is_textual_per_line():
@@ -205,7 +205,7 @@ def test_bfcl_changes_only_quoted_literals(bfcl_older):
 
 
 # --------------------------------------------------------------------------------------------
-# ACP (§3.4)
+# ACP (§8.4)
 
 
 @pytest.mark.data

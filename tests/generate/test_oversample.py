@@ -1,4 +1,4 @@
-"""oversample (generation.md §1): positions, sizes, duplicate counts, ids, provenance, determinism."""
+"""oversample (docs/method.md §8.2): positions, sizes, duplicate counts, ids, provenance, determinism."""
 
 from __future__ import annotations
 

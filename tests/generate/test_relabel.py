@@ -1,4 +1,4 @@
-"""relabel (generation.md §5): the case study's skewed base and relabeled set on T1-Augmented-Valid."""
+"""relabel (docs/method.md §8.6): the case study's skewed base and relabeled set on T1-Augmented-Valid."""
 
 from __future__ import annotations
 

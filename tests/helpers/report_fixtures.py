@@ -9,7 +9,7 @@ from synae.schema import FunctionCall, Message, ToolCall, Trajectory
 
 
 def metric(mid: str, value: float | None, **kw: Any) -> MetricResult:
-    """A record with the direction/bounds of metrics.md §3 inferred from the ID (or given)."""
+    """A record with the direction/bounds of docs/method.md §3.10 inferred from the ID (or given)."""
     pillar = mid.split(".")[0]
     target = mid.split(".")[1]
     if pillar == "validity" or mid.endswith((".knn_precision", ".knn_recall")):

@@ -1,4 +1,4 @@
-"""TDD and RD (metrics.md §2.5), pinned to naive reference implementations."""
+"""TDD and RD (docs/method.md §3.7), pinned to naive reference implementations."""
 
 from __future__ import annotations
 

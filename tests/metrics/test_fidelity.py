@@ -87,7 +87,7 @@ def test_tum_and_tcnm():
 
 
 def naive_planning(real, syn, k, weighting):
-    """Direct transcription of metrics.md §2.3.3."""
+    """Direct transcription of docs/method.md §3.5."""
     def windows(seqs):
         out = []
         for s in seqs:

@@ -1,4 +1,4 @@
-"""Turn pairs are formed within one trajectory (metrics.md §2.2.1)."""
+"""Turn pairs are formed within one trajectory (docs/method.md §3.2)."""
 
 from __future__ import annotations
 

@@ -114,7 +114,7 @@ def test_t1_attribute_values(t1):
         city = p.attribute_values(t1, "city", options)
         assert city.kind == "categorical" and len(city.values) == 225
         assert sum(1 for labels in city.values if labels == ["Other"]) > 0
-    # metrics.md §1.11: both modes yield identical city and type labels on the real T1 data
+    # docs/method.md §2.9: both modes yield identical city and type labels on the real T1 data
     for attr in ("city", "type"):
         assert p.attribute_values(t1, attr, DEFAULT).values == p.attribute_values(t1, attr, REFERENCE).values
 

@@ -1,4 +1,4 @@
-"""Aggregates and labels (metrics.md §5) on hand-computed cases."""
+"""Aggregates and labels (docs/method.md §5) on hand-computed cases."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Anchored scores (metrics.md §5.4) with the real metric engine: the properties of the scale."""
+"""Anchored scores (docs/method.md §5.4) with the real metric engine: the properties of the scale."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def test_noise_floor_score_and_report_data_on_request() -> None:
 
 
 def test_downstream_tdd_rd_are_anchored_on_per_trajectory_outcomes() -> None:
-    """The collapse anchor's agent rates are the agents' per-trajectory success on D (metrics.md
+    """The collapse anchor's agent rates are the agents' per-trajectory success on D (docs/method.md
     §5.4): scripted agents (oracle, noisy oracles) on real ACP data, no LLM."""
     from synae.datapaths import data_path
     from synae.downstream.agents import NoisyOracleAgent, OracleAgent

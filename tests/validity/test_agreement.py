@@ -1,4 +1,4 @@
-"""Agreement of verdicts with known labels (§1.6), pinned to scikit-learn's definitions."""
+"""Agreement of verdicts with known labels (docs/method.md §6.4), pinned to scikit-learn's definitions."""
 
 from __future__ import annotations
 

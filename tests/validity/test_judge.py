@@ -54,7 +54,7 @@ def user_prompt(body: dict) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Parsing (validity_downstream.md §1.3)
+# Parsing (docs/method.md §6.2)
 
 
 @pytest.mark.parametrize(("reply", "expected"), [
@@ -81,7 +81,7 @@ def test_parser_default_mode_is_robust() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Prompts (§1.2, §1.4)
+# Prompts (§6.1, §6.3)
 
 
 def test_tool_call_prompt_on_real_t1_trajectory(bench_data: Path) -> None:

@@ -1,4 +1,4 @@
-"""Rule-based ACP output validity (validity_downstream.md §2.6)."""
+"""Rule-based ACP output validity (docs/method.md §6.9)."""
 
 from __future__ import annotations
 

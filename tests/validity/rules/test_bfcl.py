@@ -1,4 +1,4 @@
-"""Rule-based BFCL tool-call validity (validity_downstream.md §2.5)."""
+"""Rule-based BFCL tool-call validity (docs/method.md §6.8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Rule-based validity of the shipped real data (facts of validity_downstream.md §2 and data.md §3.2)."""
+"""Rule-based validity of the shipped real data (facts of docs/method.md §6.5, §1.5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Generic schema check of tool calls (validity_downstream.md §2.2)."""
+"""Generic schema check of tool calls (docs/method.md §6.6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Rule-based T1 tool-call and output validity (validity_downstream.md §2.3, §2.4)."""
+"""Rule-based T1 tool-call and output validity (docs/method.md §6.7)."""
 
 from __future__ import annotations
 
@@ -155,7 +155,7 @@ def test_equivalent_is_skipped_when_instructions_changed():
 
 def test_invalidation_with_ontology_values_gives_one_minus_v(bench_data: Path):
     """Replacing every state (or city) by another ontology value not in the conversation — the
-    §3.1 invalidation — makes exactly the corrupted real trajectories invalid."""
+    §8.4 invalidation — makes exactly the corrupted real trajectories invalid."""
     from synae.presets.t1 import load_ontology
     from synae.run.data import load_dataset
     from synae.views import instruction_transcript
