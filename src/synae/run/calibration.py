@@ -60,6 +60,7 @@ from typing import Any
 import numpy as np
 
 from synae import __version__
+from synae.config import CalibrationSettings
 from synae.errors import ConfigError, DataError
 from synae.metrics import registry
 from synae.metrics.features import DatasetFeatures
@@ -72,7 +73,7 @@ from synae.run.privacy import half_split, privacy_score
 from synae.run.validity import ValidityRun
 from synae.schema import Dataset
 
-DEFAULT_STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
+DEFAULT_STRENGTHS = tuple(CalibrationSettings().strengths)  # 0, 0.25, 0.5, 0.75, 1
 MIN_DROP = 0.2  # a curve must fall at least this much from the weakest to the strongest damage
 MIN_DAMAGEABLE = 3  # fewest real trajectories a validity curve is measured on
 RISE_TOLERANCE = 0.02  # a step up within the two points' half-widths plus this is noise
