@@ -83,7 +83,8 @@ def test_report_opens_in_chromium(preset: str, reports: dict[str, Path], browser
     for section in SECTIONS:
         assert page.locator(f"section#{section}").count() == 1, section
     assert page.locator("#summary .card").count() == 1
-    assert page.locator("#summary .label").count() == 4  # validity, fidelity, diversity, privacy
+    assert page.locator("#summary .pillar .label").count() == 4  # validity, fidelity, diversity, privacy
+    assert page.locator("#summary .target").count() >= 4  # each pillar's targets under its score
     assert page.locator("#radar svg").count() == 1
     assert page.locator("#metrics tbody tr").count() >= 10
     assert page.locator("#attributes svg").count() >= 2
