@@ -79,3 +79,23 @@ def test_a_streamed_run_times_every_stage(pair: tuple[Path, Path]) -> None:
                   "metrics", "anchor", "aggregates"):
         assert timings[stage] > 0, stage
     assert timings["passes_real"] >= 1 and timings["passes_synthetic"] >= 1
+
+
+@pytest.mark.parametrize(("held", "reads"), [(100, 1), (29, 3)])
+def test_a_small_input_is_parsed_once(pair: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch,
+                                      held: int, reads: int) -> None:
+    """At most ``HELD`` trajectories: later passes hand out the first complete pass's objects (the
+    file is read once); more: every pass reads the file again. Either way the same trajectories."""
+    opened: list[Path] = []
+    real_stream = streaming.stream_trajectories
+
+    def counting(path: Path, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        opened.append(path)
+        return real_stream(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(streaming, "stream_trajectories", counting)
+    monkeypatch.setattr(streaming, "HELD", held)
+    stream = TrajectoryStream(pair[0])
+    passes = [[t.to_json() for chunk in stream.chunks(size) for t in chunk] for size in (7, 4, None)]
+    assert passes[0] == passes[1] == passes[2] and len(passes[0]) == 30 == len(stream)
+    assert len(opened) == reads and stream.passes == 3

@@ -46,6 +46,7 @@ from synae.schema import (
 )
 
 CHUNK = 1024  # trajectories held at a time
+HELD = 8192  # an input of at most this many trajectories is parsed once and held (evaluation.FEATURE_CHUNK)
 STREAMING_FORMATS = ("canonical", "openai", "sharegpt")
 
 
@@ -206,6 +207,7 @@ class TrajectoryStream:
         self._fingerprint: str | None = None
         self.passes = 0  # passes begun over the file
         self.parse_seconds = 0.0  # time spent reading and parsing it, over every pass
+        self._held: list[Trajectory] | None = None  # every trajectory, when at most HELD
 
     @property
     def name(self) -> str:
@@ -236,7 +238,18 @@ class TrajectoryStream:
         next chunk: parsed trajectories hold no reference cycles, and every automatic collection
         would otherwise rescan the live chunk (about half of a streamed run's time). Cycles the
         caller creates are collected once the collector runs again, between chunks. The time spent
-        reading and parsing is added to :attr:`parse_seconds`."""
+        reading and parsing is added to :attr:`parse_seconds`.
+
+        An input of at most :data:`HELD` trajectories — no more than the features pass holds as one
+        chunk anyway — is parsed once: the first complete pass keeps its trajectories and later
+        passes hand out the same objects (as a run on the input loaded whole does)."""
+        self.passes += 1
+        if self._held is not None:
+            step = size or CHUNK
+            for s in range(0, len(self._held), step):
+                with gc_paused():
+                    yield self._held[s:s + step]
+            return
         first = self._n is None
         digest = hashlib.sha256() if first else None
         if first:  # (again, when an earlier first pass was left unfinished)
@@ -247,7 +260,7 @@ class TrajectoryStream:
                                    **self._options)
         n = 0
         parts = chunked(read, StreamHeader(self.header) if first else None, size)
-        self.passes += 1
+        kept: list[Trajectory] | None = [] if first else None
         while True:
             with gc_paused():
                 start = time.perf_counter()
@@ -256,6 +269,9 @@ class TrajectoryStream:
                 if chunk is None:
                     break
                 n += len(chunk)
+                if kept is not None:
+                    kept.extend(chunk)
+                    kept = kept if n <= HELD else None
                 if digest is not None:
                     for t in chunk:
                         digest.update(t.to_json().encode("utf-8"))
@@ -263,6 +279,7 @@ class TrajectoryStream:
                 yield chunk
         if digest is not None:
             self._n, self._fingerprint = n, digest.hexdigest()
+            self._held = kept
 
     def _count(self) -> None:
         if self._n is None:
