@@ -4,6 +4,7 @@
     python benchmarks/bench_metrics.py scale --n 100000  # (b) every non-LLM metric at n real × n synthetic
     python benchmarks/bench_metrics.py fastforms         # (d) fast forms against naive forms
     python benchmarks/bench_metrics.py knn --n 20000     # (e) k-NN engines and the GEMM lower bound
+    python benchmarks/bench_metrics.py warm --src /tmp/synae-base/src --src src  # (f) warm T1 CLI, trees
 
 Each run prints one JSON object per measurement. Peak memory is the process's maximum resident set
 size (``ru_maxrss``), so run one measurement per process when memory matters.
@@ -62,6 +63,67 @@ def bench_t1(args: argparse.Namespace) -> None:
     cache = tempfile.mkdtemp(prefix="synae-bench-cache-")
     for run in ("cold", "warm"):  # separate processes: the warm run starts with no model in memory
         subprocess.run([sys.executable, __file__, "t1", "--child", run, "--cache", cache], check=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# (f) warm T1 pair through the CLI: code trees in interleaved rounds
+
+
+WARM = """
+import resource, subprocess, sys, time
+t = time.perf_counter()
+out = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+wall = time.perf_counter() - t
+if out.returncode:
+    sys.stderr.write(out.stderr[-4000:])
+    raise SystemExit(out.returncode)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(usage.ru_maxrss, wall, usage.ru_utime + usage.ru_stime)
+"""
+
+
+def bench_warm(args: argparse.Namespace) -> None:
+    """``synae evaluate --real <T1 turns with output> --synthetic <T1 augmented> --out …`` with a warm
+    embedding cache (``--cache``, filled by one untimed run first), once per ``--src`` tree per round
+    (``PYTHONPATH``), interleaved so that every tree sees the same machine load. Per run: wall, CPU
+    (user + system of the child), peak RSS and the texts embedded (0 = warm); then per tree the
+    medians, and whether the trees' metric values agree within 1e-9."""
+    import os
+    import statistics
+
+    from synae.datapaths import data_path
+
+    real = data_path("t1", "t1_attraction_turns_with_output.csv")
+    syn = data_path("t1", "t1_attraction_augmented.csv")
+    cache = args.cache or Path(tempfile.mkdtemp(prefix="synae-bench-cache-"))
+    out = Path(tempfile.mkdtemp(prefix="synae-bench-warm-")) / "results.json"
+    command = ["-m", "synae", "evaluate", "--real", str(real), "--synthetic", str(syn), "--out", str(out)]
+    rows: dict[str, list[tuple[float, float, float]]] = {src: [] for src in args.src}
+    values: dict[str, dict[str, float | None]] = {}
+    for r in range(-1, args.rounds):  # round -1 fills the cache and the file system's caches
+        for src in args.src:
+            env = {**os.environ, "PYTHONPATH": str(Path(src).resolve()), "SYNAE_CACHE_DIR": str(cache)}
+            done = subprocess.run([sys.executable, "-c", WARM, sys.executable, *command], capture_output=True,
+                                  text=True, check=True, env=env)
+            peak_kb, wall, cpu = done.stdout.split()
+            results = json.loads(out.read_text())
+            values[src] = {k: m["value"] for k, m in results["metrics"].items()}
+            if r < 0:
+                continue
+            rows[src].append((float(wall), float(cpu), int(peak_kb) / 1024))
+            emit(bench="warm_t1", round=r, src=src, wall_s=round(float(wall), 2), cpu_s=round(float(cpu), 2),
+                 peak_rss_mb=round(int(peak_kb) / 1024),
+                 n_embedded=results["embedder"]["stats"]["n_embedded"])
+    for src, runs in rows.items():
+        emit(bench="warm_t1", src=src, median_wall_s=round(statistics.median(r[0] for r in runs), 2),
+             median_cpu_s=round(statistics.median(r[1] for r in runs), 2),
+             median_peak_rss_mb=round(statistics.median(r[2] for r in runs)))
+    first = values[args.src[0]]
+    emit(bench="warm_t1", same_values=all(
+        v.keys() == first.keys() and all((a is None) == (b is None) and (a is None or b is None
+                                                                     or abs(a - b) <= 1e-9 * max(1.0, abs(a)))
+                                          for a, b in ((first[k], v[k]) for k in first))
+        for v in values.values()))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -254,6 +316,10 @@ def main() -> None:
     p = sub.add_parser("t1")
     p.add_argument("--child", choices=["cold", "warm"])
     p.add_argument("--cache", type=Path)
+    p = sub.add_parser("warm")
+    p.add_argument("--src", action="append", required=True, help="a code tree's src folder (repeatable)")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--cache", type=Path, help="embedding cache folder (default: a fresh one)")
     p = sub.add_parser("scale")
     p.add_argument("--n", type=int, default=100_000)
     p.add_argument("--metrics", default=None, help="glob patterns over metric IDs (default: all)")
@@ -265,7 +331,8 @@ def main() -> None:
     p.add_argument("--sizes", type=int, nargs="+", default=[5_000, 20_000])
     p.add_argument("--no-faiss", action="store_true")
     args = parser.parse_args()
-    {"t1": bench_t1, "scale": bench_scale, "fastforms": bench_fastforms, "knn": bench_knn}[args.cmd](args)
+    {"t1": bench_t1, "scale": bench_scale, "fastforms": bench_fastforms, "knn": bench_knn,
+     "warm": bench_warm}[args.cmd](args)
 
 
 if __name__ == "__main__":

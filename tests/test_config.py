@@ -151,3 +151,16 @@ def test_misspelt_synae_variables_are_errors_and_others_are_left_alone() -> None
     config = load_config(environ={"SYNAE_DATA_DIR": "/d", "SYNAE_CACHE_DIR": "/c",
                                   "SYNAE_SKIP_BROWSER_TESTS": "1", "SYNAE_LLM_TIMEOUT": "5"})
     assert config.llm.timeout == 5
+
+
+def test_a_fifo_as_config_file_is_refused_not_read_for_ever(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    fifo = tmp_path / "config.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match="is not a regular file"):
+        load_config(fifo)
+    monkeypatch.setenv("SYNAE_CONFIG", str(fifo))
+    result = CliRunner().invoke(app, ["inspect", str(tmp_path)])  # SYNAE_CONFIG is read, never blocks
+    assert result.exit_code != 0 and "is not a regular file" in (str(result.exception) + result.output)

@@ -118,3 +118,15 @@ def test_data_stem_strips_data_extensions_only() -> None:
 
     names = ("os_0.3.jsonl", "os_0.6.JSONL.GZ", "run.v2.csv", "a.parquet", "notes.md", ".jsonl")
     assert [data_stem(Path(n)) for n in names] == ["os_0.3", "os_0.6", "run.v2", "a", "notes.md", ".jsonl"]
+
+
+def test_an_atomic_write_under_a_file_is_a_config_error_for_every_writer(tmp_path: Path) -> None:
+    """convert, generate, report and export-otel all write through synae.files: a path under a
+    file (or where nothing can be created) is the clear error of check_writable, not a traceback."""
+    from synae.files import atomic_write_text
+
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    with pytest.raises(ConfigError, match=r"afile/out\.json: cannot be created: .*afile is a file, not"):
+        atomic_write_text(blocker / "out.json", "{}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]  # nothing left behind

@@ -41,7 +41,8 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
-from synae.errors import ConfigError
+from synae.errors import ConfigError, DataError
+from synae.files import check_input_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -388,6 +389,10 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     not UTF-8, not valid YAML/TOML or repeats a key in one mapping is a :class:`ConfigError`
     naming the file."""
     path = Path(path)
+    try:
+        check_input_file(path, "config file")  # a FIFO or a device would block the read for ever
+    except DataError as exc:
+        raise ConfigError(f"{path}: {exc.message}") from None
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

@@ -167,10 +167,16 @@ def plain_open_mode(path: Path) -> int:
 @contextlib.contextmanager
 def _temp_file(path: Path, mode: str, encoding: str, newline: str | None) -> Iterator[tuple[IO, str]]:  # type: ignore[type-arg]
     """A temporary file beside ``path`` and its name, flushed to disk when the block ends; removed
-    when the block fails, else left (registered for clean-up) for :func:`_rename`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _install_cleanup()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    when the block fails, else left (registered for clean-up) for :func:`_rename`. A path that cannot
+    be created (under a file, a read-only file system) is the :class:`ConfigError` of
+    :func:`check_writable`, whichever command writes it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _install_cleanup()
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        check_writable(path)
+        raise ConfigError(f"{path}: cannot be written ({exc.strerror or exc})") from None
     _LIVE_TEMPS.add(tmp)
     try:
         os.fchmod(fd, plain_open_mode(path))

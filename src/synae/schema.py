@@ -17,7 +17,7 @@ import gzip
 import hashlib
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 import pydantic_core
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from synae.errors import DataError
 from synae.files import atomic_write, data_stem
@@ -83,8 +83,34 @@ class Message(BaseModel):
     metadata: dict[str, Any] | None = None
 
 
+MAX_NESTING = 100  # levels of lists/objects in a record's free-form fields (serialising stops near 250)
+
+
+def nesting_depth(value: Any, limit: int = MAX_NESTING) -> int:
+    """How many levels of lists/dicts ``value`` nests (0 for a scalar), counted without recursion and
+    stopping as soon as the depth exceeds ``limit`` (then ``limit + 1`` is returned)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, (list, tuple)):
+            depth += 1
+            if depth > limit:
+                return limit + 1
+            deepest = max(deepest, depth)
+            stack.extend((child, depth) for child in item if isinstance(child, (dict, list, tuple)))
+    return deepest
+
+
 class Trajectory(BaseModel):
-    """One record of a dataset: a multi-turn conversation with tool calls and a final output."""
+    """One record of a dataset: a multi-turn conversation with tool calls and a final output.
+
+    Its free-form fields (``attributes``, ``tools``, ``environment``, ``metadata``, message metadata
+    and unknown fields) may nest at most :data:`MAX_NESTING` levels: a record nested deeper is
+    invalid (a :class:`DataError` naming it from the readers, skippable with ``--skip-invalid``)
+    instead of breaking serialisation, fingerprints or environments later."""
 
     model_config = ConfigDict(extra="allow")
     id: str
@@ -94,6 +120,17 @@ class Trajectory(BaseModel):
     tools: list[dict[str, Any]] | None = None
     environment: dict[str, Any] | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _bounded_nesting(self) -> Trajectory:
+        fields = {"attributes": self.attributes, "tools": self.tools, "environment": self.environment,
+                  "metadata": self.metadata, **(self.model_extra or {})}
+        fields.update({f"messages[{i}].metadata": m.metadata
+                       for i, m in enumerate(self.messages) if m.metadata})
+        for name, value in fields.items():
+            if value is not None and nesting_depth(value) > MAX_NESTING:
+                raise ValueError(f"{name} is nested more than {MAX_NESTING} levels deep")
+        return self
 
     def to_json(self) -> str:
         """One canonical JSONL line (without the newline); fields absent on input stay absent."""
@@ -219,10 +256,21 @@ class Dataset:
                 "n_skipped": self.n_skipped}
 
 
-def _describe_validation_error(exc: ValidationError) -> tuple[str, str]:
+def describe_validation_error(exc: ValidationError) -> tuple[str, str]:
+    """(field, message) of a validation error's first problem (field ``record`` when it has none)."""
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err.get("loc", ()))
     return loc or "record", err.get("msg", "invalid value")
+
+
+def validated(data: dict[str, Any] | Callable[[], Trajectory], *, source: str, location: str) -> Trajectory:
+    """``Trajectory.model_validate(data)`` (or ``data()`` when it builds one): a validation error becomes
+    a :class:`DataError` naming ``source``, ``location`` and the field."""
+    try:
+        return data() if callable(data) else Trajectory.model_validate(data)
+    except ValidationError as exc:
+        fld, msg = describe_validation_error(exc)
+        raise DataError(msg, source=source, location=location, field=fld) from None
 
 
 def parse_trajectory(line: str, *, source: str, location: str) -> Trajectory:
@@ -235,7 +283,7 @@ def _parse_checked(line: str, *, source: str, location: str) -> tuple[Trajectory
     try:
         traj = Trajectory.model_validate_json(line)
     except ValidationError as exc:
-        fld, msg = _describe_validation_error(exc)
+        fld, msg = describe_validation_error(exc)
         if exc.errors()[0].get("type") == "json_invalid":
             raise DataError(f"malformed JSON ({msg})", source=source, location=location) from None
         raise DataError(msg, source=source, location=location, field=fld) from None

@@ -94,3 +94,51 @@ def test_a_gzip_bomb_stops_at_the_decompressed_size_bound(tmp_path: Path) -> Non
     with reading_limits(ReadLimits(max_record_bytes=1 << 20)), \
             pytest.raises(DataError, match=r"line\.jsonl\.gz: line 1: record is 12582912 bytes"):
         load_dataset(one_line)
+
+
+def _nested(levels: int) -> dict:
+    value: dict = {}
+    for _ in range(levels):
+        value = {"a": value}
+    return value
+
+
+def test_a_record_nested_too_deeply_is_an_error_of_that_record_not_a_crash(tmp_path: Path) -> None:
+    """3,000 levels break the JSON decoder (RecursionError) and 150 levels would break serialisation
+    further on once past ~250 (fingerprints, writing): both are errors of their own record, skippable."""
+    path = tmp_path / "d.jsonl"
+    lines = [json.dumps(record(1)), "{\"x\": " + "[" * 3000 + "]" * 3000 + "}",
+             json.dumps({**record(3), "environment": _nested(150)}), json.dumps(record(4))]
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError, match=r"line 2: malformed JSON \((nested too deeply|.*recursion)"):
+        load_dataset(path, fmt="canonical")
+    ds = load_dataset(path, fmt="canonical", skip_invalid=True)
+    assert [t.id for t in ds] == ["r1", "r4"] and ds.n_skipped == 2
+    assert any("environment is nested more than 100 levels deep" in s for s in ds.skipped)
+    array = tmp_path / "d.json"
+    array.write_text("[" + json.dumps(record(1)) + ", " + "[" * 3000 + "]" * 3000 + "]")
+    with pytest.raises(DataError, match="nested too deeply"):
+        list(common.iter_json_array(array))
+
+
+def test_a_benchmark_record_nested_too_deeply_is_skippable(tmp_path: Path) -> None:
+    """A BFCL question whose initial_config nests 400 levels (it loads, then breaks writing and the
+    environment): an error naming its line, or a skip."""
+    from synae.schema import nesting_depth
+
+    classes = ["GorillaFileSystem"]
+    question = {"id": "q1", "question": [[{"role": "user", "content": "ls"}]],
+                "initial_config": {"GorillaFileSystem": _nested(400)}, "involved_classes": classes}
+    ok = {"id": "q0", "question": [[{"role": "user", "content": "pwd"}]], "involved_classes": classes}
+    path = tmp_path / "BFCL_v4_multi_turn_base.json"
+    path.write_text(json.dumps(ok) + "\n" + json.dumps(question) + "\n")
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps({"id": "q0", "ground_truth": [["pwd()"]]}) + "\n"
+                       + json.dumps({"id": "q1", "ground_truth": [["ls()"]]}) + "\n")
+    with pytest.raises(DataError, match=r"line 2: .*environment is nested more than 100 levels deep"):
+        load_dataset(path, fmt="bfcl", answers=answers)
+    ds = load_dataset(path, fmt="bfcl", answers=answers, skip_invalid=True)
+    assert [t.id for t in ds] == ["q0"] and ds.n_skipped == 1
+    assert nesting_depth(_nested(10)) == 11 and nesting_depth([[1], {"a": [2]}]) == 3
+    assert nesting_depth("text") == 0
+    assert nesting_depth(_nested(500), limit=100) == 101  # stops counting past the limit

@@ -170,3 +170,25 @@ def test_chunk_size_does_not_change_the_result(monkeypatch):
     monkeypatch.setattr(streaming, "CHUNK", 64)
     assert json.dumps(dataset_stats(dataset, preset, Config().metrics)) == json.dumps(expected)
 
+
+
+def test_a_bad_record_at_the_start_of_a_json_array_is_reported_before_reading_the_rest(tmp_path) -> None:
+    """Preset detection no longer reads the whole file with bad records skipped: the record is
+    reported as it is read (the garbage at the end of the file is never reached)."""
+    import json
+
+    import pytest
+
+    from synae.config import Config
+    from synae.errors import DataError
+    from synae.run.inspection import inspect_input
+
+    good = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}
+    bad = {"messages": [{"role": "robot", "content": "beep"}]}
+    path = tmp_path / "chats.json"
+    path.write_text("[" + ", ".join([json.dumps(good)] * 3 + [json.dumps(bad)] + [json.dumps(good)] * 50)
+                    + ", {broken")
+    with pytest.raises(DataError) as info:
+        inspect_input(path, Config())
+    assert "robot" in str(info.value) or "role" in str(info.value)
+    assert "broken" not in str(info.value) and "malformed" not in str(info.value)

@@ -36,8 +36,6 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from pydantic import ValidationError
-
 from synae.adapters.common import (
     Source,
     Thunk,
@@ -51,7 +49,7 @@ from synae.adapters.common import (
     json_object,
 )
 from synae.errors import DataError
-from synae.schema import Dataset, Trajectory, iter_jsonl
+from synae.schema import Dataset, Trajectory, iter_jsonl, validated
 
 SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
                   "system": "system", "function_call": "assistant", "observation": "tool", "tool": "tool"}
@@ -133,13 +131,7 @@ def record_trajectory(raw: bytes, fmt: str, *, source: Source, position: int, lo
 
 
 def _validate(data: dict[str, Any], *, src: str, location: str) -> Trajectory:
-    try:
-        return Trajectory.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        fld = ".".join(str(p) for p in err.get("loc", ()))
-        raise DataError(err.get("msg", "invalid value"), source=src, location=location,
-                        field=fld or None) from None
+    return validated(data, source=src, location=location)
 
 
 def _chat_fields(record: dict[str, Any], *, tabular: bool, src: str, location: str,

@@ -39,6 +39,7 @@ from synae.schema import (
     open_input,
     oversized,
     read_limits,
+    validated,
 )
 from synae.toolcalls import parse_calls, to_tool_calls
 from synae.views import OUTPUT_MARK, output_message_index
@@ -222,6 +223,9 @@ def _csv_row(number: int, header: list[str], values: list[str]) -> Row:
     return Row(number, dict(zip(header, values, strict=True)), problem)
 
 
+TOO_DEEP = "malformed JSON (nested too deeply to decode)"
+
+
 def iter_json_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) of each non-blank line of a JSON Lines file; empty file → error."""
     src = str(path)
@@ -235,6 +239,8 @@ def json_object(raw: bytes, *, source: str, location: str) -> dict[str, Any]:
         value = json.loads(decode_line(raw, source=source, location=location))
     except json.JSONDecodeError as exc:
         raise DataError(f"malformed JSON ({exc.msg})", source=source, location=location) from None
+    except RecursionError:
+        raise DataError(TOO_DEEP, source=source, location=location) from None
     if not isinstance(value, dict):
         raise DataError("expected a JSON object", source=source, location=location)
     return value
@@ -319,6 +325,8 @@ class _ArrayReader:
         while True:
             try:
                 value, end = self._json.raw_decode(self.buf, self.pos)
+            except RecursionError:
+                raise self._error(TOO_DEEP, self.pos) from None
             except json.JSONDecodeError as exc:
                 cut_short = (exc.msg.startswith("Unterminated string")
                              or len(self.buf) - exc.pos <= _INCOMPLETE_TAIL)
@@ -713,7 +721,7 @@ def iter_checked(records: Iterable[tuple[str, Thunk]], dataset: Dataset,
     seen: set[str] = set()
     for location, make in records:
         try:
-            traj = make()
+            traj = validated(make, source=src, location=location)
             issues = check_trajectory(traj)
             if issues.errors:
                 fld, msg = issues.errors[0]

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from synae.errors import ConfigError
-from synae.files import atomic_write_text
+from synae.files import atomic_write_text, check_writable
 from synae.generate.registry import Generated
 from synae.schema import dumps_strict, write_jsonl
 
@@ -99,6 +99,7 @@ def write_one(item: Generated, path: Path, fmt: str, preset: FormatPreset | None
     """Write one dataset in ``fmt`` (a non-canonical one is looked up in ``preset``); returns the data
     files written."""
     layout = _layout(preset, fmt)
+    check_writable(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == CANONICAL:
         write_jsonl(item.dataset.trajectories, path)

@@ -32,7 +32,7 @@ from markupsafe import Markup, escape
 
 from synae import __version__
 from synae.errors import DataError
-from synae.files import atomic_write_text
+from synae.files import atomic_write_text, check_writable
 from synae.metrics.registry import ordered
 from synae.report import plots
 from synae.report.meanings import meaning, missing_reason
@@ -448,7 +448,6 @@ def write_html(results: EvaluationReport | ComparisonResults, path: str | Path) 
         raise DataError("no report data (the charts and the drill-down) in these results: evaluate "
                         "with report=True (Python) or --report FILE (synae evaluate); synae compare "
                         "writes it unless --no-html")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = check_writable(path)  # before rendering: a path under a file is a clear error, not a traceback
     atomic_write_text(path, render_html(results))
     return path

@@ -271,7 +271,8 @@ def inspect_input(path: Path, config: Config, *, name: str | None = None) -> tup
         return stats, dataset
     source = source_of(path)
     header = Dataset(trajectories=[], name=name or source.default_name, source=source.label, format=fmt)
-    preset = get_preset(config.preset or detect_preset_streaming(path, fmt),
+    detected = config.preset or detect_preset_streaming(path, fmt, skip_invalid=config.inputs.skip_invalid)
+    preset = get_preset(detected,
                         attribute_fields=config.metrics.attribute_fields)
     counted = StreamHeader(header)
     acc = accumulate(_streamed_source(path, fmt, config, header), preset, config.metrics, counted)

@@ -113,19 +113,21 @@ def stream_trajectories(path: Path, fmt: str = "canonical", *, skip_invalid: boo
         yield t
 
 
-def detect_preset_streaming(path: Path, fmt: str = "canonical") -> str:
+def detect_preset_streaming(path: Path, fmt: str = "canonical", *, skip_invalid: bool = True) -> str:
     """:func:`synae.presets.detect_preset` in one pass: a benchmark format's own preset (its records
     name it); over chat JSON Lines, a pass that converts only the records that can name a benchmark
     (``"kind"`` or ``"benchmark"`` in the raw line); otherwise every record converted, one at a
-    time. A bad record is left to the pass that reads the file (which reports or skips it)."""
+    time. With ``skip_invalid`` a bad record is left to the pass that reads the file (which reports
+    or skips it); without, the converting pass raises it at once (a bad record at the start of a
+    large file is reported without reading the rest)."""
     reader = READERS_BY_NAME[fmt]
     if reader.preset is not None:
         return reader.preset
     source = source_of(path)
     if not reader.chat or not is_jsonl(path):
         counts = Dataset(trajectories=[], name=source.default_name, source=source.label)
-        read = (iter_file(path, fmt, counts, skip_invalid=True) if not reader.chat else
-                iter_chat(source, fmt, dataset=counts, skip_invalid=True, output_from="none"))
+        read = (iter_file(path, fmt, counts, skip_invalid=skip_invalid) if not reader.chat else
+                iter_chat(source, fmt, dataset=counts, skip_invalid=skip_invalid, output_from="none"))
         return detect_preset(read)
 
     def candidates() -> Iterator[Trajectory]:
@@ -299,7 +301,7 @@ class TrajectoryStream:
 
     def detect_preset(self) -> str:
         """:func:`detect_preset_streaming` of the file."""
-        return detect_preset_streaming(self.path, self.fmt)
+        return detect_preset_streaming(self.path, self.fmt, skip_invalid=self._options["skip_invalid"])
 
 
 __all__ = ["CHUNK", "STREAMING_FORMATS", "StreamHeader", "TrajectoryStream", "chunked",
