@@ -669,7 +669,7 @@ def validation_source(path: Path, config: Config) -> ValidationSource:
 
     src = source_of(path)
     header = Dataset(trajectories=[], name=src.default_name, source=src.label, format=fmt)
-    preset = config.preset or detect_preset_streaming(path, fmt)
+    preset = config.preset or detect_preset_streaming(path, fmt, skip_invalid=config.inputs.skip_invalid)
     i = config.inputs
 
     def read(counted: StreamHeader | None) -> Iterator[list[Trajectory]]:
