@@ -7,8 +7,10 @@ import pytest
 from scipy.linalg import sqrtm
 
 from synae.metrics.fidelity import (
+    RealMoments,
     categorical_match,
     frechet_distance,
+    frechet_to_point,
     knd,
     numeric_match,
     planning_distance,
@@ -147,3 +149,20 @@ def test_frechet_without_regularisation_uses_the_eigen_fallback():
     assert frechet_distance(x, y, eps=0).value == pytest.approx(naive_fd(x, y, eps=0), rel=1e-9)
     low_rank = rng.normal(size=(10, 20))  # singular covariance: Cholesky fails, eigen square root used
     assert frechet_distance(low_rank, low_rank, eps=0).value <= 1e-9
+
+
+@pytest.mark.parametrize(("m", "d", "eps"), [(40, 6, 1e-6), (5, 12, 1e-6), (30, 8, 0.0), (3, 4, 0.5)])
+def test_frechet_to_point_equals_the_distance_to_copies(m: int, d: int, eps: float) -> None:
+    """n copies of one point: the closed form equals the general form (full-rank and rank-deficient
+    real sets, ε = 0 included), with the same details and warnings."""
+    rng = np.random.default_rng(m * d)
+    x = rng.normal(size=(m, d))
+    point = rng.normal(size=d)
+    for n in (2, 7):
+        y = np.tile(point, (n, 1))
+        general = frechet_distance(x, y, eps=eps)
+        closed = frechet_to_point(RealMoments.of(x, eps), point, n, eps)
+        assert closed.value == pytest.approx(general.value, rel=1e-9, abs=1e-9)
+        assert (closed.details, closed.warnings) == (general.details, general.warnings)
+    assert frechet_to_point(RealMoments.of(x, eps), x[0], 2, eps).value == pytest.approx(
+        frechet_distance(x, np.tile(x[0], (2, 1)), eps=eps).value, rel=1e-9, abs=1e-9)

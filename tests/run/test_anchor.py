@@ -9,6 +9,7 @@ import pytest
 from synae.config import load_config
 from synae.metrics import registry
 from synae.metrics.base import MetricValue
+from synae.metrics.fidelity import frechet_distance
 from synae.run.evaluation import Evaluator
 from synae.run.pipeline import anchor_indices, collapse_anchor, copies_values
 from synae.schema import Dataset, FunctionCall, Message, ToolCall, Trajectory
@@ -58,6 +59,9 @@ def test_weighted_rows_equal_materialised_copies(preset: str, weighting: str) ->
                 assert value is None or math.isnan(value), (mid, value)
             else:
                 assert got[mid] == pytest.approx(want, rel=1e-9, abs=1e-9), mid
+        if real_f.transcripts is not None:  # FID's closed form against the general form on the copies
+            general = frechet_distance(real_f.transcripts, real_f.transcripts[[i] * copies])
+            assert got["fidelity.instructions.fid"] == pytest.approx(general.value, rel=1e-9, abs=1e-9)
     assert sum(v is not None for v in got.values()) > len(got) // 2  # most metrics are defined
 
 

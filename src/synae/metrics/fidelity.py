@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -49,6 +50,45 @@ def _frechet_unlimited(x: np.ndarray, y: np.ndarray, eps: float) -> float:
     trace_sqrt = np.linalg.svd(_root_factor(cx).T @ _root_factor(cy), compute_uv=False).sum()
     value = float(mu @ mu + np.trace(cx) + np.trace(cy) - 2.0 * trace_sqrt)
     return max(value, 0.0)
+
+
+@dataclass(frozen=True)
+class RealMoments:
+    """What the Fréchet distance to one point needs of the real set: μ_X, tr Σ′_X and
+    Σ √λ(Σ′_X) (the singular values of Σ′_X's root factor), with Σ′_X = Σ_X + εI; m and d."""
+
+    mean: np.ndarray
+    trace: float
+    root_trace: float
+    m: int
+    dim: int
+
+    @classmethod
+    def of(cls, real: np.ndarray, eps: float) -> RealMoments:
+        x = np.asarray(real, dtype=np.float64)
+        d = x.shape[1]
+        with small_blas():
+            cx = np.cov(x, rowvar=False).reshape(d, d) + eps * np.eye(d)
+            root = float(np.linalg.svd(_root_factor(cx), compute_uv=False).sum())
+        return cls(x.mean(axis=0), float(np.trace(cx)), root, int(x.shape[0]), d)
+
+
+def frechet_to_point(real: RealMoments, point: np.ndarray, n: int, eps: float) -> MetricValue:
+    """The Fréchet distance of :func:`frechet_distance` for a synthetic set of n ≥ 2 copies of one
+    ``point`` (Σ_Y = 0, so Σ′_Y = εI and the trace term is √ε · Σ √λ(Σ′_X)):
+    FD = ‖μ_X − y‖² + tr Σ′_X + dε − 2√ε · Σ √λ(Σ′_X), clipped at 0 — O(d) per point once
+    ``real`` is known. Same details and warnings as :func:`frechet_distance` without ``equal_n``;
+    m < 2 is ``None`` as there."""
+    m, d = real.m, real.dim
+    details: dict[str, object] = {"n_real": m, "n_syn": n, "dim": d, "eps": eps}
+    if m < 2:
+        return MetricValue.null(f"n_lt_2: need at least 2 points per side (got {m} real, {n} synthetic)",
+                                n_real=m, n_synthetic=n, details=details)
+    mu = real.mean - np.asarray(point, dtype=np.float64)
+    value = float(mu @ mu + real.trace + d * eps - 2.0 * np.sqrt(eps) * real.root_trace)
+    warnings = ([f"rank_deficient: min(m, m') = {min(m, n)} <= dim {d}; FD is biased upward"]
+                if min(m, n) <= d else [])
+    return MetricValue(max(value, 0.0), n_real=m, n_synthetic=n, details=details, warnings=warnings)
 
 
 def frechet_distance(real: np.ndarray, synthetic: np.ndarray, *, eps: float = 1e-6,
