@@ -193,4 +193,6 @@ def test_a_refused_api_key_stops_the_downstream_run(acp_real: Dataset) -> None:
         sent = len(server.requests)
     assert caught.value.kind == "auth" and client.fatal is caught.value
     assert elapsed < 10
-    assert 1 <= sent <= 16  # only the requests in flight when the key was refused; no retries
+    # the first-request probe (GET /models) already meets the refused key: at most the chat
+    # requests in flight by then, and no retries
+    assert sent <= 16
