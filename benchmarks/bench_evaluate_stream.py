@@ -72,18 +72,6 @@ result.write_text(json.dumps({
 """
 
 
-TIMED = """
-import resource, subprocess, sys, time
-t = time.perf_counter()
-out = subprocess.run(sys.argv[1:], capture_output=True, text=True)
-wall = time.perf_counter() - t
-if out.returncode:
-    sys.stderr.write(out.stderr[-4000:])
-    raise SystemExit(out.returncode)
-usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(usage.ru_maxrss, wall, usage.ru_utime + usage.ru_stime)
-"""
-
 JSON_LOADS = """
 import json, sys
 for path in sys.argv[1:]:
@@ -95,9 +83,9 @@ for path in sys.argv[1:]:
 
 def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float]:
     """(peak RSS MB, wall s, CPU s) of ``command`` in a child process."""
-    out = subprocess.run([sys.executable, "-c", TIMED, sys.executable, *command], capture_output=True,
+    out = subprocess.run([sys.executable, "-c", WRAPPER, sys.executable, *command], capture_output=True,
                          text=True, check=True, env=env)
-    peak_kb, wall, cpu = out.stdout.split()
+    peak_kb, wall, _, cpu = out.stdout.split()
     return int(peak_kb) / 1024, float(wall), float(cpu)
 
 
@@ -178,7 +166,7 @@ def main() -> None:
                 child = [sys.executable, "-c", CHILD, str(tmp), mode, args.metrics, str(result)]
                 out = subprocess.run([sys.executable, "-c", WRAPPER, *child], capture_output=True, text=True,
                                      check=True)
-                peak_kb, wall, _ = out.stdout.split()
+                peak_kb, wall, _, _ = out.stdout.split()
                 row = json.loads(result.read_text())
                 values[mode] = row["values"]
                 print(json.dumps({"n": n, "file_mb": round(size / 2**20, 1), "mode": mode,

@@ -45,7 +45,8 @@ wall = time.perf_counter() - t
 if out.returncode:
     sys.stderr.write(out.stderr[-4000:])
     raise SystemExit(out.returncode)
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, wall, out.stdout.strip()[-200:].count('"n"'))
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(usage.ru_maxrss, wall, out.stdout.strip()[-200:].count('"n"'), usage.ru_utime + usage.ru_stime)
 """
 
 STREAM = ("import sys; from pathlib import Path; from synae.config import load_config; "
@@ -90,7 +91,7 @@ def measure(command: list[str]) -> tuple[float, float]:
     """(peak RSS in MB of ``command`` run as a child of a fresh wrapper process, wall seconds)."""
     out = subprocess.run([sys.executable, "-c", WRAPPER, *command], capture_output=True, text=True,
                          check=True)
-    peak_kb, wall, _ = out.stdout.split()
+    peak_kb, wall, _, _ = out.stdout.split()
     return int(peak_kb) / 1024, float(wall)
 
 

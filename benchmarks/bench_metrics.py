@@ -69,19 +69,6 @@ def bench_t1(args: argparse.Namespace) -> None:
 # (f) warm T1 pair through the CLI: code trees in interleaved rounds
 
 
-WARM = """
-import resource, subprocess, sys, time
-t = time.perf_counter()
-out = subprocess.run(sys.argv[1:], capture_output=True, text=True)
-wall = time.perf_counter() - t
-if out.returncode:
-    sys.stderr.write(out.stderr[-4000:])
-    raise SystemExit(out.returncode)
-usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(usage.ru_maxrss, wall, usage.ru_utime + usage.ru_stime)
-"""
-
-
 def bench_warm(args: argparse.Namespace) -> None:
     """``synae evaluate --real <T1 turns with output> --synthetic <T1 augmented> --out …`` with a warm
     embedding cache (``--cache``, filled by one untimed run first), once per ``--src`` tree per round
@@ -90,6 +77,9 @@ def bench_warm(args: argparse.Namespace) -> None:
     medians, and whether the trees' metric values agree within 1e-9."""
     import os
     import statistics
+
+    from bench_evaluate_stream import same_values
+    from bench_evaluate_stream import timed as timed_child
 
     from synae.datapaths import data_path
 
@@ -103,27 +93,22 @@ def bench_warm(args: argparse.Namespace) -> None:
     for r in range(-1, args.rounds):  # round -1 fills the cache and the file system's caches
         for src in args.src:
             env = {**os.environ, "PYTHONPATH": str(Path(src).resolve()), "SYNAE_CACHE_DIR": str(cache)}
-            done = subprocess.run([sys.executable, "-c", WARM, sys.executable, *command], capture_output=True,
-                                  text=True, check=True, env=env)
-            peak_kb, wall, cpu = done.stdout.split()
+            peak, wall, cpu = timed_child(command, env)
             results = json.loads(out.read_text())
             values[src] = {k: m["value"] for k, m in results["metrics"].items()}
             if r < 0:
                 continue
-            rows[src].append((float(wall), float(cpu), int(peak_kb) / 1024))
-            emit(bench="warm_t1", round=r, src=src, wall_s=round(float(wall), 2), cpu_s=round(float(cpu), 2),
-                 peak_rss_mb=round(int(peak_kb) / 1024),
+            rows[src].append((wall, cpu, peak))
+            emit(bench="warm_t1", round=r, src=src, wall_s=round(wall, 2), cpu_s=round(cpu, 2),
+                 peak_rss_mb=round(peak),
                  n_embedded=results["embedder"]["stats"]["n_embedded"])
     for src, runs in rows.items():
         emit(bench="warm_t1", src=src, median_wall_s=round(statistics.median(r[0] for r in runs), 2),
              median_cpu_s=round(statistics.median(r[1] for r in runs), 2),
              median_peak_rss_mb=round(statistics.median(r[2] for r in runs)))
     first = values[args.src[0]]
-    emit(bench="warm_t1", same_values=all(
-        v.keys() == first.keys() and all((a is None) == (b is None) and (a is None or b is None
-                                                                     or abs(a - b) <= 1e-9 * max(1.0, abs(a)))
-                                          for a, b in ((first[k], v[k]) for k in first))
-        for v in values.values()))
+    emit(bench="warm_t1", same_values=all(v.keys() == first.keys() and same_values(first, v)
+                                          for v in values.values()))
 
 
 # ------------------------------------------------------------------------------------------------
