@@ -146,7 +146,7 @@ def main() -> None:
     parser.add_argument("--src", action="append", default=[],
                         help="a code tree's src folder (give two or more: interleaved rounds, see above)")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--checker", default="rules",
+    parser.add_argument("--validity", dest="checker", default="rules",
                         help="validity checker of the --src runs (none: no validity)")
     args = parser.parse_args()
     for n in args.sizes:

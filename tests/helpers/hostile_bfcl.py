@@ -16,7 +16,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from synae.schema import FunctionCall, Message, ToolCall, Trajectory
+from synae.schema import MAX_NESTING, FunctionCall, Message, ToolCall, Trajectory, nesting_depth
 
 Call = tuple[str, dict[str, Any]]
 
@@ -51,12 +51,15 @@ def nested_config(depth: int) -> dict[str, Any]:
 
 def fs_trajectory(trajectory_id: str, calls: Sequence[Call],
                   initial_config: dict[str, Any] | None = None) -> Trajectory:
-    """One user turn, one assistant message with every call, a result message per call."""
+    """One user turn, one assistant message with every call, a result message per call. A config
+    nested deeper than the schema allows (``synae.schema.MAX_NESTING``: readers refuse such a record)
+    is built without validation, as a Python caller could, to test the environments' own defence."""
     tool_calls = [ToolCall(id=f"c{i}", function=FunctionCall(name=name, arguments=json.dumps(args)))
                   for i, (name, args) in enumerate(calls)]
     messages = [Message(role="user", content="Organise my folders."),
                 Message(role="assistant", content=None, tool_calls=tool_calls)]
     messages += [Message(role="tool", tool_call_id=c.id, content="{}") for c in tool_calls]
-    return Trajectory(id=trajectory_id, messages=messages,
-                      environment={"involved_classes": ["GorillaFileSystem"],
-                                   "initial_config": initial_config or {}})
+    environment = {"involved_classes": ["GorillaFileSystem"], "initial_config": initial_config or {}}
+    if nesting_depth(environment) > MAX_NESTING:
+        return Trajectory.model_construct(id=trajectory_id, messages=messages, environment=environment)
+    return Trajectory(id=trajectory_id, messages=messages, environment=environment)

@@ -43,6 +43,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from pydantic import ValidationError
+
 from synae.downstream.agents import Agent, AgentReply, AgentStep
 from synae.downstream.prompts import (
     acp_messages,
@@ -153,7 +155,10 @@ class Recorder:
         data = self.reference.model_dump(exclude_unset=True)
         data.update(messages=[m.model_dump(exclude_none=True) for m in self.messages], output=output,
                     metadata=metadata)
-        return Trajectory.model_validate(data)
+        try:
+            return Trajectory.model_validate(data)
+        except ValidationError:  # a reference built without validation (readers refuse it): keep it as is
+            return Trajectory.model_construct(**{**data, "messages": list(self.messages)})
 
 
 def _result_message(call_id: str, name: str, result: ToolResult) -> Message:
