@@ -264,3 +264,20 @@ def test_the_generic_preset_uses_the_answer_checks() -> None:
     [verdict] = output.check_all([traj])
     assert verdict.reasons == ["ungrounded_values"]
     assert isinstance(traj, Trajectory)
+
+
+def test_numbers_too_long_for_a_float_neither_crash_nor_ground_a_small_number() -> None:
+    """A run of 400 digits in a tool result and in the answer overflowed int() before."""
+    from synae.schema import FunctionCall, Message, ToolCall, Trajectory
+    from synae.validity.rules.generic import GenericOutputChecker
+
+    huge = "9" * 400
+    call = ToolCall(id="c", function=FunctionCall(name="get_balance", arguments="{}"))
+    messages = [Message(role="user", content="What is my balance?"),
+                Message(role="assistant", tool_calls=[call]),
+                Message(role="tool", tool_call_id="c", content=f'{{"balance": {huge}}}')]
+    same = Trajectory(id="same", messages=messages, output=f"Your balance is {huge} euros.")
+    other = Trajectory(id="other", messages=messages, output="Your balance is 12 euros.")
+    verdicts = GenericOutputChecker().check_all([same, other])
+    assert verdicts[0].valid is True
+    assert verdicts[1].valid is False and "ungrounded_values" in verdicts[1].reasons

@@ -37,8 +37,11 @@ above 10) and numbers written as words are outside these rules.
 
 from __future__ import annotations
 
+import functools
 import json
+import math
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -125,12 +128,17 @@ class Value:
 def words(text: str) -> str:
     """``text`` lower-cased, accents removed (``Zürich`` → ``zurich``), every run of non-word
     characters as one space, padded by spaces."""
-    folded = "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+    folded = text.lower()
+    if not folded.isascii():  # ASCII has no accents to remove: the common case skips the per-character pass
+        folded = "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
     return f" {NON_WORD.sub(' ', folded).strip()} "
 
 
 def _number(text: str) -> float:
-    return float(text.replace(",", ""))
+    """The number a digit run writes; a run too long for a float (hundreds of digits) becomes the
+    largest finite float, so that both sides of a comparison read it alike and nothing overflows."""
+    value = float(text.replace(",", ""))
+    return value if math.isfinite(value) else math.copysign(sys.float_info.max, value)
 
 
 def _clock(hour: int, minute: int, suffix: str | None) -> int | None:
@@ -304,6 +312,22 @@ def json_leaves(text: str) -> list[tuple[str, Any]]:
     return [] if value is None else list(_leaves(value))
 
 
+@functools.lru_cache(maxsize=65536)
+def _number_keys(value: float) -> tuple[frozenset[float], frozenset[int], frozenset[float]]:
+    """The keys :meth:`Evidence.add_number` indexes ``value`` under: its roundings (0, 1, 2 and 6
+    digits) of |value|, |100·value| and |value/100|; its hour (a whole number 0–24, modulo 12); and
+    |°C→°F| and |°F→°C| conversions rounded to 0 and 1 digit. A number whose ×100 overflows keys
+    under itself only."""
+    if not math.isfinite(value * 100):  # only the number itself: its scaled forms overflow
+        return frozenset({round(abs(value), 6)}), frozenset(), frozenset()
+    numbers = frozenset(round(abs(v), digits) for v in (value, value * 100, value / 100)
+                        for digits in (0, 1, 2, 6))
+    hours = frozenset({int(value) % 12}) if value == int(value) and 0 <= value <= 24 else frozenset()
+    temperatures = frozenset(r for converted in (value * 9 / 5 + 32, (value - 32) * 5 / 9)
+                             for r in (round(abs(converted)), round(abs(converted), 1)))
+    return numbers, hours, temperatures
+
+
 @dataclass
 class Evidence:
     """Texts an answer may draw on, indexed for :meth:`grounds` (see the module docstring). A JSON
@@ -336,14 +360,11 @@ class Evidence:
 
     def add_number(self, value: float) -> None:
         """Index ``value`` with its roundings, ×100, ÷100 and absolute value; a whole number up to 24
-        is also an hour."""
-        for v in (value, value * 100, value / 100):
-            for digits in (0, 1, 2, 6):
-                self.numbers.add(round(abs(v), digits))
-        if value == int(value) and 0 <= value <= 24:
-            self.hours.add(int(value) % 12)
-        for converted in (value * 9 / 5 + 32, (value - 32) * 5 / 9):
-            self.temperatures.update({round(abs(converted)), round(abs(converted), 1)})
+        is also an hour (:func:`_number_keys`, computed once per distinct value)."""
+        numbers, hours, temperatures = _number_keys(value)
+        self.numbers.update(numbers)
+        self.hours.update(hours)
+        self.temperatures.update(temperatures)
 
     def has_phrase(self, phrase: str) -> bool:
         """``phrase`` (in :func:`words` form) occurs, or else every word of it does."""

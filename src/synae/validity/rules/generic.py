@@ -207,7 +207,11 @@ class GenericOutputChecker:
         checks.ran("empty_output")
         if traj.output is None or not traj.output.strip():
             checks.fail("empty_output", "no output" if traj.output is None else "the output is empty")
-        results, details = output_checks(traj)
+        try:
+            results, details = output_checks(traj)
+        except Exception as exc:  # one trajectory's text costs its own verdict, never the run
+            checks.outcome.details["check_error"] = f"{type(exc).__name__}: {exc}"
+            return checks.outcome.verdict(traj, "output", self.name, unscored="check_failed")
         checks.outcome.details.update(details)
         for check, result in results.items():
             if result.not_run is not None:
