@@ -208,3 +208,55 @@ def test_failed_tool_span_marks_its_result_and_conversations_come_as_they_end(tm
     location, make = next(records)
     with pytest.raises(DataError, match="line 3: malformed JSON"):
         make()
+
+
+def _otlp(*spans: dict[str, Any]) -> str:
+    return json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": list(spans)}]}]})
+
+
+def _attrs(**values: str) -> list[dict[str, Any]]:
+    return [{"key": k.replace("__", "."), "value": {"stringValue": v}} for k, v in values.items()]
+
+
+TRACE = "5b8efff798038103d269b633813fc60c"
+
+
+def test_a_span_exported_twice_is_read_once(tmp_path):
+    """Exporters that retry repeat spans (same trace and span id): the conversation is not doubled."""
+    chat = {"traceId": TRACE, "spanId": "eee19b7ec3c1b174", "name": "chat gpt-4o",
+            "startTimeUnixNano": "1767607200000000000", "attributes": _attrs(
+                gen_ai__operation__name="chat",
+                gen_ai__input__messages=json.dumps([{"role": "user",
+                                                     "parts": [{"type": "text", "content": "Hi"}]}]),
+                gen_ai__output__messages=json.dumps([{"role": "assistant", "finish_reason": "stop",
+                                                      "parts": [{"type": "text", "content": "Hello"}]}]))}
+    path = tmp_path / "dup.jsonl"
+    path.write_text(_otlp(chat) + "\n" + _otlp(chat) + "\n")
+    [traj] = load_dataset(path, fmt="otel").trajectories
+    assert [(m.role, m.content) for m in traj.messages] == [("user", "Hi"), ("assistant", "Hello")]
+
+
+def test_arguments_not_captured_are_marked_not_made_empty_and_tools_are_kept(tmp_path):
+    """An execute_tool span without gen_ai.tool.call.arguments: the call is marked as not captured
+    (its arguments are not judged), and the chat span's tool definitions are kept."""
+    from synae.validity.rules.generic import GenericToolCallChecker
+
+    tools = json.dumps([{"type": "function", "name": "get_weather",
+                         "parameters": {"type": "object", "required": ["city"]}}])
+    chat = {"traceId": TRACE, "spanId": "eee19b7ec3c1b174", "name": "chat gpt-4o",
+            "startTimeUnixNano": "1767607200000000000",
+            "attributes": _attrs(gen_ai__operation__name="chat", gen_ai__conversation__id="c1",
+                                 gen_ai__tool__definitions=tools)}
+    step = {"traceId": TRACE, "spanId": "eee19b7ec3c1b175", "name": "execute_tool get_weather",
+            "startTimeUnixNano": "1767607201000000000",
+            "attributes": _attrs(gen_ai__operation__name="execute_tool", gen_ai__tool__name="get_weather",
+                                 gen_ai__tool__call__id="call_1")}
+    path = tmp_path / "nc.jsonl"
+    path.write_text(_otlp(chat, step) + "\n")
+    [traj] = load_dataset(path, fmt="otel").trajectories
+    caller = next(m for m in traj.messages if m.tool_calls)
+    assert (caller.metadata or {})["arguments_not_captured"] == ["call_1"]
+    assert traj.tools and traj.tools[0]["function"]["name"] == "get_weather"
+    verdict = GenericToolCallChecker().check(traj)
+    assert verdict.valid is not False  # "{}" is not judged against the schema: it was never recorded
+    assert verdict.details["checks"]["schema"] == "not_run"

@@ -145,3 +145,18 @@ def test_an_empty_verdict_file_gives_no_events(tmp_path):
     document = evaluation_logs([empty])
     jsonschema.validate(document, OTLP_LOGS)
     assert document["resourceLogs"][0]["scopeLogs"][0]["logRecords"] == []
+
+
+def test_ids_are_written_as_otlp_hex_whatever_the_source_spelled():
+    """LangSmith ids are UUIDs, OpenInference ids may carry 0x: the events carry 32/16 hex digits
+    (a collector refuses anything else), and an id that cannot be one is left out, not invented."""
+    from synae.report.otel_events import event, otlp_id
+
+    uuid = "6c66040f-73a2-4006-818f-9c87a446c3c0"
+    assert otlp_id(uuid, 32) == "6c66040f73a24006818f9c87a446c3c0"
+    assert otlp_id(uuid, 16) == "818f9c87a446c3c0"
+    assert otlp_id("0xEEE19B7EC3C1B174", 16) == "eee19b7ec3c1b174"
+    assert otlp_id("run-7", 16) is None and otlp_id("0" * 32, 32) is None
+    record = event("validity.output", when=1, score=1.0, link={"trace_id": uuid, "span_id": uuid})
+    assert record["traceId"] == "6c66040f73a24006818f9c87a446c3c0" and record["spanId"] == "818f9c87a446c3c0"
+    assert "spanId" not in event("x", when=1, link={"trace_id": uuid, "span_id": "root"})

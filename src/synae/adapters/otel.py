@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from synae.adapters.common import Thunk
-from synae.adapters.spans import ModelCall, Span, SpanFormat, span_thunks, trace_spans
+from synae.adapters.spans import NOT_CAPTURED_ARGUMENTS, ModelCall, Span, SpanFormat, span_thunks, trace_spans
 from synae.adapters.transcripts import Msg, block_text, json_value, openai_tool, result_text, tool_call
 from synae.errors import DataError
 
@@ -94,6 +94,8 @@ def _tool_step(span: Span) -> tuple[Msg, Msg] | None:
                    "content": result_text(attrs.get("gen_ai.tool.call.result"))}
     if span.error:
         result["metadata"] = {"is_error": True}
+    if "gen_ai.tool.call.arguments" not in attrs:  # opt-in content not recorded: never "{}" as if empty
+        result["metadata"] = {**result.get("metadata", {}), NOT_CAPTURED_ARGUMENTS: True}
     return tool_call(call_id, attrs.get("gen_ai.tool.name"), attrs.get("gen_ai.tool.call.arguments")), result
 
 

@@ -54,6 +54,9 @@ from synae.adapters.transcripts import Msg, Transcript, dedup_tools, mapping, ti
 from synae.errors import DataError
 from synae.schema import Trajectory
 
+# message metadata: the ids of the message's calls whose arguments the trace did not record
+NOT_CAPTURED_ARGUMENTS = "arguments_not_captured"
+
 
 @dataclass
 class Span:
@@ -249,7 +252,13 @@ def span_thunks(path: Path, fmt: SpanFormat, warn: Callable[[str], None]) -> Ite
 def rebuild(fmt: SpanFormat, key: str, spans: list[Span], *, src: str, conversation: bool,
             warn: Callable[[str], None]) -> Trajectory:
     """One conversation's trajectory from its spans (see the module docstring)."""
-    spans = sorted(spans, key=lambda s: s.start)  # stable: file order among equal starts
+    seen: set[tuple[str, str]] = set()
+    unique = [s for s in spans
+              if (s.trace_id, s.span_id) not in seen and not seen.add((s.trace_id, s.span_id))]
+    if len(unique) < len(spans):
+        warn(f"{'conversation' if conversation else 'trace'} {key!r}: {len(spans) - len(unique)} span(s) "
+             "repeated with the same trace and span id (a retried or overlapping export) were read once")
+    spans = sorted(unique, key=lambda s: s.start)  # stable: file order among equal starts
     out = Transcript(src)
     tools: list[Any] = []
     not_captured = 0
@@ -257,6 +266,7 @@ def rebuild(fmt: SpanFormat, key: str, spans: list[Span], *, src: str, conversat
         call = fmt.model_call(span, src)
         if call is None:
             continue
+        dedup_tools(tools, call.tools)
         if call.sent is None and call.received is None:
             not_captured += 1
             continue
@@ -264,11 +274,14 @@ def rebuild(fmt: SpanFormat, key: str, spans: list[Span], *, src: str, conversat
         out.merge([_linked(m, link) for m in call.sent or ()], where=span.location)
         for msg in call.received or ():
             out.append(_linked(msg, link), where=span.location)
-        dedup_tools(tools, call.tools)
     steps = [(span, step) for span in spans if fmt.tool_step is not None and (step := fmt.tool_step(span))]
     if not out.messages:
         for span, (requested, result) in steps:
             out.add_calls([requested], where=span.location)
+            if (result.get("metadata") or {}).pop(NOT_CAPTURED_ARGUMENTS, False):
+                caller = next(m for m in reversed(out.messages) if m["role"] == "assistant")
+                meta = caller.setdefault("metadata", {})
+                meta[NOT_CAPTURED_ARGUMENTS] = [*meta.get(NOT_CAPTURED_ARGUMENTS, []), requested["id"]]
             out.append(_linked(result, _link(span)), where=span.location)
     failed = {result["tool_call_id"] for span, (_, result) in steps if span.error}
     for msg in out.messages:

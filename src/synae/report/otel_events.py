@@ -11,7 +11,8 @@ OpenTelemetry semantic conventions v1.38.0 (GenAI, status development):
   unscored verdict, which is never 0 —, ``gen_ai.evaluation.score.label`` = ``valid`` / ``invalid``
   / ``unscored``, ``gen_ai.evaluation.explanation`` = the checker and its reason codes (never the
   free-text explanation, which may quote the trajectory); ``traceId``/``spanId`` = the trajectory's
-  source trace and root span when it was read from spans (the verdict row's ``trace_id``/``span_id``);
+  source trace and root span when it was read from spans (the verdict row's ``trace_id``/``span_id``,
+  as OTLP hex ids: :func:`otlp_id`);
 - one per privacy flag of a results JSON's drill-down (``report_data.privacy``, stored when the
   evaluation also wrote its HTML report): name
   ``synae.privacy.<kind>`` (``exact_copies``, ``verbatim_spans``, ``near_copies``, ``pii_echo``),
@@ -67,10 +68,23 @@ def event(name: str, *, when: int, score: float | None = None, label: str | None
     record: dict[str, Any] = {"timeUnixNano": str(when), "observedTimeUnixNano": str(when),
                               "severityNumber": SEVERITY_INFO, "severityText": "INFO", "eventName": EVENT,
                               "attributes": [attribute(k, v) for k, v in attrs.items() if v is not None]}
-    for key, field in (("traceId", "trace_id"), ("spanId", "span_id")):
-        if link and isinstance(link.get(field), str):
-            record[key] = link[field]
+    for key, field, digits in (("traceId", "trace_id", 32), ("spanId", "span_id", 16)):
+        if link and isinstance(link.get(field), str) and (value := otlp_id(link[field], digits)):
+            record[key] = value
     return record
+
+
+def otlp_id(value: str, digits: int) -> str | None:
+    """An id as OTLP/JSON writes it: ``digits`` lowercase hex characters (32 for a trace, 16 for a
+    span). Hex ids are taken as they are (``0x`` and hyphens dropped, so a LangSmith UUID is its 32
+    hex digits); a longer one keeps its last ``digits`` (a UUID run id as a span id); anything else
+    (not hex, too short, all zeros, which OTLP reserves for "no id") gives ``None``: the event is
+    written without that link rather than with an id a collector would refuse."""
+    text = value.strip().lower().removeprefix("0x").replace("-", "")
+    if len(text) < digits or any(c not in "0123456789abcdef" for c in text):
+        return None
+    text = text[-digits:]
+    return None if set(text) == {"0"} else text
 
 
 def verdict_events(rows: Iterable[Mapping[str, Any]], when: int) -> Iterator[dict[str, Any]]:
