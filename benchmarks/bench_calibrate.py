@@ -68,6 +68,7 @@ def main() -> None:
     with Evaluator(real, config, preset="generic", progress=False) as evaluator:
         report = evaluate_for_report(evaluator, synthetic, checker="rules", options=ReportOptions())
     evaluate_s = time.perf_counter() - start
+    print(f"evaluate: {evaluate_s:.1f} s", flush=True)
 
     start = time.perf_counter()
     with Evaluator(real, config, preset="generic", progress=False) as evaluator:
