@@ -252,9 +252,10 @@ def span_thunks(path: Path, fmt: SpanFormat, warn: Callable[[str], None]) -> Ite
 def rebuild(fmt: SpanFormat, key: str, spans: list[Span], *, src: str, conversation: bool,
             warn: Callable[[str], None]) -> Trajectory:
     """One conversation's trajectory from its spans (see the module docstring)."""
-    seen: set[tuple[str, str]] = set()
-    unique = [s for s in spans
-              if (s.trace_id, s.span_id) not in seen and not seen.add((s.trace_id, s.span_id))]
+    first_of: dict[tuple[str, str], Span] = {}
+    for span in spans:
+        first_of.setdefault((span.trace_id, span.span_id), span)  # the first of each id, in file order
+    unique = list(first_of.values())
     if len(unique) < len(spans):
         warn(f"{'conversation' if conversation else 'trace'} {key!r}: {len(spans) - len(unique)} span(s) "
              "repeated with the same trace and span id (a retried or overlapping export) were read once")
