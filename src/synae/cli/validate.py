@@ -167,6 +167,8 @@ def validate(
         return
     console = Console()
     print_skipped(outcome.skipped, console)
+    if outcome.note:
+        console.print(f"[dim]note:[/] {outcome.note}", highlight=False)
     _print_table(outcome.run, console)
     if found is not None:
         _print_agreement(found, console)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from synae.attributes import RuleAttribute, token_count
 from synae.config import Config, MetricOptions
-from synae.presets.base import CheckerKind, DataProfile, OutputPrompt, Preset
+from synae.presets.base import DataProfile, OutputPrompt, Preset
 from synae.schema import Trajectory
 
 if TYPE_CHECKING:

@@ -158,10 +158,10 @@ class Preset:
     attribute_fields: tuple[str, ...] = ()  # named scalar fields measured as attributes (generic)
     # Whether am_attribute_names/ad_attributes read the real set (else its DataProfile is not needed).
     learns_from_data: ClassVar[bool] = True
-    # Whether the rule checkers read generated trajectories' sources (provenance rules).
     # whether the format records tool results beside the calls (False: benchmark files that keep
     # the calls only, whose unanswered calls are not lost structure)
     records_tool_results: ClassVar[bool] = True
+    # Whether the rule checkers read generated trajectories' sources (provenance rules).
     rules_use_sources: ClassVar[bool] = False
 
     name: ClassVar[str] = "generic"
