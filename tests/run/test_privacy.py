@@ -78,8 +78,7 @@ def test_five_verbatim_copies_in_thirty_make_privacy_poor_and_are_counted():
     assert copies["anchor_rate"] == 0.0  # the real set holds no duplicates of itself
     assert agg["labels"]["leaky"]["privacy"]["label"] == "Poor"
     assert agg["targets"]["leaky"]["privacy"]["trajectory"]["forced"] == "Poor"
-    assert "5 of 30 synthetic trajectories copy a real one whole" in \
-        agg["targets"]["leaky"]["privacy"]["trajectory"]["reason"]
+    assert agg["targets"]["leaky"]["privacy"]["trajectory"]["reason"].startswith("5/30 whole copies of real")
 
 
 def test_near_whole_copies_ignore_punctuation_and_case_but_not_content():

@@ -216,7 +216,6 @@ def attach_privacy(aggregates: Aggregates, name: str, score: PrivacyScore, optio
     if copies is not None and copies["leak"]:
         near = copies["near"]
         force_target(aggregates, name, PILLAR, COPY_TARGET, "Poor",
-                     f"{near['count']} of {near['eligible']} synthetic trajectories copy a real one whole "
-                     f"({copies['exact']['count']} exactly); the real set's own duplication rate: "
-                     f"{copies['anchor_rate']:.1%}", score=None)
+                     f"{near['count']}/{near['eligible']} whole copies of real trajectories, above the real "
+                     f"set's own rate ({copies['anchor_rate']:.1%})", score=None)
     apply_target_labels(aggregates, options)
