@@ -41,10 +41,12 @@ PATH = re.compile(r"(?<![\w./-])(?:[\w-]+/)*[\w.-]*\w\.(?:md|py)\b")
 SECTION = re.compile(r"§\s?(\d+(?:\.\d+)*)(?:\s?[–-]\s?(\d+(?:\.\d+)*))?")
 HEADING = re.compile(r"^#{1,6}\s+(\d+(?:\.\d+)*)\.?\s", re.MULTILINE)
 PLACEHOLDER = re.compile(r"(FILE|PATH|OUT|NAME)\.(md|py)")  # a usage line's "--out FILE.md"
-FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*")
 # Flags of other programs that the docs show in their own commands (pip, curl, a model server,
 # the duplicates checker).
-FOREIGN_FLAGS = {"--no-deps", "--data-binary", "--host", "--port", "--change"}
+FOREIGN_FLAGS = {"--no-deps", "--data-binary", "--host", "--port", "--change",
+                 # llama_cpp.server's own options (docs/benchmarks/llm.md, scripts/local-llm.sh)
+                 "--model", "--model_alias", "--chat_format", "--n_ctx", "--n_threads"}
 
 
 def _doc_files() -> list[Path]:
