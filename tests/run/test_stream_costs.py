@@ -1,5 +1,6 @@
 """What a streamed run costs and reports: the cyclic GC paused per chunk and restored, no shared
-default dicts between records, and a timing for every stage in the results."""
+default dicts between records, a timing for every stage in the results, and work that needs every
+trajectory once riding the features pass instead of reading the file again."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from helpers.stream_records import records
 from synae.config import load_config
-from synae.run import streaming
+from synae.run import commands, evaluation, streaming
 from synae.run.commands import evaluate_command
 from synae.run.evaluation import Evaluator
 from synae.run.streaming import TrajectoryStream
@@ -99,3 +100,73 @@ def test_a_small_input_is_parsed_once(pair: tuple[Path, Path], monkeypatch: pyte
     passes = [[t.to_json() for chunk in stream.chunks(size) for t in chunk] for size in (7, 4, None)]
     assert passes[0] == passes[1] == passes[2] and len(passes[0]) == 30 == len(stream)
     assert len(opened) == reads and stream.passes == 3
+
+
+class _Seen:
+    """A rider that keeps the ids it was fed."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+
+    def feed(self, chunk: list[Trajectory]) -> None:
+        self.ids += [t.id for t in chunk]
+
+
+class _Raises:
+    def feed(self, chunk: list[Trajectory]) -> None:
+        raise ValueError("bad rider")
+
+
+def test_riders_get_every_chunk_of_the_next_complete_pass_only(pair: tuple[Path, Path],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(streaming, "HELD", 0)
+    stream = TrajectoryStream(pair[0])
+    stream.ride("seen", _Seen)
+    stream.ride("raises", _Raises)
+    for _ in stream.chunks(7):  # an unfinished pass feeds nobody for good
+        break
+    assert stream.ridden("seen") is None
+    ids = [t.id for chunk in stream.chunks(7) for t in chunk]
+    seen = stream.ridden("seen")
+    assert isinstance(seen, _Seen) and seen.ids == ids and len(ids) == 30
+    assert stream.ridden("raises") is None  # dropped: its consumer reads the stream itself
+    for _ in stream.chunks(7):  # a later pass leaves the fed rider as it was
+        pass
+    assert stream.ridden("seen") is seen and seen.ids == ids and stream.rider_seconds > 0
+
+
+def _answers(prefix: str, n: int, first_output: int) -> list[Trajectory]:
+    """Trajectories with a tool call and its result; an output (half of them cut off) only from
+    ``first_output`` on, so the output target appears in a later chunk."""
+    out = []
+    for t in records(prefix, n):
+        i = int(t.id[len(prefix):])
+        t.output = None if i < first_output else ("found 4 places near the" if i % 2 else "found 4 places.")
+        out.append(t)
+    return out
+
+
+def test_rules_and_structure_ride_the_features_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Streamed with rule validity: the real set is read twice (profile, features), the synthetic set
+    once; the validity and structure figures equal those of the run on the sets loaded whole, though
+    the output target first appears in a later chunk."""
+    real, syn = tmp_path / "real.jsonl", tmp_path / "syn.jsonl"
+    write_jsonl(_answers("r", 30, 0), real)
+    write_jsonl(_answers("s", 25, 16), syn)
+    config = load_config(None, inputs={"real": real, "synthetic": [syn]}, preset="generic",
+                         evaluation={"select": "fidelity.tool_calls.*,validity.*"},
+                         validity={"checker": "rules"}, embedding={"model": "lexical"})
+    with monkeypatch.context() as m:
+        m.setattr(commands, "streamed_run", lambda config, report: False)
+        whole = evaluate_command(config, progress=False)
+    monkeypatch.setattr(streaming, "HELD", 0)
+    monkeypatch.setattr(streaming, "CHUNK", 7)
+    monkeypatch.setattr(evaluation, "FEATURE_CHUNK", 7)
+    streamed = evaluate_command(config, progress=False)
+    assert streamed.timings["passes_real"] == 2 and streamed.timings["passes_synthetic"] == 1
+    for mid in ("validity.output.rate", "validity.tool_calls.rate"):
+        assert streamed.metrics[mid].model_dump() == whole.metrics[mid].model_dump(), mid
+    output = streamed.metrics["validity.output.rate"].details
+    assert output["reasons"] == {"empty_output": 16, "ignores_tool_results": 6, "truncated": 4}
+    assert getattr(streamed, "warnings", None) == getattr(whole, "warnings", None)
+    assert streamed.timings["validity"] > 0

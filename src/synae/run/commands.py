@@ -313,7 +313,7 @@ def evaluate_command(config: Config, *, progress: bool = True, render: Render | 
     from synae.run.evaluation import Evaluator
     from synae.run.pii_masking import mask_notes
     from synae.run.pipeline import evaluate_for_report
-    from synae.run.structure import structure_warnings
+    from synae.run.structure import ride_structure, structure_warnings
     from synae.run.validity import default_note
 
     check_executor(config)
@@ -327,6 +327,7 @@ def evaluate_command(config: Config, *, progress: bool = True, render: Render | 
     ((name, data),) = inputs.synthetic.items()
     real = open_input(inputs.real, config, whole=whole, name=inputs.real_name)
     synthetic = open_input(data, config, synthetic=True, whole=whole, name=name or None)
+    ride_structure(real, synthetic)
     out = config.output.out
     plan = plan_downstream(config) if config.downstream.agents else None
     evaluator = Evaluator(real, config, metric_patterns=config.evaluation.select, progress=progress)

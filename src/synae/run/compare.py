@@ -29,7 +29,7 @@ from synae.run.pipeline import ReportOptions, aggregate_scale, evaluate_for_repo
 from synae.run.privacy import attach_privacy, has_privacy_metrics, privacy_score
 from synae.run.report_data import Projection
 from synae.run.streaming import TrajectoryStream
-from synae.run.structure import structure_warnings
+from synae.run.structure import ride_structure, structure_warnings
 from synae.run.uncertainty import noise_floor
 from synae.run.validity import ValiditySession, default_note
 from synae.schema import Dataset
@@ -79,6 +79,10 @@ def _compare(evaluator: Evaluator, synthetic: Mapping[str, Dataset | TrajectoryS
     real, config, progress = evaluator.real, evaluator.config, evaluator.progress
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    ride_structure(real, *synthetic.values())
+    # before the real features: a streamed real set's rules ride that pass
+    validity = (ValiditySession(real, evaluator.preset, config, checker, client=client, progress=progress)
+                if checker != "none" else None)
     real_f = evaluator.real_features
     timings["features_real"] = time.perf_counter() - t0
     floor = None
@@ -95,8 +99,6 @@ def _compare(evaluator: Evaluator, synthetic: Mapping[str, Dataset | TrajectoryS
     member_options = AggregateOptions(diversity_bound=config.metrics.diversity_bound, scale=scale)
     options = ReportOptions(bootstrap=bootstrap, noise_repeats=noise_repeats, report_data=report_data,
                             aggregates=scale == "anchored", aggregate=member_options)
-    validity = (ValiditySession(real, evaluator.preset, config, checker, client=client, progress=progress)
-                if checker != "none" else None)
     members: dict[str, EvaluationReport] = {}
     with StageProgress(len(synthetic), "compare", unit="sets", enabled=progress) as shown:
         for label, dataset in synthetic.items():

@@ -83,6 +83,10 @@ def trajectory_chunks(data: Dataset | TrajectoryStream,
     return data.chunks(size or FEATURE_CHUNK)
 
 
+def _rider_seconds(data: Dataset | TrajectoryStream) -> float:
+    return 0.0 if isinstance(data, Dataset) else data.rider_seconds
+
+
 def data_profile(preset: Preset, data: Dataset | TrajectoryStream) -> DataProfile:
     """The real set's :class:`DataProfile` for ``preset`` (one pass over a stream; empty when the
     preset decides nothing from the data, :attr:`Preset.learns_from_data`)."""
@@ -290,10 +294,14 @@ class Evaluator:
         whole set from its raw values, kept until the end. Precomputed vectors: a side file
         attached to the stream is checked against the row count after the pass; the records'
         ``embeddings`` field must be given on every record of the view or on none, across chunks.
-        The time it took is kept (:meth:`feature_seconds`)."""
+        The time it took is kept (:meth:`feature_seconds`), less the time of the work that rode the
+        stream's pass (:meth:`~synae.run.streaming.TrajectoryStream.ride`: it is timed by its own
+        stage)."""
         start = time.perf_counter()
+        ridden = _rider_seconds(dataset)
         feats = self._features(dataset)
-        self._feature_seconds[id(dataset)] = time.perf_counter() - start
+        elapsed = time.perf_counter() - start
+        self._feature_seconds[id(dataset)] = elapsed - (_rider_seconds(dataset) - ridden)
         return feats
 
     def feature_seconds(self, dataset: Dataset | TrajectoryStream) -> float | None:

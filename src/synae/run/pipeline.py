@@ -274,6 +274,8 @@ def evaluate_for_report(evaluator: Evaluator, synthetic: Dataset | TrajectoryStr
     if validity is None and checker != "none":  # kept here for its timing
         validity = ValiditySession(evaluator.real, evaluator.preset, evaluator.config, checker)
     checked_before = validity.seconds if validity is not None else 0.0
+    if validity is not None:
+        validity.prepare(synthetic)  # a streamed set's rules ride its features pass
     validity_extra, verdicts_of = validity_for(evaluator, checker, session=validity)
     if validity_extra is not None:
         extra_metrics = _chain(extra_metrics, validity_extra)

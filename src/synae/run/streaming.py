@@ -15,18 +15,20 @@ in chunks, so that the commands over it (``inspect``, ``convert``, ``validate``,
   :data:`~synae.run.commands.SKIPPED_SHOWN` between chunks, so the header stays small too.
 - :class:`TrajectoryStream` — such a file as an input that ``evaluate`` and ``compare`` read again
   on every pass instead of holding (its features are built chunk by chunk,
-  :meth:`synae.run.evaluation.Evaluator.features`).
+  :meth:`synae.run.evaluation.Evaluator.features`). Work that only needs to see every trajectory
+  once (structure counts, rule validity) *rides* the next complete pass
+  (:meth:`TrajectoryStream.ride`) instead of reading and parsing the file again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from synae.adapters import READERS_BY_NAME, check_reader_output_from, detect_format, iter_file
 from synae.adapters.chat import iter_chat, record_trajectory
@@ -185,6 +187,12 @@ def chunked(trajectories: Iterable[Trajectory], counted: StreamHeader | None = N
             check_not_all_skipped(counted.header, counted.header.source or counted.header.name)
 
 
+class Rider(Protocol):
+    """Work fed every chunk of one complete pass over a stream (:meth:`TrajectoryStream.ride`)."""
+
+    def feed(self, chunk: list[Trajectory]) -> None: ...
+
+
 class TrajectoryStream:
     """A streaming input (:func:`streaming_format`) that is read again on every pass instead of
     held: :meth:`chunks` yields its trajectories as :func:`stream_trajectories` reads them.
@@ -194,7 +202,11 @@ class TrajectoryStream:
     :meth:`synae.schema.Dataset.fingerprint`); ``len()`` and :meth:`fingerprint` make that pass
     when none has run yet. :attr:`embeddings` holds ``.npy`` side files of precomputed vectors
     (memory-mapped; their row count is checked by the pass that uses them). Every other pass reads
-    the same trajectories (the file must not change while the run reads it)."""
+    the same trajectories (the file must not change while the run reads it).
+
+    Riders (:meth:`ride`) are fed every chunk of the next complete pass, whoever makes it, so that
+    work needing each trajectory once shares the pass that builds the features instead of parsing
+    the file again; :meth:`ridden` hands a rider back once a complete pass has fed it."""
 
     def __init__(self, path: Path, fmt: str = "canonical", *, skip_invalid: bool = False,
                  output_from: str | None = None, preset: str | None = None, answers: Path | None = None,
@@ -210,6 +222,38 @@ class TrajectoryStream:
         self.passes = 0  # passes begun over the file
         self.parse_seconds = 0.0  # time spent reading and parsing it, over every pass
         self._held: list[Trajectory] | None = None  # every trajectory, when at most HELD
+        self._riders: dict[str, Callable[[], Rider]] = {}  # waiting for the next complete pass
+        self._ridden: dict[str, Rider] = {}  # fed by a complete pass
+        self.rider_seconds = 0.0  # time spent in riders, over every pass
+
+    def ride(self, key: str, make: Callable[[], Rider]) -> None:
+        """Feed a fresh ``make()`` every chunk of the next complete pass (of any consumer).
+
+        A pass left unfinished drops its riders' partial state; the next pass starts fresh ones.
+        A rider that raises is dropped (:meth:`ridden` then returns ``None`` and its consumer reads
+        the stream itself, meeting the error where it would have without riding). A ``key`` that a
+        complete pass already fed is kept as it is."""
+        if key not in self._ridden:
+            self._riders[key] = make
+
+    def ridden(self, key: str) -> Rider | None:
+        """The rider of ``key`` once a complete pass has fed it every chunk, else ``None``."""
+        return self._ridden.get(key)
+
+    def _feed(self, riding: dict[str, Rider], chunk: list[Trajectory]) -> None:
+        start = time.perf_counter()
+        for key, rider in list(riding.items()):
+            try:
+                rider.feed(chunk)
+            except Exception:  # its consumer reads the stream itself and meets the error there
+                del riding[key]
+                self._riders.pop(key, None)
+        self.rider_seconds += time.perf_counter() - start
+
+    def _rode(self, riding: dict[str, Rider]) -> None:
+        for key in riding:
+            self._riders.pop(key, None)
+        self._ridden.update(riding)
 
     @property
     def name(self) -> str:
@@ -246,11 +290,15 @@ class TrajectoryStream:
         chunk anyway — is parsed once: the first complete pass keeps its trajectories and later
         passes hand out the same objects (as a run on the input loaded whole does)."""
         self.passes += 1
+        riding = {key: make() for key, make in self._riders.items()}
         if self._held is not None:
             step = size or CHUNK
             for s in range(0, len(self._held), step):
                 with gc_paused():
-                    yield self._held[s:s + step]
+                    held = self._held[s:s + step]
+                    self._feed(riding, held)
+                    yield held
+            self._rode(riding)
             return
         first = self._n is None
         digest = hashlib.sha256() if first else None
@@ -278,10 +326,12 @@ class TrajectoryStream:
                     for t in chunk:
                         digest.update(t.to_json().encode("utf-8"))
                         digest.update(b"\n")
+                self._feed(riding, chunk)
                 yield chunk
         if digest is not None:
             self._n, self._fingerprint = n, digest.hexdigest()
             self._held = kept
+        self._rode(riding)
 
     def _count(self) -> None:
         if self._n is None:
@@ -304,5 +354,5 @@ class TrajectoryStream:
         return detect_preset_streaming(self.path, self.fmt, skip_invalid=self._options["skip_invalid"])
 
 
-__all__ = ["CHUNK", "STREAMING_FORMATS", "StreamHeader", "TrajectoryStream", "chunked",
+__all__ = ["CHUNK", "STREAMING_FORMATS", "Rider", "StreamHeader", "TrajectoryStream", "chunked",
            "detect_preset_streaming", "stream_trajectories", "streaming_format", "streams"]

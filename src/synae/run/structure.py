@@ -13,13 +13,14 @@ what is left as if it were complete. :func:`structure_counts` counts, per datase
   (``metadata.generation.needs_completion``: blankfill, fewshot).
 
 :func:`structure_warnings` turns non-zero counts into one line each, naming the dataset, the count,
-the first trajectory id, and what it does to the scores.
+the first trajectory id, and what it does to the scores. On a stream, :func:`ride_structure` has
+the counts made by the next complete pass (the features pass) instead of a pass of their own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from synae.presets import Preset
 from synae.run.evaluation import trajectory_chunks
@@ -52,6 +53,11 @@ class StructureCounts:
         if (traj.metadata.get("generation") or {}).get("needs_completion"):
             self._hit("needs_completion", traj.id)
 
+    def feed(self, chunk: Iterable[Trajectory]) -> None:
+        """Count every trajectory of ``chunk`` (a :class:`~synae.run.streaming.Rider`)."""
+        for traj in chunk:
+            self.add(traj)
+
     def _hit(self, kind: str, trajectory_id: str) -> None:
         setattr(self, kind, getattr(self, kind) + 1)
         self.first.setdefault(kind, trajectory_id)
@@ -61,15 +67,28 @@ def structure_counts(chunks: Iterable[Iterable[Trajectory]]) -> StructureCounts:
     """The counts of the module doc over every trajectory of ``chunks`` (one pass)."""
     counts = StructureCounts()
     for chunk in chunks:
-        for traj in chunk:
-            counts.add(traj)
+        counts.feed(chunk)
     return counts
+
+
+RIDER = "structure"
+
+
+def ride_structure(*datasets: Dataset | TrajectoryStream) -> None:
+    """Have the next complete pass over each stream among ``datasets`` count its structure
+    (:meth:`~synae.run.streaming.TrajectoryStream.ride`), so :func:`structure_warnings` reads no
+    stream again; a dataset loaded whole needs nothing."""
+    for data in datasets:
+        if isinstance(data, TrajectoryStream):
+            data.ride(RIDER, StructureCounts)
 
 
 def structure_warnings(dataset: Dataset | TrajectoryStream, preset: Preset | None = None) -> list[str]:
     """One warning per non-zero count of :func:`structure_counts` on ``dataset``; unanswered calls
     only when the ``preset``'s format records tool results (``Preset.records_tool_results``)."""
-    c = structure_counts(trajectory_chunks(dataset))
+    ridden = dataset.ridden(RIDER) if isinstance(dataset, TrajectoryStream) else None
+    c = (replace(ridden) if isinstance(ridden, StructureCounts)  # a copy: the rider stays as counted
+         else structure_counts(trajectory_chunks(dataset)))
     if preset is not None and not preset.records_tool_results:
         c.unanswered_calls = 0
     name = dataset.name
@@ -87,4 +106,4 @@ def structure_warnings(dataset: Dataset | TrajectoryStream, preset: Preset | Non
     return out
 
 
-__all__ = ["StructureCounts", "structure_counts", "structure_warnings"]
+__all__ = ["StructureCounts", "ride_structure", "structure_counts", "structure_warnings"]

@@ -311,6 +311,45 @@ def _lost_target(target: CheckTarget, syn_run: ValidityRun, real_run: ValidityRu
                                f"has none — lost in generation or export?")
 
 
+class RuleRider:
+    """The rule checks of a stream fed chunk by chunk by a pass another stage makes
+    (:meth:`~synae.run.streaming.TrajectoryStream.ride`): the same counts as
+    :meth:`ValiditySession.run` reading the stream itself, without its two passes (targets, then
+    checks). Every target the preset can check is checked on every chunk, since a target found in
+    a later chunk applies to the earlier ones too; :meth:`result` keeps the targets the whole input
+    has (:func:`validity_targets_over`)."""
+
+    def __init__(self, preset: Preset, config: Config, checker: str | None,
+                 sources: Mapping[str, Trajectory] | None = None) -> None:
+        self.preset, self.config, self.checker, self.sources = preset, config, checker, sources
+        self.everything = cast("list[CheckTarget]", list(preset.validity_targets))
+        self.found = set(preset.validity_targets_for([]))
+        self.run: ValidityRun | None = None
+        self.seconds = 0.0
+
+    def feed(self, chunk: list[Trajectory]) -> None:
+        start = time.perf_counter()
+        if self.found < set(self.everything):
+            self.found.update(validity_targets(self.preset, chunk))
+        part = run_validity(chunk, self.preset, self.config, self.checker, sources=self.sources,
+                            progress=False, targets=self.everything)
+        self.run = part if self.run is None else self.run.merge(part)
+        self.seconds += time.perf_counter() - start
+
+    def result(self) -> ValidityRun:
+        """The merged counts for the targets found (an empty input: as :meth:`ValiditySession.run`)."""
+        targets = [t for t in self.everything if t in self.found]
+        if self.run is None:
+            return run_validity([], self.preset, self.config, self.checker, progress=False, targets=targets)
+        run = self.run
+        return ValidityRun(preset=run.preset, kinds=run.kinds, primary=run.primary, targets=targets,
+                           verdicts={t: v for t, v in run.verdicts.items() if t in targets},
+                           tallies={t: v for t, v in run.tallies.items() if t in targets},
+                           checker_names={t: v for t, v in run.checker_names.items() if t in targets},
+                           skipped={t: v for t, v in run.skipped.items() if t in targets},
+                           judge=run.judge, usage=run.usage)
+
+
 class ValiditySession:
     """Validity of one or more synthetic sets against one real set.
 
@@ -322,7 +361,9 @@ class ValiditySession:
     :meth:`ValidityRun.merge`: counts, no verdicts). The provenance sources of a synthetic set
     checked against a streamed real set are only the real trajectories it names
     (:func:`named_sources`: one pass over each), looked up only for presets whose rules read them
-    (``Preset.rules_use_sources``).
+    (``Preset.rules_use_sources``). With rules only, a streamed real set (at construction) and a
+    streamed synthetic set (:meth:`prepare`) are checked by their next complete pass — the features
+    pass — through a :class:`RuleRider`, so checking them reads no file again.
     """
 
     def __init__(self, real: Dataset | Sequence[Trajectory] | TrajectoryStream | None,
@@ -344,9 +385,42 @@ class ValiditySession:
         self.progress = progress
         self._real_run: ValidityRun | None = None
         self.seconds = 0.0  # time spent checking, real and synthetic sets together
+        if isinstance(self.real, TrajectoryStream) and self._rides():  # checked by its features pass
+            self.real.ride(self._rider_key, lambda: RuleRider(self.preset, self.config, self.checker))
+
+    @property
+    def _rider_key(self) -> str:
+        return f"validity:{id(self)}"
+
+    def _rides(self) -> bool:
+        """Whether the checks can ride a stream's pass: rules only (a judge's calls are batched
+        and paced by its own pass)."""
+        return checker_kinds(self.preset, self.config, self.checker)[0] == ["rules"]
+
+    def prepare(self, synthetic: Dataset | Sequence[Trajectory] | TrajectoryStream) -> None:
+        """Have the next complete pass over ``synthetic`` (when it streams: the features pass) run
+        the rule checks too (:class:`RuleRider`), instead of a pass of their own — not when the
+        preset's rules need provenance sources from a streamed real set (:func:`named_sources`
+        reads both sides first)."""
+        if not isinstance(synthetic, TrajectoryStream) or not self._rides():
+            return
+        if isinstance(self.real, TrajectoryStream) and self.preset.rules_use_sources:
+            return
+        sources = {t.id: t for t in self.real} if isinstance(self.real, list) else None
+        synthetic.ride(self._rider_key, lambda: RuleRider(self.preset, self.config, self.checker, sources))
+
+    def _ridden(self, data: Sequence[Trajectory] | TrajectoryStream) -> ValidityRun | None:
+        rider = data.ridden(self._rider_key) if isinstance(data, TrajectoryStream) else None
+        if not isinstance(rider, RuleRider):
+            return None
+        self.seconds += rider.seconds
+        return rider.result()
 
     def _run(self, data: Sequence[Trajectory] | TrajectoryStream,
              sources: Mapping[str, Trajectory] | None = None) -> ValidityRun:
+        ridden = self._ridden(data)
+        if ridden is not None:
+            return ridden
         start = time.perf_counter()
         try:
             return self._checked(data, sources)
@@ -377,6 +451,9 @@ class ValiditySession:
     def run(self, synthetic: Dataset | Sequence[Trajectory] | TrajectoryStream) -> ValidityRun:
         """Check a synthetic set (real trajectories serve as provenance sources)."""
         data = synthetic if isinstance(synthetic, TrajectoryStream) else list(synthetic)
+        ridden = self._ridden(data)
+        if ridden is not None:
+            return ridden
         if isinstance(self.real, TrajectoryStream):
             kinds, _ = checker_kinds(self.preset, self.config, self.checker)
             wanted = "rules" in kinds and self.preset.rules_use_sources
