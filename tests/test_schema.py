@@ -91,3 +91,27 @@ def test_write_jsonl_is_atomic(tmp_path, name):
     assert list(tmp_path.iterdir()) == []
     assert write_jsonl([traj], path) == 1
     assert [t.to_json() for t in read_jsonl(path)] == [traj.to_json()]
+
+
+@pytest.mark.parametrize("depth, ok", [(5, True), (99, True), (100, False)])
+def test_nesting_limit_holds_whether_or_not_the_text_is_counted_shallow(tmp_path, depth, ok):
+    """A line with few brackets skips the nesting walk (:func:`synae.schema.shallow_json`); one with
+    more is walked; the limit is the same either way, and brackets inside strings only count extra.
+    (``attributes`` is one level itself: ``{"x": <depth levels>}`` nests ``depth + 1``.)"""
+    from synae.schema import MAX_NESTING, shallow_json
+
+    nested: object = 1
+    for _ in range(depth):
+        nested = [nested]
+    padding = "[" * MAX_NESTING  # inside a string: makes the line count as deep
+    for text in ("", padding):
+        record = {"id": "a", "messages": [{"role": "user", "content": text}], "attributes": {"x": nested}}
+        line = json.dumps(record)
+        path = tmp_path / "d.jsonl"
+        path.write_text(line + "\n")
+        assert shallow_json(line) is (text == "" and depth == 5)
+        if ok:
+            assert read_jsonl(path)[0].attributes["x"] == nested
+        else:
+            with pytest.raises(DataError, match="attributes is nested more than 100 levels deep"):
+                read_jsonl(path)

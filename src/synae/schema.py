@@ -25,7 +25,15 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 import pydantic_core
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from synae.errors import DataError
 from synae.files import atomic_write, data_stem
@@ -84,6 +92,14 @@ class Message(BaseModel):
 
 
 MAX_NESTING = 100  # levels of lists/objects in a record's free-form fields (serialising stops near 250)
+SHALLOW_TEXT = "shallow_text"  # validation context key: the JSON text cannot nest MAX_NESTING deep
+
+
+def shallow_json(text: str) -> bool:
+    """Whether the JSON ``text`` certainly nests at most :data:`MAX_NESTING` levels: each level opens
+    with a ``{`` or ``[`` of the text (those inside strings only add to the count), so a text with at
+    most that many of them cannot nest deeper and needs no walk of the parsed value."""
+    return text.count("{") + text.count("[") <= MAX_NESTING
 
 
 def nesting_depth(value: Any, limit: int = MAX_NESTING) -> int:
@@ -122,7 +138,9 @@ class Trajectory(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _bounded_nesting(self) -> Trajectory:
+    def _bounded_nesting(self, info: ValidationInfo) -> Trajectory:
+        if info.context is not None and info.context.get(SHALLOW_TEXT):
+            return self  # the caller counted too few brackets in the JSON text to nest this deep
         fields = {"attributes": self.attributes, "tools": self.tools, "environment": self.environment,
                   "metadata": self.metadata, **(self.model_extra or {})}
         fields.update({f"messages[{i}].metadata": m.metadata
@@ -281,7 +299,7 @@ def parse_trajectory(line: str, *, source: str, location: str) -> Trajectory:
 def _parse_checked(line: str, *, source: str, location: str) -> tuple[Trajectory, SchemaIssues]:
     """:func:`parse_trajectory` that also returns the schema issues (checked once per line)."""
     try:
-        traj = Trajectory.model_validate_json(line)
+        traj = Trajectory.model_validate_json(line, context={SHALLOW_TEXT: shallow_json(line)})
     except ValidationError as exc:
         fld, msg = describe_validation_error(exc)
         if exc.errors()[0].get("type") == "json_invalid":
