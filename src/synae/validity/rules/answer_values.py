@@ -44,7 +44,7 @@ import re
 import sys
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 ValueKind = Literal["number", "temperature", "date", "time", "title", "name"]
@@ -89,6 +89,12 @@ NUMBER_PATTERN = re.compile(
     r"(?<![\w.,])(?P<cur>[$€£¥])?\s?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?![\d,]\d)"
     r"(?P<unit>\s?(?:%|percent\b|°\s?[cf]?|degrees?\b))?", re.I)
 LIST_MARKER = re.compile(r"(?:^|\n)[ \t]*(\d+)[.)]\s")
+DIGIT = re.compile(r"\d")  # every date, time and number pattern needs one: texts without are skipped
+MONTH_PREFIXES = tuple(m[:3] for m in MONTHS)  # every month-name date contains one (any case)
+ISO_T = re.compile(r"(\d)t(\d)")  # the ``t`` between an ISO date and its time, in lower case
+TOKEN = re.compile(r"\S+")
+ALNUM = re.compile(r"[^\W_]")  # a character ``str.isalnum`` accepts
+ITEM_NUMBER = re.compile(r"\d+[.)]")
 QUOTED = re.compile(r"\"([^\"\n]{2,80})\"|“([^”\n]{2,80})”|(?<![\w'])'([^'\n]{2,80})'(?![\w'])")
 WORD = re.compile(r"[^\W\d_](?:[\w'’&.-]*\w)?")
 DIGIT_RUN = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
@@ -161,9 +167,35 @@ def _year(text: str | None) -> int | None:
     return year + 2000 if year < 100 else year
 
 
+def may_contain(text: str, literals: Iterable[str]) -> bool:
+    """``False`` only when ``text`` is ASCII and contains none of ``literals`` (lower case) in any
+    case: an exact precheck for a case-insensitive pattern that cannot match without one of them. A
+    non-ASCII text always passes (case-insensitive matching knows more equivalences than
+    ``str.lower``, e.g. ``ſ`` for ``s``)."""
+    if not text.isascii():
+        return True
+    lowered = text.lower()
+    return any(literal in lowered for literal in literals)
+
+
+def _date_kinds(text: str) -> set[str]:
+    """The :data:`DATE_PATTERNS` that can match ``text``: none without a digit, ``iso`` only with a
+    ``-``, ``slash`` only with a ``/``, the month-name ones only with a month's first three letters
+    (:func:`may_contain`)."""
+    if not DIGIT.search(text):
+        return set()
+    kinds = {kind for kind, char in (("iso", "-"), ("slash", "/")) if char in text}
+    if may_contain(text, MONTH_PREFIXES):
+        kinds |= {"month_day", "day_month"}
+    return kinds
+
+
 def date_values(text: str) -> Iterator[tuple[tuple[int, int], DateKey]]:
     """(span, key) of every date in ``text``; the key lists the possible (month, day) readings."""
+    kinds = _date_kinds(text)
     for kind, pattern in DATE_PATTERNS:
+        if kind not in kinds:
+            continue
         for m in pattern.finditer(text):
             if kind == "iso":
                 pairs, year = [(int(m[2]), int(m[3]))], _year(m[1])
@@ -180,6 +212,8 @@ def date_values(text: str) -> Iterator[tuple[tuple[int, int], DateKey]]:
 
 def time_values(text: str) -> Iterator[tuple[tuple[int, int], int, bool]]:
     """(span, minutes after midnight, whether am/pm was given) of every clock time in ``text``."""
+    if not DIGIT.search(text):
+        return
     for m in TIME_PATTERN.finditer(text):
         minutes = _clock(int(m[1]), int(m[2]), m[3]) if m[1] is not None else _clock(int(m[4]), 0, m[5])
         if minutes is not None:
@@ -187,6 +221,9 @@ def time_values(text: str) -> Iterator[tuple[tuple[int, int], int, bool]]:
 
 
 def _masked(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    spans = list(spans)
+    if not spans:
+        return text
     chars = list(text)
     for start, end in spans:
         chars[start:end] = " " * (end - start)
@@ -233,6 +270,8 @@ def answer_values(text: str) -> list[Value]:
 def _ends_sentence(token: str, after: str) -> bool:
     """``token`` (closing quotes and brackets removed) ends a sentence: it ends with ``.!?:;`` but is
     not an abbreviation such as *St.* or an initial, or a line break follows it."""
+    if token[-1:] not in ".!?:;":
+        return "\n" in after
     core = token.rstrip(".").lower()
     if token.endswith(".") and (core in ABBREVIATIONS or len(core) == 1):
         return False
@@ -241,13 +280,18 @@ def _ends_sentence(token: str, after: str) -> bool:
 
 def proper_names(text: str) -> list[tuple[list[str], bool]]:
     """Runs of capitalised words (connectors such as *of*, *de* allowed inside; possessive ``'s``
-    removed) with whether the run starts a sentence (see :func:`_name_of` for which are kept)."""
+    removed) with whether the run starts a sentence (see :func:`_name_of` for which are kept). A
+    run starts only at an upper-case letter: a text with none (``str.islower``) has no names."""
+    if text.islower():
+        return []
     names: list[tuple[list[str], bool]] = []
     run: list[str] = []
     run_starts_sentence = sentence_start = True
-    for m in re.finditer(r"\S+", text):
+    for m in TOKEN.finditer(text):
         raw, after = m.group(), text[m.end():m.end() + 2]
-        core = re.sub(r"['’]s$", "", raw.strip(STRIP).rstrip("."))
+        core = raw.strip(STRIP).rstrip(".")
+        if core.endswith(("'s", "’s")):
+            core = core[:-2]
         closed = raw.rstrip(CLOSERS)
         ends = bool(closed) and _ends_sentence(closed, after)
         if core[:1].isalpha() and core[:1].isupper() and core.lower() not in NEVER_NAMES:
@@ -262,8 +306,8 @@ def proper_names(text: str) -> list[tuple[list[str], bool]]:
         if run and (ends or closed.endswith((",", ";", ":"))):
             names += _name_of(run, run_starts_sentence, closed[-1])
             run = []
-        if any(c.isalnum() for c in raw) or raw in BULLETS:  # emoji and other symbols keep the state
-            sentence_start = ends or raw in BULLETS or bool(re.fullmatch(r"\d+[.)]", raw))
+        if ALNUM.search(raw) or raw in BULLETS:  # emoji and other symbols keep the state
+            sentence_start = ends or raw in BULLETS or bool(ITEM_NUMBER.fullmatch(raw))
     return names + _name_of(run, run_starts_sentence, "")
 
 
@@ -295,26 +339,41 @@ def _leaves(value: Any) -> Iterator[tuple[str, Any]]:
             yield key, item
 
 
-def decoded(text: str) -> Any:
-    """``text`` as JSON when it is a JSON object or array, else ``None``."""
+@functools.lru_cache(maxsize=1024)
+def _parsed(text: str) -> tuple[Any, tuple[tuple[str, Any], ...]]:
+    """:func:`decoded` and the leaves of ``text``, computed once for each text: the checks of one
+    trajectory read the same call arguments and results several times.
+    :func:`synae.validity.rules.output_checks.output_checks` empties this cache after each
+    trajectory, so that it never holds more than one trajectory's texts."""
     stripped = text.strip()
     if stripped[:1] not in ("{", "["):
-        return None
+        return None, ()
     try:
-        return json.loads(stripped)
+        value = json.loads(stripped)
     except (json.JSONDecodeError, RecursionError):
-        return None
+        return None, ()
+    return value, () if value is None else tuple(_leaves(value))
+
+
+def clear_parsed() -> None:
+    """Empty the cache of :func:`_parsed`."""
+    _parsed.cache_clear()
+
+
+def decoded(text: str) -> Any:
+    """``text`` as JSON when it is a JSON object or array, else ``None`` (the value is shared
+    between calls: read it, never change it)."""
+    return _parsed(text)[0]
 
 
 def json_leaves(text: str) -> list[tuple[str, Any]]:
     """(key, scalar) of every leaf of ``text`` when it is JSON (see :func:`_leaves`), else ``[]``."""
-    value = decoded(text)
-    return [] if value is None else list(_leaves(value))
+    return list(_parsed(text)[1])
 
 
 @functools.lru_cache(maxsize=65536)
 def _number_keys(value: float) -> tuple[frozenset[float], frozenset[int], frozenset[float]]:
-    """The keys :meth:`Evidence.add_number` indexes ``value`` under: its roundings (0, 1, 2 and 6
+    """The keys :class:`Evidence` indexes ``value`` under: its roundings (0, 1, 2 and 6
     digits) of |value|, |100·value| and |value/100|; its hour (a whole number 0–24, modulo 12); and
     |°C→°F| and |°F→°C| conversions rounded to 0 and 1 digit. A number whose ×100 overflows keys
     under itself only."""
@@ -328,18 +387,15 @@ def _number_keys(value: float) -> tuple[frozenset[float], frozenset[int], frozen
     return numbers, hours, temperatures
 
 
-@dataclass
 class Evidence:
     """Texts an answer may draw on, indexed for :meth:`grounds` (see the module docstring). A JSON
-    text is read both as written and as its decoded strings (so ``\\u00e9`` reads as ``é``)."""
+    text is read both as written and as its decoded strings (so ``\\u00e9`` reads as ``é``).
 
-    text: str = " "
-    vocabulary: set[str] = field(default_factory=set)
-    numbers: set[float] = field(default_factory=set)
-    hours: set[int] = field(default_factory=set)
-    dates: list[DateKey] = field(default_factory=list)
-    times: set[int] = field(default_factory=set)
-    temperatures: set[float] = field(default_factory=set)
+    ``joined`` is those texts lower-cased and joined by line breaks; each index below is built from
+    it on first use (a check that needs only the words never pays for the dates)."""
+
+    def __init__(self, joined: str = "") -> None:
+        self.joined = joined
 
     @classmethod
     def of(cls, texts: Iterable[str]) -> Evidence:
@@ -347,24 +403,52 @@ class Evidence:
         for text in texts:
             pieces.append(text)
             pieces += [str(leaf) for _, leaf in json_leaves(text) if isinstance(leaf, str)]
-        joined = "\n".join(pieces).lower()
-        evidence = cls(text=words(joined))
-        evidence.vocabulary = set(evidence.text.split())
-        evidence.dates = [key for _, key in date_values(joined)]
-        evidence.times = {minutes for _, minutes, _ in time_values(re.sub(r"(\d)t(\d)", r"\1 \2", joined))}
-        for m in DIGIT_RUN.finditer(joined):
+        return cls("\n".join(pieces).lower())
+
+    @functools.cached_property
+    def text(self) -> str:
+        """The texts in :func:`words` form."""
+        return words(self.joined)
+
+    @functools.cached_property
+    def vocabulary(self) -> set[str]:
+        return set(self.text.split())
+
+    @functools.cached_property
+    def dates(self) -> list[DateKey]:
+        return [key for _, key in date_values(self.joined)]
+
+    @functools.cached_property
+    def times(self) -> set[int]:
+        return {minutes for _, minutes, _ in time_values(ISO_T.sub(r"\1 \2", self.joined))}
+
+    @functools.cached_property
+    def _number_index(self) -> tuple[set[float], set[int], set[float]]:
+        """(numbers, hours, temperatures): every digit run (and each of its comma-separated parts)
+        under the keys of :func:`_number_keys`, computed once per distinct value."""
+        numbers: set[float] = set()
+        hours: set[int] = set()
+        temperatures: set[float] = set()
+        for m in DIGIT_RUN.finditer(self.joined):
             for part in {m[0], *m[0].split(",")}:
                 if part:
-                    evidence.add_number(_number(part))
-        return evidence
+                    keys = _number_keys(_number(part))
+                    numbers.update(keys[0])
+                    hours.update(keys[1])
+                    temperatures.update(keys[2])
+        return numbers, hours, temperatures
 
-    def add_number(self, value: float) -> None:
-        """Index ``value`` with its roundings, ×100, ÷100 and absolute value; a whole number up to 24
-        is also an hour (:func:`_number_keys`, computed once per distinct value)."""
-        numbers, hours, temperatures = _number_keys(value)
-        self.numbers.update(numbers)
-        self.hours.update(hours)
-        self.temperatures.update(temperatures)
+    @property
+    def numbers(self) -> set[float]:
+        return self._number_index[0]
+
+    @property
+    def hours(self) -> set[int]:
+        return self._number_index[1]
+
+    @property
+    def temperatures(self) -> set[float]:
+        return self._number_index[2]
 
     def has_phrase(self, phrase: str) -> bool:
         """``phrase`` (in :func:`words` form) occurs, or else every word of it does."""

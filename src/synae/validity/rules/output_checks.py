@@ -65,8 +65,10 @@ from synae.validity.rules.answer_values import (
     Evidence,
     Value,
     answer_values,
+    clear_parsed,
     decoded,
     json_leaves,
+    may_contain,
     words,
 )
 
@@ -143,7 +145,12 @@ AUXILIARIES = frozenset({"is", "are", "was", "were", "has", "have", "had", "will
 TERMINAL = ".!?…)]}\"'”’»*`|>:;"
 VOWELS = set("aeiouy")
 URL_OR_EMAIL = re.compile(r"\b(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.I)
+LINK_MARKS = ("://", "www.", "@")  # one of them is in every match of URL_OR_EMAIL
 NOT_PRONOUNCEABLE = re.compile(r"[^aeiouy\W\d_]{6}|(\w)\1{3}", re.I)
+CAMEL = re.compile(r"([a-z])([A-Z])")
+NAME_SPLIT = re.compile(r"[^a-z0-9]+")
+SENTENCE_END = re.compile(r"(\S+)[.!?]\s+")
+SPACES = re.compile(r"\s+")
 
 
 @dataclass
@@ -232,15 +239,22 @@ class _Carry:
     """What of some texts (results or arguments) an answer repeats."""
 
     vocabulary: set[str]
-    evidence: Evidence
+    texts: list[str]
 
     @classmethod
     def of(cls, texts: list[str]) -> _Carry:
-        return cls(content_words(texts), Evidence.of(texts))
+        return cls(content_words(texts), texts)
 
     def carried(self, answer_words: set[str], values: Sequence[Value]) -> bool:
-        return bool(answer_words & self.vocabulary) or any(
-            self.evidence.grounds(v) for v in values if v.kind in ("number", "temperature", "date", "time"))
+        """A content word in common, or else a number, date or time of the answer in the texts (their
+        :class:`Evidence` is built only in that case)."""
+        if answer_words & self.vocabulary:
+            return True
+        looked_up = [v for v in values if v.kind in ("number", "temperature", "date", "time")]
+        if not looked_up:
+            return False
+        evidence = Evidence.of(self.texts)
+        return any(evidence.grounds(v) for v in looked_up)
 
 
 def evidence_texts(traj: Trajectory) -> tuple[list[str], bool]:
@@ -309,15 +323,17 @@ def ignores_tool_results(answer: str, values: Sequence[Value], calls: list[Excha
 def _related(exchange: Exchange, stems: tuple[str, ...]) -> bool:
     """The call's name (split at ``_``, ``.``, ``-`` and camelCase) or an action-like argument has a
     word starting with one of ``stems``."""
-    tokens = re.sub(r"([a-z])([A-Z])", r"\1 \2", exchange.name).lower()
+    tokens = CAMEL.sub(r"\1 \2", exchange.name).lower()
     tokens += " " + " ".join(str(v) for k, v in json_leaves(exchange.arguments)
                              if k.lower() in ACTION_ARGUMENT_KEYS)
-    return any(token.startswith(stems) for token in re.split(r"[^a-z0-9]+", tokens.lower()) if token)
+    return any(token.startswith(stems) for token in NAME_SPLIT.split(tokens.lower()) if token)
 
 
 def action_claims(answer: str) -> list[tuple[str, str]]:
     """(claimed verb, the claim's sentence) of every action claim (rules of the module docstring)."""
-    claims = []
+    claims: list[tuple[str, str]] = []
+    if not may_contain(answer, STEMS):  # every claim names one of the verbs
+        return claims
     for m in CLAIM.finditer(answer):
         verb = next(g for g in (m["verb"], m["lead"], m["after"]) if g)
         start = max(answer.rfind(c, 0, m.start() + 1) for c in ".!?\n") + 1
@@ -352,22 +368,27 @@ def unsupported_action_claim(traj: Trajectory, answer: str, calls: list[Exchange
 
 
 def _tokens(answer: str) -> list[str]:
-    return [t.lower().replace("’", "'") for t in WORD.findall(answer)]
+    return _lowered(WORD.findall(answer))
+
+
+def _lowered(found: list[str]) -> list[str]:
+    return [t.lower().replace("’", "'") for t in found]
 
 
 def garbled_text(answer: str, known: set[str]) -> CheckResult:
-    prose = URL_OR_EMAIL.sub(" ", answer)
-    tokens = _tokens(prose)
+    prose = URL_OR_EMAIL.sub(" ", answer) if may_contain(answer, LINK_MARKS) else answer
+    found = WORD.findall(prose)
+    tokens = _lowered(found)
     if len(tokens) < 3:
         return CheckResult(not_run="fewer than 3 words")
-    letters = [c for c in prose if c.isalpha()]
+    letters = [] if prose.isascii() else [c for c in prose if c.isalpha()]  # ASCII: all Latin
     if sum(c.isascii() for c in letters) < len(letters) / 2:
         return CheckResult(not_run="not mostly Latin-script text")
     backwards = [t for t in tokens if len(t) >= 2 and t not in known and t[::-1] in known]
     if len(backwards) >= 3 and len(backwards) >= 0.3 * len(tokens):
         return CheckResult([f"{len(backwards)} of {len(tokens)} words read as words only backwards: "
                             f"{quote(' '.join(backwards))}"])
-    odd = [t.lower() for t in WORD.findall(prose)
+    odd = [t.lower() for t in found
            if len(t) >= 4 and t.isascii() and t.isalpha() and not t.isupper()
            and (not VOWELS & set(t.lower()) or NOT_PRONOUNCEABLE.search(t))]
     if len(odd) >= 2 and len(odd) >= 0.4 * len(tokens):
@@ -379,7 +400,7 @@ def _unfinished_last_sentence(text: str) -> bool:
     """The last line of ``text`` has a sentence end (``.!?`` and a space, not after an abbreviation
     or an initial) followed by 3+ more words."""
     line = text.rsplit("\n", 1)[-1]
-    ends = [m for m in re.finditer(r"(\S+)[.!?]\s+", line)
+    ends = [m for m in SENTENCE_END.finditer(line)
             if not ("." in m[1] or len(m[1].strip(STRIP)) <= 1 or m[1].strip(STRIP).lower() in ABBREVIATIONS)]
     return bool(ends) and len(line[ends[-1].end():].split()) >= 3
 
@@ -393,9 +414,9 @@ def truncated(answer: str, known: set[str]) -> CheckResult:
         return CheckResult()
     if URL_OR_EMAIL.fullmatch(text.split()[-1]):
         return CheckResult()  # an answer may end on a link or an address
-    last = re.split(r"\s+", text)[-1]
-    word = _tokens(last)[-1] if _tokens(last) else ""
-    longer = {w for w in known | set(tokens[:-1]) if len(w) > len(word) + 1}
+    last = SPACES.split(text)[-1]
+    last_tokens = _tokens(last)
+    word = last_tokens[-1] if last_tokens else ""
     if text[-1:] in ",-–(/&[{":
         why = f"ends with {text[-1]!r}"
     elif last.lower().endswith(word) and (word in DANGLING
@@ -404,7 +425,7 @@ def truncated(answer: str, known: set[str]) -> CheckResult:
     elif text.count("(") > text.count(")") or text.count("**") % 2 or text.count('"') % 2:
         why = "leaves a bracket, quote or bold marker open"
     elif (word and word not in known and word.isalpha() and (len(word) <= 4 or not VOWELS & set(word))
-          and any(w.startswith(word) for w in longer)):
+          and any(len(w) > len(word) + 1 and w.startswith(word) for w in (*known, *tokens[:-1]))):
         why = f"ends mid-word ({word!r})"
     elif _unfinished_last_sentence(text):
         why = "the last sentence has no end although the ones before it on its line do"
@@ -415,7 +436,15 @@ def truncated(answer: str, known: set[str]) -> CheckResult:
 
 def output_checks(traj: Trajectory) -> tuple[dict[str, CheckResult], dict[str, Any]]:
     """Each check of :data:`ANSWER_CHECKS` on ``traj.output`` (all *not run* without an output) and
-    the details to record: ``capped`` says which texts were cut to their limits."""
+    the details to record: ``capped`` says which texts were cut to their limits. Each JSON text is
+    decoded once (a cache emptied on return)."""
+    try:
+        return _output_checks(traj)
+    finally:
+        clear_parsed()
+
+
+def _output_checks(traj: Trajectory) -> tuple[dict[str, CheckResult], dict[str, Any]]:
     answer = (traj.output or "").strip()
     if not answer:
         return {name: CheckResult(not_run="no output") for name in ANSWER_CHECKS}, {}
