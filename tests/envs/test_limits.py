@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import decimal
 import json
+import threading
 import time
 import typing
 
@@ -69,6 +70,37 @@ def test_time_limit_stops_a_python_loop() -> None:
     assert time.monotonic() - start < 2.0
     assert run_limited(lambda: 41 + 1, timeout=0.2) == 42
     time.sleep(0.3)  # a cancelled timer never fires later
+
+
+def test_one_watchdog_serves_every_call_and_threads_get_their_own_deadlines() -> None:
+    """No thread per call: a thousand quick calls leave the thread count as it was; a call that
+    spins past its own short limit is stopped while a longer-limit call in another thread, started
+    before it, finishes."""
+    run_limited(lambda: None, timeout=1.0)  # the watchdog exists from here on
+    before = threading.active_count()
+    assert all(run_limited(lambda i=i: i, timeout=5.0) == i for i in range(1000))
+    assert threading.active_count() == before
+
+    outcome: dict[str, object] = {}
+
+    def slow_but_in_time() -> None:
+        outcome["long"] = run_limited(lambda: time.sleep(0.6) or "finished", timeout=5.0)
+
+    other = threading.Thread(target=slow_but_in_time)
+    other.start()
+
+    def spin() -> None:
+        while True:
+            pass
+
+    start = time.monotonic()
+    with pytest.raises(CallTimeout):
+        run_limited(spin, timeout=0.2)
+    assert time.monotonic() - start < 2.0
+    other.join(5)
+    assert outcome == {"long": "finished"}
+    time.sleep(0.3)  # nothing fires late at a finished call
+    assert run_limited(lambda: "still fine", timeout=0.1) == "still fine"
 
 
 def hostile_trajectory() -> Trajectory:

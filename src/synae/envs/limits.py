@@ -13,7 +13,8 @@ Two layers guard every tool execution (BFCL, T1):
    (:func:`annotation_problem`): a float ``precision`` never reaches an integer-only cap.
 2. **A wall-clock limit** (:func:`run_limited`, default :data:`CALL_TIMEOUT` seconds): a call still
    running after the limit is interrupted by an exception raised in its thread at the next Python
-   bytecode (``PyThreadState_SetAsyncExc``) and becomes an error result. Pure-Python loops are
+   bytecode (``PyThreadState_SetAsyncExc``, fired by one shared watchdog thread that keeps every
+   running call's deadline) and becomes an error result. Pure-Python loops are
    always interrupted; a single C operation is bounded by layer 1. Inside a trajectory budget
    (:mod:`synae.envs.budget`) a call gets at most the trajectory's remaining environment time and
    its time is charged to it; a call stopped because the trajectory's time ran out raises
@@ -29,10 +30,14 @@ from __future__ import annotations
 import ctypes
 import decimal
 import functools
+import heapq
 import inspect
+import itertools
 import math
+import os
 import sys
 import threading
+import time
 import types
 import typing
 from collections.abc import Callable, Iterator, Mapping
@@ -83,31 +88,89 @@ def run_limited(call: Callable[[], T], timeout: float = CALL_TIMEOUT) -> T:
             raise
 
 
-def _run_limited(call: Callable[[], T], timeout: float) -> T:
-    thread_id = threading.get_ident()
-    lock = threading.Lock()
-    state = {"done": False, "fired": False}
+class _Watch:
+    """One running call's deadline: :meth:`fire` interrupts its thread unless :meth:`finish` came
+    first; :meth:`finish` withdraws an interrupt fired but perhaps not yet delivered."""
 
-    def interrupt() -> None:
-        with lock:
-            if not state["done"]:
-                state["fired"] = True
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id),
+    def __init__(self, thread_id: int, deadline: float) -> None:
+        self.thread_id, self.deadline = thread_id, deadline
+        self.lock = threading.Lock()
+        self.done = self.fired = False
+
+    def fire(self) -> None:
+        with self.lock:
+            if not self.done:
+                self.fired = True
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.thread_id),
                                                            ctypes.py_object(CallTimeout))
 
-    timer = threading.Timer(timeout, interrupt)
-    timer.daemon = True
+    def finish(self) -> None:
+        with self.lock:
+            self.done = True
+            if self.fired:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.thread_id), None)
+
+
+class _Watchdog:
+    """One daemon thread that fires every watched call's deadline, earliest first (a heap), instead
+    of a timer thread started per call (starting a thread costs about as much as a typical tool
+    call). Finished calls leave the heap when they reach its top, or in a sweep once they
+    outnumber the running ones four to one."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, _Watch]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, timeout: float) -> _Watch:
+        """Watch the calling thread for ``timeout`` seconds from now."""
+        watch = _Watch(threading.get_ident(), time.monotonic() + timeout)
+        with self._cond:
+            if len(self._heap) > 1024 and 4 * sum(not w.done for *_, w in self._heap) < len(self._heap):
+                self._heap = [entry for entry in self._heap if not entry[2].done]
+                heapq.heapify(self._heap)
+            heapq.heappush(self._heap, (watch.deadline, next(self._order), watch))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="synae-call-watchdog", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+        return watch
+
+    def _loop(self) -> None:
+        with self._cond:
+            while True:
+                while self._heap and self._heap[0][2].done:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                wait = self._heap[0][0] - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                heapq.heappop(self._heap)[2].fire()
+
+
+_WATCHDOG = _Watchdog()
+
+
+def _reset_watchdog() -> None:  # a forked child has no watchdog thread and perhaps a held lock
+    global _WATCHDOG
+    _WATCHDOG = _Watchdog()
+
+
+os.register_at_fork(after_in_child=_reset_watchdog)
+
+
+def _run_limited(call: Callable[[], T], timeout: float) -> T:
+    watch = _WATCHDOG.watch(timeout)
     try:
         try:
-            timer.start()
             with isolated_numeric_state():
                 return call()
         finally:
-            timer.cancel()
-            with lock:
-                state["done"] = True
-                if state["fired"]:  # fired but perhaps not yet delivered: withdraw it
-                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), None)
+            watch.finish()
     except CallTimeout:
         raise CallTimeout(f"the call ran longer than {timeout:g} s and was stopped") from None
 
