@@ -47,3 +47,20 @@ def test_agent_replies():
     parsed = parse_call_list("[cd(folder='x'), ls()]")
     assert [c.name for c in parsed.calls] == ["cd", "ls"]
     assert not parse_call_list("[1, cd()]").ok
+
+
+def test_short_sources_share_one_tree_that_rewriting_never_touches() -> None:
+    import numpy as np
+
+    from synae.downstream.agents import perturb_code
+    from synae.toolcalls import SHARED_TREE_CHARS, parse_module, parsed_module
+
+    code = 'x = search(query="paris", limit=3)\nbook(x, seats=2)'
+    before = parse_calls(code).calls
+    assert parsed_module(code) is parsed_module(code) and parsed_module(code) is not parse_module(code)
+    changed = perturb_code(code, 1.0, np.random.default_rng(0))  # rewrites a fresh tree of its own
+    assert changed != code
+    assert parse_calls(code).calls == before  # the shared tree is as it was
+    long = "f(1)\n" * (SHARED_TREE_CHARS // 5 + 1)
+    assert parsed_module(long) is not parsed_module(long)  # long sources: parsed every time
+    assert call_names(long) == ["f"] * (SHARED_TREE_CHARS // 5 + 1)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import json
 import math
 import re
@@ -63,6 +64,23 @@ def parse_module(source: str) -> ast.Module | str:
         return f"SyntaxError: {exc.msg} (line {exc.lineno})"
     except (ValueError, RecursionError, MemoryError) as exc:
         return f"{type(exc).__name__}: {exc}"
+
+
+SHARED_TREE_CHARS = 4_096  # sources up to this long have their tree parsed once (parsed_module)
+
+
+@functools.lru_cache(maxsize=2_048)
+def _shared_tree(source: str) -> ast.Module | str:
+    return parse_module(source)
+
+
+def parsed_module(source: str) -> ast.Module | str:
+    """:func:`parse_module` for code that only reads the tree: a source of at most
+    :data:`SHARED_TREE_CHARS` characters is parsed once, and later calls with the same text get the
+    same tree object (the same call is read by the features, the rule checks and the environment;
+    at most 2,048 trees are kept). The tree must not be changed — code that rewrites a tree
+    (``ast.NodeTransformer``) calls :func:`parse_module` for a fresh one."""
+    return _shared_tree(source) if len(source) <= SHARED_TREE_CHARS else parse_module(source)
 
 
 def iter_calls_postorder(node: ast.AST) -> Iterator[ast.Call]:
@@ -184,7 +202,7 @@ def parse_calls(source: str, *, extraction: Extraction = "non_builtin",
     is neither a name nor an attribute (``f()()``, ``x[0]()``) contribute no entry, but calls nested
     in them are still visited. A syntax error yields no calls and an ``error`` message.
     """
-    tree = parse_module(source)
+    tree = parsed_module(source)
     if isinstance(tree, str):
         return ParseResult(error=tree)
     text = SourceText(source)
@@ -266,7 +284,7 @@ def extract_code(reply: str) -> str:
 def parse_call_list(text: str, *, declared_tools: Collection[str] = ()) -> ParseResult:
     """Parse a BFCL-style reply: a Python list of calls (``[f(a=1), g(b=2)]``) or plain call lines."""
     code = extract_code(text)
-    tree = parse_module(code)
+    tree = parsed_module(code)
     if (not isinstance(tree, str) and len(tree.body) == 1 and isinstance(tree.body[0], ast.Expr)
             and isinstance(tree.body[0].value, (ast.List, ast.Tuple))):
         elements = tree.body[0].value.elts

@@ -42,7 +42,7 @@ from synae.toolcalls import (
     SourceText,
     encode_arguments,
     literal_value,
-    parse_module,
+    parsed_module,
 )
 
 MAX_CALLS_PER_TURN = 200
@@ -573,7 +573,7 @@ class _Interpreter:
         self.execution = TurnExecution(code=code)
 
     def run(self) -> TurnExecution:
-        tree = parse_module(self.code)
+        tree = parsed_module(self.code)
         if isinstance(tree, str):
             self.execution.error, self.execution.error_code = tree, "syntax_error"
             return self.execution

@@ -19,7 +19,7 @@ from typing import Any
 
 from synae.envs.budget import TRAJECTORY_SECONDS, BudgetExceeded, TrajectoryLimits, trajectory_budget
 from synae.schema import Message, Trajectory
-from synae.toolcalls import parse_module
+from synae.toolcalls import parsed_module
 from synae.validity.verdict import CheckTarget, Verdict
 
 RULES_VERSION = "1"
@@ -71,7 +71,7 @@ def message_parse_error(message: Message) -> str | None:
     syntax error of its ``code`` (parsed with :mod:`ast`, never executed); ``None`` when neither."""
     error = (message.metadata or {}).get("parse_error")
     if error is None and message.code is not None:
-        tree = parse_module(message.code)
+        tree = parsed_module(message.code)
         error = tree if isinstance(tree, str) else None
     return str(error) if error else None
 
