@@ -138,10 +138,15 @@ def test_the_streamed_evaluator_holds_no_trajectories_and_reads_the_profile_once
            {k: (v.values.tolist(), v.offsets.tolist()) for k, v in whole.numeric.items()}
 
 
+@pytest.mark.parametrize("held", [True, False])
 def test_streamed_t1_evaluation_with_provenance_rules_equals_the_whole_run(
-        bench_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        bench_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, held: bool) -> None:
     """T1 rules check generated trajectories against the real ones they name (provenance): the
-    streamed real set gives the synthetic run exactly those sources."""
+    streamed real set gives the synthetic run exactly those sources — a real set held in memory
+    (at most ``HELD`` trajectories) as the rules' sources while they ride the synthetic set's
+    features pass (read once), a larger one through :func:`~synae.run.validity.named_sources`."""
+    if not held:
+        monkeypatch.setattr(streaming, "HELD", 0)
     from synae.generate.invalidate import invalidate
     from synae.presets import get_preset
     from synae.run.data import load_dataset
@@ -160,6 +165,7 @@ def test_streamed_t1_evaluation_with_provenance_rules_equals_the_whole_run(
     counts = streamed.metrics["validity.tool_calls.rate"].details
     assert counts["n_valid"] + counts["n_invalid"] + counts["n_unscored"] == len(generated)
     assert 0 < counts["n_invalid"] < len(generated)
+    assert (streamed.timings["passes_synthetic"] == 1) is held
 
 
 def test_streamed_compare_equals_the_whole_run(generic_files: tuple[Path, Path], tmp_path: Path,

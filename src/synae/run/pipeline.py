@@ -274,14 +274,14 @@ def evaluate_for_report(evaluator: Evaluator, synthetic: Dataset | TrajectoryStr
     if validity is None and checker != "none":  # kept here for its timing
         validity = ValiditySession(evaluator.real, evaluator.preset, evaluator.config, checker)
     checked_before = validity.seconds if validity is not None else 0.0
-    if validity is not None:
-        validity.prepare(synthetic)  # a streamed set's rules ride its features pass
     validity_extra, verdicts_of = validity_for(evaluator, checker, session=validity)
     if validity_extra is not None:
         extra_metrics = _chain(extra_metrics, validity_extra)
         if options.report_data and verdicts_of is not None:
             verdicts = [*verdicts, *verdicts_of(synthetic)]
     real_f = evaluator.real_features
+    if validity is not None:  # after the real set's pass (a held real set gives the sources)
+        validity.prepare(synthetic)  # a streamed set's rules ride its features pass
     syn_f = evaluator.features(synthetic)
     report = evaluator.evaluate(synthetic, extra_metrics, synthetic_features=syn_f)
     if validity is not None:

@@ -226,6 +226,11 @@ class TrajectoryStream:
         self._ridden: dict[str, Rider] = {}  # fed by a complete pass
         self.rider_seconds = 0.0  # time spent in riders, over every pass
 
+    @property
+    def held(self) -> list[Trajectory] | None:
+        """Every trajectory, once a complete pass has parsed an input of at most :data:`HELD`."""
+        return self._held
+
     def ride(self, key: str, make: Callable[[], Rider]) -> None:
         """Feed a fresh ``make()`` every chunk of the next complete pass (of any consumer).
 

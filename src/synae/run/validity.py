@@ -400,13 +400,15 @@ class ValiditySession:
     def prepare(self, synthetic: Dataset | Sequence[Trajectory] | TrajectoryStream) -> None:
         """Have the next complete pass over ``synthetic`` (when it streams: the features pass) run
         the rule checks too (:class:`RuleRider`), instead of a pass of their own — not when the
-        preset's rules need provenance sources from a streamed real set (:func:`named_sources`
-        reads both sides first)."""
+        preset's rules need provenance sources from a streamed real set that is not held in memory
+        (:func:`named_sources` reads both sides first). Sources are the real trajectories by id,
+        as :meth:`run` gives them."""
         if not isinstance(synthetic, TrajectoryStream) or not self._rides():
             return
-        if isinstance(self.real, TrajectoryStream) and self.preset.rules_use_sources:
+        real = self.real.held if isinstance(self.real, TrajectoryStream) else self.real
+        if real is None and self.preset.rules_use_sources:
             return
-        sources = {t.id: t for t in self.real} if isinstance(self.real, list) else None
+        sources = {t.id: t for t in real} if real is not None else None
         synthetic.ride(self._rider_key, lambda: RuleRider(self.preset, self.config, self.checker, sources))
 
     def _ridden(self, data: Sequence[Trajectory] | TrajectoryStream) -> ValidityRun | None:
