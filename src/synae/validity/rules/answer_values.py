@@ -99,6 +99,7 @@ QUOTED = re.compile(r"\"([^\"\n]{2,80})\"|“([^”\n]{2,80})”|(?<![\w'])'([^'
 WORD = re.compile(r"[^\W\d_](?:[\w'’&.-]*\w)?")
 DIGIT_RUN = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 NON_WORD = re.compile(r"[\W_]+")
+ASCII_NON_WORD = bytes(c if chr(c).isalnum() else 32 for c in range(256))  # non-word → space (on ASCII)
 MARKDOWN = re.compile(r"\*\*|__|`+|^#+\s", re.M)
 HEADING = re.compile(r"^[ \t]*(?:[^\W\d_][\w'’-]*[ \t]+){0,2}(?:[A-Z][\w'’-]{3,}[ \t]+\W*){2,}"
                      r"[^\n.!?]*:?[ \t]*$", re.M)
@@ -131,12 +132,15 @@ class Value:
     key: Any
 
 
+@functools.lru_cache(maxsize=4096)
 def words(text: str) -> str:
     """``text`` lower-cased, accents removed (``Zürich`` → ``zurich``), every run of non-word
-    characters as one space, padded by spaces."""
+    characters as one space, padded by spaces (cached: the checks of one trajectory read the same
+    texts several times; see :func:`clear_caches`)."""
     folded = text.lower()
-    if not folded.isascii():  # ASCII has no accents to remove: the common case skips the per-character pass
-        folded = "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
+    if folded.isascii():  # no accents to remove, and the word characters are letters and digits
+        return f" {' '.join(folded.encode('ascii').translate(ASCII_NON_WORD).decode('ascii').split())} "
+    folded = "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
     return f" {NON_WORD.sub(' ', folded).strip()} "
 
 
@@ -174,8 +178,7 @@ def may_contain(text: str, literals: Iterable[str]) -> bool:
     ``str.lower``, e.g. ``ſ`` for ``s``)."""
     if not text.isascii():
         return True
-    lowered = text.lower()
-    return any(literal in lowered for literal in literals)
+    return any(map(text.lower().__contains__, literals))
 
 
 def _date_kinds(text: str) -> set[str]:
@@ -343,8 +346,8 @@ def _leaves(value: Any) -> Iterator[tuple[str, Any]]:
 def _parsed(text: str) -> tuple[Any, tuple[tuple[str, Any], ...]]:
     """:func:`decoded` and the leaves of ``text``, computed once for each text: the checks of one
     trajectory read the same call arguments and results several times.
-    :func:`synae.validity.rules.output_checks.output_checks` empties this cache after each
-    trajectory, so that it never holds more than one trajectory's texts."""
+    :func:`synae.validity.rules.output_checks.output_checks` empties this cache (:func:`clear_caches`)
+    after each trajectory, so that it never holds more than one trajectory's texts."""
     stripped = text.strip()
     if stripped[:1] not in ("{", "["):
         return None, ()
@@ -355,9 +358,10 @@ def _parsed(text: str) -> tuple[Any, tuple[tuple[str, Any], ...]]:
     return value, () if value is None else tuple(_leaves(value))
 
 
-def clear_parsed() -> None:
-    """Empty the cache of :func:`_parsed`."""
+def clear_caches() -> None:
+    """Empty the caches of :func:`_parsed` and :func:`words`."""
     _parsed.cache_clear()
+    words.cache_clear()
 
 
 def decoded(text: str) -> Any:

@@ -65,7 +65,7 @@ from synae.validity.rules.answer_values import (
     Evidence,
     Value,
     answer_values,
-    clear_parsed,
+    clear_caches,
     decoded,
     json_leaves,
     may_contain,
@@ -132,6 +132,7 @@ CLAIM = re.compile(
     rf"(?:\s+(?:also|just|now|already|successfully|gone ahead and|been))*\s+(?P<verb>{_VERB})\b"
     rf"|(?:^|[.!?]\s+|\n\s*(?:[-*•]\s+)?)(?P<lead>{_VERB})\s+(?:a|an|the|your|it|them|this|that|my|all)\b"
     rf"|\b(?P<after>{_VERB})\s+successfully\b", re.I)
+CLAIM_MARKS = ("ed", *(verb for verb in STEMS if "ed" not in verb))  # every claim's verb has one
 NEGATION = re.compile(r"\b(?:not|never|no|unable|cannot|failed|if|n't)\b|n['’]t\b", re.I)
 
 DANGLING = frozenset({  # words that cannot end a sentence
@@ -142,7 +143,7 @@ DANGLING = frozenset({  # words that cannot end a sentence
     "mostly", "approximately", "roughly", "nearly", "almost"})
 AUXILIARIES = frozenset({"is", "are", "was", "were", "has", "have", "had", "will", "can", "would", "should",
                          "could", "be", "been", "not"})  # end only a yes/no answer: "Yes, it is"
-TERMINAL = ".!?…)]}\"'”’»*`|>:;"
+TERMINAL = tuple(".!?…)]}\"'”’»*`|>:;")
 VOWELS = set("aeiouy")
 URL_OR_EMAIL = re.compile(r"\b(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.I)
 LINK_MARKS = ("://", "www.", "@")  # one of them is in every match of URL_OR_EMAIL
@@ -150,7 +151,6 @@ NOT_PRONOUNCEABLE = re.compile(r"[^aeiouy\W\d_]{6}|(\w)\1{3}", re.I)
 CAMEL = re.compile(r"([a-z])([A-Z])")
 NAME_SPLIT = re.compile(r"[^a-z0-9]+")
 SENTENCE_END = re.compile(r"(\S+)[.!?]\s+")
-SPACES = re.compile(r"\s+")
 
 
 @dataclass
@@ -332,7 +332,7 @@ def _related(exchange: Exchange, stems: tuple[str, ...]) -> bool:
 def action_claims(answer: str) -> list[tuple[str, str]]:
     """(claimed verb, the claim's sentence) of every action claim (rules of the module docstring)."""
     claims: list[tuple[str, str]] = []
-    if not may_contain(answer, STEMS):  # every claim names one of the verbs
+    if not may_contain(answer, CLAIM_MARKS):
         return claims
     for m in CLAIM.finditer(answer):
         verb = next(g for g in (m["verb"], m["lead"], m["after"]) if g)
@@ -388,9 +388,10 @@ def garbled_text(answer: str, known: set[str]) -> CheckResult:
     if len(backwards) >= 3 and len(backwards) >= 0.3 * len(tokens):
         return CheckResult([f"{len(backwards)} of {len(tokens)} words read as words only backwards: "
                             f"{quote(' '.join(backwards))}"])
+    unpronounceable = NOT_PRONOUNCEABLE.search(prose) is not None  # else no word of it is
     odd = [t.lower() for t in found
            if len(t) >= 4 and t.isascii() and t.isalpha() and not t.isupper()
-           and (not VOWELS & set(t.lower()) or NOT_PRONOUNCEABLE.search(t))]
+           and (VOWELS.isdisjoint(t.lower()) or (unpronounceable and NOT_PRONOUNCEABLE.search(t)))]
     if len(odd) >= 2 and len(odd) >= 0.4 * len(tokens):
         return CheckResult([f"{len(odd)} of {len(tokens)} words are not words: {quote(' '.join(odd))}"])
     return CheckResult()
@@ -400,6 +401,8 @@ def _unfinished_last_sentence(text: str) -> bool:
     """The last line of ``text`` has a sentence end (``.!?`` and a space, not after an abbreviation
     or an initial) followed by 3+ more words."""
     line = text.rsplit("\n", 1)[-1]
+    if not any(mark in line for mark in ".!?"):
+        return False
     ends = [m for m in SENTENCE_END.finditer(line)
             if not ("." in m[1] or len(m[1].strip(STRIP)) <= 1 or m[1].strip(STRIP).lower() in ABBREVIATIONS)]
     return bool(ends) and len(line[ends[-1].end():].split()) >= 3
@@ -410,11 +413,11 @@ def truncated(answer: str, known: set[str]) -> CheckResult:
     if len(tokens) < 3:
         return CheckResult(not_run="fewer than 3 words")
     text = answer.rstrip()
-    if text.endswith(tuple(TERMINAL)) or (not text[-1:].isalnum() and text[-1:] not in ",-–(/&[{"):
+    if text.endswith(TERMINAL) or (not text[-1:].isalnum() and text[-1:] not in ",-–(/&[{"):
         return CheckResult()
-    if URL_OR_EMAIL.fullmatch(text.split()[-1]):
+    last = text.rsplit(None, 1)[-1]  # the text ends on no space
+    if URL_OR_EMAIL.fullmatch(last):
         return CheckResult()  # an answer may end on a link or an address
-    last = SPACES.split(text)[-1]
     last_tokens = _tokens(last)
     word = last_tokens[-1] if last_tokens else ""
     if text[-1:] in ",-–(/&[{":
@@ -441,7 +444,7 @@ def output_checks(traj: Trajectory) -> tuple[dict[str, CheckResult], dict[str, A
     try:
         return _output_checks(traj)
     finally:
-        clear_parsed()
+        clear_caches()
 
 
 def _output_checks(traj: Trajectory) -> tuple[dict[str, CheckResult], dict[str, Any]]:
