@@ -33,3 +33,30 @@ def test_batched_record_features_equal_the_whole_list(bench_data: Path) -> None:
         assert np.array_equal(joined.numeric[name].values, ragged.values)
         assert np.array_equal(joined.numeric[name].offsets, ragged.offsets)
     assert whole.numeric and whole.categorical and any(whole.calls)
+
+
+def test_pii_is_looked_for_only_in_views_whose_pii_echo_is_selected() -> None:
+    """Finding PII is most of the privacy features' cost and only ``pii_echo`` reads it: the other
+    privacy metrics leave it uncomputed (``None``), and a selected ``pii_echo`` still finds and
+    matches the e-mail address its synthetic set repeats."""
+    import pytest
+
+    from synae.metrics.privacy import pii_echo
+    from synae.schema import Dataset, Message, Trajectory
+
+    def traj(i: int, text: str) -> Trajectory:
+        return Trajectory(id=f"t{i}", messages=[Message(role="user", content=text)], output=f"done {i}")
+
+    real = Dataset([traj(i, f"mail ann{i}@example.com about {i}") for i in range(6)], name="real")
+    syn = Dataset([traj(i, f"write to ann{i}@example.com again") for i in range(3)], name="syn")
+    config = load_config(None, preset="generic", embedding={"model": "lexical"})
+    copies = Evaluator(real, config, metric_patterns="privacy.*.exact_copies", progress=False)
+    views = copies.features(syn).privacy
+    assert views is not None and all(v.pii is None for v in views.views.values())
+    with pytest.raises(ValueError, match="not computed"):
+        pii_echo(views.views["instructions"], views.views["instructions"])
+    echo = Evaluator(real, config, metric_patterns="privacy.instructions.pii_echo", progress=False)
+    report = echo.evaluate(syn)
+    assert report.metrics["privacy.instructions.pii_echo"].value == 1.0
+    assert echo.real_features.privacy is not None
+    assert echo.real_features.privacy.views["instructions"].pii is not None

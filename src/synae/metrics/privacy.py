@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
@@ -112,22 +112,24 @@ class _TokenHashes(dict[str, int]):
 @dataclass
 class ViewFeatures:
     """One target's view of a dataset: per trajectory whether the view is non-empty, its normalised
-    hash, its token hashes (uint64, ragged) and its PII-like values."""
+    hash, its token hashes (uint64, ragged) and its PII-like values (``None`` when not computed:
+    only ``pii_echo`` reads them)."""
 
     present: np.ndarray  # bool
     view_hash: np.ndarray  # uint64 (0 where absent)
     tokens: Ragged
-    pii: list[tuple[PiiMatch, ...]]
+    pii: list[tuple[PiiMatch, ...]] | None
 
     def take(self, idx: np.ndarray) -> ViewFeatures:
         return ViewFeatures(self.present[idx], self.view_hash[idx], self.tokens.take(idx),
-                            [self.pii[i] for i in idx])
+                            None if self.pii is None else [self.pii[i] for i in idx])
 
     @classmethod
     def concat(cls, parts: Sequence[ViewFeatures]) -> ViewFeatures:
         """The views of consecutive chunks of trajectories, in order."""
+        pii = None if any(p.pii is None for p in parts) else [m for p in parts for m in p.pii or ()]
         return cls(np.concatenate([p.present for p in parts]), np.concatenate([p.view_hash for p in parts]),
-                   Ragged.concat([p.tokens for p in parts]), [m for p in parts for m in p.pii])
+                   Ragged.concat([p.tokens for p in parts]), pii)
 
 
 @dataclass
@@ -146,9 +148,11 @@ class PrivacyFeatures:
         return cls({t: ViewFeatures.concat([p.views[t] for p in parts]) for t in parts[0].views})
 
 
-def privacy_features(trajectories: Sequence[Trajectory],
-                     targets: Sequence[Target] = TARGETS) -> PrivacyFeatures:
-    """Hashes, token hashes and PII of every view (computed once per dataset)."""
+def privacy_features(trajectories: Sequence[Trajectory], targets: Sequence[Target] = TARGETS,
+                     pii_targets: Collection[Target] | None = None) -> PrivacyFeatures:
+    """Hashes and token hashes of every view of ``targets``, and the PII of those of
+    ``pii_targets`` (default: all of ``targets``; the others get ``pii=None``: finding PII is most
+    of the cost, and only ``pii_echo`` reads it). Computed once per dataset."""
     memo = _TokenHashes()
     views: dict[str, ViewFeatures] = {}
     for target in targets:
@@ -161,7 +165,8 @@ def privacy_features(trajectories: Sequence[Trajectory],
         offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
         values = np.fromiter(map(memo.__getitem__, chain.from_iterable(tokens)), dtype=np.uint64,
                              count=int(offsets[-1]))
-        views[target] = ViewFeatures(present, hashes, Ragged(values, offsets), [find_pii(s) for s in texts])
+        pii = [find_pii(s) for s in texts] if pii_targets is None or target in pii_targets else None
+        views[target] = ViewFeatures(present, hashes, Ragged(values, offsets), pii)
     return PrivacyFeatures(views)
 
 
@@ -325,10 +330,16 @@ def _salted(salt: bytes, value: str) -> str:
     return hashlib.sha256(salt + value.encode("utf-8")).hexdigest()[:HASH_HEX]
 
 
+def _found_pii(view: ViewFeatures) -> list[tuple[PiiMatch, ...]]:
+    if view.pii is None:
+        raise ValueError("the PII of this view was not computed (privacy_features(pii_targets=…))")
+    return view.pii
+
+
 def pii_salt(real: ViewFeatures) -> bytes:
     """The hash salt: SHA-256 of D's distinct PII values of the view (sorted), so that a hash can be
     confirmed only by whoever holds D."""
-    values = sorted({m.value for found in real.pii for m in found})
+    values = sorted({m.value for found in _found_pii(real) for m in found})
     return hashlib.sha256("\n".join(values).encode("utf-8")).digest()
 
 
@@ -337,14 +348,14 @@ def pii_echo(real: ViewFeatures, syn: ViewFeatures) -> MetricValue:
     ``details``: ``echoed_values`` (distinct), ``real_values``, ``by_kind`` (distinct echoed per kind),
     ``leaks`` (synthetic index, occurrences as kind, salted hash, character span, first real index)."""
     first_real: dict[str, int] = {}
-    for i, found in enumerate(real.pii):
+    for i, found in enumerate(_found_pii(real)):
         for m in found:
             first_real.setdefault(m.value, i)
     salt = pii_salt(real)
     echoed: dict[str, str] = {}
     leaks: list[dict[str, Any]] = []
     eligible = leaking = 0
-    for i, found in enumerate(syn.pii):
+    for i, found in enumerate(_found_pii(syn)):
         eligible += bool(found)
         hits = [m for m in found if m.value in first_real]
         if not hits:
@@ -470,7 +481,7 @@ for _target in TARGETS:
         metric(f"privacy.{_target}.verbatim_spans", applies=_applies, **_META,
                meaning=f"Share of synthetic trajectories whose {_WHAT[_target]} contain a passage of at "
                        f"least {SPAN_TOKENS} words copied verbatim from the real data.")(_spans)
-    metric(f"privacy.{_target}.pii_echo", applies=_applies, **_META,
+    metric(f"privacy.{_target}.pii_echo", applies=_applies, **{**_META, "needs": ("privacy", "pii")},
            meaning=f"Share of synthetic trajectories with personal data (e-mail, phone, IBAN, card, "
                    f"IP, credentials) in their {_WHAT[_target]} that repeat a value found in the real "
                    "data.")(_pii)

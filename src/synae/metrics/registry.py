@@ -10,7 +10,8 @@ A metric is one decorated function::
 - The ID gives the pillar and target (``<pillar>.<target>.<name>``); a ``<placeholder>`` makes it a
   *template* whose concrete IDs come from ``instances(context)`` (``m.qualifier`` is the value).
 - ``needs``: the features the metric reads (:data:`Feature`); the evaluator embeds only what the
-  selected metrics need, and ``details.embedding`` is attached for the embedded one.
+  selected metrics need, and ``details.embedding`` is attached for the embedded one; PII is looked
+  for only in the views of the selected metrics that need ``pii``.
 - ``applies(context)``: whether the metric applies to an evaluation (e.g. the preset has tool calls).
 - ``replicas(context) = r``: how the metric treats a synthetic set of n identical rows (the collapse
   anchor): its value on n ≥ r copies of one row equals its value on r copies whose features carry
@@ -37,7 +38,7 @@ from synae.metrics.base import MetricValue
 from synae.metrics.features import DatasetFeatures
 from synae.results import Direction, MetricResult, Pillar, Target
 
-Feature = Literal["transcripts", "outputs", "pairs", "calls", "attributes", "ad_labels"]
+Feature = Literal["transcripts", "outputs", "pairs", "calls", "attributes", "ad_labels", "privacy", "pii"]
 EMBEDDED: tuple[Feature, ...] = ("transcripts", "outputs", "pairs")  # features that are embeddings
 Producer = Literal["evaluator", "validity", "downstream"]
 LOWER: Direction = "lower_is_better"

@@ -70,12 +70,13 @@ class RecordFeatures:
             ad_labels=self._ad(trajs, categorical) if "ad_labels" in needs else None,
             output_row=output_row,
             output_tokens=np.array([v[0] for v in out_tokens if v], dtype=np.float64))
-        privacy_targets = tuple(dict.fromkeys(registry.spec(i).target for i in self.metric_ids
-                                              if registry.spec(i).pillar == "privacy"))
-        if privacy_targets:  # view hashes, token hashes and PII of the targets the privacy metrics read
-            from synae.metrics.privacy import privacy_features
+        specs = [registry.spec(i) for i in self.metric_ids if registry.spec(i).pillar == "privacy"]
+        privacy_targets = tuple(dict.fromkeys(spec.target for spec in specs))
+        if privacy_targets:  # view hashes and token hashes of the targets the privacy metrics read,
+            from synae.metrics.privacy import privacy_features  # PII of those pii_echo reads
 
-            feats.privacy = privacy_features(trajs, privacy_targets)
+            feats.privacy = privacy_features(trajs, privacy_targets,
+                                             {spec.target for spec in specs if "pii" in spec.needs})
         return feats
 
     def _attributes(self, trajs: list[Trajectory]) -> tuple[dict[str, Ragged], dict[str, list[list[str]]]]:
