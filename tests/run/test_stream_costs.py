@@ -170,3 +170,23 @@ def test_rules_and_structure_ride_the_features_pass(tmp_path: Path, monkeypatch:
     assert output["reasons"] == {"empty_output": 16, "ignores_tool_results": 6, "truncated": 4}
     assert getattr(streamed, "warnings", None) == getattr(whole, "warnings", None)
     assert streamed.timings["validity"] > 0
+
+
+def test_evaluate_runs_with_a_relaxed_collector_and_restores_it(pair: tuple[Path, Path],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from synae.schema import RELAXED_GC_THRESHOLDS
+
+    seen: list[tuple[int, ...]] = []
+    features = Evaluator.features
+
+    def recording(self: Evaluator, dataset: object) -> object:
+        seen.append(gc.get_threshold())
+        return features(self, dataset)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Evaluator, "features", recording)
+    before = gc.get_threshold()
+    config = load_config(None, inputs={"real": pair[0], "synthetic": [pair[1]]}, preset="generic",
+                         evaluation={"select": "fidelity.tool_calls.*"}, validity={"checker": "none"})
+    evaluate_command(config, progress=False)
+    assert seen and set(seen) == {RELAXED_GC_THRESHOLDS} and before != RELAXED_GC_THRESHOLDS
+    assert gc.get_threshold() == before

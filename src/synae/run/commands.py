@@ -23,7 +23,7 @@ from synae import __version__
 from synae.config import Config
 from synae.errors import ConfigError, DataError, LLMFatalError
 from synae.results import ComparisonResults, EvaluationReport, MetricResult, clean_json
-from synae.schema import Dataset, Trajectory
+from synae.schema import Dataset, Trajectory, gc_relaxed
 
 if TYPE_CHECKING:
     from synae.run.evaluation import ExtraMetrics
@@ -303,6 +303,7 @@ def check_outputs(config: Config, *, folder: bool = False) -> None:
         check_writable(config.output.report)
 
 
+@gc_relaxed()
 def evaluate_command(config: Config, *, progress: bool = True, render: Render | None = None,
                      inputs: Inputs | None = None) -> EvaluationReport:
     """``synae evaluate``: D′ against D (fidelity, diversity, validity, downstream on request); writes
@@ -365,6 +366,7 @@ def evaluate_command(config: Config, *, progress: bool = True, render: Render | 
     return report
 
 
+@gc_relaxed()
 def compare_command(config: Config, *, progress: bool = False, render: Render | None = None,
                     inputs: Inputs | None = None) -> ComparisonResults:
     """``synae compare``: every ``inputs.synthetic`` set against ``inputs.real``; writes
