@@ -96,11 +96,13 @@ TOKEN = re.compile(r"\S+")
 ALNUM = re.compile(r"[^\W_]")  # a character ``str.isalnum`` accepts
 ITEM_NUMBER = re.compile(r"\d+[.)]")
 QUOTED = re.compile(r"\"([^\"\n]{2,80})\"|“([^”\n]{2,80})”|(?<![\w'])'([^'\n]{2,80})'(?![\w'])")
+QUOTE_MARKS = ("\"", "“", "'")  # every match of QUOTED starts with one
 WORD = re.compile(r"[^\W\d_](?:[\w'’&.-]*\w)?")
 DIGIT_RUN = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 NON_WORD = re.compile(r"[\W_]+")
 ASCII_NON_WORD = bytes(c if chr(c).isalnum() else 32 for c in range(256))  # non-word → space (on ASCII)
 MARKDOWN = re.compile(r"\*\*|__|`+|^#+\s", re.M)
+MARKDOWN_MARKS = ("**", "__", "`", "#")  # every match of MARKDOWN has one
 HEADING = re.compile(r"^[ \t]*(?:[^\W\d_][\w'’-]*[ \t]+){0,2}(?:[A-Z][\w'’-]{3,}[ \t]+\W*){2,}"
                      r"[^\n.!?]*:?[ \t]*$", re.M)
 STRIP = "\"'“”‘’()[]{}*_,;:!?"
@@ -161,7 +163,9 @@ def _clock(hour: int, minute: int, suffix: str | None) -> int | None:
 
 
 def _month(name: str) -> int:
-    return next(i for i, m in enumerate(MONTHS, start=1) if m.startswith(name.lower()[:3]))
+    """The month (1–12) a name matched by the case-insensitive month pattern writes; case-folded,
+    because that pattern also takes ``ſ`` (long s) for ``s``: ``ſept`` is September."""
+    return next(i for i, m in enumerate(MONTHS, start=1) if m.startswith(name.casefold()[:3]))
 
 
 def _year(text: str | None) -> int | None:
@@ -171,14 +175,18 @@ def _year(text: str | None) -> int | None:
     return year + 2000 if year < 100 else year
 
 
+def contains_any(text: str, literals: Iterable[str]) -> bool:
+    """Whether ``text`` contains one of ``literals``: an exact precheck for a pattern that cannot
+    match without one of them."""
+    return any(map(text.__contains__, literals))
+
+
 def may_contain(text: str, literals: Iterable[str]) -> bool:
     """``False`` only when ``text`` is ASCII and contains none of ``literals`` (lower case) in any
     case: an exact precheck for a case-insensitive pattern that cannot match without one of them. A
     non-ASCII text always passes (case-insensitive matching knows more equivalences than
     ``str.lower``, e.g. ``ſ`` for ``s``)."""
-    if not text.isascii():
-        return True
-    return any(map(text.lower().__contains__, literals))
+    return not text.isascii() or contains_any(text.lower(), literals)
 
 
 def _date_kinds(text: str) -> set[str]:
@@ -236,7 +244,7 @@ def _masked(text: str, spans: Iterable[tuple[int, int]]) -> str:
 def answer_values(text: str) -> list[Value]:
     """The values of the module docstring in ``text``: dates, times, numbers, titles, names (each
     distinct value once, in that order)."""
-    text = MARKDOWN.sub(" ", text)
+    text = MARKDOWN.sub(" ", text) if contains_any(text, MARKDOWN_MARKS) else text
     found: list[Value] = []
     spans: list[tuple[int, int]] = []
     for span, key in date_values(text):
@@ -246,21 +254,13 @@ def answer_values(text: str) -> list[Value]:
     for span, minutes, suffixed in time_values(_masked(text, spans)):
         spans.append(span)
         found.append(Value("time", text[span[0]:span[1]].strip(), (minutes, suffixed)))
-    rest = _masked(text, spans)
-    markers = {m.end(1) for m in LIST_MARKER.finditer(rest)}
-    for m in NUMBER_PATTERN.finditer(rest):
-        value, unit = _number(m["num"]), (m["unit"] or "").strip().lower()
-        marked = bool(m["cur"]) or unit in ("%", "percent") or unit.startswith(("°", "degree"))
-        if m.end("num") in markers or (not marked and value == int(value) and 0 <= value <= 10):
-            continue
-        kind: ValueKind = "temperature" if unit.startswith(("°", "degree")) else "number"
-        found.append(Value(kind, m[0].strip(), value))
-    quoted = list(QUOTED.finditer(text))
+    found += _numbers(_masked(text, spans))
+    quoted = list(QUOTED.finditer(text)) if contains_any(text, QUOTE_MARKS) else []
     for m in quoted:
         title = next(g for g in m.groups() if g is not None).strip()
         if WORD.search(title):
             found.append(Value("title", title, (words(title),)))
-    headings = [m.span() for m in HEADING.finditer(text)]
+    headings = [] if text.islower() else [m.span() for m in HEADING.finditer(text)]  # needs a capital
     for run, starts_sentence in proper_names(_masked(text, [m.span() for m in quoted] + headings)):
         phrases = [words(" ".join(run))] + ([words(" ".join(run[1:]))] if starts_sentence else [])
         found.append(Value("name", " ".join(run), tuple(phrases)))
@@ -268,6 +268,23 @@ def answer_values(text: str) -> list[Value]:
     for item in found:
         unique.setdefault((item.kind, str(item.key)), item)
     return list(unique.values())
+
+
+def _numbers(text: str) -> list[Value]:
+    """The numbers and temperatures of ``text`` (dates and times masked), without small bare
+    integers and list markers (rules of the module docstring)."""
+    if not DIGIT.search(text):
+        return []
+    found: list[Value] = []
+    markers = {m.end(1) for m in LIST_MARKER.finditer(text)}
+    for m in NUMBER_PATTERN.finditer(text):
+        value, unit = _number(m["num"]), (m["unit"] or "").strip().lower()
+        marked = bool(m["cur"]) or unit in ("%", "percent") or unit.startswith(("°", "degree"))
+        if m.end("num") in markers or (not marked and value == int(value) and 0 <= value <= 10):
+            continue
+        kind: ValueKind = "temperature" if unit.startswith(("°", "degree")) else "number"
+        found.append(Value(kind, m[0].strip(), value))
+    return found
 
 
 def _ends_sentence(token: str, after: str) -> bool:

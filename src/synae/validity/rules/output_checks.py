@@ -83,6 +83,7 @@ STATUS_WORDS = frozenset({"ok", "okay", "success", "successful", "successfully",
                           "false", "created", "added", "updated", "deleted", "removed", "sent", "scheduled",
                           "booked", "saved", "confirmed", "completed", "complete", "accepted", "status",
                           "result", "null", "none"})
+NOT_CONTENT_WORDS = FUNCTION_WORDS | STATUS_WORDS
 NON_CONTENT_KEY = re.compile(r"(?:^|_)(?:id|uuid|key|token|code|status|success|ok)$", re.I)
 ERROR_KEYS = frozenset({"error", "errors", "error_message", "exception", "err"})
 STATUS_KEYS = frozenset({"status", "result", "state", "outcome"})
@@ -92,14 +93,20 @@ ERROR_START = re.compile(r"^\W*(?:error|exception|traceback|failed|failure)\b", 
 ERROR_WORDS = re.compile(r"\b(?:not found|does not exist|doesn't exist|no such|permission denied|"
                          r"access denied|unauthori[sz]ed|forbidden|invalid|timed out|failed to|could not|"
                          r"couldn't|unable to)\b", re.I)
+ERROR_MARKS = ("not found", "not exist", "n't exist", "no such", "denied", "unauthori", "forbidden",
+               "invalid", "timed out", "failed to", "could", "unable to")  # in every match of ERROR_WORDS
 REFUSAL = re.compile(r"\b(?:sorry|apologi[sz]e|something went wrong|an error occurred|error occurred|"
                      r"(?:could ?n[o']t|can ?n[o']t|unable to|was unable|am unable|failed to)\s+"
                      r"(?:\w+\s+)?(?:get|retrieve|find|fetch|access|complete|process|load|reach|connect|"
                      r"determine|look|check)|try again later|not available right now)\b", re.I)
+REFUSAL_MARKS = ("sorry", "apologi", "wrong", "error", "could", "can", "unable", "failed to",
+                 "try again later", "not available right now")  # every match of REFUSAL has one
 FAILURE_CLAIM = re.compile(r"\b(?:something went wrong|an? (?:unexpected )?error (?:has )?occurred|"
                            r"error occurred|technical (?:issue|problem|difficult)\w*|try again later|"
                            r"(?:could ?n[o']t|can ?n[o']t|unable to|was unable to|failed to)\s+(?:\w+\s+)?"
                            r"(?:complete|process|access|reach|connect|retrieve|fetch|load|help))", re.I)
+FAILURE_MARKS = ("wrong", "error", "technical", "try again later", "could", "can", "unable to",
+                 "failed to")  # every match of FAILURE_CLAIM has one
 SUCCESS = re.compile(r"\b(?:successfully|all set|went through|succeeded|is confirmed|has been confirmed)\b",
                      re.I)
 NEGATIVE = re.compile(r"\b(?:no|none|nothing|empty|free|not|zero|any)\b|n['’]t\b", re.I)
@@ -193,7 +200,8 @@ def result_error(text: str) -> str | None:
     if value is not None:
         return None
     stripped = text.strip()
-    if ERROR_START.match(stripped) or (len(stripped) <= 300 and ERROR_WORDS.search(stripped)):
+    if ERROR_START.match(stripped) or (len(stripped) <= 300 and may_contain(stripped, ERROR_MARKS)
+                                       and ERROR_WORDS.search(stripped)):
         return stripped
     return None
 
@@ -230,8 +238,10 @@ def content_values(text: str) -> list[str]:
 
 def content_words(texts: Iterable[str]) -> set[str]:
     """Lower-case words of 3+ characters that are neither function nor status words."""
-    return {w for t in texts for w in words(t).split()
-            if len(w) >= 3 and not w.isdigit() and w not in FUNCTION_WORDS and w not in STATUS_WORDS}
+    vocabulary: set[str] = set()
+    for text in texts:
+        vocabulary.update(words(text).split())
+    return {w for w in vocabulary - NOT_CONTENT_WORDS if len(w) >= 3 and not w.isdigit()}
 
 
 @dataclass
@@ -296,7 +306,7 @@ def ignores_tool_results(answer: str, values: Sequence[Value], calls: list[Excha
     succeeded = [x for x in calls if x.result is not None and x.error is None]
     if not succeeded:
         return CheckResult(not_run="no tool call succeeded")
-    failure = FAILURE_CLAIM.search(answer)
+    failure = FAILURE_CLAIM.search(answer) if may_contain(answer, FAILURE_MARKS) else None
     if failure and len(succeeded) == sum(x.result is not None for x in calls):
         names = ", ".join(dict.fromkeys(f"{x.name}()" for x in succeeded))
         return CheckResult([f"{quote(answer)} reports a failure ({quote(failure.group())}) although {names} "
@@ -311,7 +321,7 @@ def ignores_tool_results(answer: str, values: Sequence[Value], calls: list[Excha
     if all(_empty(x.result or "") for x in succeeded) and NEGATIVE.search(answer):
         return CheckResult()  # "no events on Sunday" after an empty result
     names = ", ".join(dict.fromkeys(f"{x.name}()" for x in succeeded))
-    refusal = REFUSAL.search(answer)
+    refusal = REFUSAL.search(answer) if may_contain(answer, REFUSAL_MARKS) else None
     if refusal and results:
         return CheckResult([f"{quote(answer)} apologises or refuses ({quote(refusal.group())}) although "
                             f"{names} returned results"])
