@@ -281,3 +281,33 @@ def test_numbers_too_long_for_a_float_neither_crash_nor_ground_a_small_number() 
     verdicts = GenericOutputChecker().check_all([same, other])
     assert verdicts[0].valid is True
     assert verdicts[1].valid is False and "ungrounded_values" in verdicts[1].reasons
+
+
+def test_prechecks_keep_the_values_of_texts_without_digits_or_in_capitals() -> None:
+    """Patterns are skipped only where they cannot match: a text without digits still has titles and
+    names; a month name or a failure phrase in capitals is still found."""
+    no_digits = check(trace('Your "Budget Review" is with Ingrid in Bergen.'))
+    assert_caught(no_digits, "ungrounded_values", "title 'Budget Review'", "name 'Ingrid'", "name 'Bergen'")
+    month = check(trace("Oslo stays cloudy until MAY 3RD.", user="Weather in Oslo on 2024-05-04?"))
+    assert_caught(month, "ungrounded_values", "date 'MAY 3RD'")
+    failure = check(trace("TECHNICAL DIFFICULTIES: please ask again."))
+    assert_caught(failure, "ignores_tool_results", "reports a failure ('TECHNICAL DIFFICULTIES')")
+
+
+def test_claims_in_capitals_or_with_verbs_without_ed_are_found() -> None:
+    """The claim precheck looks for ``ed`` or a verb form without it (*sent*, *paid*), in any case."""
+    shouted = check(trace("I'VE BOOKED A TABLE IN OSLO FOR TONIGHT."))
+    assert_caught(shouted, "unsupported_action_claim", "claims 'booked'", "get_weather()")
+    sent = check(trace("I sent the Oslo forecast to Priya."))
+    assert_caught(sent, "unsupported_action_claim", "claims 'sent'")
+
+
+def test_a_month_written_with_a_long_s_is_september() -> None:
+    """``ſ`` (long s) matches ``s`` in the case-insensitive month pattern: ``ſept 3`` is read as
+    September 3 (it raised StopIteration before, costing the verdict)."""
+    grounded = check(trace("Your trip is on ſept 3.", user="When is my trip?",
+                           calls=[("get_trip", {}, {"date": "2024-09-03"})]))
+    assert grounded.valid is True and grounded.details["checks"]["ungrounded_values"] == "passed"
+    other_day = check(trace("Your trip is on ſept 4.", user="When is my trip?",
+                            calls=[("get_trip", {}, {"date": "2024-09-03"})]))
+    assert_caught(other_day, "ungrounded_values", "date 'ſept 4'")
