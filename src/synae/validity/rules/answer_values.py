@@ -16,7 +16,8 @@ where it parses) and answers :meth:`Evidence.grounds`:
   and list markers (``1.`` at a line start), are not values: counts and enumerations rarely come
   from a source;
 - **dates** compare as (month, day) plus the year when both sides state one; a numeric
-  ``a/b/yyyy`` date matches month/day either way round;
+  ``a/b/yyyy`` date matches month/day either way round; month names match in any case (``MAY 3``,
+  and ``ſept`` with a long s is September);
 - **times** compare as minutes after midnight; a time without am/pm also matches 12 hours later,
   and a full hour is grounded by its hour number in the evidence (``15`` or ``3``);
 - **titles and names** compare as words (lower case, accents and punctuation removed): the phrase
