@@ -67,8 +67,9 @@ def main() -> None:
     print(json.dumps({"n": n, "column": "total", "bytes_per_trajectory": round(sum(sizes.values()))}))
     for target, view in (feats.privacy.views.items() if feats.privacy else ()):
         print(json.dumps({"n": n, "column": f"privacy.{target}",
-                          "token_hashes": round(view.tokens.values.nbytes / n),
-                          "pii": round(deep_size(view.pii, set()) / n)}))
+                          "token_keys": round(view.token_key.nbytes / n),
+                          "token_hashes": round(view.tokens.values.nbytes / n) if view.tokens else None,
+                          "pii": round(deep_size(view.pii, set()) / n) if view.pii is not None else None}))
     for attr, labels in feats.categorical.items():
         print(json.dumps({"n": n, "column": f"categorical.{attr}", "bytes_per_trajectory":
                           round(deep_size(labels, set()) / n)}))

@@ -114,4 +114,26 @@ def test_subset_keeps_privacy_features():
     sub = f.subset([3, 3, 0])
     view = sub.privacy.views["instructions"]
     assert view.view_hash[0] == view.view_hash[1] == f.privacy.views["instructions"].view_hash[3]
+    assert view.pii is not None and view.tokens is not None
     assert len(view.pii) == 3 and view.tokens.offsets[-1] == 90
+    assert view.token_key[0] == view.token_key[1] == f.privacy.views["instructions"].token_key[3] != 0
+
+
+def test_token_hashes_are_kept_only_for_verbatim_spans_and_keys_agree_either_way():
+    """Without ``verbatim_spans`` a view keeps one token-sequence key per trajectory instead of
+    every token's hash; the loose whole-trajectory keys (near copies) are the same either way."""
+    from synae.metrics.privacy import trajectory_keys
+
+    lean_ev = Evaluator(Dataset(REAL, name="real"), LEXICAL, preset="generic",
+                        metric_patterns="privacy.*.exact_copies", embedder="lexical", progress=False)
+    full_ev = Evaluator(Dataset(REAL, name="real"), LEXICAL, preset="generic", metric_patterns="privacy.*",
+                        embedder="lexical", progress=False)
+    lean = lean_ev.features(Dataset(REAL, name="real")).privacy
+    full = full_ev.features(Dataset(REAL, name="real")).privacy
+    assert lean is not None and full is not None
+    assert all(v.tokens is None and v.pii is None for v in lean.views.values())
+    assert full.views["instructions"].tokens is not None  # its verbatim_spans is selected
+    assert full.views["tool_calls"].tokens is None  # tool calls have no verbatim_spans
+    for loose in (False, True):
+        assert np.array_equal(trajectory_keys(lean, loose), trajectory_keys(full, loose))
+    assert np.count_nonzero(trajectory_keys(lean, True))

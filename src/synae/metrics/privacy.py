@@ -112,24 +112,30 @@ class _TokenHashes(dict[str, int]):
 @dataclass
 class ViewFeatures:
     """One target's view of a dataset: per trajectory whether the view is non-empty, its normalised
-    hash, its token hashes (uint64, ragged) and its PII-like values (``None`` when not computed:
-    only ``pii_echo`` reads them)."""
+    hash, the hash of its word-token sequence (``token_key``, 0 where absent), its token hashes
+    (uint64, ragged) and its PII-like values. The token hashes and the PII are ``None`` when not
+    computed: only ``verbatim_spans`` and ``pii_echo`` read them, and they are most of the cost and
+    (the tokens) most of the memory."""
 
     present: np.ndarray  # bool
     view_hash: np.ndarray  # uint64 (0 where absent)
-    tokens: Ragged
+    token_key: np.ndarray  # uint64 (0 where absent)
+    tokens: Ragged | None
     pii: list[tuple[PiiMatch, ...]] | None
 
     def take(self, idx: np.ndarray) -> ViewFeatures:
-        return ViewFeatures(self.present[idx], self.view_hash[idx], self.tokens.take(idx),
+        return ViewFeatures(self.present[idx], self.view_hash[idx], self.token_key[idx],
+                            None if self.tokens is None else self.tokens.take(idx),
                             None if self.pii is None else [self.pii[i] for i in idx])
 
     @classmethod
     def concat(cls, parts: Sequence[ViewFeatures]) -> ViewFeatures:
         """The views of consecutive chunks of trajectories, in order."""
         pii = None if any(p.pii is None for p in parts) else [m for p in parts for m in p.pii or ()]
+        tokens = (None if any(p.tokens is None for p in parts)
+                  else Ragged.concat([p.tokens for p in parts if p.tokens is not None]))
         return cls(np.concatenate([p.present for p in parts]), np.concatenate([p.view_hash for p in parts]),
-                   Ragged.concat([p.tokens for p in parts]), pii)
+                   np.concatenate([p.token_key for p in parts]), tokens, pii)
 
 
 @dataclass
@@ -149,10 +155,11 @@ class PrivacyFeatures:
 
 
 def privacy_features(trajectories: Sequence[Trajectory], targets: Sequence[Target] = TARGETS,
-                     pii_targets: Collection[Target] | None = None) -> PrivacyFeatures:
-    """Hashes and token hashes of every view of ``targets``, and the PII of those of
-    ``pii_targets`` (default: all of ``targets``; the others get ``pii=None``: finding PII is most
-    of the cost, and only ``pii_echo`` reads it). Computed once per dataset."""
+                     pii_targets: Collection[Target] | None = None,
+                     token_targets: Collection[Target] | None = None) -> PrivacyFeatures:
+    """Hashes and token-sequence keys of every view of ``targets``; the per-token hashes of those
+    of ``token_targets`` and the PII of those of ``pii_targets`` (each default: all of ``targets``;
+    the others get ``None``). Computed once per dataset."""
     memo = _TokenHashes()
     views: dict[str, ViewFeatures] = {}
     for target in targets:
@@ -165,8 +172,11 @@ def privacy_features(trajectories: Sequence[Trajectory], targets: Sequence[Targe
         offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
         values = np.fromiter(map(memo.__getitem__, chain.from_iterable(tokens)), dtype=np.uint64,
                              count=int(offsets[-1]))
+        keys = np.fromiter((_bytes_hash(values[offsets[i]:offsets[i + 1]].tobytes()) if present[i] else 0
+                            for i in range(len(normal))), dtype=np.uint64, count=len(normal))
         pii = [find_pii(s) for s in texts] if pii_targets is None or target in pii_targets else None
-        views[target] = ViewFeatures(present, hashes, Ragged(values, offsets), pii)
+        kept = Ragged(values, offsets) if token_targets is None or target in token_targets else None
+        views[target] = ViewFeatures(present, hashes, keys, kept, pii)
     return PrivacyFeatures(views)
 
 
@@ -225,16 +235,8 @@ def trajectory_keys(features: PrivacyFeatures, loose: bool = False) -> np.ndarra
     if not views:
         return np.zeros(0, dtype=np.uint64)
     n = views[0].present.size
-    columns = []
-    for view in views:
-        if loose:
-            values, offsets = view.tokens.values, view.tokens.offsets
-            column = np.fromiter(
-                (_bytes_hash(values[offsets[i]:offsets[i + 1]].tobytes()) if view.present[i] else 0
-                 for i in range(n)), dtype=np.uint64, count=n)
-        else:
-            column = np.where(view.present, view.view_hash, np.uint64(0))
-        columns.append(column.astype(np.uint64))
+    columns = [np.where(view.present, view.token_key if loose else view.view_hash, np.uint64(0))
+               .astype(np.uint64) for view in views]
     stacked = np.ascontiguousarray(np.stack(columns, axis=1))
     keys = np.fromiter((_bytes_hash(row.tobytes()) for row in stacked), dtype=np.uint64, count=n)
     keys[~np.any(np.stack([v.present for v in views], axis=1), axis=1)] = 0
@@ -291,14 +293,15 @@ def verbatim_spans(real: ViewFeatures, syn: ViewFeatures, n: int = SPAN_TOKENS,
     synthetic index, token span [start, end) of its longest copied run, its length and the real index
     holding the run's first N-gram."""
     uniq, first_owner = real_grams if real_grams is not None else real_ngrams(real, n)
-    hashes, owner, pos = _ngrams(syn.tokens, n)
+    syn_tokens = _tokens(syn)
+    hashes, owner, pos = _ngrams(syn_tokens, n)
     src = _lookup(uniq, first_owner, hashes)
     hit = src >= 0
     prev_same = np.concatenate(([False], hit[:-1] & (owner[1:] == owner[:-1])))
     run_start = np.nonzero(hit & ~prev_same)[0]
     run_id = np.cumsum(hit & ~prev_same) - 1
     run_len = np.bincount(run_id[hit], minlength=run_start.size)
-    eligible = int((np.diff(syn.tokens.offsets) >= n).sum())
+    eligible = int((np.diff(syn_tokens.offsets) >= n).sum())
     longest = np.zeros(syn.present.size, dtype=np.int64)
     best_run = np.full(syn.present.size, -1, dtype=np.int64)
     order = np.lexsort((-run_len, owner[run_start]))  # per trajectory, longest run first
@@ -321,13 +324,20 @@ def verbatim_spans(real: ViewFeatures, syn: ViewFeatures, n: int = SPAN_TOKENS,
 
 def real_ngrams(real: ViewFeatures, n: int = SPAN_TOKENS) -> tuple[np.ndarray, np.ndarray]:
     """D's distinct N-gram hashes (sorted) and the first real trajectory holding each."""
-    hashes, owner, _ = _ngrams(real.tokens, n)
+    hashes, owner, _ = _ngrams(_tokens(real), n)
     uniq, first = _first_index(hashes)
     return uniq, owner[first]
 
 
 def _salted(salt: bytes, value: str) -> str:
     return hashlib.sha256(salt + value.encode("utf-8")).hexdigest()[:HASH_HEX]
+
+
+def _tokens(view: ViewFeatures) -> Ragged:
+    if view.tokens is None:
+        raise ValueError("the token hashes of this view were not computed "
+                         "(privacy_features(token_targets=…))")
+    return view.tokens
 
 
 def _found_pii(view: ViewFeatures) -> list[tuple[PiiMatch, ...]]:
@@ -478,7 +488,8 @@ for _target in TARGETS:
                meaning=f"Share of synthetic trajectories whose {_WHAT[_target]} lie closer to a real one "
                        "than 95 % of real trajectories lie to their nearest real neighbour "
                        "(near-copies).")(_near)
-        metric(f"privacy.{_target}.verbatim_spans", applies=_applies, **_META,
+        metric(f"privacy.{_target}.verbatim_spans", applies=_applies,
+               **{**_META, "needs": ("privacy", "tokens")},
                meaning=f"Share of synthetic trajectories whose {_WHAT[_target]} contain a passage of at "
                        f"least {SPAN_TOKENS} words copied verbatim from the real data.")(_spans)
     metric(f"privacy.{_target}.pii_echo", applies=_applies, **{**_META, "needs": ("privacy", "pii")},

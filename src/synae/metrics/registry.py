@@ -11,7 +11,8 @@ A metric is one decorated function::
   *template* whose concrete IDs come from ``instances(context)`` (``m.qualifier`` is the value).
 - ``needs``: the features the metric reads (:data:`Feature`); the evaluator embeds only what the
   selected metrics need, and ``details.embedding`` is attached for the embedded one; PII is looked
-  for only in the views of the selected metrics that need ``pii``.
+  for, and per-token hashes kept, only in the views of the selected metrics that need ``pii`` /
+  ``tokens``.
 - ``applies(context)``: whether the metric applies to an evaluation (e.g. the preset has tool calls).
 - ``replicas(context) = r``: how the metric treats a synthetic set of n identical rows (the collapse
   anchor): its value on n ≥ r copies of one row equals its value on r copies whose features carry
@@ -38,7 +39,8 @@ from synae.metrics.base import MetricValue
 from synae.metrics.features import DatasetFeatures
 from synae.results import Direction, MetricResult, Pillar, Target
 
-Feature = Literal["transcripts", "outputs", "pairs", "calls", "attributes", "ad_labels", "privacy", "pii"]
+Feature = Literal["transcripts", "outputs", "pairs", "calls", "attributes", "ad_labels", "privacy", "pii",
+                  "tokens"]
 EMBEDDED: tuple[Feature, ...] = ("transcripts", "outputs", "pairs")  # features that are embeddings
 Producer = Literal["evaluator", "validity", "downstream"]
 LOWER: Direction = "lower_is_better"

@@ -72,11 +72,12 @@ class RecordFeatures:
             output_tokens=np.array([v[0] for v in out_tokens if v], dtype=np.float64))
         specs = [registry.spec(i) for i in self.metric_ids if registry.spec(i).pillar == "privacy"]
         privacy_targets = tuple(dict.fromkeys(spec.target for spec in specs))
-        if privacy_targets:  # view hashes and token hashes of the targets the privacy metrics read,
-            from synae.metrics.privacy import privacy_features  # PII of those pii_echo reads
+        if privacy_targets:  # view hashes and token keys of the targets the privacy metrics read,
+            from synae.metrics.privacy import privacy_features  # tokens and PII where spans/echo read them
 
             feats.privacy = privacy_features(trajs, privacy_targets,
-                                             {spec.target for spec in specs if "pii" in spec.needs})
+                                             {spec.target for spec in specs if "pii" in spec.needs},
+                                             {spec.target for spec in specs if "tokens" in spec.needs})
         return feats
 
     def _attributes(self, trajs: list[Trajectory]) -> tuple[dict[str, Ragged], dict[str, list[list[str]]]]:
