@@ -18,6 +18,25 @@ if TYPE_CHECKING:  # annotation only: importing synae.embed costs ~0.5 s
     from synae.metrics.privacy import PrivacyFeatures
 
 
+def share_equal(rows: Sequence[Any]) -> list[Any]:
+    """``rows`` with equal rows sharing one object (the first of them): per-record label lists and
+    tool-name tuples repeat (a few hundred distinct ones among a million records), so one object
+    each instead of one per record saves most of their memory. Only strings and lists or tuples of
+    strings are shared (by type and content: a list never stands for a tuple); any other row is
+    kept as it is (numbers must keep their own type: ``1``, ``1.0`` and ``True`` are equal keys).
+    The rows must be read-only from then on."""
+    first: dict[Any, Any] = {}
+    out = []
+    for row in rows:
+        if isinstance(row, str):
+            out.append(first.setdefault(row, row))
+        elif isinstance(row, (list, tuple)) and all(isinstance(x, str) for x in row):
+            out.append(first.setdefault((type(row), *row), row))
+        else:
+            out.append(row)
+    return out
+
+
 @dataclass
 class Ragged:
     """Per-trajectory variable-length float values: trajectory i owns ``values[offsets[i]:offsets[i+1]]``."""

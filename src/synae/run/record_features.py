@@ -19,7 +19,7 @@ import numpy as np
 
 from synae.config import MetricOptions
 from synae.metrics import registry
-from synae.metrics.features import DatasetFeatures, Ragged
+from synae.metrics.features import DatasetFeatures, Ragged, share_equal
 from synae.presets import Preset
 from synae.presets.base import NUMERIC_ATTRIBUTES, is_number, stored_values
 from synae.schema import Trajectory
@@ -57,6 +57,7 @@ class RecordFeatures:
                                          declared_tools=preset.declared_tools)
                 calls.append(tuple(seq.names))
                 unparsable += seq.unparsable_code
+            calls = share_equal(calls)
         else:
             calls = [()] * len(trajs)
         numeric, categorical = self._attributes(trajs)
@@ -94,7 +95,7 @@ class RecordFeatures:
                 continue
             values = preset.attribute_values(trajs, attr, self.options)
             if values.kind == "categorical":
-                categorical[attr] = values.values
+                categorical[attr] = share_equal(values.values)
             else:  # a numeric named field: one value per trajectory that has a number
                 numeric[attr] = Ragged.from_lists([preset.numeric_values(t, attr) for t in trajs])
         return numeric, categorical
@@ -113,7 +114,7 @@ class RecordFeatures:
                 columns.append([labels[0] for labels in am_labels[attr]])
             else:
                 columns.append([preset.ad_label(t, attr, self.options) for t in trajs])
-        return list(zip(*columns, strict=True)) if columns else [() for _ in trajs]
+        return share_equal(list(zip(*columns, strict=True))) if columns else [() for _ in trajs]
 
 
 def add_stored(feats: DatasetFeatures, attr: str, raw: list[Any]) -> None:
@@ -122,7 +123,7 @@ def add_stored(feats: DatasetFeatures, attr: str, raw: list[Any]) -> None:
     numeric — one value per trajectory that has a finite number; categorical — its labels."""
     values = stored_values(raw)
     if values.kind == "categorical":
-        feats.categorical[attr] = values.values
+        feats.categorical[attr] = share_equal(values.values)
     else:
         feats.numeric[attr] = Ragged.from_lists([_stored_number(v) for v in raw])
 
