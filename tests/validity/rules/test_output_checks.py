@@ -302,6 +302,13 @@ def test_claims_in_capitals_or_with_verbs_without_ed_are_found() -> None:
     assert_caught(sent, "unsupported_action_claim", "claims 'sent'")
 
 
+def test_unpronounceable_words_with_vowels_are_found_in_any_case() -> None:
+    """The precheck on the lower-cased answer still finds a letter four times in a row in mixed case
+    and six consonants in a row inside a word that has vowels."""
+    verdict = check(trace("EeeEk ptkrstav in Oslo okay", calls=[]))
+    assert_caught(verdict, "garbled_text", "are not words", "'eeeek ptkrstav'")
+
+
 def test_a_month_written_with_a_long_s_is_september() -> None:
     """``ſ`` (long s) matches ``s`` in the case-insensitive month pattern: ``ſept 3`` is read as
     September 3 (it raised StopIteration before, costing the verdict)."""

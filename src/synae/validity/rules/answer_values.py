@@ -321,13 +321,13 @@ def proper_names(text: str) -> list[tuple[list[str], bool]]:
             run.append(core)
         elif run and core.lower() in CONNECTORS and not closed.endswith((",", ";", ":", ".")):
             run.append(core)
-        else:
+        elif run:
             names += _name_of(run, run_starts_sentence, raw.lower())
             run = []
         if run and (ends or closed.endswith((",", ";", ":"))):
             names += _name_of(run, run_starts_sentence, closed[-1])
             run = []
-        if ALNUM.search(raw) or raw in BULLETS:  # emoji and other symbols keep the state
+        if raw.isalnum() or ALNUM.search(raw) or raw in BULLETS:  # emoji and other symbols keep the state
             sentence_start = ends or raw in BULLETS or bool(ITEM_NUMBER.fullmatch(raw))
     return names + _name_of(run, run_starts_sentence, "")
 

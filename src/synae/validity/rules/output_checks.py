@@ -61,6 +61,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from synae.schema import Trajectory
@@ -162,6 +163,8 @@ VOWELS = set("aeiouy")
 URL_OR_EMAIL = re.compile(r"\b(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.I)
 LINK_MARKS = ("://", "www.", "@")  # one of them is in every match of URL_OR_EMAIL
 NOT_PRONOUNCEABLE = re.compile(r"[^aeiouy\W\d_]{6}|(\w)\1{3}", re.I)
+SIX_CONSONANTS = re.compile(r"[b-df-hj-np-tv-xz]{6}")  # NOT_PRONOUNCEABLE on lower-case ASCII letters
+FOUR_SAME = re.compile(r"([a-z])\1{3}")
 CAMEL = re.compile(r"([a-z])([A-Z])")
 NAME_SPLIT = re.compile(r"[^a-z0-9]+")
 SENTENCE_END = re.compile(r"(\S+)[.!?]\s+")
@@ -255,12 +258,8 @@ def content_words(texts: Iterable[str]) -> set[str]:
 class _Carry:
     """What of some texts (results or arguments) an answer repeats."""
 
-    vocabulary: set[str]
+    vocabulary: set[str]  # content_words(texts)
     texts: list[str]
-
-    @classmethod
-    def of(cls, texts: list[str]) -> _Carry:
-        return cls(content_words(texts), texts)
 
     def carried(self, answer_words: set[str], values: Sequence[Value]) -> bool:
         """A content word in common, or else a number, date or time of the answer in the texts (their
@@ -319,11 +318,13 @@ def ignores_tool_results(answer: str, values: Sequence[Value], calls: list[Excha
         return CheckResult([f"{quote(answer)} reports a failure ({quote(failure.group())}) although {names} "
                             "succeeded"])
     results = [v for x in succeeded for v in content_values(x.result or "")]
-    exchanged = results + [v for x in calls for v in content_values(x.arguments)]
+    arguments = [v for x in calls for v in content_values(x.arguments)]
+    exchanged = results + arguments
     if not exchanged:
         return CheckResult(not_run="the tool calls and results carry only statuses and ids")
     answer_words = content_words([answer])
-    if (results and _Carry.of(results).carried(answer_words, values)) or YES_NO.match(answer):
+    result_words = content_words(results)
+    if (results and _Carry(result_words, results).carried(answer_words, values)) or YES_NO.match(answer):
         return CheckResult()
     if all(_empty(x.result or "") for x in succeeded) and NEGATIVE.search(answer):
         return CheckResult()  # "no events on Sunday" after an empty result
@@ -332,7 +333,7 @@ def ignores_tool_results(answer: str, values: Sequence[Value], calls: list[Excha
     if refusal and results:
         return CheckResult([f"{quote(answer)} apologises or refuses ({quote(refusal.group())}) although "
                             f"{names} returned results"])
-    if not _Carry.of(exchanged).carried(answer_words, values):
+    if not _Carry(result_words | content_words(arguments), exchanged).carried(answer_words, values):
         return CheckResult([f"{quote(answer)} carries nothing from the calls and results of {names}"])
     return CheckResult()
 
@@ -392,6 +393,15 @@ def _lowered(found: list[str]) -> list[str]:
     return [t.lower().replace("’", "'") for t in found]
 
 
+def _may_be_unpronounceable(prose: str) -> bool:
+    """Whether a word of ``prose`` may match :data:`NOT_PRONOUNCEABLE` (else none does): on ASCII
+    prose, a case-sensitive search of the lower-cased text (the words checked are ASCII letters)."""
+    if prose.isascii():
+        lowered = prose.lower()
+        return bool(SIX_CONSONANTS.search(lowered) or FOUR_SAME.search(lowered))
+    return NOT_PRONOUNCEABLE.search(prose) is not None
+
+
 def garbled_text(answer: str, known: set[str]) -> CheckResult:
     prose = URL_OR_EMAIL.sub(" ", answer) if may_contain(answer, LINK_MARKS) else answer
     found = WORD.findall(prose)
@@ -405,7 +415,7 @@ def garbled_text(answer: str, known: set[str]) -> CheckResult:
     if len(backwards) >= 3 and len(backwards) >= 0.3 * len(tokens):
         return CheckResult([f"{len(backwards)} of {len(tokens)} words read as words only backwards: "
                             f"{quote(' '.join(backwards))}"])
-    unpronounceable = NOT_PRONOUNCEABLE.search(prose) is not None  # else no word of it is
+    unpronounceable = _may_be_unpronounceable(prose)
     odd = [t.lower() for t in found
            if len(t) >= 4 and t.isascii() and t.isalpha() and not t.isupper()
            and (VOWELS.isdisjoint(t.lower()) or (unpronounceable and NOT_PRONOUNCEABLE.search(t)))]
@@ -445,7 +455,7 @@ def truncated(answer: str, known: set[str]) -> CheckResult:
     elif text.count("(") > text.count(")") or text.count("**") % 2 or text.count('"') % 2:
         why = "leaves a bracket, quote or bold marker open"
     elif (word and word not in known and word.isalpha() and (len(word) <= 4 or not VOWELS & set(word))
-          and any(len(w) > len(word) + 1 and w.startswith(word) for w in (*known, *tokens[:-1]))):
+          and any(len(w) > len(word) + 1 and w.startswith(word) for w in chain(known, tokens[:-1]))):
         why = f"ends mid-word ({word!r})"
     elif _unfinished_last_sentence(text):
         why = "the last sentence has no end although the ones before it on its line do"
