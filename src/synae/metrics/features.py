@@ -18,22 +18,29 @@ if TYPE_CHECKING:  # annotation only: importing synae.embed costs ~0.5 s
     from synae.metrics.privacy import PrivacyFeatures
 
 
-def share_equal(rows: Sequence[Any]) -> list[Any]:
-    """``rows`` with equal rows sharing one object (the first of them): per-record label lists and
-    tool-name tuples repeat (a few hundred distinct ones among a million records), so one object
-    each instead of one per record saves most of their memory. Only strings and lists or tuples of
-    strings are shared (by type and content: a list never stands for a tuple); any other row is
-    kept as it is (numbers must keep their own type: ``1``, ``1.0`` and ``True`` are equal keys).
-    The rows must be read-only from then on."""
+def share_equal(rows: Sequence[Sequence[str]]) -> list[Any]:
+    """``rows`` (lists or tuples of strings, all of one type) with equal rows sharing one object, the
+    first of them: per-record label lists and tool-name tuples repeat (a few hundred distinct ones
+    among a million records), so one object each instead of one per record saves most of their
+    memory. The rows must be read-only from then on."""
+    first: dict[tuple[str, ...], Any] = {}
+    return [first.setdefault(tuple(row), row) for row in rows]
+
+
+def share_raw(values: Sequence[Any]) -> list[Any]:
+    """:func:`share_equal` for raw JSON values of mixed types: only strings and lists of strings are
+    shared (by type and content); any other value is kept as it is (numbers must keep their own
+    type: ``1``, ``1.0`` and ``True`` are equal keys)."""
     first: dict[Any, Any] = {}
     out = []
-    for row in rows:
-        if isinstance(row, str):
-            out.append(first.setdefault(row, row))
-        elif isinstance(row, (list, tuple)) and all(isinstance(x, str) for x in row):
-            out.append(first.setdefault((type(row), *row), row))
+    for value in values:
+        kind = type(value)
+        if kind is str:
+            out.append(first.setdefault(value, value))
+        elif kind is list and all(type(x) is str for x in value):
+            out.append(first.setdefault((list, *value), value))
         else:
-            out.append(row)
+            out.append(value)
     return out
 
 

@@ -51,7 +51,7 @@ from synae.embed import (
 from synae.errors import ConfigError, DataError, LLMFatalError
 from synae.metrics import registry
 from synae.metrics.computations import knn_precision_recall
-from synae.metrics.features import DatasetFeatures, Ragged, share_equal
+from synae.metrics.features import DatasetFeatures, Ragged, share_raw
 from synae.metrics.pairs import turn_pairs
 from synae.metrics.registry import Feature, MetricContext, failed
 from synae.presets import Preset, detect_preset, get_preset
@@ -317,7 +317,7 @@ class Evaluator:
         given: dict[str, int | None] | None = None if isinstance(dataset, Dataset) else {}
         for chunk in trajectory_chunks(dataset):
             for a in stored:  # kept until the end: equal values share one object
-                raw[a].extend(share_equal([t.attributes.get(a) for t in chunk]))
+                raw[a].extend(share_raw([t.attributes.get(a) for t in chunk]))
             part = Dataset(trajectories=chunk, name=dataset.name, source=dataset.source,
                            embeddings=dataset.embeddings if isinstance(dataset, Dataset) else {})
             with gc_paused():  # a chunk's features are acyclic: no collection rescans the chunk
