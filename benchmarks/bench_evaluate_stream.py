@@ -3,6 +3,7 @@
 
     python benchmarks/bench_evaluate_stream.py                  # 100,000 × 100,000
     python benchmarks/bench_evaluate_stream.py --sizes 20000    # one size
+    python benchmarks/bench_evaluate_stream.py --sizes 1000000 --modes stream --no-vectors  # 1M × 1M
     # CPU time of two code trees in interleaved rounds, against plain json.loads of the same files:
     python benchmarks/bench_evaluate_stream.py --sizes 10000 --rounds 2 --src /tmp/synae-base/src --src src
 
@@ -59,8 +60,9 @@ tmp, mode, metrics, result = Path(sys.argv[1]), sys.argv[2], sys.argv[3], Path(s
 checker = sys.argv[5] if len(sys.argv) > 5 else "rules"
 if mode == "whole":
     commands.streamed_run = lambda config, report: False
-def side(name):
-    return {"transcript": tmp / f"{name}_t.npy", "output": tmp / f"{name}_o.npy"}
+def side(name):  # the .npy side files, when written (not with --no-vectors)
+    files = {"transcript": tmp / f"{name}_t.npy", "output": tmp / f"{name}_o.npy"}
+    return {view: path for view, path in files.items() if path.exists()}
 config = load_config(inputs={"real": tmp / "real.jsonl", "synthetic": [tmp / "syn.jsonl"],
                              "embeddings": side("real"), "synthetic_embeddings": side("syn")},
                      evaluation={"select": metrics}, validity={"checker": checker}, preset="generic")
@@ -148,13 +150,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--validity", dest="checker", default="rules",
                         help="validity checker of the --src runs (none: no validity)")
+    parser.add_argument("--no-vectors", action="store_true",
+                        help="write no .npy side files (the default metric set reads no vectors; at "
+                             "1,000,000 rows they take 1.5 GB each)")
     args = parser.parse_args()
     for n in args.sizes:
         with tempfile.TemporaryDirectory() as name:
             tmp = Path(name)
             size = write_data(tmp / "real.jsonl", n, args.seed)
             write_data(tmp / "syn.jsonl", n, args.seed + 1)
-            for side, seed in (("real", args.seed), ("syn", args.seed + 1)):
+            for side, seed in (("real", args.seed), ("syn", args.seed + 1)) if not args.no_vectors else ():
                 vectors(tmp / f"{side}_t.npy", n, args.dim, seed)
                 vectors(tmp / f"{side}_o.npy", n, args.dim, seed + 100)  # every record has an output
             if args.src:
