@@ -165,6 +165,7 @@ LINK_MARKS = ("://", "www.", "@")  # one of them is in every match of URL_OR_EMA
 NOT_PRONOUNCEABLE = re.compile(r"[^aeiouy\W\d_]{6}|(\w)\1{3}", re.I)
 SIX_CONSONANTS = re.compile(r"[b-df-hj-np-tv-xz]{6}")  # NOT_PRONOUNCEABLE on lower-case ASCII letters
 FOUR_SAME = re.compile(r"([a-z])\1{3}")
+FOUR_CONSONANTS = re.compile(r"[b-df-hj-np-tv-xz]{4}")  # in every ASCII word without a vowel
 CAMEL = re.compile(r"([a-z])([A-Z])")
 NAME_SPLIT = re.compile(r"[^a-z0-9]+")
 SENTENCE_END = re.compile(r"(\S+)[.!?]\s+")
@@ -393,13 +394,21 @@ def _lowered(found: list[str]) -> list[str]:
     return [t.lower().replace("’", "'") for t in found]
 
 
-def _may_be_unpronounceable(prose: str) -> bool:
-    """Whether a word of ``prose`` may match :data:`NOT_PRONOUNCEABLE` (else none does): on ASCII
-    prose, a case-sensitive search of the lower-cased text (the words checked are ASCII letters)."""
+def _odd_words(prose: str, found: list[str]) -> list[str]:
+    """The words of ``found`` (the words of ``prose``) that are not pronounceable: ASCII letters only,
+    4+ of them, not all capitals, and without a vowel or matching :data:`NOT_PRONOUNCEABLE`. ASCII
+    prose is first searched in lower case for what such a word needs (4 consonants or one letter 4
+    times in a row): without it there is none."""
     if prose.isascii():
         lowered = prose.lower()
-        return bool(SIX_CONSONANTS.search(lowered) or FOUR_SAME.search(lowered))
-    return NOT_PRONOUNCEABLE.search(prose) is not None
+        if not (FOUR_CONSONANTS.search(lowered) or FOUR_SAME.search(lowered)):
+            return []
+        unpronounceable = bool(SIX_CONSONANTS.search(lowered) or FOUR_SAME.search(lowered))
+    else:
+        unpronounceable = NOT_PRONOUNCEABLE.search(prose) is not None  # else no word of it matches
+    return [t.lower() for t in found
+            if len(t) >= 4 and t.isascii() and t.isalpha() and not t.isupper()
+            and (VOWELS.isdisjoint(t.lower()) or (unpronounceable and NOT_PRONOUNCEABLE.search(t)))]
 
 
 def garbled_text(answer: str, known: set[str]) -> CheckResult:
@@ -415,10 +424,7 @@ def garbled_text(answer: str, known: set[str]) -> CheckResult:
     if len(backwards) >= 3 and len(backwards) >= 0.3 * len(tokens):
         return CheckResult([f"{len(backwards)} of {len(tokens)} words read as words only backwards: "
                             f"{quote(' '.join(backwards))}"])
-    unpronounceable = _may_be_unpronounceable(prose)
-    odd = [t.lower() for t in found
-           if len(t) >= 4 and t.isascii() and t.isalpha() and not t.isupper()
-           and (VOWELS.isdisjoint(t.lower()) or (unpronounceable and NOT_PRONOUNCEABLE.search(t)))]
+    odd = _odd_words(prose, found)
     if len(odd) >= 2 and len(odd) >= 0.4 * len(tokens):
         return CheckResult([f"{len(odd)} of {len(tokens)} words are not words: {quote(' '.join(odd))}"])
     return CheckResult()
@@ -436,8 +442,8 @@ def _unfinished_last_sentence(text: str) -> bool:
 
 
 def truncated(answer: str, known: set[str]) -> CheckResult:
-    tokens = _tokens(answer)
-    if len(tokens) < 3:
+    found = WORD.findall(answer)
+    if len(found) < 3:
         return CheckResult(not_run="fewer than 3 words")
     text = answer.rstrip()
     if text.endswith(TERMINAL) or (not text[-1:].isalnum() and text[-1:] not in ",-–(/&[{"):
@@ -455,7 +461,7 @@ def truncated(answer: str, known: set[str]) -> CheckResult:
     elif text.count("(") > text.count(")") or text.count("**") % 2 or text.count('"') % 2:
         why = "leaves a bracket, quote or bold marker open"
     elif (word and word not in known and word.isalpha() and (len(word) <= 4 or not VOWELS & set(word))
-          and any(len(w) > len(word) + 1 and w.startswith(word) for w in chain(known, tokens[:-1]))):
+          and any(len(w) > len(word) + 1 and w.startswith(word) for w in chain(known, _lowered(found[:-1])))):
         why = f"ends mid-word ({word!r})"
     elif _unfinished_last_sentence(text):
         why = "the last sentence has no end although the ones before it on its line do"
