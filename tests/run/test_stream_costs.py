@@ -190,3 +190,31 @@ def test_evaluate_runs_with_a_relaxed_collector_and_restores_it(pair: tuple[Path
     evaluate_command(config, progress=False)
     assert seen and set(seen) == {RELAXED_GC_THRESHOLDS} and before != RELAXED_GC_THRESHOLDS
     assert gc.get_threshold() == before
+
+
+def test_rules_not_ridden_are_checked_once_by_their_own_pass(pair: tuple[Path, Path],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A session made after the real set's features pass: its rider is never fed, so the real set
+    is checked by a pass of its own — once, the withdrawn rider not checking it a second time."""
+    from synae.presets import get_preset
+    from synae.run import validity
+    from synae.run.validity import ValiditySession
+
+    monkeypatch.setattr(streaming, "HELD", 0)
+    config = load_config(None, preset="generic", validity={"checker": "rules"})
+    real = TrajectoryStream(pair[0])
+    for _ in real.chunks():  # the features pass, before the session exists
+        pass
+    calls: list[int] = []
+    run_validity = validity.run_validity
+
+    def counting(data, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(len(list(data)))
+        return run_validity(data, *args, **kwargs)
+
+    monkeypatch.setattr(validity, "run_validity", counting)
+    session = ValiditySession(real, get_preset("generic"), config, "rules", progress=False)
+    run = session.real_run
+    assert run is not None and sum(calls) == 30  # every trajectory checked once
+    counts = run.counts("output")
+    assert counts is not None and counts.n == 30

@@ -241,6 +241,10 @@ class TrajectoryStream:
         if key not in self._ridden:
             self._riders[key] = make
 
+    def unride(self, key: str) -> None:
+        """Withdraw a rider no complete pass has fed yet (its consumer reads the stream itself)."""
+        self._riders.pop(key, None)
+
     def ridden(self, key: str) -> Rider | None:
         """The rider of ``key`` once a complete pass has fed it every chunk, else ``None``."""
         return self._ridden.get(key)

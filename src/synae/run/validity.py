@@ -412,8 +412,13 @@ class ValiditySession:
         synthetic.ride(self._rider_key, lambda: RuleRider(self.preset, self.config, self.checker, sources))
 
     def _ridden(self, data: Sequence[Trajectory] | TrajectoryStream) -> ValidityRun | None:
-        rider = data.ridden(self._rider_key) if isinstance(data, TrajectoryStream) else None
+        """The run a rider made on ``data``'s features pass; ``None`` (and the rider withdrawn, so
+        that the pass that checks ``data`` itself does not feed it too) when none did."""
+        if not isinstance(data, TrajectoryStream):
+            return None
+        rider = data.ridden(self._rider_key)
         if not isinstance(rider, RuleRider):
+            data.unride(self._rider_key)
             return None
         self.seconds += rider.seconds
         return rider.result()
