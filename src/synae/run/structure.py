@@ -87,6 +87,8 @@ def structure_warnings(dataset: Dataset | TrajectoryStream, preset: Preset | Non
     """One warning per non-zero count of :func:`structure_counts` on ``dataset``; unanswered calls
     only when the ``preset``'s format records tool results (``Preset.records_tool_results``)."""
     ridden = dataset.ridden(RIDER) if isinstance(dataset, TrajectoryStream) else None
+    if isinstance(dataset, TrajectoryStream) and ridden is None:
+        dataset.unride(RIDER)  # counted by the pass below, not by a rider on it too
     c = (replace(ridden) if isinstance(ridden, StructureCounts)  # a copy: the rider stays as counted
          else structure_counts(trajectory_chunks(dataset)))
     if preset is not None and not preset.records_tool_results:
