@@ -168,7 +168,7 @@ FOUR_SAME = re.compile(r"([a-z])\1{3}")
 FOUR_CONSONANTS = re.compile(r"[b-df-hj-np-tv-xz]{4}")  # in every ASCII word without a vowel
 CAMEL = re.compile(r"([a-z])([A-Z])")
 NAME_SPLIT = re.compile(r"[^a-z0-9]+")
-SENTENCE_END = re.compile(r"(\S+)[.!?]\s+")
+SENTENCE_END = re.compile(r"(?<!\S)(\S+)[.!?]\s+")  # a match starts a word: fail fast inside one
 
 
 @dataclass
