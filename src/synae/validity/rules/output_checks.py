@@ -461,7 +461,7 @@ def truncated(answer: str, known: set[str]) -> CheckResult:
     elif text.count("(") > text.count(")") or text.count("**") % 2 or text.count('"') % 2:
         why = "leaves a bracket, quote or bold marker open"
     elif (word and word not in known and word.isalpha() and (len(word) <= 4 or not VOWELS & set(word))
-          and any(len(w) > len(word) + 1 and w.startswith(word) for w in chain(known, _lowered(found[:-1])))):
+          and any(len(w) > len(word) + 1 and w.startswith(word) for w in chain(_lowered(found[:-1]), known))):
         why = f"ends mid-word ({word!r})"
     elif _unfinished_last_sentence(text):
         why = "the last sentence has no end although the ones before it on its line do"
