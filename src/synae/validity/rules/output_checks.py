@@ -48,7 +48,7 @@ What these rules cannot see: unit conversions, computed values, a value that exi
 evidence but belongs to something else (the humidity quoted as the temperature), wrong reasoning
 and paraphrased contradictions — those need ``--validity llm``.
 
-Cost: about 0.1 ms for a short trajectory (one call, an answer of one sentence) and 0.5 ms for an
+Cost: about 0.1 ms for a short trajectory (one call, an answer of one sentence) and 0.35 ms for an
 answer of 400 characters on the shared 2-core machine. The evidence's number, date and time indexes
 are built only when a value of that kind is looked up, each JSON text is decoded once per trajectory,
 and a pattern is skipped where an exact precheck shows it cannot match (no digit: no date, time or
