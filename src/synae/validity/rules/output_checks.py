@@ -244,7 +244,7 @@ def content_values(text: str) -> list[str]:
     else:
         texts = [str(leaf) for key, leaf in json_leaves(text)
                  if leaf is not None and not isinstance(leaf, bool) and not NON_CONTENT_KEY.search(key)]
-    return [t for t in texts if set(words(t).split()) - STATUS_WORDS]
+    return [t for t in texts if not STATUS_WORDS.issuperset(words(t).split())]
 
 
 def content_words(texts: Iterable[str]) -> set[str]:
