@@ -297,12 +297,16 @@ def _offer(best_v: np.ndarray, best_i: np.ndarray, lock: threading.Lock, s: np.n
            row_ids: np.ndarray, col_ids: np.ndarray) -> None:
     """Offer block ``s`` (rows ``row_ids`` × columns ``col_ids``) to the top lists of its rows AND of
     its columns (the block is symmetric in meaning): only entries above a list's current L-th best
-    can enter (a stale, lower L-th value only lets more candidates through)."""
-    r, c = np.nonzero(s > best_v[row_ids, -1][:, None])
-    r2, c2 = np.nonzero(s > best_v[col_ids, -1][None, :])
+    can enter (a stale, lower L-th value only lets more candidates through). One pass over the
+    block finds the entries above the lowest of those thresholds; each offer then keeps, in the same
+    row-major order, those above its own list's."""
+    row_t, col_t = best_v[row_ids, -1], best_v[col_ids, -1]
+    r, c = np.nonzero(s > min(row_t.min(), col_t.min()))
+    vals = s[r, c]
+    to_row, to_col = vals > row_t[r], vals > col_t[c]
     with lock:
-        _merge_top(best_v, best_i, row_ids[r], col_ids[c], s[r, c])
-        _merge_top(best_v, best_i, col_ids[c2], row_ids[r2], s[r2, c2])
+        _merge_top(best_v, best_i, row_ids[r[to_row]], col_ids[c[to_row]], vals[to_row])
+        _merge_top(best_v, best_i, col_ids[c[to_col]], row_ids[r[to_col]], vals[to_col])
 
 
 def _radii_symmetric(pts: _Points, k: int) -> tuple[np.ndarray, np.ndarray]:
