@@ -45,6 +45,13 @@ _BLOCK_ENTRIES = 1 << 23  # float32 entries per screening block (32 MB)
 _EXTRA_NEIGHBOURS = 8  # screened neighbours kept beyond the k + 1 needed
 
 
+def _nonzero2d(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.nonzero`` of a 2-D mask — the same (row, column) pairs in the same row-major order — from
+    the flat indices (``np.nonzero`` on 2-D takes about 5× as long on a screening block)."""
+    rows, cols = np.divmod(np.flatnonzero(mask), mask.shape[1])
+    return rows, cols
+
+
 @dataclass
 class _Points:
     """Distinct rows of a point set with their multiplicities."""
@@ -120,7 +127,7 @@ def _radii_numpy(pts: _Points, k: int, tol: float, query_idx: np.ndarray | None 
         qi = idx[s:s + block]
         d = _screen(x32[qi], norms[qi], x32, norms)
         bound = np.partition(d, kk, axis=1)[:, kk] + 2 * tol
-        r, c = np.nonzero(d <= bound[:, None])
+        r, c = _nonzero2d(d <= bound[:, None])
         exact = _exact_sq(x, x, qi[r], c)
         out[s:s + block] = _weighted_kth(r, exact, pts.counts[c], k + 1, qi.size)
         loo[s:s + block] = _weighted_kth(r, exact, pts.counts[c], 2, qi.size)
@@ -140,7 +147,7 @@ def _radii_faiss(pts: _Points, k: int, tol: float) -> np.ndarray:
     bound = dist[:, min(k, u - 1)].astype(np.float64) + 2 * tol
     incomplete = (dist[:, -1] <= bound) & (kk < u)  # candidates may continue past the returned list
     mask = (dist <= bound[:, None]) & ~incomplete[:, None]
-    r, col = np.nonzero(mask)
+    r, col = _nonzero2d(mask)
     c = nbr[r, col]
     exact = _exact_sq(x, x, r, c)
     ok_rows = np.nonzero(~incomplete)[0]
@@ -166,7 +173,7 @@ def _covered_numpy(q: np.ndarray, ref: np.ndarray, r2: np.ndarray, tol: float,
         margin = _screen(q32[qi], qn[qi], ref32, rn)
         margin -= r2[None, :]
         sure: np.ndarray = np.asarray((margin < -tol).any(axis=1))
-        r, c = np.nonzero((np.abs(margin) <= tol) & ~sure[:, None])
+        r, c = _nonzero2d((np.abs(margin) <= tol) & ~sure[:, None])
         hit = sure.copy()
         if r.size:
             ok = _exact_sq(q, ref, qi[r], c) <= r2[c]
@@ -192,7 +199,7 @@ def _covered_faiss(q: np.ndarray, ref: np.ndarray, r2: np.ndarray, tol: float) -
     dist = dist.astype(np.float64)
     sure = dist[:, 0] < big_m - tol
     undecided = ~sure & (dist[:, 0] <= big_m + tol)
-    r, col = np.nonzero(undecided[:, None] & (dist <= big_m + tol))
+    r, col = _nonzero2d(undecided[:, None] & (dist <= big_m + tol))
     c = nbr[r, col]
     hit: np.ndarray = sure.copy()
     ok = _exact_sq(q, ref, r, c) <= r2[c]
@@ -301,7 +308,7 @@ def _offer(best_v: np.ndarray, best_i: np.ndarray, lock: threading.Lock, s: np.n
     block finds the entries above the lowest of those thresholds; each offer then keeps, in the same
     row-major order, those above its own list's."""
     row_t, col_t = best_v[row_ids, -1], best_v[col_ids, -1]
-    r, c = np.nonzero(s > min(row_t.min(), col_t.min()))
+    r, c = _nonzero2d(s > min(row_t.min(), col_t.min()))
     vals = s[r, c]
     to_row, to_col = vals > row_t[r], vals > col_t[c]
     with lock:
@@ -348,7 +355,7 @@ def _radii_symmetric(pts: _Points, k: int) -> tuple[np.ndarray, np.ndarray]:
     kth = best_v[:, min(k, u - 1)].astype(np.float64)
     floor = kth - 2 * err
     incomplete = (best_v[:, -1] >= floor) & (width < u)
-    r, col = np.nonzero((best_v >= floor[:, None]) & ~incomplete[:, None])
+    r, col = _nonzero2d((best_v >= floor[:, None]) & ~incomplete[:, None])
     c = best_i[r, col]
     ok_rows = np.nonzero(~incomplete)[0]
     out, loo = np.empty(u), np.empty(u)
@@ -372,7 +379,7 @@ def _hits_of(q: np.ndarray, lo: np.ndarray, hi: np.ndarray, hit: np.ndarray, row
     hit[row_ids[best >= hi[row_ids]]] = True
     band = np.nonzero((best >= lo[row_ids]) & ~hit[row_ids])[0]
     if band.size:
-        r, c = np.nonzero(q[band] >= lo[row_ids[band], None])
+        r, c = _nonzero2d(q[band] >= lo[row_ids[band], None])
         gi, gj = row_ids[band[r]], col_ids[c]
         ok = _exact_sq(a, b, gi, gj) <= b_r2[gj]
         hit[np.unique(gi[ok])] = True
@@ -480,7 +487,7 @@ def _nearest_scan(q: np.ndarray, ref: np.ndarray, query_idx: np.ndarray) -> tupl
     for s in range(0, query_idx.size, block):
         qi = query_idx[s:s + block]
         d = _screen(q32[qi], qn[qi], ref32, rn)
-        r, c = np.nonzero(d <= (d.min(axis=1) + 2 * tol)[:, None])
+        r, c = _nonzero2d(d <= (d.min(axis=1) + 2 * tol)[:, None])
         exact = _exact_sq(q, ref, qi[r], c)
         order = np.lexsort((c, exact, r))
         first = order[np.searchsorted(r[order], np.arange(qi.size))]
