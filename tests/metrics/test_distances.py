@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.stats import wasserstein_distance
 
-from synae.metrics.distances import entropy, total_variation, wasserstein
+from synae.metrics.distances import _union_sorted, entropy, total_variation, wasserstein
 
 
 def quantile_integral(a, b, p, grid_per_unit):
@@ -38,6 +38,15 @@ def test_wasserstein_order_1_matches_scipy_and_is_translation_invariant():
     assert wasserstein(a, b, 1) == pytest.approx(wasserstein_distance(a, b), rel=1e-12)
     assert wasserstein(a + 100.5, b + 100.5, 1) == pytest.approx(wasserstein(a, b, 1), rel=1e-12)
     assert wasserstein(a, a, 2) == 0.0
+
+
+@pytest.mark.parametrize("m, n", [(1, 1), (3, 1), (1, 5), (6, 4), (7, 3), (20_000, 1), (999, 1000), (12, 12)])
+def test_breakpoints_merge_equals_union1d(m, n):
+    a = np.arange(1, m + 1, dtype=np.int64) * n
+    b = np.arange(1, n + 1, dtype=np.int64) * m
+    merged = _union_sorted(a, b)
+    assert np.array_equal(merged, np.union1d(a, b))
+    assert merged[-1] == m * n and np.all(np.diff(merged) > 0)
 
 
 def test_wasserstein_edge_cases():
