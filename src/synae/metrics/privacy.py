@@ -159,7 +159,11 @@ def privacy_features(trajectories: Sequence[Trajectory], targets: Sequence[Targe
                      token_targets: Collection[Target] | None = None) -> PrivacyFeatures:
     """Hashes and token-sequence keys of every view of ``targets``; the per-token hashes of those
     of ``token_targets`` and the PII of those of ``pii_targets`` (each default: all of ``targets``;
-    the others get ``None``). Computed once per dataset."""
+    the others get ``None``). Computed once per dataset.
+
+    A view's token key is the 64-bit hash of its word tokens joined with single spaces (tokens are
+    ``\\w+`` runs, so the joined text determines the sequence); an empty token sequence of a
+    non-empty view (only punctuation) has the key of the empty text, absent views 0."""
     memo = _TokenHashes()
     views: dict[str, ViewFeatures] = {}
     for target in targets:
@@ -168,16 +172,21 @@ def privacy_features(trajectories: Sequence[Trajectory], targets: Sequence[Targe
         present = np.array([bool(s) for s in normal], dtype=bool)
         hashes = np.fromiter((_hash64(s) if s else 0 for s in normal), dtype=np.uint64, count=len(normal))
         tokens = [_TOKEN.findall(s) for s in normal]
-        lengths = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=len(tokens))
-        offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
-        values = np.fromiter(map(memo.__getitem__, chain.from_iterable(tokens)), dtype=np.uint64,
-                             count=int(offsets[-1]))
-        keys = np.fromiter((_bytes_hash(values[offsets[i]:offsets[i + 1]].tobytes()) if present[i] else 0
-                            for i in range(len(normal))), dtype=np.uint64, count=len(normal))
+        keys = np.fromiter((_hash64(" ".join(t)) if s else 0 for s, t in zip(normal, tokens, strict=True)),
+                           dtype=np.uint64, count=len(normal))
         pii = [find_pii(s) for s in texts] if pii_targets is None or target in pii_targets else None
-        kept = Ragged(values, offsets) if token_targets is None or target in token_targets else None
+        kept = _token_hashes(tokens, memo) if token_targets is None or target in token_targets else None
         views[target] = ViewFeatures(present, hashes, keys, kept, pii)
     return PrivacyFeatures(views)
+
+
+def _token_hashes(tokens: list[list[str]], memo: _TokenHashes) -> Ragged:
+    """Each trajectory's token hashes (the 64-bit hash of each token, as a ragged uint64 array)."""
+    lengths = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=len(tokens))
+    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    values = np.fromiter(map(memo.__getitem__, chain.from_iterable(tokens)), dtype=np.uint64,
+                         count=int(offsets[-1]))
+    return Ragged(values, offsets)
 
 
 # ------------------------------------------------------------------------------------------------
