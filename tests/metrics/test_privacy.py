@@ -137,3 +137,16 @@ def test_token_hashes_are_kept_only_for_verbatim_spans_and_keys_agree_either_way
     for loose in (False, True):
         assert np.array_equal(trajectory_keys(lean, loose), trajectory_keys(full, loose))
     assert np.count_nonzero(trajectory_keys(lean, True))
+
+
+@pytest.mark.parametrize("text", ["hello, world!", "a_b-c d.e", "tool_16(query='x y', limit=7)",
+                                  "  tabs\tand\x1cseps ", "café au lait", "naïve_x 42", "!!!", "", "ÀB_c d",
+                                  "x\u2028y", "e-mail@x.org"])
+def test_token_key_is_the_hash_of_the_regex_tokens(text):
+    """The ASCII fast path and the regex give one key for the same token sequence; punctuation,
+    spacing and case do not change it, another token sequence does."""
+    from synae.metrics.privacy import _TOKEN, _hash64, _token_key
+
+    assert _token_key(text) == _hash64(" ".join(_TOKEN.findall(text)))
+    assert _token_key(f" {text} ...;") == _token_key(text)
+    assert _token_key(text + " extra") != _token_key(text)
