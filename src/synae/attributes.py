@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from synae.errors import DataError
 from synae.schema import Trajectory
-from synae.views import InstructionRoles, text_sequence, turns
+from synae.views import InstructionRoles, is_response, text_sequence, turns
 
 MatchMode = Literal["word", "substring", "regex_word"]
 OTHER = "Other"
@@ -147,6 +147,38 @@ def field_scalar(traj: Trajectory, path: str) -> Any:
 def token_count(text: str | None) -> int:
     """Whitespace tokens (``str.split()``); ``None``/empty → 0."""
     return len(text.split()) if text else 0
+
+
+@dataclass(frozen=True)
+class TextTokenCounts:
+    """Whitespace-token counts of one trajectory's user messages and responses (in message order),
+    from one pass over its messages: the numeric attributes of the text sequence without building
+    it. The text sequence under ``roles`` is the user messages, plus the responses with
+    ``user+responses``; its transcript renders each as a ``"{role}: {content}"`` line, so its token
+    count is one ``role:`` token per message plus the messages' tokens."""
+
+    user: list[int]
+    responses: list[int]
+
+    @classmethod
+    def of(cls, traj: Trajectory) -> TextTokenCounts:
+        user: list[int] = []
+        responses: list[int] = []
+        for m in traj.messages:
+            if m.role == "user":
+                user.append(token_count(m.content))
+            elif is_response(m):
+                responses.append(token_count(m.content))
+        return cls(user, responses)
+
+    def n_turns(self, roles: InstructionRoles) -> int:
+        """:func:`n_turns`: messages of the text sequence."""
+        return len(self.user) + (len(self.responses) if roles == "user+responses" else 0)
+
+    def transcript_tokens(self, roles: InstructionRoles) -> int:
+        """``token_count(instruction_transcript(traj, roles))``."""
+        tokens = sum(self.user) + (sum(self.responses) if roles == "user+responses" else 0)
+        return self.n_turns(roles) + tokens
 
 
 def n_turns(traj: Trajectory, roles: InstructionRoles = "user+responses") -> int:

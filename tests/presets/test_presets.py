@@ -207,3 +207,39 @@ def test_generator_hooks():
     assert generic.generation_label_attribute(data) == "topic"
     assert type(generic.blankfill_style()).__name__ == "ChatBlankfill"
     assert type(t1.fewshot_style()).__name__ == "T1Fewshot"
+
+
+def _count_cases() -> list[Trajectory]:
+    from synae.schema import FunctionCall, ToolCall
+
+    call = ToolCall(id="c1", function=FunctionCall(name="f", arguments="{}"))
+    return [
+        Trajectory(id="a", messages=[
+            Message(role="system", content="be brief"),
+            Message(role="user", content=None),
+            Message(role="assistant", content="  ", tool_calls=[call]),
+            Message(role="tool", tool_call_id="c1", content="x y"),
+            Message(role="assistant", content="one\u2003two\nthree"),
+            Message(role="user", content="  spaced   out\ttext "),
+            Message(role="assistant", content="final answer here", metadata={"is_output": True}),
+        ], output="final answer here"),
+        Trajectory(id="b", messages=[Message(role="assistant", content="only a greeting")]),
+        Trajectory(id="c", messages=[]),
+        Trajectory(id="d", messages=[Message(role="user", content="x")], output=""),
+    ]
+
+
+@pytest.mark.parametrize("name", ["generic", "t1", "bfcl", "acp"])
+def test_numeric_columns_equal_numeric_values(name):
+    """The one-pass columns give each preset's per-attribute values (user message without content,
+    whitespace-only response, output message, em-space and tab whitespace, empty trajectory)."""
+    from synae.presets.base import NUMERIC_ATTRIBUTES
+
+    preset = get_preset(name)
+    trajs = _count_cases()
+    attributes = [*NUMERIC_ATTRIBUTES, *preset.extra_numeric_attributes(), "n_turns"]
+    columns = preset.numeric_columns(trajs, attributes)
+    assert list(columns) == list(dict.fromkeys(attributes))
+    for attribute in columns:
+        assert columns[attribute] == [preset.numeric_values(t, attribute) for t in trajs], attribute
+    assert columns["total_token_length"][0] == [9.0 if preset.instruction_roles == "user+responses" else 5.0]

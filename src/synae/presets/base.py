@@ -26,7 +26,16 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from synae.attributes import NONE, OTHER, KeywordVocabulary, MatchMode, field_scalar, n_turns, token_count
+from synae.attributes import (
+    NONE,
+    OTHER,
+    KeywordVocabulary,
+    MatchMode,
+    TextTokenCounts,
+    field_scalar,
+    n_turns,
+    token_count,
+)
 from synae.config import PROFILES, Config, MetricOptions
 from synae.errors import ConfigError
 from synae.schema import Trajectory
@@ -226,6 +235,32 @@ class Preset:
         if attribute == "output_token_length":
             return [] if traj.output is None else [float(token_count(traj.output))]
         raise KeyError(attribute)
+
+    def numeric_columns(self, trajectories: Sequence[Trajectory],
+                        attributes: Sequence[str]) -> dict[str, list[list[float]]]:
+        """``[numeric_values(t, a) for t in trajectories]`` for each of ``attributes``. The text
+        attributes of :data:`NUMERIC_ATTRIBUTES` come from one :class:`TextTokenCounts` pass over
+        each trajectory's messages instead of one walk per attribute (the same values: a preset that
+        redefines one of them in :meth:`numeric_values` must redefine this too); the others from
+        :meth:`numeric_values`."""
+        attributes = list(dict.fromkeys(attributes))
+        text = [a for a in attributes if a in NUMERIC_ATTRIBUTES]
+        columns: dict[str, list[list[float]]] = {a: [] for a in text}
+        if text:
+            roles = self.instruction_roles
+            for t in trajectories:
+                counts = TextTokenCounts.of(t)
+                values = {"n_turns": [float(counts.n_turns(roles))],
+                          "user_token_length": [float(c) for c in counts.user],
+                          "assistant_token_length": [float(c) for c in counts.responses],
+                          "total_token_length": [float(counts.transcript_tokens(roles))],
+                          "output_token_length": [] if t.output is None else [float(token_count(t.output))]}
+                for a in text:
+                    columns[a].append(values[a])
+        for a in attributes:
+            if a not in columns:
+                columns[a] = [self.numeric_values(t, a) for t in trajectories]
+        return {a: columns[a] for a in attributes}
 
     def attribute_values(self, trajectories: Sequence[Trajectory], attribute: str,
                          options: MetricOptions | None = None) -> AttributeValues:

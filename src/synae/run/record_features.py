@@ -61,7 +61,7 @@ class RecordFeatures:
         else:
             calls = [()] * len(trajs)
         numeric, categorical = self._attributes(trajs)
-        out_tokens = [preset.numeric_values(t, "output_token_length") for t in trajs]
+        out_tokens = preset.numeric_columns(trajs, ["output_token_length"])["output_token_length"]
         output_row = np.full(len(trajs), -1, dtype=np.int64)
         has_out = np.array([t.output is not None for t in trajs], dtype=bool)
         output_row[has_out] = np.arange(int(has_out.sum()))
@@ -87,11 +87,11 @@ class RecordFeatures:
         categorical: dict[str, list[list[str]]] = {}
         preset = self.preset
         builtin_numeric = set(NUMERIC_ATTRIBUTES) | set(preset.extra_numeric_attributes())
-        for attr in self.wanted_attributes():
-            if preset.is_stored_attribute(attr):
-                continue
-            if attr in builtin_numeric:
-                numeric[attr] = Ragged.from_lists([preset.numeric_values(t, attr) for t in trajs])
+        computed = [a for a in dict.fromkeys(self.wanted_attributes()) if not preset.is_stored_attribute(a)]
+        columns = preset.numeric_columns(trajs, [a for a in computed if a in builtin_numeric])
+        for attr in computed:
+            if attr in columns:
+                numeric[attr] = Ragged.from_lists(columns[attr])
                 continue
             values = preset.attribute_values(trajs, attr, self.options)
             if values.kind == "categorical":
