@@ -388,9 +388,10 @@ def decoded(text: str) -> Any:
     return _parsed(text)[0]
 
 
-def json_leaves(text: str) -> list[tuple[str, Any]]:
-    """(key, scalar) of every leaf of ``text`` when it is JSON (see :func:`_leaves`), else ``[]``."""
-    return list(_parsed(text)[1])
+def json_leaves(text: str) -> tuple[tuple[str, Any], ...]:
+    """(key, scalar) of every leaf of ``text`` when it is JSON (see :func:`_leaves`), else ``()``
+    (shared between calls, like :func:`decoded`)."""
+    return _parsed(text)[1]
 
 
 @functools.lru_cache(maxsize=65536)
@@ -424,7 +425,7 @@ class Evidence:
         pieces: list[str] = []
         for text in texts:
             pieces.append(text)
-            pieces += [str(leaf) for _, leaf in json_leaves(text) if isinstance(leaf, str)]
+            pieces += [leaf for _, leaf in json_leaves(text) if isinstance(leaf, str)]
         return cls("\n".join(pieces).lower())
 
     @functools.cached_property

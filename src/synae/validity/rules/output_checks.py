@@ -59,10 +59,10 @@ action claim).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import chain
-from typing import Any
+from typing import Any, NamedTuple
 
 from synae.schema import Trajectory
 from synae.validity.rules.answer_values import (
@@ -147,7 +147,6 @@ CLAIM = re.compile(
     rf"(?:\s+(?:also|just|now|already|successfully|gone ahead and|been))*\s+(?P<verb>{_VERB})\b"
     rf"|(?:^|[.!?]\s+|\n\s*(?:[-*•]\s+)?)(?P<lead>{_VERB})\s+(?:a|an|the|your|it|them|this|that|my|all)\b"
     rf"|\b(?P<after>{_VERB})\s+successfully\b", re.I)
-CLAIM_MARKS = ("ed", *(verb for verb in STEMS if "ed" not in verb))  # in every verb of STEMS
 NEGATION = re.compile(r"\b(?:not|never|no|unable|cannot|failed|if|n't)\b|n['’]t\b", re.I)
 
 DANGLING = frozenset({  # words that cannot end a sentence
@@ -163,23 +162,22 @@ VOWELS = set("aeiouy")
 URL_OR_EMAIL = re.compile(r"\b(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.I)
 LINK_MARKS = ("://", "www.", "@")  # one of them is in every match of URL_OR_EMAIL
 NOT_PRONOUNCEABLE = re.compile(r"[^aeiouy\W\d_]{6}|(\w)\1{3}", re.I)
-SIX_CONSONANTS = re.compile(r"[b-df-hj-np-tv-xz]{6}")  # NOT_PRONOUNCEABLE on lower-case ASCII letters
 FOUR_SAME = re.compile(r"([a-z])\1{3}")
-FOUR_CONSONANTS = re.compile(r"[b-df-hj-np-tv-xz]{4}")  # in every ASCII word without a vowel
+CONSONANT_MARKS = bytes(ord("c") if chr(c) in "bcdfghjklmnpqrstvwxz" else 32 for c in range(256))  # or " "
 CAMEL = re.compile(r"([a-z])([A-Z])")
 NAME_SPLIT = re.compile(r"[^a-z0-9]+")
+FUNCTION_WORD_STARTS = frozenset(w[:n] for w in FUNCTION_WORDS for n in range(1, len(w) - 1))  # and 2+ more
 SENTENCE_END = re.compile(r"(?<!\S)(\S+)[.!?]\s+")  # a match starts a word: fail fast inside one
 
 
-@dataclass
-class CheckResult:
+class CheckResult(NamedTuple):
     """One check's failure messages, or why it did not run (``not_run``)."""
 
-    failures: list[str] = field(default_factory=list)
+    failures: Sequence[str] = ()
     not_run: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Exchange:
     """One tool call with its result (``None`` when none came back) and the error the result reports."""
 
@@ -235,6 +233,11 @@ def exchanges(traj: Trajectory) -> list[Exchange]:
     return out
 
 
+def call_names(calls: list[Exchange]) -> str:
+    """The distinct names of ``calls`` as ``name()``, in order, comma-separated."""
+    return ", ".join(dict.fromkeys(f"{x.name}()" for x in calls))
+
+
 def content_values(text: str) -> list[str]:
     """The values of a result or arguments text that carry content: JSON leaves other than ids,
     statuses and booleans (the whole text when it is not JSON), without status words."""
@@ -247,47 +250,45 @@ def content_values(text: str) -> list[str]:
     return [t for t in texts if not STATUS_WORDS.issuperset(words(t).split())]
 
 
-def content_words(texts: Iterable[str]) -> set[str]:
-    """Lower-case words of 3+ characters that are neither function nor status words."""
-    vocabulary: set[str] = set()
-    for text in texts:
-        vocabulary.update(words(text).split())
-    return {w for w in vocabulary - NOT_CONTENT_WORDS if len(w) >= 3 and not w.isdigit()}
+def content_words(text: str) -> set[str]:
+    """Lower-case words of 3+ characters that are neither function nor status words nor numbers."""
+    return {w for w in set(words(text).split()) - NOT_CONTENT_WORDS if len(w) >= 3 and not w.isdigit()}
 
 
-@dataclass
-class _Carry:
-    """What of some texts (results or arguments) an answer repeats."""
-
-    vocabulary: set[str]  # content_words(texts)
-    texts: list[str]
-
-    def carried(self, answer_words: set[str], values: Sequence[Value]) -> bool:
-        """A content word in common, or else a number, date or time of the answer in the texts (their
-        :class:`Evidence` is built only in that case)."""
-        if answer_words & self.vocabulary:
-            return True
-        looked_up = [v for v in values if v.kind in ("number", "temperature", "date", "time")]
-        if not looked_up:
-            return False
-        evidence = Evidence.of(self.texts)
-        return any(evidence.grounds(v) for v in looked_up)
+def carried(answer_words: set[str], values: Sequence[Value], texts: list[str]) -> bool:
+    """Whether the answer repeats something of ``texts`` (results or arguments): one of its content
+    words (``answer_words``) is a word of a text (then a content word of it too: the filter is per
+    word), or else a number, date or time of the answer is in the texts (their :class:`Evidence` is
+    built only in that case)."""
+    if any(not answer_words.isdisjoint(words(text).split()) for text in texts):
+        return True
+    looked_up = [v for v in values if v.kind in ("number", "temperature", "date", "time")]
+    if not looked_up:
+        return False
+    evidence = Evidence.of(texts)
+    return any(evidence.grounds(v) for v in looked_up)
 
 
 def evidence_texts(traj: Trajectory) -> tuple[list[str], bool]:
     """User and system messages, call arguments and code, and tool results, in order, up to
     :data:`MAX_EVIDENCE_CHARS` characters; and whether that cap cut anything."""
+    pieces: list[str] = []
+    for message in traj.messages:
+        if message.role != "assistant":
+            pieces.append(message.content or "")
+        if message.tool_calls:
+            pieces += [call.function.arguments for call in message.tool_calls]
+        if message.code:
+            pieces.append(message.code)
+    if sum(map(len, pieces)) < MAX_EVIDENCE_CHARS:
+        return pieces, False
     texts: list[str] = []
     budget = MAX_EVIDENCE_CHARS
-    for message in traj.messages:
-        pieces = [message.content or ""] if message.role != "assistant" else []
-        pieces += [call.function.arguments for call in message.tool_calls or ()]
-        pieces += [message.code] if message.code else []
-        for piece in pieces:
-            if budget <= 0:
-                return texts, True
-            texts.append(piece[:budget])
-            budget -= len(piece)
+    for piece in pieces:
+        if budget <= 0:
+            return texts, True
+        texts.append(piece[:budget])
+        budget -= len(piece)
     return texts, budget < 0
 
 
@@ -315,27 +316,25 @@ def ignores_tool_results(answer: str, values: Sequence[Value], calls: list[Excha
         return CheckResult(not_run="no tool call succeeded")
     failure = FAILURE_CLAIM.search(answer) if may_contain(answer, FAILURE_MARKS) else None
     if failure and len(succeeded) == sum(x.result is not None for x in calls):
-        names = ", ".join(dict.fromkeys(f"{x.name}()" for x in succeeded))
-        return CheckResult([f"{quote(answer)} reports a failure ({quote(failure.group())}) although {names} "
-                            "succeeded"])
+        return CheckResult([f"{quote(answer)} reports a failure ({quote(failure.group())}) although "
+                            f"{call_names(succeeded)} succeeded"])
     results = [v for x in succeeded for v in content_values(x.result or "")]
     arguments = [v for x in calls for v in content_values(x.arguments)]
     exchanged = results + arguments
     if not exchanged:
         return CheckResult(not_run="the tool calls and results carry only statuses and ids")
-    answer_words = content_words([answer])
-    result_words = content_words(results)
-    if (results and _Carry(result_words, results).carried(answer_words, values)) or YES_NO.match(answer):
+    answer_words = content_words(answer)
+    if (results and carried(answer_words, values, results)) or YES_NO.match(answer):
         return CheckResult()
     if all(_empty(x.result or "") for x in succeeded) and NEGATIVE.search(answer):
         return CheckResult()  # "no events on Sunday" after an empty result
-    names = ", ".join(dict.fromkeys(f"{x.name}()" for x in succeeded))
     refusal = REFUSAL.search(answer) if may_contain(answer, REFUSAL_MARKS) else None
     if refusal and results:
         return CheckResult([f"{quote(answer)} apologises or refuses ({quote(refusal.group())}) although "
-                            f"{names} returned results"])
-    if not _Carry(result_words | content_words(arguments), exchanged).carried(answer_words, values):
-        return CheckResult([f"{quote(answer)} carries nothing from the calls and results of {names}"])
+                            f"{call_names(succeeded)} returned results"])
+    if not carried(answer_words, values, exchanged):
+        return CheckResult([f"{quote(answer)} carries nothing from the calls and results of "
+                            f"{call_names(succeeded)}"])
     return CheckResult()
 
 
@@ -351,8 +350,8 @@ def _related(exchange: Exchange, stems: tuple[str, ...]) -> bool:
 def action_claims(answer: str) -> list[tuple[str, str]]:
     """(claimed verb, the claim's sentence) of every action claim (rules of the module docstring)."""
     claims: list[tuple[str, str]] = []
-    if not (may_contain(answer, CLAIM_MARKS) and may_contain(answer, STEMS)):  # the first is quicker
-        return claims
+    if answer.isascii() and STEMS.keys().isdisjoint(words(answer).split()):
+        return claims  # each verb of a claim is a whole word: on ASCII text, one of words(answer)
     for m in CLAIM.finditer(answer):
         verb = next(g for g in (m["verb"], m["lead"], m["after"]) if g)
         start = max(answer.rfind(c, 0, m.start() + 1) for c in ".!?\n") + 1
@@ -367,23 +366,23 @@ def action_claims(answer: str) -> list[tuple[str, str]]:
 def unsupported_action_claim(traj: Trajectory, answer: str, calls: list[Exchange]) -> CheckResult:
     if not calls and not traj.tools:
         return CheckResult(not_run="no tool calls or tool definitions")
-    result = CheckResult()
-    names = ", ".join(dict.fromkeys(f"{x.name}()" for x in calls)) or "none"
+    failures: list[str] = []
     for verb, sentence in action_claims(answer):
         related = [x for x in calls if _related(x, STEMS[verb])]
         failed = [x for x in related if x.error is not None]
         if len(failed) == len(related) and failed:
-            result.failures.append(f"{quote(sentence)} claims '{verb}' but {failed[-1].name}() returned an "
-                                   f"error: {quote(failed[-1].error or '')}")
+            failures.append(f"{quote(sentence)} claims '{verb}' but {failed[-1].name}() returned an "
+                            f"error: {quote(failed[-1].error or '')}")
         elif not related:
-            result.failures.append(f"{quote(sentence)} claims '{verb}' but no tool call could have done it "
-                                   f"(calls: {names})")
+            failures.append(f"{quote(sentence)} claims '{verb}' but no tool call could have done it "
+                            f"(calls: {call_names(calls) or 'none'})")
     answered = [x for x in calls if x.result is not None]
-    success = SUCCESS.search(answer)
-    if not result.failures and success and answered and all(x.error is not None for x in answered):
-        result.failures.append(f"{quote(answer)} reports success ({quote(success.group())}) but every tool "
-                               f"call failed ({answered[-1].name}(): {quote(answered[-1].error or '')})")
-    return result
+    every_call_failed = answered and all(x.error is not None for x in answered)
+    success = SUCCESS.search(answer) if every_call_failed and not failures else None
+    if success:
+        failures.append(f"{quote(answer)} reports success ({quote(success.group())}) but every tool "
+                        f"call failed ({answered[-1].name}(): {quote(answered[-1].error or '')})")
+    return CheckResult(tuple(failures))
 
 
 def _tokens(answer: str) -> list[str]:
@@ -397,13 +396,16 @@ def _lowered(found: list[str]) -> list[str]:
 def _odd_words(prose: str, found: list[str]) -> list[str]:
     """The words of ``found`` (the words of ``prose``) that are not pronounceable: ASCII letters only,
     4+ of them, not all capitals, and without a vowel or matching :data:`NOT_PRONOUNCEABLE`. ASCII
-    prose is first searched in lower case for what such a word needs (4 consonants or one letter 4
-    times in a row): without it there is none."""
+    prose is first searched in lower case for what such a word needs (4 consonants, as every word
+    without a vowel has, or one letter 4 times in a row: a vowel, as 4 same consonants are 4
+    consonants): without it there is none; and a word of letters matches :data:`NOT_PRONOUNCEABLE`
+    only where that text has 6 consonants in a row or a match of :data:`FOUR_SAME`."""
     if prose.isascii():
         lowered = prose.lower()
-        if not (FOUR_CONSONANTS.search(lowered) or FOUR_SAME.search(lowered)):
+        consonants = lowered.encode("ascii").translate(CONSONANT_MARKS)  # a "c" for each consonant
+        if b"cccc" not in consonants and not any(vowel * 4 in lowered for vowel in "aeiouy"):
             return []
-        unpronounceable = bool(SIX_CONSONANTS.search(lowered) or FOUR_SAME.search(lowered))
+        unpronounceable = b"cccccc" in consonants or FOUR_SAME.search(lowered) is not None
     else:
         unpronounceable = NOT_PRONOUNCEABLE.search(prose) is not None  # else no word of it matches
     return [t.lower() for t in found
@@ -411,16 +413,22 @@ def _odd_words(prose: str, found: list[str]) -> list[str]:
             and (VOWELS.isdisjoint(t.lower()) or (unpronounceable and NOT_PRONOUNCEABLE.search(t)))]
 
 
-def garbled_text(answer: str, known: set[str]) -> CheckResult:
+def garbled_text(answer: str, found: list[str], tokens: list[str], vocabulary: set[str]) -> CheckResult:
+    """``found`` are the words of ``answer`` and ``tokens`` the same lower-cased; *known* words are
+    :data:`FUNCTION_WORDS` and ``vocabulary`` (the evidence's)."""
     prose = URL_OR_EMAIL.sub(" ", answer) if may_contain(answer, LINK_MARKS) else answer
-    found = WORD.findall(prose)
-    tokens = _lowered(found)
+    if prose != answer:
+        found = WORD.findall(prose)
+        tokens = _lowered(found)
     if len(tokens) < 3:
         return CheckResult(not_run="fewer than 3 words")
     letters = [] if prose.isascii() else [c for c in prose if c.isalpha()]  # ASCII: all Latin
     if sum(c.isascii() for c in letters) < len(letters) / 2:
         return CheckResult(not_run="not mostly Latin-script text")
-    backwards = [t for t in tokens if len(t) >= 2 and t not in known and t[::-1] in known]
+    known_backwards = {t for t in set(tokens)
+                       if len(t) >= 2 and (t[::-1] in vocabulary or t[::-1] in FUNCTION_WORDS)}
+    known_backwards -= vocabulary
+    backwards = [t for t in tokens if t in known_backwards and t not in FUNCTION_WORDS]
     if len(backwards) >= 3 and len(backwards) >= 0.3 * len(tokens):
         return CheckResult([f"{len(backwards)} of {len(tokens)} words read as words only backwards: "
                             f"{quote(' '.join(backwards))}"])
@@ -441,8 +449,9 @@ def _unfinished_last_sentence(text: str) -> bool:
     return bool(ends) and len(line[ends[-1].end():].split()) >= 3
 
 
-def truncated(answer: str, known: set[str]) -> CheckResult:
-    found = WORD.findall(answer)
+def truncated(answer: str, found: list[str], tokens: list[str], vocabulary: set[str]) -> CheckResult:
+    """``found`` are the words of ``answer`` and ``tokens`` the same lower-cased; ``vocabulary`` is
+    the evidence's."""
     if len(found) < 3:
         return CheckResult(not_run="fewer than 3 words")
     text = answer.rstrip()
@@ -460,8 +469,11 @@ def truncated(answer: str, known: set[str]) -> CheckResult:
         why = f"ends with the function word {word!r}"
     elif text.count("(") > text.count(")") or text.count("**") % 2 or text.count('"') % 2:
         why = "leaves a bracket, quote or bold marker open"
-    elif (word and word not in known and word.isalpha() and (len(word) <= 4 or not VOWELS & set(word))
-          and any(len(w) > len(word) + 1 and w.startswith(word) for w in chain(_lowered(found[:-1]), known))):
+    elif (word and word not in vocabulary and word not in FUNCTION_WORDS and word.isalpha()
+          and (len(word) <= 4 or not VOWELS & set(word))
+          and (word in FUNCTION_WORD_STARTS
+               or any(len(w) > len(word) + 1 and w.startswith(word)
+                      for w in chain(tokens[:-1], vocabulary)))):
         why = f"ends mid-word ({word!r})"
     elif _unfinished_last_sentence(text):
         why = "the last sentence has no end although the ones before it on its line do"
@@ -500,9 +512,10 @@ def _output_checks(traj: Trajectory) -> tuple[dict[str, CheckResult], dict[str, 
         values = values[:MAX_VALUES]
     if capped:
         details["capped"] = capped
-    known = evidence.vocabulary | FUNCTION_WORDS
+    found = WORD.findall(answer)
+    tokens = _lowered(found)
     return {"ungrounded_values": ungrounded_values(values, evidence, calls),
             "ignores_tool_results": ignores_tool_results(answer, values, calls),
             "unsupported_action_claim": unsupported_action_claim(traj, answer, calls),
-            "garbled_text": garbled_text(answer, known),
-            "truncated": truncated(answer, known)}, details
+            "garbled_text": garbled_text(answer, found, tokens, evidence.vocabulary),
+            "truncated": truncated(answer, found, tokens, evidence.vocabulary)}, details
