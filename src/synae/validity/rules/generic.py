@@ -96,9 +96,10 @@ class _Checks:
             self.not_run[name] = why
 
     def verdict(self, traj: Trajectory, target: CheckTarget, checker: str) -> Verdict:
-        self.outcome.details["checks"] = dict(self.states)
-        self.outcome.details["not_run"] = dict(self.not_run)
-        ran_any = any(state != "not_run" for state in self.states.values())
+        """The verdict (these checks end with it: it holds their ``states`` and ``not_run``)."""
+        self.outcome.details["checks"] = self.states
+        self.outcome.details["not_run"] = self.not_run
+        ran_any = not {"not_run"}.issuperset(self.states.values())
         unscored = None if ran_any else "no_applicable_check"
         return self.outcome.verdict(traj, target, checker, unscored=unscored)
 
@@ -236,11 +237,10 @@ CHECK_STATES = ("passed", "failed", "not_run")
 def check_counts(verdicts: Sequence[Verdict]) -> dict[str, dict[str, int]]:
     """Per check, how many verdicts ``passed`` / ``failed`` / ``not_run`` it (verdicts that record
     ``details["checks"]``; others are ignored). The order is the checks' first appearance."""
-    tally: dict[str, Counter[str]] = {}
-    for verdict in verdicts:
-        for check, state in (verdict.details.get("checks") or {}).items():
-            tally.setdefault(check, Counter())[state] += 1
-    return {check: {state: counts[state] for state in CHECK_STATES} for check, counts in tally.items()}
+    pairs = Counter((check, state) for verdict in verdicts
+                    for check, state in (verdict.details.get("checks") or {}).items())
+    checks = dict.fromkeys(check for check, _ in pairs)  # a Counter keeps the order of first counts
+    return {check: {state: pairs[check, state] for state in CHECK_STATES} for check in checks}
 
 
 __all__ = ["CHECK_STATES", "GenericOutputChecker", "GenericToolCallChecker", "check_counts"]

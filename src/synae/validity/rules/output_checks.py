@@ -58,6 +58,7 @@ action claim).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -173,8 +174,22 @@ SENTENCE_END = re.compile(r"(?<!\S)(\S+)[.!?]\s+")  # a match starts a word: fai
 class CheckResult(NamedTuple):
     """One check's failure messages, or why it did not run (``not_run``)."""
 
-    failures: Sequence[str] = ()
+    failures: tuple[str, ...] = ()
     not_run: str | None = None
+
+
+PASSED = CheckResult()  # results are immutable: one object serves every check that passes
+
+
+def failed(*messages: str) -> CheckResult:
+    """The result of a check that failed with ``messages`` (at least one)."""
+    return CheckResult(messages)
+
+
+@functools.lru_cache(maxsize=256)
+def skipped(why: str) -> CheckResult:
+    """The result of a check that did not run, and why (one shared object for each reason)."""
+    return CheckResult(not_run=why)
 
 
 @dataclass(slots=True)
@@ -294,12 +309,12 @@ def evidence_texts(traj: Trajectory) -> tuple[list[str], bool]:
 
 def ungrounded_values(values: Sequence[Value], evidence: Evidence, calls: list[Exchange]) -> CheckResult:
     if not any(x.result is not None for x in calls):
-        return CheckResult(not_run="no tool results: the answer may rest on the model's own knowledge")
+        return skipped("no tool results: the answer may rest on the model's own knowledge")
     missing = sum(x.result is None for x in calls)
     if missing:
-        return CheckResult(not_run=f"{missing} tool call(s) without a result: the answer may quote them")
-    return CheckResult([f"{v.kind} {quote(v.text)} appears in no tool result, tool-call argument, user or "
-                        "system message" for v in values if not evidence.grounds(v)])
+        return skipped(f"{missing} tool call(s) without a result: the answer may quote them")
+    return CheckResult(tuple(f"{v.kind} {quote(v.text)} appears in no tool result, tool-call argument, user "
+                             "or system message" for v in values if not evidence.grounds(v)))
 
 
 def _empty(result: str) -> bool:
@@ -310,32 +325,32 @@ def _empty(result: str) -> bool:
 
 def ignores_tool_results(answer: str, values: Sequence[Value], calls: list[Exchange]) -> CheckResult:
     if not any(x.result is not None for x in calls):
-        return CheckResult(not_run="no tool results")
+        return skipped("no tool results")
     succeeded = [x for x in calls if x.result is not None and x.error is None]
     if not succeeded:
-        return CheckResult(not_run="no tool call succeeded")
+        return skipped("no tool call succeeded")
     failure = FAILURE_CLAIM.search(answer) if may_contain(answer, FAILURE_MARKS) else None
     if failure and len(succeeded) == sum(x.result is not None for x in calls):
-        return CheckResult([f"{quote(answer)} reports a failure ({quote(failure.group())}) although "
-                            f"{call_names(succeeded)} succeeded"])
+        return failed(f"{quote(answer)} reports a failure ({quote(failure.group())}) although "
+                      f"{call_names(succeeded)} succeeded")
     results = [v for x in succeeded for v in content_values(x.result or "")]
     arguments = [v for x in calls for v in content_values(x.arguments)]
     exchanged = results + arguments
     if not exchanged:
-        return CheckResult(not_run="the tool calls and results carry only statuses and ids")
+        return skipped("the tool calls and results carry only statuses and ids")
     answer_words = content_words(answer)
     if (results and carried(answer_words, values, results)) or YES_NO.match(answer):
-        return CheckResult()
+        return PASSED
     if all(_empty(x.result or "") for x in succeeded) and NEGATIVE.search(answer):
-        return CheckResult()  # "no events on Sunday" after an empty result
+        return PASSED  # "no events on Sunday" after an empty result
     refusal = REFUSAL.search(answer) if may_contain(answer, REFUSAL_MARKS) else None
     if refusal and results:
-        return CheckResult([f"{quote(answer)} apologises or refuses ({quote(refusal.group())}) although "
-                            f"{call_names(succeeded)} returned results"])
+        return failed(f"{quote(answer)} apologises or refuses ({quote(refusal.group())}) although "
+                      f"{call_names(succeeded)} returned results")
     if not carried(answer_words, values, exchanged):
-        return CheckResult([f"{quote(answer)} carries nothing from the calls and results of "
-                            f"{call_names(succeeded)}"])
-    return CheckResult()
+        return failed(f"{quote(answer)} carries nothing from the calls and results of "
+                      f"{call_names(succeeded)}")
+    return PASSED
 
 
 def _related(exchange: Exchange, stems: tuple[str, ...]) -> bool:
@@ -365,14 +380,14 @@ def action_claims(answer: str) -> list[tuple[str, str]]:
 
 def unsupported_action_claim(traj: Trajectory, answer: str, calls: list[Exchange]) -> CheckResult:
     if not calls and not traj.tools:
-        return CheckResult(not_run="no tool calls or tool definitions")
+        return skipped("no tool calls or tool definitions")
     failures: list[str] = []
     for verb, sentence in action_claims(answer):
         related = [x for x in calls if _related(x, STEMS[verb])]
-        failed = [x for x in related if x.error is not None]
-        if len(failed) == len(related) and failed:
-            failures.append(f"{quote(sentence)} claims '{verb}' but {failed[-1].name}() returned an "
-                            f"error: {quote(failed[-1].error or '')}")
+        erred = [x for x in related if x.error is not None]
+        if len(erred) == len(related) and erred:
+            failures.append(f"{quote(sentence)} claims '{verb}' but {erred[-1].name}() returned an "
+                            f"error: {quote(erred[-1].error or '')}")
         elif not related:
             failures.append(f"{quote(sentence)} claims '{verb}' but no tool call could have done it "
                             f"(calls: {call_names(calls) or 'none'})")
@@ -382,7 +397,7 @@ def unsupported_action_claim(traj: Trajectory, answer: str, calls: list[Exchange
     if success:
         failures.append(f"{quote(answer)} reports success ({quote(success.group())}) but every tool "
                         f"call failed ({answered[-1].name}(): {quote(answered[-1].error or '')})")
-    return CheckResult(tuple(failures))
+    return failed(*failures) if failures else PASSED
 
 
 def _tokens(answer: str) -> list[str]:
@@ -421,21 +436,21 @@ def garbled_text(answer: str, found: list[str], tokens: list[str], vocabulary: s
         found = WORD.findall(prose)
         tokens = _lowered(found)
     if len(tokens) < 3:
-        return CheckResult(not_run="fewer than 3 words")
+        return skipped("fewer than 3 words")
     letters = [] if prose.isascii() else [c for c in prose if c.isalpha()]  # ASCII: all Latin
     if sum(c.isascii() for c in letters) < len(letters) / 2:
-        return CheckResult(not_run="not mostly Latin-script text")
+        return skipped("not mostly Latin-script text")
     known_backwards = {t for t in set(tokens)
                        if len(t) >= 2 and (t[::-1] in vocabulary or t[::-1] in FUNCTION_WORDS)}
     known_backwards -= vocabulary
     backwards = [t for t in tokens if t in known_backwards and t not in FUNCTION_WORDS]
     if len(backwards) >= 3 and len(backwards) >= 0.3 * len(tokens):
-        return CheckResult([f"{len(backwards)} of {len(tokens)} words read as words only backwards: "
-                            f"{quote(' '.join(backwards))}"])
+        return failed(f"{len(backwards)} of {len(tokens)} words read as words only backwards: "
+                      f"{quote(' '.join(backwards))}")
     odd = _odd_words(prose, found)
     if len(odd) >= 2 and len(odd) >= 0.4 * len(tokens):
-        return CheckResult([f"{len(odd)} of {len(tokens)} words are not words: {quote(' '.join(odd))}"])
-    return CheckResult()
+        return failed(f"{len(odd)} of {len(tokens)} words are not words: {quote(' '.join(odd))}")
+    return PASSED
 
 
 def _unfinished_last_sentence(text: str) -> bool:
@@ -453,13 +468,13 @@ def truncated(answer: str, found: list[str], tokens: list[str], vocabulary: set[
     """``found`` are the words of ``answer`` and ``tokens`` the same lower-cased; ``vocabulary`` is
     the evidence's."""
     if len(found) < 3:
-        return CheckResult(not_run="fewer than 3 words")
+        return skipped("fewer than 3 words")
     text = answer.rstrip()
     if text.endswith(TERMINAL) or (not text[-1:].isalnum() and text[-1:] not in ",-–(/&[{"):
-        return CheckResult()
+        return PASSED
     last = text.rsplit(None, 1)[-1]  # the text ends on no space
     if URL_OR_EMAIL.fullmatch(last):
-        return CheckResult()  # an answer may end on a link or an address
+        return PASSED  # an answer may end on a link or an address
     last_tokens = _tokens(last)
     word = last_tokens[-1] if last_tokens else ""
     if text[-1:] in ",-–(/&[{":
@@ -478,8 +493,8 @@ def truncated(answer: str, found: list[str], tokens: list[str], vocabulary: set[
     elif _unfinished_last_sentence(text):
         why = "the last sentence has no end although the ones before it on its line do"
     else:
-        return CheckResult()
-    return CheckResult([f"the answer stops mid-sentence: {quote('…' + text[2 - MAX_QUOTED:])} ({why})"])
+        return PASSED
+    return failed(f"the answer stops mid-sentence: {quote('…' + text[2 - MAX_QUOTED:])} ({why})")
 
 
 def output_checks(traj: Trajectory) -> tuple[dict[str, CheckResult], dict[str, Any]]:
@@ -495,7 +510,7 @@ def output_checks(traj: Trajectory) -> tuple[dict[str, CheckResult], dict[str, A
 def _output_checks(traj: Trajectory) -> tuple[dict[str, CheckResult], dict[str, Any]]:
     answer = (traj.output or "").strip()
     if not answer:
-        return {name: CheckResult(not_run="no output") for name in ANSWER_CHECKS}, {}
+        return {name: skipped("no output") for name in ANSWER_CHECKS}, {}
     details: dict[str, Any] = {}
     capped: list[str] = []
     if len(answer) > MAX_ANSWER_CHARS:
