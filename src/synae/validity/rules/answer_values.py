@@ -137,14 +137,19 @@ class Value:
 
 @functools.lru_cache(maxsize=4096)
 def words(text: str) -> str:
-    """``text`` lower-cased, accents removed (``Zürich`` → ``zurich``), every run of non-word
-    characters as one space, padded by spaces (cached: the checks of one trajectory read the same
-    texts several times; see :func:`clear_caches`)."""
+    """The words of ``text`` (:func:`word_list`) joined by spaces and padded by spaces (cached: the
+    checks of one trajectory read the same texts several times; see :func:`clear_caches`)."""
+    return f" {' '.join(word_list(text))} "
+
+
+def word_list(text: str) -> list[str]:
+    """The words of ``text``: lower-cased, accents removed (``Zürich`` → ``zurich``), split at every
+    run of non-word characters (``_`` included)."""
     folded = text.lower()
     if folded.isascii():  # no accents to remove, and the word characters are letters and digits
-        return f" {' '.join(folded.encode('ascii').translate(ASCII_NON_WORD).decode('ascii').split())} "
+        return folded.encode("ascii").translate(ASCII_NON_WORD).decode("ascii").split()
     folded = "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
-    return f" {NON_WORD.sub(' ', folded).strip()} "
+    return NON_WORD.sub(" ", folded).split()
 
 
 def _number(text: str) -> float:
@@ -435,7 +440,8 @@ class Evidence:
 
     @functools.cached_property
     def vocabulary(self) -> set[str]:
-        return set(self.text.split())
+        """The words of :attr:`text`."""
+        return set(word_list(self.joined))
 
     @functools.cached_property
     def dates(self) -> list[DateKey]:

@@ -75,6 +75,7 @@ from synae.validity.rules.answer_values import (
     Value,
     answer_values,
     clear_caches,
+    contains_any,
     decoded,
     json_leaves,
     may_contain,
@@ -164,6 +165,7 @@ URL_OR_EMAIL = re.compile(r"\b(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.I)
 LINK_MARKS = ("://", "www.", "@")  # one of them is in every match of URL_OR_EMAIL
 NOT_PRONOUNCEABLE = re.compile(r"[^aeiouy\W\d_]{6}|(\w)\1{3}", re.I)
 FOUR_SAME = re.compile(r"([a-z])\1{3}")
+VOWEL_RUNS = tuple(vowel * 4 for vowel in "aeiouy")
 CONSONANT_MARKS = bytes(ord("c") if chr(c) in "bcdfghjklmnpqrstvwxz" else 32 for c in range(256))  # or " "
 CAMEL = re.compile(r"([a-z])([A-Z])")
 NAME_SPLIT = re.compile(r"[^a-z0-9]+")
@@ -405,7 +407,8 @@ def _tokens(answer: str) -> list[str]:
 
 
 def _lowered(found: list[str]) -> list[str]:
-    return [t.lower().replace("’", "'") for t in found]
+    """Each word of ``found`` lower-cased, with ``’`` as ``'`` (in one pass: a word has no space)."""
+    return " ".join(found).lower().replace("’", "'").split(" ") if found else []
 
 
 def _odd_words(prose: str, found: list[str]) -> list[str]:
@@ -418,7 +421,7 @@ def _odd_words(prose: str, found: list[str]) -> list[str]:
     if prose.isascii():
         lowered = prose.lower()
         consonants = lowered.encode("ascii").translate(CONSONANT_MARKS)  # a "c" for each consonant
-        if b"cccc" not in consonants and not any(vowel * 4 in lowered for vowel in "aeiouy"):
+        if b"cccc" not in consonants and not contains_any(lowered, VOWEL_RUNS):
             return []
         unpronounceable = b"cccccc" in consonants or FOUR_SAME.search(lowered) is not None
     else:
