@@ -251,16 +251,7 @@ def answer_values(text: str) -> list[Value]:
     """The values of the module docstring in ``text``: dates, times, numbers, titles, names (each
     distinct value once, in that order)."""
     text = MARKDOWN.sub(" ", text) if contains_any(text, MARKDOWN_MARKS) else text
-    found: list[Value] = []
-    spans: list[tuple[int, int]] = []
-    for span, key in date_values(text):
-        if not any(s[0] < span[1] and span[0] < s[1] for s in spans):
-            spans.append(span)
-            found.append(Value("date", text[span[0]:span[1]], key))
-    for span, minutes, suffixed in time_values(_masked(text, spans)):
-        spans.append(span)
-        found.append(Value("time", text[span[0]:span[1]].strip(), (minutes, suffixed)))
-    found += _numbers(_masked(text, spans))
+    found = _digit_values(text) if DIGIT.search(text) else []
     quoted = list(QUOTED.finditer(text)) if contains_any(text, QUOTE_MARKS) else []
     for m in quoted:
         title = next(g for g in m.groups() if g is not None).strip()
@@ -274,6 +265,20 @@ def answer_values(text: str) -> list[Value]:
     for item in found:
         unique.setdefault((item.kind, str(item.key)), item)
     return list(unique.values())
+
+
+def _digit_values(text: str) -> list[Value]:
+    """The dates, times and numbers of ``text``, in that order (each needs a digit)."""
+    found: list[Value] = []
+    spans: list[tuple[int, int]] = []
+    for span, key in date_values(text):
+        if not any(s[0] < span[1] and span[0] < s[1] for s in spans):
+            spans.append(span)
+            found.append(Value("date", text[span[0]:span[1]], key))
+    for span, minutes, suffixed in time_values(_masked(text, spans)):
+        spans.append(span)
+        found.append(Value("time", text[span[0]:span[1]].strip(), (minutes, suffixed)))
+    return found + _numbers(_masked(text, spans))
 
 
 def _numbers(text: str) -> list[Value]:

@@ -169,6 +169,7 @@ VOWEL_RUNS = tuple(vowel * 4 for vowel in "aeiouy")
 CONSONANT_MARKS = bytes(ord("c") if chr(c) in "bcdfghjklmnpqrstvwxz" else 32 for c in range(256))  # or " "
 CAMEL = re.compile(r"([a-z])([A-Z])")
 NAME_SPLIT = re.compile(r"[^a-z0-9]+")
+REVERSED_FUNCTION_WORDS = frozenset(w[::-1] for w in FUNCTION_WORDS)
 FUNCTION_WORD_STARTS = frozenset(w[:n] for w in FUNCTION_WORDS for n in range(1, len(w) - 1))  # and 2+ more
 SENTENCE_END = re.compile(r"(?<!\S)(\S+)[.!?]\s+")  # a match starts a word: fail fast inside one
 
@@ -444,7 +445,7 @@ def garbled_text(answer: str, found: list[str], tokens: list[str], vocabulary: s
     if sum(c.isascii() for c in letters) < len(letters) / 2:
         return skipped("not mostly Latin-script text")
     known_backwards = {t for t in set(tokens)
-                       if len(t) >= 2 and (t[::-1] in vocabulary or t[::-1] in FUNCTION_WORDS)}
+                       if len(t) >= 2 and (t in REVERSED_FUNCTION_WORDS or t[::-1] in vocabulary)}
     known_backwards -= vocabulary
     backwards = [t for t in tokens if t in known_backwards and t not in FUNCTION_WORDS]
     if len(backwards) >= 3 and len(backwards) >= 0.3 * len(tokens):
