@@ -95,7 +95,7 @@ MONTH_PREFIXES = tuple(m[:3] for m in MONTHS)  # every month-name date contains 
 ISO_T = re.compile(r"(\d)t(\d)")  # the ``t`` between an ISO date and its time, in lower case
 TOKEN = re.compile(r"\S+")
 ALNUM = re.compile(r"[^\W_]")  # a character ``str.isalnum`` accepts
-ITEM_NUMBER = re.compile(r"\d+[.)]")
+ITEM_NUMBER = re.compile(r"\d+[.)]")  # a list item's number: it ends with "." or ")"
 QUOTED = re.compile(r"\"([^\"\n]{2,80})\"|“([^”\n]{2,80})”|(?<![\w'])'([^'\n]{2,80})'(?![\w'])")
 QUOTE_MARKS = ("\"", "“", "'")  # every match of QUOTED starts with one
 WORD = re.compile(r"[^\W\d_](?:[\w'’&.-]*\w)?")
@@ -338,7 +338,7 @@ def proper_names(text: str) -> list[tuple[list[str], bool]]:
             names += _name_of(run, run_starts_sentence, closed[-1])
             run = []
         if raw.isalnum() or ALNUM.search(raw) or raw in BULLETS:  # emoji and other symbols keep the state
-            sentence_start = ends or raw in BULLETS or bool(ITEM_NUMBER.fullmatch(raw))
+            sentence_start = ends or raw in BULLETS or (raw[-1] in ".)" and bool(ITEM_NUMBER.fullmatch(raw)))
     return names + _name_of(run, run_starts_sentence, "")
 
 
@@ -459,17 +459,17 @@ class Evidence:
     @functools.cached_property
     def _number_index(self) -> tuple[set[float], set[int], set[float]]:
         """(numbers, hours, temperatures): every digit run (and each of its comma-separated parts)
-        under the keys of :func:`_number_keys`, computed once per distinct value."""
+        under the keys of :func:`_number_keys`, gathered once per distinct value."""
         numbers: set[float] = set()
         hours: set[int] = set()
         temperatures: set[float] = set()
-        for m in DIGIT_RUN.finditer(self.joined):
-            for part in {m[0], *m[0].split(",")}:
-                if part:
-                    keys = _number_keys(_number(part))
-                    numbers.update(keys[0])
-                    hours.update(keys[1])
-                    temperatures.update(keys[2])
+        runs = set(DIGIT_RUN.findall(self.joined))
+        parts = runs.union(*(run.split(",") for run in runs if "," in run))
+        for value in {_number(part) for part in parts if part}:
+            keys = _number_keys(value)
+            numbers.update(keys[0])
+            hours.update(keys[1])
+            temperatures.update(keys[2])
         return numbers, hours, temperatures
 
     @property
