@@ -15,6 +15,7 @@ from synae.presets.generic import GenericPreset
 from synae.run.validity import ValiditySession
 from synae.schema import FunctionCall, Message, ToolCall, Trajectory
 from synae.validity.rules.generic import GenericOutputChecker, GenericToolCallChecker, check_counts
+from synae.validity.verdict import Verdict
 
 TOOLS = [
     {"type": "function", "function": {"name": "get_weather", "description": "Current weather of a city.",
@@ -187,3 +188,16 @@ def test_an_invalid_tool_schema_is_a_data_error():
     traj = Trajectory(id="bad", tools=tools, messages=[Message(role="assistant", tool_calls=[call])])
     with pytest.raises(DataError, match=r"trajectory 'bad'.*field 'tools'.*'f'"):
         GenericToolCallChecker().check(traj)
+
+
+def test_check_counts_keep_the_order_of_first_appearance_and_ignore_other_states():
+    def verdict(checks):
+        return Verdict(trajectory_id="t", target="output", valid=True, checker="c",
+                       details={"checks": checks} if checks else {})
+
+    verdicts = [verdict({"b": "passed"}), verdict({"a": "failed", "b": "not_run"}), verdict(None),
+                verdict({"a": "unknown", "c": "passed"})]
+    assert check_counts(verdicts) == {"b": {"passed": 1, "failed": 0, "not_run": 1},
+                                      "a": {"passed": 0, "failed": 1, "not_run": 0},
+                                      "c": {"passed": 1, "failed": 0, "not_run": 0}}
+    assert list(check_counts(verdicts)) == ["b", "a", "c"]

@@ -318,3 +318,23 @@ def test_a_month_written_with_a_long_s_is_september() -> None:
     other_day = check(trace("Your trip is on ſept 4.", user="When is my trip?",
                             calls=[("get_trip", {}, {"date": "2024-09-03"})]))
     assert_caught(other_day, "ungrounded_values", "date 'ſept 4'")
+
+
+def test_letter_runs_and_cut_function_words_are_found_without_the_evidence() -> None:
+    """A vowel four times in a row makes a word unpronounceable even in an answer without four
+    consonants in a row; a last word that only a function word continues ("… wh") is cut short
+    although no word of the answer or the evidence starts with it."""
+    vowels = check(trace("Saaaaw grooooss cloudy in Oslo", calls=[]))
+    assert_caught(vowels, "garbled_text", "2 of 5 words are not words", "'saaaaw grooooss'")
+    cut = check(trace("It is 12 °C and cloudy in Oslo today, wh", user="Oslo weather now?"))
+    assert_caught(cut, "truncated", "mid-word ('wh')")
+    assert cut.reasons == ["truncated"]
+
+
+def test_claimed_verbs_next_to_punctuation_or_in_unicode_text_are_found() -> None:
+    """The claim precheck reads the answer's words: a verb before a comma is a word of it, and an
+    answer with non-ASCII characters is always searched."""
+    comma = check(trace("Done: I've booked, as asked, a table in Oslo."))
+    assert_caught(comma, "unsupported_action_claim", "claims 'booked'")
+    curly = check(trace("I’ve booked a table at Café Oslo."))
+    assert_caught(curly, "unsupported_action_claim", "claims 'booked'")
