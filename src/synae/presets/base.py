@@ -238,25 +238,22 @@ class Preset:
 
     def numeric_columns(self, trajectories: Sequence[Trajectory],
                         attributes: Sequence[str]) -> dict[str, list[list[float]]]:
-        """``[numeric_values(t, a) for t in trajectories]`` for each of ``attributes``. The text
-        attributes of :data:`NUMERIC_ATTRIBUTES` come from one :class:`TextTokenCounts` pass over
-        each trajectory's messages instead of one walk per attribute (the same values: a preset that
-        redefines one of them in :meth:`numeric_values` must redefine this too); the others from
-        :meth:`numeric_values`."""
+        """``[numeric_values(t, a) for t in trajectories]`` for each of ``attributes`` (repeats
+        once). The text-sequence attributes (``n_turns`` and the user, assistant and total token
+        lengths) come from one :class:`TextTokenCounts` pass over each trajectory's messages instead
+        of one walk per attribute, with the same values (a preset that redefines one of them in
+        :meth:`numeric_values` must redefine this too); the others from :meth:`numeric_values`."""
+        roles = self.instruction_roles
+        from_counts: dict[str, Callable[[TextTokenCounts], list[float]]] = {
+            "n_turns": lambda c: [float(c.n_turns(roles))],
+            "user_token_length": lambda c: [float(n) for n in c.user],
+            "assistant_token_length": lambda c: [float(n) for n in c.responses],
+            "total_token_length": lambda c: [float(c.transcript_tokens(roles))]}
         attributes = list(dict.fromkeys(attributes))
-        text = [a for a in attributes if a in NUMERIC_ATTRIBUTES]
-        columns: dict[str, list[list[float]]] = {a: [] for a in text}
-        if text:
-            roles = self.instruction_roles
-            for t in trajectories:
-                counts = TextTokenCounts.of(t)
-                values = {"n_turns": [float(counts.n_turns(roles))],
-                          "user_token_length": [float(c) for c in counts.user],
-                          "assistant_token_length": [float(c) for c in counts.responses],
-                          "total_token_length": [float(counts.transcript_tokens(roles))],
-                          "output_token_length": [] if t.output is None else [float(token_count(t.output))]}
-                for a in text:
-                    columns[a].append(values[a])
+        columns: dict[str, list[list[float]]] = {}
+        if any(a in from_counts for a in attributes):
+            counts = [TextTokenCounts.of(t) for t in trajectories]
+            columns = {a: [from_counts[a](c) for c in counts] for a in attributes if a in from_counts}
         for a in attributes:
             if a not in columns:
                 columns[a] = [self.numeric_values(t, a) for t in trajectories]
