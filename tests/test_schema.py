@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 
 import pytest
 
 from synae.errors import DataError
-from synae.schema import Trajectory, check_trajectory, read_jsonl, to_chat_messages, write_jsonl
+from synae.schema import (
+    Trajectory,
+    check_trajectory,
+    gc_paused,
+    gc_relaxed,
+    read_jsonl,
+    to_chat_messages,
+    write_jsonl,
+)
 
 RECORD = {"id": "-9007199254740993", "messages": [
     {"role": "user", "content": "hi", "x_extra": 1},
@@ -115,3 +125,53 @@ def test_nesting_limit_holds_whether_or_not_the_text_is_counted_shallow(tmp_path
         else:
             with pytest.raises(DataError, match="attributes is nested more than 100 levels deep"):
                 read_jsonl(path)
+
+
+class _Node:
+    """An object that can sit in a reference cycle and be watched through a weak reference."""
+
+    other: object = None
+
+
+def _cycle() -> weakref.ref[_Node]:
+    a, b = _Node(), _Node()
+    a.other, b.other = b, a
+    return weakref.ref(a)
+
+
+def test_gc_paused_freezes_what_it_leaves_alive_inside_a_relaxed_scope_until_the_scope_ends():
+    assert gc.get_freeze_count() == 0
+    before = gc.get_threshold()
+    with gc_relaxed():
+        assert gc.get_threshold() != before
+        with gc_paused():
+            assert not gc.isenabled()
+            ref = _cycle()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 0  # the survivors are not rescanned by later collections
+        gc.collect()
+        assert ref() is not None  # a frozen cycle waits for the scope's end
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == before
+    gc.collect()
+    assert ref() is None  # and is collected after it
+
+
+def test_gc_paused_freezes_nothing_outside_a_relaxed_scope():
+    with gc_paused():
+        ref = _cycle()
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert ref() is None
+
+
+def test_gc_relaxed_leaves_an_earlier_freeze_alone():
+    gc.freeze()  # e.g. an application that froze its heap before forking workers
+    try:
+        frozen = gc.get_freeze_count()
+        with gc_relaxed(), gc_paused():
+            ref = _cycle()
+        assert gc.get_freeze_count() == frozen  # nothing more frozen, nothing unfrozen
+        gc.collect()
+        assert ref() is None
+    finally:
+        gc.unfreeze()

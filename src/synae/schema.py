@@ -505,6 +505,9 @@ def read_jsonl(path: str | Path, *, skip_invalid: bool = False, name: str | None
     return dataset
 
 
+_freezing = False  # inside the gc_relaxed scope that owns freezing: gc_paused freezes what it leaves alive
+
+
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while many acyclic objects are created.
@@ -512,12 +515,21 @@ def gc_paused() -> Iterator[None]:
     Loading allocates millions of small objects; every collection would rescan the growing heap
     (≈3x slower loading at 100,000 trajectories). Parsed trajectories hold no reference cycles, so
     nothing is lost by collecting once afterwards.
+
+    Inside a :func:`gc_relaxed` scope the objects still alive at the end are also frozen
+    (:func:`gc.freeze`): the first collection after the pause would otherwise scan every one of them
+    (a streamed chunk's survivors: about 7 % of a streamed ``evaluate``'s CPU time), and later ones
+    again as they age. Frozen objects are still freed by reference counting; cycles among them wait
+    for the scope's end, which unfreezes them (a 20,000 × 20,000 ``evaluate`` leaves about 1,400
+    unreachable objects to collect then).
     """
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if _freezing:
+            gc.freeze()
         if enabled:
             gc.enable()
 
@@ -533,12 +545,24 @@ def gc_relaxed() -> Iterator[None]:
     A command that builds features for many trajectories holds millions of live container objects
     (per-record lists and tuples); at the default thresholds every few hundred allocations start a
     collection and the older generations are rescanned again and again (about a sixth of a streamed
-    ``evaluate``'s CPU time). Cycles are still collected, just after more allocations."""
+    ``evaluate``'s CPU time). Cycles are still collected, just after more allocations.
+
+    Within the scope, :func:`gc_paused` freezes what it leaves alive, and the scope unfreezes
+    everything at its end (:func:`gc.unfreeze`). Only the outermost scope does so, and only when
+    nothing was frozen before it opened: someone else's frozen objects are left as they were (and
+    nothing more is frozen then)."""
+    global _freezing
     before = gc.get_threshold()
+    owner = not _freezing and gc.get_freeze_count() == 0
     gc.set_threshold(*RELAXED_GC_THRESHOLDS)
+    if owner:
+        _freezing = True
     try:
         yield
     finally:
+        if owner:
+            _freezing = False
+            gc.unfreeze()
         gc.set_threshold(*before)
 
 
