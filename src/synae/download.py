@@ -19,11 +19,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-
-import httpx
+from typing import TYPE_CHECKING
 
 from synae.errors import SynaeError
 from synae.files import atomic_write
+
+if TYPE_CHECKING:  # imported where a download runs: other commands of the CLI never load httpx
+    import httpx
 
 BFCL_BASE = ("https://raw.githubusercontent.com/ShishirPatil/gorilla/main/"
              "berkeley-function-call-leaderboard/bfcl_eval/data/")
@@ -43,7 +45,7 @@ ACP_FILES: tuple[tuple[str, str], ...] = (
     ("acp_app_bool/test.parquet", "acp/acp_app_bool.parquet"),
     ("acp_prog_bool/test.parquet", "acp/acp_prog_bool.parquet"),
 )
-TIMEOUT = httpx.Timeout(60.0, connect=15.0)
+TIMEOUT_SECONDS, CONNECT_TIMEOUT_SECONDS = 60.0, 15.0
 
 
 @dataclass
@@ -61,6 +63,8 @@ def _base(url: str) -> str:
 def fetch(client: httpx.Client, url: str, target: Path) -> Path:
     """Stream ``url`` to ``target`` through a temporary file (:func:`synae.files.atomic_write`:
     removed on any failure and on ``SIGTERM``); HTTP, network and file-system errors → SynaeError."""
+    import httpx
+
     try:
         with client.stream("GET", url) as response:
             if response.status_code != 200:
@@ -107,6 +111,8 @@ def download_acp(client: httpx.Client, dest: Path, base_url: str | None) -> list
 
 def download_t1(client: httpx.Client, dest: Path, base_url: str | None) -> list[Path]:
     """The T1 attraction splits, listed through the Hub API (``api/datasets/<repo>/tree/...``)."""
+    import httpx
+
     base = _base(base_url or HF_BASE)
     files = []
     for split in T1_SPLITS:
@@ -153,8 +159,11 @@ def download(benchmark: str, dest: str | Path, *, base_url: str | None = None,
     dest = Path(dest).resolve()
     if dest.exists() and not dest.is_dir():
         raise SynaeError(f"{dest}: --dest is not a folder")
+    import httpx
+
     own = client is None
-    http = client or httpx.Client(timeout=TIMEOUT, follow_redirects=True,
+    http = client or httpx.Client(timeout=httpx.Timeout(TIMEOUT_SECONDS, connect=CONNECT_TIMEOUT_SECONDS),
+                                  follow_redirects=True,
                                   headers={"User-Agent": "synae-download"})
     try:
         return DownloadResult(key, source.fetch(http, dest, base_url))

@@ -86,9 +86,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from synae import __version__
 from synae.config import LLMSettings, cache_root
@@ -98,6 +96,9 @@ from synae.llm.cache import ReplyCache, request_key
 from synae.llm.pacing import AdaptiveLimit, LatencyTimeout
 from synae.llm.progress import CallProgress
 from synae.llm.reasoning import strip_reasoning
+
+if TYPE_CHECKING:  # imported where a request is made: a run without LLM calls never loads httpx
+    import httpx
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 POOL_SIZE = 8  # connections per httpx pool (see _LoopState)
@@ -376,6 +377,8 @@ class LLMClient:
             for slot in range(concurrency):
                 slots.put_nowait(slot % n_pools)
             sizes = [len(range(p, concurrency, n_pools)) for p in range(n_pools)]  # slots per pool
+            import httpx
+
             timeout = httpx.Timeout(self._latency.maximum, connect=self.settings.connect_timeout)
             pools = [httpx.AsyncClient(headers=headers, timeout=timeout,
                                        limits=httpx.Limits(max_connections=n, max_keepalive_connections=n))
@@ -678,6 +681,8 @@ class LLMClient:
     async def _list_models(self, http: httpx.AsyncClient) -> list[str] | None:
         """``GET /models`` within the probe limit: the listed ids, ``None`` when the endpoint has no
         usable list; trips ``unreachable`` without any HTTP reply and ``auth`` on 401/403."""
+        import httpx
+
         limit = min(self.settings.probe_timeout, self.settings.timeout)
         if limit <= 0:
             return None
@@ -782,6 +787,8 @@ class LLMClient:
         """One HTTP attempt: (None, body) on success, else (error, None). The whole attempt
         (connect, send, wait, read) must finish within ``limit`` seconds (and before the deadline,
         which trips :class:`LLMFatalError` instead)."""
+        import httpx
+
         left = self._remaining()
         limit = limit if left is None else min(limit, left)
         stream = http.stream("POST", f"{self.base_url}/chat/completions", json=payload)

@@ -24,16 +24,18 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 
 from synae.config import LLMSettings, cache_root
 from synae.embed import EmbeddingPipeline, EmbeddingStats
 from synae.errors import ConfigError
-from synae.llm.client import ChatRequest, ChatResponse, LLMError
 from synae.metrics import knn
 from synae.metrics.base import MetricValue
+
+if TYPE_CHECKING:  # the LLM client (httpx) loads only where a run calls an LLM
+    from synae.llm.client import ChatRequest, ChatResponse, LLMError
 
 T = TypeVar("T")
 R = TypeVar("R")
