@@ -7,11 +7,16 @@ import pytest
 from scipy.linalg import sqrtm
 
 from synae.metrics.fidelity import (
+    PooledValues,
     RealMoments,
+    ToolUsage,
+    Windows,
+    call_counts,
     categorical_match,
     frechet_distance,
     frechet_to_point,
     knd,
+    label_counts,
     numeric_match,
     planning_distance,
     tool_call_number_match,
@@ -166,3 +171,43 @@ def test_frechet_to_point_equals_the_distance_to_copies(m: int, d: int, eps: flo
         assert (closed.details, closed.warnings) == (general.details, general.warnings)
     assert frechet_to_point(RealMoments.of(x, eps), x[0], 2, eps).value == pytest.approx(
         frechet_distance(x, np.tile(x[0], (2, 1)), eps=eps).value, rel=1e-9, abs=1e-9)
+
+
+def _same(a, b) -> None:
+    """Two metric values are equal to the last bit, details included."""
+    assert (a.value, a.reason, a.n_real, a.n_synthetic, a.details) == (b.value, b.reason, b.n_real, b.n_synthetic,
+                                                                      b.details)
+
+
+@pytest.mark.parametrize("real", [[3.0, 1.5, 2.25, 1.5, 9.0], [], [7.0]])
+@pytest.mark.parametrize("syn", [[2.0, 1.0], [], [0.1, 0.2, 0.30000000000000004]])
+def test_a_side_given_once_gives_the_values_of_the_raw_side(real, syn):
+    """What the memo of the real side passes (PooledValues, label counts, ToolUsage, Windows) gives
+    exactly the values and details of the raw sequences, empty sides included."""
+    for order in (1, 2):
+        _same(numeric_match(PooledValues.of(real), syn, order=order), numeric_match(real, syn, order=order))
+    labels_real = [[str(v)] for v in real] + [["x", "y"]]
+    labels_syn = [[str(v)] for v in syn]
+    _same(categorical_match(label_counts(labels_real), labels_syn), categorical_match(labels_real, labels_syn))
+    calls_real = [["a", "b", "a", "print"], [], ["c", "a"]][:len(real)]
+    calls_syn = [["a", "print"], ["b", "b", "zz"]][:len(syn)]
+    for vocabulary in (None, {"a", "b", "c"}):
+        _same(tool_usage_match(ToolUsage.of(calls_real, vocabulary), calls_syn, vocabulary),
+              tool_usage_match(calls_real, calls_syn, vocabulary))
+        for k in (2, 3):
+            for weighting in ("pooled", "real"):
+                windows = Windows.of(calls_real, k, vocabulary)
+                before = (dict(windows.history), {h: dict(c) for h, c in windows.next.items()})
+                _same(planning_distance(windows, calls_syn, k, vocabulary=vocabulary, weighting=weighting),
+                      planning_distance(calls_real, calls_syn, k, vocabulary=vocabulary, weighting=weighting))
+                assert (dict(windows.history), {h: dict(c) for h, c in windows.next.items()}) == before
+    _same(tool_call_number_match(PooledValues.of(call_counts(calls_real)), calls_syn),
+          tool_call_number_match(calls_real, calls_syn))
+
+
+def test_tool_usage_counts_keep_the_first_seen_order_and_the_unknown_share():
+    usage = ToolUsage.of([["b", "print", "a"], ["a", "zz", "b"]], {"a", "b"})
+    assert list(usage.counts.items()) == [("b", 2), ("a", 2)]
+    assert usage.unknown_share == pytest.approx(2 / 6)
+    assert ToolUsage.of([[], []], {"a"}).unknown_share == 0.0
+    assert ToolUsage.of([["q"]], None).unknown_share is None

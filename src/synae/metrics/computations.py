@@ -21,6 +21,7 @@ reads the row's ``weight`` (its window counts scale with n).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -44,6 +45,7 @@ from synae.metrics.registry import (
 from synae.results import MetricResult
 
 Outcome = MetricValue | MetricResult
+T = TypeVar("T")
 
 # ------------------------------------------------------------------------------------------------
 # Validity (produced by synae.run.validity)
@@ -73,6 +75,16 @@ def _outputs_missing(m: MetricInputs) -> MetricResult | None:
     if m.spec.target == "output" and (m.real.n_outputs == 0 or m.synthetic.n_outputs == 0):
         return skipped(m.metric_id, "no_outputs: a set has no outputs", details=_output_counts(m))
     return None
+
+
+def _real_side(m: MetricInputs, key: str, build: Callable[[], T]) -> T:
+    """``build()`` — what a metric reads of the real set — once per real feature set (``memo``): the
+    collapse anchor and the noise floor compare many synthetic sets with the same real one."""
+    memo: dict[str, Any] = m.real.memo
+    if key not in memo:
+        memo[key] = build()
+    value: T = memo[key]
+    return value
 
 
 def _vectors(f: DatasetFeatures, m: MetricInputs) -> np.ndarray:
@@ -132,10 +144,13 @@ def attribute_match(m: MetricInputs) -> Outcome:
     attr = str(m.attribute)
     real, syn = m.real, m.synthetic
     if attr in real.categorical and attr in syn.categorical:
-        value = fidelity.categorical_match(real.categorical[attr], syn.categorical[attr])
+        counts = _real_side(m, f"am.labels.{attr}", lambda: fidelity.label_counts(real.categorical[attr]))
+        value = fidelity.categorical_match(counts, syn.categorical[attr])
         return make_result(m.metric_id, value, categorical=True)
     if attr in real.numeric and attr in syn.numeric:
-        value = fidelity.numeric_match(real.numeric[attr].values, syn.numeric[attr].values,
+        pooled = _real_side(m, f"am.values.{attr}",
+                            lambda: fidelity.PooledValues.of(real.numeric[attr].values))
+        value = fidelity.numeric_match(pooled, syn.numeric[attr].values,
                                        order=m.context.options.wasserstein_order)
         if m.spec.target == "output":
             value.details.update(_output_counts(m))
@@ -222,8 +237,9 @@ def _calls_metric(m: MetricInputs, compute: Callable[[], MetricValue]) -> Outcom
         meaning="How differently often each tool is called in the synthetic set compared with the real set.")
 def tool_usage_match(m: MetricInputs) -> Outcome:
     """TUM: total variation of the tool-name frequencies over the preset's vocabulary."""
-    return _calls_metric(m, lambda: fidelity.tool_usage_match(m.real.calls, m.synthetic.calls,
-                                                              m.context.tool_vocabulary))
+    vocabulary = m.context.tool_vocabulary
+    usage = _real_side(m, "tum.usage", lambda: fidelity.ToolUsage.of(m.real.calls, vocabulary))
+    return _calls_metric(m, lambda: fidelity.tool_usage_match(usage, m.synthetic.calls, vocabulary))
 
 
 @metric("fidelity.tool_calls.tcnm", direction=LOWER, bounds=(0.0, None), unit="trajectories",
@@ -231,8 +247,10 @@ def tool_usage_match(m: MetricInputs) -> Outcome:
         meaning="How different the number of tool calls per trajectory is between the two sets.")
 def tool_call_number_match(m: MetricInputs) -> Outcome:
     """TCNM: Wasserstein distance of the number of calls per trajectory."""
+    counts = _real_side(m, "tcnm.counts",
+                        lambda: fidelity.PooledValues.of(fidelity.call_counts(m.real.calls)))
     return _calls_metric(m, lambda: fidelity.tool_call_number_match(
-        m.real.calls, m.synthetic.calls, order=m.context.options.wasserstein_order))
+        counts, m.synthetic.calls, order=m.context.options.wasserstein_order))
 
 
 @metric("fidelity.tool_calls.planning.k<k>", direction=LOWER, bounds=(0.0, 1.0), unit="windows",
@@ -242,10 +260,12 @@ def tool_call_number_match(m: MetricInputs) -> Outcome:
                 "compared with the real set.")
 def planning(m: MetricInputs) -> Outcome:
     """k-step planning distance (k = the ID's qualifier); the synthetic rows count ``weight`` times."""
-    opts = m.context.options
+    opts, k, vocabulary = m.context.options, int(str(m.qualifier)), m.context.tool_vocabulary
+    windows = _real_side(m, f"planning.windows.k{k}",
+                         lambda: fidelity.Windows.of(m.real.calls, k, vocabulary))
     return _calls_metric(m, lambda: fidelity.planning_distance(
-        m.real.calls, m.synthetic.calls, int(str(m.qualifier)), vocabulary=m.context.tool_vocabulary,
-        weighting=opts.planning_weighting, synthetic_weight=m.synthetic.weight))
+        windows, m.synthetic.calls, k, vocabulary=vocabulary, weighting=opts.planning_weighting,
+        synthetic_weight=m.synthetic.weight))
 
 
 metric("fidelity.output.knn_precision", direction=HIGHER, bounds=(0.0, 1.0), unit="outputs",

@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any, Literal
 
 import numpy as np
 
 from synae.metrics.base import MetricValue, small_blas
-from synae.metrics.distances import total_variation, wasserstein
+from synae.metrics.distances import total_variation, wasserstein, wasserstein_sorted
 
 PlanningWeighting = Literal["pooled", "real"]
 
@@ -127,27 +128,51 @@ def frechet_distance(real: np.ndarray, synthetic: np.ndarray, *, eps: float = 1e
 # Attribute match and KND
 
 
-def numeric_match(real: Sequence[float] | np.ndarray, synthetic: Sequence[float] | np.ndarray, *,
-                  order: int = 1, unit: str = "items") -> MetricValue:
-    """W_p between pooled numeric values (used by ``am.<numeric>``, ``output.am.token_length``, TCNM)."""
-    a = np.asarray(real, dtype=np.float64).ravel()
-    b = np.asarray(synthetic, dtype=np.float64).ravel()
+@dataclass(frozen=True)
+class PooledValues:
+    """One side's pooled numeric values as W_p and the AM details read them: ascending, with their
+    mean (taken in the given order, as :func:`numeric_match` takes it). Built once for a side that
+    is compared many times (the real side, memoised per real feature set)."""
+
+    ascending: np.ndarray
+    mean: float | None  # None for no values
+
+    @classmethod
+    def of(cls, values: Sequence[float] | np.ndarray) -> PooledValues:
+        a = np.asarray(values, dtype=np.float64).ravel()
+        return cls(np.sort(a), float(a.mean()) if a.size else None)
+
+
+def numeric_match(real: Sequence[float] | np.ndarray | PooledValues, synthetic: Sequence[float] | np.ndarray,
+                  *, order: int = 1, unit: str = "items") -> MetricValue:
+    """W_p between pooled numeric values (used by ``am.<numeric>``, ``output.am.token_length``, TCNM);
+    ``real`` may be given as its :class:`PooledValues`."""
+    a = real if isinstance(real, PooledValues) else PooledValues.of(real)
+    b = PooledValues.of(synthetic)
     details = {"order": order, "unit": unit}
-    kw: dict[str, Any] = {"n_real": int(a.size), "n_synthetic": int(b.size), "details": details}
-    if a.size == 0:
+    kw: dict[str, Any] = {"n_real": int(a.ascending.size), "n_synthetic": int(b.ascending.size),
+                          "details": details}
+    if a.mean is None:
         return MetricValue.null("empty_real_set: no real values", **kw)
-    if b.size == 0:
+    if b.mean is None:
         return MetricValue.null("empty_syn_set: no synthetic values", **kw)
-    details.update(mean_real=float(a.mean()), mean_syn=float(b.mean()))
-    return MetricValue(wasserstein(a, b, order), **kw)
+    details.update(mean_real=a.mean, mean_syn=b.mean)
+    return MetricValue(wasserstein_sorted(a.ascending, b.ascending, order), **kw)
 
 
-def categorical_match(real: Sequence[Sequence[str]], synthetic: Sequence[Sequence[str]], *,
+def label_counts(items: Sequence[Sequence[str]]) -> Counter[str]:
+    """How often each label occurs over the items (every label of a multi-label item counts), in
+    first-seen order."""
+    return Counter(label for labels in items for label in labels)
+
+
+def categorical_match(real: Sequence[Sequence[str]] | Counter[str], synthetic: Sequence[Sequence[str]], *,
                       unit: str = "labels") -> MetricValue:
     """TV between label distributions; each item carries a list of labels (multi-label: every label
-    counts, the denominator is the total number of labels on that side)."""
-    p = Counter(label for labels in real for label in labels)
-    q = Counter(label for labels in synthetic for label in labels)
+    counts, the denominator is the total number of labels on that side). ``real`` may be given as
+    its :func:`label_counts`."""
+    p = real if isinstance(real, Counter) else label_counts(real)
+    q = label_counts(synthetic)
     kw: dict[str, Any] = {"n_real": sum(p.values()), "n_synthetic": sum(q.values()),
           "details": {"unit": unit, "n_labels_real": len(p), "n_labels_syn": len(q)}}
     if not p:
@@ -186,25 +211,38 @@ def filter_vocabulary(sequences: Sequence[Sequence[str]],
     return [[name for name in s if name in vocab] for s in sequences]
 
 
-def _unknown_share(sequences: Sequence[Sequence[str]], vocabulary: Collection[str] | None) -> float | None:
-    if vocabulary is None:
-        return None
-    total = sum(len(s) for s in sequences)
-    vocab = set(vocabulary)
-    return sum(1 for s in sequences for name in s if name not in vocab) / total if total else 0.0
+@dataclass(frozen=True)
+class ToolUsage:
+    """One side's pooled tool-name counts after vocabulary filtering (first-seen order) and the share
+    of its calls outside the vocabulary (``None`` without a vocabulary): what TUM reads of a side."""
+
+    counts: Counter[str]
+    unknown_share: float | None
+
+    @classmethod
+    def of(cls, sequences: Sequence[Sequence[str]], vocabulary: Collection[str] | None) -> ToolUsage:
+        names = chain.from_iterable(sequences)
+        if vocabulary is None:
+            return cls(Counter(names), None)
+        vocab = set(vocabulary)
+        counts = Counter(name for name in names if name in vocab)
+        total = sum(len(s) for s in sequences)
+        return cls(counts, (total - sum(counts.values())) / total if total else 0.0)
 
 
-def tool_usage_match(real: Sequence[Sequence[str]], synthetic: Sequence[Sequence[str]],
+def tool_usage_match(real: Sequence[Sequence[str]] | ToolUsage, synthetic: Sequence[Sequence[str]],
                      vocabulary: Collection[str] | None = None) -> MetricValue:
-    """TUM = TV between the pooled tool-name frequencies of D and D′ after vocabulary filtering.
+    """TUM = TV between the pooled tool-name frequencies of D and D′ after vocabulary filtering
+    (``real`` may be given as its :class:`ToolUsage` for ``vocabulary``).
 
     Both sides without calls → ``None``; one side without calls → 1.0 (``details.one_side_empty``).
     """
-    p = Counter(n for s in filter_vocabulary(real, vocabulary) for n in s)
-    q = Counter(n for s in filter_vocabulary(synthetic, vocabulary) for n in s)
+    mine = real if isinstance(real, ToolUsage) else ToolUsage.of(real, vocabulary)
+    theirs = ToolUsage.of(synthetic, vocabulary)
+    p, q = mine.counts, theirs.counts
     details: dict[str, object] = {"unit": "calls", "n_tools_real": len(p), "n_tools_syn": len(q),
-                                  "unknown_tool_calls_real": _unknown_share(real, vocabulary),
-                                  "unknown_tool_calls_syn": _unknown_share(synthetic, vocabulary)}
+                                  "unknown_tool_calls_real": mine.unknown_share,
+                                  "unknown_tool_calls_syn": theirs.unknown_share}
     kw: dict[str, Any] = {"n_real": sum(p.values()), "n_synthetic": sum(q.values()), "details": details}
     if not p and not q:
         return MetricValue.null("no_calls: neither set has tool calls", **kw)
@@ -214,27 +252,40 @@ def tool_usage_match(real: Sequence[Sequence[str]], synthetic: Sequence[Sequence
     return MetricValue(total_variation(p, q), **kw)
 
 
-def tool_call_number_match(real: Sequence[Sequence[str]], synthetic: Sequence[Sequence[str]], *,
-                           order: int = 1) -> MetricValue:
-    """TCNM = W_p of the per-trajectory call counts |calls(τ)| (unfiltered)."""
-    return numeric_match([len(s) for s in real], [len(s) for s in synthetic], order=order,
-                         unit="trajectories")
+def tool_call_number_match(real: Sequence[Sequence[str]] | PooledValues,
+                           synthetic: Sequence[Sequence[str]], *, order: int = 1) -> MetricValue:
+    """TCNM = W_p of the per-trajectory call counts |calls(τ)| (unfiltered); ``real`` may be given
+    as the :class:`PooledValues` of its counts (:func:`call_counts`)."""
+    pooled = real if isinstance(real, PooledValues) else PooledValues.of(call_counts(real))
+    return numeric_match(pooled, call_counts(synthetic), order=order, unit="trajectories")
+
+
+def call_counts(sequences: Sequence[Sequence[str]]) -> list[int]:
+    """The number of calls of each sequence."""
+    return [len(s) for s in sequences]
 
 
 History = tuple[str, ...]
 
 
-def _windows(sequences: Sequence[Sequence[str]], k: int) -> tuple[Counter[History],
-                                                                dict[History, Counter[str]]]:
-    """History counts c(h) and next-tool counts c(h, t) over all length-k windows."""
-    hist: Counter[History] = Counter()
-    nxt: dict[History, Counter[str]] = defaultdict(Counter)
-    for seq in sequences:
-        for i in range(len(seq) - k + 1):
-            h = tuple(seq[i:i + k - 1])
-            hist[h] += 1
-            nxt[h][seq[i + k - 1]] += 1
-    return hist, nxt
+@dataclass(frozen=True)
+class Windows:
+    """History counts c(h) and next-tool counts c(h, t) over all length-k windows of one side's
+    vocabulary-filtered sequences: what the planning distance reads of a side."""
+
+    history: Counter[History]
+    next: dict[History, Counter[str]]
+
+    @classmethod
+    def of(cls, sequences: Sequence[Sequence[str]], k: int, vocabulary: Collection[str] | None) -> Windows:
+        hist: Counter[History] = Counter()
+        nxt: dict[History, Counter[str]] = defaultdict(Counter)
+        for seq in filter_vocabulary(sequences, vocabulary):
+            for i in range(len(seq) - k + 1):
+                h = tuple(seq[i:i + k - 1])
+                hist[h] += 1
+                nxt[h][seq[i + k - 1]] += 1
+        return cls(hist, dict(nxt))
 
 
 def _tv_given_history(a: Counter[str], ca: int, b: Counter[str], cb: int) -> float:
@@ -243,7 +294,7 @@ def _tv_given_history(a: Counter[str], ca: int, b: Counter[str], cb: int) -> flo
     return 0.5 * sum(abs((a[t] / ca if ca else 0.0) - (b[t] / cb if cb else 0.0)) for t in keys)
 
 
-def planning_distance(real: Sequence[Sequence[str]], synthetic: Sequence[Sequence[str]], k: int, *,
+def planning_distance(real: Sequence[Sequence[str]] | Windows, synthetic: Sequence[Sequence[str]], k: int, *,
                       vocabulary: Collection[str] | None = None,
                       weighting: PlanningWeighting = "pooled", synthetic_weight: float = 1.0) -> MetricValue:
     """k-step tool planning distance (§3.5) on vocabulary-filtered sequences.
@@ -253,12 +304,14 @@ def planning_distance(real: Sequence[Sequence[str]], synthetic: Sequence[Sequenc
 
     ``synthetic_weight`` w counts every synthetic sequence w times (c′ and N′ scaled by w: the value
     of w copies of each sequence; TV_h does not change, so only the pooled weights do). ``details``
-    keep the unweighted window counts.
+    keep the unweighted window counts. ``real`` may be given as its :class:`Windows` for ``k`` and
+    ``vocabulary``.
     """
     if k < 2:
         raise ValueError("planning k must be >= 2")
-    hr, nr = _windows(filter_vocabulary(real, vocabulary), k)
-    hs, ns = _windows(filter_vocabulary(synthetic, vocabulary), k)
+    mine = real if isinstance(real, Windows) else Windows.of(real, k, vocabulary)
+    theirs = Windows.of(synthetic, k, vocabulary)
+    hr, nr, hs, ns = mine.history, mine.next, theirs.history, theirs.next
     big_n, big_n_syn = sum(hr.values()), sum(hs.values())
     details = {"k": k, "weighting": weighting, "unit": "windows", "N": big_n, "N_syn": big_n_syn,
                "histories_real": len(hr), "histories_syn": len(hs),
