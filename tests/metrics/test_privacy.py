@@ -150,3 +150,34 @@ def test_token_key_is_the_hash_of_the_regex_tokens(text):
     assert _token_key(text) == _hash64(" ".join(_TOKEN.findall(text)))
     assert _token_key(f" {text} ...;") == _token_key(text)
     assert _token_key(text + " extra") != _token_key(text)
+
+
+def _splitmix_reference(hashes: list[int]) -> int:
+    """The chained key of one trajectory, written out with Python integers."""
+    mask = (1 << 64) - 1
+    key = 0
+    for h in hashes:
+        z = ((key ^ h) + 0x9E3779B97F4A7C15) & mask
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        key = z ^ (z >> 31)
+    return key
+
+
+def test_trajectory_keys_chain_the_view_hashes_and_differ_when_any_view_differs():
+    from synae.metrics.privacy import PrivacyFeatures, ViewFeatures, trajectory_keys
+
+    def view(hashes: list[int]) -> ViewFeatures:
+        exact = np.array(hashes, dtype=np.uint64)
+        return ViewFeatures(exact != 0, exact, exact ^ np.uint64(1), None, None)
+
+    rows = [(5, 7, 9), (5, 7, 9), (7, 5, 9), (5, 0, 9), (0, 0, 0), (0, 0, 2**64 - 1), (5, 7, 8)]
+    features = PrivacyFeatures({target: view([r[j] for r in rows])
+                                for j, target in enumerate(("instructions", "tool_calls", "output"))})
+    keys = trajectory_keys(features).tolist()
+    assert keys[0] == keys[1] == _splitmix_reference([5, 7, 9])
+    assert keys[4] == 0  # no view at all
+    assert keys[5] == _splitmix_reference([0, 0, 2**64 - 1]) != 0
+    assert len({keys[i] for i in (0, 2, 3, 5, 6)}) == 5  # swapped, missing or changed views key apart
+    loose = trajectory_keys(features, loose=True).tolist()
+    assert loose[3] == _splitmix_reference([5 ^ 1, 0, 9 ^ 1])  # an absent view counts as 0 either way

@@ -246,19 +246,36 @@ def _bytes_hash(data: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
 
 
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # SplitMix64's increment and multipliers
+_MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+
+
+def _mix64(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser on every value (a bijection of 64-bit integers that spreads each input
+    bit over the whole output; arithmetic modulo 2^64)."""
+    z = z + _GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    mixed: np.ndarray = z ^ (z >> np.uint64(31))
+    return mixed
+
+
 def trajectory_keys(features: PrivacyFeatures, loose: bool = False) -> np.ndarray:
     """One 64-bit key per trajectory for all its views together (instructions, tool calls, output, as
     far as ``features`` has them; 0 when every view is empty). Exact: the views' normalised hashes
     (case-folded, whitespace collapsed). Loose: the hashes of the views' word-token sequences, so
-    punctuation, spacing and case are ignored (a copy with trivial edits keys like its source)."""
+    punctuation, spacing and case are ignored (a copy with trivial edits keys like its source).
+
+    The views' hashes h₁, h₂, … (0 for an empty view) are chained as k = mix(… mix(mix(h₁) ⊕ h₂) …)
+    with :func:`_mix64`, vectorised over the trajectories: keys are equal when every view's hash is
+    (only equality is used, within one run)."""
     views = [features.views[t] for t in TARGETS if t in features.views]
     if not views:
         return np.zeros(0, dtype=np.uint64)
-    n = views[0].present.size
-    columns = [np.where(view.present, view.token_key if loose else view.view_hash, np.uint64(0))
-               .astype(np.uint64) for view in views]
-    stacked = np.ascontiguousarray(np.stack(columns, axis=1))
-    keys = np.fromiter((_bytes_hash(row.tobytes()) for row in stacked), dtype=np.uint64, count=n)
+    keys = np.zeros(views[0].present.size, dtype=np.uint64)
+    for view in views:
+        keys = _mix64(keys ^ np.where(view.present, view.token_key if loose else view.view_hash,
+                                      np.uint64(0)).astype(np.uint64))
     keys[~np.any(np.stack([v.present for v in views], axis=1), axis=1)] = 0
     return keys
 
