@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.stats import wasserstein_distance
 
-from synae.metrics.distances import _union_sorted, entropy, total_variation, wasserstein
+from synae.metrics.distances import _union_sorted, entropy, total_variation, wasserstein, wasserstein_sorted
 
 
 def quantile_integral(a, b, p, grid_per_unit):
@@ -73,3 +73,23 @@ def test_entropy():
     assert entropy([5, 0]) == 0.0
     assert entropy([]) is None
     assert entropy([1, 1, 1, 1]) == pytest.approx(math.log(4))
+
+
+def _merged_form(xa: np.ndarray, xb: np.ndarray, p: int) -> float:
+    """W_p from the merged breakpoints, for any sizes (the general branch, written out)."""
+    m, n = xa.size, xb.size
+    ends = np.union1d(np.arange(1, m + 1) * n, np.arange(1, n + 1) * m)
+    starts = np.concatenate(([0], ends[:-1]))
+    lengths = (ends - starts) / (m * n)
+    diff = np.abs(xa[starts // n] - xb[starts // m])
+    return float(np.dot(lengths, diff)) if p == 1 else float(np.sqrt(max(np.dot(lengths, diff * diff), 0.0)))
+
+
+@pytest.mark.parametrize("m", [1, 2, 7, 1000, 20001])
+@pytest.mark.parametrize("p", [1, 2])
+def test_a_single_value_against_a_sample_is_the_merged_form_to_the_last_bit(m, p):
+    rng = np.random.default_rng(m)
+    sample = np.sort(rng.normal(3.0, 2.0, m))
+    point = np.array([rng.normal()])
+    assert wasserstein_sorted(sample, point, p) == _merged_form(sample, point, p)
+    assert wasserstein_sorted(point, sample, p) == _merged_form(point, sample, p)

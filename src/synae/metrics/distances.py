@@ -26,17 +26,23 @@ def wasserstein(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray
 
 def wasserstein_sorted(xa: np.ndarray, xb: np.ndarray, p: int = 1) -> float | None:
     """:func:`wasserstein` of two samples given as ascending float64 arrays (a side compared many
-    times is sorted once: the real side of the collapse anchor's comparisons)."""
+    times is sorted once: the real side of the collapse anchor's comparisons). Against a single
+    value x (the anchor's one row) the segments are the other side's own: W_p^p = (1/m) Σ |a_i − x|^p,
+    computed from the same terms as the general merge, so the value is the same to the last bit."""
     m, n = xa.size, xb.size
     if m == 0 or n == 0:
         return None
     if p not in (1, 2):
         raise ValueError(f"wasserstein order must be 1 or 2, got {p}")
-    # Breakpoints i·n (i = 1..m) and j·m (j = 1..n) in units of 1/(m·n).
-    ends = _union_sorted(np.arange(1, m + 1, dtype=np.int64) * n, np.arange(1, n + 1, dtype=np.int64) * m)
-    starts = np.concatenate(([0], ends[:-1]))
-    lengths = (ends - starts) / (m * n)
-    diff = np.abs(xa[starts // n] - xb[starts // m])
+    if m == 1 or n == 1:  # a point: the breakpoints are the other side's, each segment 1/size long
+        sample, point = (xa, xb[0]) if n == 1 else (xb, xa[0])
+        lengths = np.full(sample.size, 1 / sample.size)
+        diff = np.abs(sample - point)
+    else:  # breakpoints i·n (i = 1..m) and j·m (j = 1..n) in units of 1/(m·n)
+        ends = _union_sorted(np.arange(1, m + 1, dtype=np.int64) * n, np.arange(1, n + 1, dtype=np.int64) * m)
+        starts = np.concatenate(([0], ends[:-1]))
+        lengths = (ends - starts) / (m * n)
+        diff = np.abs(xa[starts // n] - xb[starts // m])
     if p == 1:
         return float(np.dot(lengths, diff))
     return float(math.sqrt(max(np.dot(lengths, diff * diff), 0.0)))
