@@ -142,6 +142,13 @@ def words(text: str) -> str:
     return f" {' '.join(word_list(text))} "
 
 
+@functools.lru_cache(maxsize=4096)
+def word_set(text: str) -> frozenset[str]:
+    """The distinct words of ``text`` (:func:`word_list`; cached like :func:`words`): the checks ask
+    whether texts share a word, or whether a text has a word outside a list."""
+    return frozenset(word_list(text))
+
+
 def word_list(text: str) -> list[str]:
     """The words of ``text``: lower-cased, accents removed (``Zürich`` → ``zurich``), split at every
     run of non-word characters (``_`` included)."""
@@ -257,10 +264,11 @@ def answer_values(text: str) -> list[Value]:
         title = next(g for g in m.groups() if g is not None).strip()
         if WORD.search(title):
             found.append(Value("title", title, (words(title),)))
-    headings = [] if text.islower() else [m.span() for m in HEADING.finditer(text)]  # needs a capital
-    for run, starts_sentence in proper_names(_masked(text, [m.span() for m in quoted] + headings)):
-        phrases = [words(" ".join(run))] + ([words(" ".join(run[1:]))] if starts_sentence else [])
-        found.append(Value("name", " ".join(run), tuple(phrases)))
+    if not text.islower():  # a heading and a name need a capital letter
+        headings = [m.span() for m in HEADING.finditer(text)]
+        for run, starts_sentence in proper_names(_masked(text, [m.span() for m in quoted] + headings)):
+            phrases = [words(" ".join(run))] + ([words(" ".join(run[1:]))] if starts_sentence else [])
+            found.append(Value("name", " ".join(run), tuple(phrases)))
     unique: dict[tuple[str, str], Value] = {}
     for item in found:
         unique.setdefault((item.kind, str(item.key)), item)
@@ -387,9 +395,10 @@ def _parsed(text: str) -> tuple[Any, tuple[tuple[str, Any], ...]]:
 
 
 def clear_caches() -> None:
-    """Empty the caches of :func:`_parsed` and :func:`words`."""
+    """Empty the caches of :func:`_parsed`, :func:`words` and :func:`word_set`."""
     _parsed.cache_clear()
     words.cache_clear()
+    word_set.cache_clear()
 
 
 def decoded(text: str) -> Any:
@@ -435,7 +444,9 @@ class Evidence:
         pieces: list[str] = []
         for text in texts:
             pieces.append(text)
-            pieces += [leaf for _, leaf in json_leaves(text) if isinstance(leaf, str)]
+            leaves = json_leaves(text)
+            if leaves:
+                pieces += [leaf for _, leaf in leaves if isinstance(leaf, str)]
         return cls("\n".join(pieces).lower())
 
     @functools.cached_property

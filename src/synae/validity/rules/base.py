@@ -46,8 +46,9 @@ class RuleOutcome:
         reasons = list(self.failures)
         if not reasons and unscored:
             reasons.append(unscored)
-        reasons += [code for code in self.notes if code not in reasons]
-        first = next(iter(self.failures.values()), [None])[0]
+        if self.notes:
+            reasons += [code for code in self.notes if code not in reasons]
+        first = next(iter(self.failures.values()))[0] if self.failures else None
         valid = False if self.failures else (None if unscored else True)
         details = {**self.details, **self.notes, **self.failures}
         return Verdict(trajectory_id=traj.id, target=target, valid=valid, reasons=reasons,

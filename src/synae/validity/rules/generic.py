@@ -82,9 +82,9 @@ class _Checks:
         self.not_run: dict[str, str] = {}
 
     def ran(self, name: str) -> None:
-        if self.states[name] == "not_run":
+        if self.states[name] == "not_run":  # only a check not run yet can have a reason not to run
             self.states[name] = "passed"
-        self.not_run.pop(name, None)
+            self.not_run.pop(name, None)
 
     def fail(self, name: str, message: str) -> None:
         self.states[name] = "failed"
@@ -164,16 +164,17 @@ class GenericToolCallChecker:
     def _check_message(self, traj: Trajectory, message: Message, tools: Mapping[str, Mapping[str, Any]],
                        checks: _Checks, seen: set[str]) -> None:
         error = message_parse_error(message)
-        unrecorded = set((message.metadata or {}).get("arguments_not_captured") or ())
-        recorded = [c for c in message.tool_calls or () if c.id not in unrecorded]
-        if error is not None or message.code is not None or recorded:
+        if error is not None or message.code is not None:
             checks.ran("parses")
         if error:
             checks.fail("parses", error)
-        for call in message.tool_calls or ():
+        calls = message.tool_calls or ()
+        unrecorded = set((message.metadata or {}).get("arguments_not_captured") or ()) if calls else set()
+        for call in calls:
             seen.add(call.id)
             if call.id in unrecorded:  # a trace that did not capture the arguments: nothing to check
                 continue
+            checks.ran("parses")
             name = call.function.name
             arguments = _parsed_arguments(call.function.arguments)
             if arguments is None:

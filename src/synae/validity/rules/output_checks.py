@@ -61,7 +61,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any, NamedTuple
@@ -80,7 +80,7 @@ from synae.validity.rules.answer_values import (
     decoded,
     json_leaves,
     may_contain,
-    words,
+    word_set,
 )
 
 MAX_ANSWER_CHARS = 4_000
@@ -167,7 +167,8 @@ LINK_MARKS = ("://", "www.", "@")  # one of them is in every match of URL_OR_EMA
 NOT_PRONOUNCEABLE = re.compile(r"[^aeiouy\W\d_]{6}|(\w)\1{3}", re.I)
 FOUR_SAME = re.compile(r"([a-z])\1{3}")
 VOWEL_RUNS = tuple(vowel * 4 for vowel in "aeiouy")
-CONSONANT_MARKS = bytes(ord("c") if chr(c) in "bcdfghjklmnpqrstvwxz" else 32 for c in range(256))  # or " "
+LETTER_MARKS = bytes(ord("c") if chr(c) in "bcdfghjklmnpqrstvwxz" else ord("v") if chr(c) in "aeiouy" else 32
+                     for c in range(256))  # "c" for a consonant, "v" for a vowel, else " "
 CAMEL = re.compile(r"([a-z])([A-Z])")
 NAME_SPLIT = re.compile(r"[^a-z0-9]+")
 REVERSED_FUNCTION_WORDS = frozenset(w[::-1] for w in FUNCTION_WORDS)
@@ -260,32 +261,35 @@ def call_names(calls: list[Exchange]) -> str:
 def content_values(text: str) -> list[str]:
     """The values of a result or arguments text that carry content: JSON leaves other than ids,
     statuses and booleans (the whole text when it is not JSON), without status words."""
-    value = decoded(text)
-    if value is None:
-        texts = [text]
-    else:
-        texts = [str(leaf) for key, leaf in json_leaves(text)
-                 if leaf is not None and not isinstance(leaf, bool) and not NON_CONTENT_KEY.search(key)]
-    return [t for t in texts if not STATUS_WORDS.issuperset(words(t).split())]
+    if decoded(text) is None:
+        return [] if STATUS_WORDS.issuperset(word_set(text)) else [text]
+    texts = [str(leaf) for key, leaf in json_leaves(text)
+             if leaf is not None and not isinstance(leaf, bool) and not _non_content_key(key)]
+    return [t for t in texts if not STATUS_WORDS.issuperset(word_set(t))]
+
+
+@functools.lru_cache(maxsize=1024)
+def _non_content_key(key: str) -> bool:
+    """:data:`NON_CONTENT_KEY` matches ``key`` (cached: the same keys recur from call to call)."""
+    return NON_CONTENT_KEY.search(key) is not None
 
 
 def content_words(text: str) -> set[str]:
     """Lower-case words of 3+ characters that are neither function nor status words nor numbers."""
-    return {w for w in set(words(text).split()) - NOT_CONTENT_WORDS if len(w) >= 3 and not w.isdigit()}
+    return {w for w in word_set(text) - NOT_CONTENT_WORDS if len(w) >= 3 and not w.isdigit()}
 
 
-def carried(answer_words: set[str], values: Sequence[Value], texts: list[str]) -> bool:
+def carried(answer_words: set[str], numbers: Sequence[Value], texts: list[str]) -> bool:
     """Whether the answer repeats something of ``texts`` (results or arguments): one of its content
     words (``answer_words``) is a word of a text (then a content word of it too: the filter is per
-    word), or else a number, date or time of the answer is in the texts (their :class:`Evidence` is
-    built only in that case)."""
-    if any(not answer_words.isdisjoint(words(text).split()) for text in texts):
+    word), or else one of its ``numbers`` (its numbers, dates and times) is in the texts (their
+    :class:`Evidence` is built only in that case)."""
+    if any(not answer_words.isdisjoint(word_set(text)) for text in texts):
         return True
-    looked_up = [v for v in values if v.kind in ("number", "temperature", "date", "time")]
-    if not looked_up:
+    if not numbers:
         return False
     evidence = Evidence.of(texts)
-    return any(evidence.grounds(v) for v in looked_up)
+    return any(evidence.grounds(v) for v in numbers)
 
 
 def evidence_texts(traj: Trajectory) -> tuple[list[str], bool]:
@@ -312,11 +316,13 @@ def evidence_texts(traj: Trajectory) -> tuple[list[str], bool]:
 
 
 def ungrounded_values(values: Sequence[Value], evidence: Evidence, calls: list[Exchange]) -> CheckResult:
-    if not any(x.result is not None for x in calls):
-        return skipped("no tool results: the answer may rest on the model's own knowledge")
     missing = sum(x.result is None for x in calls)
+    if missing == len(calls):
+        return skipped("no tool results: the answer may rest on the model's own knowledge")
     if missing:
         return skipped(f"{missing} tool call(s) without a result: the answer may quote them")
+    if not values:
+        return PASSED
     return CheckResult(tuple(f"{v.kind} {quote(v.text)} appears in no tool result, tool-call argument, user "
                              "or system message" for v in values if not evidence.grounds(v)))
 
@@ -328,13 +334,14 @@ def _empty(result: str) -> bool:
 
 
 def ignores_tool_results(answer: str, values: Sequence[Value], calls: list[Exchange]) -> CheckResult:
-    if not any(x.result is not None for x in calls):
+    answered = [x for x in calls if x.result is not None]
+    if not answered:
         return skipped("no tool results")
-    succeeded = [x for x in calls if x.result is not None and x.error is None]
+    succeeded = [x for x in answered if x.error is None]
     if not succeeded:
         return skipped("no tool call succeeded")
     failure = FAILURE_CLAIM.search(answer) if may_contain(answer, FAILURE_MARKS) else None
-    if failure and len(succeeded) == sum(x.result is not None for x in calls):
+    if failure and len(succeeded) == len(answered):
         return failed(f"{quote(answer)} reports a failure ({quote(failure.group())}) although "
                       f"{call_names(succeeded)} succeeded")
     results = [v for x in succeeded for v in content_values(x.result or "")]
@@ -343,7 +350,8 @@ def ignores_tool_results(answer: str, values: Sequence[Value], calls: list[Excha
     if not exchanged:
         return skipped("the tool calls and results carry only statuses and ids")
     answer_words = content_words(answer)
-    if (results and carried(answer_words, values, results)) or YES_NO.match(answer):
+    numbers = [v for v in values if v.kind in ("number", "temperature", "date", "time")] if values else []
+    if (results and carried(answer_words, numbers, results)) or YES_NO.match(answer):
         return PASSED
     if all(_empty(x.result or "") for x in succeeded) and NEGATIVE.search(answer):
         return PASSED  # "no events on Sunday" after an empty result
@@ -351,7 +359,7 @@ def ignores_tool_results(answer: str, values: Sequence[Value], calls: list[Excha
     if refusal and results:
         return failed(f"{quote(answer)} apologises or refuses ({quote(refusal.group())}) although "
                       f"{call_names(succeeded)} returned results")
-    if not carried(answer_words, values, exchanged):
+    if not carried(answer_words, numbers, exchanged):
         return failed(f"{quote(answer)} carries nothing from the calls and results of "
                       f"{call_names(succeeded)}")
     return PASSED
@@ -369,8 +377,8 @@ def _related(exchange: Exchange, stems: tuple[str, ...]) -> bool:
 def action_claims(answer: str) -> list[tuple[str, str]]:
     """(claimed verb, the claim's sentence) of every action claim (rules of the module docstring)."""
     claims: list[tuple[str, str]] = []
-    if answer.isascii() and STEMS.keys().isdisjoint(words(answer).split()):
-        return claims  # each verb of a claim is a whole word: on ASCII text, one of words(answer)
+    if answer.isascii() and STEMS.keys().isdisjoint(word_set(answer)):
+        return claims  # each verb of a claim is a whole word: on ASCII text, one of word_set(answer)
     for m in CLAIM.finditer(answer):
         verb = next(g for g in (m["verb"], m["lead"], m["after"]) if g)
         start = max(answer.rfind(c, 0, m.start() + 1) for c in ".!?\n") + 1
@@ -418,14 +426,15 @@ def _odd_words(prose: str, found: list[str]) -> list[str]:
     4+ of them, not all capitals, and without a vowel or matching :data:`NOT_PRONOUNCEABLE`. ASCII
     prose is first searched in lower case for what such a word needs (4 consonants, as every word
     without a vowel has, or one letter 4 times in a row: a vowel, as 4 same consonants are 4
-    consonants): without it there is none; and a word of letters matches :data:`NOT_PRONOUNCEABLE`
-    only where that text has 6 consonants in a row or a match of :data:`FOUR_SAME`."""
+    consonants; looked for only where 4 vowels are in a row): without it there is none; and a word
+    of letters matches :data:`NOT_PRONOUNCEABLE` only where that text has 6 consonants in a row or a
+    match of :data:`FOUR_SAME`."""
     if prose.isascii():
         lowered = prose.lower()
-        consonants = lowered.encode("ascii").translate(CONSONANT_MARKS)  # a "c" for each consonant
-        if b"cccc" not in consonants and not contains_any(lowered, VOWEL_RUNS):
+        letters = lowered.encode("ascii").translate(LETTER_MARKS)
+        if b"cccc" not in letters and (b"vvvv" not in letters or not contains_any(lowered, VOWEL_RUNS)):
             return []
-        unpronounceable = b"cccccc" in consonants or FOUR_SAME.search(lowered) is not None
+        unpronounceable = b"cccccc" in letters or FOUR_SAME.search(lowered) is not None
     else:
         unpronounceable = NOT_PRONOUNCEABLE.search(prose) is not None  # else no word of it matches
     return [t.lower() for t in found
@@ -442,13 +451,14 @@ def garbled_text(answer: str, found: list[str], tokens: list[str], vocabulary: s
         tokens = _lowered(found)
     if len(tokens) < 3:
         return skipped("fewer than 3 words")
-    letters = [] if prose.isascii() else [c for c in prose if c.isalpha()]  # ASCII: all Latin
-    if sum(c.isascii() for c in letters) < len(letters) / 2:
-        return skipped("not mostly Latin-script text")
-    known_backwards = {t for t in set(tokens)
+    if not prose.isascii():  # ASCII: all Latin
+        letters = [c for c in prose if c.isalpha()]
+        if sum(c.isascii() for c in letters) < len(letters) / 2:
+            return skipped("not mostly Latin-script text")
+    known_backwards = {t for t in set(tokens) - vocabulary
                        if len(t) >= 2 and (t in REVERSED_FUNCTION_WORDS or t[::-1] in vocabulary)}
-    known_backwards -= vocabulary
-    backwards = [t for t in tokens if t in known_backwards and t not in FUNCTION_WORDS]
+    backwards = ([t for t in tokens if t in known_backwards and t not in FUNCTION_WORDS]
+                 if known_backwards else [])
     if len(backwards) >= 3 and len(backwards) >= 0.3 * len(tokens):
         return failed(f"{len(backwards)} of {len(tokens)} words read as words only backwards: "
                       f"{quote(' '.join(backwards))}")
@@ -456,6 +466,12 @@ def garbled_text(answer: str, found: list[str], tokens: list[str], vocabulary: s
     if len(odd) >= 2 and len(odd) >= 0.4 * len(tokens):
         return failed(f"{len(odd)} of {len(tokens)} words are not words: {quote(' '.join(odd))}")
     return PASSED
+
+
+def _starts_a_longer_word(start: str, candidates: Iterable[str]) -> bool:
+    """One of ``candidates`` starts with ``start`` and has at least 2 more characters."""
+    shortest = len(start) + 2
+    return any(len(w) >= shortest and w.startswith(start) for w in candidates)
 
 
 def _unfinished_last_sentence(text: str) -> bool:
@@ -491,9 +507,7 @@ def truncated(answer: str, found: list[str], tokens: list[str], vocabulary: set[
         why = "leaves a bracket, quote or bold marker open"
     elif (word and word not in vocabulary and word not in FUNCTION_WORDS and word.isalpha()
           and (len(word) <= 4 or not VOWELS & set(word))
-          and (word in FUNCTION_WORD_STARTS
-               or any(len(w) > len(word) + 1 and w.startswith(word)
-                      for w in chain(tokens[:-1], vocabulary)))):
+          and (word in FUNCTION_WORD_STARTS or _starts_a_longer_word(word, chain(tokens[:-1], vocabulary)))):
         why = f"ends mid-word ({word!r})"
     elif _unfinished_last_sentence(text):
         why = "the last sentence has no end although the ones before it on its line do"
