@@ -77,17 +77,23 @@ ABBREVIATIONS = frozenset({"st", "dr", "mr", "mrs", "ms", "mt", "ft", "jr", "sr"
 
 _MONTH = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|" \
          r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+# A lookahead for the first character a match can have: it changes no match, but lets a search pass
+# over the other characters fast.
+FIRST_LETTER_OF_A_MONTH = r"(?=[adfjmnos])"
+FIRST_CHARACTER_OF_A_NUMBER = r"(?=[$€£¥\s\d])"
 DATE_PATTERNS = (
     ("iso", re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")),
     ("slash", re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b")),
-    ("month_day", re.compile(_MONTH + r"\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4})\b)?", re.I)),
+    ("month_day", re.compile(FIRST_LETTER_OF_A_MONTH + _MONTH
+                             + r"\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4})\b)?", re.I)),
     ("day_month", re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH
                              + r"\b\.?(?:,?\s+(\d{4})\b)?", re.I)),
 )
 TIME_PATTERN = re.compile(r"\b(\d{1,2}):(\d{2})(?::\d{2})?\s*([ap]\.?m\b\.?)?|\b(\d{1,2})\s*([ap]\.?m\b\.?)",
                           re.I)
 NUMBER_PATTERN = re.compile(
-    r"(?<![\w.,])(?P<cur>[$€£¥])?\s?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?![\d,]\d)"
+    FIRST_CHARACTER_OF_A_NUMBER
+    + r"(?<![\w.,])(?P<cur>[$€£¥])?\s?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?![\d,]\d)"
     r"(?P<unit>\s?(?:%|percent\b|°\s?[cf]?|degrees?\b))?", re.I)
 LIST_MARKER = re.compile(r"(?:^|\n)[ \t]*(\d+)[.)]\s")
 DIGIT = re.compile(r"\d")  # every date, time and number pattern needs one: texts without are skipped
@@ -101,6 +107,9 @@ QUOTE_MARKS = ("\"", "“", "'")  # every match of QUOTED starts with one
 WORD = re.compile(r"[^\W\d_](?:[\w'’&.-]*\w)?")
 DIGIT_RUN = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 NON_WORD = re.compile(r"[\W_]+")
+NON_ASCII = re.compile(r"[^\x00-\x7f]")
+CASE_TWINS = "\u0130\u0131\u017f\u212a"  # İ ı ſ K: the non-ASCII characters that case-insensitive
+# matching takes for an ASCII letter (i, i, s, k)
 ASCII_NON_WORD = bytes(c if chr(c).isalnum() else 32 for c in range(256))  # non-word → space (on ASCII)
 MARKDOWN = re.compile(r"\*\*|__|`+|^#+\s", re.M)
 MARKDOWN_MARKS = ("**", "__", "`", "#")  # every match of MARKDOWN has one
@@ -155,8 +164,13 @@ def word_list(text: str) -> list[str]:
     folded = text.lower()
     if folded.isascii():  # no accents to remove, and the word characters are letters and digits
         return folded.encode("ascii").translate(ASCII_NON_WORD).decode("ascii").split()
-    folded = "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
+    folded = NON_ASCII.sub(_without_combining, unicodedata.normalize("NFKD", folded))
     return NON_WORD.sub(" ", folded).split()
+
+
+def _without_combining(match: re.Match[str]) -> str:
+    """A non-ASCII character, or nothing for a combining mark (an ASCII character is none)."""
+    return "" if unicodedata.combining(match[0]) else match[0]
 
 
 def _number(text: str) -> float:
@@ -195,11 +209,14 @@ def contains_any(text: str, literals: Iterable[str]) -> bool:
 
 
 def may_contain(text: str, literals: Iterable[str]) -> bool:
-    """``False`` only when ``text`` is ASCII and contains none of ``literals`` (lower case) in any
-    case: an exact precheck for a case-insensitive pattern that cannot match without one of them. A
-    non-ASCII text always passes (case-insensitive matching knows more equivalences than
-    ``str.lower``, e.g. ``ſ`` for ``s``)."""
-    return not text.isascii() or contains_any(text.lower(), literals)
+    """``False`` only when ``text`` contains none of ``literals`` (lower-case ASCII) in any case: an
+    exact precheck for a case-insensitive pattern that cannot match without one of them. A text with
+    one of :data:`CASE_TWINS` always passes: case-insensitive matching takes them for ASCII letters
+    (``ſ`` for ``s``), ``str.lower`` does not; any other character matches a literal's ASCII
+    character only as itself in upper or lower case."""
+    if not text.isascii() and contains_any(text, CASE_TWINS):
+        return True
+    return contains_any(text.lower(), literals)
 
 
 def _date_kinds(text: str) -> set[str]:
@@ -328,6 +345,9 @@ def proper_names(text: str) -> list[tuple[list[str], bool]]:
     run_starts_sentence = sentence_start = True
     for m in TOKEN.finditer(text):
         raw, after = m.group(), text[m.end():m.end() + 2]
+        if not run and raw.isalpha() and raw.islower():  # outside a run, a lower-case word only
+            sentence_start = "\n" in after  # ends a sentence, at a line break (as below)
+            continue
         core = raw.strip(STRIP).rstrip(".")
         if core.endswith(("'s", "’s")):
             core = core[:-2]

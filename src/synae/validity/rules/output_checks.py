@@ -69,7 +69,9 @@ from typing import Any, NamedTuple
 from synae.schema import Trajectory
 from synae.validity.rules.answer_values import (
     ABBREVIATIONS,
+    CASE_TWINS,
     FUNCTION_WORDS,
+    NON_ASCII,
     STRIP,
     WORD,
     Evidence,
@@ -377,8 +379,8 @@ def _related(exchange: Exchange, stems: tuple[str, ...]) -> bool:
 def action_claims(answer: str) -> list[tuple[str, str]]:
     """(claimed verb, the claim's sentence) of every action claim (rules of the module docstring)."""
     claims: list[tuple[str, str]] = []
-    if answer.isascii() and STEMS.keys().isdisjoint(word_set(answer)):
-        return claims  # each verb of a claim is a whole word: on ASCII text, one of word_set(answer)
+    if not _may_claim(answer):
+        return claims
     for m in CLAIM.finditer(answer):
         verb = next(g for g in (m["verb"], m["lead"], m["after"]) if g)
         start = max(answer.rfind(c, 0, m.start() + 1) for c in ".!?\n") + 1
@@ -388,6 +390,17 @@ def action_claims(answer: str) -> list[tuple[str, str]]:
             continue
         claims.append((verb.lower(), answer[start:end + 1].strip()))
     return claims
+
+
+def _may_claim(answer: str) -> bool:
+    """Whether :data:`CLAIM` can match ``answer``: the verb of a claim is a whole word, so one of the
+    claimed verb forms is a word of the answer read in ASCII (each other character as a space). A text
+    with one of :data:`CASE_TWINS` always can (case-insensitive matching takes them for letters)."""
+    if answer.isascii():
+        return not STEMS.keys().isdisjoint(word_set(answer))
+    if contains_any(answer, CASE_TWINS):
+        return True
+    return not STEMS.keys().isdisjoint(word_set(NON_ASCII.sub(" ", answer)))
 
 
 def unsupported_action_claim(traj: Trajectory, answer: str, calls: list[Exchange]) -> CheckResult:
@@ -423,20 +436,18 @@ def _lowered(found: list[str]) -> list[str]:
 
 def _odd_words(prose: str, found: list[str]) -> list[str]:
     """The words of ``found`` (the words of ``prose``) that are not pronounceable: ASCII letters only,
-    4+ of them, not all capitals, and without a vowel or matching :data:`NOT_PRONOUNCEABLE`. ASCII
-    prose is first searched in lower case for what such a word needs (4 consonants, as every word
-    without a vowel has, or one letter 4 times in a row: a vowel, as 4 same consonants are 4
-    consonants; looked for only where 4 vowels are in a row): without it there is none; and a word
-    of letters matches :data:`NOT_PRONOUNCEABLE` only where that text has 6 consonants in a row or a
-    match of :data:`FOUR_SAME`."""
-    if prose.isascii():
-        lowered = prose.lower()
-        letters = lowered.encode("ascii").translate(LETTER_MARKS)
-        if b"cccc" not in letters and (b"vvvv" not in letters or not contains_any(lowered, VOWEL_RUNS)):
-            return []
-        unpronounceable = b"cccccc" in letters or FOUR_SAME.search(lowered) is not None
-    else:
-        unpronounceable = NOT_PRONOUNCEABLE.search(prose) is not None  # else no word of it matches
+    4+ of them, not all capitals, and without a vowel or matching :data:`NOT_PRONOUNCEABLE`. The prose
+    is first read in lower case with every non-ASCII character as a space (such a word is kept
+    whole) for what such a word needs (4 consonants, as every word without a vowel has, or one letter
+    4 times in a row: a vowel, as 4 same consonants are 4 consonants; looked for only where 4 vowels
+    are in a row): without it there is none; and a word of letters matches
+    :data:`NOT_PRONOUNCEABLE` only where that text has 6 consonants in a row or a match of
+    :data:`FOUR_SAME`."""
+    text = (prose if prose.isascii() else NON_ASCII.sub(" ", prose)).lower()
+    letters = text.encode("ascii").translate(LETTER_MARKS)
+    if b"cccc" not in letters and (b"vvvv" not in letters or not contains_any(text, VOWEL_RUNS)):
+        return []
+    unpronounceable = b"cccccc" in letters or FOUR_SAME.search(text) is not None
     return [t.lower() for t in found
             if len(t) >= 4 and t.isascii() and t.isalpha() and not t.isupper()
             and (VOWELS.isdisjoint(t.lower()) or (unpronounceable and NOT_PRONOUNCEABLE.search(t)))]
@@ -452,8 +463,9 @@ def garbled_text(answer: str, found: list[str], tokens: list[str], vocabulary: s
     if len(tokens) < 3:
         return skipped("fewer than 3 words")
     if not prose.isascii():  # ASCII: all Latin
-        letters = [c for c in prose if c.isalpha()]
-        if sum(c.isascii() for c in letters) < len(letters) / 2:
+        letters = sum(map(str.isalpha, prose))
+        other = sum(map(str.isalpha, NON_ASCII.findall(prose)))  # the letters outside ASCII
+        if letters - other < letters / 2:
             return skipped("not mostly Latin-script text")
     known_backwards = {t for t in set(tokens) - vocabulary
                        if len(t) >= 2 and (t in REVERSED_FUNCTION_WORDS or t[::-1] in vocabulary)}
