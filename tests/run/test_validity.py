@@ -60,6 +60,14 @@ def test_verdict_counts() -> None:
     assert counts.rate == 0.5 and counts.coverage == 0.8 and counts.rate_all == 0.4
     assert counts.reasons == {"a": 2, "b": 1} and counts.unscored_reasons == {"judge_failed": 1}
     assert VerdictCounts.of([v(None, "no_judge")]).rate is None
+    mixed = [v(False, "z", "a"), v(None, "timeout", "judge_failed"), v(False), v(None, "no_judge"),
+             v(False, "a"), Verdict(trajectory_id="y", target="output", valid=True, checker="c",
+                                    details={"truncated_fields": 2})]
+    counts = VerdictCounts.of(mixed)
+    assert list(counts.reasons.items()) == [("z", 1), ("a", 2)]  # every reason, first-seen order
+    assert counts.unscored_reasons == {"timeout": 1, "no_judge": 1}  # the first reason only
+    assert (counts.n, counts.valid, counts.invalid, counts.unscored) == (6, 1, 3, 2)
+    assert counts.truncated_fields == 2
 
 
 def test_rules_run_on_real_t1(t1_valid: list[Trajectory]) -> None:

@@ -145,13 +145,26 @@ class VerdictCounts:
 
     @classmethod
     def of(cls, verdicts: Sequence[Verdict]) -> VerdictCounts:
-        invalid = [v for v in verdicts if v.valid is False]
-        unscored = [v for v in verdicts if v.valid is None]
-        return cls(n=len(verdicts), valid=sum(v.valid is True for v in verdicts), invalid=len(invalid),
-                   unscored=len(unscored), reasons=dict(Counter(r for v in invalid for r in v.reasons)),
-                   unscored_reasons=dict(Counter(r for v in unscored for r in v.reasons[:1])),
-                   checks=check_counts(verdicts),
-                   truncated_fields=sum(int(v.details.get("truncated_fields", 0)) for v in verdicts))
+        """The counts of ``verdicts`` (one pass): ``reasons`` counts every reason of the invalid
+        ones, ``unscored_reasons`` the first reason of the unscored ones, in first-seen order."""
+        valid = truncated = 0
+        reasons: Counter[str] = Counter()
+        unscored_reasons: Counter[str] = Counter()
+        invalid = unscored = 0
+        for v in verdicts:
+            if v.valid is True:
+                valid += 1
+            elif v.valid is False:
+                invalid += 1
+                reasons.update(v.reasons)
+            else:
+                unscored += 1
+                unscored_reasons.update(v.reasons[:1])
+            if v.details:
+                truncated += int(v.details.get("truncated_fields", 0))
+        return cls(n=len(verdicts), valid=valid, invalid=invalid, unscored=unscored, reasons=dict(reasons),
+                   unscored_reasons=dict(unscored_reasons), checks=check_counts(verdicts),
+                   truncated_fields=truncated)
 
     @property
     def scored(self) -> int:
