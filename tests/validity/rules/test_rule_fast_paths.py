@@ -29,7 +29,7 @@ from synae.validity.rules.answer_values import (
     word_list,
     word_set,
 )
-from synae.validity.rules.generic import GenericToolCallChecker
+from synae.validity.rules.generic import GenericOutputChecker, GenericToolCallChecker
 from synae.validity.rules.output_checks import (
     CLAIM,
     ERROR_MARKS,
@@ -37,6 +37,7 @@ from synae.validity.rules.output_checks import (
     FAILURE_CLAIM,
     FAILURE_MARKS,
     LINK_MARKS,
+    MAX_VALUES,
     NON_CONTENT_KEY,
     NOT_PRONOUNCEABLE,
     PASSED,
@@ -49,6 +50,7 @@ from synae.validity.rules.output_checks import (
     _may_claim,
     _non_content_key,
     _odd_words,
+    _value_marks,
     content_values,
     garbled_text,
     ungrounded_values,
@@ -241,3 +243,26 @@ def test_the_lookaheads_change_no_match(text: str) -> None:
         assert general.pattern != pattern.pattern
         assert [m.groups() + m.span() for m in pattern.finditer(text)] == [
             m.groups() + m.span() for m in general.finditer(text)]
+
+
+@pytest.mark.parametrize("text", [
+    'Your "Room 101" meeting with Anna Berg is on May 3, 2024 at 15:30 in Oslo (12 °C, $45, 30 %).',
+    "“Q3 Review” – ÅSE, Bob and 2024-05-03 at 3 pm; 'Plan B' costs €1,200.50 and 1,250 NOK.",
+    "The Museum of Modern Art, the Van Gogh Museum and St. Olav's Church: 12, 13 and 14 May.",
+    "no capitals, digits or quotes here", "", "MAY 3RD ſept 4 İstanbul 07/08/2024 12:30 pm",
+])
+def test_every_value_has_a_digit_capital_or_quote_of_its_own(text: str) -> None:
+    """Values are found only where a check reads them or there may be more than can be looked up;
+    the count of those characters bounds the count of values."""
+    assert len(answer_values(text)) <= _value_marks(text)
+
+
+def test_more_values_than_can_be_looked_up_are_recorded_without_tool_results() -> None:
+    answer = "Free rooms: " + ", ".join(str(n) for n in range(100, 400)) + "."
+    verdict = GenericOutputChecker().check(Trajectory(id="t", messages=[
+        Message(role="user", content="Which rooms?"), Message(role="assistant", content=answer)],
+        output=answer))
+    assert verdict.details["capped"] == [f"values: first {MAX_VALUES} of 300 looked up"]
+    few = GenericOutputChecker().check(Trajectory(id="t", messages=[Message(role="user", content="?")],
+                                                  output="Room 101 is booked."))
+    assert "capped" not in few.details

@@ -48,13 +48,16 @@ What these rules cannot see: unit conversions, computed values, a value that exi
 evidence but belongs to something else (the humidity quoted as the temperature), wrong reasoning
 and paraphrased contradictions — those need ``--validity llm``.
 
-Cost: about 0.06 ms for a short trajectory (one call, an answer of one sentence) and 0.3 ms for an
-answer of 400 characters on the shared 2-core machine. The evidence's number, date and time indexes
-are built only when a value of that kind is looked up, each JSON text is decoded once per trajectory,
-the answer's words are found once for all checks, and a pattern is skipped where an exact precheck
-shows it cannot match (no digit: no date, time or number; ASCII text without any of a phrase list's
-words: no failure claim, refusal or error phrase; ASCII text none of whose words is a claimed verb:
-no action claim). Check results are immutable and shared (one object for every check that passed).
+Cost: about 0.1 ms for a short trajectory (one call, an answer of one sentence) and 0.3 ms for an
+answer of 400 characters on the shared 2-core machine. The answer's values are found only when a
+check reads them (beside tool results) or when there may be more of them than are looked up; the
+evidence's number, date and time indexes are built only when a value of that kind is looked up, each
+JSON text is decoded once per trajectory, the answer's words are found once for all checks, and a
+pattern is skipped where an exact precheck shows it cannot match (no digit: no date, time or number;
+no phrase of a list in the lower-cased text: no failure claim, refusal or error phrase; no claimed
+verb among the words of the answer read in ASCII: no action claim; a text with one of the
+characters that case-insensitive matching takes for an ASCII letter, ``İ ı ſ K``, is always
+searched). Check results are immutable and shared (one object for every check that passed).
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ from synae.validity.rules.answer_values import (
     CASE_TWINS,
     FUNCTION_WORDS,
     NON_ASCII,
+    QUOTE_MARKS,
     STRIP,
     WORD,
     Evidence,
@@ -538,6 +542,13 @@ def output_checks(traj: Trajectory) -> tuple[dict[str, CheckResult], dict[str, A
         clear_caches()
 
 
+def _value_marks(answer: str) -> int:
+    """At least the number of values :func:`answer_values` finds in ``answer``: each value has a
+    character of its own that is a digit (a number, date or time), a capital letter (the first of a
+    name) or a quote mark (the one that opens a title)."""
+    return sum(map(str.isdigit, answer)) + sum(map(str.isupper, answer)) + sum(map(answer.count, QUOTE_MARKS))
+
+
 def _output_checks(traj: Trajectory) -> tuple[dict[str, CheckResult], dict[str, Any]]:
     answer = (traj.output or "").strip()
     if not answer:
@@ -552,7 +563,10 @@ def _output_checks(traj: Trajectory) -> tuple[dict[str, CheckResult], dict[str, 
         capped.append(f"evidence: first {MAX_EVIDENCE_CHARS} characters of the trajectory's texts used")
     evidence = Evidence.of(texts)
     calls = exchanges(traj)
-    values = answer_values(answer)
+    # the values are read only beside tool results (else both value checks do not run), but always
+    # found where there may be more than can be looked up, to record the cap
+    needed = any(x.result is not None for x in calls) or _value_marks(answer) > MAX_VALUES
+    values = answer_values(answer) if needed else []
     if len(values) > MAX_VALUES:
         capped.append(f"values: first {MAX_VALUES} of {len(values)} looked up")
         values = values[:MAX_VALUES]
