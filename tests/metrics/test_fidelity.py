@@ -175,8 +175,8 @@ def test_frechet_to_point_equals_the_distance_to_copies(m: int, d: int, eps: flo
 
 def _same(a, b) -> None:
     """Two metric values are equal to the last bit, details included."""
-    assert (a.value, a.reason, a.n_real, a.n_synthetic, a.details) == (b.value, b.reason, b.n_real, b.n_synthetic,
-                                                                      b.details)
+    fields = ("value", "reason", "n_real", "n_synthetic", "details")
+    assert [getattr(a, f) for f in fields] == [getattr(b, f) for f in fields]
 
 
 @pytest.mark.parametrize("real", [[3.0, 1.5, 2.25, 1.5, 9.0], [], [7.0]])
@@ -188,7 +188,8 @@ def test_a_side_given_once_gives_the_values_of_the_raw_side(real, syn):
         _same(numeric_match(PooledValues.of(real), syn, order=order), numeric_match(real, syn, order=order))
     labels_real = [[str(v)] for v in real] + [["x", "y"]]
     labels_syn = [[str(v)] for v in syn]
-    _same(categorical_match(label_counts(labels_real), labels_syn), categorical_match(labels_real, labels_syn))
+    _same(categorical_match(label_counts(labels_real), labels_syn),
+          categorical_match(labels_real, labels_syn))
     calls_real = [["a", "b", "a", "print"], [], ["c", "a"]][:len(real)]
     calls_syn = [["a", "print"], ["b", "b", "zz"]][:len(syn)]
     for vocabulary in (None, {"a", "b", "c"}):

@@ -1,6 +1,7 @@
 """A warm ``synae evaluate`` (every text's vector in the embedding cache) imports no heavy library
 that no selected metric or output needs: not scipy.stats, torch, sentence-transformers, scikit-learn
-or matplotlib, nor httpx without an LLM call (a child process, so that this process's imports do not count)."""
+or matplotlib, nor httpx without an LLM call (a child process, so that this process's imports do
+not count)."""
 
 from __future__ import annotations
 
