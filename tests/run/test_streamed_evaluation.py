@@ -108,24 +108,34 @@ def test_streamed_generic_evaluation_equals_the_whole_dataset_run(generic_files:
     assert streamed.datasets["synthetic"].n == 30 and streamed.datasets["real"].fingerprint
 
 
-def test_the_streamed_evaluator_holds_no_trajectories_and_reads_the_profile_once(
-        generic_files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    real, _ = generic_files
-    monkeypatch.setattr(evaluation, "FEATURE_CHUNK", 7)
-    config = load_config(embedding={"model": "lexical"}, metrics={"attribute_fields": ["metadata.level"]})
-    stream = TrajectoryStream(real)
-    passes = []
+def _counted(stream: TrajectoryStream, monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
+    """The chunk size of each pass begun over ``stream`` from now on."""
+    passes: list[int | None] = []
     original = stream.chunks
 
     def counting(size: int | None = None) -> Any:
         passes.append(size)
         return original(size)
     monkeypatch.setattr(stream, "chunks", counting)
+    return passes
+
+
+def test_the_streamed_evaluator_holds_no_trajectories_and_reads_the_real_set_once(
+        generic_files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The generic preset's data profile is folded by the pass that builds the features: the
+    profile of the first chunk decides as the whole set's does, so the features built on the way
+    are kept, and nothing is read before the plan is first needed."""
+    real, _ = generic_files
+    monkeypatch.setattr(evaluation, "FEATURE_CHUNK", 7)
+    config = load_config(embedding={"model": "lexical"}, metrics={"attribute_fields": ["metadata.level"]})
+    stream = TrajectoryStream(real)
+    passes = _counted(stream, monkeypatch)
     ev = Evaluator(stream, config, progress=False)
-    assert len(passes) == 1  # the data profile of the generic preset
+    assert passes == []
     assert "topic" in ev.context.ad_attributes and "metadata.level" in ev.context.ad_attributes
     feats = ev.real_features
-    assert passes == [7, 7] and feats.n == 40 and len(stream) == 40  # no pass for len(): counted
+    assert passes == [7] and feats.n == 40 and len(stream) == 40  # no pass for len(): counted
+    assert ev.feature_seconds(stream) is not None
     from synae.run.data import load_dataset
 
     whole = Evaluator(load_dataset(real), config, progress=False).real_features
@@ -136,6 +146,40 @@ def test_the_streamed_evaluator_holds_no_trajectories_and_reads_the_profile_once
     assert feats.ad_labels == whole.ad_labels
     assert {k: (v.values.tolist(), v.offsets.tolist()) for k, v in feats.numeric.items()} == \
            {k: (v.values.tolist(), v.offsets.tolist()) for k, v in whole.numeric.items()}
+
+
+@pytest.mark.parametrize("change", ["kind", "key", "selection"])
+def test_a_real_set_that_decides_otherwise_after_its_first_chunk_gets_a_features_pass(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str) -> None:
+    """A later chunk that changes what the profile decides — a stored attribute that becomes
+    categorical (and so an AD attribute), a new stored attribute, or the one a metric pattern names
+    (which the first chunk's plan cannot select) — drops the features built on the first chunk's
+    plan: they get a pass of their own, and the run equals the whole-dataset run."""
+    records = _chat("r", 40, 1, mixed_at=30 if change == "kind" else None)
+    if change != "kind":
+        for t in records[30:]:
+            t.attributes["late"] = "yes" if int(t.id[1:]) % 2 else "no"
+    real, synthetic = tmp_path / "real.jsonl", tmp_path / "synthetic.jsonl"
+    write_jsonl(records, real)
+    write_jsonl(_chat("s", 20, 2), synthetic)
+    select = "fidelity.instructions.am.late" if change == "selection" else "fidelity.instructions.am.*"
+    config = load_config(inputs={"real": real, "synthetic": [synthetic]}, embedding={"model": "lexical"},
+                         evaluation={"select": select})
+    whole, streamed = _both(config, monkeypatch)
+    assert _metrics(streamed) == _metrics(whole) and streamed.timings["passes_real"] == 2
+    if change == "kind":
+        assert streamed.metrics["fidelity.instructions.am.difficulty"].reason.startswith(
+            "attribute_kind_mismatch")
+    else:
+        assert streamed.metrics["fidelity.instructions.am.late"].status == "ok"
+    monkeypatch.setattr(evaluation, "FEATURE_CHUNK", 7)
+    stream = TrajectoryStream(real)
+    passes = _counted(stream, monkeypatch)
+    ev = Evaluator(stream, config, metric_patterns=select, progress=False)
+    feats = ev.real_features
+    assert passes == [7, 7] and feats.n == 40
+    if change == "kind":
+        assert ev.context.ad_attributes == ("difficulty", "topic")  # a number in the first chunk
 
 
 @pytest.mark.parametrize("held", [True, False])

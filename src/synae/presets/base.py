@@ -139,6 +139,18 @@ class DataProfile:
                 self.field_kinds.setdefault(path, KindFold()).add(field_scalar(t, path))
         return self
 
+    def decisions(self) -> tuple[Any, ...]:
+        """Everything a preset's decisions read from the profile (:meth:`Preset.am_attribute_names`,
+        :meth:`Preset.ad_attributes`, the learned kinds of named fields): the stored keys in
+        first-seen order, the first trajectory's keys, the keys every trajectory has, each key's
+        and each named field's kind, whether a message makes a tool call, and whether there is a
+        trajectory at all. Profiles with equal decisions make a preset decide alike (the evaluator
+        builds a streamed real set's features on the first chunk's profile while they stay equal)."""
+        return (tuple(self.keys), self.first_keys, frozenset(self.common),
+                tuple((key, fold.kind) for key, fold in self.stored.items()),
+                tuple((path, fold.kind) for path, fold in self.field_kinds.items()),
+                self.has_calls, self.n > 0)
+
     def stored_kind(self, key: str) -> AttributeKind:
         """The kind :func:`stored_attribute_values` gives stored attribute ``key`` on the whole set."""
         fold = self.stored.get(key)

@@ -32,6 +32,7 @@ import datetime as _dt
 import fnmatch
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
@@ -132,6 +133,18 @@ def select_metrics(ids: Sequence[str], patterns: str | Sequence[str] | None) -> 
     return chosen
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What an :class:`Evaluator` computes, as the real set decides it: the metric context, the
+    selected metric IDs (registry order), the features they need, and the per-record features of a
+    chunk (:class:`RecordFeatures`)."""
+
+    context: MetricContext
+    metric_ids: list[str]
+    needs: set[Feature]
+    record_features: RecordFeatures
+
+
 # ------------------------------------------------------------------------------------------------
 # The evaluator
 
@@ -171,18 +184,90 @@ class Evaluator:
                                                     else real.detect_preset())
             self.preset = get_preset(name, attribute_fields=self.config.metrics.attribute_fields)
         self.options = self.config.metrics
-        self.context = metric_context(self.preset, self.config, data_profile(self.preset, real))
-        self.metric_ids = select_metrics(registry.plan(self.context), metric_patterns)
+        self._patterns = metric_patterns
         self._embedder_arg = None if isinstance(embedder, EmbeddingPipeline) else embedder
         self._pipeline = embedder if isinstance(embedder, EmbeddingPipeline) else None
         self.progress = progress
-        self._needs: set[Feature] = {f for i in self.metric_ids for f in registry.spec(i).needs}
-        self.record_features = RecordFeatures(self.preset, self.options, tuple(self.metric_ids),
-                                              tuple(self.context.ad_attributes))
         self._real_features: DatasetFeatures | None = None
         self.metric_seconds: dict[str, float] = {}  # wall time per metric of the last compute_metrics
         self.stage_seconds: dict[str, float] = {}  # executor passes of the last compute_metrics (k-NN)
         self._feature_seconds: dict[int, float] = {}  # id(dataset) -> seconds its last features() took
+        self._plan: Plan | None = None
+        if isinstance(real, Dataset) or not self.preset.learns_from_data or real.held is not None:
+            self._plan = self._plan_for(data_profile(self.preset, real))  # no pass to share
+
+    # -- the plan: which metrics, and what their features need ---------------------------------
+
+    def _plan_for(self, profile: DataProfile) -> Plan:
+        """The plan the real set's ``profile`` decides (:class:`ConfigError` when the metric
+        patterns select nothing)."""
+        context = metric_context(self.preset, self.config, profile)
+        ids = select_metrics(registry.plan(context), self._patterns)
+        return Plan(context, ids, {f for i in ids for f in registry.spec(i).needs},
+                    RecordFeatures(self.preset, self.options, tuple(ids), tuple(context.ad_attributes)))
+
+    @property
+    def plan(self) -> Plan:
+        """The :class:`Plan`; for a streamed real set decided by its first pass
+        (:meth:`_profile_pass`), on first use."""
+        if self._plan is None:
+            self._plan = self._profile_pass()
+        return self._plan
+
+    @property
+    def context(self) -> MetricContext:
+        return self.plan.context
+
+    @property
+    def metric_ids(self) -> list[str]:
+        return self.plan.metric_ids
+
+    @property
+    def record_features(self) -> RecordFeatures:
+        return self.plan.record_features
+
+    @property
+    def _needs(self) -> set[Feature]:
+        return self.plan.needs
+
+    def _profile_pass(self) -> Plan:
+        """The plan of a streamed real set, from one pass that folds its :class:`DataProfile` and,
+        speculatively, builds its features too (so the set is parsed once, and the riders of the
+        pass — validity, structure — ride it): the features are built for the plan of the first
+        chunk's profile as long as each later chunk leaves the profile's
+        :meth:`~DataProfile.decisions` as they were; equal decisions decide the same plan, so the
+        features are those :meth:`features` builds. A chunk that changes them (a new stored
+        attribute, another kind, the first tool call) drops what was built, and the features get a
+        pass of their own, as do those of a first chunk whose plan selects no metric."""
+        real = self.real
+        assert not isinstance(real, Dataset)
+        start, ridden = time.perf_counter(), _rider_seconds(real)
+        profile = self.preset.profile_of(())
+        decided: tuple[Any, ...] | None = None
+        fold: _FeatureFold | None = None
+        try:
+            for chunk in trajectory_chunks(real):
+                profile.add(chunk)
+                if decided is None:
+                    decided = profile.decisions()
+                    try:
+                        self._plan = self._plan_for(profile)  # what the fold reads
+                        fold = _FeatureFold(self, real)
+                    except ConfigError:  # a later chunk may add the attributes the patterns name
+                        fold = None
+                elif fold is not None and profile.decisions() != decided:
+                    fold = None
+                if fold is not None:
+                    fold.add(chunk)
+            self._plan = None
+            self._plan = plan = self._plan_for(profile)  # the first chunk's when the fold was kept
+        except BaseException:
+            self._plan = None  # a pass that raised decides nothing
+            raise
+        if fold is not None:
+            self._real_features = fold.finish()
+            self._feature_seconds[id(real)] = time.perf_counter() - start - (_rider_seconds(real) - ridden)
+        return plan
 
     # -- embeddings --------------------------------------------------------------------------
 
@@ -278,6 +363,7 @@ class Evaluator:
 
     @property
     def real_features(self) -> DatasetFeatures:
+        _ = self.plan  # a streamed real set's first pass may build them on the way
         if self._real_features is None:
             self._real_features = self.features(self.real)
         return self._real_features
@@ -310,44 +396,10 @@ class Evaluator:
 
     def _features(self, dataset: Dataset | TrajectoryStream) -> DatasetFeatures:
         """:meth:`features` (untimed)."""
-        stored = self.record_features.stored_attributes()
-        raw: dict[str, list[Any]] = {a: [] for a in stored}
-        parts: list[DatasetFeatures] = []
-        side: dict[str, Any] = {} if isinstance(dataset, Dataset) else dict(dataset.embeddings)
-        given: dict[str, int | None] | None = None if isinstance(dataset, Dataset) else {}
+        fold = _FeatureFold(self, dataset)
         for chunk in trajectory_chunks(dataset):
-            for a in stored:  # kept until the end: equal values share one object
-                raw[a].extend(share_raw([t.attributes.get(a) for t in chunk]))
-            part = Dataset(trajectories=chunk, name=dataset.name, source=dataset.source,
-                           embeddings=dataset.embeddings if isinstance(dataset, Dataset) else {})
-            with gc_paused():  # a chunk's features are acyclic: no collection rescans the chunk
-                parts.append(self._chunk_features(part, skip_views=set(side), given=given))
-        if not parts:  # an empty stream: the features of an empty dataset
-            parts.append(self._chunk_features(Dataset(trajectories=[], name=dataset.name), set(side), given))
-        feats = parts[0] if len(parts) == 1 else DatasetFeatures.concat(parts, dataset.name)
-        del parts
-        for a in stored:
-            add_stored(feats, a, raw.pop(a))
-        for view in ("transcript", "output"):  # a stream without records of a view: as when loaded
-            if f"{view}s" in self._needs and view not in side and f"{view}s" not in feats.embedding:
-                empty = self._vectors(Dataset(trajectories=[], name=dataset.name, source=dataset.source),
-                                      view, list)
-                assert empty is not None  # not a stream chunk
-                setattr(feats, f"{view}s", empty[0])
-                feats.embedding[f"{view}s"] = empty[1]
-        for view, array in side.items():  # every side file's row count is checked; used if needed
-            n_rows = feats.n if view == "transcript" else feats.n_outputs
-            source = str(getattr(array, "filename", None) or dataset.source or dataset.name)  # the .npy
-            if f"{view}s" not in self._needs:
-                precomputed.check_rows(array, n_rows, view, source)
-                continue
-            vectors = precomputed.side_vectors(array, view, n_rows, source)
-            if view == "transcript":
-                feats.transcripts = vectors
-            else:
-                feats.outputs = vectors
-            feats.embedding[f"{view}s"] = precomputed.stats(vectors)
-        return feats
+            fold.add(chunk)
+        return fold.finish()
 
     def _record_features(self, trajs: list[Trajectory]) -> DatasetFeatures:
         """:attr:`record_features` of ``trajs``: in this process on the local executor; on another
@@ -520,6 +572,64 @@ class Evaluator:
                       for src, s in f.embedding.items()}
         return EmbedderInfo(model=merged.model, dimension=merged.dimension, window=merged.window,
                             stats={**merged.to_dict(), "per_source": per_source})
+
+
+class _FeatureFold:
+    """:meth:`Evaluator.features` of ``dataset`` one chunk at a time (:meth:`add`, then
+    :meth:`finish`), with the evaluator's plan: each chunk's record features and embeddings, and
+    the raw values of the stored attributes, kept until the end (their kind is decided over the
+    whole set; equal values share one object)."""
+
+    def __init__(self, evaluator: Evaluator, dataset: Dataset | TrajectoryStream) -> None:
+        self.evaluator, self.dataset = evaluator, dataset
+        self.stored = evaluator.record_features.stored_attributes()
+        self.raw: dict[str, list[Any]] = {a: [] for a in self.stored}
+        self.parts: list[DatasetFeatures] = []
+        self.side: dict[str, Any] = {} if isinstance(dataset, Dataset) else dict(dataset.embeddings)
+        self.given: dict[str, int | None] | None = None if isinstance(dataset, Dataset) else {}
+
+    def add(self, chunk: list[Trajectory]) -> None:
+        dataset = self.dataset
+        for a in self.stored:
+            self.raw[a].extend(share_raw([t.attributes.get(a) for t in chunk]))
+        part = Dataset(trajectories=chunk, name=dataset.name, source=dataset.source,
+                       embeddings=dataset.embeddings if isinstance(dataset, Dataset) else {})
+        with gc_paused():  # a chunk's features are acyclic: no collection rescans the chunk
+            self.parts.append(self.evaluator._chunk_features(part, set(self.side), self.given))
+
+    def finish(self) -> DatasetFeatures:
+        """The features of every chunk added, joined; stored attributes added; the views of a
+        stream without records of them made empty, as when loaded; every side file's row count
+        checked, its vectors used where a metric needs them."""
+        ev, dataset, side, parts = self.evaluator, self.dataset, self.side, self.parts
+        if not parts:  # an empty stream: the features of an empty dataset
+            empty = Dataset(trajectories=[], name=dataset.name)
+            parts.append(ev._chunk_features(empty, set(side), self.given))
+        feats = parts[0] if len(parts) == 1 else DatasetFeatures.concat(parts, dataset.name)
+        self.parts = []
+        for a in self.stored:
+            add_stored(feats, a, self.raw.pop(a))
+        needs = ev.plan.needs
+        for view in ("transcript", "output"):
+            if f"{view}s" in needs and view not in side and f"{view}s" not in feats.embedding:
+                empty = ev._vectors(Dataset(trajectories=[], name=dataset.name, source=dataset.source),
+                                    view, list)
+                assert empty is not None  # not a stream chunk
+                setattr(feats, f"{view}s", empty[0])
+                feats.embedding[f"{view}s"] = empty[1]
+        for view, array in side.items():
+            n_rows = feats.n if view == "transcript" else feats.n_outputs
+            source = str(getattr(array, "filename", None) or dataset.source or dataset.name)  # the .npy
+            if f"{view}s" not in needs:
+                precomputed.check_rows(array, n_rows, view, source)
+                continue
+            vectors = precomputed.side_vectors(array, view, n_rows, source)
+            if view == "transcript":
+                feats.transcripts = vectors
+            else:
+                feats.outputs = vectors
+            feats.embedding[f"{view}s"] = precomputed.stats(vectors)
+        return feats
 
 
 def _check_dimensions(real_f: DatasetFeatures, syn_f: DatasetFeatures, real: Dataset | TrajectoryStream,
