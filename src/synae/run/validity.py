@@ -19,7 +19,7 @@ Metric (``docs/method.md`` §3.1): VR = #valid / #scored; details ``checker``, `
 verdicts), ``unscored_reasons``, ``rate_all`` = #valid / m′, ``real_value`` (the same rate on D);
 ``checks`` when the rule checker records its checks per verdict (the generic checkers): per
 check, how many verdicts ``passed`` / ``failed`` / ``not_run`` it
-(:func:`synae.validity.rules.generic.check_counts`); a warning when coverage < 0.95; #scored = 0
+(:class:`synae.validity.verdict.VerdictTally`); a warning when coverage < 0.95; #scored = 0
 → value ``null`` (status ``skipped``, reason ``no_scored_verdicts``). With several checkers the
 primary one is reported under the plain ID and each one under ``.rules`` / ``.judge``.
 """
@@ -43,8 +43,7 @@ from synae.run.factory import judge, judge_client
 from synae.run.streaming import TrajectoryStream
 from synae.schema import Dataset, Trajectory
 from synae.validity.judge import judge_info
-from synae.validity.rules.generic import CHECK_STATES, check_counts
-from synae.validity.verdict import Checker, CheckTarget, Verdict
+from synae.validity.verdict import CHECK_STATES, Checker, CheckTarget, Verdict, VerdictTally
 
 CHECKER_CHOICES = ("rules", "llm", "judge", "both")
 MIN_COVERAGE = 0.95
@@ -119,7 +118,7 @@ def rule_checkers(preset: str | Preset, config: Config | None = None, *,
 class VerdictCounts:
     """Counts of one checker's verdicts on one target: verdicts, valid, invalid and unscored ones,
     their reasons, per rule check how many verdicts passed / failed / did not run it
-    (:func:`~synae.validity.rules.generic.check_counts`) and the judge's truncated prompt fields."""
+    (:class:`~synae.validity.verdict.VerdictTally`) and the judge's truncated prompt fields."""
 
     n: int
     valid: int
@@ -145,26 +144,29 @@ class VerdictCounts:
 
     @classmethod
     def of(cls, verdicts: Sequence[Verdict]) -> VerdictCounts:
-        """The counts of ``verdicts`` (one pass): ``reasons`` counts every reason of the invalid
-        ones, ``unscored_reasons`` the first reason of the unscored ones, in first-seen order."""
-        valid = truncated = 0
-        reasons: Counter[str] = Counter()
-        unscored_reasons: Counter[str] = Counter()
-        invalid = unscored = 0
+        """The counts of ``verdicts`` (one pass; :class:`~synae.validity.verdict.VerdictTally`)."""
+        tally = VerdictTally()
         for v in verdicts:
-            if v.valid is True:
-                valid += 1
-            elif v.valid is False:
-                invalid += 1
-                reasons.update(v.reasons)
-            else:
-                unscored += 1
-                unscored_reasons.update(v.reasons[:1])
-            if v.details:
-                truncated += int(v.details.get("truncated_fields", 0))
-        return cls(n=len(verdicts), valid=valid, invalid=invalid, unscored=unscored, reasons=dict(reasons),
-                   unscored_reasons=dict(unscored_reasons), checks=check_counts(verdicts),
-                   truncated_fields=truncated)
+            tally.add_verdict(v)
+        return cls.of_tally(tally)
+
+    @classmethod
+    def of_tally(cls, tally: VerdictTally) -> VerdictCounts:
+        return cls(n=tally.n, valid=tally.valid, invalid=tally.invalid, unscored=tally.unscored,
+                   reasons=dict(tally.reasons), unscored_reasons=dict(tally.unscored_reasons),
+                   checks=tally.checks(), truncated_fields=tally.truncated_fields)
+
+    @classmethod
+    def of_checker(cls, checker: Checker, trajectories: Sequence[Trajectory]) -> VerdictCounts:
+        """The counts of ``checker``'s verdicts on ``trajectories``: counted as they are decided
+        when the checker can (:class:`~synae.validity.verdict.CountingChecker`: rule checkers),
+        else from its verdicts."""
+        tally_all = getattr(checker, "tally_all", None)
+        if tally_all is None:
+            return cls.of(checker.check_all(trajectories))
+        tally = VerdictTally()
+        tally_all(trajectories, tally)
+        return cls.of_tally(tally)
 
     @property
     def scored(self) -> int:
@@ -237,7 +239,7 @@ def run_validity(dataset: Dataset | Sequence[Trajectory], preset: str | Preset |
                  config: Config | None = None, checker: str | None = None, *,
                  sources: Mapping[str, Trajectory] | None = None,
                  client: LLMClient | None = None, progress: bool = True,
-                 targets: Sequence[CheckTarget] | None = None) -> ValidityRun:
+                 targets: Sequence[CheckTarget] | None = None, counts_only: bool = False) -> ValidityRun:
     """Run the chosen checkers on every trajectory of ``dataset`` (see the module docstring).
 
     ``sources`` maps ids to the trajectories that generated ones name as their source
@@ -245,7 +247,9 @@ def run_validity(dataset: Dataset | Sequence[Trajectory], preset: str | Preset |
     ``provenance``) use them. ``client`` (optional) is the LLM client for the judge; by default one
     is built from ``config.llm`` when a judge model is configured. Its usage counters end up in
     ``.usage``. ``targets`` overrides the targets found in ``dataset`` (a chunk of a larger input
-    checks the input's targets: :func:`validity_targets_over`).
+    checks the input's targets: :func:`validity_targets_over`). ``counts_only`` keeps the counts of
+    the verdicts (``tallies``), not the verdicts: a rule checker then builds none
+    (:meth:`VerdictCounts.of_checker`).
     """
     from synae.presets import detect_preset
 
@@ -267,7 +271,10 @@ def run_validity(dataset: Dataset | Sequence[Trajectory], preset: str | Preset |
             if chosen is None:
                 run.skipped.setdefault(target, {})[kind] = f"no_checker: no {kind} checker for {target}"
                 continue
-            run.verdicts.setdefault(target, {})[kind] = chosen.check_all(trajectories)
+            if counts_only:
+                run.tallies.setdefault(target, {})[kind] = VerdictCounts.of_checker(chosen, trajectories)
+            else:
+                run.verdicts.setdefault(target, {})[kind] = chosen.check_all(trajectories)
             run.checker_names.setdefault(target, {})[kind] = chosen.name
     if "judge" in kinds:
         run.judge = judge_info(config.judge)
@@ -345,7 +352,7 @@ class RuleRider:
         if self.found < set(self.everything):
             self.found.update(validity_targets(self.preset, chunk))
         part = run_validity(chunk, self.preset, self.config, self.checker, sources=self.sources,
-                            progress=False, targets=self.everything)
+                            progress=False, targets=self.everything, counts_only=True)
         self.run = part if self.run is None else self.run.merge(part)
         self.seconds += time.perf_counter() - start
 
@@ -457,7 +464,7 @@ class ValiditySession:
         run: ValidityRun | None = None
         for chunk in data.chunks():
             part = run_validity(chunk, self.preset, self.config, self.checker, sources=sources,
-                                client=self.client, progress=self.progress, targets=targets)
+                                client=self.client, progress=self.progress, targets=targets, counts_only=True)
             run = part if run is None else run.merge(part)
         return run if run is not None else run_validity([], self.preset, self.config, self.checker,
                                                         client=self.client, progress=False, targets=targets)

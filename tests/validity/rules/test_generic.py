@@ -201,3 +201,67 @@ def test_check_counts_keep_the_order_of_first_appearance_and_ignore_other_states
                                       "a": {"passed": 0, "failed": 1, "not_run": 0},
                                       "c": {"passed": 1, "failed": 0, "not_run": 0}}
     assert list(check_counts(verdicts)) == ["b", "a", "c"]
+
+
+def _hand_written_cases() -> list[Trajectory]:
+    """Bad and good cases written by hand: no output, a blank one, a cut-off answer, an apology
+    after a successful call, a claim of an action no call made, a result that answers no call,
+    arguments that are not JSON, an undeclared tool, a schema violation, a chat with no applicable
+    check, and a good weather answer."""
+    weather = json.dumps({"temperature": 12, "conditions": "cloudy"})
+
+    def traj(i: int, calls: list[dict[str, Any]], results: list[tuple[str, str]], output: str | None,
+             tools: list[dict[str, Any]] | None = TOOLS) -> Trajectory:
+        messages: list[dict[str, Any]] = [{"role": "user", "content": "What is the weather in Oslo?"}]
+        if calls:
+            messages.append({"role": "assistant", "content": None, "tool_calls": calls})
+        messages += [{"role": "tool", "tool_call_id": cid, "content": text} for cid, text in results]
+        return Trajectory.model_validate({"id": f"h{i}", "messages": messages, "tools": tools,
+                                          "output": output})
+
+    oslo = [_call("a", "get_weather", {"city": "Oslo"})]
+    return [
+        traj(0, oslo, [("a", weather)], None),
+        traj(1, oslo, [("a", weather)], "   "),
+        traj(2, oslo, [("a", weather)], "It is 12 degrees and cloudy in Oslo, so you might want to take a"),
+        traj(3, oslo, [("a", weather)], "Sorry, something went wrong."),
+        traj(4, oslo, [("a", weather)], "I have booked a table for you and it is 12 degrees in Oslo."),
+        traj(5, oslo, [("zz", weather)], "It is 12 degrees and cloudy in Oslo."),
+        traj(6, [{"id": "a", "type": "function", "function": {"name": "get_weather", "arguments": "{city"}}],
+             [("a", weather)], "It is 12 degrees and cloudy in Oslo."),
+        traj(7, [_call("a", "get_forecast", {"city": "Oslo"})], [("a", weather)], "12 degrees in Oslo."),
+        traj(8, [_call("a", "get_weather", {"city": 7})], [("a", weather)], "12 degrees in Oslo."),
+        traj(9, [], [], None, tools=None),
+        traj(10, oslo, [("a", weather)], "It is 12 degrees and cloudy in Oslo."),
+    ]
+
+
+@pytest.mark.parametrize("checker", [GenericToolCallChecker, GenericOutputChecker])
+def test_counting_without_verdicts_equals_counting_the_verdicts(real, checker, monkeypatch):
+    """A streamed run counts the rule verdicts as they are decided (``tally_all``) instead of
+    building them: the counts equal those of the verdicts, check states and the unscored
+    ``check_failed`` of an answer whose checks raised included."""
+    from synae.run.validity import VerdictCounts
+    from synae.validity.rules import generic
+
+    cases = [*_hand_written_cases(), *corrupted(real)]
+    original = generic.output_checks
+
+    def raising_on_h4(traj: Trajectory) -> Any:
+        if traj.id == "h4":
+            raise ValueError("a check broke")
+        return original(traj)
+
+    monkeypatch.setattr(generic, "output_checks", raising_on_h4)
+    verdicts = checker().check_all(cases)
+    counts = VerdictCounts.of_checker(checker(), cases)
+    assert counts == VerdictCounts.of(verdicts)
+    assert counts.invalid >= 4 and counts.checks and sum(counts.reasons.values()) >= counts.invalid
+    if checker is GenericOutputChecker:
+        failed = next(v for v in verdicts if v.trajectory_id == "h4")
+        assert failed.valid is None and failed.reasons == ["check_failed"] and "checks" not in failed.details
+        assert counts.unscored_reasons == {"check_failed": 1}
+        assert counts.reasons["empty_output"] == 4 and counts.reasons["truncated"] == 1  # h0, h1, h9 + 1
+    else:
+        assert counts.unscored_reasons == {"no_applicable_check": 1}
+        assert {"parses", "declared", "schema", "results_answer_calls"} <= set(counts.reasons)

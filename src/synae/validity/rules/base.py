@@ -39,17 +39,22 @@ class RuleOutcome:
     def note(self, code: str, message: str) -> None:
         self.notes.setdefault(code, []).append(message)
 
-    def verdict(self, traj: Trajectory, target: CheckTarget, checker: str,
-                unscored: str | None = None) -> Verdict:
-        """``valid`` is False when any rule failed, None when ``unscored`` names why no rule can
-        decide, else True."""
+    def judged(self, unscored: str | None = None) -> tuple[bool | None, list[str]]:
+        """``(valid, reasons)``: ``valid`` is False when any rule failed, None when ``unscored``
+        names why no rule can decide, else True; the reasons are the failed codes (else
+        ``unscored``), then the informational ones."""
         reasons = list(self.failures)
         if not reasons and unscored:
             reasons.append(unscored)
         if self.notes:
             reasons += [code for code in self.notes if code not in reasons]
+        return (False if self.failures else (None if unscored else True)), reasons
+
+    def verdict(self, traj: Trajectory, target: CheckTarget, checker: str,
+                unscored: str | None = None) -> Verdict:
+        """The verdict of :meth:`judged`, explained by the first failure, with every message."""
+        valid, reasons = self.judged(unscored)
         first = next(iter(self.failures.values()))[0] if self.failures else None
-        valid = False if self.failures else (None if unscored else True)
         details = {**self.details, **self.notes, **self.failures}
         return Verdict(trajectory_id=traj.id, target=target, valid=valid, reasons=reasons,
                        checker=f"{checker}@{RULES_VERSION}", explanation=first, details=details)

@@ -51,7 +51,6 @@ Example::
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -66,7 +65,7 @@ from synae.schema import Message, Trajectory
 from synae.validity.rules.base import RuleOutcome, message_parse_error
 from synae.validity.rules.output_checks import ANSWER_CHECKS, output_checks
 from synae.validity.rules.schema import tool_parameters
-from synae.validity.verdict import CheckTarget, Verdict
+from synae.validity.verdict import CHECK_STATES, CheckTarget, Verdict, VerdictTally
 
 CheckState = Literal["passed", "failed", "not_run"]
 TOOL_CALL_CHECKS = ("parses", "declared", "schema", "results_answer_calls")
@@ -80,6 +79,7 @@ class _Checks:
         self.outcome = RuleOutcome()
         self.states: dict[str, CheckState] = dict.fromkeys(names, "not_run")
         self.not_run: dict[str, str] = {}
+        self.stopped = False  # by an error: see error()
 
     def ran(self, name: str) -> None:
         if self.states[name] == "not_run":  # only a check not run yet can have a reason not to run
@@ -95,13 +95,28 @@ class _Checks:
         if self.states[name] == "not_run":
             self.not_run[name] = why
 
+    def error(self, exc: Exception) -> None:
+        """The checks stopped on ``exc``: the verdict is unscored (``check_failed``, unless a check
+        had failed already) and records the error instead of the checks' states."""
+        self.outcome.details["check_error"] = f"{type(exc).__name__}: {exc}"
+        self.stopped = True
+
+    def _unscored(self) -> str | None:
+        if self.stopped:
+            return "check_failed"
+        return None if not {"not_run"}.issuperset(self.states.values()) else "no_applicable_check"
+
     def verdict(self, traj: Trajectory, target: CheckTarget, checker: str) -> Verdict:
         """The verdict (these checks end with it: it holds their ``states`` and ``not_run``)."""
-        self.outcome.details["checks"] = self.states
-        self.outcome.details["not_run"] = self.not_run
-        ran_any = not {"not_run"}.issuperset(self.states.values())
-        unscored = None if ran_any else "no_applicable_check"
-        return self.outcome.verdict(traj, target, checker, unscored=unscored)
+        if not self.stopped:
+            self.outcome.details["checks"] = self.states
+            self.outcome.details["not_run"] = self.not_run
+        return self.outcome.verdict(traj, target, checker, unscored=self._unscored())
+
+    def tally(self, tally: VerdictTally) -> None:
+        """Count the verdict :meth:`verdict` would give without building it."""
+        valid, reasons = self.outcome.judged(self._unscored())
+        tally.add(valid, reasons, None if self.stopped else self.states)
 
 
 def _parsed_arguments(text: str) -> dict[str, Any] | None:
@@ -150,6 +165,13 @@ class GenericToolCallChecker:
                 for e in sorted(errors, key=lambda e: list(map(str, e.absolute_path)))]
 
     def check(self, traj: Trajectory) -> Verdict:
+        return self._checks(traj).verdict(traj, "tool_calls", self.name)
+
+    def tally_all(self, trajectories: Sequence[Trajectory], tally: VerdictTally) -> None:
+        for t in trajectories:
+            self._checks(t).tally(tally)
+
+    def _checks(self, traj: Trajectory) -> _Checks:
         checks = _Checks(TOOL_CALL_CHECKS)
         tools = tool_parameters(traj.tools)
         seen: set[str] = set()
@@ -159,7 +181,7 @@ class GenericToolCallChecker:
         checks.skip("declared", "no tool calls" if tools else "no tool definitions")
         checks.skip("schema", "no parsed call to a declared tool" if tools else "no tool definitions")
         checks.skip("results_answer_calls", "no tool results")
-        return checks.verdict(traj, "tool_calls", self.name)
+        return checks
 
     def _check_message(self, traj: Trajectory, message: Message, tools: Mapping[str, Mapping[str, Any]],
                        checks: _Checks, seen: set[str]) -> None:
@@ -209,6 +231,16 @@ class GenericOutputChecker:
     target: CheckTarget = "output"
 
     def check(self, traj: Trajectory) -> Verdict:
+        return self._checks(traj).verdict(traj, "output", self.name)
+
+    def check_all(self, trajectories: Sequence[Trajectory]) -> list[Verdict]:
+        return [self.check(t) for t in trajectories]
+
+    def tally_all(self, trajectories: Sequence[Trajectory], tally: VerdictTally) -> None:
+        for t in trajectories:
+            self._checks(t).tally(tally)
+
+    def _checks(self, traj: Trajectory) -> _Checks:
         checks = _Checks(OUTPUT_CHECKS)
         checks.ran("empty_output")
         if traj.output is None or not traj.output.strip():
@@ -216,8 +248,8 @@ class GenericOutputChecker:
         try:
             results, details = output_checks(traj)
         except Exception as exc:  # one trajectory's text costs its own verdict, never the run
-            checks.outcome.details["check_error"] = f"{type(exc).__name__}: {exc}"
-            return checks.outcome.verdict(traj, "output", self.name, unscored="check_failed")
+            checks.error(exc)
+            return checks
         checks.outcome.details.update(details)
         for check, result in results.items():
             if result.not_run is not None:
@@ -226,22 +258,16 @@ class GenericOutputChecker:
             checks.ran(check)
             for message in result.failures:
                 checks.fail(check, message)
-        return checks.verdict(traj, "output", self.name)
-
-    def check_all(self, trajectories: Sequence[Trajectory]) -> list[Verdict]:
-        return [self.check(t) for t in trajectories]
-
-
-CHECK_STATES = ("passed", "failed", "not_run")
+        return checks
 
 
 def check_counts(verdicts: Sequence[Verdict]) -> dict[str, dict[str, int]]:
     """Per check, how many verdicts ``passed`` / ``failed`` / ``not_run`` it (verdicts that record
     ``details["checks"]``; others are ignored). The order is the checks' first appearance."""
-    pairs = Counter((check, state) for verdict in verdicts
-                    for check, state in (verdict.details.get("checks") or {}).items())
-    checks = dict.fromkeys(check for check, _ in pairs)  # a Counter keeps the order of first counts
-    return {check: {state: pairs[check, state] for state in CHECK_STATES} for check in checks}
+    tally = VerdictTally()
+    for verdict in verdicts:
+        tally.add_verdict(verdict)
+    return tally.checks()
 
 
 __all__ = ["CHECK_STATES", "GenericOutputChecker", "GenericToolCallChecker", "check_counts"]
