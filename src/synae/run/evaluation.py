@@ -603,8 +603,8 @@ class _FeatureFold:
         checked, its vectors used where a metric needs them."""
         ev, dataset, side, parts = self.evaluator, self.dataset, self.side, self.parts
         if not parts:  # an empty stream: the features of an empty dataset
-            empty = Dataset(trajectories=[], name=dataset.name)
-            parts.append(ev._chunk_features(empty, set(side), self.given))
+            no_records = Dataset(trajectories=[], name=dataset.name)
+            parts.append(ev._chunk_features(no_records, set(side), self.given))
         feats = parts[0] if len(parts) == 1 else DatasetFeatures.concat(parts, dataset.name)
         self.parts = []
         for a in self.stored:
