@@ -152,24 +152,30 @@ def token_count(text: str | None) -> int:
 @dataclass(frozen=True)
 class TextTokenCounts:
     """Whitespace-token counts of one trajectory's user messages and responses (in message order),
-    from one pass over its messages: the numeric attributes of the text sequence without building
-    it. The text sequence under ``roles`` is the user messages, plus the responses with
-    ``user+responses``; its transcript renders each as a ``"{role}: {content}"`` line, so its token
-    count is one ``role:`` token per message plus the messages' tokens."""
+    and its structured tool calls (:func:`n_tool_calls`), from one pass over its messages: the
+    numeric attributes of the text sequence without building it. The text sequence under ``roles``
+    is the user messages, plus the responses with ``user+responses``; its transcript renders each as
+    a ``"{role}: {content}"`` line, so its token count is one ``role:`` token per message plus the
+    messages' tokens. :func:`n_user_turns` is ``len(user)``."""
 
     user: list[int]
     responses: list[int]
+    tool_calls: int = 0
 
     @classmethod
     def of(cls, traj: Trajectory) -> TextTokenCounts:
         user: list[int] = []
         responses: list[int] = []
+        calls = 0
         for m in traj.messages:
             if m.role == "user":
                 user.append(token_count(m.content))
-            elif is_response(m):
+                continue
+            if m.tool_calls and m.role == "assistant":
+                calls += len(m.tool_calls)
+            if is_response(m):
                 responses.append(token_count(m.content))
-        return cls(user, responses)
+        return cls(user, responses, calls)
 
     def n_turns(self, roles: InstructionRoles) -> int:
         """:func:`n_turns`: messages of the text sequence."""

@@ -226,6 +226,11 @@ def _count_cases() -> list[Trajectory]:
         Trajectory(id="b", messages=[Message(role="assistant", content="only a greeting")]),
         Trajectory(id="c", messages=[]),
         Trajectory(id="d", messages=[Message(role="user", content="x")], output=""),
+        Trajectory(id="e", messages=[  # calls beside a response, two in one message; a user's not counted
+            Message(role="user", content="go", tool_calls=[call]),
+            Message(role="assistant", content="on it", tool_calls=[call, call]),
+            Message(role="assistant", tool_calls=[call]),
+            Message(role="user", content="thanks")]),
     ]
 
 
@@ -243,3 +248,6 @@ def test_numeric_columns_equal_numeric_values(name):
     for attribute in columns:
         assert columns[attribute] == [preset.numeric_values(t, attribute) for t in trajs], attribute
     assert columns["total_token_length"][0] == [9.0 if preset.instruction_roles == "user+responses" else 5.0]
+    if name == "generic":
+        assert columns["n_tool_calls"] == [[1.0], [0.0], [0.0], [0.0], [3.0]]
+        assert columns["n_user_turns"] == [[2.0], [0.0], [0.0], [1.0], [2.0]]

@@ -251,16 +251,12 @@ class Preset:
     def numeric_columns(self, trajectories: Sequence[Trajectory],
                         attributes: Sequence[str]) -> dict[str, list[list[float]]]:
         """``[numeric_values(t, a) for t in trajectories]`` for each of ``attributes`` (repeats
-        once). The text-sequence attributes (``n_turns`` and the user, assistant and total token
-        lengths) come from one :class:`TextTokenCounts` pass over each trajectory's messages instead
-        of one walk per attribute, with the same values (a preset that redefines one of them in
-        :meth:`numeric_values` must redefine this too); the others from :meth:`numeric_values`."""
-        roles = self.instruction_roles
-        from_counts: dict[str, Callable[[TextTokenCounts], list[float]]] = {
-            "n_turns": lambda c: [float(c.n_turns(roles))],
-            "user_token_length": lambda c: [float(n) for n in c.user],
-            "assistant_token_length": lambda c: [float(n) for n in c.responses],
-            "total_token_length": lambda c: [float(c.transcript_tokens(roles))]}
+        once). The attributes of :meth:`counted_attributes` (``n_turns`` and the user, assistant and
+        total token lengths; a preset may add its own) come from one :class:`TextTokenCounts` pass
+        over each trajectory's messages instead of one walk per attribute, with the same values (a
+        preset that redefines one of them in :meth:`numeric_values` must redefine it there too); the
+        others from :meth:`numeric_values`."""
+        from_counts = self.counted_attributes()
         attributes = list(dict.fromkeys(attributes))
         columns: dict[str, list[list[float]]] = {}
         if any(a in from_counts for a in attributes):
@@ -270,6 +266,16 @@ class Preset:
             if a not in columns:
                 columns[a] = [self.numeric_values(t, a) for t in trajectories]
         return {a: columns[a] for a in attributes}
+
+    def counted_attributes(self) -> dict[str, Callable[[TextTokenCounts], list[float]]]:
+        """The numeric attributes :meth:`numeric_columns` reads from a trajectory's
+        :class:`TextTokenCounts`, each as the function of them that gives its
+        :meth:`numeric_values`."""
+        roles = self.instruction_roles
+        return {"n_turns": lambda c: [float(c.n_turns(roles))],
+                "user_token_length": lambda c: [float(n) for n in c.user],
+                "assistant_token_length": lambda c: [float(n) for n in c.responses],
+                "total_token_length": lambda c: [float(c.transcript_tokens(roles))]}
 
     def attribute_values(self, trajectories: Sequence[Trajectory], attribute: str,
                          options: MetricOptions | None = None) -> AttributeValues:

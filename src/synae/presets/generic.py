@@ -29,10 +29,10 @@ their integer value; name them in ``metrics.ad_attributes`` to use them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from synae.attributes import field_scalar, n_tool_calls, n_user_turns
+from synae.attributes import TextTokenCounts, field_scalar, n_tool_calls, n_user_turns
 from synae.config import Config, MetricOptions
 from synae.presets.base import (
     NONE,
@@ -106,6 +106,11 @@ class GenericPreset(Preset):
         """``n_user_turns``, ``n_tool_calls`` and the named fields learned as numeric."""
         numeric = (f for f in self.attribute_fields if self._field_kinds.get(f) == "numeric")
         return (*LEARNED_NUMERIC, *numeric)
+
+    def counted_attributes(self) -> dict[str, Callable[[TextTokenCounts], list[float]]]:
+        """The base ones, ``n_user_turns`` and ``n_tool_calls``."""
+        return {**super().counted_attributes(), "n_user_turns": lambda c: [float(len(c.user))],
+                "n_tool_calls": lambda c: [float(c.tool_calls)]}
 
     def numeric_values(self, traj: Trajectory, attribute: str) -> list[float]:
         if attribute == "n_user_turns":
