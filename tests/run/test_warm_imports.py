@@ -1,7 +1,7 @@
 """A warm ``synae evaluate`` (every text's vector in the embedding cache) imports no heavy library
 that no selected metric or output needs: not scipy.stats, torch, sentence-transformers, scikit-learn
-or matplotlib, nor httpx without an LLM call (a child process, so that this process's imports do
-not count)."""
+or matplotlib, nor httpx without an LLM call, nor the modules of presets it does not use (a child
+process, so that this process's imports do not count)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ from synae.run.data import load_dataset
 from synae.run.evaluation import Evaluator
 from synae.schema import write_jsonl
 
-HEAVY = ("scipy.stats", "torch", "sentence_transformers", "sklearn", "matplotlib", "httpx")
+HEAVY = ("scipy.stats", "torch", "sentence_transformers", "sklearn", "matplotlib", "httpx",
+         "synae.presets.t1", "synae.presets.bfcl", "synae.presets.acp")  # a generic run: no benchmark preset
 CHILD = """
 import json, sys
 from synae.cli.app import main

@@ -6,19 +6,21 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Sequence
 
 from synae.errors import ConfigError
-from synae.presets.acp import ACPPreset
 from synae.presets.base import AttributeValues, Preset
-from synae.presets.bfcl import BFCLPreset
 from synae.presets.generic import GenericPreset
-from synae.presets.t1 import T1Preset
 from synae.schema import Trajectory
 
-PRESETS: dict[str, type[Preset]] = {"t1": T1Preset, "bfcl": BFCLPreset, "acp": ACPPreset,
-                                    "generic": GenericPreset}
-PRESET_NAMES: tuple[str, ...] = tuple(PRESETS)
+# name → (module, class): a benchmark preset's module (and the environment and reader it brings)
+# is imported only when that preset is used
+PRESET_CLASSES: dict[str, tuple[str, str]] = {"t1": ("synae.presets.t1", "T1Preset"),
+                                              "bfcl": ("synae.presets.bfcl", "BFCLPreset"),
+                                              "acp": ("synae.presets.acp", "ACPPreset"),
+                                              "generic": ("synae.presets.generic", "GenericPreset")}
+PRESET_NAMES: tuple[str, ...] = tuple(PRESET_CLASSES)
 _KIND_TO_PRESET = {"t1_attractions": "t1", "t1": "t1", "bfcl": "bfcl", "acp": "acp"}
 _INSTANCES: dict[str, Preset] = {}
 
@@ -29,15 +31,16 @@ def get_preset(name: str, *, attribute_fields: Sequence[str] = ()) -> Preset:
     :class:`GenericPreset` that measures them — it learns their kinds from the real set it first
     sees; fields for another preset are a :class:`ConfigError`."""
     key = name.strip().lower()
-    if key not in PRESETS:
-        raise ConfigError(f"unknown preset {name!r} (expected one of {', '.join(PRESETS)})")
+    if key not in PRESET_CLASSES:
+        raise ConfigError(f"unknown preset {name!r} (expected one of {', '.join(PRESET_NAMES)})")
     if attribute_fields:
         if key != "generic":
             raise ConfigError(f"attribute fields ({', '.join(attribute_fields)}) apply to the generic "
                               f"preset, not {key!r} (--attribute-field, metrics.attribute_fields)")
         return GenericPreset(attribute_fields=attribute_fields)
     if key not in _INSTANCES:
-        _INSTANCES[key] = PRESETS[key]()
+        module, cls = PRESET_CLASSES[key]
+        _INSTANCES[key] = getattr(importlib.import_module(module), cls)()
     return _INSTANCES[key]
 
 

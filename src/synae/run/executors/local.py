@@ -6,16 +6,18 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 from synae.config import LLMSettings
 from synae.embed import EmbeddingPipeline, EmbeddingStats
-from synae.llm.client import ChatRequest, LLMClient
 from synae.metrics import knn
 from synae.metrics.base import MetricValue
 from synae.run.executors.base import ChatBatch, Executor, MembershipPair, batches, check_lengths, knn_device
+
+if TYPE_CHECKING:
+    from synae.llm.client import ChatRequest
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -74,6 +76,8 @@ class LocalExecutor(Executor):
 
     def chat_many(self, settings: LLMSettings, requests: Sequence[ChatRequest], *,
                   base_url: str | None = None, api_key: str | None = None) -> ChatBatch:
+        from synae.llm.client import LLMClient  # (rich, asyncio) only where an LLM is called
+
         with LLMClient(settings, base_url=base_url, api_key=api_key, progress=False) as client:
             responses = client.chat_many(list(requests))
             return ChatBatch(responses, client.usage.as_dict())
