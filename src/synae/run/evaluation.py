@@ -158,6 +158,12 @@ class Evaluator:
     ``executor``: ``"local"`` | ``"ray"`` or an :class:`Executor` (default: ``config.compute.executor``
     when the config has a ``compute`` section, else ``local``); ``device`` and ``ray_address``
     likewise (defaults ``cpu`` and ``None``). An executor built here is closed by :meth:`close`.
+
+    What to compute (:attr:`plan`: the metric context, the selected metrics, the features they need)
+    depends on the real set (the generic preset's :class:`~synae.presets.base.DataProfile`). For a
+    real set loaded whole it is decided here; for a streamed one on first use, by one pass that also
+    builds the real features (:meth:`_profile_pass`), so that the stages set up in between (validity,
+    structure counts) ride that pass and the file is read once.
     """
 
     def __init__(self, real: Dataset | TrajectoryStream, config: Config | None = None, *,
@@ -655,5 +661,5 @@ def evaluate(real: Dataset, synthetic: Dataset, config: Config | None = None, *,
     return Evaluator(real, config, **kwargs).evaluate(synthetic, extra_metrics=extra_metrics)
 
 
-__all__ = ["DatasetFeatures", "Evaluator", "ExtraMetrics", "Ragged", "evaluate", "metric_context",
+__all__ = ["DatasetFeatures", "Evaluator", "ExtraMetrics", "Plan", "Ragged", "evaluate", "metric_context",
            "planned_metrics", "select_metrics"]
