@@ -322,3 +322,22 @@ def test_chunks_without_records_of_a_view_add_nothing(tmp_path: Path,
         assert streamed.outputs.shape == whole.outputs.shape
         assert streamed.embedding["outputs"] == whole.embedding["outputs"]
     assert whole.outputs.shape[0] == 0 and streamed.embedding["outputs"].model.startswith("synae-lexical")
+
+
+def test_a_real_set_whose_first_pass_fails_decides_nothing(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bad record in a later chunk of the streamed real set: the first use of the plan raises the
+    record's error (file and line named), and leaves nothing half decided — a second use raises it
+    again instead of returning the first chunk's plan."""
+    from synae.errors import DataError
+
+    real = tmp_path / "real.jsonl"
+    write_jsonl(_chat("r", 20, 1), real)
+    with real.open("a") as fh:
+        fh.write('{"id": "bad", "messages": "not a list"}\n')
+    monkeypatch.setattr(evaluation, "FEATURE_CHUNK", 7)
+    ev = Evaluator(TrajectoryStream(real), load_config(embedding={"model": "lexical"}), progress=False)
+    for _ in range(2):
+        with pytest.raises(DataError, match=r"real\.jsonl.*line 21"):
+            _ = ev.metric_ids
+    assert ev.feature_seconds(ev.real) is None
