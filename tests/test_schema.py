@@ -175,3 +175,26 @@ def test_gc_relaxed_leaves_an_earlier_freeze_alone():
         assert ref() is None
     finally:
         gc.unfreeze()
+
+
+JSON_CASES = ['{"a": 1, "a": 2}', '"\\ud800"', '"\\udc00\\ud800"', "[" * 300 + "]" * 300, "[" * 150 + "]" * 150,
+              " {} ", "{}x", "1e999", "-Infinity", "NaN", "-0", "0.1e-400", '"\\u00e9"', "", "null",
+              "[1,]", '{"a": 1,}', "01", ".5", '"a\x01b"', '"\\u0000"', "9" * 4300, "9" * 4301,
+              "\ufeff{}", "0.30000000000000004", "123456789012345678901234567890", '{"q": "x", "n": [1, 2.5]}']
+
+
+@pytest.mark.parametrize("text", JSON_CASES)
+def test_json_loads_gives_json_loads_value_or_error(text: str) -> None:
+    """The same value (NaN compared as text) or the same error as ``json.loads``, also where
+    pydantic-core's parser refuses what ``json.loads`` reads (lone surrogates, 300 levels)."""
+    import json
+
+    from synae.schema import json_loads
+
+    try:
+        expected: object = json.loads(text)
+    except ValueError as exc:
+        with pytest.raises(type(exc)):
+            json_loads(text)
+        return
+    assert repr(json_loads(text)) == repr(expected)

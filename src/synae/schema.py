@@ -42,6 +42,17 @@ Role = Literal["system", "user", "assistant", "tool"]
 ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
 
 
+def json_loads(text: str) -> Any:
+    """``json.loads(text)``: the same value, or the same error. pydantic-core's parser reads it first
+    (about 4× faster on a small object); what that parser refuses — every malformed text, and a few
+    that ``json.loads`` accepts: a lone surrogate escape such as ``"\\ud800"``, nesting deeper than
+    its 200 levels — is left to ``json.loads``, which decides as it always did."""
+    try:
+        return pydantic_core.from_json(text)
+    except ValueError:
+        return json.loads(text)
+
+
 class FunctionCall(BaseModel):
     """``function`` part of a tool call: the callee name and a JSON object string of arguments."""
 
@@ -59,7 +70,7 @@ class FunctionCall(BaseModel):
     def parsed_arguments(self) -> dict[str, Any]:
         """Arguments as a dict (``{}`` when the string is not a JSON object)."""
         try:
-            value = json.loads(self.arguments)
+            value = json_loads(self.arguments)
         except json.JSONDecodeError:
             return {}
         return value if isinstance(value, dict) else {}

@@ -48,6 +48,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from synae.schema import json_loads
+
 ValueKind = Literal["number", "temperature", "date", "time", "title", "name"]
 
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
@@ -408,7 +410,7 @@ def _parsed(text: str) -> tuple[Any, tuple[tuple[str, Any], ...]]:
     if stripped[:1] not in ("{", "["):
         return None, ()
     try:
-        value = json.loads(stripped)
+        value = json_loads(stripped)
     except (json.JSONDecodeError, RecursionError):
         return None, ()
     return value, () if value is None else tuple(_leaves(value))

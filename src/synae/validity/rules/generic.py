@@ -42,7 +42,7 @@ trajectory and the tool.
 
 Example::
 
-    >>> from synae.schema import Message, Trajectory
+    >>> from synae.schema import Message, Trajectory, json_loads
     >>> traj = Trajectory(id="t", messages=[Message(role="user", content="hi")], output=" ")
     >>> GenericOutputChecker().check(traj).reasons
     ['empty_output']
@@ -61,7 +61,7 @@ from jsonschema.validators import validator_for
 from referencing.exceptions import Unresolvable
 
 from synae.errors import DataError
-from synae.schema import Message, Trajectory
+from synae.schema import Message, Trajectory, json_loads
 from synae.validity.rules.base import RuleOutcome, message_parse_error
 from synae.validity.rules.output_checks import ANSWER_CHECKS, output_checks
 from synae.validity.rules.schema import tool_parameters
@@ -122,7 +122,7 @@ class _Checks:
 def _parsed_arguments(text: str) -> dict[str, Any] | None:
     """The arguments object, or ``None`` when the string is not a JSON object."""
     try:
-        value = json.loads(text)
+        value = json_loads(text)
     except json.JSONDecodeError:
         return None
     return value if isinstance(value, dict) else None
