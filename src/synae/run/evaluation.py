@@ -265,8 +265,8 @@ class Evaluator:
                     fold = None
                 if fold is not None:
                     fold.add(chunk)
-            self._plan = None
-            self._plan = plan = self._plan_for(profile)  # the first chunk's when the fold was kept
+            # the whole set's plan: the same as the first chunk's where the fold was kept
+            self._plan = plan = self._plan_for(profile)
         except BaseException:
             self._plan = None  # a pass that raised decides nothing
             raise
