@@ -43,7 +43,7 @@ from synae.run.factory import judge, judge_client
 from synae.run.streaming import TrajectoryStream
 from synae.schema import Dataset, Trajectory
 from synae.validity.judge import judge_info
-from synae.validity.verdict import CHECK_STATES, Checker, CheckTarget, Verdict, VerdictTally
+from synae.validity.verdict import CHECK_STATES, Checker, CheckTarget, CountingChecker, Verdict, VerdictTally
 
 CHECKER_CHOICES = ("rules", "llm", "judge", "both")
 MIN_COVERAGE = 0.95
@@ -161,11 +161,10 @@ class VerdictCounts:
         """The counts of ``checker``'s verdicts on ``trajectories``: counted as they are decided
         when the checker can (:class:`~synae.validity.verdict.CountingChecker`: rule checkers),
         else from its verdicts."""
-        tally_all = getattr(checker, "tally_all", None)
-        if tally_all is None:
+        if not isinstance(checker, CountingChecker):
             return cls.of(checker.check_all(trajectories))
         tally = VerdictTally()
-        tally_all(trajectories, tally)
+        checker.tally_all(trajectories, tally)
         return cls.of_tally(tally)
 
     @property

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
@@ -88,6 +88,7 @@ class Checker(Protocol):
         ...
 
 
+@runtime_checkable
 class CountingChecker(Checker, Protocol):
     """A checker that can also count its verdicts without building them (rule checkers whose
     verdicts are many small objects: a streamed run keeps counts only)."""

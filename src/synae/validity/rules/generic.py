@@ -42,7 +42,7 @@ trajectory and the tool.
 
 Example::
 
-    >>> from synae.schema import Message, Trajectory, json_loads
+    >>> from synae.schema import Message, Trajectory
     >>> traj = Trajectory(id="t", messages=[Message(role="user", content="hi")], output=" ")
     >>> GenericOutputChecker().check(traj).reasons
     ['empty_output']
