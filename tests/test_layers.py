@@ -1,7 +1,8 @@
 """The import graph of ``src/synae`` points one way: down the layer order of docs/architecture.md.
 
-Every ``import``/``from … import`` of a ``synae`` module (lazy ones inside functions included) is
-checked: a module may import its own layer or a lower one, never a higher one.
+Every ``import``/``from … import`` of a ``synae`` module (lazy ones inside functions and those under
+``if TYPE_CHECKING:`` included) is checked: a module may import its own layer or a lower one, never a
+higher one; and the modules of one package import each other without a circle.
 """
 
 from __future__ import annotations
@@ -82,3 +83,47 @@ def test_imports_point_down(path: Path) -> None:
         if target is not None and target > own:
             upward.append(f"line {line}: {name} (layer {target} > {own})")
     assert not upward, f"{path.relative_to(SRC)} imports up a layer: " + "; ".join(upward)
+
+
+
+def package_graph() -> dict[str, set[str]]:
+    """module → the modules of its own package it imports (any import: lazy, or for annotations)."""
+    modules = {module_name(p): p for p in SRC.rglob("*.py")}
+    parent = {m: m.rsplit(".", 1)[0] for m in modules}
+    return {m: {name for _, name in imported_modules(path)
+                if name in modules and name != m and parent[name] == parent[m]}
+            for m, path in modules.items()}
+
+
+def import_circle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One circle of ``graph`` (its modules in import order, the first repeated at the end), else None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(module: str) -> list[str] | None:
+        state[module] = 1
+        path.append(module)
+        for target in sorted(graph[module]):
+            if state.get(target) == 1:
+                return [*path[path.index(target):], target]
+            if target not in state and (found := visit(target)) is not None:
+                return found
+        path.pop()
+        state[module] = 2
+        return None
+
+    for module in sorted(graph):
+        if module not in state and (found := visit(module)) is not None:
+            return found
+    return None
+
+
+def test_import_circle_is_found() -> None:
+    graph = {"p.a": {"p.b"}, "p.b": {"p.c"}, "p.c": {"p.a"}, "p.d": {"p.a"}}
+    assert import_circle(graph) == ["p.a", "p.b", "p.c", "p.a"]
+    assert import_circle({**graph, "p.c": set()}) is None
+
+
+def test_no_import_circle_inside_a_package() -> None:
+    circle = import_circle(package_graph())
+    assert circle is None, "modules of one package import each other in a circle: " + " → ".join(circle or ())

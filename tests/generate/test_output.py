@@ -8,7 +8,7 @@ import pytest
 
 from synae.errors import ConfigError
 from synae.generate.output import read_manifest, resolve_format, sidecar_path, write_generated
-from synae.generate.registry import run_sweep
+from synae.generate.sweep import run_sweep
 from synae.presets import get_preset
 from synae.run.data import load_dataset
 

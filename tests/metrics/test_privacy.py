@@ -165,7 +165,8 @@ def _splitmix_reference(hashes: list[int]) -> int:
 
 
 def test_trajectory_keys_chain_the_view_hashes_and_differ_when_any_view_differs():
-    from synae.metrics.privacy import PrivacyFeatures, ViewFeatures, trajectory_keys
+    from synae.metrics.features import PrivacyFeatures, ViewFeatures
+    from synae.metrics.privacy import trajectory_keys
 
     def view(hashes: list[int]) -> ViewFeatures:
         exact = np.array(hashes, dtype=np.uint64)

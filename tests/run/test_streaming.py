@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from synae.config import load_config
-from synae.run.commands import SKIPPED_SHOWN
+from synae.run.data import SKIPPED_SHOWN
 from synae.run.streaming import (
     StreamHeader,
     chunked,

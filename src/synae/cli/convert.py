@@ -23,8 +23,8 @@ from synae.cli.messages import print_skipped
 from synae.cli.options import FormatOpt, OutputFromOpt, PresetOpt, SkipInvalidOpt
 from synae.config import Config
 from synae.errors import ConfigError
-from synae.run.commands import check_not_all_skipped, skipped_records
-from synae.run.data import load_dataset
+from synae.run.commands import skipped_records
+from synae.run.data import check_not_all_skipped, load_dataset
 from synae.run.streaming import StreamHeader, chunked, stream_trajectories, streaming_format
 from synae.schema import Dataset, Trajectory, write_jsonl
 

@@ -23,8 +23,9 @@ from synae.generate.fewshot import fewshot
 from synae.generate.invalidate import invalidate
 from synae.generate.llm_support import LLMOptions
 from synae.generate.oversample import oversample
-from synae.generate.registry import METHODS, Generated, get_method, run_sweep
+from synae.generate.registry import METHODS, Generated, get_method
 from synae.generate.relabel import relabel
+from synae.generate.sweep import run_sweep
 
 __all__ = ["METHODS", "Generated", "LLMOptions", "blankfill", "dropmin", "fewshot", "frac_tag", "get_method",
            "invalidate", "oversample", "provenance", "relabel", "run_sweep"]

@@ -37,13 +37,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from synae.errors import SynaeError
 from synae.generate.common import (
     GenMode,
+    SourcePreset,
     check_fraction,
     check_mode,
     derive,
@@ -52,6 +53,7 @@ from synae.generate.common import (
     new_rng,
     provenance,
 )
+from synae.generate.labels import LabelPreset
 from synae.generate.llm_support import (
     LLMOptions,
     Prompt,
@@ -83,9 +85,6 @@ from synae.generate.prompts import (
 from synae.generate.registry import Method, register
 from synae.schema import Dataset, Message, Trajectory
 from synae.views import user_messages
-
-if TYPE_CHECKING:
-    from synae.generate.hooks import GeneratorPreset
 
 METHOD = "blankfill"
 DEFAULT_TEMPERATURE = 0.2
@@ -225,7 +224,7 @@ def blank_problem(reply: str, masked: str, source: str) -> str | None:
 class FillJob:
     """What every output of one blankfill run shares."""
 
-    preset: GeneratorPreset
+    preset: BlankfillPreset
     params: dict[str, Any]
     seed: int | None
     mode: GenMode
@@ -267,6 +266,14 @@ class BlankfillStyle(Protocol):
     def build(self, job: FillJob, source: Trajectory, pos: int, tid: str, reply: str | None,
               record: dict[str, Any]) -> Trajectory:
         """The output trajectory of one reply (``None``: the request failed)."""
+        ...
+
+
+class BlankfillPreset(SourcePreset, LabelPreset, Protocol):
+    """What ``blankfill`` reads of a preset."""
+
+    def blankfill_style(self) -> BlankfillStyle:
+        """How ``blankfill`` masks, prompts and parses for this data."""
         ...
 
 
@@ -369,7 +376,7 @@ class ChatBlankfill:
 # --------------------------------------------------------------------------------------------
 
 
-def blankfill(dataset: Dataset, p: float = 0.5, *, preset: GeneratorPreset, llm: LLMOptions | None = None,
+def blankfill(dataset: Dataset, p: float = 0.5, *, preset: BlankfillPreset, llm: LLMOptions | None = None,
               seed: int | None = 123, mode: GenMode = "default", llm_at_p0: bool = False,
               drop_empty: bool = False) -> Dataset:
     """Blank-filled version of ``dataset`` (see the module docstring); one LLM request per row."""

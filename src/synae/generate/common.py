@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -23,12 +23,32 @@ from synae.schema import Dataset, Trajectory
 from synae.views import is_output_message
 
 GenMode = Literal["default", "reference"]
+
 MODES: tuple[str, ...] = ("default", "reference")
 
 __all__ = [
-    "DEFAULT_SEED", "MODES", "GenMode", "check_fraction", "check_mode", "dataset_counts", "derive",
-    "frac_tag", "make_dataset", "new_rng", "provenance", "sidecar", "sync_output_message",
+    "DEFAULT_SEED", "MODES", "GenMode", "SourcePreset", "check_fraction", "check_mode", "dataset_counts",
+    "derive", "frac_tag", "make_dataset", "new_rng", "provenance", "sidecar", "sync_output_message",
 ]
+
+
+class SourcePreset(Protocol):
+    """What a generator reads of a preset to describe the trajectories it writes."""
+
+    @property
+    def name(self) -> str:
+        """The preset's name (recorded as the trajectories' benchmark and in their provenance)."""
+        ...
+
+    @property
+    def environment_kind(self) -> str | None:
+        """``environment.kind`` of new trajectories (``None``: generic, the source's environment)."""
+        ...
+
+    @property
+    def generation_keeps_ids(self) -> bool:
+        """Whether ``invalidate`` and ``dropmin`` keep the source ids (T1) or number their rows."""
+        ...
 
 
 def new_rng(seed: int | None) -> np.random.Generator:

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
 from synae.errors import ConfigError
 from synae.generate.common import (
     GenMode,
+    SourcePreset,
     check_fraction,
     check_mode,
     derive,
@@ -32,11 +33,12 @@ from synae.generate.common import (
     new_rng,
     provenance,
 )
-from synae.generate.labels import labels_of, rarest_first
+from synae.generate.labels import LabelAttributePreset, labels_of, rarest_first
 from synae.schema import Dataset, Trajectory
 
-if TYPE_CHECKING:
-    from synae.generate.hooks import GeneratorPreset
+
+class DropminPreset(SourcePreset, LabelAttributePreset, Protocol):
+    """What ``dropmin`` reads of a preset."""
 
 METHOD = "dropmin"
 
@@ -78,7 +80,7 @@ def drop_plan(labels: Sequence[str | None], n_min: int | str, frac: float, *, re
     return steps
 
 
-def dropmin(dataset: Dataset, n_min: int | str = 1, *, preset: GeneratorPreset, attribute: str | None = None,
+def dropmin(dataset: Dataset, n_min: int | str = 1, *, preset: DropminPreset, attribute: str | None = None,
             frac: float = 0.3, replace: bool | None = None, seed: int | None = 123,
             mode: GenMode = "default") -> Dataset:
     """``dataset`` without part of its rarest attribute values.

@@ -39,14 +39,14 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
 from synae.errors import ConfigError
 from synae.generate.blankfill import bfcl_environment, bfcl_tools
-from synae.generate.common import GenMode, check_mode, make_dataset, new_rng, provenance
-from synae.generate.labels import labels_of
+from synae.generate.common import GenMode, SourcePreset, check_mode, make_dataset, new_rng, provenance
+from synae.generate.labels import LabelPreset, labels_of
 from synae.generate.llm_support import (
     LLMOptions,
     Prompt,
@@ -75,9 +75,6 @@ from synae.generate.prompts import (
 from synae.generate.registry import Method, parse_int, register
 from synae.schema import Dataset, Message, Trajectory
 from synae.views import user_messages
-
-if TYPE_CHECKING:
-    from synae.generate.hooks import GeneratorPreset
 
 METHOD = "fewshot"
 DEFAULT_TEMPERATURE = 0.5
@@ -259,7 +256,7 @@ Plan = tuple[Prompt, dict[str, Any]]
 class FewshotJob:
     """What every output of one fewshot run shares."""
 
-    preset: GeneratorPreset
+    preset: FewshotPreset
     params: dict[str, Any]
     seed: int | None
     mode: GenMode
@@ -296,6 +293,14 @@ class FewshotStyle(Protocol):
     def build(self, job: FewshotJob, dataset: Dataset, tid: str, text: str | None, info: dict[str, Any],
               gen: dict[str, Any]) -> Trajectory:
         """The output trajectory of one reply (``text`` ``None``: the request failed)."""
+        ...
+
+
+class FewshotPreset(SourcePreset, LabelPreset, Protocol):
+    """What ``fewshot`` reads of a preset."""
+
+    def fewshot_style(self) -> FewshotStyle:
+        """How ``fewshot`` draws, prompts and parses for this data."""
         ...
 
 
@@ -479,7 +484,7 @@ def _or_list(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
 
 
-def fewshot(dataset: Dataset, k: int = 3, *, preset: GeneratorPreset, examples: ExampleMode = "fixed",
+def fewshot(dataset: Dataset, k: int = 3, *, preset: FewshotPreset, examples: ExampleMode = "fixed",
             replace: bool | None = None, n_out: int | None = None, llm: LLMOptions | None = None,
             seed: int | None = 123, mode: GenMode = "default", condition_on: str | None = None,
             targets: Sequence[str] | None = None, drop_empty: bool = False) -> Dataset:

@@ -11,18 +11,16 @@ construction) and the attribute derivation of new trajectories.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-from synae.generate.labels import LabelPreset
+from synae.generate.blankfill import BlankfillPreset
+from synae.generate.dropmin import DropminPreset
+from synae.generate.fewshot import FewshotPreset
+from synae.generate.invalidate import InvalidatePreset
 from synae.generate.output import FormatPreset
-from synae.schema import Trajectory
-
-if TYPE_CHECKING:
-    from synae.generate.blankfill import BlankfillStyle
-    from synae.generate.fewshot import FewshotStyle
-    from synae.generate.invalidate import Invalidation
+from synae.generate.relabel import RelabelPreset
 
 
 @dataclass(frozen=True)
@@ -40,46 +38,11 @@ class CalibrationSweep:
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
-class GeneratorPreset(LabelPreset, FormatPreset, Protocol):
-    """The generator hooks of a preset (implemented by :class:`synae.presets.base.Preset`)."""
-
-    @property
-    def environment_kind(self) -> str | None:
-        """``environment.kind`` of new trajectories (``None``: generic, the source's environment)."""
-        ...
-
-    @property
-    def generation_keeps_ids(self) -> bool:
-        """Whether ``invalidate`` and ``dropmin`` keep the source ids (T1) or number their rows."""
-        ...
-
-    def generation_label_attribute(self, trajectories: Sequence[Trajectory]) -> str:
-        """The attribute ``dropmin`` and ``relabel`` use when none is given."""
-        ...
-
-    def relabel_in_text(self, attribute: str) -> bool:
-        """True: ``relabel`` rewrites the label's words in the text (the label is read from it);
-        False: it sets the stored attribute. Raises :class:`~synae.errors.ConfigError` when
-        ``attribute`` cannot be relabeled."""
-        ...
-
-    def invalidation_targets(self, trajectories: Sequence[Trajectory]) -> tuple[str, ...]:
-        """The ``invalidate`` targets on this data, the default first."""
-        ...
-
-    def invalidation(self, target: str, trajectories: Sequence[Trajectory], *,
-                     vocabulary: Any = None) -> Invalidation:
-        """The transform of ``target`` (``KeyError`` for a target the preset does not define)."""
-        ...
+class GeneratorPreset(DropminPreset, RelabelPreset, InvalidatePreset, BlankfillPreset, FewshotPreset,
+                      FormatPreset, Protocol):
+    """The generator hooks of a preset (implemented by :class:`synae.presets.base.Preset`): what each
+    method reads of it (its ``…Preset`` protocol), the export formats, and the sweep grids."""
 
     def generation_grid(self, method: str) -> tuple[Any, ...] | None:
         """The research sweep grid of ``method`` on this benchmark (``None``: the method's own)."""
-        ...
-
-    def blankfill_style(self) -> BlankfillStyle:
-        """How ``blankfill`` masks, prompts and parses for this data."""
-        ...
-
-    def fewshot_style(self) -> FewshotStyle:
-        """How ``fewshot`` draws, prompts and parses for this data."""
         ...

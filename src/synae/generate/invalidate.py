@@ -37,13 +37,14 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from synae.errors import ConfigError
 from synae.generate.common import (
     GenMode,
+    SourcePreset,
     check_fraction,
     check_mode,
     derive,
@@ -55,9 +56,6 @@ from synae.generate.common import (
 from synae.generate.textedit import code_messages, replace_word, set_code
 from synae.schema import Dataset, Message, Trajectory
 from synae.toolcalls import render_call
-
-if TYPE_CHECKING:
-    from synae.generate.hooks import GeneratorPreset
 
 METHOD = "invalidate"
 OUTPUT_MODES = ("swap", "truncate", "garble")
@@ -185,6 +183,19 @@ class Invalidation:
     target: str
     transform: Transform
     reference_with_replacement: bool = False
+
+
+class InvalidatePreset(SourcePreset, Protocol):
+    """What ``invalidate`` reads of a preset."""
+
+    def invalidation_targets(self, trajectories: Sequence[Trajectory]) -> tuple[str, ...]:
+        """The ``invalidate`` targets on this data, the default first."""
+        ...
+
+    def invalidation(self, target: str, trajectories: Sequence[Trajectory], *,
+                     vocabulary: Any = None) -> Invalidation:
+        """The transform of ``target`` (``KeyError`` for a target the preset does not define)."""
+        ...
 
 
 def t1_tool_calls(vocab: T1Vocabulary) -> Transform:
@@ -349,7 +360,7 @@ def tool_call_transform(source: Trajectory, out: Trajectory, rng: np.random.Gene
     return Change(detail, mode)
 
 
-def invalidate(dataset: Dataset, v: float = 0.5, *, preset: GeneratorPreset, target: str | None = None,
+def invalidate(dataset: Dataset, v: float = 0.5, *, preset: InvalidatePreset, target: str | None = None,
                seed: int | None = 123, mode: GenMode = "default", vocabulary: T1Vocabulary | None = None
                ) -> Dataset:
     """Invalidated copy of ``dataset``: a fraction ``v`` of rows selected, each transformed.

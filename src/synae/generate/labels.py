@@ -26,6 +26,15 @@ class LabelPreset(Protocol):
     def derive_attributes(self, traj: Trajectory) -> dict[str, Any]: ...
 
 
+class LabelAttributePreset(LabelPreset, Protocol):
+    """A preset's labelling rules and the attribute the label-skewing generators (``dropmin``,
+    ``relabel``) use by default."""
+
+    def generation_label_attribute(self, trajectories: Sequence[Trajectory]) -> str:
+        """The attribute ``dropmin`` and ``relabel`` use when none is given."""
+        ...
+
+
 def label_text(value: Any) -> str | None:
     """A label as text: ``None`` stays ``None``, a list joins its items with ``|`` (``None`` if empty)."""
     if value is None:

@@ -1,31 +1,25 @@
-"""The generator registry: one entry per method, and a dispatcher that runs a parameter sweep.
+"""The generator registry: one entry per method.
 
 Each :class:`Method` knows its Python function, the name of the parameter a sweep varies
 (``--param`` on the CLI), the research grid used when no value is given (``docs/method.md`` §8.9),
 how to read a value from text, and which of the function's keyword options a caller may set; a
 preset may replace the grid (``generation_grid`` hook: ACP sweeps ``invalidate`` on the coarse
-fraction grid).
-:func:`run_sweep` calls the function once per value with a fresh rng (the functions create their own
-``default_rng(seed)``) and returns every generated dataset with its sidecar.
+fraction grid). :mod:`synae.generate.sweep` runs a method over its values.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from synae.errors import ConfigError
-from synae.generate.common import DEFAULT_SEED, sidecar
 from synae.generate.dropmin import dropmin
 from synae.generate.invalidate import invalidate
 from synae.generate.oversample import oversample
 from synae.generate.relabel import relabel
 from synae.schema import Dataset
-
-if TYPE_CHECKING:
-    from synae.generate.hooks import GeneratorPreset
 
 FRACTION_GRID = (0, 0.1, 0.3, 0.5, 0.7, 0.9, 1)
 TENTHS_GRID = (0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1)
@@ -60,10 +54,6 @@ class Method:
     default_grid: tuple[Any, ...] = ()  # the research grid, unless the preset gives its own
     llm: bool = False
     summary: str = ""
-
-    def grid(self, preset: GeneratorPreset) -> tuple[Any, ...]:
-        own = preset.generation_grid(self.name)
-        return self.default_grid if own is None else own
 
     def options(self) -> set[str]:
         """Keyword options of the function (besides the dataset and the swept parameter)."""
@@ -103,23 +93,6 @@ def get_method(name: str) -> Method:
     return METHODS[name]
 
 
-def parse_values(method: Method, text: str | None, preset: GeneratorPreset) -> list[Any]:
-    """``--param`` text (comma-separated) → values; empty → the method's research grid."""
-    if method.param is None:
-        if text:
-            raise ConfigError(f"{method.name} takes no --param (it has no sweep parameter)")
-        return [None]
-    if not text:
-        grid = method.grid(preset)
-        if not grid:
-            raise ConfigError(f"{method.name} needs --param")
-        return list(grid)
-    values = [method.parse_value(part.strip()) for part in text.split(",") if part.strip()]
-    if not values:
-        raise ConfigError(f"--param {text!r} holds no value")
-    return values
-
-
 @dataclass
 class Generated:
     """One generated dataset with its sweep value and sidecar content."""
@@ -127,35 +100,3 @@ class Generated:
     dataset: Dataset
     value: Any
     meta: dict[str, Any]
-
-
-def run_sweep(method: Method | str, dataset: Dataset, values: Sequence[Any] | None = None, *,
-              preset: GeneratorPreset, options: dict[str, Any] | None = None) -> list[Generated]:
-    """Run ``method`` on ``dataset`` for every value (``None`` → the research grid of ``preset``).
-
-    ``preset`` is the preset object (resolved by the caller: ``synae.presets.get_preset`` or
-    ``detect_preset``); ``options`` are keyword options of the method's function (``seed``,
-    ``mode``, ``target``, …); an option the method does not accept is an error, never silently
-    ignored.
-    """
-    method = get_method(method) if isinstance(method, str) else method
-    options = {k: v for k, v in (options or {}).items() if v is not None}
-    unknown = sorted(set(options) - method.options())
-    if unknown:
-        raise ConfigError(f"{method.name} does not take the option(s) {', '.join(unknown)}")
-    if "preset" in method.options():
-        options["preset"] = preset
-    if values is None:
-        values = parse_values(method, None, preset)
-    out = []
-    for value in values:
-        for result in method.outputs(dataset, value, options):
-            params = {method.param: value} if method.param else {}
-            params.update({k: v for k, v in options.items() if k not in ("seed", "mode", "llm", "preset")})
-            llm = options.get("llm")
-            if llm is not None:
-                params.update(model=llm.model, temperature=llm.temperature, max_tokens=llm.max_tokens)
-            meta = sidecar(result, method=method.name, params=params, seed=options.get("seed", DEFAULT_SEED),
-                           mode=options.get("mode", "default"), source=dataset)
-            out.append(Generated(dataset=result, value=value, meta=meta))
-    return out

@@ -22,7 +22,7 @@ by construction (``modified: true`` whenever the text or the stored label really
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from synae.generate.common import (
     GenMode,
@@ -33,12 +33,19 @@ from synae.generate.common import (
     provenance,
 )
 from synae.generate.dropmin import drop_plan
-from synae.generate.labels import labels_of
+from synae.generate.labels import LabelAttributePreset, labels_of
 from synae.generate.textedit import replace_word
 from synae.schema import Dataset, Trajectory
 
-if TYPE_CHECKING:
-    from synae.generate.hooks import GeneratorPreset
+
+class RelabelPreset(LabelAttributePreset, Protocol):
+    """What ``relabel`` reads of a preset."""
+
+    def relabel_in_text(self, attribute: str) -> bool:
+        """True: ``relabel`` rewrites the label's words in the text (the label is read from it);
+        False: it sets the stored attribute. Raises :class:`~synae.errors.ConfigError` when
+        ``attribute`` cannot be relabeled."""
+        ...
 
 METHOD = "relabel"
 SKEWED = "skewed"
@@ -57,7 +64,7 @@ def _relabel_text(traj: Trajectory, old: str, new: str) -> bool:
     return changed
 
 
-def relabel(dataset: Dataset, *, preset: GeneratorPreset, n_min: int | str = "half", frac: float = 0.9,
+def relabel(dataset: Dataset, *, preset: RelabelPreset, n_min: int | str = "half", frac: float = 0.9,
             attribute: str | None = None, seed: int | None = 123, mode: GenMode = "default"
             ) -> tuple[Dataset, Dataset]:
     """(skewed, relabeled) datasets of the case study; both profiles follow the reference algorithm.

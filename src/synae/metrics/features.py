@@ -2,7 +2,9 @@
 
 ``synae.run.evaluation.Evaluator.features`` builds them (it knows the preset and the embedder);
 the registered metric computations (:mod:`synae.metrics.computations`) read them. Keeping the type
-here lets the metric layer type against it without importing the application layer.
+here lets the metric layer type against it without importing the application layer. The privacy
+views of a dataset (:class:`PrivacyFeatures`, one :class:`ViewFeatures` per target) live here too,
+as plain containers: :func:`synae.metrics.privacy.privacy_features` builds them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 
 if TYPE_CHECKING:  # annotation only: importing synae.embed costs ~0.5 s
     from synae.embed import EmbeddingStats
-    from synae.metrics.privacy import PrivacyFeatures
+    from synae.metrics.pii import PiiMatch
 
 
 def share_equal(rows: Sequence[Sequence[str]]) -> list[Any]:
@@ -73,6 +75,51 @@ class Ragged:
         offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
         pos = np.arange(offsets[-1]) - np.repeat(offsets[:-1], lengths) + np.repeat(starts, lengths)
         return Ragged(self.values[pos], offsets)
+
+
+@dataclass
+class ViewFeatures:
+    """One target's view of a dataset: per trajectory whether the view is non-empty, its normalised
+    hash, the hash of its word-token sequence (``token_key``, 0 where absent), its token hashes
+    (uint64, ragged) and its PII-like values. The token hashes and the PII are ``None`` when not
+    computed: only ``verbatim_spans`` and ``pii_echo`` read them, and they are most of the cost and
+    (the tokens) most of the memory."""
+
+    present: np.ndarray  # bool
+    view_hash: np.ndarray  # uint64 (0 where absent)
+    token_key: np.ndarray  # uint64 (0 where absent)
+    tokens: Ragged | None
+    pii: list[tuple[PiiMatch, ...]] | None
+
+    def take(self, idx: np.ndarray) -> ViewFeatures:
+        return ViewFeatures(self.present[idx], self.view_hash[idx], self.token_key[idx],
+                            None if self.tokens is None else self.tokens.take(idx),
+                            None if self.pii is None else [self.pii[i] for i in idx])
+
+    @classmethod
+    def concat(cls, parts: Sequence[ViewFeatures]) -> ViewFeatures:
+        """The views of consecutive chunks of trajectories, in order."""
+        pii = None if any(p.pii is None for p in parts) else [m for p in parts for m in p.pii or ()]
+        tokens = (None if any(p.tokens is None for p in parts)
+                  else Ragged.concat([p.tokens for p in parts if p.tokens is not None]))
+        return cls(np.concatenate([p.present for p in parts]), np.concatenate([p.view_hash for p in parts]),
+                   np.concatenate([p.token_key for p in parts]), tokens, pii)
+
+
+@dataclass
+class PrivacyFeatures:
+    """The privacy views of one dataset, per target (:attr:`DatasetFeatures.privacy`)."""
+
+    views: dict[str, ViewFeatures]
+
+    def take(self, indices: np.ndarray) -> PrivacyFeatures:
+        """The features of trajectories ``indices`` (repeats allowed)."""
+        return PrivacyFeatures({t: v.take(indices) for t, v in self.views.items()})
+
+    @classmethod
+    def concat(cls, parts: Sequence[PrivacyFeatures]) -> PrivacyFeatures:
+        """The features of consecutive chunks of trajectories (same targets), in order."""
+        return cls({t: ViewFeatures.concat([p.views[t] for p in parts]) for t in parts[0].views})
 
 
 @dataclass(eq=False)

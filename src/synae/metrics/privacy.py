@@ -32,7 +32,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
@@ -40,7 +39,7 @@ import numpy as np
 
 from synae.metrics import knn
 from synae.metrics.base import MetricValue
-from synae.metrics.features import DatasetFeatures, Ragged
+from synae.metrics.features import DatasetFeatures, PrivacyFeatures, Ragged, ViewFeatures
 from synae.metrics.pii import PiiMatch, find_pii
 from synae.metrics.registry import LOWER, MetricInputs, has_outputs, has_tool_calls, metric, one_row, skipped
 from synae.results import MetricResult, Target
@@ -107,51 +106,6 @@ class _TokenHashes(dict[str, int]):
     def __missing__(self, token: str) -> int:
         value = self[token] = _hash64(token)
         return value
-
-
-@dataclass
-class ViewFeatures:
-    """One target's view of a dataset: per trajectory whether the view is non-empty, its normalised
-    hash, the hash of its word-token sequence (``token_key``, 0 where absent), its token hashes
-    (uint64, ragged) and its PII-like values. The token hashes and the PII are ``None`` when not
-    computed: only ``verbatim_spans`` and ``pii_echo`` read them, and they are most of the cost and
-    (the tokens) most of the memory."""
-
-    present: np.ndarray  # bool
-    view_hash: np.ndarray  # uint64 (0 where absent)
-    token_key: np.ndarray  # uint64 (0 where absent)
-    tokens: Ragged | None
-    pii: list[tuple[PiiMatch, ...]] | None
-
-    def take(self, idx: np.ndarray) -> ViewFeatures:
-        return ViewFeatures(self.present[idx], self.view_hash[idx], self.token_key[idx],
-                            None if self.tokens is None else self.tokens.take(idx),
-                            None if self.pii is None else [self.pii[i] for i in idx])
-
-    @classmethod
-    def concat(cls, parts: Sequence[ViewFeatures]) -> ViewFeatures:
-        """The views of consecutive chunks of trajectories, in order."""
-        pii = None if any(p.pii is None for p in parts) else [m for p in parts for m in p.pii or ()]
-        tokens = (None if any(p.tokens is None for p in parts)
-                  else Ragged.concat([p.tokens for p in parts if p.tokens is not None]))
-        return cls(np.concatenate([p.present for p in parts]), np.concatenate([p.view_hash for p in parts]),
-                   np.concatenate([p.token_key for p in parts]), tokens, pii)
-
-
-@dataclass
-class PrivacyFeatures:
-    """The privacy views of one dataset, per target (:attr:`DatasetFeatures.privacy`)."""
-
-    views: dict[str, ViewFeatures]
-
-    def take(self, indices: np.ndarray) -> PrivacyFeatures:
-        """The features of trajectories ``indices`` (repeats allowed)."""
-        return PrivacyFeatures({t: v.take(indices) for t, v in self.views.items()})
-
-    @classmethod
-    def concat(cls, parts: Sequence[PrivacyFeatures]) -> PrivacyFeatures:
-        """The features of consecutive chunks of trajectories (same targets), in order."""
-        return cls({t: ViewFeatures.concat([p.views[t] for p in parts]) for t in parts[0].views})
 
 
 def privacy_features(trajectories: Sequence[Trajectory], targets: Sequence[Target] = TARGETS,

@@ -21,8 +21,9 @@ from pydantic import BaseModel
 
 from synae import __version__
 from synae.config import Config
-from synae.errors import ConfigError, DataError, LLMFatalError
+from synae.errors import ConfigError, LLMFatalError
 from synae.results import ComparisonResults, EvaluationReport, MetricResult, clean_json
+from synae.run.data import SKIPPED_SHOWN, check_not_all_skipped
 from synae.schema import Dataset, Trajectory, gc_relaxed
 
 if TYPE_CHECKING:
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
     from synae.run.streaming import TrajectoryStream
 
 VALIDITY_IDS = ("validity.tool_calls.rate", "validity.output.rate")
-SKIPPED_SHOWN = 3  # reasons shown per dataset that skipped records
 LABEL = "{label}"  # in an inputs.synthetic_embeddings path: the synthetic set's label
 
 
@@ -144,15 +144,6 @@ def check_executor(config: Config) -> None:
 
         import_ray()
         probe_address(config.compute.ray_address, config.compute.ray_connect_timeout)
-
-
-def check_not_all_skipped(dataset: Dataset, path: Path | str) -> None:
-    """Raise :class:`DataError` when ``skip_invalid`` dropped every record of ``path``: a run on
-    nothing would report empty metrics as if they were results."""
-    if dataset.n_skipped and not len(dataset):
-        first = f"; first: {dataset.skipped[0]}" if dataset.skipped else ""
-        raise DataError(f"every record ({dataset.n_skipped}) was skipped as invalid, nothing is left"
-                        f"{first}", source=str(path))
 
 
 def skipped_records(datasets: Mapping[str, Dataset | TrajectoryStream]) -> dict[str, dict[str, Any]]:

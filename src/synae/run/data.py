@@ -5,7 +5,9 @@ stored attributes of ``docs/method.md`` that the preset derives (``Preset.derive
 trajectory. The preset is ``preset`` when given, else the benchmark preset of the input's format
 (``Reader.preset``: t1, bfcl or acp files); other formats get none, so attributes a generator wrote
 (e.g. ``relabel``) are never overwritten. Missing preset resources (e.g. the T1 ontology) become a
-dataset warning, not an error.
+dataset warning, not an error. :func:`check_not_all_skipped` refuses an input whose records
+were all skipped as invalid (``skip_invalid``); :data:`SKIPPED_SHOWN` is how many of the skipped
+records' reasons a run keeps and shows per dataset.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from typing import Any
 
 from synae.adapters import READERS_BY_NAME, OutputFrom
 from synae.adapters import load_dataset as read_dataset
-from synae.errors import SynaeError
+from synae.errors import DataError, SynaeError
 from synae.presets import get_preset
 from synae.schema import Dataset
+
+SKIPPED_SHOWN = 3  # reasons shown per dataset that skipped records
 
 
 def load_dataset(data: Any, fmt: str | None = None, *, preset: str | None = None,
@@ -45,3 +49,12 @@ def derive_attributes(dataset: Dataset, preset: str) -> Dataset:
     except SynaeError as exc:
         dataset.warnings.append(f"attributes of preset {preset!r} not derived: {exc}")
     return dataset
+
+
+def check_not_all_skipped(dataset: Dataset, path: Path | str) -> None:
+    """Raise :class:`DataError` when ``skip_invalid`` dropped every record of ``path``: a run on
+    nothing would report empty metrics as if they were results."""
+    if dataset.n_skipped and not len(dataset):
+        first = f"; first: {dataset.skipped[0]}" if dataset.skipped else ""
+        raise DataError(f"every record ({dataset.n_skipped}) was skipped as invalid, nothing is left"
+                        f"{first}", source=str(path))

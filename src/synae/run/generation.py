@@ -19,7 +19,8 @@ from synae.config import Config
 from synae.errors import ConfigError
 from synae.generate.llm_support import LLMOptions
 from synae.generate.output import WrittenSet, check_out, resolve_format, write_generated
-from synae.generate.registry import Generated, Method, get_method, parse_values, run_sweep
+from synae.generate.registry import Generated, Method, get_method
+from synae.generate.sweep import parse_values, run_sweep
 from synae.presets import Preset, detect_preset, get_preset
 from synae.run.commands import required
 from synae.run.data import load_dataset
@@ -43,7 +44,7 @@ def generator_llm(config: Config) -> LLMOptions:
 
 def method_options(config: Config) -> dict[str, Any]:
     """The keyword options of ``synae generate`` for the method's function (unset ones are ``None``
-    and dropped by :func:`synae.generate.registry.run_sweep`)."""
+    and dropped by :func:`synae.generate.sweep.run_sweep`)."""
     g = config.generate
     return {"seed": config.seed, "mode": config.mode, "target": g.target, "attribute": g.attribute,
             "frac": g.frac, "replace": g.replace, "dup_indices": g.dup_indices, "examples": g.examples,

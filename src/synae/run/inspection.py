@@ -14,7 +14,7 @@ Statistics (equal to what a whole-dataset computation gives):
 - counts: trajectories, messages per role, tool calls, tool calls per name, unparsed tool-call code
   (messages with ``metadata.parse_error``), model calls whose messages were not captured (span
   inputs: ``metadata.not_captured``), trajectories with an output, skipped records (the first
-  :data:`~synae.run.commands.SKIPPED_SHOWN` reasons), schema warnings;
+  :data:`~synae.run.data.SKIPPED_SHOWN` reasons), schema warnings;
 - categorical attributes → label counts (every label of a multi-label item counts), most frequent
   first, ties by label;
 - numeric attributes → ``n``, ``mean`` (running sum in record order / n), ``min``, ``max``.
@@ -41,7 +41,8 @@ from synae.attributes import field_scalar
 from synae.config import Config, MetricOptions
 from synae.presets import detect_preset, get_preset
 from synae.presets.base import NONE, NUMERIC_ATTRIBUTES, Preset, is_number, label_text
-from synae.run.commands import SKIPPED_SHOWN, load_input
+from synae.run.commands import load_input
+from synae.run.data import SKIPPED_SHOWN
 from synae.run.streaming import (
     StreamHeader,
     chunked,

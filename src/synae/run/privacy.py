@@ -41,8 +41,8 @@ from typing import Any
 import numpy as np
 
 from synae.metrics import registry
-from synae.metrics.features import DatasetFeatures
-from synae.metrics.privacy import PrivacyFeatures, duplicate_share, trajectory_keys, whole_copies
+from synae.metrics.features import DatasetFeatures, PrivacyFeatures
+from synae.metrics.privacy import duplicate_share, trajectory_keys, whole_copies
 from synae.metrics.registry import MetricContext
 from synae.results import Aggregates, MetricResult, PillarLabel
 from synae.run.aggregate import (

@@ -27,7 +27,8 @@ from synae.config import Config
 from synae.datapaths import example_input
 from synae.errors import ConfigError
 from synae.generate.output import WrittenSet, write_generated
-from synae.generate.registry import Method, get_method, parse_values
+from synae.generate.registry import Method, get_method
+from synae.generate.sweep import parse_values
 from synae.presets import get_preset
 from synae.results import EvaluationReport
 from synae.run.commands import raise_if_all_unscored, set_extra

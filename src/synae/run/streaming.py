@@ -12,7 +12,7 @@ in chunks, so that the commands over it (``inspect``, ``convert``, ``validate``,
   Lines, converting only the records that can name a benchmark).
 - :class:`StreamHeader` + :func:`chunked` — chunks of :data:`CHUNK` trajectories, the header's
   schema warnings counted and dropped and its skipped reasons cut to the first
-  :data:`~synae.run.commands.SKIPPED_SHOWN` between chunks, so the header stays small too.
+  :data:`~synae.run.data.SKIPPED_SHOWN` between chunks, so the header stays small too.
 - :class:`TrajectoryStream` — such a file as an input that ``evaluate`` and ``compare`` read again
   on every pass instead of holding (its features are built chunk by chunk,
   :meth:`synae.run.evaluation.Evaluator.features`). Work that only needs to see every trajectory
@@ -36,7 +36,7 @@ from synae.adapters.common import apply_output_from, check_output_from, is_json_
 from synae.config import Config
 from synae.errors import SynaeError
 from synae.presets import detect_preset, get_preset
-from synae.run.commands import SKIPPED_SHOWN, check_not_all_skipped
+from synae.run.data import SKIPPED_SHOWN, check_not_all_skipped
 from synae.schema import (
     Dataset,
     Trajectory,
@@ -173,7 +173,7 @@ def chunked(trajectories: Iterable[Trajectory], counted: StreamHeader | None = N
     """Consecutive lists of at most ``size`` (default :data:`CHUNK`) trajectories; ``counted`` is
     drained before each chunk is handed out and once more at the end. With ``counted``, an input
     whose every record was skipped raises :class:`~synae.errors.DataError` at the end
-    (:func:`~synae.run.commands.check_not_all_skipped`), so no command reports on nothing."""
+    (:func:`~synae.run.data.check_not_all_skipped`), so no command reports on nothing."""
     it = iter(trajectories)
     n = 0
     while chunk := list(islice(it, size or CHUNK)):
@@ -282,7 +282,7 @@ class TrajectoryStream:
 
     @property
     def skipped(self) -> list[str]:
-        """The first skipped records' reasons (:data:`~synae.run.commands.SKIPPED_SHOWN`)."""
+        """The first skipped records' reasons (:data:`~synae.run.data.SKIPPED_SHOWN`)."""
         return self.header.skipped
 
     def chunks(self, size: int | None = None) -> Iterator[list[Trajectory]]:
