@@ -3,12 +3,12 @@
 Data: generated here, seeded (no download): one-turn tool-calling trajectories
 (:func:`bench_evaluate_report.generate`); the real set has ``--n`` trajectories, the synthetic set of
 the evaluate run ``--n`` more from a shifted mix. Both runs start from a fresh
-:class:`~synae.run.evaluation.Evaluator` with the embedding cache off, so each embeds what it needs:
+:class:`~synae.run.scoring.evaluation.Evaluator` with the embedding cache off, so each embeds what it needs:
 
-- **evaluate**: :func:`synae.run.pipeline.evaluate_for_report` with the rule checkers (what
+- **evaluate**: :func:`synae.run.scoring.pipeline.evaluate_for_report` with the rule checkers (what
   ``synae evaluate`` computes without ``--report``): features of both sets, metrics, validity,
   anchored aggregates with their collapse anchor, the privacy score;
-- **calibrate**: :class:`synae.run.calibration.Calibrator` (default strengths, ``--repeats`` seeds):
+- **calibrate**: :class:`synae.run.scoring.calibration.Calibrator` (default strengths, ``--repeats`` seeds):
   the real side's features once, then every curve point from them.
 
 Every trajectory declares the six tools it may call (``SCHEMAS``), so the generic rule checkers can
@@ -31,9 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_evaluate_report import TOOLS, generate
 
 from synae.config import load_config
-from synae.run.calibration import Calibrator
-from synae.run.evaluation import Evaluator
-from synae.run.pipeline import ReportOptions, evaluate_for_report
+from synae.run.scoring.calibration import Calibrator
+from synae.run.scoring.evaluation import Evaluator
+from synae.run.scoring.pipeline import ReportOptions, evaluate_for_report
 from synae.schema import Dataset, Trajectory
 
 SCHEMAS = [{"type": "function", "function": {

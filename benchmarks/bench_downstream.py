@@ -20,7 +20,7 @@ from synae.datapaths import data_path
 from synae.downstream.agents import NoisyOracleAgent, OracleAgent
 from synae.downstream.loop import arun_dataset
 from synae.downstream.scoring import score_run, scorer_for, targets_for
-from synae.run.data import load_dataset
+from synae.run.inputs.data import load_dataset
 
 BENCHMARKS = {
     "t1": ("t1", "t1_attraction_augmented.csv"),

@@ -38,7 +38,7 @@ def main() -> None:
     from synae.datapaths import data_path
     from synae.embed import make_pipeline
     from synae.embed.local import SentenceTransformerEmbedder, load_sentence_transformer
-    from synae.run.data import load_dataset
+    from synae.run.inputs.data import load_dataset
     from synae.views import instruction_transcript, text_sequence
 
     ds = load_dataset(data_path("t1", "t1_attraction_turns_with_output.csv"))

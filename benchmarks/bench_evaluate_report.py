@@ -4,8 +4,9 @@ report data (the HTML report's PCA map, k-NN drill-down memberships and nearest 
 Data: generated here, seeded (no download): one-turn tool-calling trajectories over a vocabulary of
 cities, activities and tools; the synthetic set draws from the same generator with a shifted mix and
 10 % exact copies of real trajectories. Embedder: lexical (no model). No validity checker (it is
-timed in bench_rule_validity.py). Each configuration runs :func:`synae.run.pipeline.evaluate_for_report`
-on a fresh :class:`~synae.run.evaluation.Evaluator` (features, metrics, the collapse anchor of the
+timed in bench_rule_validity.py). Each configuration runs
+:func:`synae.run.scoring.pipeline.evaluate_for_report` on a fresh
+:class:`~synae.run.scoring.evaluation.Evaluator` (features, metrics, the collapse anchor of the
 anchored scores, and — when asked — report data). The anchor's share is reported from
 ``timings["aggregates"]``.
 
@@ -22,8 +23,8 @@ import time
 import numpy as np
 
 from synae.config import load_config
-from synae.run.evaluation import Evaluator
-from synae.run.pipeline import ReportOptions, evaluate_for_report
+from synae.run.scoring.evaluation import Evaluator
+from synae.run.scoring.pipeline import ReportOptions, evaluate_for_report
 from synae.schema import Dataset, FunctionCall, Message, ToolCall, Trajectory
 
 CITIES = ["Paris", "Rome", "Oslo", "Lima", "Kyiv", "Quito", "Cairo", "Hanoi", "Perth", "Accra"]

@@ -4,7 +4,7 @@
     python benchmarks/bench_feature_sizes.py              # 20,000 trajectories
     python benchmarks/bench_feature_sizes.py --n 100000
 
-The real set's features (:meth:`synae.run.evaluation.Evaluator.features`, generic preset, the
+The real set's features (:meth:`synae.run.scoring.evaluation.Evaluator.features`, generic preset, the
 metrics of ``bench_evaluate_stream.py``: no embeddings) are sized recursively: ``sys.getsizeof`` of
 every Python object reachable from a column, once each, and ``nbytes`` of every array. Prints one
 JSON row per column (and per privacy view and categorical attribute), in bytes per trajectory.
@@ -27,7 +27,7 @@ from bench_inspect import write_data
 
 from synae.config import load_config
 from synae.run.commands import open_input
-from synae.run.evaluation import Evaluator
+from synae.run.scoring.evaluation import Evaluator
 
 
 def deep_size(obj: Any, seen: set[int]) -> int:

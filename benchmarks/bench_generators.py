@@ -16,7 +16,8 @@ from synae.datapaths import data_path
 from synae.generate import dropmin, invalidate, oversample, relabel
 from synae.generate.labels import labels_of
 from synae.generate.registry import FRACTION_GRID, TENTHS_GRID
-from synae.run.data import load_dataset
+from synae.presets import get_preset
+from synae.run.inputs.data import load_dataset
 
 
 def timed(fn, *args, **kwargs):
@@ -29,6 +30,11 @@ def table(header: list[str], rows: list[list[object]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def preset_of(name: str):
+    """The benchmark preset of a dataset of :func:`load_all` (its name starts with the preset's)."""
+    return get_preset(name.split(" ")[0])
 
 
 def load_all():
@@ -71,7 +77,7 @@ def invalidate_section(data) -> str:
     for name, target, mode, grid in cases:
         selected, modified, times = [], [], []
         for v in grid:
-            out, ms = timed(invalidate, data[name], v, target=target, mode=mode)
+            out, ms = timed(invalidate, data[name], v, target=target, mode=mode, preset=preset_of(name))
             gens = [t.metadata["generation"] for t in out]
             selected.append(sum(g["selected"] for g in gens))
             modified.append(sum(g["modified"] for g in gens))
@@ -86,10 +92,11 @@ def dropmin_section(data) -> str:
     rows = []
     for name, attribute in (("t1 (turns, int-ID order)", "type"), ("bfcl (older)", "secondary_api"),
                             ("acp", "domain")):
-        labels = Counter(labels_of(data[name].trajectories, attribute, name.split(" ")[0]))
+        labels = Counter(labels_of(data[name].trajectories, attribute, preset_of(name)))
         for mode in ("reference", "default"):
             for n_min in (0, 1, 2, 3):
-                out, ms = timed(dropmin, data[name], n_min, mode=mode)
+                out, ms = timed(dropmin, data[name], n_min, mode=mode, attribute=attribute,
+                                preset=preset_of(name))
                 plan = out[0].metadata["generation"]["params"]["dropped"]
                 drops = "; ".join(f"{v} {d['count']}→−{d['dropped']} (n_drop {d['n_drop']})"
                                   for v, d in plan.items()) or "—"
@@ -101,7 +108,7 @@ def dropmin_section(data) -> str:
 
 
 def relabel_section(data) -> str:
-    (skewed, relabeled), ms = timed(relabel, data["t1 (augmented-valid)"])
+    (skewed, relabeled), ms = timed(relabel, data["t1 (augmented-valid)"], preset=get_preset("t1"))
     params = skewed[0].metadata["generation"]["params"]["thinned"]
     appended = relabeled.trajectories[len(skewed):]
     modified = sum(t.metadata["generation"]["modified"] for t in appended)

@@ -53,7 +53,7 @@ def build(path: Path, n: int) -> None:
 
 def measure(path: Path) -> dict:
     """Runs inside the subprocess: load, write; returns timings and peak RSS."""
-    from synae.run.data import load_dataset
+    from synae.run.inputs.data import load_dataset
     from synae.schema import write_jsonl
 
     t0 = time.perf_counter()

@@ -41,8 +41,8 @@ def bench_t1(args: argparse.Namespace) -> None:
     if args.child:
         from synae.config import load_config
         from synae.datapaths import data_path
-        from synae.run.data import load_dataset
-        from synae.run.evaluation import Evaluator
+        from synae.run.inputs.data import load_dataset
+        from synae.run.scoring.evaluation import Evaluator
 
         start = time.perf_counter()
         real = load_dataset(data_path("t1", "t1_attraction_turns_with_output.csv"))
@@ -154,7 +154,7 @@ def make_dataset(n: int, seed: int, name: str):
 
 def bench_scale(args: argparse.Namespace) -> None:
     from synae.config import load_config
-    from synae.run.evaluation import Evaluator
+    from synae.run.scoring.evaluation import Evaluator
 
     t0 = time.perf_counter()
     real, syn = make_dataset(args.n, 1, "real"), make_dataset(args.n, 2, "syn")

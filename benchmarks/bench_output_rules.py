@@ -1,7 +1,7 @@
 """How often the generic output checks flag the shipped real data, per dataset and per check.
 
 Loads each real set from ``$SYNAE_DATA_DIR`` (converted to canonical trajectories by
-``synae.run.data.load_dataset``), runs ``GenericOutputChecker`` on every trajectory that has an
+``synae.run.inputs.data.load_dataset``), runs ``GenericOutputChecker`` on every trajectory that has an
 output and prints one Markdown row per dataset: n with an output, the share flagged (any check
 failed), and per check how many verdicts it failed / ran; then up to ``--examples`` flagged
 explanations per dataset. Figures: docs/benchmarks/validity_rules.md.
@@ -15,7 +15,7 @@ import argparse
 import time
 
 from synae.datapaths import data_path
-from synae.run.data import load_dataset
+from synae.run.inputs.data import load_dataset
 from synae.validity.rules.generic import OUTPUT_CHECKS, GenericOutputChecker, check_counts
 
 DATASETS = [

@@ -8,10 +8,10 @@ from a Zipf-weighted vocabulary, 1–3 tool calls with JSON arguments, their too
 reply and an output sentence; about 3 % of the real ones carry an e-mail address or a phone number.
 Into the synthetic set it plants leaks: copies of real trajectories (1 %), a 15-word span copied from
 a real user turn (2 %), a real PII value (2 %) and fresh PII values (2 %). Vectors are precomputed
-(random unit 384-d float32, a copy carries its source's vectors; :mod:`synae.run.precomputed`), so
+(random unit 384-d float32, a copy carries its source's vectors; :mod:`synae.run.inputs.precomputed`), so
 no model runs; the KND turn pairs go through the lexical embedder (``embedding.model = lexical``).
 
-Then, in one process, two fresh :class:`~synae.run.evaluation.Evaluator` instances (nothing shared:
+Then, in one process, two fresh :class:`~synae.run.scoring.evaluation.Evaluator` instances (nothing shared:
 each builds both sides' features) run ``evaluate``: every planned metric minus ``privacy.*``
 (``without``), then every planned metric (``with``). The privacy share is
 (t_with − t_without) / t_without, over ``evaluate``'s whole wall time (fastest of the repeats), also
@@ -216,7 +216,7 @@ def timed_evaluate(real: Any, syn: Any, metric_ids: list[str]) -> tuple[float, f
     seconds, CPU seconds of the process (all threads; less disturbed by other processes on a shared
     machine than wall time) and the report."""
     from synae.config import Config
-    from synae.run.evaluation import Evaluator
+    from synae.run.scoring.evaluation import Evaluator
 
     gc.collect()
     start, cpu = time.perf_counter(), time.process_time()
@@ -241,7 +241,7 @@ def main() -> None:
 
     from synae.config import Config
     from synae.presets import detect_preset, get_preset
-    from synae.run.evaluation import planned_metrics
+    from synae.run.scoring.evaluation import planned_metrics
 
     t0 = time.perf_counter()
     progress(f"generating {args.n:,} real and {args.n:,} synthetic trajectories")

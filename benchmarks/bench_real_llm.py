@@ -7,13 +7,13 @@ folder), so every request really reaches the endpoint. Per benchmark, over the f
 trajectories (the generic set: the seeded weather/calendar chat records of
 ``tests/cli/test_user_data.py``):
 
-1. **Judge calibration** — :func:`synae.run.judge_calibration.calibrate` (what ``synae judge
+1. **Judge calibration** — :func:`synae.run.scoring.judge_calibration.calibrate` (what ``synae judge
    calibrate`` runs) with ``calibration_items = --n``: per validity target, n rule-valid originals
    and their invalidated copies; coverage, accuracy, F1 (valid positive), Cohen's κ with its
    bootstrap interval, the invalidation curve and its slope; unscored share = 1 − coverage.
 2. **Downstream** — the model as agent (:func:`synae.run.factory.agents`, native tool calling;
    tool calls sent as JSON text are parsed too) on the first n rule-valid originals, one run, the
-   preset's default scorers (:func:`synae.run.downstream.evaluate_dataset`; where the default is the
+   preset's default scorers (:func:`synae.run.scoring.downstream.evaluate_dataset`; where the default is the
    equivalence judge — T1 and generic outputs — the same model judges); success rate per target
    (success / scored).
 3. **blankfill** (p = 0.5) and **fewshot** (k = 3, fixed examples, n outputs) on the same n
@@ -64,10 +64,10 @@ from synae.errors import SynaeError
 from synae.generate import LLMOptions, blankfill, fewshot
 from synae.llm.client import LLMClient
 from synae.presets import Preset, get_preset
-from synae.run.data import load_dataset
-from synae.run.downstream import evaluate_dataset
 from synae.run.factory import agents, equivalence_judge
-from synae.run.judge_calibration import calibrate, rule_valid
+from synae.run.inputs.data import load_dataset
+from synae.run.scoring.downstream import evaluate_dataset
+from synae.run.scoring.judge_calibration import calibrate, rule_valid
 from synae.schema import Dataset, Trajectory
 from synae.validity.prompts import SYSTEM_MESSAGE
 from synae.views import turns

@@ -7,7 +7,7 @@ words of its first user message reversed and ``p/2`` has it replaced by another 
 first user message. Embedder: lexical (no model). Validity: rule-based checkers.
 
 Measured separately: the comparison (features, metrics, validity, report data) via
-:func:`synae.run.compare.run_comparison`; rendering the HTML from the results JSON alone
+:func:`synae.run.scoring.compare.run_comparison`; rendering the HTML from the results JSON alone
 (:func:`synae.report.html.render_html`, what ``synae report`` does); file sizes.
 
     python benchmarks/bench_report.py [--n 1000] [--out /tmp/bench_report]
@@ -30,8 +30,8 @@ from synae.config import load_config
 from synae.datapaths import data_path
 from synae.report.html import render_html
 from synae.results import load_any
-from synae.run.compare import run_comparison
-from synae.run.data import load_dataset
+from synae.run.inputs.data import load_dataset
+from synae.run.scoring.compare import run_comparison
 from synae.schema import Dataset, Trajectory
 
 RATES = (0.1, 0.3, 0.5)

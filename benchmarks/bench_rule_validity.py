@@ -1,7 +1,7 @@
 """Rule-based validity rates of the shipped real data, and how long the checks take.
 
 For every dataset below, loads it with ``synae.adapters.load_dataset`` and runs the preset's rule
-checkers (``synae.validity.rules.rule_checkers``); prints one Markdown row per (dataset, target):
+checkers (``Preset.rule_checkers``); prints one Markdown row per (dataset, target):
 n, valid / invalid / unscored counts, the validity rate, the failure reasons and the check time.
 A second table times the checkers at growing n (the T1-Augmented and BFCL newer sets repeated) to
 show that the cost is linear in the number of trajectories.
@@ -20,8 +20,8 @@ import time
 from collections import Counter
 
 from synae.datapaths import data_path
-from synae.run.data import load_dataset
-from synae.validity.rules import rule_checkers
+from synae.presets import get_preset
+from synae.run.inputs.data import load_dataset
 
 DATASETS = [
     ("T1-Augmented", "t1", ("t1", "t1_attraction_augmented.csv")),
@@ -39,7 +39,7 @@ def rates_table() -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     for label, preset, parts in DATASETS:
         data = load_dataset(data_path(*parts))
-        for checker in rule_checkers(preset):
+        for checker in get_preset(preset).rule_checkers():
             start = time.perf_counter()
             verdicts = checker.check_all(data.trajectories)
             seconds = time.perf_counter() - start
@@ -57,7 +57,7 @@ def scaling_table(repeats: list[int]) -> None:
     print("|---|---|---|---|---|")
     for label, preset, parts in (DATASETS[0], DATASETS[4]):
         data = load_dataset(data_path(*parts))
-        for checker in rule_checkers(preset):
+        for checker in get_preset(preset).rule_checkers():
             for r in repeats:
                 trajectories = data.trajectories * r
                 start = time.perf_counter()

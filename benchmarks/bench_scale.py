@@ -17,12 +17,12 @@ for Ray, each worker's peak RSS (``VmHWM`` from /proc, read by a task on every n
 
 ``--evaluate N``: a whole ``Evaluator.evaluate`` of N × N trajectories (seeded, written as JSONL)
 whose transcript vectors are the 384-d sets above given as memory-mapped ``.npy`` side files
-(:mod:`synae.run.precomputed`; the turn pairs of KND use the ``lexical`` embedder). It runs in a
+(:mod:`synae.run.inputs.precomputed`; the turn pairs of KND use the ``lexical`` embedder). It runs in a
 child process and reports that process's peak RSS, the evaluation's stage times and the k-NN pass
 (``stage:knn.instructions``: real radii + synthetic radii + membership) against the float32 GEMM
 floor measured in the same run (the engine needs ≈ 2 full products). Targets at N = 100,000:
 peak < 6 GB, k-NN pass ≤ 1.3 × 2 products. With ``--stream`` both sets are
-:class:`~synae.run.streaming.TrajectoryStream` inputs (read again per pass, features built chunk by
+:class:`~synae.run.inputs.streaming.TrajectoryStream` inputs (read again per pass, features built chunk by
 chunk, the side files attached as ``synae evaluate`` attaches them) instead of loaded datasets.
 """
 
@@ -87,10 +87,10 @@ EVALUATE_CHILD = """
 import json, resource, sys, time
 from pathlib import Path
 from synae.config import load_config
-from synae.run import precomputed
+from synae.run.inputs import precomputed
 from synae.run.commands import open_input
-from synae.run.data import load_dataset
-from synae.run.evaluation import Evaluator
+from synae.run.inputs.data import load_dataset
+from synae.run.scoring.evaluation import Evaluator
 tmp, stream = Path(sys.argv[1]), sys.argv[2] == "stream"
 t = time.perf_counter()
 config = load_config(embedding={"model": "lexical", "cache": False},

@@ -17,7 +17,7 @@ from helpers.synae_cli import run_synae
 from synae.errors import ConfigError, DataError
 from synae.examples import example_path
 from synae.results import METRIC_COLUMNS, EvaluationReport
-from synae.run.data import load_dataset
+from synae.run.inputs.data import load_dataset
 from synae.schema import Trajectory, write_jsonl
 
 OPTIONS = {"embedding_model": "lexical", "checker": "rules"}

@@ -138,7 +138,7 @@ def test_the_rules_catch_what_they_should() -> None:
                                                                     "'§5.4' cites no document"]
     assert problems("(``metrics.md`` §5.4)", here) == ["'§5.4': docs/metrics.md has no section ['5.4']"]
     assert problems("(§2.3)", here) == ["'§2.3' cites no document"]
-    assert problems("see `docs/method.md` §5.4 and §5.1–5.3, `run/aggregate.py`", here) == []
+    assert problems("see `docs/method.md` §5.4 and §5.1–5.3, `run/scoring/aggregate.py`", here) == []
     assert problems("https://example.com/spec/generation.md §7", here) == ["'§7' cites no document"]
     assert problems("see `docs/report.md` and §5.4", here) == ["'§5.4' cites no document"]
     method = ROOT / "docs" / "method.md"

@@ -10,7 +10,7 @@ import pytest
 from helpers.static_server import serve_folder
 from synae.download import ACP_FILES, BFCL_FILES, T1_FOLDER, T1_REPO, download
 from synae.errors import SynaeError
-from synae.run.data import load_dataset
+from synae.run.inputs.data import load_dataset
 
 
 def mirror(bench_data, root, files, local_root):

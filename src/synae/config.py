@@ -178,7 +178,7 @@ class ValiditySettings(_Section):
     # rule checkers that execute tool calls (t1, bfcl): environment seconds per trajectory, beyond
     # which its verdict is unscored (time_budget_exceeded)
     trajectory_seconds: float = Field(60.0, gt=0, allow_inf_nan=False)
-    # the judge's reliability (synae.run.judge_calibration): a `synae judge calibrate` folder (or its
+    # the judge's reliability (synae.run.scoring.judge_calibration): a `synae judge calibrate` folder (or its
     # JSON file) that validate/evaluate record with the judge's verdicts (None: the cache's calibration
     # for the same judge model, endpoint and preset, if any)
     judge_calibration: Path | None = None
@@ -202,7 +202,7 @@ class InputSettings(_Section):
     # chat formats (canonical, openai, sharegpt): where a record's output comes from — the last
     # assistant message, the record's ``output`` field only, or none; None: the format's default
     output_from: Literal["last-assistant", "field", "none"] | None = None
-    # precomputed vectors (synae.run.precomputed): view (transcript, output) → .npy or .parquet file,
+    # precomputed vectors (synae.run.inputs.precomputed): view (transcript, output) → .npy or .parquet file,
     # for the real set and for the synthetic set(s); ``{label}`` in a path is the synthetic set's label
     embeddings: dict[Literal["transcript", "output"], Path] = Field(default_factory=dict)
     synthetic_embeddings: dict[Literal["transcript", "output"], Path] = Field(default_factory=dict)

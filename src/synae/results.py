@@ -124,8 +124,8 @@ class MetricBounds(TypedDict):
 
 @with_config(ConfigDict(extra="allow"))
 class Aggregates(TypedDict):
-    """Pillar scores and labels of a comparison group (``synae.run.aggregate``, ``docs/method.md`` §5);
-    the ``aggregates`` object of a results JSON."""
+    """Pillar scores and labels of a comparison group (``synae.run.scoring.aggregate``,
+    ``docs/method.md`` §5); the ``aggregates`` object of a results JSON."""
 
     members: list[str]
     reference: str | None
@@ -145,7 +145,8 @@ class Aggregates(TypedDict):
     noise_floor_scores: NotRequired[dict[str, float | None]]  # anchored score of a real half split
     privacy: NotRequired[dict[str, Any]]  # member -> its privacy score, anchors and excluded metrics
     targets: NotRequired[dict[str, dict[str, dict[str, TargetScore]]]]  # member -> pillar -> target -> score
-    ranking: NotRequired[list[str]]  # the synthetic members, best first (synae.run.aggregate.rank_members)
+    # the synthetic members, best first (synae.run.scoring.aggregate.rank_members)
+    ranking: NotRequired[list[str]]
     calibration: NotRequired[dict[str, dict[str, list[dict[str, Any]]]]]  # member -> pillar -> placements
     calibration_source: NotRequired[dict[str, Any]]  # the calibration placed on: its real set, page, problems
 
@@ -223,9 +224,9 @@ class EvaluationReport(BaseModel):
     metrics: dict[str, MetricResult] = Field(default_factory=dict)
     aggregates: Aggregates | None = None
     timings: dict[str, float] = Field(default_factory=dict)
-    # Plot and drill-down data of the HTML report (synae.run.report_data.build_report_data).
+    # Plot and drill-down data of the HTML report (synae.run.scoring.report_data.build_report_data).
     report_data: dict[str, Any] | None = None
-    # Bootstrap / noise-floor settings when computed (synae.run.uncertainty); values are per metric.
+    # Bootstrap / noise-floor settings when computed (synae.run.scoring.uncertainty); values are per metric.
     uncertainty: dict[str, Any] | None = None
     warnings: list[str] = Field(default_factory=list)
     skipped: dict[str, dict[str, Any]] | None = None

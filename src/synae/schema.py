@@ -250,7 +250,7 @@ class Dataset:
     ``warnings`` collects per-record schema warnings (``"<location>: <field>: <message>"``);
     ``n_skipped`` counts records dropped by ``skip_invalid``; ``embeddings`` holds precomputed
     vectors per text view read from side files (``{"transcript": rows × d array, …}``, see
-    :mod:`synae.run.precomputed`).
+    :mod:`synae.run.inputs.precomputed`).
     """
 
     trajectories: list[Trajectory]

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from synae.run.data import load_dataset
+from synae.run.inputs.data import load_dataset
 from synae.schema import read_jsonl
 
 pytestmark = pytest.mark.data  # the counts of the real files

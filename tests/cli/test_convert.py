@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from helpers.synae_cli import run_synae
-from synae.run.data import load_dataset
+from synae.run.inputs.data import load_dataset
 from synae.schema import read_jsonl
 
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from synae.cli.app import app
 from synae.datapaths import data_path
 from synae.errors import ConfigError
-from synae.run.data import load_dataset
+from synae.run.inputs.data import load_dataset
 from synae.schema import read_jsonl, write_jsonl
 
 

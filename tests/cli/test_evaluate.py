@@ -79,7 +79,7 @@ def test_full_path_validity_downstream_uncertainty_and_report(bench_data, tmp_pa
     from synae.adapters.export import write_dataset
     from synae.generate.invalidate import invalidate
     from synae.presets import get_preset
-    from synae.run.data import load_dataset
+    from synae.run.inputs.data import load_dataset
     from synae.schema import Dataset
 
     # every other row: both groups, every domain; 26 rows keep the bootstrap's jackknife short
@@ -114,7 +114,7 @@ def test_downstream_model_agent_through_a_loopback_endpoint(bench_data, tmp_path
     so its success rate on each set is that set's share of "yes" answers."""
     from helpers.openai_server import ScriptedOpenAIServer
     from synae.adapters.export import write_dataset
-    from synae.run.data import load_dataset
+    from synae.run.inputs.data import load_dataset
     from synae.schema import Dataset
 
     acp = load_dataset(bench_data / "acp" / "acp_app_prog.csv")
@@ -152,7 +152,7 @@ def test_bad_downstream_agent_fails_before_any_work(bench_data):
 def test_instruction_only_sets_warn_and_skipped_records_are_counted(bench_data, tmp_path):
     """A synthetic set that still needs completion is flagged (console and JSON), and with
     --skip-invalid the JSON says how many records of each set were skipped and why."""
-    from synae.run.data import load_dataset
+    from synae.run.inputs.data import load_dataset
     from synae.schema import Message, write_jsonl
 
     trajs = load_dataset(bench_data / "t1" / "t1_attraction_augmented_valid.csv").trajectories[:12]
@@ -243,13 +243,13 @@ def test_ray_executor_without_ray_fails_at_once_with_the_install_hint(tmp_path, 
 
 
 def test_outputs_under_a_file_or_on_a_read_only_path_fail_before_any_work(tmp_path, capsys, monkeypatch):
-    import synae.run.evaluation
+    import synae.run.scoring.evaluation
     from helpers.synae_cli import run_synae
 
     def no_work(*args, **kwargs):
         raise AssertionError("the computation started before the outputs were checked")
 
-    monkeypatch.setattr(synae.run.evaluation.Evaluator, "__init__", no_work)
+    monkeypatch.setattr(synae.run.scoring.evaluation.Evaluator, "__init__", no_work)
     data = _generic_set(tmp_path)
     (tmp_path / "taken").write_text("x")
     base = ["--real", data, "--synthetic", data, "--embedder", "lexical"]

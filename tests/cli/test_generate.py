@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from helpers.openai_server import ScriptedOpenAIServer
 from synae.cli.app import app
 from synae.errors import ConfigError
-from synae.run.data import load_dataset
+from synae.run.inputs.data import load_dataset
 from synae.schema import Message, Trajectory, write_jsonl
 
 runner = CliRunner()

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from helpers.synae_cli import run_synae
-from synae.run.data import load_dataset
+from synae.run.inputs.data import load_dataset
 
 
 def inspect_json(args, capsys, monkeypatch):

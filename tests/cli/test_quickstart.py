@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from synae.cli.app import app
 from synae.datapaths import example_input
 from synae.errors import ConfigError, SynaeError
-from synae.run.data import load_dataset
+from synae.run.inputs.data import load_dataset
 
 runner = CliRunner()
 

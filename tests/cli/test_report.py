@@ -10,8 +10,8 @@ from helpers.report_fixtures import metric, perturbed_copy, report
 from helpers.synae_cli import run_synae
 from synae.cli.report import _greedy_lists
 from synae.errors import ConfigError
-from synae.run.aggregate import aggregate_single
-from synae.run.data import load_dataset
+from synae.run.inputs.data import load_dataset
+from synae.run.scoring.aggregate import aggregate_single
 from synae.schema import write_jsonl
 
 
@@ -50,7 +50,7 @@ def test_report_rerenders_from_json_alone(tmp_path, results_file, capsys, monkey
     comes from the JSON alone."""
     from helpers.report_fixtures import trajectory
     from synae.results import load_any
-    from synae.run.report_data import build_report_data
+    from synae.run.scoring.report_data import build_report_data
 
     out = tmp_path / "out" / "r.html"
     code, _, err = run_synae(["report", results_file, "--out", out], capsys, monkeypatch)

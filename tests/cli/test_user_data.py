@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from helpers.synae_cli import run_synae
-from synae.run.data import load_dataset
+from synae.run.inputs.data import load_dataset
 
 TOOLS: list[dict[str, Any]] = [
     {"type": "function", "function": {

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from helpers.openai_server import ScriptedOpenAIServer
 from synae.cli.app import app
 from synae.errors import ConfigError
-from synae.run.data import load_dataset
+from synae.run.inputs.data import load_dataset
 from synae.schema import read_jsonl, write_jsonl
 
 runner = CliRunner()
@@ -20,7 +20,7 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def t1_small(bench_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The first 12 real T1-Augmented trajectories as a canonical JSONL file."""
-    from synae.run.data import load_dataset
+    from synae.run.inputs.data import load_dataset
 
     data = load_dataset(bench_data / "t1" / "t1_attraction_augmented_valid.csv")
     path = tmp_path_factory.mktemp("data") / "t1_small.jsonl"
@@ -86,7 +86,7 @@ def test_llm_checker_needs_a_model(t1_small: Path) -> None:
 def test_agreement_with_construction_labels(bench_data: Path, tmp_path: Path) -> None:
     from synae.generate.invalidate import invalidate
     from synae.presets import get_preset
-    from synae.run.data import load_dataset
+    from synae.run.inputs.data import load_dataset
 
     real = load_dataset(bench_data / "t1" / "t1_attraction_augmented_valid.csv")
     broken = invalidate(real, 0.5, preset=get_preset("t1"), target="tool_calls", seed=123)

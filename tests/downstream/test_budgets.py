@@ -10,7 +10,7 @@ from synae.config import Config
 from synae.downstream.agents import OracleAgent
 from synae.downstream.loop import LoopSettings
 from synae.envs.budget import TrajectoryLimits
-from synae.run.downstream import downstream_metrics, evaluate_dataset
+from synae.run.scoring.downstream import downstream_metrics, evaluate_dataset
 from synae.schema import Dataset
 
 PLAIN = [fs_trajectory("plain", [("mkdir", {"dir_name": "a"}), ("cd", {"folder": "a"}),

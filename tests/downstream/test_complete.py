@@ -7,7 +7,7 @@ from synae.config import Config, LLMSettings
 from synae.downstream.agents import ModelAgent
 from synae.downstream.prompts import T1_PLAN_SYSTEM
 from synae.llm.client import LLMClient
-from synae.run.downstream import complete_dataset
+from synae.run.scoring.downstream import complete_dataset
 from synae.schema import Dataset, check_trajectory
 from synae.views import responses, turns
 

@@ -7,7 +7,7 @@ import pytest
 from synae.config import Config
 from synae.downstream.agents import NoisyOracleAgent, OracleAgent
 from synae.downstream.run import metrics_from_runs
-from synae.run.downstream import call_budget, downstream_metrics, evaluate_dataset
+from synae.run.scoring.downstream import call_budget, downstream_metrics, evaluate_dataset
 from synae.schema import Dataset, Message, Trajectory, read_jsonl
 
 AGENTS = ["oracle", "noisy-oracle:0.1", "noisy-oracle:0.3", "noisy-oracle:0.6"]

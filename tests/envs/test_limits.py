@@ -16,8 +16,8 @@ from synae.downstream.agents import OracleAgent
 from synae.envs.bfcl import BFCLEnvironment
 from synae.envs.budget import BudgetExceeded, TrajectoryBudget, trajectory_budget
 from synae.envs.limits import MAX_PRECISION, CallTimeout, bfcl_argument_problem, run_limited, type_problem
-from synae.run.downstream import evaluate_dataset
-from synae.run.validity import ValiditySession
+from synae.run.scoring.downstream import evaluate_dataset
+from synae.run.scoring.validity import ValiditySession
 from synae.schema import FunctionCall, Message, ToolCall, Trajectory
 
 HOSTILE = [("power", {"base": 7, "exponent": 999999999}),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from synae.run.data import load_dataset
+from synae.run.inputs.data import load_dataset
 from synae.schema import Dataset, Message, Trajectory
 
 

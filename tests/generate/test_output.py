@@ -10,7 +10,7 @@ from synae.errors import ConfigError
 from synae.generate.output import read_manifest, resolve_format, sidecar_path, write_generated
 from synae.generate.sweep import run_sweep
 from synae.presets import get_preset
-from synae.run.data import load_dataset
+from synae.run.inputs.data import load_dataset
 
 T1, BFCL, ACP = get_preset("t1"), get_preset("bfcl"), get_preset("acp")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from synae.config import load_config
-from synae.run.evaluation import Evaluator
+from synae.run.scoring.evaluation import Evaluator
 from synae.schema import Dataset, FunctionCall, Message, ToolCall, Trajectory
 
 TOOLS = ["search", "filter", "sort", "book"]

@@ -5,7 +5,7 @@ import pytest
 
 from synae.config import load_config
 from synae.metrics.privacy import privacy_features, token_spans, view_text
-from synae.run.evaluation import Evaluator
+from synae.run.scoring.evaluation import Evaluator
 from synae.schema import Dataset, FunctionCall, Message, ToolCall, Trajectory
 
 WORDS = [f"w{i}" for i in range(400)]

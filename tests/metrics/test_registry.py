@@ -32,8 +32,8 @@ from synae.presets import PRESET_NAMES, get_preset
 from synae.report import gate
 from synae.report.html import render_html
 from synae.results import load_any
-from synae.run.data import load_dataset
-from synae.run.evaluation import Evaluator, planned_metrics
+from synae.run.inputs.data import load_dataset
+from synae.run.scoring.evaluation import Evaluator, planned_metrics
 from synae.schema import Dataset
 
 

@@ -8,7 +8,7 @@ from synae.config import load_config
 from synae.errors import DataError
 from synae.presets import get_preset
 from synae.presets.generic import GenericPreset, tools_used
-from synae.run.evaluation import Evaluator
+from synae.run.scoring.evaluation import Evaluator
 from synae.schema import Dataset, FunctionCall, Message, ToolCall, Trajectory
 
 FIELDS = ["metadata.difficulty", "metadata.domain", "category"]

@@ -10,7 +10,7 @@ from synae.config import load_config
 from synae.errors import ConfigError
 from synae.presets import detect_preset, get_preset
 from synae.presets.t1 import load_ontology
-from synae.run.data import load_dataset
+from synae.run.inputs.data import load_dataset
 from synae.schema import Message, Trajectory
 
 REFERENCE = load_config(mode="reference").metrics

@@ -14,8 +14,8 @@ from helpers.report_fixtures import perturbed_copy
 from synae.config import load_config
 from synae.report.html import write_html
 from synae.results import load_any
-from synae.run.compare import run_comparison
-from synae.run.data import load_dataset
+from synae.run.inputs.data import load_dataset
+from synae.run.scoring.compare import run_comparison
 from synae.schema import Dataset
 
 CHROMIUM = "/usr/bin/chromium"
@@ -108,8 +108,8 @@ def evidence_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     from helpers.report_fixtures import metric, report, trajectory
     from synae.report.html import write_html
-    from synae.run.aggregate import Anchor, aggregate_anchored
-    from synae.run.report_data import build_report_data
+    from synae.run.scoring.aggregate import Anchor, aggregate_anchored
+    from synae.run.scoring.report_data import build_report_data
 
     real = [trajectory(f"r{i}", f"museum tour number {i}", ["search", "filter"]) for i in range(240)]
     syn = [trajectory(f"d{i}-{j}", f"repeated request {i}", ["search"], answer=f"answer {i}")

@@ -9,7 +9,7 @@ import pytest
 from helpers.report_fixtures import metric, report
 from synae.errors import ConfigError
 from synae.report.gate import EXIT_FAIL, EXIT_MISSING, EXIT_PASS, check, exit_code, load_thresholds
-from synae.run.aggregate import aggregate_single
+from synae.run.scoring.aggregate import aggregate_single
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def test_labels_and_comparisons(results) -> None:
 
 
 def test_gate_uses_anchored_scores_of_one_set_and_says_why_a_key_is_missing() -> None:
-    from synae.run.aggregate import Anchor, aggregate_anchored
+    from synae.run.scoring.aggregate import Anchor, aggregate_anchored
 
     ms = {m.id: m for m in [metric("fidelity.tool_calls.tum", 0.2),
                             metric("fidelity.instructions.knn_precision", 0.8)]}

@@ -10,7 +10,7 @@ import numpy as np
 from helpers.report_fixtures import metric, report, trajectory
 from synae.report.html import render_html
 from synae.results import ComparisonResults, load_any
-from synae.run.aggregate import (
+from synae.run.scoring.aggregate import (
     SELF_ROW,
     Anchor,
     aggregate,
@@ -18,7 +18,7 @@ from synae.run.aggregate import (
     aggregate_single,
     ideal_self_row,
 )
-from synae.run.report_data import build_report_data
+from synae.run.scoring.report_data import build_report_data
 from synae.validity.verdict import Verdict
 
 
@@ -128,8 +128,8 @@ def privacy_report(folder) -> tuple[str, str]:
     with words around it and the address in its output. Returns (results JSON path, the copied
     16-token passage)."""
     from synae.config import load_config
-    from synae.run.evaluation import Evaluator
-    from synae.run.pipeline import ReportOptions, evaluate_for_report
+    from synae.run.scoring.evaluation import Evaluator
+    from synae.run.scoring.pipeline import ReportOptions, evaluate_for_report
     from synae.schema import Dataset
 
     rng = np.random.default_rng(0)

@@ -12,8 +12,8 @@ import pytest
 
 from synae.config import load_config
 from synae.errors import DataError
-from synae.run import streaming
 from synae.run.commands import validate_command
+from synae.run.inputs import streaming
 from synae.schema import Message, ToolCall, Trajectory, read_jsonl, write_jsonl
 
 
@@ -32,7 +32,7 @@ def invalidated_t1(bench_data: Path, tmp_path_factory: pytest.TempPathFactory) -
     """T1 trajectories of ``bench_data``, half of them invalidated (labels by construction), as JSONL."""
     from synae.generate.invalidate import invalidate
     from synae.presets import get_preset
-    from synae.run.data import load_dataset
+    from synae.run.inputs.data import load_dataset
 
     real = load_dataset(bench_data / "t1" / "t1_attraction_augmented_valid.csv")
     broken = invalidate(real, 0.5, preset=get_preset("t1"), target="tool_calls", seed=7)

@@ -15,8 +15,8 @@ from synae.errors import ConfigError
 from synae.generate.output import read_manifest
 from synae.generate.registry import get_method
 from synae.presets import get_preset
-from synae.run.data import load_dataset
 from synae.run.generation import GenerationRun, generate_command, resolve_preset
+from synae.run.inputs.data import load_dataset
 from synae.schema import Dataset, Message, Trajectory, write_jsonl
 
 

@@ -16,10 +16,10 @@ from synae.errors import DataError
 from synae.examples import example_path
 from synae.presets import detect_preset, get_preset
 from synae.presets.base import Preset, stored_attribute_values
-from synae.run import streaming
 from synae.run.commands import load_input
+from synae.run.inputs import streaming
+from synae.run.inputs.streaming import streams
 from synae.run.inspection import dataset_stats, inspect_input
-from synae.run.streaming import streams
 from synae.schema import ROLES, Dataset, Trajectory, write_jsonl
 
 

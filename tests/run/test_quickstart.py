@@ -11,7 +11,7 @@ import pytest
 from helpers.openai_server import ScriptedOpenAIServer
 from synae.config import load_config
 from synae.errors import ConfigError
-from synae.run.data import load_dataset
+from synae.run.inputs.data import load_dataset
 from synae.run.quickstart import quickstart_command
 
 

@@ -18,8 +18,8 @@ import numpy as np
 from helpers.stream_records import records
 from synae.config import EmbeddingSettings, load_config
 from synae.embed import get_embedder, make_pipeline
-from synae.run.data import load_dataset
-from synae.run.evaluation import Evaluator
+from synae.run.inputs.data import load_dataset
+from synae.run.scoring.evaluation import Evaluator
 from synae.schema import write_jsonl
 
 HEAVY = ("scipy.stats", "torch", "sentence_transformers", "sklearn", "matplotlib", "httpx",

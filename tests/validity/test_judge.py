@@ -16,7 +16,7 @@ from synae.config import JudgeSettings, LLMSettings
 from synae.errors import LLMFatalError
 from synae.llm.client import LLMClient
 from synae.presets import get_preset
-from synae.run.data import load_dataset
+from synae.run.inputs.data import load_dataset
 from synae.schema import FunctionCall, Message, ToolCall, Trajectory
 from synae.validity.judge import REPAIR_TURN, LLMJudge, judge_equivalence, judge_prompts, parse_reply
 from synae.validity.prompts import (

@@ -3,7 +3,7 @@
 ``load_dataset(data)`` reads a file path or in-memory records (a list of dicts, a pandas DataFrame, a
 Hugging Face ``datasets`` object), detects the format (or takes ``fmt``), converts and optionally
 sorts (deriving a preset's stored attributes is the application layer's job:
-:func:`synae.run.data.load_dataset`). Formats are the entries of :data:`READERS`, tried in order by
+:func:`synae.run.inputs.data.load_dataset`). Formats are the entries of :data:`READERS`, tried in order by
 their detector:
 
 | name | input |

@@ -47,7 +47,7 @@ def _score(value: object) -> str:
 
 def curves_table(record: dict[str, object]) -> Table:
     """One row per curve: pillar, target, generator, the score at each strength, and its check."""
-    from synae.run.calibration import curve_points
+    from synae.run.scoring.calibration import curve_points
 
     strengths = list(record["config"]["strengths"])  # type: ignore[index]
     table = Table(title="calibration: pillar score by damage strength (mean over seeds)",

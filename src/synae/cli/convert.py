@@ -2,7 +2,7 @@
 
 JSON Lines(.gz) of canonical, OpenAI chat or ShareGPT records to canonical JSON Lines without
 ``--sort`` streams: one chunk in memory at a time
-(:func:`synae.run.streaming.stream_trajectories`), written atomically
+(:func:`synae.run.inputs.streaming.stream_trajectories`), written atomically
 (:func:`synae.schema.write_jsonl`), schema warnings counted with only the first kept. Every other
 conversion loads the dataset whole.
 """
@@ -24,8 +24,8 @@ from synae.cli.options import FormatOpt, OutputFromOpt, PresetOpt, SkipInvalidOp
 from synae.config import Config
 from synae.errors import ConfigError
 from synae.run.commands import skipped_records
-from synae.run.data import check_not_all_skipped, load_dataset
-from synae.run.streaming import StreamHeader, chunked, stream_trajectories, streaming_format
+from synae.run.inputs.data import check_not_all_skipped, load_dataset
+from synae.run.inputs.streaming import StreamHeader, chunked, stream_trajectories, streaming_format
 from synae.schema import Dataset, Trajectory, write_jsonl
 
 

@@ -1,6 +1,6 @@
 """`synae judge calibrate` — how well the configured LLM judge tells valid from invalid on a real set.
 
-Builds a labelled set by construction from ``--real`` alone (:mod:`synae.run.judge_calibration`),
+Builds a labelled set by construction from ``--real`` alone (:mod:`synae.run.scoring.judge_calibration`),
 judges it, prints coverage, accuracy, F1, Cohen's κ with its bootstrap interval, the confusion
 matrix and the invalidation curve per target, and writes ``<out>/judge_calibration.json``
 (``validate`` / ``evaluate --judge-calibration <out>`` record it with the judge's verdicts).
@@ -35,7 +35,7 @@ from synae.cli.options import (
     StructuredOpt,
     command_config,
 )
-from synae.run.judge_calibration import summary_line, warning_text
+from synae.run.scoring.judge_calibration import summary_line, warning_text
 from synae.schema import dumps_strict
 
 judge_app = typer.Typer(help="The LLM judge's reliability on your data.", no_args_is_help=True)

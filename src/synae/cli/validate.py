@@ -40,7 +40,7 @@ from synae.cli.options import (
     command_config,
 )
 from synae.report.console import print_calibration
-from synae.run.validity import ValidityRun
+from synae.run.scoring.validity import ValidityRun
 from synae.schema import dumps_strict
 
 TARGETS = ("tool_calls", "output")

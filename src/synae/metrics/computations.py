@@ -48,7 +48,7 @@ Outcome = MetricValue | MetricResult
 T = TypeVar("T")
 
 # ------------------------------------------------------------------------------------------------
-# Validity (produced by synae.run.validity)
+# Validity (produced by synae.run.scoring.validity)
 
 declare("validity.tool_calls.rate", direction=HIGHER, bounds=(0.0, 1.0), unit="trajectories",
         produced_by="validity",

@@ -1,6 +1,6 @@
 """What the metrics read from one dataset: :class:`DatasetFeatures` (one row per trajectory).
 
-``synae.run.evaluation.Evaluator.features`` builds them (it knows the preset and the embedder);
+``synae.run.scoring.evaluation.Evaluator.features`` builds them (it knows the preset and the embedder);
 the registered metric computations (:mod:`synae.metrics.computations`) read them. Keeping the type
 here lets the metric layer type against it without importing the application layer. The privacy
 views of a dataset (:class:`PrivacyFeatures`, one :class:`ViewFeatures` per target) live here too,

@@ -3,7 +3,7 @@
 Four metrics per target (``instructions`` = the user turns, ``tool_calls`` = the canonical calls,
 ``output`` = the final output), all shares of synthetic trajectories in [0, 1], lower is better, and
 all exactly 1 for a set of copies of real trajectories (so the collapse anchor of the privacy score
-is their worst bound, :mod:`synae.run.privacy`):
+is their worst bound, :mod:`synae.run.scoring.privacy`):
 
 - ``exact_copies``: share of synthetic trajectories (with a non-empty view) whose normalised view
   (case-folded, whitespace collapsed) equals a real one's — a 64-bit hash per view, O(n).

@@ -20,9 +20,9 @@ from synae.report.calibration import placement_lines
 from synae.report.gate import Check
 from synae.report.meanings import missing_reason
 from synae.results import Aggregates, EvaluationReport, MetricResult, Pillar, Target
-from synae.run.aggregate import ANCHORED_MEANING, SELF_ROW, shown_pillars
-from synae.run.judge_calibration import judge_notes, reliability_lines
-from synae.run.privacy import MEANING as PRIVACY_MEANING
+from synae.run.scoring.aggregate import ANCHORED_MEANING, SELF_ROW, shown_pillars
+from synae.run.scoring.judge_calibration import judge_notes, reliability_lines
+from synae.run.scoring.privacy import MEANING as PRIVACY_MEANING
 
 LABEL_STYLE = {"Strong": "green", "Moderate": "yellow", "Poor": "red"}
 ARROW = {"lower_is_better": "↓", "higher_is_better": "↑"}
@@ -224,7 +224,7 @@ def _print_notes(lines: Iterable[tuple[str, bool]], console: Console) -> None:
 
 def print_judge_notes(metrics: Iterable[MetricResult], console: Console | None = None) -> None:
     """The judge's reliability under each judge validity metric (κ on N items; a warning when the
-    judge is unreliable, :func:`synae.run.judge_calibration.judge_notes`)."""
+    judge is unreliable, :func:`synae.run.scoring.judge_calibration.judge_notes`)."""
     _print_notes(judge_notes(metrics), console or Console())
 
 

@@ -42,7 +42,7 @@ import yaml
 from synae.errors import ConfigError, DataError
 from synae.files import check_input_file
 from synae.report.meanings import missing_reason
-from synae.run.aggregate import REPORTED_PILLARS, SELF_ROW
+from synae.run.scoring.aggregate import REPORTED_PILLARS, SELF_ROW
 
 if sys.version_info >= (3, 11):
     import tomllib

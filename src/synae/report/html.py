@@ -15,7 +15,7 @@ most-leaking synthetic trajectories next to the real trajectory each copies, the
 highlighted, echoed PII shown as ``«kind»`` masks and counts per kind, never the values),
 ``drilldown`` (whole trajectories next to their nearest neighbour), ``sweep`` (when a parameter was
 swept), ``config``. The summary lists the metrics left out of the scores, privacy's included.
-Every PII mask (``«kind»``, :mod:`synae.run.pii_masking`) is highlighted; a report whose data keeps
+Every PII mask (``«kind»``, :mod:`synae.run.scoring.pii_masking`) is highlighted; a report whose data keeps
 raw PII (``output.show_pii``) opens with a notice saying so (:func:`raw_pii`).
 """
 
@@ -37,11 +37,11 @@ from synae.metrics.registry import ordered
 from synae.report import plots
 from synae.report.meanings import meaning, missing_reason
 from synae.results import Aggregates, ComparisonResults, EvaluationReport, MetricResult
-from synae.run.aggregate import ANCHORED_MEANING, SELF_ROW, headline_score, shown_pillars
-from synae.run.judge_calibration import judge_notes
-from synae.run.pii_masking import PII_LABEL
-from synae.run.privacy import MEANING as PRIVACY_MEANING
-from synae.run.report_data import WHOLE_COPIES
+from synae.run.scoring.aggregate import ANCHORED_MEANING, SELF_ROW, headline_score, shown_pillars
+from synae.run.scoring.judge_calibration import judge_notes
+from synae.run.scoring.pii_masking import PII_LABEL
+from synae.run.scoring.privacy import MEANING as PRIVACY_MEANING
+from synae.run.scoring.report_data import WHOLE_COPIES
 
 GOOD, FAIR = 0.9, 0.5  # colour classes of a normalised metric value u (1 = ideal)
 

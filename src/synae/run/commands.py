@@ -23,13 +23,13 @@ from synae import __version__
 from synae.config import Config
 from synae.errors import ConfigError, LLMFatalError
 from synae.results import ComparisonResults, EvaluationReport, MetricResult, clean_json
-from synae.run.data import SKIPPED_SHOWN, check_not_all_skipped
+from synae.run.inputs.data import SKIPPED_SHOWN, check_not_all_skipped
 from synae.schema import Dataset, Trajectory, gc_relaxed
 
 if TYPE_CHECKING:
-    from synae.run.evaluation import ExtraMetrics
-    from synae.run.precomputed import View
-    from synae.run.streaming import TrajectoryStream
+    from synae.run.inputs.precomputed import View
+    from synae.run.inputs.streaming import TrajectoryStream
+    from synae.run.scoring.evaluation import ExtraMetrics
 
 VALIDITY_IDS = ("validity.tool_calls.rate", "validity.output.rate")
 LABEL = "{label}"  # in an inputs.synthetic_embeddings path: the synthetic set's label
@@ -47,8 +47,8 @@ def load_input(path: Path | Any, config: Config, *, synthetic: bool = False,
     """One dataset with the ``inputs`` options (format, BFCL answers, order, skipping bad records,
     where chat outputs come from) and its precomputed vectors: ``inputs.embeddings`` for the real
     side, ``inputs.synthetic_embeddings`` for a synthetic set (:func:`attach_embeddings`). ``path``
-    may also be in-memory records (:func:`synae.run.data.load_dataset`)."""
-    from synae.run.data import load_dataset
+    may also be in-memory records (:func:`synae.run.inputs.data.load_dataset`)."""
+    from synae.run.inputs.data import load_dataset
 
     i = config.inputs
     fmt = (i.synthetic_format or i.format) if synthetic else i.format
@@ -93,13 +93,13 @@ def memory_input(data: Any, config: Config, *, synthetic: bool = False, name: st
 
 def open_input(path: Path | Any, config: Config, *, synthetic: bool = False, name: str | None = None,
                whole: bool = False) -> Dataset | TrajectoryStream:
-    """An input of ``evaluate``/``compare``: a :class:`~synae.run.streaming.TrajectoryStream` when
-    ``path`` streams (:func:`synae.run.streaming.streaming_format`), ``whole`` is false and its
+    """An input of ``evaluate``/``compare``: a :class:`~synae.run.inputs.streaming.TrajectoryStream` when
+    ``path`` streams (:func:`synae.run.inputs.streaming.streaming_format`), ``whole`` is false and its
     precomputed-vector side files are all ``.npy`` (memory-mapped; a ``.parquet`` one is matched by
     id, which needs the trajectories); in-memory data with :func:`memory_input`; else
     :func:`load_input`."""
-    from synae.run.precomputed import VIEWS, read_npy
-    from synae.run.streaming import TrajectoryStream, streaming_format
+    from synae.run.inputs.precomputed import VIEWS, read_npy
+    from synae.run.inputs.streaming import TrajectoryStream, streaming_format
 
     if not isinstance(path, (str, Path)):
         return memory_input(path, config, synthetic=synthetic, name=name)
@@ -125,9 +125,9 @@ def streamed_run(config: Config, *, report: bool) -> bool:
 
 def attach_embeddings(dataset: Dataset, files: Mapping[View, Path]) -> None:
     """Attach the precomputed vectors ``files`` (view → ``.npy``/``.parquet`` path) to ``dataset``
-    with :func:`synae.run.precomputed.attach`; ``{label}`` in a path is replaced by the dataset's
+    with :func:`synae.run.inputs.precomputed.attach`; ``{label}`` in a path is replaced by the dataset's
     name (``compare``: the set's label)."""
-    from synae.run.precomputed import VIEWS, attach
+    from synae.run.inputs.precomputed import VIEWS, attach
 
     for view in VIEWS:
         if view in files:
@@ -201,7 +201,7 @@ def validity_checker(config: Config) -> str | None:
 def _report_options(config: Config, report_data: bool) -> Any:
     """Uncertainty and aggregate options; the HTML report's data only when ``report_data`` (a report
     is asked for)."""
-    from synae.run.pipeline import ReportOptions
+    from synae.run.scoring.pipeline import ReportOptions
 
     e = config.evaluation
     options = ReportOptions(bootstrap=e.bootstrap, noise_repeats=e.noise_floor, report_data=report_data)
@@ -302,11 +302,11 @@ def evaluate_command(config: Config, *, progress: bool = True, render: Render | 
     ``output.report`` when set — both in one commit (:func:`synae.files.commit_files`). ``inputs``:
     the datasets themselves (one synthetic set) instead of ``inputs.real``/``inputs.synthetic``."""
     from synae.files import commit_files
-    from synae.run.evaluation import Evaluator
-    from synae.run.pii_masking import mask_notes
-    from synae.run.pipeline import evaluate_for_report
-    from synae.run.structure import ride_structure, structure_warnings
-    from synae.run.validity import default_note
+    from synae.run.scoring.evaluation import Evaluator
+    from synae.run.scoring.pii_masking import mask_notes
+    from synae.run.scoring.pipeline import evaluate_for_report
+    from synae.run.scoring.structure import ride_structure, structure_warnings
+    from synae.run.scoring.validity import default_note
 
     check_executor(config)
     check_outputs(config)
@@ -330,7 +330,7 @@ def evaluate_command(config: Config, *, progress: bool = True, render: Render | 
     checker = validity_checker(config)
     session = None
     if checker != "none":
-        from synae.run.validity import ValiditySession
+        from synae.run.scoring.validity import ValiditySession
 
         session = ValiditySession(evaluator.real, evaluator.preset, config, checker, progress=progress)
     report = evaluate_for_report(evaluator, synthetic, checker=checker, extra_metrics=extra,
@@ -369,8 +369,8 @@ def compare_command(config: Config, *, progress: bool = False, render: Render | 
     ``inputs.real``/``inputs.synthetic`` and ``compare.labels``; ``output.out`` is then optional
     (nothing is written without it) and ``inputs.report`` also asks for the report's data."""
     from synae.files import commit_files, data_stem
-    from synae.run.compare import run_comparison
-    from synae.run.pii_masking import mask_notes
+    from synae.run.scoring.compare import run_comparison
+    from synae.run.scoring.pii_masking import mask_notes
 
     check_executor(config)
     out = config.output.out
@@ -428,11 +428,11 @@ def compare_command(config: Config, *, progress: bool = False, render: Render | 
 def calibrate_command(config: Config, *, progress: bool = True,
                       render: Render | None = None) -> dict[str, Any]:
     """``synae calibrate``: the calibration curves of ``inputs.real``
-    (:class:`synae.run.calibration.Calibrator`, strengths and repeats from ``calibration``), written
+    (:class:`synae.run.scoring.calibration.Calibrator`, strengths and repeats from ``calibration``), written
     to ``<output.out>/calibration.json`` and, with ``render``, ``calibration.html`` — in one commit."""
     from synae.files import commit_files
-    from synae.run.calibration import HTML_NAME, JSON_NAME, Calibrator
-    from synae.run.evaluation import Evaluator
+    from synae.run.scoring.calibration import HTML_NAME, JSON_NAME, Calibrator
+    from synae.run.scoring.evaluation import Evaluator
 
     check_executor(config)
     out = Path(required(config.output.out, "output.out", "--out"))
@@ -453,7 +453,7 @@ def calibrate_command(config: Config, *, progress: bool = True,
 def load_calibration(config: Config) -> dict[str, Any] | None:
     """The calibration of ``calibration.dir`` (read before any work, so a wrong folder fails
     early); ``None`` when unset."""
-    from synae.run.calibration import read_calibration
+    from synae.run.scoring.calibration import read_calibration
 
     folder = config.calibration.dir
     return None if folder is None else read_calibration(folder)
@@ -462,12 +462,12 @@ def load_calibration(config: Config) -> dict[str, Any] | None:
 def place_on_calibration(config: Config, record: Mapping[str, Any] | None, aggregates: Any,
                          report: Path | None, real_fingerprint: str | None = None) -> None:
     """Place the sets of ``aggregates`` on the curves of ``record`` (:func:`load_calibration`;
-    :func:`synae.run.calibration.attach_calibration`, ``real_fingerprint`` the run's real set); the
+    :func:`synae.run.scoring.calibration.attach_calibration`, ``real_fingerprint`` the run's real set); the
     calibration page's address is given relative to the HTML ``report`` when there is one."""
     import os
     from urllib.parse import quote
 
-    from synae.run.calibration import HTML_NAME, attach_calibration
+    from synae.run.scoring.calibration import HTML_NAME, attach_calibration
 
     folder = config.calibration.dir
     if folder is None or record is None or not aggregates:
@@ -488,8 +488,8 @@ def record_judge_calibration(metrics: Iterable[MetricResult], config: Config, en
                              preset: str) -> None:
     """Attach the judge's calibration (``validity.judge_calibration``, else the cache's for this judge
     model, endpoint and preset) to the judge validity metrics among ``metrics``
-    (:func:`synae.run.judge_calibration.attach`); nothing when none of them is a judge's."""
-    from synae.run.judge_calibration import attach, find_calibration
+    (:func:`synae.run.scoring.judge_calibration.attach`); nothing when none of them is a judge's."""
+    from synae.run.scoring.judge_calibration import attach, find_calibration
 
     judged = [m for m in metrics if m.details.get("checker") == "judge"]
     if judged:
@@ -499,13 +499,13 @@ def record_judge_calibration(metrics: Iterable[MetricResult], config: Config, en
 
 def judge_calibrate_command(config: Config, *, progress: bool = True) -> dict[str, Any]:
     """``synae judge calibrate``: the judge's agreement with labels built by construction from
-    ``inputs.real`` (:func:`synae.run.judge_calibration.calibrate`), written to
+    ``inputs.real`` (:func:`synae.run.scoring.judge_calibration.calibrate`), written to
     ``<output.out>/judge_calibration.json`` (and the cache when ``llm.cache``). ``llm.dry_run``: no
     request is sent; returns the call budget. A judge that scored nothing raises
     :class:`LLMFatalError` after the file is written."""
     from synae.presets import detect_preset, get_preset
     from synae.run.factory import llm_client
-    from synae.run.judge_calibration import calibrate, write_calibration
+    from synae.run.scoring.judge_calibration import calibrate, write_calibration
 
     real_path = Path(required(config.inputs.real, "inputs.real", "--real"))
     if not config.judge.model:
@@ -532,14 +532,14 @@ class ValidateOutcome:
     """``synae validate``'s result: the run (``None`` on a dry run), agreement with known labels,
     on a dry run the call budget, with ``inputs.skip_invalid`` the skipped records
     (:func:`skipped_records`), and when the judge ran its calibration per judged target
-    (:func:`synae.run.judge_calibration.reliability`, ``None`` when none is found)."""
+    (:func:`synae.run.scoring.judge_calibration.reliability`, ``None`` when none is found)."""
 
     run: Any = None
     agreement: dict[Any, dict[Any, Any]] | None = None
     budget: dict[str, Any] | None = None
     skipped: dict[str, dict[str, Any]] | None = None
     calibration: dict[str, Any] | None = None  # judged target → the judge's reliability (None: unknown)
-    note: str | None = None  # validity fell back to the rules (synae.run.validity.default_note)
+    note: str | None = None  # validity fell back to the rules (synae.run.scoring.validity.default_note)
 
 
 def validate_command(config: Config, *, progress: bool = True) -> ValidateOutcome:
@@ -547,7 +547,7 @@ def validate_command(config: Config, *, progress: bool = True) -> ValidateOutcom
     ``llm.dry_run``: no request is sent; the outcome holds the judge-call budget. A judge that
     scored nothing raises :class:`LLMFatalError` after the verdicts are written.
 
-    A file that streams (:func:`synae.run.streaming.streams`: any unsorted input file) is checked
+    A file that streams (:func:`synae.run.inputs.streaming.streams`: any unsorted input file) is checked
     chunk by chunk, each chunk's verdicts written as they come and only counts kept (the outcome's
     run has ``tallies``, no ``verdicts``), so memory does not grow with the file; the counts and the
     agreement equal a whole-file run's, and the verdict file has the same lines, grouped by target
@@ -558,7 +558,7 @@ def validate_command(config: Config, *, progress: bool = True) -> ValidateOutcom
     from synae.adapters.spans import trace_link
     from synae.files import atomic_write
     from synae.run.factory import judge_client, llm_client
-    from synae.run.validity import checker_kinds, run_validity
+    from synae.run.scoring.validity import checker_kinds, run_validity
     from synae.validity.agreement import Confusion, construction_labels, read_labels
 
     data = Path(required(config.inputs.data, "inputs.data", "DATA"))
@@ -613,7 +613,7 @@ def validate_command(config: Config, *, progress: bool = True) -> ValidateOutcom
             found.setdefault(target, {})[kind] = counts.result()
     calibration: dict[str, Any] | None = None
     if "judge" in kinds and client is not None and run is not None:
-        from synae.run.judge_calibration import find_calibration, reliability
+        from synae.run.scoring.judge_calibration import find_calibration, reliability
 
         record = find_calibration(config, client.base_url, source.preset)
         calibration = {target: None if record is None else
@@ -621,7 +621,7 @@ def validate_command(config: Config, *, progress: bool = True) -> ValidateOutcom
                                    preset=source.preset)
                        for target, kind in run.checked() if kind == "judge"}
     raise_if_all_unscored([client], out)
-    from synae.run.validity import default_note
+    from synae.run.scoring.validity import default_note
 
     return ValidateOutcome(run=run, agreement=found, skipped=skipped, calibration=calibration,
                            note=default_note(source.preset, config, checker))
@@ -641,18 +641,18 @@ class ValidationSource:
 
 def validation_source(path: Path, config: Config) -> ValidationSource:
     """``path`` as ``synae validate`` reads it: streamed in chunks when it streams
-    (:func:`synae.run.streaming.streams`; the preset found without parsing every line, the targets
-    over the whole input by :func:`synae.run.validity.validity_targets_over`, which reads only as
+    (:func:`synae.run.inputs.streaming.streams`; the preset found without parsing every line, the targets
+    over the whole input by :func:`synae.run.scoring.validity.validity_targets_over`, which reads only as
     far as it needs), else loaded whole (:func:`load_input`) as one chunk."""
     from synae.presets import detect_preset, get_preset
-    from synae.run.streaming import (
+    from synae.run.inputs.streaming import (
         StreamHeader,
         chunked,
         detect_preset_streaming,
         stream_trajectories,
         streaming_format,
     )
-    from synae.run.validity import validity_targets_over
+    from synae.run.scoring.validity import validity_targets_over
 
     fmt = streaming_format(path, config)
     if fmt is None:

@@ -23,7 +23,7 @@ from synae.generate.registry import Generated, Method, get_method
 from synae.generate.sweep import parse_values, run_sweep
 from synae.presets import Preset, detect_preset, get_preset
 from synae.run.commands import required
-from synae.run.data import load_dataset
+from synae.run.inputs.data import load_dataset
 from synae.schema import Dataset
 
 

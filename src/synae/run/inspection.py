@@ -2,9 +2,9 @@
 
 :func:`inspect_input` reads a file and returns the statistics dict that ``synae inspect`` prints;
 :func:`dataset_stats` computes the same dict for a dataset already in memory. Both feed trajectories
-in chunks (:data:`synae.run.streaming.CHUNK`) to :class:`StatsAccumulator`, which keeps only
+in chunks (:data:`synae.run.inputs.streaming.CHUNK`) to :class:`StatsAccumulator`, which keeps only
 counters and running sums: its memory is O(distinct labels + distinct tool names + distinct
-attribute names), never O(n). An unsorted input file streams (:mod:`synae.run.streaming`) — one
+attribute names), never O(n). An unsorted input file streams (:mod:`synae.run.inputs.streaming`) — one
 chunk alive at a time besides the reader's set of seen ids (duplicate-id check). A sorted input
 (``--sort``) is loaded whole by :func:`synae.run.commands.load_input` and then summarised by the
 same accumulator.
@@ -14,7 +14,7 @@ Statistics (equal to what a whole-dataset computation gives):
 - counts: trajectories, messages per role, tool calls, tool calls per name, unparsed tool-call code
   (messages with ``metadata.parse_error``), model calls whose messages were not captured (span
   inputs: ``metadata.not_captured``), trajectories with an output, skipped records (the first
-  :data:`~synae.run.data.SKIPPED_SHOWN` reasons), schema warnings;
+  :data:`~synae.run.inputs.data.SKIPPED_SHOWN` reasons), schema warnings;
 - categorical attributes → label counts (every label of a multi-label item counts), most frequent
   first, ties by label;
 - numeric attributes → ``n``, ``mean`` (running sum in record order / n), ``min``, ``max``.
@@ -42,8 +42,8 @@ from synae.config import Config, MetricOptions
 from synae.presets import detect_preset, get_preset
 from synae.presets.base import NONE, NUMERIC_ATTRIBUTES, Preset, is_number, label_text
 from synae.run.commands import load_input
-from synae.run.data import SKIPPED_SHOWN
-from synae.run.streaming import (
+from synae.run.inputs.data import SKIPPED_SHOWN
+from synae.run.inputs.streaming import (
     StreamHeader,
     chunked,
     detect_preset_streaming,
@@ -244,7 +244,7 @@ def dataset_stats(dataset: Dataset, preset: Preset, options: MetricOptions) -> d
 
 def _streamed_source(path: Path, fmt: str, config: Config, header: Dataset) -> TrajectorySource:
     """Passes over a file that streams in format ``fmt`` as :func:`synae.run.commands.load_input`
-    reads it (:func:`~synae.run.streaming.stream_trajectories`); only the first pass records skipped
+    reads it (:func:`~synae.run.inputs.streaming.stream_trajectories`); only the first pass records skipped
     records and warnings on ``header``."""
     n_passes = 0
 
@@ -260,7 +260,7 @@ def _streamed_source(path: Path, fmt: str, config: Config, header: Dataset) -> T
 def inspect_input(path: Path, config: Config, *, name: str | None = None) -> tuple[dict[str, Any], Dataset]:
     """The statistics of the file ``path`` read with ``config.inputs`` (and ``config.preset``, else
     the detected preset), plus the dataset header (name, source, skipped records; no trajectories
-    when the file streamed). Streams when :func:`~synae.run.streaming.streams` says so; raises
+    when the file streamed). Streams when :func:`~synae.run.inputs.streaming.streams` says so; raises
     :class:`~synae.errors.DataError` when every record was skipped."""
     fmt = streaming_format(path, config)
     if fmt is None:

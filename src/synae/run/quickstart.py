@@ -32,9 +32,9 @@ from synae.generate.sweep import parse_values
 from synae.presets import get_preset
 from synae.results import EvaluationReport
 from synae.run.commands import raise_if_all_unscored, set_extra
-from synae.run.data import load_dataset
 from synae.run.generation import generate_sets, generator_llm, method_options
-from synae.run.structure import structure_warnings
+from synae.run.inputs.data import load_dataset
+from synae.run.scoring.structure import structure_warnings
 
 DEFAULT_BENCHMARK = "bfcl"
 DEFAULT_METHOD = "oversample"
@@ -71,7 +71,7 @@ def llm_budget(config: Config, method: Method, n_real: int) -> str | None:
     generator requests (one per output: ``generate.n_out``, default one per real trajectory), the
     completion agent's runs (``generate.complete_with``: one per generated trajectory, several
     requests each) and the validity judge's requests (when the checker uses the judge)."""
-    from synae.run.validity import default_kind
+    from synae.run.scoring.validity import default_kind
 
     g, parts = config.generate, []
     if method.llm:
@@ -98,10 +98,10 @@ def quickstart_command(config: Config, *, progress: bool = False,
     ``synae generate``'s job. ``progress`` shows the evaluator's progress (embedding); ``announce``
     receives the LLM call budget (:func:`llm_budget`) before any request.
     """
-    from synae.run.evaluation import Evaluator
-    from synae.run.pii_masking import mask_notes
-    from synae.run.pipeline import ReportOptions, evaluate_for_report
-    from synae.run.validity import ValiditySession
+    from synae.run.scoring.evaluation import Evaluator
+    from synae.run.scoring.pii_masking import mask_notes
+    from synae.run.scoring.pipeline import ReportOptions, evaluate_for_report
+    from synae.run.scoring.validity import ValiditySession
 
     benchmark, g = config.preset or DEFAULT_BENCHMARK, config.generate
     out = config.output.out or DEFAULT_OUT

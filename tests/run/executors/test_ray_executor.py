@@ -23,10 +23,10 @@ from synae.embed import EmbeddingPipeline
 from synae.embed.lexical import LexicalEmbedder
 from synae.llm.client import ChatRequest, ChatResponse, LLMError
 from synae.metrics import knn
-from synae.run import evaluation
-from synae.run.data import load_dataset
-from synae.run.evaluation import Evaluator
 from synae.run.executors import LocalExecutor, PerItem
+from synae.run.inputs.data import load_dataset
+from synae.run.scoring import evaluation
+from synae.run.scoring.evaluation import Evaluator
 from synae.schema import Dataset, Message, Trajectory
 from synae.views import instruction_transcript
 

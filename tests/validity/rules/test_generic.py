@@ -12,7 +12,7 @@ from synae.adapters import load_dataset
 from synae.config import Config
 from synae.errors import DataError
 from synae.presets.generic import GenericPreset
-from synae.run.validity import ValiditySession
+from synae.run.scoring.validity import ValiditySession
 from synae.schema import FunctionCall, Message, ToolCall, Trajectory
 from synae.validity.rules.generic import GenericOutputChecker, GenericToolCallChecker, check_counts
 from synae.validity.verdict import Verdict
@@ -241,7 +241,7 @@ def test_counting_without_verdicts_equals_counting_the_verdicts(real, checker, m
     """A streamed run counts the rule verdicts as they are decided (``tally_all``) instead of
     building them: the counts equal those of the verdicts, check states and the unscored
     ``check_failed`` of an answer whose checks raised included."""
-    from synae.run.validity import VerdictCounts
+    from synae.run.scoring.validity import VerdictCounts
     from synae.validity.rules import generic
 
     cases = [*_hand_written_cases(), *corrupted(real)]

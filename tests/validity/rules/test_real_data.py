@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from synae.run.data import load_dataset
-from synae.run.validity import rule_checkers
+from synae.run.inputs.data import load_dataset
+from synae.run.scoring.validity import rule_checkers
 
 pytestmark = pytest.mark.data  # facts of the real files
 

@@ -1,4 +1,4 @@
-"""The rule checkers of each preset (synae.run.validity.rule_checkers → Preset.rule_checkers)."""
+"""The rule checkers of each preset (synae.run.scoring.validity.rule_checkers → Preset.rule_checkers)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from synae.config import load_config
 from synae.errors import ConfigError
-from synae.run.validity import rule_checkers
+from synae.run.scoring.validity import rule_checkers
 from synae.validity.rules import (
     ACPOutputChecker,
     BFCLToolCallChecker,

@@ -157,7 +157,7 @@ def test_invalidation_with_ontology_values_gives_one_minus_v(bench_data: Path):
     """Replacing every state (or city) by another ontology value not in the conversation — the
     §8.4 invalidation — makes exactly the corrupted real trajectories invalid."""
     from synae.presets.t1 import load_ontology
-    from synae.run.data import load_dataset
+    from synae.run.inputs.data import load_dataset
     from synae.views import instruction_transcript
 
     onto = load_ontology()

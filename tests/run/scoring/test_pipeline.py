@@ -6,9 +6,9 @@ import pytest
 
 from helpers.report_fixtures import trajectory
 from synae.config import load_config
-from synae.run.aggregate import SELF_ROW
-from synae.run.evaluation import Evaluator
-from synae.run.pipeline import (
+from synae.run.scoring.aggregate import SELF_ROW
+from synae.run.scoring.evaluation import Evaluator
+from synae.run.scoring.pipeline import (
     ReportOptions,
     aggregate_scale,
     anchor_indices,
@@ -74,7 +74,7 @@ def test_collapse_anchor_scores_zero_diversity_and_only_realism_credit() -> None
 
 
 def test_score_alone_equals_score_in_a_comparison() -> None:
-    from synae.run.compare import run_comparison
+    from synae.run.scoring.compare import run_comparison
 
     real = real_set()
     syn = Dataset([trajectory(f"s{i}", f"a park in {CITIES[i % 3]} {i}", TOOLS[: 1 + i % 2])
@@ -118,8 +118,8 @@ def test_downstream_tdd_rd_are_anchored_on_per_trajectory_outcomes() -> None:
     from synae.datapaths import data_path
     from synae.downstream.agents import NoisyOracleAgent, OracleAgent
     from synae.metrics.downstream import rd, tdd
-    from synae.run.data import load_dataset
-    from synae.run.downstream import downstream_metrics, evaluate_dataset
+    from synae.run.inputs.data import load_dataset
+    from synae.run.scoring.downstream import downstream_metrics, evaluate_dataset
 
     real = Dataset(load_dataset(data_path("acp", "acp_app_prog.csv")).trajectories[:24], name="real")
     agents = [OracleAgent(), NoisyOracleAgent(rate=0.3), NoisyOracleAgent(rate=0.6)]
@@ -187,7 +187,7 @@ def test_comparison_judges_with_the_callers_client() -> None:
     from synae.config import LLMSettings
     from synae.errors import LLMFatalError
     from synae.llm.client import LLMClient
-    from synae.run.compare import run_comparison
+    from synae.run.scoring.compare import run_comparison
 
     real = real_set(12)
     syn = Dataset(list(real.trajectories[:6]), name="syn")

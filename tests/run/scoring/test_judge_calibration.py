@@ -15,7 +15,7 @@ from synae.errors import DataError
 from synae.presets import get_preset
 from synae.results import MetricResult
 from synae.run.factory import llm_client
-from synae.run.judge_calibration import (
+from synae.run.scoring.judge_calibration import (
     MIN_KAPPA,
     attach,
     calibrate,

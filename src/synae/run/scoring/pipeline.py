@@ -23,19 +23,19 @@ from synae.config import Config
 from synae.metrics import registry
 from synae.metrics.downstream import rd, tdd
 from synae.results import Aggregates, EvaluationReport, MetricResult
-from synae.run.aggregate import (
+from synae.run.inputs.streaming import TrajectoryStream
+from synae.run.scoring.aggregate import (
     AggregateOptions,
     AggregateScale,
     Anchor,
     aggregate_anchored,
     aggregate_single,
 )
-from synae.run.evaluation import DatasetFeatures, Evaluator, ExtraMetrics
-from synae.run.privacy import attach_privacy, has_privacy_metrics, privacy_score
-from synae.run.report_data import Projection, build_report_data
-from synae.run.streaming import TrajectoryStream
-from synae.run.uncertainty import add_uncertainty, noise_floor
-from synae.run.validity import ValidityRun, ValiditySession
+from synae.run.scoring.evaluation import DatasetFeatures, Evaluator, ExtraMetrics
+from synae.run.scoring.privacy import attach_privacy, has_privacy_metrics, privacy_score
+from synae.run.scoring.report_data import Projection, build_report_data
+from synae.run.scoring.uncertainty import add_uncertainty, noise_floor
+from synae.run.scoring.validity import ValidityRun, ValiditySession
 from synae.schema import Dataset
 from synae.validity.verdict import Verdict
 
@@ -188,7 +188,7 @@ def aggregates_for(evaluator: Evaluator, report: EvaluationReport, name: str,
     ``options.scale`` is set). Anchored: with a noise floor in the records, ``noise_floor_scores`` is
     the anchored score of the real-vs-real half split (its metric values are the floor means; its
     anchor has half-size copies) — how far from 1 sampling noise alone puts a set. The privacy score
-    (:func:`synae.run.privacy.privacy_score`, its own anchors) joins them when privacy metrics ran,
+    (:func:`synae.run.scoring.privacy.privacy_score`, its own anchors) joins them when privacy metrics ran,
     with the whole-trajectory copies counted from ``synthetic_features`` when given."""
     result = _pillar_aggregates(evaluator, report, name, options)
     if has_privacy_metrics(report.metrics):
@@ -264,7 +264,7 @@ def evaluate_for_report(evaluator: Evaluator, synthetic: Dataset | TrajectoryStr
     ``checker`` runs validity checkers (see :func:`validity_for`; their rates join ``extra_metrics``,
     their invalid verdicts the drill-down; ``validity`` shares one session — and so one check of the
     real set — across several calls). ``floor`` reuses a noise floor computed once for several
-    sets (:func:`synae.run.uncertainty.noise_floor`); ``projection`` shares the map's axes.
+    sets (:func:`synae.run.scoring.uncertainty.noise_floor`); ``projection`` shares the map's axes.
     """
     options = options or ReportOptions()
     real = evaluator.real

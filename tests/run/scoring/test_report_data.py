@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from helpers.report_fixtures import trajectory
-from synae.run.report_data import (
+from synae.run.scoring.report_data import (
     Projection,
     build_report_data,
     categorical_histogram,
@@ -83,7 +83,7 @@ def test_without_embeddings_map_and_knn_are_omitted() -> None:
 
 
 def test_drilldown_rows_show_whole_trajectories_and_nearest_neighbours() -> None:
-    from synae.run.report_data import nearest
+    from synae.run.scoring.report_data import nearest
 
     real = [trajectory(f"r{i}", f"visit museum {i}", ["search", "filter"]) for i in range(6)]
     syn = [trajectory("far", "buy a boat", ["book"], answer="done")]
@@ -158,7 +158,7 @@ def test_show_pii_keeps_the_raw_values() -> None:
 def test_the_drilldown_shows_the_final_answer_once_as_the_output() -> None:
     """The final assistant message marked as the output is not repeated among the messages; a final
     message that is not the output (no mark, or other text) stays."""
-    from synae.run.report_data import trajectory_view
+    from synae.run.scoring.report_data import trajectory_view
     from synae.schema import Message, Trajectory
     from synae.views import OUTPUT_MARK
 

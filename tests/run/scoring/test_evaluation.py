@@ -17,10 +17,10 @@ from synae.embed import make_pipeline
 from synae.errors import DataError
 from synae.metrics import fidelity, knn
 from synae.metrics.registry import make_result
-from synae.run import precomputed
-from synae.run.data import load_dataset
-from synae.run.evaluation import DatasetFeatures, Evaluator, evaluate
 from synae.run.executors import LocalExecutor
+from synae.run.inputs import precomputed
+from synae.run.inputs.data import load_dataset
+from synae.run.scoring.evaluation import DatasetFeatures, Evaluator, evaluate
 from synae.schema import Dataset
 from synae.views import instruction_transcript
 

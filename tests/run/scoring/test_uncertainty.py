@@ -9,9 +9,9 @@ import pytest
 
 from helpers.report_fixtures import metric, report, trajectory
 from synae.config import load_config
-from synae.run.evaluation import Evaluator
-from synae.run.pipeline import ReportOptions, evaluate_for_report
-from synae.run.uncertainty import add_uncertainty, bootstrap_intervals, noise_floor
+from synae.run.scoring.evaluation import Evaluator
+from synae.run.scoring.pipeline import ReportOptions, evaluate_for_report
+from synae.run.scoring.uncertainty import add_uncertainty, bootstrap_intervals, noise_floor
 from synae.schema import Dataset
 
 

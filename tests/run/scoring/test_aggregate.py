@@ -7,7 +7,7 @@ import math
 import pytest
 
 from helpers.report_fixtures import metric
-from synae.run.aggregate import (
+from synae.run.scoring.aggregate import (
     SELF_ROW,
     AggregateOptions,
     Anchor,

@@ -45,7 +45,7 @@ locates highlighted text in the stored trajectory view: ``{"part": "content", "m
 verbatim spans the copied run of tokens (on the real side: the same tokens from where the run's first
 N-gram occurs), near copies and PII echo nothing (echoed values show as masks).
 
-PII (:mod:`synae.run.pii_masking`): every text of ``report_data`` — snippets, trajectories, labels,
+PII (:mod:`synae.run.scoring.pii_masking`): every text of ``report_data`` — snippets, trajectories, labels,
 verdict reasons — and every trajectory id shows each detected PII value as ``«kind»``, in real and
 synthetic texts alike, plus every literal occurrence of a value echoed from the real set; an id that
 held PII becomes ``«kind»#position``. ``pii_masked`` says whether this was done (``False`` only with
@@ -66,7 +66,7 @@ from synae.metrics.knn import knn_membership
 from synae.metrics.privacy import token_spans, view_text
 from synae.metrics.registry import ordered
 from synae.results import MetricResult, Target
-from synae.run.pii_masking import PiiMask, echoed_pii, remap, shown_ids
+from synae.run.scoring.pii_masking import PiiMask, echoed_pii, remap, shown_ids
 from synae.schema import Dataset, Trajectory
 from synae.validity.verdict import Verdict
 from synae.views import (
@@ -479,9 +479,9 @@ def build_report_data(real: Dataset | Sequence[Trajectory], synthetic: Dataset |
     as the metrics extracted them (default: :func:`synae.views.tool_call_sequence` with default options).
     ``metrics``: the evaluation's records, whose privacy metrics' leaks (indices into ``real`` and
     ``synthetic``, same order) make the privacy drill-down; without them it is omitted. ``copies``
-    (the whole-trajectory copy check, :func:`synae.run.privacy.copy_check`) lists its copied
+    (the whole-trajectory copy check, :func:`synae.run.scoring.privacy.copy_check`) lists its copied
     trajectories first, under :data:`WHOLE_COPIES`. PII values are masked in every text and id
-    (:mod:`synae.run.pii_masking`) unless ``show_pii``.
+    (:mod:`synae.run.scoring.pii_masking`) unless ``show_pii``.
     """
     real_t, syn_t = list(real), list(synthetic)
     mask = PiiMask(raw=True) if show_pii else PiiMask(echoed_pii(real_t, syn_t))

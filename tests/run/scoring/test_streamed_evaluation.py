@@ -1,7 +1,8 @@
-"""``synae evaluate`` and ``compare`` on streamed inputs (:class:`synae.run.streaming.TrajectoryStream`):
-features built chunk by chunk give the whole-dataset run's metrics, validity counts and dataset
-summaries; data-dependent preset decisions (stored attribute kinds, AD attributes, named fields) are
-taken over the whole input; bad precomputed vectors are errors naming the record or the file."""
+"""``synae evaluate`` and ``compare`` on streamed inputs
+(:class:`synae.run.inputs.streaming.TrajectoryStream`): features built chunk by chunk give the
+whole-dataset run's metrics, validity counts and dataset summaries; data-dependent preset decisions
+(stored attribute kinds, AD attributes, named fields) are taken over the whole input; bad precomputed
+vectors are errors naming the record or the file."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ import pytest
 
 from synae.config import load_config
 from synae.errors import DataError
-from synae.run import commands, evaluation, streaming
+from synae.run import commands
 from synae.run.commands import compare_command, evaluate_command, open_input
-from synae.run.evaluation import Evaluator
-from synae.run.streaming import TrajectoryStream
+from synae.run.inputs import streaming
+from synae.run.inputs.streaming import TrajectoryStream
+from synae.run.scoring import evaluation
+from synae.run.scoring.evaluation import Evaluator
 from synae.schema import Message, ToolCall, Trajectory, write_jsonl
 
 KNN = "fidelity.instructions.knn_*"  # metrics that read the transcript vectors only
@@ -136,7 +139,7 @@ def test_the_streamed_evaluator_holds_no_trajectories_and_reads_the_real_set_onc
     feats = ev.real_features
     assert passes == [7] and feats.n == 40 and len(stream) == 40  # no pass for len(): counted
     assert ev.feature_seconds(stream) is not None
-    from synae.run.data import load_dataset
+    from synae.run.inputs.data import load_dataset
 
     whole = Evaluator(load_dataset(real), config, progress=False).real_features
     assert np.array_equal(feats.transcripts, whole.transcripts)
@@ -188,12 +191,12 @@ def test_streamed_t1_evaluation_with_provenance_rules_equals_the_whole_run(
     """T1 rules check generated trajectories against the real ones they name (provenance): the
     streamed real set gives the synthetic run exactly those sources — a real set held in memory
     (at most ``HELD`` trajectories) as the rules' sources while they ride the synthetic set's
-    features pass (read once), a larger one through :func:`~synae.run.validity.named_sources`."""
+    features pass (read once), a larger one through :func:`~synae.run.scoring.validity.named_sources`."""
     if not held:
         monkeypatch.setattr(streaming, "HELD", 0)
     from synae.generate.invalidate import invalidate
     from synae.presets import get_preset
-    from synae.run.data import load_dataset
+    from synae.run.inputs.data import load_dataset
 
     source = load_dataset(bench_data / "t1" / "t1_attraction_augmented_valid.csv")
     real, synthetic = tmp_path / "real.jsonl", tmp_path / "invalidated.jsonl"
@@ -300,7 +303,7 @@ def test_chunks_without_records_of_a_view_add_nothing(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """A chunk with no outputs neither embeds nor breaks the precomputed output vectors of the
     others; a stream with no outputs at all gets the loaded set's empty output view."""
-    from synae.run.data import load_dataset
+    from synae.run.inputs.data import load_dataset
 
     trajs = _chat("r", 20, 1, vectors=True)
     for t in trajs[7:14]:  # the second chunk of 7: no output, no output vector

@@ -11,8 +11,14 @@ from helpers.openai_server import Reply, ScriptedOpenAIServer
 from synae.config import Config, load_config
 from synae.errors import ConfigError
 from synae.llm.client import LLMClient
-from synae.run.data import load_dataset
-from synae.run.validity import VerdictCounts, checker_kinds, default_note, run_validity, validity_metrics
+from synae.run.inputs.data import load_dataset
+from synae.run.scoring.validity import (
+    VerdictCounts,
+    checker_kinds,
+    default_note,
+    run_validity,
+    validity_metrics,
+)
 from synae.schema import Message, Trajectory
 from synae.validity.verdict import Verdict
 

@@ -12,7 +12,8 @@ from helpers.synae_cli import run_synae
 from synae.config import load_config
 from synae.generate.hooks import CalibrationSweep
 from synae.presets.generic import GenericPreset
-from synae.run.calibration import (
+from synae.run.inputs.data import load_dataset
+from synae.run.scoring.calibration import (
     MIN_DROP,
     Calibrator,
     Curve,
@@ -22,8 +23,7 @@ from synae.run.calibration import (
     place,
     place_member,
 )
-from synae.run.data import load_dataset
-from synae.run.evaluation import Evaluator
+from synae.run.scoring.evaluation import Evaluator
 from synae.schema import Dataset, Message, Trajectory
 
 LEXICAL = load_config(embedding={"model": "lexical"})
@@ -99,7 +99,7 @@ def test_every_curve_falls_with_damage_for_every_preset(preset: str, bench_data:
 def test_validity_points_equal_checking_the_whole_damaged_set() -> None:
     """Only changed rows are checked again; the rate equals a check of the whole damaged set."""
     from synae.generate.invalidate import invalidate
-    from synae.run.validity import ValiditySession
+    from synae.run.scoring.validity import ValiditySession
 
     real = generic_set()
     with Evaluator(real, LEXICAL, preset="generic", progress=False) as evaluator:

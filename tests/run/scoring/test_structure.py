@@ -1,8 +1,8 @@
-"""Lost structure counted at load time (synae.run.structure), on hand-written traces."""
+"""Lost structure counted at load time (synae.run.scoring.structure), on hand-written traces."""
 
 from __future__ import annotations
 
-from synae.run.structure import structure_counts, structure_warnings
+from synae.run.scoring.structure import structure_counts, structure_warnings
 from synae.schema import Dataset, FunctionCall, Message, ToolCall, Trajectory
 
 

@@ -8,7 +8,7 @@ curve per pillar and damage:
   ⌈s·n⌉ rows of D replaced by copies of one real trajectory (:func:`oversampled`, drawn per seed).
   Every row is a verbatim real trajectory, so its features are D's rows
   (``DatasetFeatures.subset``: nothing is embedded again); anchored scores as in
-  :func:`synae.run.pipeline.aggregates_for`. s = 0 is D itself (score 1), s = 1 the collapse
+  :func:`synae.run.scoring.pipeline.aggregates_for`. s = 0 is D itself (score 1), s = 1 the collapse
   (score ≈ 0).
 - **validity ~ invalidate, per target**: :func:`synae.generate.invalidate.invalidate` with v = s on
   each validity target the preset checks on this data whose invalidation the preset defines (its
@@ -20,11 +20,11 @@ curve per pillar and damage:
   leaves some trajectories unchanged (a T1 output naming no attraction type) cannot damage them:
   the curve is then measured on the trajectories it changes (noted; none below
   :data:`MIN_DAMAGEABLE`), so that strength s means a share s of damaged trajectories.
-- **privacy ~ verbatim copies**: a seeded half split of D (:func:`synae.run.privacy.half_split`,
+- **privacy ~ verbatim copies**: a seeded half split of D (:func:`synae.run.scoring.privacy.half_split`,
   seed per repeat): the first half R plays the real set, the held-out half H the synthetic one, of
   which round(s·|H|) rows (drawn) are replaced by distinct rows of R (drawn). s = 0 is an
   independent sample of the same source (privacy ≈ 1), s = 1 a set of copies (privacy 0). The score
-  is :func:`synae.run.privacy.privacy_score` against R.
+  is :func:`synae.run.scoring.privacy.privacy_score` against R.
 - **preset sweeps**: every :class:`~synae.generate.hooks.CalibrationSweep` of the preset's
   ``calibration_sweeps`` hook, its generator run at each strength and the sweep's pillar (and
   target) read from the same aggregates (features built by the evaluator; nothing here names a
@@ -65,12 +65,12 @@ from synae.errors import ConfigError, DataError
 from synae.metrics import registry
 from synae.metrics.features import DatasetFeatures
 from synae.results import Aggregates, MetricResult
-from synae.run.aggregate import AggregateOptions, aggregate_anchored, aggregate_single
-from synae.run.evaluation import Evaluator
-from synae.run.pipeline import collapse_anchor
-from synae.run.privacy import PILLAR as PRIVACY
-from synae.run.privacy import half_split, privacy_score
-from synae.run.validity import ValidityRun
+from synae.run.scoring.aggregate import AggregateOptions, aggregate_anchored, aggregate_single
+from synae.run.scoring.evaluation import Evaluator
+from synae.run.scoring.pipeline import collapse_anchor
+from synae.run.scoring.privacy import PILLAR as PRIVACY
+from synae.run.scoring.privacy import half_split, privacy_score
+from synae.run.scoring.validity import ValidityRun
 from synae.schema import Dataset
 
 DEFAULT_STRENGTHS = tuple(CalibrationSettings().strengths)  # 0, 0.25, 0.5, 0.75, 1
@@ -182,7 +182,7 @@ class Calibrator:
     def invalidate_curves(self) -> None:
         """Validity against the invalidated share, one curve per target (module doc)."""
         from synae.generate.invalidate import invalidate
-        from synae.run.validity import ValiditySession
+        from synae.run.scoring.validity import ValiditySession
 
         preset = self.evaluator.preset
         trajectories = self.real.trajectories
@@ -494,7 +494,7 @@ def attach_calibration(aggregates: Aggregates | None, calibration: Mapping[str, 
     whether it was built on the run's real set, by fingerprint — ``None`` when unknown)."""
     if not aggregates:
         return
-    from synae.run.aggregate import SELF_ROW
+    from synae.run.scoring.aggregate import SELF_ROW
 
     members = [m for m in aggregates.get("members", []) if m != SELF_ROW]
     aggregates["calibration"] = {m: place_member(aggregates, m, calibration) for m in members}

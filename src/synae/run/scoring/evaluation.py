@@ -22,7 +22,7 @@ the default, or ``ray``; ``device``: ``cpu`` (default, the numpy k-NN engine), `
 ``auto``): embeddings go through :meth:`Executor.embed` (distinct texts only, so each text is
 embedded once as by the pipeline alone), and the k-NN precision/recall pass through
 :meth:`Executor.knn_prepare` / :meth:`Executor.knn_precision_recall` — every executor gives the
-local engine's values. Precomputed vectors (:mod:`synae.run.precomputed`: a side file or the
+local engine's values. Precomputed vectors (:mod:`synae.run.inputs.precomputed`: a side file or the
 records' ``embeddings`` field) replace the embedding of their view.
 """
 
@@ -58,18 +58,18 @@ from synae.metrics.registry import Feature, MetricContext, failed
 from synae.presets import Preset, detect_preset, get_preset
 from synae.presets.base import DataProfile
 from synae.results import DatasetSummary, EmbedderInfo, EvaluationReport, MetricResult
-from synae.run import precomputed
 from synae.run.executors import Executor, PerItem, make_executor
-from synae.run.record_features import RecordFeatures, add_stored
+from synae.run.inputs import precomputed
+from synae.run.scoring.record_features import RecordFeatures, add_stored
 from synae.schema import Dataset, Trajectory, gc_paused
 from synae.views import instruction_transcript
 
 if TYPE_CHECKING:
-    from synae.run.streaming import TrajectoryStream
+    from synae.run.inputs.streaming import TrajectoryStream
 
 ExtraMetrics = Callable[["Dataset | TrajectoryStream", "Dataset | TrajectoryStream"], list[MetricResult]]
 """``extra_metrics(real, synthetic)``: records computed by another stage (validity, downstream);
-each side a :class:`~synae.schema.Dataset` or a :class:`~synae.run.streaming.TrajectoryStream`."""
+each side a :class:`~synae.schema.Dataset` or a :class:`~synae.run.inputs.streaming.TrajectoryStream`."""
 PAIR_CHUNK = 65_536
 FEATURE_CHUNK = 8192  # trajectories per chunk when a stream's features are built
 MAP_BATCH = 1024  # trajectories per task when another executor maps the record features
@@ -377,7 +377,7 @@ class Evaluator:
     def features(self, dataset: Dataset | TrajectoryStream) -> DatasetFeatures:
         """All features of ``dataset`` that the selected metrics need.
 
-        A :class:`Dataset` is one chunk. A :class:`~synae.run.streaming.TrajectoryStream` is read in
+        A :class:`Dataset` is one chunk. A :class:`~synae.run.inputs.streaming.TrajectoryStream` is read in
         chunks of :data:`FEATURE_CHUNK` trajectories, each chunk's features built and the chunks
         joined (:meth:`DatasetFeatures.concat`), so only the feature columns and vectors outlive a
         chunk: the same features as the whole list gives (texts embedded per chunk; the embedding
@@ -387,7 +387,7 @@ class Evaluator:
         attached to the stream is checked against the row count after the pass; the records'
         ``embeddings`` field must be given on every record of the view or on none, across chunks.
         The time it took is kept (:meth:`feature_seconds`), less the time of the work that rode the
-        stream's pass (:meth:`~synae.run.streaming.TrajectoryStream.ride`: it is timed by its own
+        stream's pass (:meth:`~synae.run.inputs.streaming.TrajectoryStream.ride`: it is timed by its own
         stage)."""
         start = time.perf_counter()
         ridden = _rider_seconds(dataset)

@@ -26,7 +26,7 @@ For every privacy metric M (a share, lower is better) of the synthetic set, with
   copies among n eligible trajectories, the label is **Poor** whatever the mean if
   k > 0 and either p₀ = 0 or the binomial tail P(X ≥ k | n, p₀) < :data:`COPY_ALPHA` (more copies
   than the real data's own duplication explains). The count is in ``privacy[member].copies`` and the
-  rule is a forced ``trajectory`` target of the pillar (:func:`synae.run.aggregate.force_target`).
+  rule is a forced ``trajectory`` target of the pillar (:func:`synae.run.scoring.aggregate.force_target`).
 
 The anchor depends on D alone and is computed once per real feature set (``real.memo``).
 """
@@ -45,7 +45,7 @@ from synae.metrics.features import DatasetFeatures, PrivacyFeatures
 from synae.metrics.privacy import duplicate_share, trajectory_keys, whole_copies
 from synae.metrics.registry import MetricContext
 from synae.results import Aggregates, MetricResult, PillarLabel
-from synae.run.aggregate import (
+from synae.run.scoring.aggregate import (
     SELF_ROW,
     AggregateOptions,
     _label,

@@ -1,13 +1,13 @@
 """``synae compare``: several synthetic sets against one real set, as one comparison group.
 
 The real side (features, embeddings, noise floor, embedding-map axes) is computed once; each
-synthetic set is evaluated with :func:`synae.run.pipeline.evaluate_for_report`.
+synthetic set is evaluated with :func:`synae.run.scoring.pipeline.evaluate_for_report`.
 
 - ``anchored`` scale (default profile, ``docs/method.md`` §5.4): each member carries its own anchored
   aggregates, exactly those of evaluating it alone; the comparison's aggregates combine them
-  (:func:`synae.run.aggregate.combine_anchored`) — adding a set changes no other set's score.
+  (:func:`synae.run.scoring.aggregate.combine_anchored`) — adding a set changes no other set's score.
 - ``group`` scale (reference profile, §5.1): the group (self row + every set) is normalised
-  together, the self row being the ideal D-vs-D values (:func:`synae.run.aggregate.ideal_self_row`,
+  together, the self row being the ideal D-vs-D values (:func:`synae.run.scoring.aggregate.ideal_self_row`,
   merged over the members so that a metric null for one member still has its reference value).
 """
 
@@ -23,15 +23,21 @@ from synae.config import Config
 from synae.llm.client import LLMClient
 from synae.llm.progress import StageProgress
 from synae.results import ComparisonResults, EvaluationReport, MetricResult
-from synae.run.aggregate import SELF_ROW, AggregateOptions, aggregate, combine_anchored, ideal_self_row
-from synae.run.evaluation import Evaluator
-from synae.run.pipeline import ReportOptions, aggregate_scale, evaluate_for_report
-from synae.run.privacy import attach_privacy, has_privacy_metrics, privacy_score
-from synae.run.report_data import Projection
-from synae.run.streaming import TrajectoryStream
-from synae.run.structure import ride_structure, structure_warnings
-from synae.run.uncertainty import noise_floor
-from synae.run.validity import ValiditySession, default_note
+from synae.run.inputs.streaming import TrajectoryStream
+from synae.run.scoring.aggregate import (
+    SELF_ROW,
+    AggregateOptions,
+    aggregate,
+    combine_anchored,
+    ideal_self_row,
+)
+from synae.run.scoring.evaluation import Evaluator
+from synae.run.scoring.pipeline import ReportOptions, aggregate_scale, evaluate_for_report
+from synae.run.scoring.privacy import attach_privacy, has_privacy_metrics, privacy_score
+from synae.run.scoring.report_data import Projection
+from synae.run.scoring.structure import ride_structure, structure_warnings
+from synae.run.scoring.uncertainty import noise_floor
+from synae.run.scoring.validity import ValiditySession, default_note
 from synae.schema import Dataset
 
 

@@ -10,8 +10,8 @@ from synae.config import load_config
 from synae.metrics import registry
 from synae.metrics.base import MetricValue
 from synae.metrics.fidelity import frechet_distance
-from synae.run.evaluation import Evaluator
-from synae.run.pipeline import anchor_indices, collapse_anchor, copies_values
+from synae.run.scoring.evaluation import Evaluator
+from synae.run.scoring.pipeline import anchor_indices, collapse_anchor, copies_values
 from synae.schema import Dataset, FunctionCall, Message, ToolCall, Trajectory
 
 CITIES = ["Boston", "Chicago", "Memphis", "Portland", "Atlanta"]

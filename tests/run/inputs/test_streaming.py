@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from synae.config import load_config
-from synae.run.data import SKIPPED_SHOWN
-from synae.run.streaming import (
+from synae.run.inputs.data import SKIPPED_SHOWN
+from synae.run.inputs.streaming import (
     StreamHeader,
     chunked,
     detect_preset_streaming,
@@ -114,7 +114,7 @@ def _chat_records(tmp_path: Path) -> dict[str, Path]:
 
 
 def test_openai_and_sharegpt_jsonl_stream_as_they_load(tmp_path: Path) -> None:
-    from synae.run.data import load_dataset
+    from synae.run.inputs.data import load_dataset
 
     for fmt, path in _chat_records(tmp_path).items():
         assert streaming_format(path, load_config()) == fmt
@@ -137,7 +137,7 @@ def test_json_arrays_and_tables_of_chat_records_stream_as_they_load(tmp_path: Pa
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from synae.run.data import load_dataset
+    from synae.run.inputs.data import load_dataset
 
     jsonl = _chat_records(tmp_path)
     openai = [json.loads(line) for line in jsonl["openai"].read_text(encoding="utf-8").splitlines()]
@@ -193,7 +193,7 @@ def test_benchmark_files_stream_as_they_load(bench_data: Path, name: str) -> Non
     conversation first) gives the trajectories, stored attributes, warnings and preset of the whole
     load."""
     from synae.presets import detect_preset
-    from synae.run.data import load_dataset
+    from synae.run.inputs.data import load_dataset
 
     path = bench_data / name
     whole = load_dataset(path)

@@ -23,8 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from synae.presets import Preset
-from synae.run.evaluation import trajectory_chunks
-from synae.run.streaming import TrajectoryStream
+from synae.run.inputs.streaming import TrajectoryStream
+from synae.run.scoring.evaluation import trajectory_chunks
 from synae.schema import Dataset, Trajectory
 
 
@@ -54,7 +54,7 @@ class StructureCounts:
             self._hit("needs_completion", traj.id)
 
     def feed(self, chunk: Iterable[Trajectory]) -> None:
-        """Count every trajectory of ``chunk`` (a :class:`~synae.run.streaming.Rider`)."""
+        """Count every trajectory of ``chunk`` (a :class:`~synae.run.inputs.streaming.Rider`)."""
         for traj in chunk:
             self.add(traj)
 
@@ -76,7 +76,7 @@ RIDER = "structure"
 
 def ride_structure(*datasets: Dataset | TrajectoryStream) -> None:
     """Have the next complete pass over each stream among ``datasets`` count its structure
-    (:meth:`~synae.run.streaming.TrajectoryStream.ride`), so :func:`structure_warnings` reads no
+    (:meth:`~synae.run.inputs.streaming.TrajectoryStream.ride`), so :func:`structure_warnings` reads no
     stream again; a dataset loaded whole needs nothing."""
     for data in datasets:
         if isinstance(data, TrajectoryStream):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from helpers.pii_fixtures import EMAIL, pii_sets
 from helpers.report_fixtures import metric, report
-from synae.run.pii_masking import PiiMask, echoed_pii, mask_notes, remap, shown_ids
+from synae.run.scoring.pii_masking import PiiMask, echoed_pii, mask_notes, remap, shown_ids
 
 
 def test_every_detected_value_is_masked_not_only_echoed_ones() -> None:

@@ -6,16 +6,16 @@ in chunks, so that the commands over it (``inspect``, ``convert``, ``validate``,
 - :func:`streaming_format` / :func:`streams` — whether a file streams: any unsorted input file
   (``--sort`` needs every record: loaded whole). A T1 turn-level file and a JSON Lines table are
   held by their reader (:func:`synae.adapters.iter_file`).
-- :func:`stream_trajectories` — its trajectories as :func:`synae.run.data.load_dataset` reads them
+- :func:`stream_trajectories` — its trajectories as :func:`synae.run.inputs.data.load_dataset` reads them
   (the same ids, outputs by ``output_from``, a preset's stored attributes merged in).
 - :func:`detect_preset_streaming` — :func:`synae.presets.detect_preset` in one pass (over JSON
   Lines, converting only the records that can name a benchmark).
 - :class:`StreamHeader` + :func:`chunked` — chunks of :data:`CHUNK` trajectories, the header's
   schema warnings counted and dropped and its skipped reasons cut to the first
-  :data:`~synae.run.data.SKIPPED_SHOWN` between chunks, so the header stays small too.
+  :data:`~synae.run.inputs.data.SKIPPED_SHOWN` between chunks, so the header stays small too.
 - :class:`TrajectoryStream` — such a file as an input that ``evaluate`` and ``compare`` read again
   on every pass instead of holding (its features are built chunk by chunk,
-  :meth:`synae.run.evaluation.Evaluator.features`). Work that only needs to see every trajectory
+  :meth:`synae.run.scoring.evaluation.Evaluator.features`). Work that only needs to see every trajectory
   once (structure counts, rule validity) *rides* the next complete pass
   (:meth:`TrajectoryStream.ride`) instead of reading and parsing the file again.
 """
@@ -36,7 +36,7 @@ from synae.adapters.common import apply_output_from, check_output_from, is_json_
 from synae.config import Config
 from synae.errors import SynaeError
 from synae.presets import detect_preset, get_preset
-from synae.run.data import SKIPPED_SHOWN, check_not_all_skipped
+from synae.run.inputs.data import SKIPPED_SHOWN, check_not_all_skipped
 from synae.schema import (
     Dataset,
     Trajectory,
@@ -80,13 +80,13 @@ def stream_trajectories(path: Path, fmt: str = "canonical", *, skip_invalid: boo
                         output_from: str | None = None, preset: str | None = None,
                         answers: Path | None = None, dataset: Dataset | None = None) -> Iterator[Trajectory]:
     """The trajectories of a file of format ``fmt`` one at a time, as
-    :func:`synae.run.data.load_dataset` reads them: canonical JSON Lines through
+    :func:`synae.run.inputs.data.load_dataset` reads them: canonical JSON Lines through
     :func:`synae.schema.iter_jsonl`, other chat records through :func:`synae.adapters.chat.iter_chat`
     (ids by record position; outputs by ``output_from``, default ``last-assistant``), the other
     formats through their reader's records (:func:`synae.adapters.iter_file`; BFCL ground truth from
     ``answers``); the stored attributes of ``preset`` (default: the format's benchmark preset)
     merged in (a missing preset resource becomes one warning on ``dataset`` and stops deriving, as
-    :func:`synae.run.data.derive_attributes` does). Skipped records and warnings are counted on
+    :func:`synae.run.inputs.data.derive_attributes` does). Skipped records and warnings are counted on
     ``dataset`` when given."""
     reader = READERS_BY_NAME[fmt]
     preset = preset or reader.preset
@@ -173,7 +173,7 @@ def chunked(trajectories: Iterable[Trajectory], counted: StreamHeader | None = N
     """Consecutive lists of at most ``size`` (default :data:`CHUNK`) trajectories; ``counted`` is
     drained before each chunk is handed out and once more at the end. With ``counted``, an input
     whose every record was skipped raises :class:`~synae.errors.DataError` at the end
-    (:func:`~synae.run.data.check_not_all_skipped`), so no command reports on nothing."""
+    (:func:`~synae.run.inputs.data.check_not_all_skipped`), so no command reports on nothing."""
     it = iter(trajectories)
     n = 0
     while chunk := list(islice(it, size or CHUNK)):
@@ -282,7 +282,7 @@ class TrajectoryStream:
 
     @property
     def skipped(self) -> list[str]:
-        """The first skipped records' reasons (:data:`~synae.run.data.SKIPPED_SHOWN`)."""
+        """The first skipped records' reasons (:data:`~synae.run.inputs.data.SKIPPED_SHOWN`)."""
         return self.header.skipped
 
     def chunks(self, size: int | None = None) -> Iterator[list[Trajectory]]:

@@ -10,9 +10,9 @@ import numpy as np
 
 from synae.config import load_config
 from synae.metrics.features import DatasetFeatures
-from synae.run.data import load_dataset
-from synae.run.evaluation import Evaluator
 from synae.run.executors import LocalExecutor, PerItem
+from synae.run.inputs.data import load_dataset
+from synae.run.scoring.evaluation import Evaluator
 
 
 def test_batched_record_features_equal_the_whole_list(bench_data: Path) -> None:

@@ -2,7 +2,7 @@ import numpy as np
 from tests.metrics.test_privacy import REAL, WORDS, evaluate, oversample, sample
 
 from synae.report.gate import check, exit_code
-from synae.run.privacy import half_split, privacy_score
+from synae.run.scoring.privacy import half_split, privacy_score
 
 
 def test_half_split_is_seeded_and_complete():
@@ -35,8 +35,8 @@ def test_gate_thresholds_apply_to_privacy_metrics():
 def test_privacy_pillar_joins_the_aggregates_console_and_gate():
     from synae.config import load_config
     from synae.report.console import aggregates_table
-    from synae.run.evaluation import Evaluator
-    from synae.run.pipeline import ReportOptions, evaluate_for_report
+    from synae.run.scoring.evaluation import Evaluator
+    from synae.run.scoring.pipeline import ReportOptions, evaluate_for_report
     from synae.schema import Dataset
 
     config = load_config(embedding={"model": "lexical"})
@@ -58,8 +58,8 @@ def test_privacy_pillar_joins_the_aggregates_console_and_gate():
 
 def _whole_copy_report(synthetic, name):
     from synae.config import load_config
-    from synae.run.evaluation import Evaluator
-    from synae.run.pipeline import ReportOptions, evaluate_for_report
+    from synae.run.scoring.evaluation import Evaluator
+    from synae.run.scoring.pipeline import ReportOptions, evaluate_for_report
     from synae.schema import Dataset
 
     config = load_config(embedding={"model": "lexical"})
@@ -104,7 +104,7 @@ def test_an_independent_set_is_not_made_poor_by_the_copy_rule():
 
 
 def test_copies_at_the_real_sets_own_duplication_rate_are_not_a_leak():
-    from synae.run.privacy import _tail
+    from synae.run.scoring.privacy import _tail
 
     # binomial tail used by the rule: 3 copies in 30 where the real half split duplicates 10 % is
     # ordinary; 12 in 30 is not
@@ -127,8 +127,8 @@ def test_exact_copy_anchor_is_leave_one_out_so_a_small_vocabulary_is_not_a_leak(
     against 30) would understate that rate for a set matched against all 60."""
     from synae.config import load_config
     from synae.metrics.privacy import duplicate_share
-    from synae.run.evaluation import Evaluator
-    from synae.run.pipeline import ReportOptions, evaluate_for_report
+    from synae.run.scoring.evaluation import Evaluator
+    from synae.run.scoring.pipeline import ReportOptions, evaluate_for_report
     from synae.schema import Dataset
 
     assert duplicate_share(np.array([5, 5, 7, 0, 9, 9, 9], dtype=np.uint64)) == (5, 6)
@@ -149,9 +149,9 @@ def test_exact_copy_anchor_is_leave_one_out_so_a_small_vocabulary_is_not_a_leak(
 def test_the_drill_down_lists_whole_copies_first():
     from synae.config import load_config
     from synae.report.html import render_html
-    from synae.run.evaluation import Evaluator
-    from synae.run.pipeline import ReportOptions, evaluate_for_report
-    from synae.run.report_data import WHOLE_COPIES
+    from synae.run.scoring.evaluation import Evaluator
+    from synae.run.scoring.pipeline import ReportOptions, evaluate_for_report
+    from synae.run.scoring.report_data import WHOLE_COPIES
     from synae.schema import Dataset
 
     copied = [REAL[i].model_copy(update={"id": f"copy{i}"}) for i in (3, 17)]

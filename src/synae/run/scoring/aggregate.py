@@ -25,7 +25,7 @@ A_r is 0 or missing (validity falls back to the ideal A_r = 1.0).
 **Anchored scale** (``docs/method.md`` §5.4, the default profile): :func:`aggregate_anchored` scores one
 set on a fixed scale between the ideal (x_best, as above) and the *collapse anchor* C (n′ copies of
 one real trajectory; x_floor = mean of M over 5 seeded choices, computed by
-``synae.run.pipeline.collapse_anchor``)::
+``synae.run.scoring.pipeline.collapse_anchor``)::
 
     u_s(M) = clip((x_s - x_floor) / (x_best - x_floor), 0, 1)
 
@@ -67,7 +67,7 @@ from synae.results import (
 )
 
 PILLARS = ("validity", "fidelity", "diversity")  # normalised and scored here (docs/method.md §5)
-# Every pillar a report shows: the privacy score has its own anchors (synae.run.privacy)
+# Every pillar a report shows: the privacy score has its own anchors (synae.run.scoring.privacy)
 REPORTED_PILLARS = (*PILLARS, "privacy")
 VALIDITY_HEADLINES = ("validity.tool_calls.rate", "validity.output.rate")
 DUPLICATE_QUALIFIERS = frozenset({"rules", "judge"})
@@ -94,7 +94,7 @@ class AggregateOptions:
     reference: str | None = None  # member used for labels; default: the self row
     metric_ids: list[str] | None = None  # IDs configured for aggregation; default: every computed one
     exclude: list[str] = field(default_factory=list)
-    scale: AggregateScale | None = None  # None: the config's (see synae.run.pipeline.aggregate_scale)
+    scale: AggregateScale | None = None  # None: the config's (see synae.run.scoring.pipeline.aggregate_scale)
 
 
 def is_diversity_score(metric_id: str) -> bool:

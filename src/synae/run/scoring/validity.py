@@ -38,9 +38,9 @@ from synae.llm.client import LLMClient
 from synae.presets import PRESET_NAMES, Preset, get_preset
 from synae.presets.base import CheckerKind
 from synae.results import MetricResult
-from synae.run.aggregate import LOST_TARGET
 from synae.run.factory import judge, judge_client
-from synae.run.streaming import TrajectoryStream
+from synae.run.inputs.streaming import TrajectoryStream
+from synae.run.scoring.aggregate import LOST_TARGET
 from synae.schema import Dataset, Trajectory
 from synae.validity.judge import judge_info
 from synae.validity.verdict import CHECK_STATES, Checker, CheckTarget, CountingChecker, Verdict, VerdictTally
@@ -320,7 +320,8 @@ WHAT = {"tool_calls": "tool calls", "output": "outputs"}
 def _lost_target(target: CheckTarget, syn_run: ValidityRun, real_run: ValidityRun,
                  n_real: int | None) -> MetricResult:
     """``validity.<target>.rate`` skipped because the real set has the target and the synthetic set
-    has none of it (reason :data:`~synae.run.aggregate.LOST_TARGET`; the pillar's label becomes Poor)."""
+    has none of it (reason :data:`~synae.run.scoring.aggregate.LOST_TARGET`; the pillar's label
+    becomes Poor)."""
     counts = real_run.counts(target, real_run.primary)
     had = f"{counts.n} trajectories checked for {WHAT[target]}" if counts is not None else WHAT[target]
     return MetricResult(id=f"validity.{target}.rate", pillar="validity", target=target,
@@ -332,7 +333,7 @@ def _lost_target(target: CheckTarget, syn_run: ValidityRun, real_run: ValidityRu
 
 class RuleRider:
     """The rule checks of a stream fed chunk by chunk by a pass another stage makes
-    (:meth:`~synae.run.streaming.TrajectoryStream.ride`): the same counts as
+    (:meth:`~synae.run.inputs.streaming.TrajectoryStream.ride`): the same counts as
     :meth:`ValiditySession.run` reading the stream itself, without its two passes (targets, then
     checks). Every target the preset can check is checked on every chunk, since a target found in
     a later chunk applies to the earlier ones too; :meth:`result` keeps the targets the whole input
@@ -375,7 +376,7 @@ class ValiditySession:
     The real set's checkers run once (on first use); each synthetic set is checked with the real
     trajectories as provenance sources, and one LLM client is shared by every run.
 
-    Either side may be a :class:`~synae.run.streaming.TrajectoryStream`: it is checked chunk by
+    Either side may be a :class:`~synae.run.inputs.streaming.TrajectoryStream`: it is checked chunk by
     chunk (:func:`validity_targets_over` over the whole stream, the runs merged with
     :meth:`ValidityRun.merge`: counts, no verdicts). The provenance sources of a synthetic set
     checked against a streamed real set are only the real trajectories it names

@@ -11,10 +11,12 @@ import pytest
 
 from helpers.stream_records import records
 from synae.config import load_config
-from synae.run import commands, evaluation, streaming
+from synae.run import commands
 from synae.run.commands import evaluate_command
-from synae.run.evaluation import Evaluator
-from synae.run.streaming import TrajectoryStream
+from synae.run.inputs import streaming
+from synae.run.inputs.streaming import TrajectoryStream
+from synae.run.scoring import evaluation
+from synae.run.scoring.evaluation import Evaluator
 from synae.schema import Dataset, Trajectory, write_jsonl
 
 
@@ -197,8 +199,8 @@ def test_rules_not_ridden_are_checked_once_by_their_own_pass(pair: tuple[Path, P
     """A session made after the real set's features pass: its rider is never fed, so the real set
     is checked by a pass of its own — once, the withdrawn rider not checking it a second time."""
     from synae.presets import get_preset
-    from synae.run import validity
-    from synae.run.validity import ValiditySession
+    from synae.run.scoring import validity
+    from synae.run.scoring.validity import ValiditySession
 
     monkeypatch.setattr(streaming, "HELD", 0)
     config = load_config(None, preset="generic", validity={"checker": "rules"})
