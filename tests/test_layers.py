@@ -85,7 +85,6 @@ def test_imports_point_down(path: Path) -> None:
     assert not upward, f"{path.relative_to(SRC)} imports up a layer: " + "; ".join(upward)
 
 
-
 def module_graph() -> dict[str, set[str]]:
     """module → the synae modules it imports (any import: lazy, or for annotations), except the
     packages it is part of (``from synae.metrics import registry`` inside ``synae.metrics.privacy``

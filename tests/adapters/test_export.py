@@ -71,6 +71,7 @@ def test_bfcl_write_then_load_round_trip(bench_data, tmp_path):
     write_dataset(ds, out, "bfcl")
     assert bfcl_answers_path(out).is_file()
     back = load_dataset(out)
+
     def dump(d):
         return [[m.model_dump() for m in t.messages] for t in d]
 

@@ -171,7 +171,6 @@ def test_chunk_size_does_not_change_the_result(monkeypatch):
     assert json.dumps(dataset_stats(dataset, preset, Config().metrics)) == json.dumps(expected)
 
 
-
 def test_a_bad_record_at_the_start_of_a_json_array_is_reported_before_reading_the_rest(tmp_path) -> None:
     """Preset detection no longer reads the whole file with bad records skipped: the record is
     reported as it is read (the garbage at the end of the file is never reached)."""

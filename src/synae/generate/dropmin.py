@@ -40,6 +40,7 @@ from synae.schema import Dataset, Trajectory
 class DropminPreset(SourcePreset, LabelAttributePreset, Protocol):
     """What ``dropmin`` reads of a preset."""
 
+
 METHOD = "dropmin"
 
 

@@ -47,6 +47,7 @@ class RelabelPreset(LabelAttributePreset, Protocol):
         ``attribute`` cannot be relabeled."""
         ...
 
+
 METHOD = "relabel"
 SKEWED = "skewed"
 RELABELED = "relabeled"
