@@ -41,6 +41,14 @@ def test_absent_fields_stay_absent():
     assert json.loads(line) == {"id": "a", "messages": []}
 
 
+@pytest.mark.parametrize("record", [
+    RECORD, {"id": "a", "messages": []},
+    {"id": "é", "messages": [{"role": "user", "content": "Zürich 東京 \u2028"}], "attributes": {"x": "ß"}}])
+def test_to_json_bytes_is_to_json_in_utf8(record):
+    traj = Trajectory.model_validate(record)
+    assert traj.to_json_bytes() == traj.to_json().encode("utf-8")
+
+
 def test_to_chat_messages_strips_extensions():
     chat = to_chat_messages(Trajectory.model_validate(RECORD).messages)
     assert "code" not in chat[1] and "metadata" not in chat[1] and chat[1]["content"] is None

@@ -29,7 +29,6 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -369,19 +368,31 @@ def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, 
     return out
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML's safe loader, except that a key repeated in one mapping is an error (YAML would keep
-    the last value silently; TOML already rejects repeats)."""
+def _load_yaml(text: str) -> Any:
+    """``text`` read by YAML's safe loader, except that a key repeated in one mapping is an error
+    (YAML would keep the last value silently; TOML already rejects repeats). PyYAML is imported
+    here, by a run that reads a YAML file."""
+    import yaml
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r}", key_node.start_mark)
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    try:
+        return yaml.load(text, Loader=UniqueKeyLoader)
+    except yaml.YAMLError as exc:
+        raise _YAMLError(str(exc)) from None
+
+
+class _YAMLError(ValueError):
+    """A YAML text that does not load (PyYAML's error, whose module is imported only to load)."""
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:
@@ -401,8 +412,8 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: config file is not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} "
                           f"at offset {exc.start}); re-encode it as UTF-8") from None
     try:
-        data = tomllib.loads(text) if path.suffix == ".toml" else yaml.load(text, Loader=_UniqueKeyLoader)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        data = tomllib.loads(text) if path.suffix == ".toml" else _load_yaml(text)
+    except (tomllib.TOMLDecodeError, _YAMLError) as exc:
         kind = "TOML" if path.suffix == ".toml" else "YAML"
         raise ConfigError(f"{path}: not valid {kind}: {exc}") from None
     if data is None:

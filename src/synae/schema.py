@@ -165,6 +165,10 @@ class Trajectory(BaseModel):
         """One canonical JSONL line (without the newline); fields absent on input stay absent."""
         return self.model_dump_json(exclude_unset=True)
 
+    def to_json_bytes(self) -> bytes:
+        """:meth:`to_json` as UTF-8 bytes, serialised straight to bytes (what a digest reads)."""
+        return self.__pydantic_serializer__.to_json(self, exclude_unset=True)
+
 
 CHAT_MESSAGE_KEYS = frozenset({"role", "content", "tool_calls", "tool_call_id", "name"})
 
@@ -275,7 +279,7 @@ class Dataset:
         """SHA-256 of the canonical JSONL serialisation (order-sensitive), as hex."""
         digest = hashlib.sha256()
         for traj in self.trajectories:
-            digest.update(traj.to_json().encode("utf-8"))
+            digest.update(traj.to_json_bytes())
             digest.update(b"\n")
         return digest.hexdigest()
 

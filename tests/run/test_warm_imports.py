@@ -75,3 +75,34 @@ def test_warm_evaluate_imports_no_heavy_library(tmp_path: Path) -> None:
     results = json.loads(out.read_text())
     assert results["embedder"]["stats"]["n_embedded"] == 0  # warm: every vector from the cache
     assert results["metrics"]["fidelity.instructions.fid"]["status"] == "ok"
+
+
+RULES_ONLY = ("jsonschema", "asyncio", "httpx", "rich", "yaml", "synae.llm.client", "synae.validity.judge",
+              "synae.envs.t1", "synae.envs.bfcl", "synae.validity.rules.t1", "synae.validity.rules.bfcl",
+              "synae.downstream.loop", "scipy.stats", "torch", "matplotlib")
+LIBRARY_CHILD = """
+import json, sys
+from pathlib import Path
+from synae.config import load_config
+from synae.run import commands
+config = load_config(inputs={{"real": Path(sys.argv[1]), "synthetic": [Path(sys.argv[2])]}},
+                     evaluation={{"select": "fidelity.tool_calls.*,privacy.*.exact_copies,validity.*"}},
+                     validity={{"checker": "rules"}}, preset="generic")
+report = commands.evaluate_command(config, progress=False)
+assert report.metrics["validity.output.rate"].status == "ok", report.metrics["validity.output.rate"]
+print(json.dumps([m for m in {heavy!r} if m in sys.modules]))
+"""
+
+
+def test_rule_validity_from_the_library_imports_no_llm_stack_jsonschema_or_yaml(tmp_path: Path) -> None:
+    """A rule-validity run from the library (no CLI, no config file, no tool parameters to validate)
+    imports neither the LLM client (nor asyncio, httpx, rich) nor jsonschema nor PyYAML, nor the
+    checkers and environments of the T1 and BFCL presets."""
+    real, syn = tmp_path / "real.jsonl", tmp_path / "syn.jsonl"
+    write_jsonl(records("r", 12), real)
+    write_jsonl(records("s", 9), syn)
+    code = LIBRARY_CHILD.format(heavy=RULES_ONLY)
+    child = subprocess.run([sys.executable, "-c", code, str(real), str(syn)], capture_output=True, text=True,
+                           timeout=120)
+    assert child.returncode == 0, child.stderr[-2000:]
+    assert json.loads(child.stdout.strip().splitlines()[-1]) == []

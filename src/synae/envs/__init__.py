@@ -9,9 +9,28 @@
   ``mentions_match``, ``bfcl_state``).
 """
 
-from synae.envs.base import ToolEnvironment, ToolResult
-from synae.envs.bfcl import BFCLEnvironment, is_error_result
-from synae.envs.t1 import SearchResults, T1Environment, TurnExecution, t1_tool_definitions, t1_tool_docs
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from synae.lazy import lazy_export
+
+if TYPE_CHECKING:
+    from synae.envs.base import ToolEnvironment, ToolResult
+    from synae.envs.bfcl import BFCLEnvironment, is_error_result
+    from synae.envs.t1 import SearchResults, T1Environment, TurnExecution, t1_tool_definitions, t1_tool_docs
+
+_HOMES = {**dict.fromkeys(("ToolEnvironment", "ToolResult"), "synae.envs.base"),
+          **dict.fromkeys(("BFCLEnvironment", "is_error_result"), "synae.envs.bfcl"),
+          **dict.fromkeys(("SearchResults", "T1Environment", "TurnExecution", "t1_tool_definitions",
+                           "t1_tool_docs"), "synae.envs.t1")}
+
+
+def __getattr__(name: str) -> Any:
+    """Each name is imported from its module on first use: a rule checker that needs only
+    :mod:`synae.envs.budget` loads neither the T1 ontology nor BFCL's environments."""
+    return lazy_export(__name__, _HOMES, name)
+
 
 __all__ = [
     "BFCLEnvironment",

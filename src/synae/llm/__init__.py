@@ -6,8 +6,9 @@ of its names is first read from this package, not with the package: :mod:`synae.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from synae.lazy import lazy_export
 
 if TYPE_CHECKING:
     from synae.llm.client import ChatRequest, ChatResponse, LLMClient, LLMError, UsageStats
@@ -20,9 +21,7 @@ _HOMES = {**dict.fromkeys(_CLIENT, "synae.llm.client"),
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module 'synae.llm' has no attribute {name!r}")
-    return getattr(importlib.import_module(_HOMES[name]), name)
+    return lazy_export(__name__, _HOMES, name)
 
 
 __all__ = ["ChatRequest", "ChatResponse", "LLMClient", "LLMError", "UsageStats", "parse_text_tool_calls",

@@ -333,7 +333,7 @@ class TrajectoryStream:
                     kept = kept if n <= HELD else None
                 if digest is not None:
                     for t in chunk:
-                        digest.update(t.to_json().encode("utf-8"))
+                        digest.update(t.to_json_bytes())
                         digest.update(b"\n")
                 self._feed(riding, chunk)
                 yield chunk

@@ -38,7 +38,6 @@ from typing import Any, Literal
 import numpy as np
 
 from synae.config import DEFAULT_SEED
-from synae.llm.progress import StageProgress
 from synae.results import EvaluationReport, MetricResult
 
 Resample = Literal["synthetic", "both"]
@@ -75,6 +74,8 @@ def bootstrap_intervals(compute: MetricFn, real: Any, synthetic: Any, n_boot: in
     method = "BCa" if n + (m if both else 0) <= bca_max_n else "percentile"
     # distinct metric computations: the estimate, the resamples and (BCa) the jackknife samples
     total = 1 + n_boot + (n + (m if both else 0) if method == "BCa" else 0)
+    from synae.llm.progress import StageProgress  # rich: imported only where a bootstrap runs
+
     with StageProgress(total, "bootstrap", unit="resamples", enabled=progress) as shown:
         def values_of(samples: tuple[np.ndarray, ...]) -> dict[str, float]:
             key = tuple(np.asarray(s, dtype=np.int64).tobytes() for s in samples)
@@ -146,6 +147,8 @@ def noise_floor(compute: MetricFn, real: Any, repeats: int, *,
     m = _size(real)
     half = m // 2
     samples: dict[str, list[float]] = {}
+    from synae.llm.progress import StageProgress
+
     with StageProgress(repeats, "noise floor", unit="splits", enabled=progress) as shown:
         for _ in range(repeats):
             perm = rng.permutation(m)

@@ -30,20 +30,20 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from synae.config import Config
 from synae.errors import ConfigError
-from synae.llm.client import LLMClient
 from synae.presets import PRESET_NAMES, Preset, get_preset
 from synae.presets.base import CheckerKind
 from synae.results import MetricResult
-from synae.run.factory import judge, judge_client
 from synae.run.inputs.streaming import TrajectoryStream
 from synae.run.scoring.aggregate import LOST_TARGET
 from synae.schema import Dataset, Trajectory
-from synae.validity.judge import judge_info
 from synae.validity.verdict import CHECK_STATES, Checker, CheckTarget, CountingChecker, Verdict, VerdictTally
+
+if TYPE_CHECKING:  # the LLM client and the judge are imported only where a run uses the judge
+    from synae.llm.client import LLMClient
 
 CHECKER_CHOICES = ("rules", "llm", "judge", "both")
 MIN_COVERAGE = 0.95
@@ -234,6 +234,21 @@ class ValidityRun:
                            skipped=later.skipped, judge=later.judge, usage=later.usage)
 
 
+def _judge_client(config: Config, progress: bool) -> LLMClient | None:
+    """The judge's LLM client, ``None`` without a judge model (the LLM stack is imported only by a
+    run that uses the judge)."""
+    from synae.run.factory import judge_client
+
+    return judge_client(config, progress=progress)
+
+
+def _judge(config: Config, client: LLMClient | None, target: CheckTarget, preset: Preset) -> Checker:
+    """The LLM judge's checker for ``target`` (imported only by a run that uses the judge)."""
+    from synae.run.factory import judge
+
+    return judge(config, client, target, preset)
+
+
 def run_validity(dataset: Dataset | Sequence[Trajectory], preset: str | Preset | None = None,
                  config: Config | None = None, checker: str | None = None, *,
                  sources: Mapping[str, Trajectory] | None = None,
@@ -260,13 +275,13 @@ def run_validity(dataset: Dataset | Sequence[Trajectory], preset: str | Preset |
                       targets=list(targets) if targets is not None
                       else validity_targets(preset_obj, trajectories))
     if "judge" in kinds and client is None:
-        client = judge_client(config, progress=progress)
+        client = _judge_client(config, progress)
     rules = ({c.target: c for c in preset_obj.rule_checkers(config, sources=sources)}
              if "rules" in kinds else {})
     for target in run.targets:
         for kind in kinds:
             chosen: Checker | None = (rules.get(target) if kind == "rules" else
-                                      judge(config, client, target, preset_obj))
+                                      _judge(config, client, target, preset_obj))
             if chosen is None:
                 run.skipped.setdefault(target, {})[kind] = f"no_checker: no {kind} checker for {target}"
                 continue
@@ -276,6 +291,8 @@ def run_validity(dataset: Dataset | Sequence[Trajectory], preset: str | Preset |
                 run.verdicts.setdefault(target, {})[kind] = chosen.check_all(trajectories)
             run.checker_names.setdefault(target, {})[kind] = chosen.name
     if "judge" in kinds:
+        from synae.validity.judge import judge_info
+
         run.judge = judge_info(config.judge)
         run.usage = client.usage.as_dict() if client is not None else None
     return run
@@ -400,8 +417,8 @@ class ValiditySession:
         self.preset = preset if isinstance(preset, Preset) else get_preset(preset)
         self.checker = checker
         kinds, _ = checker_kinds(self.preset, self.config, checker)
-        self.client = client if client is not None or "judge" not in kinds else judge_client(
-            self.config, progress=progress)
+        self.client = client if client is not None or "judge" not in kinds else _judge_client(
+            self.config, progress)
         self.progress = progress
         self._real_run: ValidityRun | None = None
         self.seconds = 0.0  # time spent checking, real and synthetic sets together

@@ -28,11 +28,28 @@ Example::
 
 from __future__ import annotations
 
-from synae.validity.rules.acp import ACPOutputChecker
-from synae.validity.rules.bfcl import BFCLToolCallChecker
-from synae.validity.rules.generic import GenericOutputChecker, GenericToolCallChecker
-from synae.validity.rules.schema import SchemaChecker
-from synae.validity.rules.t1 import T1OutputChecker, T1ToolCallChecker
+from typing import TYPE_CHECKING, Any
+
+from synae.lazy import lazy_export
+
+if TYPE_CHECKING:
+    from synae.validity.rules.acp import ACPOutputChecker
+    from synae.validity.rules.bfcl import BFCLToolCallChecker
+    from synae.validity.rules.generic import GenericOutputChecker, GenericToolCallChecker
+    from synae.validity.rules.schema import SchemaChecker
+    from synae.validity.rules.t1 import T1OutputChecker, T1ToolCallChecker
+
+_HOMES = {"ACPOutputChecker": "synae.validity.rules.acp", "BFCLToolCallChecker": "synae.validity.rules.bfcl",
+          **dict.fromkeys(("GenericOutputChecker", "GenericToolCallChecker"), "synae.validity.rules.generic"),
+          "SchemaChecker": "synae.validity.rules.schema",
+          **dict.fromkeys(("T1OutputChecker", "T1ToolCallChecker"), "synae.validity.rules.t1")}
+
+
+def __getattr__(name: str) -> Any:
+    """Each checker is imported from its module on first use: a generic run loads neither the T1
+    nor the BFCL environments."""
+    return lazy_export(__name__, _HOMES, name)
+
 
 __all__ = ["ACPOutputChecker", "BFCLToolCallChecker", "GenericOutputChecker", "GenericToolCallChecker",
            "SchemaChecker", "T1OutputChecker", "T1ToolCallChecker"]

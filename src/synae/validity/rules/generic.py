@@ -52,13 +52,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
-from jsonschema.protocols import Validator
-from jsonschema.validators import validator_for
-from referencing.exceptions import Unresolvable
+from typing import TYPE_CHECKING, Any, Literal
 
 from synae.errors import DataError
 from synae.schema import Message, Trajectory, json_loads
@@ -66,6 +60,9 @@ from synae.validity.rules.base import RuleOutcome, message_parse_error
 from synae.validity.rules.output_checks import ANSWER_CHECKS, output_checks
 from synae.validity.rules.schema import tool_parameters
 from synae.validity.verdict import CHECK_STATES, CheckTarget, Verdict, VerdictTally
+
+if TYPE_CHECKING:  # jsonschema is imported where a trajectory's tool declares its parameters
+    from jsonschema.protocols import Validator
 
 CheckState = Literal["passed", "failed", "not_run"]
 TOOL_CALL_CHECKS = ("parses", "declared", "schema", "results_answer_calls")
@@ -143,6 +140,10 @@ class GenericToolCallChecker:
 
     def _validator(self, traj: Trajectory, tool: str, schema: Mapping[str, Any]) -> Validator:
         """A validator for ``schema`` (compiled once per distinct schema)."""
+        from jsonschema import Draft202012Validator
+        from jsonschema.exceptions import SchemaError
+        from jsonschema.validators import validator_for
+
         key = json.dumps(schema, sort_keys=True, default=str)
         if key not in self._validators:
             cls = validator_for(schema, default=Draft202012Validator)
@@ -156,6 +157,8 @@ class GenericToolCallChecker:
 
     def _schema_messages(self, traj: Trajectory, tool: str, schema: Mapping[str, Any],
                          arguments: dict[str, Any]) -> list[str]:
+        from referencing.exceptions import Unresolvable
+
         try:
             errors = list(self._validator(traj, tool, schema).iter_errors(arguments))
         except Unresolvable as exc:
